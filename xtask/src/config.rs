@@ -1,0 +1,233 @@
+//! The one place that reads configuration: `[workspace.metadata.sop]` in the root `Cargo.toml`.
+//!
+//! Every key is optional and defaults to the SOP's value. Unknown keys and wrong types are errors
+//! that name the key (serde's `deny_unknown_fields` plus toml's spans give `file:line:column`).
+//! Nothing else in the xtask parses `Cargo.toml`.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::error::Refusal;
+
+/// How `pre-pr` brings a branch up to date with the main branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncStrategy {
+    Rebase,
+    Merge,
+}
+
+/// Where the four documents of an add-on live.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocDirs {
+    pub specs: String,
+    pub blueprints: String,
+    pub runbooks: String,
+    pub architecture: String,
+}
+
+impl Default for DocDirs {
+    fn default() -> DocDirs {
+        DocDirs {
+            specs: "docs/specs".into(),
+            blueprints: "docs/blueprints".into(),
+            runbooks: "docs/runbooks".into(),
+            architecture: "docs/architecture".into(),
+        }
+    }
+}
+
+/// The SOP settings. Field names are the keys of `[workspace.metadata.sop]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Project name used in document names (`Lancelot_vNext2_Spec_X.md`).
+    pub project: String,
+    /// Document version used in document names.
+    pub doc_version: String,
+    pub main_branch: String,
+    pub remote: String,
+    pub sync_strategy: SyncStrategy,
+    pub docs: DocDirs,
+    /// Folder of the owning modules, relative to the repository root.
+    pub modules_dir: String,
+    /// Allowed branch kinds (`<kind>/<slug>`).
+    pub branch_kinds: Vec<String>,
+    /// Conventional-commit types accepted on a branch.
+    pub commit_types: Vec<String>,
+    /// The environment variable that enables the env-gated integration tests.
+    pub integration_env: String,
+    /// Commands `pre-pr` runs to verify a branch, each a program and its arguments (no shell).
+    pub verify: Vec<Vec<String>>,
+    /// Extra commands `pre-pr --integration` runs after `verify`.
+    pub integration_verify: Vec<Vec<String>>,
+    /// Secret-scanner allowlist: regular expressions matched against a finding's line.
+    pub secret_allowlist: Vec<String>,
+    /// Optional extra secret scanner, e.g. `["gitleaks", "protect", "--staged"]`.
+    pub extra_secret_scanner: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let strings = |items: &[&str]| items.iter().map(|item| item.to_string()).collect::<Vec<_>>();
+        Config {
+            project: "Lancelot".into(),
+            doc_version: "vNext2".into(),
+            main_branch: "main".into(),
+            remote: "origin".into(),
+            sync_strategy: SyncStrategy::Rebase,
+            docs: DocDirs::default(),
+            modules_dir: "src/core".into(),
+            branch_kinds: strings(&["feat", "fix", "chore", "docs", "spec"]),
+            commit_types: strings(&[
+                "feat", "fix", "chore", "docs", "spec", "test", "refactor", "perf", "build", "ci", "style",
+                "revert",
+            ]),
+            integration_env: "LANCELOT_INTEGRATION".into(),
+            verify: vec![
+                strings(&["cargo", "fmt", "--all", "--check"]),
+                strings(&["cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+                strings(&["cargo", "test", "--workspace"]),
+            ],
+            integration_verify: vec![strings(&["cargo", "test", "--workspace", "--", "--ignored"])],
+            secret_allowlist: Vec::new(),
+            extra_secret_scanner: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Manifest {
+    #[serde(default)]
+    workspace: Option<Workspace>,
+}
+
+#[derive(Deserialize, Default)]
+struct Workspace {
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize, Default)]
+struct Metadata {
+    #[serde(default)]
+    sop: Option<Config>,
+}
+
+impl Config {
+    /// Reads `<root>/Cargo.toml`; a repository without one uses the defaults.
+    pub fn load(root: &Path) -> anyhow::Result<Config> {
+        let path = root.join("Cargo.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(error) => {
+                return Err(error).with_context(|| format!("failed to read `{}`", path.display()))
+            }
+        };
+        let config = Config::parse(&text).map_err(|message| {
+            anyhow::Error::new(
+                Refusal::usage(format!("invalid `[workspace.metadata.sop]` in `{}`: {message}", path.display()))
+                    .hint("fix or remove the key; `cargo xtask config` prints the effective settings"),
+            )
+        })?;
+        Ok(config)
+    }
+
+    /// Parses a manifest's text; the error names the key, line and column.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let manifest: Manifest = toml::from_str(text).map_err(|error| one_line(&error.to_string()))?;
+        let config = manifest.workspace.and_then(|w| w.metadata).and_then(|m| m.sop).unwrap_or_default();
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let simple = |key: &str, value: &str| {
+            let ok = !value.is_empty()
+                && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("key `{key}`: `{value}` must be non-empty ASCII letters, digits, `_`, `-` or `.`"))
+            }
+        };
+        simple("project", &self.project)?;
+        simple("doc_version", &self.doc_version)?;
+        simple("remote", &self.remote)?;
+        if self.main_branch.is_empty() || self.main_branch.starts_with('-') || self.main_branch.contains("..") {
+            return Err(format!("key `main_branch`: `{}` is not a valid branch name", self.main_branch));
+        }
+        if self.branch_kinds.is_empty() {
+            return Err("key `branch_kinds`: needs at least one kind".into());
+        }
+        for kind in &self.branch_kinds {
+            if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(format!("key `branch_kinds`: `{kind}` must be lowercase ASCII letters"));
+            }
+        }
+        for (key, commands) in [("verify", &self.verify), ("integration_verify", &self.integration_verify)] {
+            if commands.iter().any(|command| command.is_empty() || command[0].is_empty()) {
+                return Err(format!("key `{key}`: every command needs a program, e.g. [\"cargo\", \"test\"]"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// toml's errors are multi-line with a source excerpt; keep the excerpt but make it one block.
+fn one_line(message: &str) -> String {
+    message.trim_end().replace('\n', "\n  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_manifest_gives_the_sop_defaults() {
+        let config = Config::parse("[package]\nname = \"x\"\n").unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.main_branch, "main");
+        assert_eq!(config.sync_strategy, SyncStrategy::Rebase);
+        assert_eq!(config.docs.specs, "docs/specs");
+    }
+
+    #[test]
+    fn keys_override_defaults() {
+        let config = Config::parse(
+            "[workspace.metadata.sop]\nmain_branch = \"trunk\"\nsync_strategy = \"merge\"\n[workspace.metadata.sop.docs]\nspecs = \"spec\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.main_branch, "trunk");
+        assert_eq!(config.sync_strategy, SyncStrategy::Merge);
+        assert_eq!(config.docs.specs, "spec");
+        assert_eq!(config.docs.runbooks, "docs/runbooks");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let error = Config::parse("[workspace.metadata.sop]\nmian_branch = \"main\"\n").unwrap_err();
+        assert!(error.contains("mian_branch"), "{error}");
+        assert!(error.contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let error = Config::parse("[workspace.metadata.sop]\nbranch_kinds = \"feat\"\n").unwrap_err();
+        assert!(error.contains("branch_kinds"), "{error}");
+        let error = Config::parse("[workspace.metadata.sop]\nsync_strategy = \"squash\"\n").unwrap_err();
+        assert!(error.contains("squash"), "{error}");
+    }
+
+    #[test]
+    fn invalid_values_are_refused() {
+        let error = Config::parse("[workspace.metadata.sop]\nproject = \"a/b\"\n").unwrap_err();
+        assert!(error.contains("`project`"), "{error}");
+        let error = Config::parse("[workspace.metadata.sop]\nverify = [[]]\n").unwrap_err();
+        assert!(error.contains("`verify`"), "{error}");
+    }
+}

@@ -1,0 +1,74 @@
+//! Refusals and exit codes: the one place that decides how an error reaches the engineer.
+//!
+//! Every command returns `anyhow::Result`. A [`Refusal`] inside the error chain carries the exit
+//! code (2 for bad usage or input, 1 for a failed check or step) and a `hint:` line with the exact
+//! command that fixes the problem. Anything else is a failed step (exit 1). This module prints; it
+//! never decides *whether* something is an error.
+
+use std::fmt;
+
+/// Exit code for a failed check or step.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code for bad usage or bad input.
+pub const EXIT_USAGE: i32 = 2;
+
+/// An error the engineer can act on: what is wrong, how to fix it, and which exit code it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub hint: Option<String>,
+    pub code: i32,
+}
+
+impl Refusal {
+    /// Bad usage or input (exit 2).
+    pub fn usage(message: impl Into<String>) -> Refusal {
+        Refusal { message: message.into(), hint: None, code: EXIT_USAGE }
+    }
+
+    /// A check or step that failed (exit 1).
+    pub fn failed(message: impl Into<String>) -> Refusal {
+        Refusal { message: message.into(), hint: None, code: EXIT_FAILED }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Refusal {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// `bail!` for refusals: `refuse!(usage, hint = "cargo xtask …", "message {}", x)`.
+#[macro_export]
+macro_rules! refuse {
+    ($kind:ident, hint = $hint:expr, $($arg:tt)+) => {
+        return Err(anyhow::Error::new($crate::error::Refusal::$kind(format!($($arg)+)).hint($hint)))
+    };
+    ($kind:ident, $($arg:tt)+) => {
+        return Err(anyhow::Error::new($crate::error::Refusal::$kind(format!($($arg)+))))
+    };
+}
+
+/// The exit code an error means: a [`Refusal`]'s own, otherwise a failed step.
+pub fn exit_code(error: &anyhow::Error) -> i32 {
+    error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).map_or(EXIT_FAILED, |r| r.code)
+}
+
+/// Prints `error: …`, the cause chain, and the hint, cargo-style, to stderr.
+pub fn report(error: &anyhow::Error) {
+    let paint = crate::output::Paint::stderr();
+    eprintln!("{} {error}", paint.red_bold("error:"));
+    for cause in error.chain().skip(1) {
+        eprintln!("  {} {cause}", paint.bold("caused by:"));
+    }
+    if let Some(hint) = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.as_ref()) {
+        eprintln!("{} {hint}", paint.cyan_bold("hint:"));
+    }
+}

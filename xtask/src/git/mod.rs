@@ -1,0 +1,320 @@
+//! The one git wrapper. [`Repo`] is a newtype over `git2::Repository` with named methods for the
+//! local work the SOP needs: discovery, status, refs, branches, trees and blobs.
+//!
+//! Anything that talks to a remote (fetch, push) or rewrites history (rebase) is *not* done with
+//! git2: it runs the `git` CLI through xshell's `cmd!` (see `sync.rs`) so the engineer's
+//! credentials, SSH config and hooks apply. No other module may open a repository or run `git`.
+
+pub mod history;
+pub mod sync;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use git2::{BranchType, Oid, Repository, RepositoryState, StatusOptions};
+
+use crate::error::Refusal;
+
+/// What HEAD points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// On a branch with at least one commit.
+    Branch { name: String, commit: Oid },
+    /// On a branch that has no commits yet.
+    Unborn { name: String },
+    /// Not on a branch.
+    Detached { commit: Oid },
+}
+
+impl Head {
+    pub fn branch_name(&self) -> Option<&str> {
+        match self {
+            Head::Branch { name, .. } | Head::Unborn { name } => Some(name),
+            Head::Detached { .. } => None,
+        }
+    }
+
+    pub fn commit(&self) -> Option<Oid> {
+        match self {
+            Head::Branch { commit, .. } | Head::Detached { commit } => Some(*commit),
+            Head::Unborn { .. } => None,
+        }
+    }
+}
+
+/// A git operation the engineer has started and not finished, with how to finish or abort it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InProgress {
+    pub operation: &'static str,
+    pub continue_command: &'static str,
+    pub abort_command: &'static str,
+}
+
+pub struct Repo {
+    inner: Repository,
+    root: PathBuf,
+}
+
+impl Repo {
+    /// Finds the repository containing `dir`, the way `git` does.
+    pub fn discover(dir: &Path) -> anyhow::Result<Repo> {
+        let inner = match Repository::discover(dir) {
+            Ok(repo) => repo,
+            Err(error) if error.code() == git2::ErrorCode::NotFound => {
+                return Err(Refusal::usage(format!("`{}` is not inside a git repository", dir.display()))
+                    .hint("run it inside your Lancelot clone, or point at one: cargo xtask -C <path-to-clone> …")
+                    .into());
+            }
+            Err(error) => {
+                return Err(error).with_context(|| format!("failed to open the git repository at `{}`", dir.display()))
+            }
+        };
+        let Some(workdir) = inner.workdir() else {
+            return Err(Refusal::usage(format!("`{}` is a bare repository; it has no working tree", dir.display()))
+                .hint("run it in a clone with a working tree: git clone <url> && cd <clone>")
+                .into());
+        };
+        let root = workdir.canonicalize().unwrap_or_else(|_| workdir.to_path_buf());
+        Ok(Repo { inner, root })
+    }
+
+    /// The git2 handle, for the sibling modules of this wrapper only.
+    pub(crate) fn raw(&self) -> &Repository {
+        &self.inner
+    }
+
+    /// The root of the working tree.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// This worktree's git directory (`.git`, or `.git/worktrees/<name>` in a linked worktree).
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// The xtask's own state folder, shared by all worktrees of one clone and never committed:
+    /// receipts, the run lock, the transaction journal and the onboarding state live here.
+    pub fn sop_dir(&self) -> PathBuf {
+        self.inner.commondir().join("sop")
+    }
+
+    pub fn head(&self) -> anyhow::Result<Head> {
+        match self.inner.head() {
+            Ok(reference) => {
+                let commit = reference.peel_to_commit().context("failed to read the commit HEAD points at")?.id();
+                if reference.is_branch() {
+                    let name = reference.shorthand().unwrap_or_default().to_string();
+                    Ok(Head::Branch { name, commit })
+                } else {
+                    Ok(Head::Detached { commit })
+                }
+            }
+            Err(error) if error.code() == git2::ErrorCode::UnbornBranch => {
+                let head = self.inner.find_reference("HEAD").context("failed to read HEAD")?;
+                let target = head.symbolic_target().ok().flatten().unwrap_or("refs/heads/main");
+                let name = target.strip_prefix("refs/heads/").unwrap_or(target).to_string();
+                Ok(Head::Unborn { name })
+            }
+            Err(error) => Err(error).context("failed to read HEAD"),
+        }
+    }
+
+    /// The operation in progress (merge, rebase, cherry-pick, …), if any.
+    pub fn in_progress(&self) -> Option<InProgress> {
+        let (operation, continue_command, abort_command) = match self.inner.state() {
+            RepositoryState::Clean => return None,
+            RepositoryState::Merge => ("merge", "git commit", "git merge --abort"),
+            RepositoryState::Rebase | RepositoryState::RebaseInteractive | RepositoryState::RebaseMerge => {
+                ("rebase", "git rebase --continue", "git rebase --abort")
+            }
+            RepositoryState::ApplyMailbox | RepositoryState::ApplyMailboxOrRebase => {
+                ("am", "git am --continue", "git am --abort")
+            }
+            RepositoryState::CherryPick | RepositoryState::CherryPickSequence => {
+                ("cherry-pick", "git cherry-pick --continue", "git cherry-pick --abort")
+            }
+            RepositoryState::Revert | RepositoryState::RevertSequence => {
+                ("revert", "git revert --continue", "git revert --abort")
+            }
+            RepositoryState::Bisect => ("bisect", "git bisect good|bad", "git bisect reset"),
+        };
+        Some(InProgress { operation, continue_command, abort_command })
+    }
+
+    /// Refuses when an operation is in progress, saying how to finish or abort it.
+    pub fn ensure_no_operation_in_progress(&self) -> anyhow::Result<()> {
+        if let Some(op) = self.in_progress() {
+            return Err(Refusal::failed(format!("a {} is in progress in `{}`", op.operation, self.root.display()))
+                .hint(format!("finish it with `{}` or abort it with `{}`, then run this again", op.continue_command, op.abort_command))
+                .into());
+        }
+        Ok(())
+    }
+
+    /// Refuses when git's index lock is held: another git process is running, or one crashed.
+    pub fn ensure_index_unlocked(&self) -> anyhow::Result<()> {
+        let lock = self.git_dir().join("index.lock");
+        if lock.exists() {
+            return Err(Refusal::failed(format!("`{}` exists: another git process is running, or one crashed", lock.display()))
+                .hint(format!("if no git command is running, remove the stale lock: rm '{}'", lock.display()))
+                .into());
+        }
+        Ok(())
+    }
+
+    /// Paths with tracked changes, staged or not. Untracked files are not changes: they survive a
+    /// branch switch untouched (a checkout that would overwrite one fails safely instead).
+    pub fn changed_paths(&self) -> anyhow::Result<Vec<String>> {
+        let mut options = StatusOptions::new();
+        options.include_untracked(false).include_ignored(false).exclude_submodules(true);
+        let statuses = self.inner.statuses(Some(&mut options)).context("failed to read `git status`")?;
+        Ok(statuses
+            .iter()
+            .filter(|entry| entry.status() != git2::Status::CURRENT)
+            .map(|entry| entry.path().unwrap_or("<non-UTF-8 path>").to_string())
+            .collect())
+    }
+
+    /// Refuses when there are tracked changes, listing a few of them.
+    pub fn ensure_clean(&self, command: &str) -> anyhow::Result<()> {
+        let changed = self.changed_paths()?;
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<String> = changed.iter().take(5).map(|path| format!("`{path}`")).collect();
+        let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
+        Err(Refusal::failed(format!("the working tree has uncommitted changes: {}{more}", shown.join(", ")))
+            .hint(format!("commit them (git commit -am \"wip: …\") or stash them (git stash), then run `cargo xtask {command}` again"))
+            .into())
+    }
+
+    pub fn branch_exists(&self, name: &str) -> bool {
+        self.inner.find_branch(name, BranchType::Local).is_ok()
+    }
+
+    /// A reference that would stop `refs/heads/<name>` from being created: the branch itself,
+    /// a branch named like one of its parent folders (`feat`), or branches below it (`feat/x/y`).
+    pub fn conflicting_ref(&self, branch: &str) -> anyhow::Result<Option<String>> {
+        let full = format!("refs/heads/{branch}");
+        let references = self.inner.references().context("failed to list references")?;
+        for reference in references {
+            let reference = reference.context("failed to read a reference")?;
+            let Ok(name) = reference.name() else { continue };
+            if !name.starts_with("refs/heads/") {
+                continue;
+            }
+            if name == full || name.starts_with(&format!("{full}/")) || full.starts_with(&format!("{name}/")) {
+                return Ok(Some(name.trim_start_matches("refs/heads/").to_string()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The commit of the main branch: the local branch if there is one, else the remote's.
+    pub fn main_commit(&self, main: &str, remote: &str) -> anyhow::Result<Oid> {
+        if let Ok(branch) = self.inner.find_branch(main, BranchType::Local) {
+            return branch.get().peel_to_commit().map(|c| c.id()).with_context(|| format!("failed to read branch `{main}`"));
+        }
+        if let Ok(branch) = self.inner.find_branch(&format!("{remote}/{main}"), BranchType::Remote) {
+            return branch.get().peel_to_commit().map(|c| c.id()).with_context(|| format!("failed to read `{remote}/{main}`"));
+        }
+        Err(Refusal::failed(format!("the main branch `{main}` has no commits here (neither `{main}` nor `{remote}/{main}` exists)"))
+            .hint(format!("create it with a first commit: git switch -c {main} && git commit --allow-empty -m \"chore: initial commit\""))
+            .into())
+    }
+
+    /// Creates `name` at `commit` and checks it out, refusing to overwrite anything in the
+    /// working tree (git2's safe checkout). On failure nothing is left behind.
+    pub fn create_and_checkout_branch(&self, name: &str, commit: Oid) -> anyhow::Result<()> {
+        let target = self.inner.find_commit(commit).context("failed to find the main branch's commit")?;
+        let mut branch = self.inner.branch(name, &target, false).with_context(|| format!("failed to create branch `{name}`"))?;
+        if let Err(error) = self.checkout(&format!("refs/heads/{name}"), commit) {
+            let _ = branch.delete();
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Safely checks out `commit` and points HEAD at `reference` (a full ref name).
+    pub fn checkout(&self, reference: &str, commit: Oid) -> anyhow::Result<()> {
+        let target = self.inner.find_commit(commit).context("failed to find the commit to check out")?;
+        let mut options = git2::build::CheckoutBuilder::new();
+        options.safe();
+        self.inner
+            .checkout_tree(target.as_object(), Some(&mut options))
+            .with_context(|| format!("failed to check out `{}` (a file in the working tree would be overwritten)", reference.trim_start_matches("refs/heads/")))?;
+        self.inner.set_head(reference).with_context(|| format!("failed to point HEAD at `{reference}`"))?;
+        Ok(())
+    }
+
+    /// Points HEAD back at a previous state: a branch (checked out safely) or a detached commit.
+    pub fn restore_head(&self, head: &Head) -> anyhow::Result<()> {
+        match head {
+            Head::Branch { name, commit } => self.checkout(&format!("refs/heads/{name}"), *commit),
+            Head::Detached { commit } => {
+                let target = self.inner.find_commit(*commit)?;
+                let mut options = git2::build::CheckoutBuilder::new();
+                options.safe();
+                self.inner.checkout_tree(target.as_object(), Some(&mut options))?;
+                self.inner.set_head_detached(*commit)?;
+                Ok(())
+            }
+            Head::Unborn { name } => {
+                self.inner.set_head(&format!("refs/heads/{name}"))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Deletes a local branch if it still points at `commit` (so later work on it is never lost).
+    pub fn delete_branch_if_at(&self, name: &str, commit: Oid) -> anyhow::Result<bool> {
+        let Ok(mut branch) = self.inner.find_branch(name, BranchType::Local) else { return Ok(false) };
+        if branch.get().target() != Some(commit) {
+            return Ok(false);
+        }
+        branch.delete().with_context(|| format!("failed to delete branch `{name}`"))?;
+        Ok(true)
+    }
+
+    /// The commit a branch points at.
+    pub fn branch_commit(&self, name: &str) -> Option<Oid> {
+        self.inner.find_branch(name, BranchType::Local).ok().and_then(|b| b.get().target())
+    }
+
+    /// Whether `branch` is merged into `into` (its tip is an ancestor of `into`'s).
+    pub fn is_merged(&self, branch: Oid, into: Oid) -> bool {
+        branch == into || self.inner.graph_descendant_of(into, branch).unwrap_or(false)
+    }
+
+    pub fn is_shallow(&self) -> bool {
+        self.inner.is_shallow()
+    }
+
+    /// A file's bytes in `commit`'s tree, or `None` if it does not exist there.
+    pub fn file_at(&self, commit: Oid, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let tree = self.inner.find_commit(commit).and_then(|c| c.tree()).context("failed to read a commit's tree")?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(error) if error.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(error) => return Err(error).with_context(|| format!("failed to look up `{path}`")),
+        };
+        let object = entry.to_object(&self.inner).with_context(|| format!("failed to read `{path}`"))?;
+        Ok(object.as_blob().map(|blob| blob.content().to_vec()))
+    }
+
+    /// The git blob id of some bytes: the content hash used for frozen specs.
+    pub fn hash_blob(bytes: &[u8]) -> anyhow::Result<String> {
+        Ok(Oid::hash_object(git2::ObjectType::Blob, bytes).context("failed to hash content")?.to_string())
+    }
+
+    /// A configuration value (local, then global, then system), if set.
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.inner.config().ok()?.get_string(key).ok()
+    }
+
+    /// The URL of a remote, if it is configured.
+    pub fn remote_url(&self, remote: &str) -> Option<String> {
+        self.inner.find_remote(remote).ok()?.url().ok().map(str::to_string)
+    }
+}

@@ -1,0 +1,89 @@
+//! Terminal output: colour only on a terminal and never with `NO_COLOR`, and the helpers every
+//! command uses to say what it did. Commands decide *what* to print; this module decides *how*.
+
+use std::io::IsTerminal;
+
+/// ANSI styling that is a no-op when the stream is not a terminal or `NO_COLOR` is set.
+#[derive(Clone, Copy, Debug)]
+pub struct Paint {
+    enabled: bool,
+}
+
+impl Paint {
+    pub fn stdout() -> Paint {
+        Paint { enabled: color_allowed() && std::io::stdout().is_terminal() }
+    }
+
+    pub fn stderr() -> Paint {
+        Paint { enabled: color_allowed() && std::io::stderr().is_terminal() }
+    }
+
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+    pub fn red_bold(self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+    pub fn green_bold(self, text: &str) -> String {
+        self.wrap("1;32", text)
+    }
+    pub fn yellow_bold(self, text: &str) -> String {
+        self.wrap("1;33", text)
+    }
+    pub fn cyan_bold(self, text: &str) -> String {
+        self.wrap("1;36", text)
+    }
+    pub fn dim(self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+}
+
+fn color_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Prints a cargo-style status line: a right-aligned green verb, then the message.
+pub fn status(verb: &str, message: impl std::fmt::Display) {
+    let paint = Paint::stdout();
+    println!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
+}
+
+/// Prints a warning line to stderr.
+pub fn warning(message: impl std::fmt::Display) {
+    let paint = Paint::stderr();
+    eprintln!("{} {message}", paint.yellow_bold("warning:"));
+}
+
+/// Renders rows as an aligned plain-text table (first row is the header).
+pub fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; columns];
+    for row in rows {
+        for (index, cell) in row.iter().enumerate() {
+            widths[index] = widths[index].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (index, cell) in row.iter().enumerate() {
+            if index + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[index] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

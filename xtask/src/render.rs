@@ -1,0 +1,233 @@
+//! Versioned templates. Each template's first line declares its kind and version
+//! (`{# sop-template: spec v1 #}`); each document rendered from it records them, so `check` can
+//! validate a document against the sections *its* template version requires.
+//!
+//! The repository's `templates/` folder is read at run time and overrides the defaults compiled
+//! into the xtask (a snapshot taken by `build.rs`), so editing a template needs no rebuild.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::error::Refusal;
+
+/// One template the xtask knows.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    pub kind: &'static str,
+    pub file: &'static str,
+    pub embedded: &'static str,
+}
+
+macro_rules! known {
+    ($kind:literal, $file:literal) => {
+        Known { kind: $kind, file: $file, embedded: include_str!(concat!(env!("OUT_DIR"), "/", $file)) }
+    };
+}
+
+/// Every template, in the order `templates --check` reports them.
+pub const KNOWN: &[Known] = &[
+    known!("spec", "spec.md.tera"),
+    known!("blueprint", "blueprint.md.tera"),
+    known!("runbook", "runbook.md.tera"),
+    known!("architecture", "architecture.md.tera"),
+    known!("module", "module.rs.tera"),
+    known!("integration_test", "integration_test.rs.tera"),
+    known!("changelog_entry", "changelog_entry.md.tera"),
+];
+
+/// A loaded template: where it came from, its declared version, its source.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub kind: &'static str,
+    pub version: u32,
+    /// `templates/spec.md.tera` or `<built-in>`.
+    pub origin: String,
+    pub source: String,
+}
+
+impl Loaded {
+    /// The Markdown headings the template produces (`## Scope`, `### Included`, …): the sections a
+    /// document of this kind and version must keep.
+    pub fn headings(&self) -> Vec<String> {
+        self.source
+            .lines()
+            .map(str::trim_end)
+            .filter(|line| line.starts_with('#') && !line.starts_with("#[") && !line.starts_with("#!") && !line.contains("{{"))
+            .filter(|line| line.trim_start_matches('#').starts_with(' '))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+pub struct Templates {
+    tera: tera::Tera,
+    loaded: Vec<Loaded>,
+}
+
+impl Templates {
+    /// Loads every template, preferring `<root>/templates/<file>` over the built-in one.
+    pub fn load(root: &Path) -> anyhow::Result<Templates> {
+        let mut tera = tera::Tera::new();
+        tera.autoescape_on(Vec::<&str>::new());
+        let mut loaded = Vec::with_capacity(KNOWN.len());
+        for known in KNOWN {
+            let path = root.join("templates").join(known.file);
+            let (origin, source) = match std::fs::read_to_string(&path) {
+                Ok(text) => (format!("templates/{}", known.file), text),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => ("<built-in>".to_string(), known.embedded.to_string()),
+                Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
+            };
+            let version = parse_header(known.kind, &source).map_err(|message| {
+                Refusal::usage(format!("`{origin}`:1: {message}"))
+                    .hint(format!("start the file with `{{# sop-template: {} v1 #}}`", known.kind))
+            })?;
+            tera.add_raw_template(known.kind, &source).map_err(|error| {
+                Refusal::usage(format!("`{origin}` is not a valid template: {}", tera_message(&error)))
+                    .hint("fix the template, then check it: cargo xtask templates --check")
+            })?;
+            loaded.push(Loaded { kind: known.kind, version, origin, source });
+        }
+        Ok(Templates { tera, loaded })
+    }
+
+    pub fn get(&self, kind: &str) -> &Loaded {
+        self.loaded.iter().find(|t| t.kind == kind).unwrap_or_else(|| panic!("unknown template kind `{kind}`"))
+    }
+
+    pub fn all(&self) -> &[Loaded] {
+        &self.loaded
+    }
+
+    /// Renders `kind` with `context`; the header comment's line is dropped from the output.
+    pub fn render(&self, kind: &str, context: &tera::Context) -> anyhow::Result<String> {
+        let origin = &self.get(kind).origin;
+        let text = self.tera.render(kind, context).map_err(|error| {
+            Refusal::failed(format!("`{origin}` failed to render: {}", tera_message(&error)))
+                .hint("fix the template, then check it: cargo xtask templates --check")
+        })?;
+        Ok(text.strip_prefix('\n').unwrap_or(&text).to_string())
+    }
+}
+
+/// Reads `{# sop-template: <kind> v<N> #}` from the first line.
+pub fn parse_header(kind: &str, source: &str) -> Result<u32, String> {
+    let first = source.lines().next().unwrap_or("").trim();
+    let inner = first
+        .strip_prefix("{#")
+        .and_then(|rest| rest.strip_suffix("#}"))
+        .map(str::trim)
+        .and_then(|rest| rest.strip_prefix("sop-template:"))
+        .map(str::trim)
+        .ok_or_else(|| format!("the first line must be `{{# sop-template: {kind} v<N> #}}`, found `{first}`"))?;
+    let (declared, version) = inner.split_once(' ').ok_or_else(|| format!("`{inner}` is not `<kind> v<N>`"))?;
+    if declared != kind {
+        return Err(format!("declares template `{declared}`, expected `{kind}`"));
+    }
+    version
+        .trim()
+        .strip_prefix('v')
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{version}` is not a version like `v1`"))
+}
+
+/// tera's error with its causes on one line.
+fn tera_message(error: &tera::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message.replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_parsed_and_checked() {
+        assert_eq!(parse_header("spec", "{# sop-template: spec v3 #}\nx"), Ok(3));
+        assert!(parse_header("spec", "{# sop-template: blueprint v1 #}").unwrap_err().contains("expected `spec`"));
+        assert!(parse_header("spec", "# Spec").unwrap_err().contains("first line"));
+        assert!(parse_header("spec", "{# sop-template: spec vx #}").unwrap_err().contains("version"));
+    }
+
+    #[test]
+    fn built_in_templates_load_and_declare_headings() {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = Templates::load(dir.path()).unwrap();
+        assert!(templates.all().iter().all(|t| t.origin == "<built-in>" && t.version >= 1));
+        let headings = templates.get("spec").headings();
+        for required in ["## Scope", "### Included", "### Excluded", "## Contracts"] {
+            assert!(headings.iter().any(|h| h == required), "spec template lacks {required}: {headings:?}");
+        }
+    }
+
+    #[test]
+    fn a_broken_repository_template_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/spec.md.tera"), "{# sop-template: spec v1 #}\n{% if %}\n").unwrap();
+        let error = Templates::load(dir.path()).err().unwrap();
+        assert!(error.to_string().contains("`templates/spec.md.tera` is not a valid template"), "{error}");
+    }
+}
+
+/// What the engineer says about a new add-on beyond its name.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Details {
+    pub summary: String,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub depends_on: Vec<Dependency>,
+    pub date: String,
+}
+
+/// A spec this add-on depends on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Dependency {
+    /// `HealthMonitor`
+    pub feature: String,
+    /// `Lancelot_vNext2_Spec_HealthMonitor.md`
+    pub file: String,
+}
+
+/// The variables every template sees. Templates may use any of them; none is template-specific.
+pub fn addon_context(
+    names: &crate::names::Names,
+    config: &crate::config::Config,
+    details: &Details,
+    version: u32,
+) -> tera::Context {
+    let mut context = tera::Context::new();
+    context.insert("project", &config.project);
+    context.insert("doc_version", &config.doc_version);
+    context.insert("modules_dir", &config.modules_dir);
+    context.insert("integration_env", &config.integration_env);
+    context.insert("feature", &names.feature);
+    context.insert("title", &names.title);
+    context.insert("slug", &names.slug);
+    context.insert("snake", &names.snake);
+    context.insert("flag", &names.flag);
+    context.insert("branch", &names.branch);
+    context.insert("module", &names.module);
+    context.insert("integration_test", &names.integration_test);
+    context.insert("spec", &names.spec);
+    context.insert("spec_path", &names.spec);
+    context.insert("spec_file", names.spec.rsplit('/').next().unwrap_or(&names.spec));
+    context.insert("blueprint", &names.blueprint);
+    context.insert("runbook", &names.runbook);
+    context.insert("architecture", &names.architecture);
+    context.insert("summary", &details.summary);
+    context.insert("include", &details.include);
+    context.insert("exclude", &details.exclude);
+    context.insert("depends_on", &details.depends_on);
+    context.insert("date", &details.date);
+    context.insert("version", &version);
+    context.insert("template_version", &version);
+    context
+}

@@ -1,0 +1,191 @@
+//! `cargo xtask new-addon`: the whole scaffold on a real repository, and every refusal leaves
+//! the repository byte-identical.
+
+use crate::support::{assert_contains, Sandbox};
+
+const SCHEDULER_FILES: &[&str] = &[
+    "docs/specs/Lancelot_vNext2_Spec_Scheduler.md",
+    "docs/blueprints/Lancelot_vNext2_Blueprint_Scheduler.md",
+    "docs/runbooks/Lancelot_vNext2_Runbook_Scheduler.md",
+    "docs/architecture/Lancelot_vNext2_Architecture_Scheduler.md",
+    "src/core/scheduler.rs",
+    "tests/integration/scheduler.rs",
+];
+
+#[test]
+fn scaffolds_every_artefact_on_a_new_branch() {
+    let sandbox = Sandbox::with_kit();
+    let out = sandbox
+        .xtask()
+        .args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs on a schedule", "--depends-on", "health-monitor"])
+        .success();
+    assert_eq!(sandbox.current_branch(), "feat/scheduler");
+    for file in SCHEDULER_FILES {
+        assert!(sandbox.exists(file), "{file} missing; stdout:\n{}", out.stdout);
+        assert_contains(&out.stdout, file);
+    }
+    let spec = sandbox.read("docs/specs/Lancelot_vNext2_Spec_Scheduler.md");
+    assert_contains(&spec, "**Status:** Draft");
+    assert_contains(&spec, "**Depends on:** [HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)");
+    assert_contains(&spec, "**Feature flag:** `FEATURE_SCHEDULER`");
+    assert_contains(&spec, "**Template:** spec v1");
+    assert_contains(&spec, "Runs jobs on a schedule");
+    assert_contains(&sandbox.read("src/flags.rs"), "FlagSpec { name: \"FEATURE_SCHEDULER\", addon: \"scheduler\" },");
+    let modules = sandbox.read("src/core/mod.rs");
+    assert_contains(&modules, "pub mod scheduler;");
+    assert_contains(&modules, "Box::new(scheduler::Scheduler::new()),");
+    assert_contains(&sandbox.read("tests/integration/main.rs"), "mod scheduler;");
+    assert_contains(&sandbox.read(".env.example"), "FEATURE_SCHEDULER=false");
+    let changelog = sandbox.read("CHANGELOG.md");
+    let unreleased = changelog.split("## [").nth(1).unwrap();
+    assert_contains(unreleased, "Scheduler: Runs jobs on a schedule");
+    assert_contains(&out.stdout, "next steps:");
+
+    let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(receipts.lines().last().unwrap()).unwrap();
+    assert_eq!(last["command"], "new-addon");
+    assert_eq!(last["kind"], "state_change");
+    assert_eq!(last["addon"], "Scheduler");
+    assert_eq!(last["branch"], "feat/scheduler");
+}
+
+#[test]
+fn running_it_again_is_refused_and_changes_nothing() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    sandbox.commit_all("feat: add scheduler skeleton");
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "error: add-on `Scheduler` already exists");
+    assert_contains(&out.stderr, "hint: ");
+}
+
+#[test]
+fn an_in_progress_spec_points_at_a_new_slice() {
+    let sandbox = Sandbox::with_kit();
+    let spec = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
+    let text = sandbox.read(spec);
+    let status_line = text.lines().find(|l| l.starts_with("**Status:**")).unwrap().to_string();
+    sandbox.write(spec, &text.replace(&status_line, "**Status:** In Progress  "));
+    sandbox.commit_all("chore: start health monitor");
+    let out = sandbox.xtask().args(["new-addon", "health monitor", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "is In Progress, so it is frozen");
+    assert_contains(&out.stderr, "hint: start a new slice that builds on it: cargo xtask new-addon health-monitor-2 --depends-on HealthMonitor");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let sandbox = Sandbox::with_kit();
+    let before = sandbox.snapshot();
+    let out = sandbox.xtask().args(["new-addon", "background jobs", "--dry-run"]).success();
+    assert_eq!(sandbox.snapshot(), before);
+    assert!(!sandbox.path(".git/sop/receipts.jsonl").exists(), "a dry run leaves no receipt");
+    for expected in [
+        "nothing is written",
+        "BackgroundJobs",
+        "FEATURE_BACKGROUND_JOBS",
+        "feat/background-jobs",
+        "create  docs/specs/Lancelot_vNext2_Spec_BackgroundJobs.md",
+        "create  src/core/background_jobs.rs",
+        "edit    src/flags.rs",
+        "+     FlagSpec { name: \"FEATURE_BACKGROUND_JOBS\", addon: \"background_jobs\" },",
+        "edit    CHANGELOG.md",
+    ] {
+        assert_contains(&out.stdout, expected);
+    }
+    let json = sandbox.xtask().args(["new-addon", "background jobs", "--dry-run", "--json"]).success().json();
+    assert_eq!(json["names"]["flag"], "FEATURE_BACKGROUND_JOBS");
+    assert_eq!(json["plan"]["branch"]["name"], "feat/background-jobs");
+}
+
+#[test]
+fn no_branch_stays_on_the_current_branch() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "feat/work"]);
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--no-branch"]).success();
+    assert_eq!(sandbox.current_branch(), "feat/work");
+    assert!(sandbox.exists("src/core/scheduler.rs"));
+}
+
+#[test]
+fn hostile_names_are_refused_with_exit_2_and_nothing_changed() {
+    let sandbox = Sandbox::with_kit();
+    let cases: &[(&str, &str)] = &[
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("../../etc/passwd", "path separator"),
+        ("a\\b", "path separator"),
+        ("..", "contains `..`"),
+        ("9lives", "must start with a letter"),
+        ("sch\u{e9}duler", "non-ASCII"),
+        ("tab\there", "control character"),
+        ("type", "Rust keyword"),
+        ("feat*", "contains `*`"),
+        ("a~b", "contains `~`"),
+        ("x.lock", "contains `.`"),
+        ("@{upstream}", "must start with a letter"),
+    ];
+    for (name, message) in cases {
+        let out = sandbox.xtask().args(["new-addon", "--yes", "--", name]).refused(2);
+        assert_contains(&out.stderr, "error: invalid add-on name");
+        assert_contains(&out.stderr, message);
+        assert_contains(&out.stderr, "hint: ");
+    }
+    let long = "a".repeat(500);
+    let out = sandbox.xtask().args(["new-addon", "--yes", &long]).refused(2);
+    assert_contains(&out.stderr, "the limit is 48");
+    let out = sandbox.xtask().args(["new-addon", "--yes", "--kind", "wip", "x"]).refused(2);
+    assert_contains(&out.stderr, "`wip` is not a branch kind");
+}
+
+#[test]
+fn names_that_collide_with_existing_refs_are_refused() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["branch", "feat/scheduler/old"]);
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "`feat/scheduler/old` already exists");
+    sandbox.git(&["branch", "-D", "feat/scheduler/old"]);
+    sandbox.git(&["branch", "feat/scheduler"]);
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "hint: switch to it (git switch feat/scheduler)");
+}
+
+#[test]
+fn a_dirty_tree_or_an_operation_in_progress_is_refused() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("README.md", "changed\n");
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(1);
+    assert_contains(&out.stderr, "uncommitted changes: `README.md`");
+    sandbox.git(&["checkout", "--", "README.md"]);
+
+    sandbox.write(".git/MERGE_HEAD", &format!("{}\n", sandbox.head()));
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(1);
+    assert_contains(&out.stderr, "a merge is in progress");
+    assert_contains(&out.stderr, "git merge --abort");
+}
+
+#[test]
+fn unknown_dependencies_are_refused() {
+    let sandbox = Sandbox::with_kit();
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--depends-on", "nothing-here"]).refused(2);
+    assert_contains(&out.stderr, "there is no spec `docs/specs/Lancelot_vNext2_Spec_NothingHere.md`");
+}
+
+#[test]
+fn outside_a_repository_is_bad_usage() {
+    let sandbox = Sandbox::empty();
+    let elsewhere = sandbox.home.join("not-a-repo");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = sandbox.xtask().current_dir(&elsewhere).args(["new-addon", "scheduler", "--yes"]).failure(2);
+    assert_contains(&out.stderr, "is not inside a git repository");
+    assert_contains(&out.stderr, "hint: ");
+}
+
+#[test]
+fn a_malformed_configuration_names_the_key() {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox.read("Cargo.toml").replace("main_branch = \"main\"", "mian_branch = \"main\"");
+    sandbox.write("Cargo.toml", &manifest);
+    sandbox.commit_all("chore: typo");
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "mian_branch");
+}
