@@ -22,6 +22,7 @@ impl Ctx {
     /// Finds the repository from `dir` (like git), reads its configuration.
     pub fn new(dir: &Path, assume_yes: bool) -> anyhow::Result<Ctx> {
         let repo = Repo::discover(dir)?;
+        recover_interrupted_run(&repo)?;
         let config = Config::load(repo.root())?;
         let sh = xshell::Shell::new().context("failed to set up the command runner")?;
         sh.change_dir(repo.root());
@@ -35,4 +36,19 @@ impl Ctx {
     pub fn root(&self) -> &Path {
         self.repo.root()
     }
+}
+
+/// Rolls back what a killed writer left half-done (its journal), before any command looks at
+/// the repository — unless the writer is still running, which its lock tells.
+fn recover_interrupted_run(repo: &Repo) -> anyhow::Result<()> {
+    if !crate::plan::Journal::path(repo).exists() {
+        return Ok(());
+    }
+    let Ok(_lock) = crate::lock::RunLock::acquire(repo, "recover") else { return Ok(()) };
+    if let Some(what) = crate::plan::Journal::recover(repo)? {
+        crate::output::warning(format!("{what}; the repository is as it was before that run"));
+        let receipt = crate::receipts::Receipt::new("recover", crate::receipts::Kind::StateChange, what);
+        crate::receipts::append(repo, receipt)?;
+    }
+    Ok(())
 }

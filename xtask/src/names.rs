@@ -41,12 +41,25 @@ const RUST_KEYWORDS: &[&str] = &[
 ];
 
 /// Names the runtime kit or the toolchain already uses for something else.
-const RESERVED: &[&str] = &["core", "std", "alloc", "proc_macro", "test", "main", "lib", "mod", "build"];
+const RESERVED: &[&str] = &[
+    "core",
+    "std",
+    "alloc",
+    "proc_macro",
+    "test",
+    "tests",
+    "main",
+    "lib",
+    "mod",
+    "build",
+    "support",
+    "status_command",
+];
 
 /// Device names Windows refuses as file names, whatever the extension.
 const WINDOWS_DEVICES: &[&str] = &[
-    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1",
-    "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
+    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
 impl Words {
@@ -61,7 +74,10 @@ impl Words {
             return error("not-empty", "is empty".into());
         }
         if trimmed.len() > 4 * MAX_SLUG_LEN {
-            return error("max-length", format!("is {} bytes long; the limit is {MAX_SLUG_LEN} characters", trimmed.len()));
+            return error(
+                "max-length",
+                format!("is {} bytes long; the limit is {MAX_SLUG_LEN} characters", trimmed.len()),
+            );
         }
         if let Some(bad) = trimmed.chars().find(|c| !c.is_ascii()) {
             return error("ascii-only", format!("contains the non-ASCII character `{bad}`"));
@@ -89,7 +105,10 @@ impl Words {
         let words = Words(words);
         let slug = words.slug();
         if slug.len() > MAX_SLUG_LEN {
-            return error("max-length", format!("gives the {}-character slug; the limit is {MAX_SLUG_LEN}", slug.len()));
+            return error(
+                "max-length",
+                format!("gives the {}-character slug; the limit is {MAX_SLUG_LEN}", slug.len()),
+            );
         }
         let snake = words.snake();
         if RUST_KEYWORDS.contains(&snake.as_str()) {
@@ -99,7 +118,10 @@ impl Words {
             return error("not-reserved", format!("gives the module name `{snake}`, which the runtime kit reserves"));
         }
         if WINDOWS_DEVICES.contains(&snake.as_str()) {
-            return error("portable-file-name", format!("gives the file name `{snake}.rs`, a reserved device name on Windows"));
+            return error(
+                "portable-file-name",
+                format!("gives the file name `{snake}.rs`, a reserved device name on Windows"),
+            );
         }
         Ok(words)
     }
@@ -141,7 +163,9 @@ fn split_camel(chunk: &str, words: &mut Vec<String>) {
             None => false,
             Some(p) => {
                 (c.is_ascii_uppercase() && (p.is_ascii_lowercase() || p.is_ascii_digit()))
-                    || (c.is_ascii_uppercase() && p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+                    || (c.is_ascii_uppercase()
+                        && p.is_ascii_uppercase()
+                        && next.is_some_and(|n| n.is_ascii_lowercase()))
             }
         };
         if boundary && !current.is_empty() {
@@ -297,7 +321,14 @@ mod tests {
 
     #[test]
     fn every_spelling_of_health_monitor_agrees() {
-        for input in ["health monitor", "health-monitor", "health_monitor", "HealthMonitor", "  Health  Monitor ", "healthMonitor"] {
+        for input in [
+            "health monitor",
+            "health-monitor",
+            "health_monitor",
+            "HealthMonitor",
+            "  Health  Monitor ",
+            "healthMonitor",
+        ] {
             let n = names(input);
             assert_eq!(
                 (n.feature.as_str(), n.slug.as_str(), n.snake.as_str(), n.flag.as_str()),

@@ -16,7 +16,7 @@ use crate::layout;
 use crate::lock::RunLock;
 use crate::names::{self, Names};
 use crate::output;
-use crate::plan::{BranchChange, Journal, Plan};
+use crate::plan::{BranchChange, Plan};
 use crate::receipts::{self, Kind, Receipt};
 use crate::render::{addon_context, Dependency, Details, Templates};
 
@@ -71,24 +71,23 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             .hint(format!("cargo xtask new-addon {} --kind feat", shell_word(&args.name)))
     })?;
     let names = Names::derive(&args.name, &args.kind, config).map_err(|error| {
-        Refusal::usage(format!("invalid add-on name `{}`: {error}", args.name.escape_debug()))
-            .hint(format!("use letters, digits, spaces, `-` or `_`, starting with a letter: cargo xtask new-addon {}", names::EXAMPLE))
+        Refusal::usage(format!("invalid add-on name `{}`: {error}", args.name.escape_debug())).hint(format!(
+            "use letters, digits, spaces, `-` or `_`, starting with a letter: cargo xtask new-addon {}",
+            names::EXAMPLE
+        ))
     })?;
     for text in args.include.iter().chain(&args.exclude).chain(&args.summary) {
         if text.contains(['\n', '\r']) || text.chars().any(char::is_control) {
-            return Err(Refusal::usage("`--summary`, `--include` and `--exclude` take one line each, without control characters")
-                .hint("pass one item per flag: --include \"first item\" --include \"second item\"")
-                .into());
+            return Err(Refusal::usage(
+                "`--summary`, `--include` and `--exclude` take one line each, without control characters",
+            )
+            .hint("pass one item per flag: --include \"first item\" --include \"second item\"")
+            .into());
         }
     }
 
-    // Writers take the clone's lock and first roll back whatever an interrupted run left.
+    // Writers take the clone's lock (`Ctx::new` has already rolled back an interrupted run).
     let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
-    if !args.dry_run {
-        if let Some(recovered) = Journal::recover(&ctx.repo)? {
-            output::warning(recovered);
-        }
-    }
 
     let head = preconditions(ctx, &names, &args)?;
     let depends_on = resolve_dependencies(ctx, &names, &args.depends_on)?;
@@ -121,7 +120,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
     let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("scaffolded add-on {}", names.feature))
         .addon(&names.feature)
-        .detail(serde_json::json!({ "branch": plan.branch.as_ref().map(|b| &b.name), "flag": names.flag, "files": files }));
+        .detail(
+            serde_json::json!({ "branch": plan.branch.as_ref().map(|b| &b.name), "flag": names.flag, "files": files }),
+        );
     receipts::append(&ctx.repo, receipt).context("the add-on was created, but its receipt could not be written")?;
     print_done(ctx, &names, &plan, args.json)
 }
@@ -164,9 +165,12 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> 
         (&names.integration_test, "integration test"),
     ] {
         if root.join(path).symlink_metadata().is_ok() {
-            return Err(Refusal::usage(format!("the {what} `{path}` already exists, but the spec `{}` does not", names.spec))
-                .hint(format!("move it away or pick another name: git mv {path} <elsewhere>"))
-                .into());
+            return Err(Refusal::usage(format!(
+                "the {what} `{path}` already exists, but the spec `{}` does not",
+                names.spec
+            ))
+            .hint(format!("move it away or pick another name: git mv {path} <elsewhere>"))
+            .into());
         }
     }
     for (file, needle) in [
@@ -174,10 +178,16 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> 
         (layout::ENV_EXAMPLE.to_string(), format!("{}=", names.flag)),
     ] {
         if let Ok(text) = std::fs::read_to_string(root.join(&file)) {
-            if let Some(line) = text.lines().position(|line| line.contains(&needle) && !line.trim_start().starts_with("//")) {
-                return Err(Refusal::usage(format!("the flag `{}` is already declared at `{file}:{}`", names.flag, line + 1))
-                    .hint("pick another name, or remove the orphan flag first (cargo xtask check lists orphans)")
-                    .into());
+            if let Some(line) =
+                text.lines().position(|line| line.contains(&needle) && !line.trim_start().starts_with("//"))
+            {
+                return Err(Refusal::usage(format!(
+                    "the flag `{}` is already declared at `{file}:{}`",
+                    names.flag,
+                    line + 1
+                ))
+                .hint("pick another name, or remove the orphan flag first (cargo xtask check lists orphans)")
+                .into());
             }
         }
     }
@@ -188,9 +198,12 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> 
             } else {
                 format!("rename or delete the branch `{existing}` (git branch -m {existing} <new-name>), or pick another name")
             };
-            return Err(Refusal::usage(format!("branch `{}` cannot be created: `{existing}` already exists", names.branch))
-                .hint(hint)
-                .into());
+            return Err(Refusal::usage(format!(
+                "branch `{}` cannot be created: `{existing}` already exists",
+                names.branch
+            ))
+            .hint(hint)
+            .into());
         }
     }
     Ok(head)
@@ -305,7 +318,8 @@ fn build_plan(ctx: &Ctx, names: &Names, details: &Details, templates: &Templates
     let root = ctx.root();
     let config = &ctx.config;
     let mut plan = Plan::new(&format!("{COMMAND} {}", names.slug));
-    let render = |kind: &str| templates.render(kind, &addon_context(names, config, details, templates.get(kind).version));
+    let render =
+        |kind: &str| templates.render(kind, &addon_context(names, config, details, templates.get(kind).version));
     for (kind, path) in names.documents() {
         plan.create(path, render(kind)?);
     }
@@ -315,15 +329,24 @@ fn build_plan(ctx: &Ctx, names: &Names, details: &Details, templates: &Templates
     let markers = |begin: &'static str, end: &'static str, line: String| {
         move |text: &str| crate::edits::insert_between_markers(text, begin, end, &line)
     };
-    plan.edit(root, layout::FLAG_REGISTRY, markers(layout::FLAGS_BEGIN, layout::FLAGS_END, layout::registry_line(&names.flag, &names.snake)))?;
+    plan.edit(
+        root,
+        layout::FLAG_REGISTRY,
+        markers(layout::FLAGS_BEGIN, layout::FLAGS_END, layout::registry_line(&names.flag, &names.snake)),
+    )?;
     let modules = layout::modules_file(config);
     let module_line = layout::module_line(&names.snake);
     let addon_line = layout::addon_line(&names.snake, &names.feature);
     plan.edit(root, &modules, move |text| {
-        let text = crate::edits::insert_between_markers(text, layout::MODULES_BEGIN, layout::MODULES_END, &module_line)?;
+        let text =
+            crate::edits::insert_between_markers(text, layout::MODULES_BEGIN, layout::MODULES_END, &module_line)?;
         crate::edits::insert_between_markers(&text, layout::ADDONS_BEGIN, layout::ADDONS_END, &addon_line)
     })?;
-    plan.edit(root, layout::TESTS_MAIN, markers(layout::TESTS_BEGIN, layout::TESTS_END, layout::test_module_line(&names.snake)))?;
+    plan.edit(
+        root,
+        layout::TESTS_MAIN,
+        markers(layout::TESTS_BEGIN, layout::TESTS_END, layout::test_module_line(&names.snake)),
+    )?;
     plan.edit(root, layout::ENV_EXAMPLE, markers(layout::ENV_BEGIN, layout::ENV_END, layout::env_line(&names.flag)))?;
     let entry = render("changelog_entry")?;
     plan.edit(root, layout::CHANGELOG, move |text| crate::edits::changelog_add(text, "Added", &entry))?;
@@ -332,7 +355,10 @@ fn build_plan(ctx: &Ctx, names: &Names, details: &Details, templates: &Templates
 
 fn print_dry_run(names: &Names, plan: &Plan, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "names": names, "plan": plan }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "names": names, "plan": plan }))?
+        );
         return Ok(());
     }
     println!("dry run: `cargo xtask new-addon {}` would do the following; nothing is written\n", names.slug);
@@ -359,7 +385,9 @@ fn print_done(ctx: &Ctx, names: &Names, plan: &Plan, json: bool) -> anyhow::Resu
         let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "dry_run": false, "names": names, "branch": plan.branch.as_ref().map(|b| &b.name), "files": files }))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "dry_run": false, "names": names, "branch": plan.branch.as_ref().map(|b| &b.name), "files": files })
+            )?
         );
         return Ok(());
     }
@@ -377,7 +405,10 @@ fn print_done(ctx: &Ctx, names: &Names, plan: &Plan, json: bool) -> anyhow::Resu
     println!("  1. define Scope and Contracts in {} (replace every {})", names.spec, crate::docs::PLACEHOLDER);
     println!("  2. cargo xtask spec approve {}", names.slug);
     println!("  3. build it in {}; try it: {}=true cargo run -- status", names.module, names.flag);
-    println!("  4. commit (git commit -am \"feat: add {} skeleton\") and run cargo xtask pre-pr", names.slug);
+    println!(
+        "  4. commit (git add -A && git commit -m \"feat: add {} skeleton\") and run cargo xtask pre-pr",
+        names.slug
+    );
     let _ = Status::Draft;
     Ok(())
 }

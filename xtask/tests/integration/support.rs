@@ -67,7 +67,7 @@ impl Sandbox {
         for dir in ["src", "tests", "templates", "docs"] {
             copy_dir(&source.join(dir), &self.root.join(dir));
         }
-        for file in ["CHANGELOG.md", ".env.example", ".gitignore", "README.md"] {
+        for file in ["CHANGELOG.md", ".env.example", ".gitignore", "README.md", "rustfmt.toml"] {
             if source.join(file).exists() {
                 std::fs::copy(source.join(file), self.root.join(file)).unwrap();
             }
@@ -75,7 +75,10 @@ impl Sandbox {
         // The fixture is the root crate alone: no xtask member, and cargo's lock stays untracked.
         let manifest = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
         let manifest = manifest.replace("members = [\".\", \"xtask\"]", "members = [\".\"]");
-        assert!(manifest.contains("members = [\".\"]"), "the root Cargo.toml's members line changed; update the fixture");
+        assert!(
+            manifest.contains("members = [\".\"]"),
+            "the root Cargo.toml's members line changed; update the fixture"
+        );
         std::fs::write(self.root.join("Cargo.toml"), manifest).unwrap();
         let mut ignore = std::fs::read_to_string(self.root.join(".gitignore")).unwrap_or_default();
         ignore.push_str("/Cargo.lock\n");
@@ -164,10 +167,11 @@ impl Sandbox {
         let refs = self.git(&["for-each-ref", "--format=%(refname) %(objectname)"]);
         let head = std::fs::read_to_string(self.root.join(".git/HEAD")).unwrap_or_default();
         let status = self.git(&["status", "--porcelain=v1", "--untracked-files=all", "--ignored"]);
-        let index = std::fs::read(self.root.join(".git/index")).unwrap_or_default();
+        let index =
+            if self.root.join(".git/index").exists() { self.git(&["ls-files", "--stage"]) } else { String::new() };
         let mut files = BTreeMap::new();
         hash_tree(&self.root, &self.root, &mut files);
-        Snapshot { head, refs, status, index_len: index.len(), files }
+        Snapshot { head, refs, status, index, files }
     }
 
     fn isolate(&self, command: &mut Command) {
@@ -202,7 +206,8 @@ pub struct Snapshot {
     pub head: String,
     pub refs: String,
     pub status: String,
-    pub index_len: usize,
+    /// `git ls-files --stage`: the index's entries (not its bytes, which hold timestamps).
+    pub index: String,
     pub files: BTreeMap<String, u64>,
 }
 
@@ -326,7 +331,11 @@ impl<'a> Run<'a> {
     pub fn success(self) -> Outcome {
         let description = format!("xtask {:?}", self.args);
         let outcome = self.run();
-        assert_eq!(outcome.code, 0, "{description} failed:\n--- stdout\n{}\n--- stderr\n{}", outcome.stdout, outcome.stderr);
+        assert_eq!(
+            outcome.code, 0,
+            "{description} failed:\n--- stdout\n{}\n--- stderr\n{}",
+            outcome.stdout, outcome.stderr
+        );
         outcome
     }
 
@@ -334,7 +343,11 @@ impl<'a> Run<'a> {
     pub fn failure(self, code: i32) -> Outcome {
         let description = format!("xtask {:?}", self.args);
         let outcome = self.run();
-        assert_eq!(outcome.code, code, "{description}: wrong exit code:\n--- stdout\n{}\n--- stderr\n{}", outcome.stdout, outcome.stderr);
+        assert_eq!(
+            outcome.code, code,
+            "{description}: wrong exit code:\n--- stdout\n{}\n--- stderr\n{}",
+            outcome.stdout, outcome.stderr
+        );
         outcome
     }
 
@@ -352,4 +365,18 @@ impl<'a> Run<'a> {
 #[track_caller]
 pub fn assert_contains(haystack: &str, needle: &str) {
     assert!(haystack.contains(needle), "expected to find {needle:?} in:\n{haystack}");
+}
+
+impl Sandbox {
+    /// Copies the project's committed git hooks (`.githooks/`, executable bits kept) into the
+    /// working tree, as a clone of the project has them.
+    pub fn copy_githooks(&self) {
+        copy_dir(&project_root().join(".githooks"), &self.root.join(".githooks"));
+    }
+
+    /// Copies the project's `Cargo.lock` (ignored in the fixture) so cargo resolves the fixture's
+    /// dependencies from it, offline, instead of from the registry.
+    pub fn copy_lockfile(&self) {
+        std::fs::copy(project_root().join("Cargo.lock"), self.root.join("Cargo.lock")).unwrap();
+    }
 }

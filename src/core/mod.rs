@@ -1,0 +1,47 @@
+//! The add-ons: one module per capability (SOP 3.4) and the one list of them the runtime boots.
+//! `cargo xtask new-addon` inserts lines between the `sop:modules` and `sop:addons` markers.
+//!
+//! This module must not contain add-on logic or read flags; each add-on's module owns both.
+//! It must not `use` other modules by short name either, so no add-on name can collide with an
+//! import here.
+
+// sop:modules:begin
+pub mod health_monitor;
+// sop:modules:end
+
+/// A fresh instance of every add-on, sorted by module name.
+#[rustfmt::skip]
+pub fn addons() -> Vec<Box<dyn crate::host::Addon>> {
+    vec![
+        // sop:addons:begin
+        Box::new(health_monitor::HealthMonitor::new()),
+        // sop:addons:end
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::flags::REGISTRY;
+
+    /// **Architecture Invariant:** the flag registry and the add-on list describe the same
+    /// add-ons, so no flag gates nothing and no add-on is ungated. (Each list is sorted by its own
+    /// line text, so their orders may differ: `_` sorts differently in upper and lower case.)
+    #[test]
+    fn every_registered_flag_has_exactly_one_add_on_and_vice_versa() {
+        let mut addons: Vec<(&str, &str)> = super::addons().iter().map(|addon| (addon.flag(), addon.name())).collect();
+        let mut registry: Vec<(&str, &str)> = REGISTRY.iter().map(|spec| (spec.name, spec.addon)).collect();
+        addons.sort_unstable();
+        registry.sort_unstable();
+        assert_eq!(addons, registry);
+    }
+
+    /// Every add-on's war-room row names itself and its flag, before it has even booted.
+    #[test]
+    fn every_add_on_reports_itself_as_disabled_before_booting() {
+        for addon in super::addons() {
+            let entry = addon.report();
+            assert_eq!((entry.addon.as_str(), entry.flag.as_str()), (addon.name(), addon.flag()));
+            assert_eq!(entry.status, crate::war_room::AddonStatus::Disabled);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Faults and interruptions never lose work: `new-addon` killed with SIGKILL at every step leaves
+//! a repository that the next command restores to exactly its state before; two writers at once
+//! in one clone are serialised by a lock that a crashed run does not leave stuck.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{assert_contains, Sandbox};
+
+/// The test-only pause `plan.rs` takes after each step (branch, then every file).
+const PAUSE_MS: u64 = 150;
+
+/// SIGKILLs `new-addon` after `steps` pauses, at many points, and checks the outcome each time.
+#[test]
+fn new_addon_killed_at_every_step_is_rolled_back_by_the_next_run() {
+    // Branch + 6 created files + 5 edits = 12 steps; kill inside each of them and at the start.
+    for step in 0..13u64 {
+        let sandbox = Sandbox::with_kit();
+        let before = sandbox.snapshot();
+        let mut child = sandbox
+            .xtask()
+            .args(["new-addon", "scheduler", "--yes"])
+            .env("XTASK_TEST_PAUSE_MS", &PAUSE_MS.to_string())
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Startup plus `step` pauses, then half a pause into the next one.
+        let journal = sandbox.path(".git/sop/journal.json");
+        let started = Instant::now();
+        while !journal.exists() && started.elapsed() < Duration::from_secs(30) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(step * PAUSE_MS + PAUSE_MS / 2));
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+
+        let completed = status.success();
+        if completed {
+            // It finished before the kill: everything must be there.
+            assert!(sandbox.exists("src/core/scheduler.rs"), "step {step}: exited 0 without the module");
+            continue;
+        }
+        // Any command now detects the leftover journal and rolls back to exactly `before`.
+        let out = sandbox.xtask().args(["receipts", "--limit", "1"]).success();
+        if journal.exists() {
+            panic!("step {step}: the journal survived the next command:\n{}", out.stderr);
+        }
+        assert_eq!(sandbox.snapshot(), before, "step {step}: not restored:\n{}", out.stderr);
+        assert!(!sandbox.path(".git/sop/run.lock").exists() || step == 0, "step {step}: the lock stayed");
+        // And the add-on can then be created normally.
+        sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+        assert_eq!(sandbox.current_branch(), "feat/scheduler");
+    }
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_runs() {
+    let sandbox = Sandbox::with_kit();
+    let mut first = sandbox
+        .xtask()
+        .args(["new-addon", "scheduler", "--yes"])
+        .env("XTASK_TEST_PAUSE_MS", "300")
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = sandbox.path(".git/sop/run.lock");
+    let started = Instant::now();
+    while !lock.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(lock.exists(), "the first run never took the lock");
+    let out = sandbox.xtask().args(["new-addon", "jobs", "--yes"]).failure(1);
+    assert_contains(&out.stderr, "another `cargo xtask new-addon` (pid ");
+    assert_contains(&out.stderr, "hint: wait for it to finish");
+    assert!(first.wait().unwrap().success(), "the first run must finish undisturbed");
+    assert!(!lock.exists(), "the lock is released at the end");
+}
+
+#[test]
+fn a_lock_left_by_a_dead_process_is_taken_over() {
+    let sandbox = Sandbox::with_kit();
+    std::fs::create_dir_all(sandbox.path(".git/sop")).unwrap();
+    // A pid far above any real one on Linux (pid_max is at most 2^22).
+    sandbox.write(".git/sop/run.lock", "99999999\nnew-addon\n");
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    assert_contains(&out.stderr, "took over a stale lock left by an interrupted `cargo xtask new-addon`");
+    assert!(!sandbox.path(".git/sop/run.lock").exists());
+}
+
+#[test]
+fn a_torn_journal_means_nothing_was_applied() {
+    let sandbox = Sandbox::with_kit();
+    let before = sandbox.snapshot();
+    std::fs::create_dir_all(sandbox.path(".git/sop")).unwrap();
+    sandbox.write(".git/sop/journal.json", "{\"command\": \"new-addon sched");
+    let out = sandbox.xtask().args(["receipts"]).success();
+    assert_contains(&out.stderr, "removed an incomplete journal; nothing had been changed");
+    assert_eq!(sandbox.snapshot(), before);
+}
+
+#[test]
+fn rollback_never_deletes_work_made_after_the_interruption() {
+    let sandbox = Sandbox::with_kit();
+    let mut child = sandbox
+        .xtask()
+        .args(["new-addon", "scheduler", "--yes"])
+        .env("XTASK_TEST_PAUSE_MS", "400")
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let spec = sandbox.path("docs/specs/Lancelot_vNext2_Spec_Scheduler.md");
+    let started = Instant::now();
+    while !spec.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(spec.exists(), "the spec was written before the kill");
+    // The engineer edits the half-created spec before running anything else.
+    sandbox.write("docs/specs/Lancelot_vNext2_Spec_Scheduler.md", "my own notes\n");
+    sandbox.xtask().args(["receipts"]).success();
+    assert_eq!(
+        sandbox.read("docs/specs/Lancelot_vNext2_Spec_Scheduler.md"),
+        "my own notes\n",
+        "the engineer's edit was lost"
+    );
+}
