@@ -133,7 +133,7 @@ impl HealthMonitor {
 
     fn is_due(&self, now_ms: u64) -> bool {
         let interval_ms = u64::try_from(self.interval.as_millis()).unwrap_or(u64::MAX);
-        self.last_run_ms.map_or(true, |last| now_ms.saturating_sub(last) >= interval_ms)
+        self.last_run_ms.is_none_or(|last| now_ms.saturating_sub(last) >= interval_ms)
     }
 
     fn run_checks(&mut self, host: &mut Host) -> Result<(), Error> {

@@ -22,8 +22,31 @@ pub struct Cli {
 pub enum Command {
     /// Scaffold a new add-on: spec, blueprint, runbook, architecture note, flag, module, tests, branch
     NewAddon(crate::new_addon::Args),
+    /// Create and check out `<kind>/<slug>` from the main branch (kinds: feat fix chore docs spec)
+    Branch(crate::branch::Args),
+    /// Fetch the remote's main branch and branch `fix/<slug>` from it, for a broken main (SOP 4.8)
+    Hotfix(crate::hotfix::Args),
+    /// Get the branch ready for review: sync with main, verify, check, write the PR body
+    PrePr(crate::pre_pr::Args),
     /// Render every template with a sample add-on (`--check`), or list them
     Templates(crate::templates::Args),
     /// Print the effective `[workspace.metadata.sop]` settings
     Config(crate::config_cmd::Args),
+    /// Show what the tool did in this clone (the receipts log)
+    Receipts(crate::receipts_cmd::Args),
+    /// The war room: every add-on's spec status, flag, docs, module, branch, last activity and error
+    Status(crate::status::Args),
+    /// Print the Depends-on graph of the specs as Mermaid
+    Graph(crate::graph::Args),
+    /// Enforce the SOP (§11): documents, flags, ownership, frozen specs, hygiene, secrets, branch rules
+    Check(crate::check::Args),
+    /// Move a spec through its lifecycle (approve, start, complete, supersede) or list the specs
+    Spec(crate::spec::Args),
+    /// Verify this clone, install the git hooks, build, and persist READY (run it right after cloning)
+    Onboard(crate::onboard::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(crate::completions::Args),
+    /// Run a git hook's checks (called by the scripts in `.githooks/`)
+    #[command(hide = true)]
+    Hook(crate::hooks::Args),
 }

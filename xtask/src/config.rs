@@ -83,8 +83,7 @@ impl Default for Config {
             modules_dir: "src/core".into(),
             branch_kinds: strings(&["feat", "fix", "chore", "docs", "spec"]),
             commit_types: strings(&[
-                "feat", "fix", "chore", "docs", "spec", "test", "refactor", "perf", "build", "ci", "style",
-                "revert",
+                "feat", "fix", "chore", "docs", "spec", "test", "refactor", "perf", "build", "ci", "style", "revert",
             ]),
             integration_env: "LANCELOT_INTEGRATION".into(),
             verify: vec![
@@ -124,9 +123,7 @@ impl Config {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(error) => {
-                return Err(error).with_context(|| format!("failed to read `{}`", path.display()))
-            }
+            Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
         };
         let config = Config::parse(&text).map_err(|message| {
             anyhow::Error::new(

@@ -18,7 +18,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [Status::Draft, Status::Approved, Status::InProgress, Status::Complete, Status::Superseded];
+    pub const ALL: [Status; 5] =
+        [Status::Draft, Status::Approved, Status::InProgress, Status::Complete, Status::Superseded];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -140,7 +141,8 @@ pub fn parse_depends_on(value: &str) -> Vec<String> {
             // `[Feature](file.md)` → the file's feature; bare `Feature` or `file.md` also work.
             let target = item.rsplit_once("](").map(|(_, rest)| rest.trim_end_matches(')')).unwrap_or(item);
             let file = target.rsplit('/').next().unwrap_or(target).trim_matches('`');
-            let feature = crate::names::feature_of_spec_file(file).map(str::to_string).unwrap_or_else(|| file.to_string());
+            let feature =
+                crate::names::feature_of_spec_file(file).map(str::to_string).unwrap_or_else(|| file.to_string());
             (!feature.is_empty()).then_some(feature)
         })
         .collect()

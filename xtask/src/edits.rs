@@ -112,9 +112,11 @@ mod tests {
 
     #[test]
     fn inserts_sorted_between_markers() {
-        let out = insert_between_markers(REGISTRY, "// sop:flags:begin", "// sop:flags:end", "    F(\"FEATURE_C\"),").unwrap();
+        let out = insert_between_markers(REGISTRY, "// sop:flags:begin", "// sop:flags:end", "    F(\"FEATURE_C\"),")
+            .unwrap();
         assert_eq!(out, REGISTRY.replace("    F(\"FEATURE_D\"),", "    F(\"FEATURE_C\"),\n    F(\"FEATURE_D\"),"));
-        let out = insert_between_markers(REGISTRY, "// sop:flags:begin", "// sop:flags:end", "    F(\"FEATURE_Z\"),").unwrap();
+        let out = insert_between_markers(REGISTRY, "// sop:flags:begin", "// sop:flags:end", "    F(\"FEATURE_Z\"),")
+            .unwrap();
         assert!(out.contains("F(\"FEATURE_D\"),\n    F(\"FEATURE_Z\"),\n    // sop:flags:end"));
     }
 
@@ -129,7 +131,8 @@ mod tests {
     #[test]
     fn preserves_crlf() {
         let text = REGISTRY.replace('\n', "\r\n");
-        let out = insert_between_markers(&text, "// sop:flags:begin", "// sop:flags:end", "    F(\"FEATURE_C\"),").unwrap();
+        let out =
+            insert_between_markers(&text, "// sop:flags:begin", "// sop:flags:end", "    F(\"FEATURE_C\"),").unwrap();
         assert!(out.contains("F(\"FEATURE_C\"),\r\n"));
         assert!(!out.replace("\r\n", "").contains('\n'));
     }
@@ -144,7 +147,10 @@ mod tests {
     fn changelog_creates_the_added_subsection() {
         let text = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- old\n";
         let out = changelog_add(text, "Added", "- new").unwrap();
-        assert_eq!(out, "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- new\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- old\n");
+        assert_eq!(
+            out,
+            "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- new\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- old\n"
+        );
     }
 
     #[test]

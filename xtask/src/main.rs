@@ -5,7 +5,11 @@
 //! Each command lives in its own module; shared pieces (git, names, templates, the file writer,
 //! receipts) each have exactly one module. See docs/ARCHITECTURE.md.
 
+mod addons;
+mod branch;
+mod check;
 mod cli;
+mod completions;
 mod config;
 mod config_cmd;
 mod ctx;
@@ -13,14 +17,22 @@ mod docs;
 mod edits;
 mod error;
 mod git;
+mod graph;
+mod hooks;
+mod hotfix;
 mod layout;
 mod lock;
 mod names;
 mod new_addon;
+mod onboard;
 mod output;
 mod plan;
+mod pre_pr;
 mod receipts;
+mod receipts_cmd;
 mod render;
+mod spec;
+mod status;
 mod templates;
 
 use std::process::ExitCode;
@@ -46,7 +58,18 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     let ctx = |yes: bool| ctx::Ctx::new(&dir, yes);
     match cli.command {
         cli::Command::NewAddon(args) => new_addon::run(&ctx(args.yes)?, args),
+        cli::Command::Branch(args) => branch::run(&ctx(true)?, args),
+        cli::Command::Hotfix(args) => hotfix::run(&ctx(false)?, args),
+        cli::Command::PrePr(args) => pre_pr::run(&ctx(false)?, args),
         cli::Command::Templates(args) => templates::run(&ctx(true)?, args),
         cli::Command::Config(args) => config_cmd::run(&ctx(true)?, args),
+        cli::Command::Receipts(args) => receipts_cmd::run(&ctx(true)?, args),
+        cli::Command::Status(args) => status::run(&ctx(true)?, args),
+        cli::Command::Graph(args) => graph::run(&ctx(true)?, args),
+        cli::Command::Check(args) => check::run(&ctx(true)?, args),
+        cli::Command::Spec(args) => spec::run(&ctx(true)?, args),
+        cli::Command::Onboard(args) => onboard::run(&ctx(args.yes)?, args),
+        cli::Command::Completions(args) => completions::run(args),
+        cli::Command::Hook(args) => hooks::run(&ctx(true)?, args),
     }
 }

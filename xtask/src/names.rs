@@ -266,7 +266,7 @@ pub fn feature_of_spec_file(file_name: &str) -> Option<&str> {
 }
 
 /// Validates a branch kind against the configuration.
-pub fn check_kind<'a>(kind: &str, config: &'a Config) -> Result<(), NameError> {
+pub fn check_kind(kind: &str, config: &Config) -> Result<(), NameError> {
     if config.branch_kinds.iter().any(|allowed| allowed == kind) {
         Ok(())
     } else {

@@ -184,7 +184,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     }
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = path.with_file_name(format!(".{file_name}.xtask-tmp"));
-    let mut file = std::fs::File::create(&temporary).with_context(|| format!("failed to create `{}`", temporary.display()))?;
+    let mut file =
+        std::fs::File::create(&temporary).with_context(|| format!("failed to create `{}`", temporary.display()))?;
     file.write_all(bytes).with_context(|| format!("failed to write `{}`", temporary.display()))?;
     file.sync_all().with_context(|| format!("failed to sync `{}`", temporary.display()))?;
     drop(file);
@@ -247,7 +248,9 @@ fn rollback(repo: &Repo, plan: &Plan) -> anyhow::Result<()> {
         let head = repo.head()?;
         if head.branch_name() == Some(branch.name.as_str()) {
             let previous = match (branch.previous_head.strip_prefix("refs/heads/"), &branch.previous_commit) {
-                (Some(name), Some(commit)) => Head::Branch { name: name.to_string(), commit: git2::Oid::from_str(commit)? },
+                (Some(name), Some(commit)) => {
+                    Head::Branch { name: name.to_string(), commit: git2::Oid::from_str(commit)? }
+                }
                 (Some(name), None) => Head::Unborn { name: name.to_string() },
                 (None, _) => Head::Detached { commit: git2::Oid::from_str(&branch.previous_head)? },
             };

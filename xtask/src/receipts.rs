@@ -123,7 +123,8 @@ pub fn append_to(path: &Path, receipt: &Receipt) -> anyhow::Result<()> {
     if length > 0 && !ends_with_newline(path) {
         line.insert(0, '\n');
     }
-    file.write_all(line.as_bytes()).with_context(|| format!("failed to write the receipts log `{}`", path.display()))?;
+    file.write_all(line.as_bytes())
+        .with_context(|| format!("failed to write the receipts log `{}`", path.display()))?;
     file.sync_data().with_context(|| format!("failed to sync the receipts log `{}`", path.display()))?;
     Ok(())
 }
@@ -151,7 +152,9 @@ pub fn read_from(path: &Path) -> anyhow::Result<(Vec<Receipt>, ReadReport)> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
-        Err(error) => return Err(error).with_context(|| format!("failed to read the receipts log `{}`", path.display())),
+        Err(error) => {
+            return Err(error).with_context(|| format!("failed to read the receipts log `{}`", path.display()))
+        }
     };
     let text = String::from_utf8_lossy(&bytes);
     let complete = text.ends_with('\n');
@@ -164,10 +167,14 @@ pub fn read_from(path: &Path) -> anyhow::Result<(Vec<Receipt>, ReadReport)> {
         }
         match serde_json::from_str::<Receipt>(line) {
             Ok(receipt) => receipts.push(receipt),
-            Err(_) if index + 1 == lines.len() && !complete => {
-                report.problems.push(format!("{}:{}: torn last line (an interrupted write), ignored", path.display(), index + 1))
+            Err(_) if index + 1 == lines.len() && !complete => report.problems.push(format!(
+                "{}:{}: torn last line (an interrupted write), ignored",
+                path.display(),
+                index + 1
+            )),
+            Err(error) => {
+                report.problems.push(format!("{}:{}: not a receipt ({error}), skipped", path.display(), index + 1))
             }
-            Err(error) => report.problems.push(format!("{}:{}: not a receipt ({error}), skipped", path.display(), index + 1)),
         }
     }
     Ok((receipts, report))

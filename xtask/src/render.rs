@@ -53,7 +53,9 @@ impl Loaded {
         self.source
             .lines()
             .map(str::trim_end)
-            .filter(|line| line.starts_with('#') && !line.starts_with("#[") && !line.starts_with("#!") && !line.contains("{{"))
+            .filter(|line| {
+                line.starts_with('#') && !line.starts_with("#[") && !line.starts_with("#!") && !line.contains("{{")
+            })
             .filter(|line| line.trim_start_matches('#').starts_with(' '))
             .map(str::to_string)
             .collect()
@@ -75,7 +77,9 @@ impl Templates {
             let path = root.join("templates").join(known.file);
             let (origin, source) = match std::fs::read_to_string(&path) {
                 Ok(text) => (format!("templates/{}", known.file), text),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => ("<built-in>".to_string(), known.embedded.to_string()),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    ("<built-in>".to_string(), known.embedded.to_string())
+                }
                 Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
             };
             let version = parse_header(known.kind, &source).map_err(|message| {

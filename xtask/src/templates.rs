@@ -32,9 +32,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         }
     }
     if !failures.is_empty() {
-        return Err(Refusal::failed(format!("{} of {} templates failed to render", failures.len(), templates.all().len()))
-            .hint("fix the templates named above, then run: cargo xtask templates --check")
-            .into());
+        return Err(Refusal::failed(format!(
+            "{} of {} templates failed to render",
+            failures.len(),
+            templates.all().len()
+        ))
+        .hint("fix the templates named above, then run: cargo xtask templates --check")
+        .into());
     }
     println!("{} templates rendered", templates.all().len());
     Ok(())
@@ -50,7 +54,10 @@ pub fn check(templates: &Templates, config: &Config) -> Vec<(&'static str, anyho
         summary: "A sample add-on used to check the templates.".into(),
         include: vec!["one included item".into()],
         exclude: vec!["one excluded item".into()],
-        depends_on: vec![Dependency { feature: "HealthMonitor".into(), file: "Lancelot_vNext2_Spec_HealthMonitor.md".into() }],
+        depends_on: vec![Dependency {
+            feature: "HealthMonitor".into(),
+            file: "Lancelot_vNext2_Spec_HealthMonitor.md".into(),
+        }],
         date: crate::receipts::today(),
     };
     let mut failures = Vec::new();

@@ -6,6 +6,7 @@
 //! credentials, SSH config and hooks apply. No other module may open a repository or run `git`.
 
 pub mod history;
+pub mod setup;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
@@ -146,7 +147,10 @@ impl Repo {
     pub fn ensure_no_operation_in_progress(&self) -> anyhow::Result<()> {
         if let Some(op) = self.in_progress() {
             return Err(Refusal::failed(format!("a {} is in progress in `{}`", op.operation, self.root.display()))
-                .hint(format!("finish it with `{}` or abort it with `{}`, then run this again", op.continue_command, op.abort_command))
+                .hint(format!(
+                    "finish it with `{}` or abort it with `{}`, then run this again",
+                    op.continue_command, op.abort_command
+                ))
                 .into());
         }
         Ok(())
@@ -156,9 +160,12 @@ impl Repo {
     pub fn ensure_index_unlocked(&self) -> anyhow::Result<()> {
         let lock = self.git_dir().join("index.lock");
         if lock.exists() {
-            return Err(Refusal::failed(format!("`{}` exists: another git process is running, or one crashed", lock.display()))
-                .hint(format!("if no git command is running, remove the stale lock: rm '{}'", lock.display()))
-                .into());
+            return Err(Refusal::failed(format!(
+                "`{}` exists: another git process is running, or one crashed",
+                lock.display()
+            ))
+            .hint(format!("if no git command is running, remove the stale lock: rm '{}'", lock.display()))
+            .into());
         }
         Ok(())
     }
@@ -189,10 +196,6 @@ impl Repo {
             .into())
     }
 
-    pub fn branch_exists(&self, name: &str) -> bool {
-        self.inner.find_branch(name, BranchType::Local).is_ok()
-    }
-
     /// A reference that would stop `refs/heads/<name>` from being created: the branch itself,
     /// a branch named like one of its parent folders (`feat`), or branches below it (`feat/x/y`).
     pub fn conflicting_ref(&self, branch: &str) -> anyhow::Result<Option<String>> {
@@ -211,24 +214,43 @@ impl Repo {
         Ok(None)
     }
 
-    /// The commit of the main branch: the local branch if there is one, else the remote's.
+    /// The commit of the main branch: the newest of the local branch and the remote's copy when
+    /// the remote's is a fast-forward of the local one (a stale local `main` must not make a
+    /// teammate's merged work look like part of this branch), else the local one, else the
+    /// remote's.
     pub fn main_commit(&self, main: &str, remote: &str) -> anyhow::Result<Oid> {
-        if let Ok(branch) = self.inner.find_branch(main, BranchType::Local) {
-            return branch.get().peel_to_commit().map(|c| c.id()).with_context(|| format!("failed to read branch `{main}`"));
-        }
-        if let Ok(branch) = self.inner.find_branch(&format!("{remote}/{main}"), BranchType::Remote) {
-            return branch.get().peel_to_commit().map(|c| c.id()).with_context(|| format!("failed to read `{remote}/{main}`"));
-        }
-        Err(Refusal::failed(format!("the main branch `{main}` has no commits here (neither `{main}` nor `{remote}/{main}` exists)"))
+        let local = match self.inner.find_branch(main, BranchType::Local) {
+            Ok(branch) => {
+                Some(branch.get().peel_to_commit().with_context(|| format!("failed to read branch `{main}`"))?.id())
+            }
+            Err(_) => None,
+        };
+        let tracking = match self.inner.find_branch(&format!("{remote}/{main}"), BranchType::Remote) {
+            Ok(branch) => {
+                Some(branch.get().peel_to_commit().with_context(|| format!("failed to read `{remote}/{main}`"))?.id())
+            }
+            Err(_) => None,
+        };
+        match (local, tracking) {
+            (Some(local), Some(tracking)) if local != tracking && self.inner.graph_descendant_of(tracking, local).unwrap_or(false) => {
+                Ok(tracking)
+            }
+            (Some(local), _) => Ok(local),
+            (None, Some(tracking)) => Ok(tracking),
+            (None, None) => Err(Refusal::failed(format!(
+                "the main branch `{main}` has no commits here (neither `{main}` nor `{remote}/{main}` exists)"
+            ))
             .hint(format!("create it with a first commit: git switch -c {main} && git commit --allow-empty -m \"chore: initial commit\""))
-            .into())
+            .into()),
+        }
     }
 
     /// Creates `name` at `commit` and checks it out, refusing to overwrite anything in the
     /// working tree (git2's safe checkout). On failure nothing is left behind.
     pub fn create_and_checkout_branch(&self, name: &str, commit: Oid) -> anyhow::Result<()> {
         let target = self.inner.find_commit(commit).context("failed to find the main branch's commit")?;
-        let mut branch = self.inner.branch(name, &target, false).with_context(|| format!("failed to create branch `{name}`"))?;
+        let mut branch =
+            self.inner.branch(name, &target, false).with_context(|| format!("failed to create branch `{name}`"))?;
         if let Err(error) = self.checkout(&format!("refs/heads/{name}"), commit) {
             let _ = branch.delete();
             return Err(error);
@@ -241,9 +263,12 @@ impl Repo {
         let target = self.inner.find_commit(commit).context("failed to find the commit to check out")?;
         let mut options = git2::build::CheckoutBuilder::new();
         options.safe();
-        self.inner
-            .checkout_tree(target.as_object(), Some(&mut options))
-            .with_context(|| format!("failed to check out `{}` (a file in the working tree would be overwritten)", reference.trim_start_matches("refs/heads/")))?;
+        self.inner.checkout_tree(target.as_object(), Some(&mut options)).with_context(|| {
+            format!(
+                "failed to check out `{}` (a file in the working tree would be overwritten)",
+                reference.trim_start_matches("refs/heads/")
+            )
+        })?;
         self.inner.set_head(reference).with_context(|| format!("failed to point HEAD at `{reference}`"))?;
         Ok(())
     }
@@ -277,18 +302,22 @@ impl Repo {
         Ok(true)
     }
 
-    /// The commit a branch points at.
-    pub fn branch_commit(&self, name: &str) -> Option<Oid> {
-        self.inner.find_branch(name, BranchType::Local).ok().and_then(|b| b.get().target())
+    /// Every local branch: name, tip and the tip's commit time (Unix seconds). One pass over the
+    /// refs, so listing thousands of add-ons costs one walk, not one lookup each.
+    pub fn local_branches(&self) -> anyhow::Result<Vec<(String, Oid, i64)>> {
+        let mut out = Vec::new();
+        for branch in self.inner.branches(Some(BranchType::Local)).context("failed to list branches")? {
+            let (branch, _) = branch.context("failed to read a branch")?;
+            let Ok(Some(name)) = branch.name() else { continue };
+            let Ok(commit) = branch.get().peel_to_commit() else { continue };
+            out.push((name.to_string(), commit.id(), commit.time().seconds()));
+        }
+        Ok(out)
     }
 
     /// Whether `branch` is merged into `into` (its tip is an ancestor of `into`'s).
     pub fn is_merged(&self, branch: Oid, into: Oid) -> bool {
         branch == into || self.inner.graph_descendant_of(into, branch).unwrap_or(false)
-    }
-
-    pub fn is_shallow(&self) -> bool {
-        self.inner.is_shallow()
     }
 
     /// A file's bytes in `commit`'s tree, or `None` if it does not exist there.

@@ -1,2 +1,437 @@
 //! Remote work and history rewriting for `pre-pr` and `hotfix`: fetch, rebase, merge, stash,
 //! and the in-memory conflict prediction that runs before any of them touches the tree.
+//!
+//! Fetch, rebase, merge and stash run the `git` CLI through xshell's `cmd!`, so the engineer's
+//! credentials, hooks and config apply; everything that only reads (the prediction, the
+//! checkpoints, the stash list) uses git2. The prediction never writes an object to disk: it works
+//! in a second handle on the repository whose object database has an in-memory (mempack) backend
+//! in front. A rebase or merge that conflicts anyway is aborted here, and the repository is then
+//! compared with the checkpoint taken before it started, so a caller never sees a half-done sync.
+//! Nothing here decides *whether* to sync; that is the command's job.
+
+use anyhow::Context as _;
+use git2::{Oid, Repository, Sort, StatusOptions};
+use xshell::{cmd, Shell};
+
+use super::Repo;
+use crate::config::SyncStrategy;
+use crate::error::Refusal;
+
+/// The message every stash made by the tool starts with, so a later run can find a forgotten one.
+pub const AUTOSTASH_MESSAGE: &str = "cargo xtask pre-pr --autostash";
+
+/// What syncing the branch onto its upstream would do, computed in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prediction {
+    /// The upstream is already part of the branch: nothing to do.
+    UpToDate,
+    /// The branch has no commits of its own beyond the upstream's: it moves forward.
+    FastForward,
+    /// The branch's commits apply cleanly (`commits` of them for a rebase, one merge otherwise).
+    Clean { commits: usize },
+    /// Replaying `commit` (or the merge) conflicts in `paths`.
+    Conflicts { paths: Vec<String>, commit: Option<(Oid, String)> },
+}
+
+/// What a rebase or merge that was run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// HEAD moved from `from` to `to`.
+    Done { from: Oid, to: Oid },
+    /// It conflicted in `paths` and was aborted; the repository is exactly as it was.
+    Conflicts { paths: Vec<String> },
+}
+
+/// What putting back a stash did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unstashed {
+    /// Everything is back, staged changes staged.
+    Restored,
+    /// Everything is back, but the staged changes came back unstaged (`--index` could not apply).
+    RestoredUnstaged,
+    /// It conflicted: the stash is kept, and `paths` hold conflict markers.
+    Conflicts { paths: Vec<String>, reference: String },
+}
+
+/// One stash entry: `stash@{index}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StashEntry {
+    pub index: usize,
+    pub commit: Oid,
+    pub message: String,
+}
+
+impl StashEntry {
+    pub fn reference(&self) -> String {
+        format!("stash@{{{}}}", self.index)
+    }
+}
+
+/// Everything a sync could change, to prove an aborted one changed nothing: HEAD, every ref, the
+/// index's entries and the status of every file in the working tree (a file whose status is
+/// unchanged holds what the index says, because git compares content when the stat differs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    head: String,
+    refs: Vec<(String, String)>,
+    index: Vec<(String, u32, Oid, u16)>,
+    status: Vec<(String, u32)>,
+}
+
+impl Checkpoint {
+    /// The commit HEAD pointed at.
+    pub fn head_description(&self) -> &str {
+        &self.head
+    }
+}
+
+impl Repo {
+    /// The commit of `refs/remotes/<remote>/<branch>`, if it exists.
+    pub fn remote_tracking_commit(&self, remote: &str, branch: &str) -> Option<Oid> {
+        self.raw().refname_to_id(&format!("refs/remotes/{remote}/{branch}")).ok()
+    }
+
+    /// Re-reads the index from disk: the `git` CLI may have rewritten it since it was loaded.
+    pub fn reload_index(&self) -> anyhow::Result<()> {
+        let mut index = self.raw().index().context("failed to read the index")?;
+        index.read(false).context("failed to re-read the index")
+    }
+
+    /// Predicts, without touching the repository, what syncing `head` onto `upstream` does.
+    ///
+    /// A rebase replays the branch's own commits (oldest first, merge commits dropped, as
+    /// `git rebase` does) one by one on top of the upstream, each a three-way merge of trees; the
+    /// first one that conflicts is reported. A merge is one three-way merge of the two commits.
+    pub fn predict_sync(&self, head: Oid, upstream: Oid, strategy: SyncStrategy) -> anyhow::Result<Prediction> {
+        if head == upstream || self.raw().graph_descendant_of(head, upstream).unwrap_or(false) {
+            return Ok(Prediction::UpToDate);
+        }
+        if self.raw().graph_descendant_of(upstream, head).unwrap_or(false) {
+            return Ok(Prediction::FastForward);
+        }
+        // A second handle whose writes (the trees of replayed commits) go to memory only.
+        let scratch = Repository::open(self.git_dir()).context("failed to open the repository for the prediction")?;
+        let odb = scratch.odb().context("failed to open the object database")?;
+        let _mempack = odb.add_new_mempack_backend(1000).context("failed to set up an in-memory object store")?;
+        let head_commit = scratch.find_commit(head).context("failed to read HEAD's commit")?;
+        let upstream_commit = scratch.find_commit(upstream).context("failed to read the upstream commit")?;
+        match strategy {
+            SyncStrategy::Merge => {
+                let index = scratch
+                    .merge_commits(&head_commit, &upstream_commit, None)
+                    .context("failed to predict the merge")?;
+                if index.has_conflicts() {
+                    return Ok(Prediction::Conflicts { paths: conflicted_paths(&index)?, commit: None });
+                }
+                Ok(Prediction::Clean { commits: 1 })
+            }
+            SyncStrategy::Rebase => {
+                let mut walk = scratch.revwalk().context("failed to walk the branch")?;
+                walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).context("failed to walk the branch")?;
+                walk.push(head).context("failed to walk the branch")?;
+                walk.hide(upstream).context("failed to walk the branch")?;
+                let mut onto = upstream_commit.tree().context("failed to read the upstream tree")?;
+                let mut replayed = 0;
+                for id in walk {
+                    let id = id.context("failed to walk the branch")?;
+                    let commit = scratch.find_commit(id).with_context(|| format!("failed to read commit {id}"))?;
+                    if commit.parent_count() > 1 {
+                        continue;
+                    }
+                    let base = match commit.parent(0) {
+                        Ok(parent) => parent.tree().context("failed to read a parent tree")?,
+                        Err(_) => {
+                            let empty = scratch.treebuilder(None).and_then(|b| b.write())?;
+                            scratch.find_tree(empty)?
+                        }
+                    };
+                    let theirs = commit.tree().context("failed to read a commit's tree")?;
+                    let mut index = scratch
+                        .merge_trees(&base, &onto, &theirs, None)
+                        .with_context(|| format!("failed to predict replaying commit {id}"))?;
+                    if index.has_conflicts() {
+                        let summary = String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
+                        return Ok(Prediction::Conflicts {
+                            paths: conflicted_paths(&index)?,
+                            commit: Some((id, summary)),
+                        });
+                    }
+                    let tree = index.write_tree_to(&scratch).context("failed to build a replayed tree in memory")?;
+                    onto = scratch.find_tree(tree).context("failed to read a replayed tree")?;
+                    replayed += 1;
+                }
+                Ok(Prediction::Clean { commits: replayed })
+            }
+        }
+    }
+
+    /// Records HEAD, the refs, the index and the working tree's status, read fresh from disk.
+    pub fn checkpoint(&self) -> anyhow::Result<Checkpoint> {
+        let fresh = Repository::open(self.git_dir()).context("failed to re-open the repository")?;
+        let head = match fresh.find_reference("HEAD") {
+            Ok(reference) => {
+                let commit = fresh.refname_to_id("HEAD").map(|o| o.to_string()).unwrap_or_default();
+                match reference.symbolic_target_bytes() {
+                    Some(target) => format!("{} {commit}", String::from_utf8_lossy(target)),
+                    None => commit,
+                }
+            }
+            Err(error) => return Err(error).context("failed to read HEAD"),
+        };
+        let mut refs = Vec::new();
+        for reference in fresh.references().context("failed to list references")? {
+            let reference = reference.context("failed to read a reference")?;
+            let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+            let target = match reference.target() {
+                Some(oid) => oid.to_string(),
+                None => String::from_utf8_lossy(reference.symbolic_target_bytes().unwrap_or_default()).into_owned(),
+            };
+            refs.push((name, target));
+        }
+        refs.sort();
+        let index = fresh.index().context("failed to read the index")?;
+        let index: Vec<(String, u32, Oid, u16)> = index
+            .iter()
+            .map(|entry| (String::from_utf8_lossy(&entry.path).into_owned(), entry.mode, entry.id, entry.flags))
+            .collect();
+        let mut options = StatusOptions::new();
+        options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+        let statuses = fresh.statuses(Some(&mut options)).context("failed to read `git status`")?;
+        let mut status: Vec<(String, u32)> = statuses
+            .iter()
+            .map(|entry| (String::from_utf8_lossy(entry.path_bytes()).into_owned(), entry.status().bits()))
+            .collect();
+        status.sort();
+        Ok(Checkpoint { head, refs, index, status })
+    }
+
+    /// The paths with unresolved conflicts in the index on disk.
+    pub fn conflicted_paths(&self) -> anyhow::Result<Vec<String>> {
+        let fresh = Repository::open(self.git_dir()).context("failed to re-open the repository")?;
+        let index = fresh.index().context("failed to read the index")?;
+        conflicted_paths(&index)
+    }
+
+    /// The stash list, newest first (`stash@{0}` first).
+    pub fn stash_entries(&self) -> Vec<StashEntry> {
+        let Ok(fresh) = Repository::open(self.git_dir()) else { return Vec::new() };
+        let Ok(reflog) = fresh.reflog("refs/stash") else { return Vec::new() };
+        reflog
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| StashEntry {
+                index,
+                commit: entry.id_new(),
+                message: String::from_utf8_lossy(entry.message_bytes().unwrap_or_default()).into_owned(),
+            })
+            .collect()
+    }
+
+    /// Stashes left behind by an earlier `pre-pr --autostash` (interrupted before it restored them).
+    pub fn forgotten_autostashes(&self) -> Vec<StashEntry> {
+        self.stash_entries().into_iter().filter(|entry| entry.message.contains(AUTOSTASH_MESSAGE)).collect()
+    }
+}
+
+fn conflicted_paths(index: &git2::Index) -> anyhow::Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for conflict in index.conflicts().context("failed to list the conflicts")? {
+        let conflict = conflict.context("failed to read a conflict")?;
+        let entry = conflict.our.or(conflict.their).or(conflict.ancestor);
+        if let Some(entry) = entry {
+            paths.push(String::from_utf8_lossy(&entry.path).into_owned());
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}
+
+/// The last meaningful line git printed, for an error message.
+fn git_message(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> =
+        stderr.lines().chain(stdout.lines()).map(str::trim).filter(|line| !line.is_empty()).collect();
+    let fatal = lines.iter().rev().find(|line| line.starts_with("fatal:") || line.starts_with("error:"));
+    fatal.or(lines.last()).map(|line| line.to_string()).unwrap_or_else(|| format!("git exited with {}", output.status))
+}
+
+/// Fetches `<remote>`'s `branch` into `refs/remotes/<remote>/<branch>` and returns its commit.
+/// `interactive` allows git to ask for credentials on the terminal.
+pub fn fetch(sh: &Shell, repo: &Repo, remote: &str, branch: &str, interactive: bool) -> anyhow::Result<Oid> {
+    let Some(url) = repo.remote_url(remote) else {
+        return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
+            .hint(format!("add it: git remote add {remote} <url>"))
+            .into());
+    };
+    // An explicit refspec updates the remote-tracking branch whatever the clone's fetch config.
+    let refspec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
+    let prompt = if interactive { "1" } else { "0" };
+    let output = cmd!(sh, "git fetch --quiet --no-tags {remote} {refspec}")
+        .env("GIT_TERMINAL_PROMPT", prompt)
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git fetch` (is git installed?)")?;
+    if !output.status.success() {
+        return Err(Refusal::failed(format!(
+            "cannot fetch `{branch}` from `{remote}` ({url}): {}",
+            git_message(&output)
+        ))
+        .hint(format!("check the network and the remote: git remote -v; git ls-remote {remote}"))
+        .into());
+    }
+    repo.remote_tracking_commit(remote, branch)
+        .ok_or_else(|| anyhow::anyhow!("`git fetch` succeeded but `refs/remotes/{remote}/{branch}` does not exist"))
+}
+
+/// Rebases the current branch onto `upstream` (a ref name), or merges it with `message`.
+/// A conflict aborts it and proves the repository is as it was; any other failure is an error
+/// with git's message, also after proving nothing changed.
+pub fn apply(
+    sh: &Shell,
+    repo: &Repo,
+    strategy: SyncStrategy,
+    upstream: &str,
+    message: &str,
+) -> anyhow::Result<Applied> {
+    let before = repo.checkpoint()?;
+    let from = repo.head()?.commit().context("HEAD has no commit")?;
+    // Config that would change what the sync does is pinned: the tree is clean (or stashed by us),
+    // and other branches must not move (rebase.updateRefs).
+    let output = match strategy {
+        SyncStrategy::Rebase => cmd!(
+            sh,
+            "git -c rebase.autoStash=false -c rebase.updateRefs=false -c rebase.autoSquash=false rebase --quiet {upstream}"
+        ),
+        SyncStrategy::Merge => {
+            cmd!(sh, "git -c merge.autoStash=false merge --ff --no-edit --quiet -m {message} {upstream}")
+        }
+    }
+    .env("GIT_EDITOR", "true")
+    .ignore_status()
+    .quiet()
+    .output()
+    .with_context(|| format!("failed to run `git {}`", strategy_verb(strategy)))?;
+    if output.status.success() {
+        repo.reload_index()?;
+        let to = repo.head()?.commit().context("HEAD has no commit after the sync")?;
+        return Ok(Applied::Done { from, to });
+    }
+    let in_progress = repo.in_progress();
+    let paths = if in_progress.is_some() { repo.conflicted_paths()? } else { Vec::new() };
+    if let Some(operation) = &in_progress {
+        let abort = match strategy {
+            SyncStrategy::Rebase => cmd!(sh, "git rebase --abort"),
+            SyncStrategy::Merge => cmd!(sh, "git merge --abort"),
+        }
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run the abort")?;
+        if !abort.status.success() {
+            return Err(Refusal::failed(format!(
+                "the {} conflicted and `{}` failed: {}",
+                operation.operation,
+                operation.abort_command,
+                git_message(&abort)
+            ))
+            .hint(format!(
+                "run `{}` yourself; your branch was at {from} before (git reflog shows it)",
+                operation.abort_command
+            ))
+            .into());
+        }
+    }
+    let after = repo.checkpoint()?;
+    if after != before {
+        return Err(Refusal::failed(format!(
+            "the failed {} left the repository different from before it started",
+            strategy_verb(strategy)
+        ))
+        .hint(format!("inspect it with `git status`; HEAD was {} (see `git reflog`)", before.head_description()))
+        .into());
+    }
+    repo.reload_index()?;
+    if in_progress.is_some() && !paths.is_empty() {
+        return Ok(Applied::Conflicts { paths });
+    }
+    Err(Refusal::failed(format!("`git {}` failed: {}", strategy_verb(strategy), git_message(&output)))
+        .hint(format!("nothing was changed; run `git {} {upstream}` yourself to see why", strategy_verb(strategy)))
+        .into())
+}
+
+fn strategy_verb(strategy: SyncStrategy) -> &'static str {
+    match strategy {
+        SyncStrategy::Rebase => "rebase",
+        SyncStrategy::Merge => "merge",
+    }
+}
+
+/// Stashes tracked changes and untracked files with `message`; returns the stash's commit, or
+/// `None` when there was nothing to stash.
+pub fn stash_push(sh: &Shell, repo: &Repo, message: &str) -> anyhow::Result<Option<Oid>> {
+    let before = repo.stash_entries().first().map(|entry| entry.commit);
+    let output = cmd!(sh, "git stash push --include-untracked --quiet -m {message}")
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git stash push`")?;
+    if !output.status.success() {
+        return Err(Refusal::failed(format!("`git stash push` failed: {}", git_message(&output)))
+            .hint("commit the changes instead (git commit -am \"wip: …\"), then run cargo xtask pre-pr")
+            .into());
+    }
+    repo.reload_index()?;
+    let after = repo.stash_entries().first().map(|entry| entry.commit);
+    Ok(if after != before { after } else { None })
+}
+
+/// Puts back the stash `commit` (wherever it is in the stash list), staged changes staged.
+/// It never drops a stash that was not fully applied.
+pub fn stash_pop(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<Unstashed> {
+    let find = || repo.stash_entries().into_iter().find(|entry| entry.commit == commit);
+    let Some(entry) = find() else {
+        return Err(Refusal::failed(format!("the stash {commit} is no longer in the stash list"))
+            .hint(format!("look for it: git stash list; or apply it by id: git stash apply {commit}"))
+            .into());
+    };
+    let reference = entry.reference();
+    let output = cmd!(sh, "git stash pop --index --quiet {reference}")
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git stash pop`")?;
+    repo.reload_index()?;
+    if output.status.success() {
+        return Ok(Unstashed::Restored);
+    }
+    // `--index` refuses before touching anything when the staged changes cannot be replayed as
+    // staged; then the plain pop (everything unstaged) is the next best thing.
+    if let Some(entry) = find() {
+        if repo.changed_paths()?.is_empty() && repo.conflicted_paths()?.is_empty() {
+            let reference = entry.reference();
+            let retry = cmd!(sh, "git stash pop --quiet {reference}")
+                .ignore_status()
+                .quiet()
+                .output()
+                .context("failed to run `git stash pop`")?;
+            repo.reload_index()?;
+            if retry.status.success() {
+                return Ok(Unstashed::RestoredUnstaged);
+            }
+        }
+    }
+    match find() {
+        Some(entry) => {
+            let mut paths = repo.conflicted_paths()?;
+            if paths.is_empty() {
+                paths = repo.changed_paths()?;
+            }
+            Ok(Unstashed::Conflicts { paths, reference: entry.reference() })
+        }
+        // Dropped means git applied it fully.
+        None => Ok(Unstashed::Restored),
+    }
+}

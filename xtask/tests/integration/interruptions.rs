@@ -133,3 +133,61 @@ fn rollback_never_deletes_work_made_after_the_interruption() {
         "the engineer's edit was lost"
     );
 }
+
+/// SIGKILLs `pre-pr --autostash` at many points (during the stash, the fetch, the rebase, the
+/// verify step). Afterwards the engineer's uncommitted work and commits are always recoverable,
+/// and a leftover rebase is explained by the next run with its recovery command.
+#[test]
+fn pre_pr_killed_at_many_points_never_loses_work() {
+    use crate::pre_pr::{commit_feature, project, teammate_pushes};
+    let mut interrupted = 0;
+    for delay_ms in [0u64, 20, 40, 70, 100, 150, 220, 320, 480, 700] {
+        let (sandbox, origin) = project("verify = [[\"sleep\", \"0.4\"]]\nintegration_verify = [[\"true\"]]\n");
+        let mine = commit_feature(&sandbox, "FEATURE.md", "mine\n", "feat: my work");
+        teammate_pushes(&sandbox, &origin, &format!("mate-{delay_ms}"), "NOTES.md", "theirs\n");
+        sandbox.write("README.md", "one\ntwo\nthree\nunsaved work\n");
+        sandbox.write("scratch.txt", "untracked work\n");
+
+        // Its own process group, killed as a whole: the git and verify processes it started die
+        // with it, as they do when a terminal kills the job.
+        let mut child = {
+            use std::os::unix::process::CommandExt as _;
+            let mut command = sandbox.xtask().args(["pre-pr", "--autostash"]).command();
+            command.process_group(0).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+            command.spawn().unwrap()
+        };
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let group = format!("-{}", child.id());
+        let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
+        let finished = child.wait().unwrap().code().is_some();
+        if !finished {
+            interrupted += 1;
+        }
+
+        // A rebase the kill left behind is explained, and its recovery command works.
+        if sandbox.path(".git/rebase-merge").exists() || sandbox.path(".git/rebase-apply").exists() {
+            let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+            assert_contains(&out.stderr, "a rebase is in progress");
+            assert_contains(&out.stderr, "git rebase --abort");
+            sandbox.git(&["rebase", "--abort"]);
+        }
+        // The commit is still on the branch (rebased or not).
+        let log = sandbox.git(&["log", "--format=%s", "feat/work"]);
+        assert_contains(&log, "feat: my work");
+        let _ = mine;
+        // The uncommitted work is in the tree or in the stash, never gone.
+        let tree = sandbox.read("README.md");
+        let stashed = sandbox.git(&["stash", "list"]);
+        let in_stash = !stashed.is_empty()
+            && sandbox.git(&["stash", "show", "-p", "--include-untracked"]).contains("unsaved work");
+        assert!(
+            tree.contains("unsaved work") || in_stash,
+            "killed after {delay_ms} ms: the uncommitted change is gone (tree: {tree:?}, stash: {stashed:?})"
+        );
+        let untracked_kept = sandbox.exists("scratch.txt")
+            || (!stashed.is_empty()
+                && sandbox.git(&["stash", "show", "--include-untracked", "--name-only"]).contains("scratch.txt"));
+        assert!(untracked_kept, "killed after {delay_ms} ms: the untracked file is gone");
+    }
+    assert!(interrupted > 0, "no run was actually interrupted; the delays are too long");
+}

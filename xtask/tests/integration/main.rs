@@ -1,6 +1,16 @@
 //! The xtask's one integration-test binary (like cargo, just and ripgrep): a module per command,
 //! each test a real git repository in a temp dir driven through the real `xtask` binary.
 
+mod branch;
+mod check;
+mod hooks;
+mod interruptions;
+mod names;
 mod new_addon;
+mod onboard;
+mod pre_pr;
+mod repo_states;
+mod spec;
+mod status;
 mod support;
 mod templates;

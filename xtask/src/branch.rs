@@ -1,0 +1,164 @@
+//! `cargo xtask branch <kind> <name>`: creates and checks out `<kind>/<slug>` from the main branch
+//! (SOP 4.1), for work that is not a new add-on (`new-addon` makes its own branch).
+//!
+//! Names follow the same rules and exit codes as `new-addon` (`names.rs` decides). The branch is
+//! created through `plan.rs`, so a killed run is rolled back like any other. It never touches a
+//! dirty tree, an operation in progress or an existing branch. `hotfix` reuses [`create`].
+
+use git2::Oid;
+
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::git::Head;
+use crate::lock::RunLock;
+use crate::names::{self, Names};
+use crate::output;
+use crate::plan::{BranchChange, Plan};
+use crate::receipts::{self, Kind, Receipt};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The branch kind: one of the configured kinds (feat, fix, chore, docs, spec)
+    pub kind: String,
+
+    /// What the branch is for: `login timeout`, `login-timeout`, `LoginTimeout`…
+    pub name: String,
+
+    /// Print what would be created and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+const COMMAND: &str = "branch";
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let names = derive(ctx, &args.kind, &args.name, COMMAND)?;
+    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    preconditions(ctx, &names.branch, COMMAND)?;
+    let main = &ctx.config.main_branch;
+    let commit = ctx.repo.main_commit(main, &ctx.config.remote)?;
+    let created = Creation { command: COMMAND, branch: names.branch.clone(), from: main.clone(), commit };
+    create(ctx, &created, args.dry_run, args.json)?;
+    if !args.json && !args.dry_run {
+        println!();
+        println!("next: commit your work (git commit -m \"{}: …\"), then run cargo xtask pre-pr", args.kind);
+    }
+    Ok(())
+}
+
+/// Derives the names for `<kind>/<name>`, refusing a bad kind or name (exit 2) like `new-addon`.
+pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Result<Names> {
+    names::check_kind(kind, &ctx.config).map_err(|error| {
+        Refusal::usage(format!("invalid branch kind: {error}"))
+            .hint(format!("use a configured kind: cargo xtask branch feat {}", names::EXAMPLE))
+    })?;
+    let names = Names::derive(name, kind, &ctx.config).map_err(|error| {
+        let example = if command == "hotfix" {
+            format!("cargo xtask hotfix {}", names::EXAMPLE)
+        } else {
+            format!("cargo xtask branch {kind} {}", names::EXAMPLE)
+        };
+        Refusal::usage(format!("invalid branch name `{}`: {error}", name.escape_debug()))
+            .hint(format!("use letters, digits, spaces, `-` or `_`, starting with a letter: {example}"))
+    })?;
+    Ok(names)
+}
+
+/// Everything that must hold before a branch is created; all read-only, so `--dry-run` checks
+/// them too and never promises what the real run would refuse.
+pub fn preconditions(ctx: &Ctx, branch: &str, command: &str) -> anyhow::Result<()> {
+    let repo = &ctx.repo;
+    repo.ensure_no_operation_in_progress()?;
+    repo.ensure_index_unlocked()?;
+    repo.ensure_clean(command)?;
+    if let Some(existing) = repo.conflicting_ref(branch)? {
+        let hint = if existing == branch {
+            format!("switch to it (git switch {existing}) or delete it (git branch -D {existing})")
+        } else {
+            format!(
+                "rename or delete the branch `{existing}` (git branch -m {existing} <new-name>), or pick another name"
+            )
+        };
+        return Err(Refusal::usage(format!("branch `{branch}` cannot be created: `{existing}` already exists"))
+            .hint(hint)
+            .into());
+    }
+    Ok(())
+}
+
+/// A branch to create: its name, what it starts from (for people) and the commit.
+pub struct Creation {
+    pub command: &'static str,
+    pub branch: String,
+    /// `main` or `origin/main`.
+    pub from: String,
+    pub commit: Oid,
+}
+
+impl Creation {
+    fn json(&self, dry_run: bool) -> serde_json::Value {
+        serde_json::json!({
+            "dry_run": dry_run,
+            "branch": self.branch,
+            "from": self.from,
+            "commit": self.commit.to_string(),
+        })
+    }
+}
+
+/// Creates and checks out the branch (or, with `dry_run`, says what it would do), prints the
+/// result and leaves a receipt.
+pub fn create(ctx: &Ctx, creation: &Creation, dry_run: bool, json: bool) -> anyhow::Result<()> {
+    let short = short(&creation.commit);
+    if dry_run {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&creation.json(true))?);
+        } else {
+            println!(
+                "dry run: would create and check out `{}` from `{}` ({short}); nothing is written",
+                creation.branch, creation.from
+            );
+        }
+        return Ok(());
+    }
+    let head = ctx.repo.head()?;
+    let mut plan = Plan::new(&format!("{} {}", creation.command, creation.branch));
+    plan.branch = Some(BranchChange {
+        name: creation.branch.clone(),
+        commit: creation.commit.to_string(),
+        previous_head: match &head {
+            Head::Branch { name, .. } | Head::Unborn { name } => format!("refs/heads/{name}"),
+            Head::Detached { commit } => commit.to_string(),
+        },
+        previous_commit: head.commit().map(|c| c.to_string()),
+    });
+    plan.apply(&ctx.repo).inspect_err(|error| {
+        let receipt = Receipt::new(creation.command, Kind::Failure, format!("creating `{}` failed", creation.branch))
+            .reason(format!("{error:#}"));
+        let _ = receipts::append(&ctx.repo, receipt);
+    })?;
+    let receipt = Receipt::new(
+        creation.command,
+        Kind::StateChange,
+        format!("created and checked out `{}` from `{}`", creation.branch, creation.from),
+    )
+    .detail(
+        serde_json::json!({ "branch": creation.branch, "from": creation.from, "commit": creation.commit.to_string() }),
+    );
+    receipts::append(&ctx.repo, receipt)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&creation.json(false))?);
+    } else {
+        output::status("Branched", format!("`{}` from `{}` ({short})", creation.branch, creation.from));
+    }
+    Ok(())
+}
+
+pub fn short(commit: &Oid) -> String {
+    let text = commit.to_string();
+    text[..text.len().min(10)].to_string()
+}

@@ -1,0 +1,238 @@
+//! Branch rules (SOP 4.1, 4.4), run on any branch but the main one: the name follows the policy,
+//! one branch is one slice (at most one new spec/blueprint pair), the CHANGELOG's Unreleased
+//! section changed, and a branch that adds an add-on carries its PR checklist: unit tests,
+//! env-gated integration tests, receipts emitted by the module, and a runbook.
+//!
+//! Everything is read from the branch's diff and the index (what the branch would push), never by
+//! walking the working tree.
+
+use crate::addons::Addon;
+use crate::edits::is_unreleased_heading;
+use crate::git::history::ChangeKind;
+use crate::layout;
+use crate::names;
+
+use super::{at, Facts, Finding};
+
+pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let config = &facts.ctx.config;
+    match &facts.branch.name {
+        // Forced onto the main branch (`--branch-rules`), the other rules still apply.
+        Some(name) if *name == config.main_branch => {}
+        Some(name) => {
+            if let Err(error) = names::parse_branch(name, config) {
+                let slug = names::Words::parse(name.rsplit('/').next().unwrap_or(name))
+                    .map(|words| words.slug())
+                    .unwrap_or_else(|_| "<slug>".into());
+                findings.push(Finding::error(
+                    "sop-4.1/branch-name",
+                    None,
+                    format!("branch `{name}` does not follow the policy ({}): {}", error.rule, error.detail),
+                    format!(
+                        "rename it: git branch -m {}/{slug} (kinds: {})",
+                        config.branch_kinds[0],
+                        config.branch_kinds.join(", ")
+                    ),
+                ));
+            }
+        }
+        None => findings.push(Finding::warning(
+            "sop-4.1/branch-name",
+            None,
+            "HEAD is detached, so the branch name was not checked".into(),
+            "check out the branch: git switch <kind>/<slug>".into(),
+        )),
+    }
+    if facts.branch.changes.is_empty() {
+        return Ok(());
+    }
+    one_slice(facts, findings);
+    changelog(facts, findings)?;
+    addon_checklist(facts, findings)?;
+    Ok(())
+}
+
+/// The add-on documents the branch adds, by kind (`Spec`, `Blueprint`).
+fn added_documents<'a>(facts: &'a Facts<'_>, dir: &str, what: &str) -> Vec<&'a str> {
+    let marker = format!("_{what}_");
+    facts
+        .branch
+        .changes
+        .iter()
+        .filter(|change| change.kind == ChangeKind::Added)
+        .map(|change| change.path.as_str())
+        .filter(|path| {
+            let (parent, file) = path.rsplit_once('/').unwrap_or(("", path));
+            parent == dir.trim_end_matches('/') && file.ends_with(".md") && file.contains(&marker)
+        })
+        .collect()
+}
+
+fn one_slice(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let docs = &facts.ctx.config.docs;
+    for (dir, what) in [(&docs.specs, "Spec"), (&docs.blueprints, "Blueprint")] {
+        let added = added_documents(facts, dir, what);
+        if added.len() <= 1 {
+            continue;
+        }
+        for extra in &added[1..] {
+            findings.push(Finding::error(
+                "sop-4.1/one-slice",
+                at(extra, None),
+                format!(
+                    "this branch adds {} {}s (`{}` and more); one branch is one slice",
+                    added.len(),
+                    what.to_lowercase(),
+                    added[0]
+                ),
+                format!(
+                    "move `{extra}` and its documents to their own branch (git rm --cached {extra} here; cargo xtask new-addon <name> from {})",
+                    facts.ctx.config.main_branch
+                ),
+            ));
+        }
+    }
+}
+
+/// The `## [Unreleased]` section's lines, without the heading; `None` if there is none.
+fn unreleased(text: &str) -> Option<(usize, Vec<&str>)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|line| is_unreleased_heading(line))?;
+    let body =
+        lines[start + 1..].iter().take_while(|line| !line.starts_with("## ")).map(|line| line.trim_end()).collect();
+    Some((start + 1, body))
+}
+
+fn changelog(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let path = layout::CHANGELOG;
+    let main = &facts.ctx.config.main_branch;
+    let Some(new) = facts.new_version(path)? else {
+        findings.push(Finding::error(
+            "sop-4.4/changelog",
+            at(path, None),
+            format!("`{path}` is not tracked on this branch"),
+            format!("restore it (git checkout {main} -- {path}) and add this branch's entry under `## [Unreleased]`"),
+        ));
+        return Ok(());
+    };
+    let Some((line, section)) = unreleased(&new) else {
+        findings.push(Finding::error(
+            "sop-4.4/changelog",
+            at(path, None),
+            format!("`{path}` has no `## [Unreleased]` section"),
+            "add `## [Unreleased]` above the first release and this branch's entry under it (Keep a Changelog)".into(),
+        ));
+        return Ok(());
+    };
+    let before = facts.version_at(facts.branch.base, path)?;
+    let before_section = before.as_deref().and_then(unreleased).map(|(_, lines)| lines);
+    if before_section.as_ref() == Some(&section) {
+        findings.push(Finding::error(
+            "sop-4.4/changelog",
+            at(path, Some(line)),
+            "this branch does not add an entry to the CHANGELOG's Unreleased section".into(),
+            format!("add a line under `## [Unreleased]` in {path} (e.g. `- Fixed: …`), then commit it"),
+        ));
+    }
+    Ok(())
+}
+
+/// The add-on whose spec this branch adds, if any: its PR checklist applies (SOP 4.4).
+fn branch_addon<'a>(facts: &'a Facts<'_>) -> Option<&'a Addon> {
+    let spec = added_documents(facts, &facts.ctx.config.docs.specs, "Spec").into_iter().next()?;
+    facts.inventory.addons.iter().find(|addon| addon.spec == spec)
+}
+
+/// Code lines (not comments), up to the unit-test module.
+fn code_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim_start).filter(|line| !line.starts_with("//"))
+}
+
+fn addon_checklist(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let Some(addon) = branch_addon(facts) else { return Ok(()) };
+    let ctx = facts.ctx;
+    let names = &addon.names;
+    let integration_env = &ctx.config.integration_env;
+
+    // The module's sources as the branch has them: the file, or every file of the folder.
+    let mut module_text = String::new();
+    let mut module_path = names.module.clone();
+    if let Some(text) = facts.new_version(&names.module)? {
+        module_text = text;
+    } else {
+        let prefix = format!("{}/", names.module_dir);
+        for path in
+            ctx.repo.tracked_paths()?.into_iter().filter(|path| path.starts_with(&prefix) && path.ends_with(".rs"))
+        {
+            if let Some(text) = facts.new_version(&path)? {
+                module_text.push_str(&text);
+                module_text.push('\n');
+                module_path = names.module_dir.clone();
+            }
+        }
+    }
+    if module_text.is_empty() {
+        // The repository rules already report a missing module.
+        return Ok(());
+    }
+    if !module_text.contains("#[test]") {
+        findings.push(Finding::error(
+            "sop-4.4/unit-tests",
+            at(&module_path, None),
+            format!("add-on `{}` has no unit tests in its module", addon.feature),
+            format!("add a `#[cfg(test)] mod tests` with `#[test]` functions to {module_path} (deterministic, no network, injected clock)"),
+        ));
+    }
+    let production = module_text.split("#[cfg(test)]").next().unwrap_or_default();
+    if !code_lines(production).any(|line| line.contains("ReceiptKind::") && !line.starts_with("use ")) {
+        findings.push(Finding::error(
+            "sop-4.4/receipts",
+            at(&module_path, None),
+            format!(
+                "add-on `{}`'s module emits no receipts (SOP 6.2: state changes, jobs, failures, skipped actions)",
+                addon.feature
+            ),
+            format!(
+                "record them through the host: host.record(ReceiptKind::StateChange, NAME, \"…\") in {module_path}"
+            ),
+        ));
+    }
+    match facts.new_version(&names.integration_test)? {
+        None => findings.push(Finding::error(
+            "sop-4.4/integration-tests",
+            at(&names.integration_test, None),
+            format!("add-on `{}` has no integration test `{}`", addon.feature, names.integration_test),
+            format!("add it from templates/integration_test.rs.tera, gated by {integration_env}=1, and commit it"),
+        )),
+        Some(text) if !text.contains(integration_env.as_str()) => findings.push(Finding::error(
+            "sop-4.4/integration-tests",
+            at(&names.integration_test, None),
+            format!("the integration test of `{}` is not env-gated by `{integration_env}`", addon.feature),
+            format!("mark each test `#[ignore = \"integration: set {integration_env}=1\"]` (SOP 5.2: real services, env-gated)"),
+        )),
+        Some(_) => {}
+    }
+    // A runbook missing from the working tree is the repository rules' finding; here it is one
+    // that exists but is not part of the branch.
+    if addon.has_runbook && facts.new_version(&names.runbook)?.is_none() {
+        findings.push(Finding::error(
+            "sop-4.4/runbook",
+            at(&names.runbook, None),
+            format!("the runbook of `{}` is not committed on this branch", addon.feature),
+            format!("commit it: git add {} && git commit -m \"docs: add {} runbook\"", names.runbook, names.slug),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreleased_section_is_read() {
+        let text = "# Changelog\n\n## [Unreleased]\n\n- a\n\n## [0.1.0]\n\n- b\n";
+        assert_eq!(unreleased(text), Some((3, vec!["", "- a", ""])));
+        assert_eq!(unreleased("# Changelog\n"), None);
+    }
+}

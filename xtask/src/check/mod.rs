@@ -1,0 +1,270 @@
+//! `cargo xtask check [--json]`: the enforcement of SOP §11, run locally, by `pre-pr`, by the
+//! pre-push hook and in CI. Each rule module turns what it reads into [`Finding`]s with a rule id
+//! that names the SOP section (`sop-2.1/frozen-spec`); this module gathers what the rules read
+//! (the add-on inventory, the branch's diff) exactly once, runs the rules, prints the findings and
+//! decides the exit code (1 on any error; warnings don't fail).
+//!
+//! It never writes the working tree and never spawns a process per file: one repository handle,
+//! one revwalk for the commits, one tree-to-index diff for the branch. A finding's message and
+//! hint never hold a secret in clear (see `secrets.rs`).
+
+mod branch;
+mod commits;
+pub mod frozen;
+mod hygiene;
+pub mod repository;
+mod secrets;
+
+use git2::Oid;
+
+pub use commits::check_commit_message;
+
+use crate::addons::Inventory;
+use crate::ctx::Ctx;
+use crate::git::history::FileChange;
+use crate::git::Head;
+use crate::output::Paint;
+use crate::receipts::{self, Kind, Receipt};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the findings as JSON (`{"ok", "errors", "warnings", "findings": [...]}`)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Run the branch rules (name, one slice, commits, CHANGELOG, add-on checklist) even on the
+    /// main branch or a detached HEAD; by default they run on any other branch
+    #[arg(long, conflicts_with = "no_branch_rules")]
+    pub branch_rules: bool,
+
+    /// Skip the branch rules
+    #[arg(long)]
+    pub no_branch_rules: bool,
+}
+
+/// How bad a finding is: errors fail the check (exit 1), warnings don't.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One broken rule: which rule (its id maps to the SOP section), where, what and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// `sop-2.1/frozen-spec`
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// `file:line` or `file`, where there is one.
+    pub location: Option<String>,
+    /// One line; never holds a secret in clear.
+    pub message: String,
+    pub hint: String,
+}
+
+impl Finding {
+    pub fn error(rule: &'static str, location: Option<String>, message: String, hint: String) -> Finding {
+        Finding { rule, severity: Severity::Error, location, message, hint }
+    }
+
+    pub fn warning(rule: &'static str, location: Option<String>, message: String, hint: String) -> Finding {
+        Finding { rule, severity: Severity::Warning, location, message, hint }
+    }
+}
+
+/// `file:line`, or `file` when the line is unknown.
+pub fn at(path: &str, line: Option<usize>) -> Option<String> {
+    Some(match line {
+        Some(line) if line > 0 => format!("{path}:{line}"),
+        _ => path.to_string(),
+    })
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Run the branch rules (the command turns them on for a non-main branch).
+    pub branch_rules: bool,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.errors() == 0
+    }
+}
+
+/// The branch as the rules see it: read once, shared by every rule.
+pub(crate) struct BranchFacts {
+    /// The checked-out branch, `None` on a detached HEAD.
+    pub name: Option<String>,
+    pub head: Option<Oid>,
+    /// The main branch's tip (local, else the remote's).
+    pub main: Option<Oid>,
+    /// The merge-base of HEAD and the main branch: the diff's base.
+    pub base: Option<Oid>,
+    /// merge-base..HEAD plus staged changes, one entry per file.
+    pub changes: Vec<FileChange>,
+}
+
+/// Everything the rules read, gathered once.
+pub(crate) struct Facts<'a> {
+    pub ctx: &'a Ctx,
+    pub inventory: Inventory,
+    pub branch: BranchFacts,
+}
+
+impl Facts<'_> {
+    /// The version of a file the branch would push: the index (HEAD plus staged changes).
+    pub fn new_version(&self, path: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.ctx.repo.index_file(path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// The version of a file at a commit, if the commit and the file exist.
+    pub fn version_at(&self, commit: Option<Oid>, path: &str) -> anyhow::Result<Option<String>> {
+        let Some(commit) = commit else { return Ok(None) };
+        Ok(self.ctx.repo.file_at(commit, path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+}
+
+/// Runs every rule; used by `check` itself and by `pre-pr`'s compliance step.
+pub fn evaluate(ctx: &Ctx, options: &Options) -> anyhow::Result<Report> {
+    let mut findings = Vec::new();
+    let inventory = Inventory::load(ctx.root(), &ctx.config)?;
+    let branch = branch_facts(ctx, &mut findings)?;
+    let facts = Facts { ctx, inventory, branch };
+
+    repository::check(&facts, &mut findings)?;
+    frozen::check(&facts, &mut findings)?;
+    hygiene::check(&facts, &mut findings)?;
+    secrets::check(&facts, &mut findings)?;
+    if options.branch_rules {
+        branch::check(&facts, &mut findings)?;
+        commits::check(&facts, &mut findings)?;
+    }
+    // Errors first; within a severity, the order the rules found them (SOP order).
+    findings.sort_by_key(|finding| finding.severity);
+    Ok(Report { findings })
+}
+
+fn branch_facts(ctx: &Ctx, findings: &mut Vec<Finding>) -> anyhow::Result<BranchFacts> {
+    let config = &ctx.config;
+    let head = ctx.repo.head()?;
+    let main = match ctx.repo.main_commit(&config.main_branch, &config.remote) {
+        Ok(main) => Some(main),
+        Err(_) if head.commit().is_none() => None,
+        Err(_) => {
+            findings.push(Finding::warning(
+                "sop-4.1/main-branch",
+                None,
+                format!(
+                    "the main branch `{}` is not here (neither `{}` nor `{}/{}`), so the branch's diff is not checked",
+                    config.main_branch, config.main_branch, config.remote, config.main_branch
+                ),
+                format!("fetch it: git fetch {} {}", config.remote, config.main_branch),
+            ));
+            None
+        }
+    };
+    let base = match (head.commit(), main) {
+        (Some(head), Some(main)) => ctx.repo.merge_base(head, main)?,
+        _ => None,
+    };
+    // Without a main branch there is nothing to diff against, except in a repository that has
+    // no commits yet, where everything staged is new.
+    let changes = if base.is_some() || head.commit().is_none() { ctx.repo.changes_since(base)? } else { Vec::new() };
+    let name = match &head {
+        Head::Branch { name, .. } | Head::Unborn { name } => Some(name.clone()),
+        Head::Detached { .. } => None,
+    };
+    Ok(BranchFacts { name, head: head.commit(), main, base, changes })
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let head = ctx.repo.head()?;
+    let on_other_branch = head.branch_name().is_some_and(|name| name != ctx.config.main_branch);
+    let branch_rules = args.branch_rules || (on_other_branch && !args.no_branch_rules);
+    let report = evaluate(ctx, &Options { branch_rules })?;
+
+    let summary = format!("{} errors, {} warnings", report.errors(), report.warnings());
+    let receipt =
+        Receipt::new("check", if report.is_ok() { Kind::Job } else { Kind::Failure }, format!("check: {summary}"))
+            .detail(serde_json::json!({
+                "branch_rules": branch_rules,
+                "rules": report.findings.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            }));
+    receipts::append(&ctx.repo, receipt)?;
+
+    if args.json {
+        let value = serde_json::json!({
+            "ok": report.is_ok(),
+            "errors": report.errors(),
+            "warnings": report.warnings(),
+            "branch_rules": branch_rules,
+            "findings": report.findings,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_report(&report, branch_rules);
+    }
+    if !report.is_ok() {
+        return Err(crate::error::Refusal::failed(format!("check failed: {summary}"))
+            .hint("fix each finding as its hint says, then run: cargo xtask check")
+            .into());
+    }
+    Ok(())
+}
+
+fn print_report(report: &Report, branch_rules: bool) {
+    let paint = Paint::stdout();
+    for finding in &report.findings {
+        let label = match finding.severity {
+            Severity::Error => paint.red_bold(&format!("error[{}]", finding.rule)),
+            Severity::Warning => paint.yellow_bold(&format!("warning[{}]", finding.rule)),
+        };
+        match &finding.location {
+            Some(location) => println!("{label} {location}: {}", finding.message),
+            None => println!("{label} {}", finding.message),
+        }
+        println!("  {} {}", paint.cyan_bold("hint:"), finding.hint);
+    }
+    if report.findings.is_empty() {
+        let scope = if branch_rules { "repository, hygiene and branch rules" } else { "repository and hygiene rules" };
+        crate::output::status("Checked", format!("{scope}: no findings"));
+    } else if report.is_ok() {
+        crate::output::status("Checked", format!("no errors, {} warnings", report.warnings()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_counts_and_json_shape() {
+        let report = Report {
+            findings: vec![
+                Finding::error("sop-2.1/frozen-spec", at("a.md", Some(3)), "m".into(), "h".into()),
+                Finding::warning("sop-9/placeholder", at("b.md", None), "m".into(), "h".into()),
+            ],
+        };
+        assert_eq!((report.errors(), report.warnings(), report.is_ok()), (1, 1, false));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["findings"][0]["severity"], "error");
+        assert_eq!(json["findings"][0]["location"], "a.md:3");
+        assert_eq!(json["findings"][1]["location"], "b.md");
+    }
+}

@@ -1,0 +1,651 @@
+//! Repository rules: every add-on has its four documents with the headers and sections its
+//! template version requires (SOP 3.1, 3.2, 3.5, 9), its Depends-on references resolve and form no
+//! cycle, its flag is in `.env.example` (default `false`) and in the flag registry with no orphans
+//! (SOP 3.3), and its owning module exists and is the only place that reads its flag (SOP 3.4).
+//!
+//! These rules look at the working tree, as the engineer sees it. They read each document once;
+//! the required headers and sections come from the loaded templates, never from a list here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::addons::Addon;
+use crate::docs::{self, Header, Status, PLACEHOLDER};
+use crate::layout;
+use crate::render::Templates;
+
+use super::{at, Facts, Finding};
+
+pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let ctx = facts.ctx;
+    let root = ctx.root();
+    for problem in &facts.inventory.problems {
+        findings.push(Finding::error(
+            "sop-3.1/spec-name",
+            at(&problem.path, None),
+            problem.message.clone(),
+            format!(
+                "rename it to `{}` with a valid feature name (git mv)",
+                crate::names::doc_file_name(&ctx.config, "Spec", "<Feature>")
+            ),
+        ));
+    }
+    let templates = match Templates::load(root) {
+        Ok(templates) => Some(templates),
+        Err(error) => {
+            findings.push(Finding::error(
+                "sop-9/templates",
+                Some("templates/".into()),
+                format!("the templates cannot be loaded, so no document's sections were checked: {error:#}"),
+                "fix the template, then check it: cargo xtask templates --check".into(),
+            ));
+            None
+        }
+    };
+    for addon in &facts.inventory.addons {
+        documents(facts, templates.as_ref(), addon, findings)?;
+    }
+    depends_on(facts, findings);
+    flags(facts, findings)?;
+    modules(facts, findings)?;
+    Ok(())
+}
+
+fn documents(
+    facts: &Facts<'_>,
+    templates: Option<&Templates>,
+    addon: &Addon,
+    findings: &mut Vec<Finding>,
+) -> anyhow::Result<()> {
+    let ctx = facts.ctx;
+    let root = ctx.root();
+    let main = &ctx.config.main_branch;
+    if addon.spec != addon.names.spec {
+        findings.push(Finding::warning(
+            "sop-3.1/spec-name",
+            at(&addon.spec, None),
+            format!("spec `{}` is not named as the configuration expects (`{}`)", addon.feature, addon.names.spec),
+            format!("rename it: git mv {} {}", addon.spec, addon.names.spec),
+        ));
+    }
+    let documents: [(&'static str, &str, bool); 4] = [
+        ("spec", &addon.spec, true),
+        ("blueprint", &addon.names.blueprint, addon.has_blueprint),
+        ("runbook", &addon.names.runbook, addon.has_runbook),
+        ("architecture", &addon.names.architecture, addon.has_architecture),
+    ];
+    for (kind, path, exists) in documents {
+        if !exists {
+            let rule = if kind == "blueprint" { "sop-3.2/blueprint" } else { "sop-9/missing-document" };
+            findings.push(Finding::error(
+                rule,
+                at(path, None),
+                format!(
+                    "add-on `{}` has no {kind} (SOP 9: spec, blueprint, runbook and architecture note)",
+                    addon.feature
+                ),
+                format!("restore it (git checkout {main} -- {path}) or write it from templates/{kind}.md.tera"),
+            ));
+            continue;
+        }
+        let Some(templates) = templates else { continue };
+        let full = root.join(path);
+        let text = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
+        findings.extend(check_document(templates, kind, path, &text, addon.status));
+    }
+    Ok(())
+}
+
+/// The rule a missing header key or section of a document breaks.
+fn section_rule(kind: &str, parent: &str) -> &'static str {
+    match kind {
+        "spec" if parent.eq_ignore_ascii_case("## Scope") => "sop-3.1/scope",
+        "spec" if parent.eq_ignore_ascii_case("## Contracts") => "sop-3.5/contracts",
+        "spec" => "sop-3.1/spec-sections",
+        "blueprint" => "sop-3.2/blueprint-sections",
+        _ => "sop-9/document-sections",
+    }
+}
+
+fn header_rule(kind: &str) -> &'static str {
+    match kind {
+        "spec" => "sop-3.1/spec-header",
+        "blueprint" => "sop-3.2/blueprint-header",
+        _ => "sop-9/document-header",
+    }
+}
+
+/// Checks one document against the template version it declares: header keys, sections and
+/// placeholders. `status` is the add-on's spec status (it decides whether a spec's placeholders
+/// are an error). Used by `check` and by `spec approve`.
+pub fn check_document(
+    templates: &Templates,
+    kind: &'static str,
+    path: &str,
+    text: &str,
+    status: Option<Status>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let header = Header::parse(text);
+    let template = templates.get(kind);
+    let template_hint = format!("compare it with templates/{kind}.md.tera (v{})", template.version);
+    let template_line = header.field("Template").map(|field| field.line);
+    let check_sections = match header.template() {
+        Some((declared, version)) if declared == kind && version == template.version => true,
+        Some((declared, version)) if declared != kind => {
+            findings.push(Finding::warning(
+                "sop-9/template-version",
+                at(path, template_line),
+                format!("declares the template `{declared} v{version}`; a {kind} needs a `{kind}` template"),
+                format!("set `**Template:** {kind} v{}`", template.version),
+            ));
+            true
+        }
+        Some((_, version)) => {
+            findings.push(Finding::warning(
+                "sop-9/template-version",
+                at(path, template_line),
+                format!("{kind} template v{version} is not known here (the templates are at v{}), so its sections were not checked", template.version),
+                format!("bring it up to date with templates/{kind}.md.tera and set `**Template:** {kind} v{}`", template.version),
+            ));
+            false
+        }
+        None => {
+            findings.push(Finding::warning(
+                "sop-9/template-version",
+                at(path, None),
+                format!("has no `**Template:**` line; checked against {kind} template v{}", template.version),
+                format!("add `**Template:** {kind} v{}` to its header", template.version),
+            ));
+            true
+        }
+    };
+
+    if kind == "spec" {
+        if let Err(problem) = header.status() {
+            findings.push(Finding::error(
+                "sop-3.1/spec-header",
+                at(path, header.field("Status").map(|field| field.line)),
+                format!("the spec's status cannot be read: {problem}"),
+                "write `**Status:** Draft` in the header (then Approved, In Progress, Complete or Superseded via cargo xtask spec)".into(),
+            ));
+        }
+    }
+
+    if check_sections {
+        let required = Header::parse(&template.source);
+        for key in
+            required.fields.iter().map(|field| field.key.as_str()).filter(|key| *key != "Template" && *key != "Status")
+        {
+            if header.field(key).is_none() {
+                findings.push(Finding::error(
+                    header_rule(kind),
+                    at(path, None),
+                    format!(
+                        "the header has no `**{key}:**` line, which {kind} template v{} requires",
+                        template.version
+                    ),
+                    format!("add `**{key}:** …` to the header; {template_hint}"),
+                ));
+            }
+        }
+        let present: Vec<String> = docs::headings(text).into_iter().map(|(_, heading)| normalize(heading)).collect();
+        let mut parent = String::new();
+        for heading in template.headings() {
+            if heading.starts_with("## ") {
+                parent = heading.clone();
+            }
+            if present.contains(&normalize(&heading)) {
+                continue;
+            }
+            findings.push(Finding::error(
+                section_rule(kind, &parent),
+                at(path, None),
+                format!("the section `{heading}` is missing ({kind} template v{})", template.version),
+                format!("add `{heading}` and fill it in; {template_hint}"),
+            ));
+        }
+    }
+
+    let placeholder_lines: Vec<usize> = if text.contains(PLACEHOLDER) {
+        text.lines().enumerate().filter(|(_, line)| line.contains(PLACEHOLDER)).map(|(index, _)| index + 1).collect()
+    } else {
+        Vec::new()
+    };
+    if let Some(first) = placeholder_lines.first() {
+        let count = placeholder_lines.len();
+        let lines = placeholder_lines.iter().take(8).map(usize::to_string).collect::<Vec<_>>().join(", ");
+        let message = format!(
+            "{count} `{PLACEHOLDER}` placeholder(s) left (lines {lines}{})",
+            if count > 8 { ", …" } else { "" }
+        );
+        let hint = format!("replace each `{PLACEHOLDER}` with the real content");
+        let finding = match (kind, status) {
+            ("spec", Some(status)) if status > Status::Draft => Finding::error(
+                "sop-3.5/placeholder",
+                at(path, Some(*first)),
+                format!("the spec is {status} but its contracts are not defined: {message}"),
+                format!("{hint}; contracts are defined before implementation (SOP 3.5)"),
+            ),
+            ("spec", _) => Finding::warning(
+                "sop-3.5/placeholder",
+                at(path, Some(*first)),
+                format!("draft: {message}"),
+                format!("{hint}; `cargo xtask spec approve` refuses until none are left"),
+            ),
+            _ => Finding::warning("sop-9/placeholder", at(path, Some(*first)), message, hint),
+        };
+        findings.push(finding);
+    }
+    findings
+}
+
+/// `##  Scope ` and `## scope` are the same heading.
+fn normalize(heading: &str) -> String {
+    let level = heading.chars().take_while(|c| *c == '#').count();
+    let text = heading[level..].split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    format!("{} {text}", "#".repeat(level))
+}
+
+/// The feature a Depends-on entry names, in its canonical spelling.
+fn canonical(entry: &str) -> String {
+    crate::names::Words::parse(entry).map(|words| words.pascal()).unwrap_or_else(|_| entry.to_string())
+}
+
+fn depends_on(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let inventory = &facts.inventory;
+    let mut graph: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for addon in &inventory.addons {
+        let line = addon.header.field("Depends on").map(|field| field.line);
+        let mut resolved = Vec::new();
+        for entry in &addon.depends_on {
+            let feature = canonical(entry);
+            if inventory.find(&feature).is_some() {
+                resolved.push(feature);
+            } else {
+                findings.push(Finding::error(
+                    "sop-3.1/depends-on",
+                    at(&addon.spec, line),
+                    format!("spec `{}` depends on `{entry}`, which is not a spec here", addon.feature),
+                    "name an existing spec (cargo xtask spec list) as [Feature](Lancelot_vNext2_Spec_Feature.md), or write `none`".into(),
+                ));
+            }
+        }
+        graph.insert(&addon.feature, resolved);
+    }
+
+    // Depth-first search; a back edge closes a cycle, reported once from its first spec.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut marks: HashMap<&str, Mark> = graph.keys().map(|feature| (*feature, Mark::New)).collect();
+    for start in graph.keys() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        // (node, index of the next edge to follow)
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        marks.insert(start, Mark::Active);
+        while let Some((node, next)) = stack.last().copied() {
+            let edges = &graph[node];
+            if next == edges.len() {
+                marks.insert(node, Mark::Done);
+                stack.pop();
+                continue;
+            }
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            let target = edges[next].as_str();
+            match marks.get(target).copied() {
+                Some(Mark::New) => {
+                    marks.insert(target, Mark::Active);
+                    stack.push((target, 0));
+                }
+                Some(Mark::Active) => {
+                    let from = stack.iter().position(|(feature, _)| *feature == target).unwrap_or(0);
+                    let mut cycle: Vec<&str> = stack[from..].iter().map(|(feature, _)| *feature).collect();
+                    cycle.push(target);
+                    let first = inventory.find(target);
+                    findings.push(Finding::error(
+                        "sop-3.1/depends-on-cycle",
+                        first.and_then(|addon| at(&addon.spec, addon.header.field("Depends on").map(|f| f.line))),
+                        format!("specs depend on each other in a cycle: {}", cycle.join(" → ")),
+                        "remove one of these Depends-on references: a slice depends only on slices before it".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `KEY=value` lines of a dotenv file, with their line numbers.
+pub fn env_lines(text: &str) -> Vec<(usize, &str, &str)> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                return None;
+            }
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let (key, value) = line.split_once('=')?;
+            Some((index + 1, key.trim(), value.trim().trim_matches(['"', '\''])))
+        })
+        .collect()
+}
+
+fn read_optional(root: &Path, relative: &str) -> anyhow::Result<Option<String>> {
+    let path = root.join(relative);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("failed to read `{}`", path.display())),
+    }
+}
+
+fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let root = facts.ctx.root();
+    let addons = &facts.inventory.addons;
+    let registry_path = layout::FLAG_REGISTRY;
+    let env_path = layout::ENV_EXAMPLE;
+
+    // The registry: flag → (add-on module, line).
+    let mut registry: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    match read_optional(root, registry_path)? {
+        None if addons.is_empty() => {}
+        None => findings.push(Finding::error(
+            "sop-3.3/flag-registry",
+            at(registry_path, None),
+            format!("there is no flag registry `{registry_path}`, so no add-on is gated"),
+            format!("restore it: git checkout {} -- {registry_path}", facts.ctx.config.main_branch),
+        )),
+        Some(text) => match crate::edits::lines_between_markers(&text, layout::FLAGS_BEGIN, layout::FLAGS_END) {
+            None => findings.push(Finding::error(
+                "sop-3.3/flag-registry",
+                at(registry_path, None),
+                format!("the marker lines `{}` … `{}` are missing", layout::FLAGS_BEGIN, layout::FLAGS_END),
+                format!("put the registry entries between `{}` and `{}` lines", layout::FLAGS_BEGIN, layout::FLAGS_END),
+            )),
+            Some(lines) => {
+                for (line, text) in lines {
+                    if text.starts_with("//") {
+                        continue;
+                    }
+                    match layout::parse_registry_line(text) {
+                        Some((flag, addon)) => {
+                            registry.insert(flag.to_string(), (addon.to_string(), line));
+                        }
+                        None => findings.push(Finding::warning(
+                            "sop-3.3/flag-registry",
+                            at(registry_path, Some(line)),
+                            format!("`{text}` is not a registry entry"),
+                            format!("write it as `{}`", layout::registry_line("FEATURE_NAME", "name").trim()),
+                        )),
+                    }
+                }
+            }
+        },
+    }
+
+    // `.env.example`: every `FEATURE_*` line, inside the markers or not.
+    let env_text = read_optional(root, env_path)?;
+    let env: BTreeMap<&str, (usize, &str)> = env_text
+        .as_deref()
+        .map(env_lines)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, key, _)| key.starts_with("FEATURE_"))
+        .map(|(line, key, value)| (key, (line, value)))
+        .collect();
+
+    for addon in addons {
+        let flag = &addon.names.flag;
+        match registry.get(flag) {
+            Some((module, _)) if *module == addon.names.snake => {}
+            Some((module, line)) => findings.push(Finding::error(
+                "sop-3.3/flag-registry",
+                at(registry_path, Some(*line)),
+                format!("`{flag}` is registered for the add-on `{module}`, but it gates `{}`", addon.names.snake),
+                format!("write it as `{}`", layout::registry_line(flag, &addon.names.snake).trim()),
+            )),
+            None if !addons.is_empty() && registry_path_exists(root) => findings.push(Finding::error(
+                "sop-3.3/flag-registry",
+                at(registry_path, None),
+                format!(
+                    "add-on `{}` has no flag `{flag}` in the registry (SOP 3.3: every add-on is gated)",
+                    addon.feature
+                ),
+                format!(
+                    "add `{}` between the `{}` markers",
+                    layout::registry_line(flag, &addon.names.snake).trim(),
+                    layout::FLAGS_BEGIN
+                ),
+            )),
+            None => {}
+        }
+        match env.get(flag.as_str()) {
+            Some((_, value)) if value.eq_ignore_ascii_case("false") => {}
+            Some((line, value)) => findings.push(Finding::error(
+                "sop-3.3/flag-env-example",
+                at(env_path, Some(*line)),
+                format!("`{flag}` defaults to `{value}` in `{env_path}`; add-ons ship dark (`false`)"),
+                format!("write `{}`", layout::env_line(flag)),
+            )),
+            None => findings.push(Finding::error(
+                "sop-3.3/flag-env-example",
+                at(env_path, None),
+                format!("add-on `{}`'s flag `{flag}` is not in `{env_path}`", addon.feature),
+                format!("add `{}` between the `{}` markers", layout::env_line(flag), layout::ENV_BEGIN),
+            )),
+        }
+    }
+
+    let owned: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.flag.as_str()).collect();
+    let known = |flag: &str| owned.contains(flag);
+    for (flag, (_, line)) in &registry {
+        if !known(flag) {
+            findings.push(Finding::error(
+                "sop-3.3/orphan-flag",
+                at(registry_path, Some(*line)),
+                format!("`{flag}` is registered but no spec owns it"),
+                "remove the line, or restore the add-on's spec (a flag belongs to exactly one add-on)".into(),
+            ));
+        }
+    }
+    for (flag, (line, _)) in &env {
+        if !known(flag) {
+            findings.push(Finding::error(
+                "sop-3.3/orphan-flag",
+                at(env_path, Some(*line)),
+                format!("`{flag}` is in `{env_path}` but no spec owns it"),
+                "remove the line, or restore the add-on's spec (a flag belongs to exactly one add-on)".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn registry_path_exists(root: &Path) -> bool {
+    root.join(layout::FLAG_REGISTRY).is_file()
+}
+
+/// Every `.rs` file under `dir`, relative to `root`, `/`-separated, sorted.
+fn rust_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("failed to read `{}`", dir.display()))?;
+        let file_type = entry.file_type().with_context(|| format!("failed to read `{}`", entry.path().display()))?;
+        let path = entry.path();
+        if file_type.is_dir() {
+            rust_files(root, &path, out)?;
+        } else if file_type.is_file() && path.extension().is_some_and(|extension| extension == "rs") {
+            if let Ok(relative) = path.strip_prefix(root) {
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `FEATURE_*` identifiers on a line of code (not in a `//` comment).
+fn flag_mentions(line: &str) -> impl Iterator<Item = &str> {
+    let code = line.split("//").next().unwrap_or(line);
+    code.match_indices("FEATURE_").filter_map(move |(start, _)| {
+        let before = code[..start].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        let length =
+            code[start..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(code.len() - start);
+        Some(&code[start..start + length])
+    })
+}
+
+fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let root = facts.ctx.root();
+    let addons = &facts.inventory.addons;
+    for addon in addons {
+        if !addon.has_module {
+            findings.push(Finding::error(
+                "sop-3.4/owner-module",
+                at(&addon.names.module, None),
+                format!(
+                    "add-on `{}` has no owning module (`{}` or `{}/`)",
+                    addon.feature, addon.names.module, addon.names.module_dir
+                ),
+                format!(
+                    "restore it (git checkout {} -- {}) or create it from templates/module.rs.tera",
+                    facts.ctx.config.main_branch, addon.names.module
+                ),
+            ));
+        }
+    }
+    if addons.is_empty() {
+        return Ok(());
+    }
+    // One pass over the runtime's sources: a flag may appear only in its owner and the registry.
+    // Unit tests (everything from `#[cfg(test)]` on) and `tests/` may name any flag.
+    let owners: HashMap<&str, &Addon> = addons.iter().map(|addon| (addon.names.flag.as_str(), addon)).collect();
+    let mut files = Vec::new();
+    rust_files(root, &root.join("src"), &mut files)?;
+    files.sort();
+    for file in files {
+        if file == layout::FLAG_REGISTRY {
+            continue;
+        }
+        let full = root.join(&file);
+        let text = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
+        if !text.contains("FEATURE_") {
+            continue;
+        }
+        for (index, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            for flag in flag_mentions(line) {
+                let Some(owner) = owners.get(flag) else { continue };
+                let inside = file == owner.names.module || file.starts_with(&format!("{}/", owner.names.module_dir));
+                if !inside {
+                    findings.push(Finding::error(
+                        "sop-3.4/single-owner",
+                        at(&file, Some(index + 1)),
+                        format!(
+                            "`{flag}` is read outside its owning module `{}` (SOP 3.4: one owner per capability)",
+                            owner.names.module
+                        ),
+                        format!(
+                            "move this logic into {} and expose what others need through its public methods",
+                            owner.module_path(root)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_mentions_skip_comments_and_longer_names() {
+        let line = r#"let x = env("FEATURE_A"); let y = MY_FEATURE_B; // FEATURE_C"#;
+        assert_eq!(flag_mentions(line).collect::<Vec<_>>(), ["FEATURE_A"]);
+        assert_eq!(flag_mentions("FEATURE_A_B.len()").collect::<Vec<_>>(), ["FEATURE_A_B"]);
+    }
+
+    #[test]
+    fn headings_compare_loosely() {
+        assert_eq!(normalize("##  Scope "), normalize("## scope"));
+        assert_ne!(normalize("### Scope"), normalize("## Scope"));
+    }
+
+    #[test]
+    fn env_lines_read_keys_and_values() {
+        let lines = env_lines("# c\nexport A=1\nB = \"x\"\n\nnot a line\n");
+        assert_eq!(lines, [(2, "A", "1"), (3, "B", "x")]);
+    }
+
+    fn spec(contracts: &str, status: &str) -> String {
+        let templates = Templates::load(Path::new("/nonexistent")).unwrap();
+        let template = templates.get("spec");
+        let mut text = format!("# T\n\n**Status:** {status}  \n**Depends on:** none  \n**Feature flag:** `FEATURE_X`  \n**Owner module:** `src/core/x.rs`  \n**Branch:** `feat/x`  \n**Created:** 2026-01-01  \n**Template:** spec v{}\n\n", template.version);
+        for heading in template.headings() {
+            text.push_str(&format!("{heading}\n\n{contracts}\n\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn a_complete_spec_has_no_findings_and_gaps_are_named() {
+        let templates = Templates::load(Path::new("/nonexistent")).unwrap();
+        let good = spec("Filled in.", "Approved");
+        assert_eq!(check_document(&templates, "spec", "s.md", &good, Some(Status::Approved)), []);
+
+        let no_excluded = good.replace("### Excluded", "### Left out");
+        let findings = check_document(&templates, "spec", "s.md", &no_excluded, Some(Status::Approved));
+        assert_eq!(findings.iter().map(|f| f.rule).collect::<Vec<_>>(), ["sop-3.1/scope"]);
+
+        let no_endpoints = good.replace("### Endpoints", "");
+        let findings = check_document(&templates, "spec", "s.md", &no_endpoints, Some(Status::Approved));
+        assert_eq!(findings.iter().map(|f| f.rule).collect::<Vec<_>>(), ["sop-3.5/contracts"]);
+
+        let no_flag = good.replace("**Feature flag:** `FEATURE_X`  \n", "");
+        let findings = check_document(&templates, "spec", "s.md", &no_flag, Some(Status::Approved));
+        assert_eq!(findings.iter().map(|f| f.rule).collect::<Vec<_>>(), ["sop-3.1/spec-header"]);
+    }
+
+    #[test]
+    fn placeholders_warn_in_a_draft_and_fail_once_approved() {
+        let templates = Templates::load(Path::new("/nonexistent")).unwrap();
+        let draft = spec("TODO(sop): later", "Draft");
+        let findings = check_document(&templates, "spec", "s.md", &draft, Some(Status::Draft));
+        assert_eq!(findings.len(), 1);
+        assert_eq!((findings[0].rule, findings[0].severity), ("sop-3.5/placeholder", super::super::Severity::Warning));
+        let approved = spec("TODO(sop): later", "Approved");
+        let findings = check_document(&templates, "spec", "s.md", &approved, Some(Status::Approved));
+        assert_eq!((findings[0].rule, findings[0].severity), ("sop-3.5/placeholder", super::super::Severity::Error));
+        assert!(findings[0].location.as_deref().unwrap().starts_with("s.md:"));
+    }
+
+    #[test]
+    fn an_unknown_template_version_warns_and_skips_sections() {
+        let templates = Templates::load(Path::new("/nonexistent")).unwrap();
+        let text = "# T\n**Status:** Draft\n**Template:** spec v99\n";
+        let findings = check_document(&templates, "spec", "s.md", text, Some(Status::Draft));
+        assert_eq!(findings.iter().map(|f| f.rule).collect::<Vec<_>>(), ["sop-9/template-version"]);
+    }
+}

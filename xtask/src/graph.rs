@@ -1,0 +1,63 @@
+//! `cargo xtask graph [--json]`: the Depends-on graph of the specs as Mermaid, which GitHub renders
+//! in Markdown. An arrow `A --> B` reads "A depends on B". Dependencies with no spec are drawn
+//! dashed so a broken reference is visible, not hidden (`check` fails on them).
+
+use std::collections::BTreeSet;
+
+use crate::addons::Inventory;
+use crate::ctx::Ctx;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print nodes and edges as JSON instead of Mermaid
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let inventory = Inventory::load(ctx.root(), &ctx.config)?;
+    let mut edges = Vec::new();
+    let mut missing = BTreeSet::new();
+    for addon in &inventory.addons {
+        for dependency in &addon.depends_on {
+            let resolved = inventory.find(dependency).is_some();
+            if !resolved {
+                missing.insert(dependency.clone());
+            }
+            edges.push((addon.feature.clone(), dependency.clone(), resolved));
+        }
+    }
+    if args.json {
+        let nodes: Vec<_> = inventory
+            .addons
+            .iter()
+            .map(|a| serde_json::json!({ "addon": a.feature, "status": a.status.map(|s| s.to_string()), "spec": a.spec }))
+            .collect();
+        let edges: Vec<_> = edges
+            .iter()
+            .map(|(from, to, resolved)| serde_json::json!({ "from": from, "to": to, "resolved": resolved }))
+            .collect();
+        let missing: Vec<_> = missing.iter().collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes, "edges": edges, "missing": missing }))?
+        );
+        return Ok(());
+    }
+    println!("```mermaid");
+    println!("graph TD");
+    for addon in &inventory.addons {
+        let status = addon.status.map(|s| s.to_string()).unwrap_or_else(|| "unreadable".into());
+        println!("  {}[\"{}<br/>{status}\"]", addon.feature, addon.names.title);
+    }
+    for name in &missing {
+        println!("  {name}[\"{name}<br/>no spec\"]");
+        println!("  style {name} stroke-dasharray: 5 5");
+    }
+    for (from, to, resolved) in &edges {
+        let arrow = if *resolved { "-->" } else { "-.->" };
+        println!("  {from} {arrow} {to}");
+    }
+    println!("```");
+    Ok(())
+}

@@ -1,0 +1,390 @@
+//! The git hooks: installing them (for `onboard`) and running them (`cargo xtask hook <name>`).
+//!
+//! The committed scripts in `.githooks/` are tiny POSIX `sh` files that only hand over to
+//! `cargo xtask hook <name> <git's arguments>` (or to `$LANCELOT_XTASK` when set: a prebuilt
+//! binary, and how the tests point the scripts at the binary under test). Every rule lives here:
+//! - `commit-msg` rejects a message that is not a conventional commit (the rule is
+//!   `check::check_commit_message`, shared with `cargo xtask check`) and shows a good one;
+//! - `pre-push` refuses any push to the main branch (SOP 4.7) and runs the `check` rules.
+//!
+//! `onboard` installs them by pointing the clone's `core.hooksPath` at `.githooks/`. Hooks the
+//! engineer already had are never touched: their folder is recorded in the clone's
+//! `lancelot.previousHooksPath` and run after our checks pass (the scripts do the same when
+//! `LANCELOT_SKIP_HOOKS=1` skips our checks). This module never edits the scripts.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use xshell::cmd;
+
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::output;
+use crate::receipts::{self, Kind, Receipt};
+
+/// The committed folder `core.hooksPath` points at.
+pub const HOOKS_DIR: &str = ".githooks";
+/// The hooks Lancelot installs; each is a script in [`HOOKS_DIR`].
+pub const HOOK_NAMES: [&str; 2] = ["commit-msg", "pre-push"];
+/// The clone-local git setting that holds the hooks folder the engineer had before onboarding.
+pub const PREVIOUS_HOOKS_KEY: &str = "lancelot.previousHooksPath";
+/// Set to anything but `0` to skip the Lancelot hooks for one command (read by the scripts).
+pub const SKIP_ENV: &str = "LANCELOT_SKIP_HOOKS";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub hook: Hook,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Hook {
+    /// git's `commit-msg` hook: rejects a message that is not a conventional commit
+    CommitMsg {
+        /// The file holding the message (git passes `.git/COMMIT_EDITMSG`)
+        file: PathBuf,
+    },
+    /// git's `pre-push` hook: refuses pushes to the main branch and runs the `check` rules;
+    /// reads git's `<local ref> <local sha> <remote ref> <remote sha>` lines on stdin
+    PrePush {
+        /// The remote's name (or its URL when pushing to a URL)
+        remote: String,
+        /// The remote's URL
+        url: Option<String>,
+    },
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    match args.hook {
+        Hook::CommitMsg { file } => commit_msg(ctx, &file),
+        Hook::PrePush { remote, url } => pre_push(ctx, &remote, url.as_deref()),
+    }
+}
+
+fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
+    let path = if file.is_absolute() { file.to_path_buf() } else { ctx.root().join(file) };
+    let raw =
+        std::fs::read(&path).with_context(|| format!("failed to read the commit message `{}`", path.display()))?;
+    let raw = String::from_utf8_lossy(&raw);
+    let comment = comment_prefix(ctx.repo.config_string("core.commentChar").as_deref());
+    let message = strip_comments(&raw, &comment);
+    // An empty message is git's to refuse ("Aborting commit due to empty commit message").
+    // During a merge the message is git's own `Merge branch …`: SOP 4.6 allows merge commits
+    // when necessary, and `pre-pr` may create one, so it is not ours to reject.
+    if message.is_empty() || ctx.repo.git_dir().join("MERGE_HEAD").exists() {
+        return run_previous_hook(ctx, "commit-msg", &[file.display().to_string()], &[]);
+    }
+    if let Err(reason) = crate::check::check_commit_message(&message, &ctx.config) {
+        let subject = message.lines().next().unwrap_or_default().to_string();
+        let receipt = Receipt::new("hook", Kind::Failure, "commit-msg hook rejected a commit message")
+            .reason(reason.clone())
+            .detail(serde_json::json!({ "hook": "commit-msg", "subject": subject }));
+        receipts::append(&ctx.repo, receipt)?;
+        // The reason names the problem and shows a good message (SOP 4.5).
+        return Err(Refusal::failed(format!("commit message rejected: {reason}"))
+            .hint(format!("edit the message you wrote and commit again: git commit -e -F {}", file.display()))
+            .into());
+    }
+    run_previous_hook(ctx, "commit-msg", &[file.display().to_string()], &[])
+}
+
+fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input).context("failed to read the refs git is pushing (stdin)")?;
+    let updates = parse_push_lines(&String::from_utf8_lossy(&input));
+    let main = &ctx.config.main_branch;
+    let main_ref = format!("refs/heads/{main}");
+
+    if updates.iter().any(|update| update.remote_ref == main_ref) {
+        let receipt = Receipt::new("hook", Kind::Failure, format!("pre-push hook refused a push to `{main}`"))
+            .reason("SOP 4.7: no direct commits to the main branch; changes land through pull requests")
+            .detail(serde_json::json!({ "hook": "pre-push", "remote": remote, "url": url }));
+        receipts::append(&ctx.repo, receipt)?;
+        return Err(Refusal::failed(format!(
+            "pushing to `{main}` is not allowed: changes land on `{main}` through pull requests (SOP 4.7)"
+        ))
+        .hint(format!(
+            "move your commits to a branch and push that: git switch -c feat/<slug> && git push -u {remote} feat/<slug>"
+        ))
+        .into());
+    }
+
+    let pushes_a_branch =
+        updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
+    if pushes_a_branch {
+        let on_main = ctx.repo.head()?.branch_name() == Some(main.as_str());
+        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: !on_main })?;
+        if !report.is_ok() {
+            print_findings(&report);
+            let receipt =
+                Receipt::new("hook", Kind::Failure, "pre-push hook stopped a push: `cargo xtask check` failed")
+                    .reason(format!("{} problem(s) found", report.errors()))
+                    .detail(serde_json::json!({ "hook": "pre-push", "remote": remote, "findings": report.findings }));
+            receipts::append(&ctx.repo, receipt)?;
+            return Err(Refusal::failed(format!(
+                "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
+                report.errors()
+            ))
+            .hint(format!("fix them, or push once without the Lancelot hooks: {SKIP_ENV}=1 git push …"))
+            .into());
+        }
+        let refs: Vec<String> =
+            updates.iter().map(|update| format!("{} -> {}", update.local_ref, update.remote_ref)).collect();
+        let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{remote}`"))
+            .detail(serde_json::json!({ "hook": "pre-push", "remote": remote, "refs": refs }));
+        receipts::append(&ctx.repo, receipt)?;
+    }
+
+    let mut hook_args = vec![remote.to_string()];
+    hook_args.extend(url.map(str::to_string));
+    run_previous_hook(ctx, "pre-push", &hook_args, &input)
+}
+
+fn print_findings(report: &crate::check::Report) {
+    let paint = output::Paint::stderr();
+    for finding in report.findings.iter().filter(|f| f.severity == crate::check::Severity::Error) {
+        let location = finding.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
+        eprintln!("{} {location}{} [{}]", paint.red_bold("✘"), finding.message, finding.rule);
+        eprintln!("    {} {}", paint.cyan_bold("fix:"), finding.hint);
+    }
+}
+
+/// Runs the hook the engineer had before onboarding, with git's arguments and stdin. Its
+/// failure fails ours: it was guarding something, and chaining must not weaken it.
+fn run_previous_hook(ctx: &Ctx, name: &str, args: &[String], stdin: &[u8]) -> anyhow::Result<()> {
+    let Some(hook) = previous_hook(ctx, name)? else { return Ok(()) };
+    cmd!(ctx.sh, "{hook} {args...}").stdin(stdin).quiet().run().map_err(|error| {
+        anyhow::Error::new(
+            Refusal::failed(format!("your own `{name}` hook `{}` failed", hook.display()))
+                .hint(format!("it ran after the Lancelot checks because `{PREVIOUS_HOOKS_KEY}` points at it; fix what it reported above")),
+        )
+        .context(error.to_string())
+    })
+}
+
+/// The engineer's own executable hook `name` recorded at onboarding, if there is one.
+pub fn previous_hook(ctx: &Ctx, name: &str) -> anyhow::Result<Option<PathBuf>> {
+    let Some(value) = ctx.repo.local_config_string(PREVIOUS_HOOKS_KEY)? else { return Ok(None) };
+    let dir = ctx.repo.resolve_hooks_path(&value);
+    // Never run our own scripts again: that would loop.
+    if same_path(&dir, &ctx.root().join(HOOKS_DIR)) {
+        return Ok(None);
+    }
+    let hook = dir.join(name);
+    Ok(is_executable(&hook).then_some(hook))
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Whether git would run this file as a hook: a regular file, executable on Unix.
+pub fn is_executable(path: &Path) -> bool {
+    let Ok(metadata) = std::fs::metadata(path) else { return false };
+    if !metadata.is_file() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        metadata.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
+}
+
+/// What onboarding finds about the hooks of this clone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HooksState {
+    /// `core.hooksPath` already points at `.githooks/`.
+    Installed { previous: Option<String>, unchained: Vec<String> },
+    /// Not installed yet; `previous` is the hooks folder to chain, if the engineer had hooks.
+    NotInstalled { previous: Option<String>, unchained: Vec<String> },
+    /// The committed scripts are missing or not executable: installing would install nothing.
+    Broken { problem: String, fix: String },
+}
+
+/// Looks at the committed scripts, `core.hooksPath` and the engineer's existing hooks.
+pub fn inspect(ctx: &Ctx) -> anyhow::Result<HooksState> {
+    let ours = ctx.root().join(HOOKS_DIR);
+    for name in HOOK_NAMES {
+        let script = ours.join(name);
+        let relative = format!("{HOOKS_DIR}/{name}");
+        if !script.is_file() {
+            let config = &ctx.config;
+            return Ok(HooksState::Broken {
+                problem: format!("`{relative}` is missing from the working tree"),
+                fix: format!("git checkout {}/{} -- {HOOKS_DIR}", config.remote, config.main_branch),
+            });
+        }
+        if !is_executable(&script) {
+            return Ok(HooksState::Broken {
+                problem: format!("`{relative}` is not executable, so git would ignore it"),
+                fix: format!("chmod +x {HOOKS_DIR}/* && git update-index --chmod=+x {HOOKS_DIR}/*"),
+            });
+        }
+    }
+
+    let local = ctx.repo.local_config_string("core.hooksPath")?;
+    if local.as_deref().is_some_and(|value| points_at_ours(ctx, value)) {
+        let previous = ctx.repo.local_config_string(PREVIOUS_HOOKS_KEY)?;
+        let unchained =
+            previous.as_deref().map(|p| unchained_hooks(&ctx.repo.resolve_hooks_path(p))).unwrap_or_default();
+        return Ok(HooksState::Installed { previous, unchained });
+    }
+    // The effective value may come from the global config (a hooks manager, a company-wide
+    // folder): the local setting we are about to write would hide it, so it is chained.
+    let previous = match ctx.repo.config_string("core.hooksPath").filter(|value| !points_at_ours(ctx, value)) {
+        Some(configured) => Some(configured),
+        None => {
+            let default = ctx.repo.default_hooks_dir();
+            if has_hooks(&default) {
+                let relative = default.strip_prefix(ctx.root()).map(Path::to_path_buf).unwrap_or(default);
+                Some(relative.to_string_lossy().into_owned())
+            } else {
+                None
+            }
+        }
+    };
+    let unchained = previous.as_deref().map(|p| unchained_hooks(&ctx.repo.resolve_hooks_path(p))).unwrap_or_default();
+    Ok(HooksState::NotInstalled { previous, unchained })
+}
+
+/// Points `core.hooksPath` at `.githooks/` and records the hooks folder to chain.
+pub fn install(ctx: &Ctx, previous: Option<&str>) -> anyhow::Result<()> {
+    match previous {
+        Some(previous) => ctx.repo.set_local_config(PREVIOUS_HOOKS_KEY, previous)?,
+        None => ctx.repo.unset_local_config(PREVIOUS_HOOKS_KEY)?,
+    }
+    ctx.repo.set_local_config("core.hooksPath", HOOKS_DIR)
+}
+
+fn points_at_ours(ctx: &Ctx, value: &str) -> bool {
+    value.trim_end_matches('/') == HOOKS_DIR
+        || same_path(&ctx.repo.resolve_hooks_path(value), &ctx.root().join(HOOKS_DIR))
+}
+
+/// Hook files in `dir` (git's samples do not count).
+fn hook_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| is_executable(&entry.path()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| !name.ends_with(".sample") && !name.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+fn has_hooks(dir: &Path) -> bool {
+    !hook_files(dir).is_empty()
+}
+
+/// The engineer's hooks that stop running once `core.hooksPath` moves: ours only chain the
+/// hooks of the same name.
+fn unchained_hooks(dir: &Path) -> Vec<String> {
+    hook_files(dir).into_iter().filter(|name| !HOOK_NAMES.contains(&name.as_str())).collect()
+}
+
+/// The comment prefix git strips from messages: `core.commentChar`, `#` by default ("auto"
+/// picks a character the message does not use; `#` is what it starts from).
+fn comment_prefix(configured: Option<&str>) -> String {
+    match configured {
+        Some(value) if !value.is_empty() && value != "auto" => value.to_string(),
+        _ => "#".to_string(),
+    }
+}
+
+/// The message as git will record it with the default `strip` cleanup: no comment lines, nothing
+/// below the `--verbose` scissors line, no trailing blank lines.
+fn strip_comments(raw: &str, comment: &str) -> String {
+    let scissors = format!("{comment} ------------------------ >8 ------------------------");
+    let mut lines = Vec::new();
+    for line in raw.lines() {
+        if line == scissors {
+            break;
+        }
+        if line.starts_with(comment) {
+            continue;
+        }
+        lines.push(line.trim_end());
+    }
+    let text = lines.join("\n");
+    text.trim_matches('\n').to_string()
+}
+
+/// One line of git's pre-push input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PushUpdate {
+    local_ref: String,
+    local_sha: String,
+    remote_ref: String,
+}
+
+impl PushUpdate {
+    /// A push that deletes the remote ref (`git push origin :branch`).
+    fn is_deletion(&self) -> bool {
+        !self.local_sha.is_empty() && self.local_sha.bytes().all(|b| b == b'0')
+    }
+}
+
+fn parse_push_lines(input: &str) -> Vec<PushUpdate> {
+    input
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let update = PushUpdate {
+                local_ref: fields.next()?.to_string(),
+                local_sha: fields.next()?.to_string(),
+                remote_ref: fields.next()?.to_string(),
+            };
+            // The fourth field (the remote's current sha) is not needed, but a line without it
+            // is not one of git's.
+            fields.next()?;
+            Some(update)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZERO: &str = "0000000000000000000000000000000000000000";
+
+    #[test]
+    fn parses_git_pre_push_lines() {
+        let input = format!(
+            "refs/heads/feat/x 1111111111111111111111111111111111111111 refs/heads/feat/x {ZERO}\n(delete) {ZERO} refs/heads/old 2222222222222222222222222222222222222222\n\ngarbage\n"
+        );
+        let updates = parse_push_lines(&input);
+        assert_eq!(updates.len(), 2);
+        assert_eq!(updates[0].local_ref, "refs/heads/feat/x");
+        assert_eq!(updates[0].remote_ref, "refs/heads/feat/x");
+        assert!(!updates[0].is_deletion());
+        assert_eq!(updates[1].remote_ref, "refs/heads/old");
+        assert!(updates[1].is_deletion());
+    }
+
+    #[test]
+    fn strips_comments_and_everything_below_the_scissors() {
+        let raw = "feat: add x\n\nbody line  \n# Please enter the commit message\n# ------------------------ >8 ------------------------\ndiff --git a b\n";
+        assert_eq!(strip_comments(raw, "#"), "feat: add x\n\nbody line");
+        assert_eq!(strip_comments("# only comments\n\n", "#"), "");
+        assert_eq!(strip_comments("; note\nfix: y\n", ";"), "fix: y");
+    }
+
+    #[test]
+    fn comment_prefix_defaults_to_hash() {
+        assert_eq!(comment_prefix(None), "#");
+        assert_eq!(comment_prefix(Some("auto")), "#");
+        assert_eq!(comment_prefix(Some(";")), ";");
+    }
+}

@@ -1,0 +1,76 @@
+//! `cargo xtask hotfix <name>`: for a broken main branch (SOP 4.8). Fetches the remote's main
+//! branch and creates `fix/<slug>` from *that* commit, so the fix starts from what is deployed
+//! even when the local main is behind; then: minimal fix only, and a fast PR.
+//!
+//! The fetch is the only remote work; it runs through `git/sync.rs`. The branch itself is made
+//! by [`crate::branch::create`]. `--dry-run` neither fetches nor writes: it branches (on paper)
+//! from the remote-tracking branch as it was last fetched.
+
+use crate::branch::{self, Creation};
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::git::sync;
+use crate::lock::RunLock;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What is broken: `login timeout`, `login-timeout`… (the branch is `fix/<slug>`)
+    pub name: String,
+
+    /// Check everything and say what would be created, without fetching or writing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+const COMMAND: &str = "hotfix";
+const KIND: &str = "fix";
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let config = &ctx.config;
+    if !config.branch_kinds.iter().any(|kind| kind == KIND) {
+        return Err(Refusal::usage(format!(
+            "hotfixes go on `{KIND}/<slug>` branches, but `{KIND}` is not in `branch_kinds` ({})",
+            config.branch_kinds.join(", ")
+        ))
+        .hint("add \"fix\" to `branch_kinds` in [workspace.metadata.sop] of Cargo.toml")
+        .into());
+    }
+    let names = branch::derive(ctx, KIND, &args.name, COMMAND)?;
+    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    branch::preconditions(ctx, &names.branch, COMMAND)?;
+    let (remote, main) = (&config.remote, &config.main_branch);
+    let commit = if args.dry_run {
+        match ctx.repo.remote_tracking_commit(remote, main) {
+            Some(commit) => commit,
+            None if ctx.repo.remote_url(remote).is_none() => {
+                return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
+                    .hint(format!("add it: git remote add {remote} <url>"))
+                    .into())
+            }
+            None => {
+                return Err(Refusal::failed(format!("`{remote}/{main}` has never been fetched here"))
+                    .hint(format!("fetch it (git fetch {remote} {main}) or run without --dry-run"))
+                    .into())
+            }
+        }
+    } else {
+        let commit = sync::fetch(&ctx.sh, &ctx.repo, remote, main, ctx.interactive)?;
+        if !args.json {
+            crate::output::status("Fetched", format!("`{remote}/{main}` ({})", branch::short(&commit)));
+        }
+        commit
+    };
+    let creation =
+        Creation { command: COMMAND, branch: names.branch.clone(), from: format!("{remote}/{main}"), commit };
+    branch::create(ctx, &creation, args.dry_run, args.json)?;
+    if !args.json && !args.dry_run {
+        println!();
+        println!("next (SOP 4.8): make the minimal fix only, commit it (git commit -m \"fix: …\"),");
+        println!("then get it reviewed fast: cargo xtask pre-pr --open");
+    }
+    Ok(())
+}

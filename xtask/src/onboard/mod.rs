@@ -1,0 +1,498 @@
+//! `cargo xtask onboard [--yes] [--dry-run] [--json]`: what a new engineer runs right after
+//! cloning (SOP 8.1: mandatory pieces installed, verified and persisted before READY).
+//!
+//! It verifies each item and prints ✔ or ✘ with the exact fix (`probes.rs`), installs the git
+//! hooks (`crate::hooks`), creates `.env` from `.env.example` when there is none, builds the
+//! workspace, runs the `check` rules, and persists the READY state (`state.rs`). Every run
+//! re-verifies: a clone that is READY says so again, and one whose mandatory item now fails
+//! drops READY and says why. On a terminal it asks before changing anything (`--yes` skips the
+//! question). It never overwrites a file, never touches the engineer's global git config and
+//! never commits anything.
+
+mod probes;
+pub mod state;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use xshell::cmd;
+
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::hooks::{self, HooksState};
+use crate::lock::RunLock;
+use crate::output;
+use crate::plan::Plan;
+use crate::receipts::{self, Kind, Receipt};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Never prompt: make every change without asking (for scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Verify and say what would change, but change nothing (no hooks, no `.env`, no build)
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the items and the READY state as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+const COMMAND: &str = "onboard";
+const ENV_FILE: &str = ".env";
+
+/// How an item ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Failed,
+    /// An optional item is missing: reported with its fix, READY does not depend on it.
+    Warning,
+    /// Not run (an earlier item failed, or a dry run).
+    Skipped,
+}
+
+/// One line of the onboarding report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub id: &'static str,
+    pub label: &'static str,
+    /// READY needs every mandatory item to be `ok`.
+    pub mandatory: bool,
+    pub status: Status,
+    pub detail: String,
+    /// The exact command (or step) that fixes a failed or missing item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Item {
+    pub fn mandatory(id: &'static str, label: &'static str) -> Item {
+        Item { id, label, mandatory: true, status: Status::Skipped, detail: String::new(), fix: None }
+    }
+
+    pub fn optional(id: &'static str, label: &'static str) -> Item {
+        Item { mandatory: false, ..Item::mandatory(id, label) }
+    }
+
+    pub fn ok(self, detail: impl Into<String>) -> Item {
+        Item { status: Status::Ok, detail: detail.into(), fix: None, ..self }
+    }
+
+    pub fn failed(self, detail: impl Into<String>, fix: impl Into<String>) -> Item {
+        Item { status: Status::Failed, detail: detail.into(), fix: Some(fix.into()), ..self }
+    }
+
+    pub fn warning(self, detail: impl Into<String>, fix: impl Into<String>) -> Item {
+        Item { status: Status::Warning, detail: detail.into(), fix: Some(fix.into()), ..self }
+    }
+
+    pub fn skipped(self, detail: impl Into<String>) -> Item {
+        Item { status: Status::Skipped, detail: detail.into(), fix: None, ..self }
+    }
+
+    /// Keeps a mandatory item from being READY.
+    fn blocks_ready(&self) -> bool {
+        self.mandatory && self.status != Status::Ok
+    }
+}
+
+/// The items so far; prints each as it completes (the build takes a while).
+struct Report {
+    json: bool,
+    items: Vec<Item>,
+}
+
+impl Report {
+    fn push(&mut self, item: Item) {
+        if !self.json {
+            print_item(&item);
+        }
+        self.items.push(item);
+    }
+
+    fn has_failures(&self) -> bool {
+        self.items.iter().any(|item| item.mandatory && item.status == Status::Failed)
+    }
+
+    /// `label`: detail, for each item that keeps the clone from being READY.
+    fn reasons(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|item| item.blocks_ready())
+            .map(|item| format!("`{}`: {}", item.label, item.detail))
+            .collect()
+    }
+}
+
+fn print_item(item: &Item) {
+    let paint = output::Paint::stdout();
+    let mark = match item.status {
+        Status::Ok => paint.green_bold("✔"),
+        Status::Failed => paint.red_bold("✘"),
+        Status::Warning => paint.yellow_bold("!"),
+        Status::Skipped => paint.dim("-"),
+    };
+    println!("  {mark} {:<15} {}", item.label, item.detail);
+    if let Some(fix) = &item.fix {
+        println!("    {:<15} {} {fix}", "", paint.cyan_bold("fix:"));
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let previous = state::read(&ctx.repo)?;
+    let mut report = Report { json: args.json, items: Vec::new() };
+    if !args.json {
+        output::status("Onboarding", format!("`{}` (SOP 8.1: verify, install, then READY)", ctx.root().display()));
+    }
+
+    // 1. What the engineer's machine and clone must have. Read-only.
+    report.push(probes::rust_toolchain(ctx));
+    report.push(probes::component(ctx, "rustfmt", "fmt"));
+    report.push(probes::component(ctx, "clippy", "clippy"));
+    report.push(probes::nextest(ctx));
+    report.push(probes::git(ctx));
+    report.push(probes::git_identity(ctx));
+    report.push(probes::remote(ctx));
+    report.push(probes::main_branch(ctx));
+
+    // 2. What onboarding installs: asked for once, on a terminal.
+    let hooks_state = hooks::inspect(ctx)?;
+    let env_state = inspect_env(ctx)?;
+    let changes = planned_changes(&hooks_state, &env_state);
+    let approved = args.dry_run || changes.is_empty() || confirm(ctx, &changes)?;
+    if !approved && !args.json {
+        println!("  nothing was changed");
+    }
+    report.push(hooks_item(ctx, &hooks_state, &args, approved)?);
+    report.push(env_item(ctx, env_state, &args, approved)?);
+
+    // 3. Build and check: only when everything they depend on is there.
+    if args.dry_run {
+        report.push(Item::mandatory("build", "build").skipped("dry run: would run cargo build --workspace"));
+        report.push(Item::mandatory("check", "check").skipped("dry run: would run the `cargo xtask check` rules"));
+    } else if report.has_failures() {
+        let reasons = report.reasons();
+        report.push(Item::mandatory("build", "build").skipped("skipped: fix the items above first"));
+        report.push(Item::mandatory("check", "check").skipped("skipped: fix the items above first"));
+        let receipt = Receipt::new(COMMAND, Kind::Skipped, "skipped the build and the check")
+            .reason(format!("mandatory items failed: {}", reasons.join("; ")));
+        receipts::append(&ctx.repo, receipt)?;
+    } else {
+        report.push(build(ctx, args.json));
+        report.push(check(ctx));
+    }
+
+    if args.dry_run {
+        return finish_dry_run(&report, &args);
+    }
+    persist(ctx, &report, previous, &args)
+}
+
+/// What onboarding would change, one line each, for the prompt and `--dry-run`.
+fn planned_changes(hooks: &HooksState, env: &EnvFile) -> Vec<String> {
+    let mut changes = Vec::new();
+    if let HooksState::NotInstalled { previous, .. } = hooks {
+        let chain = previous.as_deref().map(|p| format!(", chaining your hooks in `{p}`")).unwrap_or_default();
+        changes.push(format!(
+            "install the git hooks: set `core.hooksPath` to `{}` in this clone's .git/config{chain}",
+            hooks::HOOKS_DIR
+        ));
+    }
+    if let EnvFile::Create { .. } = env {
+        changes.push(format!(
+            "create `{ENV_FILE}` from `{}` (ignored by git, never committed)",
+            crate::layout::ENV_EXAMPLE
+        ));
+    }
+    changes
+}
+
+fn confirm(ctx: &Ctx, changes: &[String]) -> anyhow::Result<bool> {
+    if !ctx.interactive {
+        return Ok(true);
+    }
+    eprintln!("onboarding will:");
+    for change in changes {
+        eprintln!("  - {change}");
+    }
+    dialoguer::Confirm::new()
+        .with_prompt("Make these changes?")
+        .default(true)
+        .interact()
+        .map_err(|error| anyhow::anyhow!("prompt failed: {error}"))
+}
+
+fn hooks_item(ctx: &Ctx, state: &HooksState, args: &Args, approved: bool) -> anyhow::Result<Item> {
+    let item = Item::mandatory("hooks", "git hooks");
+    let names = hooks::HOOK_NAMES.join(", ");
+    let chaining = |previous: &Option<String>| {
+        previous.as_deref().map(|p| format!("; chaining your hooks in `{p}`")).unwrap_or_default()
+    };
+    let warn_unchained = |previous: &Option<String>, unchained: &[String]| {
+        if args.json {
+            return;
+        }
+        for name in unchained {
+            output::warning(format!(
+                "your `{name}` hook in `{}` does not run while `core.hooksPath` is `{}`: only {names} are chained",
+                previous.as_deref().unwrap_or_default(),
+                hooks::HOOKS_DIR
+            ));
+        }
+    };
+    Ok(match state {
+        HooksState::Broken { problem, fix } => item.failed(problem.clone(), fix.clone()),
+        HooksState::Installed { previous, unchained } => {
+            warn_unchained(previous, unchained);
+            item.ok(format!("installed ({names}): `core.hooksPath` is `{}`{}", hooks::HOOKS_DIR, chaining(previous)))
+        }
+        HooksState::NotInstalled { previous, .. } if args.dry_run => {
+            item.skipped(format!("dry run: would set `core.hooksPath` to `{}`{}", hooks::HOOKS_DIR, chaining(previous)))
+        }
+        HooksState::NotInstalled { .. } if !approved => {
+            item.failed("not installed: declined at the prompt", "cargo xtask onboard --yes")
+        }
+        HooksState::NotInstalled { previous, unchained } => {
+            hooks::install(ctx, previous.as_deref())?;
+            let receipt = Receipt::new(COMMAND, Kind::StateChange, "installed the git hooks")
+                .detail(serde_json::json!({ "core.hooksPath": hooks::HOOKS_DIR, "chained": previous, "hooks": hooks::HOOK_NAMES }));
+            receipts::append(&ctx.repo, receipt)?;
+            warn_unchained(previous, unchained);
+            item.ok(format!(
+                "installed ({names}): `core.hooksPath` set to `{}`{}",
+                hooks::HOOKS_DIR,
+                chaining(previous)
+            ))
+        }
+    })
+}
+
+/// What `.env` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EnvFile {
+    /// The repository has no `.env.example`: nothing to copy.
+    NoExample,
+    Exists,
+    /// `.env` is tracked by git (SOP 4.9: never commit `.env` files).
+    Tracked,
+    /// `.env` would not be ignored: secrets put in it could be committed.
+    NotIgnored,
+    Create {
+        content: String,
+    },
+}
+
+fn inspect_env(ctx: &Ctx) -> anyhow::Result<EnvFile> {
+    if ctx.repo.is_tracked(ENV_FILE)? {
+        return Ok(EnvFile::Tracked);
+    }
+    if !ctx.repo.is_ignored(ENV_FILE)? {
+        return Ok(EnvFile::NotIgnored);
+    }
+    if ctx.root().join(ENV_FILE).symlink_metadata().is_ok() {
+        return Ok(EnvFile::Exists);
+    }
+    let example = ctx.root().join(crate::layout::ENV_EXAMPLE);
+    match std::fs::read_to_string(&example) {
+        Ok(content) => Ok(EnvFile::Create { content }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(EnvFile::NoExample),
+        Err(error) => Err(error).with_context(|| format!("failed to read `{}`", example.display())),
+    }
+}
+
+fn env_item(ctx: &Ctx, state: EnvFile, args: &Args, approved: bool) -> anyhow::Result<Item> {
+    let item = Item::mandatory("env", ".env");
+    let example = crate::layout::ENV_EXAMPLE;
+    Ok(match state {
+        EnvFile::Tracked => item.failed(
+            format!("`{ENV_FILE}` is tracked by git; it must never be committed (SOP 4.9)"),
+            format!("git rm --cached {ENV_FILE} && git commit -m \"chore: stop tracking {ENV_FILE}\""),
+        ),
+        EnvFile::NotIgnored => item.failed(
+            format!("`{ENV_FILE}` is not ignored by git, so its secrets could be committed (SOP 4.9)"),
+            format!("echo '{ENV_FILE}' >> .gitignore"),
+        ),
+        EnvFile::Exists => item.ok(format!("`{ENV_FILE}` exists (kept as it is; ignored by git)")),
+        EnvFile::NoExample => item.ok(format!("no `{example}` in this repository: nothing to create")),
+        EnvFile::Create { .. } if args.dry_run => {
+            item.skipped(format!("dry run: would create `{ENV_FILE}` from `{example}`"))
+        }
+        EnvFile::Create { .. } if !approved => {
+            item.failed(format!("`{ENV_FILE}` not created: declined at the prompt"), format!("cp {example} {ENV_FILE}"))
+        }
+        EnvFile::Create { content } => {
+            let mut plan = Plan::new(COMMAND);
+            plan.create(ENV_FILE, content);
+            plan.apply(&ctx.repo)?;
+            let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("created `{ENV_FILE}` from `{example}`"));
+            receipts::append(&ctx.repo, receipt)?;
+            item.ok(format!("created from `{example}` (ignored by git; put your local settings there)"))
+        }
+    })
+}
+
+/// `cargo build --workspace`, `--locked` when the lock file is committed, with cargo's own
+/// output on stderr so the engineer sees its progress and its errors.
+fn build(ctx: &Ctx, json: bool) -> Item {
+    let item = Item::mandatory("build", "build");
+    let locked: Vec<&str> =
+        if ctx.repo.is_tracked("Cargo.lock").unwrap_or(false) { vec!["--locked"] } else { Vec::new() };
+    if !json {
+        output::status("Building", "the workspace (the first build takes a few minutes)");
+    }
+    let description = format!("cargo build --workspace {}", locked.join(" ")).trim_end().to_string();
+    match cmd!(ctx.sh, "cargo build --workspace {locked...}").run() {
+        Ok(()) => item.ok(description),
+        Err(error) => item.failed(
+            format!("the build failed ({error})"),
+            "fix the errors cargo printed above, then run: cargo xtask onboard",
+        ),
+    }
+}
+
+/// The repository rules of `cargo xtask check` (the branch rules belong to `pre-pr`: an
+/// unfinished branch must not make the clone un-READY).
+fn check(ctx: &Ctx) -> Item {
+    let item = Item::mandatory("check", "check");
+    match crate::check::evaluate(ctx, &crate::check::Options { branch_rules: false }) {
+        Ok(report) if report.is_ok() => match report.warnings() {
+            0 => item.ok("cargo xtask check: no problems"),
+            warnings => item.ok(format!("cargo xtask check: no problems ({warnings} warning(s))")),
+        },
+        Ok(report) => {
+            let first = report
+                .findings
+                .iter()
+                .find(|finding| finding.severity == crate::check::Severity::Error)
+                .map(|finding| format!(", first: {}", finding.message))
+                .unwrap_or_default();
+            item.failed(
+                format!("cargo xtask check found {} problem(s){first}", report.errors()),
+                "cargo xtask check (shows each problem with its fix)",
+            )
+        }
+        Err(error) => item.failed(format!("cargo xtask check could not run: {error:#}"), "cargo xtask check"),
+    }
+}
+
+fn finish_dry_run(report: &Report, args: &Args) -> anyhow::Result<()> {
+    let failed = report.has_failures();
+    if args.json {
+        let value = serde_json::json!({ "dry_run": true, "ready": false, "items": report.items });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "\ndry run: nothing was changed and the READY state was not touched; run `cargo xtask onboard` to apply"
+        );
+    }
+    if failed {
+        return Err(Refusal::failed(format!("not READY: {}", report.reasons().join("; ")))
+            .hint(first_fix(report))
+            .into());
+    }
+    Ok(())
+}
+
+fn first_fix(report: &Report) -> String {
+    let fix = report.items.iter().filter(|item| item.blocks_ready()).find_map(|item| item.fix.clone());
+    match fix {
+        Some(fix) => format!("{fix}, then run: cargo xtask onboard"),
+        None => "run: cargo xtask onboard".to_string(),
+    }
+}
+
+/// Writes the READY receipt when every mandatory item passed; drops it, and says why, when not.
+fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args: &Args) -> anyhow::Result<()> {
+    let ready = !report.items.iter().any(Item::blocks_ready);
+    let path = state::path(&ctx.repo);
+    let detail = serde_json::json!({ "items": report.items });
+    if ready {
+        let now = receipts::now_unix_ms();
+        let time = receipts::rfc3339(now / 1000);
+        let head = ctx.repo.head().ok();
+        let already = previous.is_some();
+        let new_state = state::ReadyState {
+            ready: true,
+            since: previous.map(|p| p.since).unwrap_or_else(|| time.clone()),
+            verified_at: time,
+            verified_unix_ms: now,
+            xtask_version: env!("CARGO_PKG_VERSION").to_string(),
+            branch: head.as_ref().and_then(|h| h.branch_name()).map(str::to_string),
+            commit: head.as_ref().and_then(|h| h.commit()).map(|c| c.to_string()),
+            verified: report
+                .items
+                .iter()
+                .filter(|item| item.status == Status::Ok)
+                .map(|item| state::Verified {
+                    id: item.id.into(),
+                    label: item.label.into(),
+                    detail: item.detail.clone(),
+                })
+                .collect(),
+        };
+        state::write(&ctx.repo, &new_state)?;
+        let receipt = if already {
+            Receipt::new(COMMAND, Kind::Job, "re-verified the clone: still READY")
+        } else {
+            Receipt::new(COMMAND, Kind::StateChange, "the clone is READY")
+        };
+        receipts::append(&ctx.repo, receipt.detail(detail))?;
+        if args.json {
+            let value = serde_json::json!({
+                "dry_run": false, "ready": true, "already_ready": already, "dropped": false,
+                "state_file": path, "since": new_state.since, "items": report.items,
+            });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            return Ok(());
+        }
+        println!();
+        if already {
+            output::status(
+                "Ready",
+                format!("already READY since {}; every item re-verified just now", new_state.since),
+            );
+        } else {
+            output::status("Ready", "this clone is READY: every mandatory item is installed and verified");
+        }
+        println!("{:>12} receipt: {}", "", path.display());
+        print_tour(ctx);
+        return Ok(());
+    }
+
+    let reasons = report.reasons();
+    let dropped = state::remove(&ctx.repo)?;
+    let receipt = if dropped {
+        Receipt::new(COMMAND, Kind::StateChange, "dropped READY: a mandatory item failed")
+    } else {
+        Receipt::new(COMMAND, Kind::Failure, "onboarding incomplete: not READY")
+    };
+    receipts::append(&ctx.repo, receipt.reason(reasons.join("; ")).detail(detail))?;
+    if args.json {
+        let value = serde_json::json!({
+            "dry_run": false, "ready": false, "already_ready": false, "dropped": dropped,
+            "state_file": path, "items": report.items,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    }
+    let what = if dropped { "dropped READY" } else { "not READY" };
+    Err(Refusal::failed(format!("{what}: {}", reasons.join("; "))).hint(first_fix(report)).into())
+}
+
+/// The workflow in four steps, for the engineer who just became READY.
+fn print_tour(ctx: &Ctx) {
+    let main = &ctx.config.main_branch;
+    println!();
+    println!("the workflow (SOP 3 and 4):");
+    println!("  1. cargo xtask new-addon <name>   a new slice: branch, spec, blueprint, flag, module, tests");
+    println!("  2. work on the branch             fill in the spec, build the module behind its flag,");
+    println!(
+        "                                    commit small conventional commits (\"feat: add scheduler receipts\")"
+    );
+    println!("  3. cargo xtask pre-pr             sync with `{main}`, verify, and write the PR body");
+    println!("  4. open the pull request          `{main}` is protected: reviews and CI decide (SOP 4.7)");
+    println!("the hooks check every commit message and every push; `cargo xtask --help` lists the commands");
+}

@@ -1,0 +1,654 @@
+//! `cargo xtask pre-pr`: one command from "I think I'm done" to "ready to open the PR".
+//!
+//! Steps, in order, each timed, printed and leaving a receipt: preflight (`preflight.rs`),
+//! autostash (with `--autostash`), sync with the main branch (`sync.rs`), verify and the optional
+//! integration run (`verify.rs`), compliance (`check`'s rules for the branch), the PR description
+//! (`body.rs`), `--open`, and the restore of the autostash, which runs even after a failure. The
+//! first failed step stops the rest (each recorded as skipped, with the reason); the summary table
+//! (or `--json`) lists them all, and the exit code is 0 only when every step passed.
+//!
+//! This module only orchestrates: it never runs git itself (`git/sync.rs` does) and never decides
+//! a rule (`check` does).
+
+mod body;
+mod preflight;
+mod progress;
+mod sync;
+mod verify;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use git2::Oid;
+use xshell::cmd;
+
+use progress::Console;
+
+use crate::check::{Report, Severity};
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::git::Repo;
+use crate::lock::RunLock;
+use crate::receipts::{self, Kind, Receipt};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stash uncommitted changes (untracked files too) first and restore them at the end
+    #[arg(long)]
+    pub autostash: bool,
+
+    /// Do not fetch or sync with the main branch (offline work); the PR body says so
+    #[arg(long)]
+    pub no_sync: bool,
+
+    /// Also run the env-gated integration tests (`integration_verify`, with the gate variable set)
+    #[arg(long)]
+    pub integration: bool,
+
+    /// When every step passed, open the PR with `gh pr create` (if `gh` is installed)
+    #[arg(long)]
+    pub open: bool,
+
+    /// Check the branch and predict the sync from the last fetch; run, write and fetch nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the summary as JSON on stdout (progress lines go to stderr)
+    #[arg(long)]
+    pub json: bool,
+}
+
+const COMMAND: &str = "pre-pr";
+
+/// SOP 4.4's required PR checklist, word for word: the one place its wording lives. The
+/// repository's `.github/pull_request_template.md` lists exactly these items, in this order.
+pub const PR_CHECKLIST: [&str; 10] = [
+    "Spec created (new, not modified)",
+    "Blueprint created",
+    "Feature gated",
+    "Contracts defined",
+    "Unit tests added",
+    "Integration tests added (env-gated)",
+    "Receipts emitted",
+    "War Room visibility added (if required)",
+    "Runbook added/updated",
+    "CHANGELOG updated",
+];
+
+/// Where `pre-pr` writes the PR body and the verify logs: `<repository root>/target/pre-pr/`.
+///
+/// Deliberately *not* under `CARGO_TARGET_DIR`: that directory may be shared by several clones
+/// (CI caches, the test suite's fixture target), and two clones' PR bodies must never overwrite
+/// each other. `target/` at the root is gitignored, so nothing here can be committed by mistake.
+pub fn output_dir(ctx: &Ctx) -> PathBuf {
+    ctx.root().join("target").join("pre-pr")
+}
+
+/// The onboarding contract (SOP 8.1, 8.2): `cargo xtask onboard` writes `<sop dir>/ready.json`
+/// (`.git/sop/ready.json`) once the clone is READY, its content being onboarding's own JSON
+/// object. This module only reads it: the clone is READY when that file exists and holds a JSON
+/// object; missing, unreadable or anything else means not READY. `pre-pr` still runs on a clone
+/// that is not READY, but it says so first.
+fn clone_is_ready(repo: &Repo) -> bool {
+    let path = repo.sop_dir().join("ready.json");
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|value| value.is_object())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// One row of the summary.
+#[derive(Debug, serde::Serialize)]
+struct StepRecord {
+    name: &'static str,
+    status: Status,
+    duration_ms: u64,
+    detail: String,
+}
+
+/// How a step that ran to its end came out.
+enum Outcome {
+    Passed,
+    /// It failed, but still has evidence to report (the verify results so far).
+    Failed(anyhow::Error),
+    Skipped(String),
+}
+
+/// A step's value, its one-line detail and the data for its receipt.
+struct Done<T> {
+    value: T,
+    detail: String,
+    data: serde_json::Value,
+    outcome: Outcome,
+}
+
+impl<T> Done<T> {
+    fn passed(value: T, detail: impl Into<String>, data: serde_json::Value) -> Done<T> {
+        Done { value, detail: detail.into(), data, outcome: Outcome::Passed }
+    }
+}
+
+/// Runs the steps, keeps the summary and the first failure, and writes the receipts.
+struct Pipeline<'a> {
+    ctx: &'a Ctx,
+    console: &'a Console,
+    /// A dry run leaves no receipts: it changes nothing.
+    dry_run: bool,
+    steps: Vec<StepRecord>,
+    failure: Option<(&'static str, anyhow::Error)>,
+}
+
+impl<'a> Pipeline<'a> {
+    /// Runs `body` unless an earlier step failed (then records it as skipped).
+    fn step<T>(
+        &mut self,
+        name: &'static str,
+        label: &str,
+        kind: Kind,
+        body: impl FnOnce() -> anyhow::Result<Done<T>>,
+    ) -> Option<T> {
+        if self.failure.is_some() {
+            self.not_run(name);
+            return None;
+        }
+        self.always(name, label, kind, body)
+    }
+
+    /// Runs `body` even after a failure (the autostash restore).
+    fn always<T>(
+        &mut self,
+        name: &'static str,
+        label: &str,
+        kind: Kind,
+        body: impl FnOnce() -> anyhow::Result<Done<T>>,
+    ) -> Option<T> {
+        let activity = self.console.begin(label);
+        let result = body();
+        let duration = activity.finish();
+        match result {
+            Ok(done) => {
+                let (status, error) = match done.outcome {
+                    Outcome::Passed => (Status::Passed, None),
+                    Outcome::Failed(error) => (Status::Failed, Some(error)),
+                    Outcome::Skipped(reason) => {
+                        self.skip(name, reason);
+                        return Some(done.value);
+                    }
+                };
+                self.record(name, status, duration, done.detail.clone());
+                let receipt = match &error {
+                    None => Receipt::new(COMMAND, kind, format!("{name}: {}", done.detail)),
+                    Some(error) => Receipt::new(COMMAND, Kind::Failure, format!("{name} failed: {}", done.detail))
+                        .reason(format!("{error:#}")),
+                };
+                self.receipt(receipt.detail(with_duration(done.data, duration)));
+                if let Some(error) = error {
+                    self.fail(name, error);
+                }
+                Some(done.value)
+            }
+            Err(error) => {
+                self.record(name, Status::Failed, duration, first_line(&format!("{error}")));
+                let receipt =
+                    Receipt::new(COMMAND, Kind::Failure, format!("{name} failed")).reason(format!("{error:#}"));
+                self.receipt(receipt.detail(with_duration(serde_json::Value::Null, duration)));
+                self.fail(name, error);
+                None
+            }
+        }
+    }
+
+    fn fail(&mut self, name: &'static str, error: anyhow::Error) {
+        if self.failure.is_none() {
+            self.failure = Some((name, error));
+        }
+    }
+
+    /// Records a step that was deliberately not run, with why.
+    fn skip(&mut self, name: &'static str, reason: String) {
+        self.record(name, Status::Skipped, Duration::ZERO, reason.clone());
+        self.receipt(Receipt::new(COMMAND, Kind::Skipped, format!("{name} skipped")).reason(reason));
+    }
+
+    /// Records a step an earlier failure kept from running.
+    fn not_run(&mut self, name: &'static str) {
+        let failed = self.failure.as_ref().map_or("an earlier step", |(failed, _)| failed);
+        let reason = format!("not run: `{failed}` failed");
+        self.skip(name, reason);
+    }
+
+    fn record(&mut self, name: &'static str, status: Status, duration: Duration, detail: String) {
+        let time =
+            if status == Status::Skipped { String::new() } else { format!(" ({})", progress::duration(duration)) };
+        let verb = match status {
+            Status::Passed => "Passed",
+            Status::Failed => "Failed",
+            Status::Skipped => "Skipped",
+        };
+        self.console.status(verb, format!("{name}: {detail}{time}"));
+        self.steps.push(StepRecord { name, status, duration_ms: duration.as_millis() as u64, detail });
+    }
+
+    fn receipt(&self, receipt: Receipt) {
+        if self.dry_run {
+            return;
+        }
+        if let Err(error) = receipts::append(&self.ctx.repo, receipt) {
+            self.console.warning(format!("could not write a receipt: {error:#}"));
+        }
+    }
+}
+
+fn with_duration(data: serde_json::Value, duration: Duration) -> serde_json::Value {
+    let mut data = match data {
+        serde_json::Value::Object(map) => map,
+        serde_json::Value::Null => serde_json::Map::new(),
+        other => {
+            let mut map = serde_json::Map::new();
+            map.insert("data".into(), other);
+            map
+        }
+    };
+    data.insert("duration_ms".into(), serde_json::json!(duration.as_millis() as u64));
+    serde_json::Value::Object(data)
+}
+
+fn plural(count: usize, word: &str) -> String {
+    format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let console = Console::new(args.json);
+    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let (remote, main) = (ctx.config.remote.as_str(), ctx.config.main_branch.as_str());
+    let ready = clone_is_ready(&ctx.repo);
+    if !ready {
+        console.warning("this clone is not READY (SOP 8.2): onboarding has not verified it; run `cargo xtask onboard`");
+    }
+    for entry in ctx.repo.forgotten_autostashes() {
+        console.warning(format!(
+            "`{}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; get it back: git stash pop {}",
+            entry.reference(),
+            entry.reference()
+        ));
+    }
+    let mut pipeline = Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), failure: None };
+
+    // 1. Preflight.
+    let branch = pipeline.step("preflight", "preflight: checking the branch", Kind::Job, || {
+        let branch = preflight::check(ctx, args.autostash)?;
+        let tree = match branch.changed.len() {
+            0 => "clean tree".to_string(),
+            n => format!("{n} uncommitted change{} to stash", if n == 1 { "" } else { "s" }),
+        };
+        let detail = format!("on `{}` at {}, {tree}", branch.name, crate::branch::short(&branch.head));
+        let data = serde_json::json!({ "branch": branch.name, "head": branch.head.to_string(), "ready": ready });
+        Ok(Done::passed(branch, detail, data))
+    });
+
+    // The autostash: everything after it runs on the committed work only.
+    let mut stashed = None;
+    if args.autostash {
+        match &branch {
+            None => pipeline.not_run("autostash"),
+            Some(_) if args.dry_run => pipeline.skip("autostash", "dry run: nothing is stashed".into()),
+            Some(branch) => {
+                stashed = pipeline
+                    .step("autostash", "autostash: stashing uncommitted work", Kind::StateChange, || {
+                        Ok(match sync::stash(ctx, &branch.name)? {
+                            Some(commit) => Done::passed(
+                                Some(commit),
+                                format!("stashed the uncommitted work as {}", crate::branch::short(&commit)),
+                                serde_json::json!({ "stash": commit.to_string() }),
+                            ),
+                            None => Done {
+                                value: None,
+                                detail: String::new(),
+                                data: serde_json::Value::Null,
+                                outcome: Outcome::Skipped("nothing to stash: the tree is clean".into()),
+                            },
+                        })
+                    })
+                    .flatten();
+            }
+        }
+    }
+
+    // 2. Sync.
+    let synced = match &branch {
+        None => {
+            pipeline.not_run("sync");
+            None
+        }
+        Some(_) if args.no_sync => {
+            pipeline.skip("sync", format!("--no-sync: not synced with `{remote}/{main}` (offline work)"));
+            None
+        }
+        Some(branch) => pipeline.step("sync", &format!("sync: fetching `{remote}/{main}`"), Kind::StateChange, || {
+            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run)?;
+            let data = serde_json::to_value(&synced)?;
+            Ok(Done::passed(synced.clone(), synced.outcome.clone(), data))
+        }),
+    };
+
+    if args.dry_run {
+        return finish_dry_run(ctx, &console, pipeline, &args);
+    }
+
+    // 3. Verify, and the env-gated integration tests when asked for.
+    let verify =
+        pipeline.step("verify", "verify", Kind::Job, || run_verify(ctx, &console, "verify", &ctx.config.verify, None));
+    let gate = ctx.config.integration_env.as_str();
+    let gate_set = std::env::var(gate).is_ok_and(|value| !value.is_empty() && value != "0");
+    let not_requested = format!("not requested (pass --integration or set {gate}=1)");
+    let integration = if args.integration || gate_set {
+        pipeline.step("integration", "integration", Kind::Job, || {
+            run_verify(ctx, &console, "integration", &ctx.config.integration_verify, Some(gate))
+        })
+    } else {
+        if pipeline.failure.is_some() {
+            pipeline.not_run("integration");
+        } else {
+            pipeline.skip("integration", not_requested.clone());
+        }
+        None
+    };
+    // A sequence that ran nothing (none configured) is no evidence of integration tests.
+    let integration_evidence = match &integration {
+        Some(sequence) if !sequence.results.is_empty() => Ok(sequence),
+        Some(_) => Err("no `integration_verify` commands are configured".to_string()),
+        None => Err(not_requested.clone()),
+    };
+
+    // 4. Compliance.
+    let compliance = pipeline.step("compliance", "compliance: cargo xtask check", Kind::Job, || {
+        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: true })?;
+        print_findings(&console, &report);
+        let detail = format!("{}, {}", plural(report.errors(), "error"), plural(report.warnings(), "warning"));
+        let data = serde_json::json!({ "errors": report.errors(), "warnings": report.warnings() });
+        let outcome = if report.is_ok() {
+            Outcome::Passed
+        } else {
+            Outcome::Failed(
+                Refusal::failed(format!("the branch breaks {}", plural(report.errors(), "SOP rule")))
+                    .hint("fix the findings listed above; `cargo xtask check` shows them again")
+                    .into(),
+            )
+        };
+        Ok(Done { value: report, detail, data, outcome })
+    });
+
+    // 5. The PR description.
+    let body_path = output_dir(ctx).join("PR_BODY.md");
+    let body_relative = body::relative_path(ctx.root(), &body_path);
+    let written = match (&branch, &verify) {
+        (Some(branch), Some(verify)) => {
+            pipeline.step("pr-body", "pr-body: writing the PR description", Kind::StateChange, || {
+                let inputs = body::Inputs {
+                    branch,
+                    tested_commit: ctx.repo.head()?.commit().context("HEAD has no commit")?,
+                    synced: synced.as_ref(),
+                    verify,
+                    integration: integration_evidence.clone(),
+                    compliance: compliance.as_ref(),
+                };
+                write_body(ctx, &inputs, &body_path)
+            })
+        }
+        _ => {
+            pipeline.not_run("pr-body");
+            None
+        }
+    };
+
+    // `--open`: hand the body to `gh`.
+    if args.open {
+        match (&written, find_program("gh")) {
+            (None, _) => pipeline.not_run("open"),
+            (Some(_), None) => {
+                pipeline.skip("open", format!("`gh` is not installed: open the PR by hand and paste {body_relative}"))
+            }
+            (Some((body, _)), Some(_)) => {
+                pipeline.step("open", "open: gh pr create", Kind::StateChange, || {
+                    open_with_gh(ctx, args.json, &body.title, &body_path, main)?;
+                    Ok(Done::passed(
+                        (),
+                        "opened the PR with `gh pr create`",
+                        serde_json::json!({ "title": body.title }),
+                    ))
+                });
+            }
+        }
+    }
+
+    // The restore runs whatever happened: uncommitted work is never left in a stash.
+    if let Some(commit) = stashed {
+        pipeline.always("restore", "restore: putting back the uncommitted work", Kind::StateChange, || {
+            let detail = sync::restore(ctx, &console, commit)?;
+            Ok(Done::passed((), detail, serde_json::json!({ "stash": commit.to_string() })))
+        });
+    }
+
+    let Pipeline { steps, failure, .. } = pipeline;
+    console.text(&summary_table(&steps));
+    if args.json {
+        let tests = verify.as_ref().and_then(|v| v.tests()).map(|mut total| {
+            if let Some(counts) = integration.as_ref().and_then(|i| i.tests()) {
+                total.add(counts);
+            }
+            total
+        });
+        let report = serde_json::json!({
+            "ok": failure.is_none(),
+            "dry_run": false,
+            "ready": ready,
+            "branch": branch.as_ref().map(|b| &b.name),
+            "tested_commit": written.as_ref().map(|(_, commit)| commit.to_string()),
+            "steps": steps,
+            "sync": synced,
+            "verify": verify.as_ref().map(|v| &v.results),
+            "integration": integration.as_ref().map(|i| &i.results),
+            "tests": tests,
+            "compliance": compliance,
+            "pr_body": written.as_ref().map(|(body, _)| serde_json::json!({
+                "path": body_relative, "title": body.title, "spec": body.spec, "blueprint": body.blueprint,
+                "flag": body.flag, "checklist": body.checklist, "merge": body.merge,
+            })),
+            "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    if let Some((_, error)) = failure {
+        return Err(error);
+    }
+    if !args.json {
+        if let (Some(branch), Some((body, _))) = (&branch, &written) {
+            let rebased = synced.as_ref().is_some_and(|s| s.before != s.after);
+            let push = if rebased && ctx.config.sync_strategy == crate::config::SyncStrategy::Rebase {
+                format!("git push --force-with-lease -u {remote} {}", branch.name)
+            } else {
+                format!("git push -u {remote} {}", branch.name)
+            };
+            console.text(&format!(
+                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  push:  {push}\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)",
+                body.title, body.merge.method, body.merge.reason
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--dry-run`: what was checked and predicted, and what the real run would do next.
+fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args: &Args) -> anyhow::Result<()> {
+    let commands: Vec<String> = ctx.config.verify.iter().map(|c| verify::display_command(c)).collect();
+    for name in ["verify", "integration", "compliance", "pr-body"] {
+        if pipeline.failure.is_some() {
+            pipeline.not_run(name);
+        } else {
+            pipeline.skip(name, "dry run".into());
+        }
+    }
+    let Pipeline { steps, failure, .. } = pipeline;
+    console.text(&summary_table(&steps));
+    if args.json {
+        let report = serde_json::json!({
+            "ok": failure.is_none(), "dry_run": true, "steps": steps, "verify_commands": commands,
+            "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if failure.is_none() {
+        console.text(&format!(
+            "dry run: nothing was fetched, run or written; the real run would then run:\n{}",
+            commands.iter().map(|c| format!("    {c}")).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    match failure {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Builds the PR body and writes it to `path`; the value is the body and the tested commit.
+fn write_body(ctx: &Ctx, inputs: &body::Inputs<'_>, path: &std::path::Path) -> anyhow::Result<Done<(body::Body, Oid)>> {
+    let body = body::build(ctx, inputs)?;
+    crate::plan::write_atomically(path, body.text.as_bytes())?;
+    let relative = body::relative_path(ctx.root(), path);
+    let ticked = body.checklist.iter().filter(|item| item.ticked).count();
+    let detail = format!("wrote {relative} ({ticked}/{} boxes ticked)", body.checklist.len());
+    let data = serde_json::json!({
+        "path": relative,
+        "title": body.title,
+        "tested_commit": inputs.tested_commit.to_string(),
+        "merge": body.merge,
+    });
+    Ok(Done::passed((body, inputs.tested_commit), detail, data))
+}
+
+fn run_verify(
+    ctx: &Ctx,
+    console: &Console,
+    name: &str,
+    commands: &[Vec<String>],
+    gate: Option<&str>,
+) -> anyhow::Result<Done<verify::Sequence>> {
+    if commands.is_empty() {
+        let key = if gate.is_some() { "integration_verify" } else { "verify" };
+        return Ok(Done {
+            value: verify::Sequence::default(),
+            detail: String::new(),
+            data: serde_json::Value::Null,
+            outcome: Outcome::Skipped(format!("no `{key}` commands are configured")),
+        });
+    }
+    let mut sequence = verify::run_sequence(ctx, console, name, commands, gate)?;
+    let detail = sequence.describe();
+    let data = serde_json::json!({ "commands": sequence.results, "tests": sequence.tests() });
+    let outcome = match sequence.failure.take() {
+        Some(error) => Outcome::Failed(error),
+        None => Outcome::Passed,
+    };
+    Ok(Done { value: sequence, detail, data, outcome })
+}
+
+fn print_findings(console: &Console, report: &Report) {
+    for finding in &report.findings {
+        let severity = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let location = finding.location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+        console
+            .text(&format!("{severity}[{}] {location}{}\n    hint: {}", finding.rule, finding.message, finding.hint));
+    }
+}
+
+fn summary_table(steps: &[StepRecord]) -> String {
+    let mut rows = vec![vec!["STEP".to_string(), "STATUS".into(), "TIME".into(), "DETAIL".into()]];
+    for step in steps {
+        let time = if step.status == Status::Skipped {
+            "-".to_string()
+        } else {
+            progress::duration(Duration::from_millis(step.duration_ms))
+        };
+        rows.push(vec![step.name.to_string(), step.status.as_str().to_string(), time, step.detail.clone()]);
+    }
+    format!("\n{}", crate::output::table(&rows))
+}
+
+/// The program's path if it is on `PATH`.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file() || (cfg!(windows) && candidate.with_extension("exe").is_file()))
+}
+
+/// Runs `gh pr create` with the title and body; `gh` may ask questions (where to push), so it gets
+/// the terminal. With `--json` its output goes to stderr, keeping stdout for the report.
+fn open_with_gh(ctx: &Ctx, json: bool, title: &str, body: &std::path::Path, main: &str) -> anyhow::Result<()> {
+    let mut process: std::process::Command =
+        cmd!(ctx.sh, "gh pr create --title {title} --body-file {body} --base {main}").into();
+    process.stdin(std::process::Stdio::inherit());
+    if json {
+        process.stdout(std::io::stderr());
+    }
+    let status = process.status().context("failed to run `gh pr create`")?;
+    if !status.success() {
+        return Err(Refusal::failed(format!("`gh pr create` failed ({status})"))
+            .hint(format!(
+                "push the branch first (git push -u {} <branch>) and run: gh pr create --title \"{title}\" --body-file {}",
+                ctx.config.remote,
+                body.display()
+            ))
+            .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pull_request_template_has_the_checklist_word_for_word() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/pull_request_template.md");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let boxes: Vec<&str> = text.lines().filter_map(|line| line.strip_prefix("- [ ] ")).collect();
+        assert_eq!(boxes, PR_CHECKLIST, "{} and PR_CHECKLIST disagree", path.display());
+    }
+
+    #[test]
+    fn the_summary_is_a_table() {
+        let steps = vec![
+            StepRecord { name: "preflight", status: Status::Passed, duration_ms: 12, detail: "on `feat/x`".into() },
+            StepRecord { name: "integration", status: Status::Skipped, duration_ms: 0, detail: "not requested".into() },
+        ];
+        let table = summary_table(&steps);
+        assert!(table.contains("STEP         STATUS   TIME  DETAIL\n"), "{table}");
+        assert!(table.contains("preflight    passed   0.0s  on `feat/x`\n"), "{table}");
+        assert!(table.contains("integration  skipped  -     not requested\n"), "{table}");
+    }
+}

@@ -1,0 +1,89 @@
+//! `pre-pr`'s preflight: everything that must hold before the branch is synced, checked read-only.
+//! Never on the main branch (it is never rebased, SOP 4.2) or a detached HEAD; the branch name
+//! follows the policy (SOP 4.1); the tree is clean unless `--autostash`; no merge or rebase is in
+//! progress (an interrupted `pre-pr` leaves one, and this is where the next run says how to end it).
+
+use git2::Oid;
+
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::git::Head;
+use crate::names::{self, Words};
+
+/// What preflight established about the branch.
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub name: String,
+    pub kind: String,
+    pub words: Words,
+    pub head: Oid,
+    /// Tracked paths with uncommitted changes (only with `--autostash`; otherwise it refused).
+    pub changed: Vec<String>,
+}
+
+pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
+    let repo = &ctx.repo;
+    let main = &ctx.config.main_branch;
+    if let Some(operation) = repo.in_progress() {
+        return Err(Refusal::failed(format!(
+            "a {} is in progress in `{}` (an interrupted sync, or one you started)",
+            operation.operation,
+            ctx.root().display()
+        ))
+        .hint(format!(
+            "finish it (resolve the conflicts, `git add` them, `{}`) or go back to where you were with `{}`, then run cargo xtask pre-pr again",
+            operation.continue_command, operation.abort_command
+        ))
+        .into());
+    }
+    repo.ensure_index_unlocked()?;
+    let (name, head) = match repo.head()? {
+        Head::Branch { name, commit } => (name, commit),
+        Head::Unborn { name } => {
+            return Err(Refusal::failed(format!("branch `{name}` has no commits yet; there is nothing to review"))
+                .hint("commit your work first: git add -A && git commit -m \"feat: …\"")
+                .into())
+        }
+        Head::Detached { commit } => {
+            return Err(Refusal::failed(format!(
+                "HEAD is detached at {}; pre-pr works on a branch",
+                crate::branch::short(&commit)
+            ))
+            .hint("put the commits on a branch: git switch -c feat/<name> (or switch back: git switch <branch>)")
+            .into())
+        }
+    };
+    if &name == main {
+        return Err(Refusal::failed(format!(
+            "you are on the main branch `{main}`; it is never rebased and never gets direct commits (SOP 2.4, 4.2)"
+        ))
+        .hint("move your commits to a branch (they come along) and run pre-pr there: git switch -c feat/<name>")
+        .into());
+    }
+    let (kind, words) = names::parse_branch(&name, &ctx.config).map_err(|error| {
+        Refusal::failed(format!("branch `{name}` does not follow the naming policy: {error}"))
+            .hint(format!("rename it: git branch -m {}", suggest_name(&name, ctx)))
+    })?;
+    let changed = repo.changed_paths()?;
+    if !changed.is_empty() && !autostash {
+        let shown: Vec<String> = changed.iter().take(5).map(|path| format!("`{path}`")).collect();
+        let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
+        return Err(Refusal::failed(format!(
+            "the working tree has uncommitted changes: {}{more}",
+            shown.join(", ")
+        ))
+        .hint("commit them (git commit -am \"wip: …\"), or let pre-pr stash and restore them: cargo xtask pre-pr --autostash")
+        .into());
+    }
+    Ok(Branch { name, kind, words, head, changed })
+}
+
+/// A policy name close to `name`: its kind if that is a configured one (else `feat`), and the
+/// slug of the rest (`Feature/Login_Timeout` → `feat/login-timeout`).
+fn suggest_name(name: &str, ctx: &Ctx) -> String {
+    let (kind, rest) = name.split_once('/').unwrap_or(("feat", name));
+    let kind = if ctx.config.branch_kinds.iter().any(|k| k == kind) { kind } else { "feat" };
+    let rest: String = rest.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let slug = Words::parse(rest.trim_matches('-')).map(|words| words.slug()).unwrap_or_else(|_| "<slug>".into());
+    format!("{kind}/{slug}")
+}

@@ -1,0 +1,318 @@
+//! `cargo xtask spec approve|start|complete|supersede|list`: the spec lifecycle (SOP 2.1, 3 step 1).
+//!
+//! A transition is validated (Draft → Approved → In Progress → Complete; Superseded from any
+//! state; anything else is refused with the allowed transitions), changes only the Status line
+//! (the rest of the file stays byte-identical), and leaves a receipt. Entering a frozen state
+//! records the spec's content hash in `docs/specs/spec.lock` in the same all-or-nothing write, so
+//! the freeze shows in the reviewer's diff and `check` can enforce it. `approve` refuses while the
+//! spec still holds template placeholders or lacks a required section (SOP 3.5).
+
+use crate::addons::{Addon, Inventory};
+use crate::check::frozen::{allowed_transitions, spec_hash, SpecLock};
+use crate::check::Severity;
+use crate::ctx::Ctx;
+use crate::docs::{self, Status};
+use crate::error::Refusal;
+use crate::lock::RunLock;
+use crate::output;
+use crate::plan::Plan;
+use crate::receipts::{self, Kind, Receipt};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Draft → Approved: the contracts are defined (no `TODO(sop)` placeholder left)
+    Approve(Transition),
+    /// Approved → In Progress: work starts and the spec is frozen (its hash goes into spec.lock)
+    Start(Transition),
+    /// In Progress → Complete
+    Complete(Transition),
+    /// Any status → Superseded by another spec
+    Supersede(Supersede),
+    /// List the specs with their status
+    List(List),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Transition {
+    /// The add-on: `health-monitor`, `HealthMonitor`, `"health monitor"` or its spec file name
+    pub name: String,
+    /// Print what would change and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Supersede {
+    #[command(flatten)]
+    pub transition: Transition,
+    /// The spec that replaces it
+    #[arg(long, value_name = "SPEC")]
+    pub by: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct List {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+const COMMAND: &str = "spec";
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    match args.action {
+        Action::Approve(transition) => change(ctx, transition, Status::Approved, None),
+        Action::Start(transition) => change(ctx, transition, Status::InProgress, None),
+        Action::Complete(transition) => change(ctx, transition, Status::Complete, None),
+        Action::Supersede(Supersede { transition, by }) => change(ctx, transition, Status::Superseded, Some(by)),
+        Action::List(list) => print_list(ctx, list),
+    }
+}
+
+/// The subcommand that moves a spec to `status`.
+fn verb(status: Status) -> &'static str {
+    match status {
+        Status::Draft => "(none)",
+        Status::Approved => "approve",
+        Status::InProgress => "start",
+        Status::Complete => "complete",
+        Status::Superseded => "supersede",
+    }
+}
+
+fn allowed_commands(from: Status, slug: &str) -> String {
+    let allowed: Vec<String> = allowed_transitions(from)
+        .iter()
+        .map(|to| match to {
+            Status::Superseded => format!("cargo xtask spec supersede {slug} --by <spec>"),
+            to => format!("cargo xtask spec {} {slug}", verb(*to)),
+        })
+        .collect();
+    if allowed.is_empty() {
+        "none: it is final".to_string()
+    } else {
+        allowed.join(" or ")
+    }
+}
+
+fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow::Result<()> {
+    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let root = ctx.root();
+    let inventory = Inventory::load(root, &ctx.config)?;
+    let addon = inventory.resolve(&args.name)?;
+    let slug = &addon.names.slug;
+    let from = addon.status().map_err(|problem| {
+        Refusal::failed(format!("the status of spec `{}` cannot be read: {problem}", addon.feature))
+            .hint(format!("fix the `**Status:**` line of {}", addon.spec))
+    })?;
+    if from == to {
+        return Err(Refusal::usage(format!("spec `{}` is already {to}", addon.feature))
+            .hint(format!("next: {}", allowed_commands(from, slug)))
+            .into());
+    }
+    if !allowed_transitions(from).contains(&to) {
+        return Err(Refusal::usage(format!(
+            "spec `{}` is {from}; it cannot go to {to} (Draft → Approved → In Progress → Complete, or Superseded)",
+            addon.feature
+        ))
+        .hint(format!("allowed from {from}: {}", allowed_commands(from, slug)))
+        .into());
+    }
+
+    let full = root.join(&addon.spec);
+    let text = std::fs::read_to_string(&full)
+        .map_err(|error| anyhow::anyhow!("failed to read `{}`: {error}", full.display()))?;
+    let (mut lock, lock_text) = SpecLock::load(root, &ctx.config)?;
+    let lock_path = SpecLock::path(&ctx.config);
+    let file_name = addon.spec.rsplit('/').next().unwrap_or(&addon.spec).to_string();
+
+    // A frozen spec changes only through here: refuse to carry hand edits into the new status.
+    if from.is_frozen() {
+        if let Some(recorded) = lock.get(&file_name) {
+            if spec_hash(text.as_bytes())? != recorded {
+                return Err(Refusal::failed(format!(
+                    "spec `{}` was edited after it was frozen (it no longer matches `{lock_path}`)",
+                    addon.feature
+                ))
+                .hint(format!(
+                    "revert it (git checkout {} -- {}) and put the change in a new slice: {}",
+                    ctx.config.main_branch,
+                    addon.spec,
+                    inventory.new_slice_command(addon)
+                ))
+                .into());
+            }
+        }
+    }
+    if to == Status::Approved {
+        ensure_contracts_defined(ctx, addon, &text)?;
+    }
+    let value = match &by {
+        Some(by) => {
+            let other = inventory.resolve(by)?;
+            if other.feature == addon.feature {
+                return Err(Refusal::usage(format!("spec `{}` cannot supersede itself", addon.feature))
+                    .hint(format!("name the newer spec: cargo xtask spec supersede {slug} --by <spec>"))
+                    .into());
+            }
+            let other_file = other.spec.rsplit('/').next().unwrap_or(&other.spec);
+            format!("Superseded by [{}]({other_file})", other.feature)
+        }
+        None => to.as_str().to_string(),
+    };
+    let Some(new_text) = docs::set_status(&text, &value) else {
+        return Err(Refusal::failed(format!("spec `{}` has no `**Status:**` line to change", addon.feature))
+            .hint(format!("add `**Status:** {from}` to the header of {}", addon.spec))
+            .into());
+    };
+
+    let mut plan = Plan::new(&format!("{COMMAND} {} {slug}", verb(to)));
+    plan.edit(root, &addon.spec, |_| Ok(new_text.clone()))?;
+    let hash = spec_hash(new_text.as_bytes())?;
+    if to.is_frozen() {
+        lock.set(&file_name, hash.clone());
+        let rendered = lock.render();
+        match &lock_text {
+            Some(_) => plan.edit(root, &lock_path, |_| Ok(rendered))?,
+            None => plan.create(&lock_path, rendered),
+        }
+    }
+
+    if args.dry_run {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, true))?);
+        } else {
+            println!("dry run: `cargo xtask spec {} {slug}` would do the following; nothing is written\n", verb(to));
+            print!("{}", plan.render());
+        }
+        return Ok(());
+    }
+
+    plan.apply(&ctx.repo).inspect_err(|error| {
+        let receipt = Receipt::new(COMMAND, Kind::Failure, format!("spec {}: {from} → {to} failed", addon.feature))
+            .addon(&addon.feature)
+            .reason(format!("{error:#}"));
+        let _ = receipts::append(&ctx.repo, receipt);
+    })?;
+    let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("spec {}: {from} → {to}", addon.feature))
+        .addon(&addon.feature)
+        .detail(serde_json::json!({ "file": addon.spec, "from": from, "to": to, "status": value, "hash": hash, "frozen": to.is_frozen() }));
+    receipts::append(&ctx.repo, receipt)?;
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, false))?);
+        return Ok(());
+    }
+    output::status(past_tense(to), format!("spec `{}`: {from} → {value} ({})", addon.feature, addon.spec));
+    if to.is_frozen() {
+        output::status("Recorded", format!("its hash in {lock_path}; from now on the spec is frozen"));
+    }
+    println!();
+    println!("next:");
+    println!("  git commit -am \"spec: {} {slug}\"", verb(to));
+    match to {
+        Status::Approved => println!("  cargo xtask spec start {slug}   (when work begins; the spec then freezes)"),
+        Status::InProgress => println!("  anything new goes into a new slice: {}", inventory.new_slice_command(addon)),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn past_tense(status: Status) -> &'static str {
+    match status {
+        Status::Draft => "Drafted",
+        Status::Approved => "Approved",
+        Status::InProgress => "Started",
+        Status::Complete => "Completed",
+        Status::Superseded => "Superseded",
+    }
+}
+
+fn summary(addon: &Addon, from: Status, to: Status, value: &str, hash: &str, dry_run: bool) -> serde_json::Value {
+    serde_json::json!({
+        "dry_run": dry_run,
+        "feature": addon.feature,
+        "spec": addon.spec,
+        "from": from,
+        "to": to,
+        "status": value,
+        "frozen": to.is_frozen(),
+        "hash": hash,
+    })
+}
+
+/// SOP 3.5: contracts are defined before implementation. Approval refuses while the spec has a
+/// placeholder or lacks a section its template version requires.
+fn ensure_contracts_defined(ctx: &Ctx, addon: &Addon, text: &str) -> anyhow::Result<()> {
+    let templates = crate::render::Templates::load(ctx.root())?;
+    let findings =
+        crate::check::repository::check_document(&templates, "spec", &addon.spec, text, Some(Status::Approved));
+    let blocking: Vec<_> = findings.iter().filter(|finding| finding.severity == Severity::Error).collect();
+    let Some(first) = blocking.first() else { return Ok(()) };
+    let mut message = format!("spec `{}` is not ready to approve: {}", addon.feature, first.message);
+    if blocking.len() > 1 {
+        message.push_str(&format!(" (and {} more problems: run cargo xtask check)", blocking.len() - 1));
+    }
+    let location = first.location.as_deref().unwrap_or(&addon.spec);
+    Err(Refusal::failed(message)
+        .hint(format!("{} (at {location}), then run: cargo xtask spec approve {}", first.hint, addon.names.slug))
+        .into())
+}
+
+fn print_list(ctx: &Ctx, args: List) -> anyhow::Result<()> {
+    let inventory = Inventory::load(ctx.root(), &ctx.config)?;
+    let (lock, _) = SpecLock::load(ctx.root(), &ctx.config)?;
+    let locked = |addon: &Addon| lock.get(addon.spec.rsplit('/').next().unwrap_or(&addon.spec)).is_some();
+    if args.json {
+        let specs: Vec<serde_json::Value> = inventory
+            .addons
+            .iter()
+            .map(|addon| {
+                serde_json::json!({
+                    "feature": addon.feature,
+                    "slug": addon.names.slug,
+                    "status": addon.status,
+                    "status_line": addon.header.get("Status"),
+                    "status_error": addon.status_error,
+                    "frozen": addon.is_frozen(),
+                    "locked": locked(addon),
+                    "depends_on": addon.depends_on,
+                    "spec": addon.spec,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "specs": specs, "problems": inventory.problems }))?
+        );
+        return Ok(());
+    }
+    for problem in &inventory.problems {
+        output::warning(format!("{}: {}", problem.path, problem.message));
+    }
+    if inventory.addons.is_empty() {
+        println!("no specs yet in {}; create one: cargo xtask new-addon <name>", ctx.config.docs.specs);
+        return Ok(());
+    }
+    let mut rows = vec![vec!["FEATURE".into(), "STATUS".into(), "DEPENDS ON".into(), "SPEC".into()]];
+    for addon in &inventory.addons {
+        let status = match addon.status() {
+            Ok(status) if status.is_frozen() => format!("{status} (frozen)"),
+            Ok(status) => status.to_string(),
+            Err(_) => "invalid".to_string(),
+        };
+        let depends = if addon.depends_on.is_empty() { "-".to_string() } else { addon.depends_on.join(", ") };
+        rows.push(vec![addon.feature.clone(), status, depends, addon.spec.clone()]);
+    }
+    print!("{}", output::table(&rows));
+    Ok(())
+}

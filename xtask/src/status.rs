@@ -1,0 +1,251 @@
+//! `cargo xtask status [--json]`: the war room of the add-ons as a whole (SOP 2.3, 7). One row
+//! per add-on: spec status, flag and its default, documents and module present, its branch
+//! (exists / merged), last activity and last error from the receipts and git, and the recovery
+//! action to take next.
+//!
+//! Read-only. It reads each spec's header only, `.env.example`, the flag registry and the
+//! receipts log once each, and the branch list in one pass, so it stays fast on thousands of
+//! add-ons (see docs/benchmarks.md).
+
+use std::collections::HashMap;
+
+use crate::addons::{Addon, Inventory};
+use crate::ctx::Ctx;
+use crate::docs::Status;
+use crate::layout;
+use crate::output;
+use crate::receipts::{self, Kind};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One add-on's row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub addon: String,
+    pub status: String,
+    pub flag: String,
+    /// The default in `.env.example`, or `None` when the flag is missing there.
+    pub flag_default: Option<String>,
+    pub flag_registered: bool,
+    pub docs: Docs,
+    pub module: bool,
+    /// `<kind>/<slug>` if such a branch exists locally.
+    pub branch: Option<String>,
+    /// `open`, `merged` or `none`.
+    pub branch_state: &'static str,
+    pub last_activity: Option<String>,
+    pub last_error: Option<String>,
+    pub recovery: String,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Docs {
+    pub spec: bool,
+    pub blueprint: bool,
+    pub runbook: bool,
+    pub architecture: bool,
+}
+
+impl Docs {
+    fn letters(self) -> String {
+        [(self.spec, 'S'), (self.blueprint, 'B'), (self.runbook, 'R'), (self.architecture, 'A')]
+            .iter()
+            .map(|(present, letter)| if *present { *letter } else { '-' })
+            .collect()
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let rows = rows(ctx)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "addons": rows.0, "problems": rows.1 }))?);
+        return Ok(());
+    }
+    let (rows, problems) = rows;
+    for problem in &problems {
+        output::warning(problem);
+    }
+    if rows.is_empty() {
+        println!("no add-ons yet; create one: cargo xtask new-addon scheduler");
+        return Ok(());
+    }
+    let mut table =
+        vec![["ADDON", "SPEC", "FLAG", "DEFAULT", "DOCS", "MODULE", "BRANCH", "LAST ACTIVITY", "LAST ERROR", "NEXT"]
+            .map(String::from)
+            .to_vec()];
+    for row in &rows {
+        table.push(vec![
+            row.addon.clone(),
+            row.status.clone(),
+            row.flag.clone(),
+            row.flag_default.clone().unwrap_or_else(|| "missing".into()),
+            row.docs.letters(),
+            if row.module { "yes".into() } else { "missing".into() },
+            match &row.branch {
+                Some(branch) => format!("{branch} ({})", row.branch_state),
+                None => "-".into(),
+            },
+            row.last_activity.clone().unwrap_or_else(|| "-".into()),
+            row.last_error.as_deref().map(|e| truncate(e, 40)).unwrap_or_else(|| "-".into()),
+            row.recovery.clone(),
+        ]);
+    }
+    print!("{}", output::table(&table));
+    println!("\nDOCS: S spec, B blueprint, R runbook, A architecture note; `-` is missing");
+    Ok(())
+}
+
+/// Builds every row, plus the problems found on the way (unreadable specs, a damaged log).
+pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
+    let root = ctx.root();
+    let config = &ctx.config;
+    let inventory = Inventory::load(root, config)?;
+    let mut problems: Vec<String> = inventory.problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
+
+    let env_defaults = read_env_defaults(&root.join(layout::ENV_EXAMPLE));
+    let registry = std::fs::read_to_string(root.join(layout::FLAG_REGISTRY)).unwrap_or_default();
+    let registered: Vec<&str> = crate::edits::lines_between_markers(&registry, layout::FLAGS_BEGIN, layout::FLAGS_END)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(_, line)| layout::parse_registry_line(line).map(|(flag, _)| flag))
+        .collect();
+
+    let (log, report) = receipts::read(&ctx.repo)?;
+    problems.extend(report.problems);
+    let mut last_activity: HashMap<&str, &receipts::Receipt> = HashMap::new();
+    let mut last_error: HashMap<&str, &receipts::Receipt> = HashMap::new();
+    for receipt in &log {
+        let Some(addon) = receipt.addon.as_deref() else { continue };
+        last_activity.insert(addon, receipt);
+        if receipt.kind == Kind::Failure {
+            last_error.insert(addon, receipt);
+        }
+    }
+
+    let main_commit = ctx.repo.main_commit(&config.main_branch, &config.remote).ok();
+    let branches: HashMap<String, (git2::Oid, i64)> =
+        ctx.repo.local_branches()?.into_iter().map(|(name, oid, time)| (name, (oid, time))).collect();
+
+    let mut rows = Vec::with_capacity(inventory.addons.len());
+    for addon in &inventory.addons {
+        let names = &addon.names;
+        let branch = config
+            .branch_kinds
+            .iter()
+            .map(|kind| format!("{kind}/{}", names.slug))
+            .find_map(|name| branches.get(&name).map(|(oid, time)| (name, *oid, *time)));
+        let branch_state = match (&branch, main_commit) {
+            (None, _) => "none",
+            (Some((_, oid, _)), Some(main)) if ctx.repo.is_merged(*oid, main) => "merged",
+            (Some(_), _) => "open",
+        };
+        // Last activity: the newer of the add-on's last receipt and its branch's last commit.
+        let receipt_activity = last_activity.get(addon.feature.as_str()).map(|r| (r.unix_ms / 1000, r.time.clone()));
+        let branch_activity = branch.as_ref().map(|(_, _, time)| (*time as u64, receipts::rfc3339(*time as u64)));
+        let activity = match (receipt_activity, branch_activity) {
+            (Some(a), Some(b)) => Some(if a.0 >= b.0 { a.1 } else { b.1 }),
+            (a, b) => a.or(b).map(|(_, text)| text),
+        };
+        let error = last_error.get(addon.feature.as_str()).map(|r| {
+            let reason = r.reason.as_deref().unwrap_or(&r.message);
+            format!("{} ({})", reason.lines().next().unwrap_or(""), r.time)
+        });
+        let docs = Docs {
+            spec: true,
+            blueprint: addon.has_blueprint,
+            runbook: addon.has_runbook,
+            architecture: addon.has_architecture,
+        };
+        let flag_default = env_defaults.get(names.flag.as_str()).cloned();
+        let flag_registered = registered.contains(&names.flag.as_str());
+        let row_status = match addon.status() {
+            Ok(status) => status.to_string(),
+            Err(_) => "unreadable".into(),
+        };
+        let mut row = Row {
+            addon: addon.feature.clone(),
+            status: row_status,
+            flag: names.flag.clone(),
+            flag_default,
+            flag_registered,
+            docs,
+            module: addon.has_module,
+            branch: branch.map(|(name, _, _)| name),
+            branch_state,
+            last_activity: activity,
+            last_error: error,
+            recovery: String::new(),
+        };
+        row.recovery = recovery(addon, &row);
+        rows.push(row);
+    }
+    Ok((rows, problems))
+}
+
+/// The one next action for an add-on, most urgent first.
+fn recovery(addon: &Addon, row: &Row) -> String {
+    let names = &addon.names;
+    if let Err(error) = addon.status() {
+        return format!("fix the Status line of {} ({error})", addon.spec);
+    }
+    for (present, what, path) in [
+        (row.docs.blueprint, "blueprint", &names.blueprint),
+        (row.docs.runbook, "runbook", &names.runbook),
+        (row.docs.architecture, "architecture note", &names.architecture),
+    ] {
+        if !present {
+            return format!("{what} missing → write {path} (see templates/)");
+        }
+    }
+    if !row.module {
+        return format!("module missing → create {}", names.module);
+    }
+    if !row.flag_registered {
+        return format!("flag not registered → add {} to src/flags.rs", names.flag);
+    }
+    match row.flag_default.as_deref() {
+        None => return format!("flag missing → add {}=false to .env.example", names.flag),
+        Some(value) if value != "false" => {
+            return format!("default must be off → set {}=false in .env.example", names.flag)
+        }
+        Some(_) => {}
+    }
+    if row.last_error.is_some() {
+        return format!("last run failed → cargo xtask receipts --json | grep {}", addon.feature);
+    }
+    match addon.status {
+        Some(Status::Draft) => format!("define the contracts, then: cargo xtask spec approve {}", names.slug),
+        Some(Status::Approved) => format!("cargo xtask spec start {}", names.slug),
+        Some(Status::InProgress) if row.branch_state == "merged" => {
+            format!("merged → cargo xtask spec complete {}", names.slug)
+        }
+        Some(Status::InProgress) => "in progress → cargo xtask pre-pr on its branch".into(),
+        _ => "-".into(),
+    }
+}
+
+/// `FEATURE_X=false` lines of `.env.example`: flag → default value.
+fn read_env_defaults(path: &std::path::Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let (key, value) = line.split_once('=')?;
+            key.starts_with("FEATURE_").then(|| (key.trim().to_string(), value.trim().to_string()))
+        })
+        .collect()
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+    }
+}

@@ -1,0 +1,619 @@
+//! `cargo xtask check`: a passing repository (a copy of this one), then one violation at a time,
+//! each asserting the rule id, the location and the exit code, and that `check` changed nothing.
+//! Secrets are fakes assembled at run time, so no scannable literal lives in this repository, and
+//! every secret test asserts the value never appears in any output.
+
+use serde_json::Value;
+
+use crate::support::{assert_contains, Outcome, Sandbox};
+
+const HM_SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
+const SCHEDULER_SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+
+/// Every finding as `(rule, severity, location)`.
+fn findings(out: &Outcome) -> Vec<(String, String, String)> {
+    let json = out.json();
+    json["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings array: {json}"))
+        .iter()
+        .map(|f| {
+            let text = |key: &str| f[key].as_str().unwrap_or("").to_string();
+            (text("rule"), text("severity"), text("location"))
+        })
+        .collect()
+}
+
+/// The one finding of `rule`, asserting there is exactly one.
+#[track_caller]
+fn only(out: &Outcome, rule: &str) -> Value {
+    let json = out.json();
+    let matching: Vec<&Value> = json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).collect();
+    assert_eq!(matching.len(), 1, "expected one `{rule}` finding in:\n{}", out.stdout);
+    matching[0].clone()
+}
+
+/// Errors only, as `(rule, location)`.
+fn errors(out: &Outcome) -> Vec<(String, String)> {
+    findings(out).into_iter().filter(|(_, severity, _)| severity == "error").map(|(r, _, l)| (r, l)).collect()
+}
+
+/// `check --json` must fail with exit 1 and leave the repository byte-identical.
+fn check_fails(sandbox: &Sandbox) -> Outcome {
+    let out = sandbox.xtask().args(["check", "--json"]).refused(1);
+    assert_contains(&out.stderr, "error: check failed:");
+    assert_eq!(out.json()["ok"], false);
+    out
+}
+
+fn check_passes(sandbox: &Sandbox) -> Outcome {
+    let out = sandbox.xtask().args(["check", "--json"]).success();
+    assert_eq!(out.json()["ok"], true, "{}", out.stdout);
+    assert_eq!(errors(&out), Vec::<(String, String)>::new());
+    out
+}
+
+/// Adds a line to the CHANGELOG's Unreleased section.
+fn changelog_entry(sandbox: &Sandbox, entry: &str) {
+    let text = sandbox.read("CHANGELOG.md");
+    sandbox.write("CHANGELOG.md", &text.replacen("## [Unreleased]\n", &format!("## [Unreleased]\n\n- {entry}\n"), 1));
+}
+
+/// A branch off main with one conventional commit and a CHANGELOG entry: passes the branch rules.
+fn clean_branch(sandbox: &Sandbox, name: &str) {
+    sandbox.git(&["switch", "-q", "-c", name]);
+    changelog_entry(sandbox, "Fixed: a thing");
+    sandbox.commit_all("fix: a thing");
+}
+
+/// Scaffolds an add-on with `new-addon`, fills in every placeholder, and lands it on main.
+fn land_addon(sandbox: &Sandbox, name: &str, feature: &str) {
+    sandbox.xtask().args(["new-addon", name, "--yes", "--summary", "Runs jobs on a schedule"]).success();
+    for kind in [
+        "specs/Lancelot_vNext2_Spec",
+        "blueprints/Lancelot_vNext2_Blueprint",
+        "runbooks/Lancelot_vNext2_Runbook",
+        "architecture/Lancelot_vNext2_Architecture",
+    ] {
+        let path = format!("docs/{kind}_{feature}.md");
+        sandbox.write(&path, &sandbox.read(&path).replace("TODO(sop)", "Defined"));
+    }
+    sandbox.commit_all(&format!("feat: add {name}"));
+    let branch = sandbox.current_branch();
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--ff-only", &branch]);
+}
+
+/// The scheduler landed on main, approved and started (frozen).
+fn frozen_scheduler() -> Sandbox {
+    let sandbox = Sandbox::with_kit();
+    land_addon(&sandbox, "scheduler", "Scheduler");
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.commit_all("spec: start scheduler");
+    sandbox
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|line| line.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not found")) + 1
+}
+
+// --- the passing repository -------------------------------------------------------------------
+
+#[test]
+fn this_repository_passes() {
+    let sandbox = Sandbox::with_kit();
+    let out = sandbox.xtask().args(["check"]).success();
+    assert_contains(&out.stdout, "Checked");
+    let out = check_passes(&sandbox);
+    assert_eq!(out.json()["branch_rules"], false);
+    let receipts = sandbox.read(".git/sop/receipts.jsonl");
+    assert_contains(&receipts, "\"command\":\"check\"");
+}
+
+#[test]
+fn a_clean_branch_passes_the_branch_rules() {
+    let sandbox = Sandbox::with_kit();
+    clean_branch(&sandbox, "fix/health-monitor-timeout");
+    let out = check_passes(&sandbox);
+    assert_eq!(out.json()["branch_rules"], true);
+}
+
+#[test]
+fn a_fresh_addon_branch_passes_with_draft_warnings() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    sandbox.commit_all("feat: add scheduler skeleton");
+    // A draft may keep its placeholders: warnings, not errors.
+    let out = check_passes(&sandbox);
+    let rules: Vec<String> = findings(&out).into_iter().map(|(rule, _, _)| rule).collect();
+    assert!(rules.contains(&"sop-3.5/placeholder".to_string()), "{rules:?}");
+    assert_eq!(only(&out, "sop-3.5/placeholder")["severity"], "warning");
+}
+
+// --- frozen specs (SOP 2.1) -------------------------------------------------------------------
+
+#[test]
+fn editing_an_in_progress_spec_on_a_branch_fails() {
+    let sandbox = frozen_scheduler();
+    check_passes(&sandbox);
+    sandbox.git(&["switch", "-q", "-c", "feat/scheduler-retries"]);
+    let text = sandbox.read(SCHEDULER_SPEC);
+    sandbox.write(SCHEDULER_SPEC, &text.replace("Runs jobs on a schedule", "Runs jobs on a schedule, with retries"));
+    changelog_entry(&sandbox, "Added: retries");
+    sandbox.commit_all("feat: retries");
+
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-2.1/frozen-spec");
+    let line = line_of(&sandbox.read(SCHEDULER_SPEC), "with retries");
+    assert_eq!(finding["location"], format!("{SCHEDULER_SPEC}:{line}"));
+    assert_contains(finding["message"].as_str().unwrap(), "spec `Scheduler` is In Progress on `main` and frozen");
+    assert_contains(finding["hint"].as_str().unwrap(), "cargo xtask new-addon scheduler-2 --depends-on Scheduler");
+
+    // People read the same finding, with the rule, the file and the hint.
+    let out = sandbox.xtask().args(["check"]).refused(1);
+    assert_contains(&out.stdout, &format!("error[sop-2.1/frozen-spec] {SCHEDULER_SPEC}:{line}:"));
+    assert_contains(&out.stdout, "hint: revert it (git checkout main -- docs/specs/Lancelot_vNext2_Spec_Scheduler.md)");
+}
+
+#[test]
+fn editing_a_frozen_spec_in_the_working_tree_fails_against_the_lock() {
+    let sandbox = frozen_scheduler();
+    let text = sandbox.read(SCHEDULER_SPEC);
+    sandbox.write(SCHEDULER_SPEC, &format!("{text}\n## Later idea\n\nmore\n"));
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-2.1/frozen-spec");
+    assert_eq!(finding["location"], format!("{SCHEDULER_SPEC}:{}", text.lines().count() + 1));
+    assert_contains(
+        finding["message"].as_str().unwrap(),
+        "no longer matches the hash recorded in `docs/specs/spec.lock`",
+    );
+}
+
+#[test]
+fn deleting_a_frozen_spec_fails() {
+    let sandbox = frozen_scheduler();
+    sandbox.git(&["switch", "-q", "-c", "chore/cleanup"]);
+    std::fs::remove_file(sandbox.path(SCHEDULER_SPEC)).unwrap();
+    changelog_entry(&sandbox, "Removed: scheduler");
+    sandbox.commit_all("chore: remove the scheduler spec");
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-2.1/frozen-spec");
+    assert_eq!(finding["location"], SCHEDULER_SPEC);
+    assert_contains(finding["message"].as_str().unwrap(), "this branch deletes it");
+    let lock_line = line_of(&sandbox.read("docs/specs/spec.lock"), "Lancelot_vNext2_Spec_Scheduler.md =");
+    assert_eq!(only(&out, "sop-2.1/spec-lock")["location"], format!("docs/specs/spec.lock:{lock_line}"));
+}
+
+#[test]
+fn a_lifecycle_transition_by_the_tool_passes_on_a_branch() {
+    let sandbox = frozen_scheduler();
+    sandbox.git(&["switch", "-q", "-c", "spec/scheduler-complete"]);
+    sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
+    changelog_entry(&sandbox, "Changed: the scheduler is complete");
+    sandbox.commit_all("spec: complete scheduler");
+    check_passes(&sandbox);
+}
+
+#[test]
+fn a_status_changed_by_hand_fails() {
+    let sandbox = Sandbox::with_kit();
+    land_addon(&sandbox, "scheduler", "Scheduler");
+    let text = sandbox.read(SCHEDULER_SPEC);
+    sandbox.write(SCHEDULER_SPEC, &text.replace("**Status:** Draft", "**Status:** In Progress"));
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-2.1/frozen-spec");
+    assert_eq!(finding["location"], format!("{SCHEDULER_SPEC}:3"));
+    assert_contains(finding["message"].as_str().unwrap(), "its status was changed by hand");
+    assert_contains(finding["hint"].as_str().unwrap(), "cargo xtask spec start scheduler");
+}
+
+// --- repository rules ---------------------------------------------------------------------------
+
+#[test]
+fn a_missing_document_fails() {
+    let sandbox = Sandbox::with_kit();
+    let blueprint = "docs/blueprints/Lancelot_vNext2_Blueprint_HealthMonitor.md";
+    std::fs::remove_file(sandbox.path(blueprint)).unwrap();
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.2/blueprint".to_string(), blueprint.to_string())]);
+
+    let sandbox = Sandbox::with_kit();
+    let runbook = "docs/runbooks/Lancelot_vNext2_Runbook_HealthMonitor.md";
+    std::fs::remove_file(sandbox.path(runbook)).unwrap();
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-9/missing-document".to_string(), runbook.to_string())]);
+}
+
+#[test]
+fn missing_scope_and_contract_sections_fail() {
+    let sandbox = Sandbox::with_kit();
+    let text = sandbox.read(HM_SPEC);
+    sandbox.write(HM_SPEC, &text.replace("### Excluded", "### Not now").replace("### Endpoints", "### Surfaces"));
+    let out = check_fails(&sandbox);
+    assert_eq!(only(&out, "sop-3.1/scope")["message"], "the section `### Excluded` is missing (spec template v1)");
+    assert_contains(only(&out, "sop-3.5/contracts")["message"].as_str().unwrap(), "`### Endpoints`");
+    assert_eq!(only(&out, "sop-3.1/scope")["location"], HM_SPEC);
+
+    let sandbox = Sandbox::with_kit();
+    let blueprint = "docs/blueprints/Lancelot_vNext2_Blueprint_HealthMonitor.md";
+    let text = sandbox.read(blueprint);
+    sandbox.write(blueprint, &text.replace("### Round 2", "### Later"));
+    let out = check_fails(&sandbox);
+    assert_contains(only(&out, "sop-3.2/blueprint-sections")["message"].as_str().unwrap(), "`### Round 2`");
+}
+
+#[test]
+fn placeholders_warn_in_a_draft_and_fail_once_approved() {
+    let sandbox = Sandbox::with_kit();
+    land_addon(&sandbox, "scheduler", "Scheduler");
+    let text = sandbox.read(SCHEDULER_SPEC);
+    let with_todo = text.replacen("### Endpoints\n", "### Endpoints\n\nTODO(sop): decide\n", 1);
+    sandbox.write(SCHEDULER_SPEC, &with_todo);
+    let out = check_passes(&sandbox);
+    assert_eq!(only(&out, "sop-3.5/placeholder")["severity"], "warning");
+
+    sandbox.write(SCHEDULER_SPEC, &with_todo.replace("**Status:** Draft", "**Status:** Approved"));
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-3.5/placeholder");
+    assert_eq!(finding["location"], format!("{SCHEDULER_SPEC}:{}", line_of(&with_todo, "TODO(sop): decide")));
+    assert_contains(finding["message"].as_str().unwrap(), "the spec is Approved but its contracts are not defined");
+}
+
+#[test]
+fn an_unknown_template_version_only_warns() {
+    let sandbox = Sandbox::with_kit();
+    let runbook = "docs/runbooks/Lancelot_vNext2_Runbook_HealthMonitor.md";
+    let text = sandbox.read(runbook);
+    sandbox.write(runbook, &text.replace("**Template:** runbook v1", "**Template:** runbook v9"));
+    let out = check_passes(&sandbox);
+    let finding = only(&out, "sop-9/template-version");
+    assert_eq!(finding["severity"], "warning");
+    assert_contains(finding["message"].as_str().unwrap(), "runbook template v9 is not known here");
+}
+
+#[test]
+fn depends_on_must_resolve_without_cycles() {
+    let sandbox = Sandbox::with_kit();
+    let text = sandbox.read(HM_SPEC);
+    let line = line_of(&text, "**Depends on:**");
+    let depends = text.lines().nth(line - 1).unwrap().to_string();
+    sandbox.write(HM_SPEC, &text.replace(&depends, "**Depends on:** [Nowhere](Lancelot_vNext2_Spec_Nowhere.md)  "));
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-3.1/depends-on");
+    assert_eq!(finding["location"], format!("{HM_SPEC}:{line}"));
+    assert_contains(finding["message"].as_str().unwrap(), "depends on `Nowhere`, which is not a spec here");
+
+    let sandbox = Sandbox::with_kit();
+    land_addon(&sandbox, "scheduler", "Scheduler");
+    let scheduler = sandbox.read(SCHEDULER_SPEC);
+    let scheduler_depends = scheduler.lines().find(|l| l.starts_with("**Depends on:**")).unwrap().to_string();
+    sandbox.write(
+        SCHEDULER_SPEC,
+        &scheduler
+            .replace(&scheduler_depends, "**Depends on:** [HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)  "),
+    );
+    sandbox.write(HM_SPEC, &text.replace(&depends, "**Depends on:** [Scheduler](Lancelot_vNext2_Spec_Scheduler.md)  "));
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-3.1/depends-on-cycle");
+    assert_contains(finding["message"].as_str().unwrap(), "HealthMonitor → Scheduler → HealthMonitor");
+}
+
+#[test]
+fn flags_must_be_in_env_example_and_the_registry_without_orphans() {
+    let sandbox = Sandbox::with_kit();
+    let env = sandbox.read(".env.example");
+    sandbox.write(".env.example", &env.replace("FEATURE_HEALTH_MONITOR=false\n", ""));
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.3/flag-env-example".to_string(), ".env.example".to_string())]);
+
+    sandbox.write(".env.example", &env.replace("FEATURE_HEALTH_MONITOR=false", "FEATURE_HEALTH_MONITOR=true"));
+    let out = check_fails(&sandbox);
+    let line = line_of(&env, "FEATURE_HEALTH_MONITOR=false");
+    assert_eq!(errors(&out), [("sop-3.3/flag-env-example".to_string(), format!(".env.example:{line}"))]);
+    assert_contains(&out.stdout, "defaults to `true`");
+
+    sandbox.write(
+        ".env.example",
+        &env.replace("FEATURE_HEALTH_MONITOR=false\n", "FEATURE_HEALTH_MONITOR=false\nFEATURE_GHOST=false\n"),
+    );
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.3/orphan-flag".to_string(), format!(".env.example:{}", line + 1))]);
+
+    sandbox.write(".env.example", &env);
+    let flags = sandbox.read("src/flags.rs");
+    let registry_line = "    FlagSpec { name: \"FEATURE_HEALTH_MONITOR\", addon: \"health_monitor\" },\n";
+    assert_contains(&flags, registry_line);
+    sandbox.write("src/flags.rs", &flags.replace(registry_line, ""));
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.3/flag-registry".to_string(), "src/flags.rs".to_string())]);
+}
+
+#[test]
+fn the_owning_module_must_exist_and_be_the_only_reader_of_its_flag() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write(
+        "src/peek.rs",
+        "//! Peeks at a flag it does not own.\n// FEATURE_HEALTH_MONITOR in a comment is fine.\npub fn peek() -> bool {\n    std::env::var(\"FEATURE_HEALTH_MONITOR\").is_ok()\n}\n",
+    );
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.4/single-owner".to_string(), "src/peek.rs:4".to_string())]);
+    assert_contains(only(&out, "sop-3.4/single-owner")["hint"].as_str().unwrap(), "src/core/health_monitor.rs");
+
+    let sandbox = Sandbox::with_kit();
+    std::fs::remove_file(sandbox.path("src/core/health_monitor.rs")).unwrap();
+    let out = check_fails(&sandbox);
+    assert_eq!(only(&out, "sop-3.4/owner-module")["location"], "src/core/health_monitor.rs");
+}
+
+// --- hygiene and secrets (SOP 4.9) -------------------------------------------------------------
+
+/// A fake PEM private key, assembled so no scannable literal exists in this file.
+fn fake_private_key() -> (String, String) {
+    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+    let key = ["-----BEGIN RSA ", "PRIVATE KEY-----\n", body, "\n-----END RSA ", "PRIVATE KEY-----\n"].concat();
+    (key, body.to_string())
+}
+
+fn fake_aws_key_id() -> String {
+    ["AK", "IA", "Q3EGRZ7V", "K2MX9PLT"].concat()
+}
+
+/// Asserts a secret appears in none of the outputs nor the receipts.
+#[track_caller]
+fn assert_never_printed(sandbox: &Sandbox, out: &Outcome, secret: &str) {
+    assert!(!out.stdout.contains(secret), "secret printed on stdout:\n{}", out.stdout);
+    assert!(!out.stderr.contains(secret), "secret printed on stderr:\n{}", out.stderr);
+    let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
+    assert!(!receipts.contains(secret), "secret in the receipts");
+}
+
+#[test]
+fn committing_a_dotenv_fails() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "fix/config"]);
+    sandbox.write(".env", "FEATURE_HEALTH_MONITOR=true\n");
+    sandbox.git(&["add", "-f", ".env"]);
+    changelog_entry(&sandbox, "Fixed: config");
+    sandbox.commit_all("fix: config");
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-4.9/env-file".to_string(), ".env".to_string())]);
+    assert_contains(only(&out, "sop-4.9/env-file")["hint"].as_str().unwrap(), "git rm --cached .env");
+}
+
+#[test]
+fn committing_a_private_key_fails_without_printing_it() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "fix/tls"]);
+    let (key, body) = fake_private_key();
+    sandbox.write("deploy/server.pem", &key);
+    sandbox.write("deploy/notes.txt", &format!("the key:\n{key}"));
+    changelog_entry(&sandbox, "Fixed: tls");
+    sandbox.commit_all("fix: tls");
+    let out = check_fails(&sandbox);
+    let mut errors = errors(&out);
+    errors.sort();
+    assert_eq!(
+        errors,
+        [
+            ("sop-4.9/key-file".to_string(), "deploy/server.pem".to_string()),
+            ("sop-4.9/secret".to_string(), "deploy/notes.txt:2".to_string()),
+            ("sop-4.9/secret".to_string(), "deploy/server.pem:1".to_string()),
+        ]
+    );
+    assert_never_printed(&sandbox, &out, &body);
+    let out = sandbox.xtask().args(["check"]).refused(1);
+    assert_contains(&out.stdout, "error[sop-4.9/secret] deploy/notes.txt:2: possible private key added");
+    assert_never_printed(&sandbox, &out, &body);
+}
+
+#[test]
+fn committing_a_cloud_key_fails_without_printing_it() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "feat/uploads"]);
+    let key = fake_aws_key_id();
+    sandbox.write("config/uploads.toml", &format!("[s3]\naccess_key_id = \"{key}\"\n"));
+    changelog_entry(&sandbox, "Added: uploads");
+    sandbox.commit_all("feat: uploads");
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-4.9/secret");
+    assert_eq!(finding["location"], "config/uploads.toml:2");
+    assert_eq!(finding["message"], "possible AWS access key id added: `AKIA****` (20 characters)");
+    assert_never_printed(&sandbox, &out, &key);
+    assert_never_printed(&sandbox, &out, &key[4..]);
+}
+
+#[test]
+fn a_staged_secret_is_found_before_it_is_committed() {
+    let sandbox = Sandbox::with_kit();
+    let token = ["gh", "p_", "Zq8Lm2Xv7Rt4Nb6Kc1Wd9Yf3Hj5Gs0Pa8Ue2"].concat();
+    sandbox.write("scripts/release.sh", &format!("#!/bin/sh\nexport GITHUB_TOKEN={token}\n"));
+    sandbox.git(&["add", "scripts/release.sh"]);
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-4.9/secret");
+    assert_eq!(finding["location"], "scripts/release.sh:2");
+    assert_contains(finding["message"].as_str().unwrap(), "possible GitHub token added: `ghp_****`");
+    assert_never_printed(&sandbox, &out, &token);
+}
+
+#[test]
+fn the_allow_marker_and_the_allowlist_silence_false_positives() {
+    let sandbox = Sandbox::with_kit();
+    let key = fake_aws_key_id();
+    sandbox.write("docs/example.md", &format!("An example key: {key} <!-- sop:allow-secret -->\n"));
+    sandbox.write("fixtures/keys.txt", &format!("{key}\n"));
+    sandbox.git(&["add", "docs/example.md", "fixtures/keys.txt"]);
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-4.9/secret".to_string(), "fixtures/keys.txt:1".to_string())]);
+
+    let manifest = sandbox.read("Cargo.toml");
+    sandbox.write(
+        "Cargo.toml",
+        &manifest
+            .replace("[workspace.metadata.sop]\n", "[workspace.metadata.sop]\nsecret_allowlist = [\"^fixtures/\"]\n"),
+    );
+    check_passes(&sandbox);
+}
+
+#[test]
+fn gitignore_must_cover_dotenv() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write(".gitignore", "/target/\n");
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-4.9/gitignore".to_string(), ".gitignore".to_string())]);
+}
+
+#[test]
+fn env_example_holds_placeholders_only() {
+    let sandbox = Sandbox::with_kit();
+    let env = sandbox.read(".env.example");
+    let value = ["Vq7", "#Lm2", "$Xp9", "Rt4W"].concat();
+    sandbox.write(".env.example", &format!("{env}DATABASE_PASSWORD={value}\nAPI_TOKEN=<your-token>\n"));
+    let out = check_fails(&sandbox);
+    let line = env.lines().count() + 1;
+    assert_eq!(errors(&out), [("sop-4.9/env-example".to_string(), format!(".env.example:{line}"))]);
+    assert_never_printed(&sandbox, &out, &value);
+}
+
+// --- branch rules (SOP 4) ----------------------------------------------------------------------
+
+#[test]
+fn a_commit_message_like_stuff_fails() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "fix/thing"]);
+    changelog_entry(&sandbox, "Fixed: a thing");
+    let bad = sandbox.commit_all("stuff");
+    // A merge commit from main is git's message, not the engineer's: ignored.
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.write("README.md", "changed on main\n");
+    sandbox.commit_all("docs: readme");
+    sandbox.git(&["switch", "-q", "fix/thing"]);
+    sandbox.git(&["merge", "-q", "--no-ff", "--no-edit", "main"]);
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-4.5/conventional-commit".to_string(), format!("commit {}", &bad[..10]))]);
+    let finding = only(&out, "sop-4.5/conventional-commit");
+    assert_contains(finding["message"].as_str().unwrap(), "`stuff` is not a conventional commit");
+    assert_contains(finding["message"].as_str().unwrap(), "feat: add scheduler receipts");
+}
+
+#[test]
+fn a_branch_without_a_changelog_entry_fails() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "fix/thing"]);
+    sandbox.write("README.md", "changed\n");
+    sandbox.commit_all("fix: a thing");
+    let out = check_fails(&sandbox);
+    let line = line_of(&sandbox.read("CHANGELOG.md"), "## [Unreleased]");
+    assert_eq!(errors(&out), [("sop-4.4/changelog".to_string(), format!("CHANGELOG.md:{line}"))]);
+    assert_contains(only(&out, "sop-4.4/changelog")["hint"].as_str().unwrap(), "## [Unreleased]");
+}
+
+#[test]
+fn a_branch_name_off_the_policy_fails_and_the_branch_rules_can_be_chosen() {
+    let sandbox = Sandbox::with_kit();
+    clean_branch(&sandbox, "my-branch");
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-4.1/branch-name".to_string(), String::new())]);
+    assert_contains(only(&out, "sop-4.1/branch-name")["hint"].as_str().unwrap(), "git branch -m feat/my-branch");
+
+    let out = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).success();
+    assert_eq!(out.json()["branch_rules"], false);
+    // On main the branch rules are off unless asked for.
+    sandbox.git(&["switch", "-q", "main"]);
+    let out = sandbox.xtask().args(["check", "--json", "--branch-rules"]).success();
+    assert_eq!(out.json()["branch_rules"], true);
+}
+
+#[test]
+fn two_slices_on_one_branch_fail() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    sandbox.commit_all("feat: add scheduler");
+    sandbox.xtask().args(["new-addon", "jobs", "--yes", "--no-branch"]).success();
+    sandbox.commit_all("feat: add jobs");
+    let out = check_fails(&sandbox);
+    let mut locations: Vec<String> = errors(&out)
+        .into_iter()
+        .filter(|(rule, _)| rule == "sop-4.1/one-slice")
+        .map(|(_, location)| location)
+        .collect();
+    locations.sort();
+    assert_eq!(locations, ["docs/blueprints/Lancelot_vNext2_Blueprint_Scheduler.md", SCHEDULER_SPEC]);
+}
+
+#[test]
+fn an_addon_branch_needs_tests_receipts_and_its_runbook() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    sandbox.commit_all("feat: add scheduler skeleton");
+    check_passes(&sandbox);
+
+    let module = sandbox.read("src/core/scheduler.rs");
+    let production = module.split("#[cfg(test)]").next().unwrap();
+    let silent: String =
+        production.lines().filter(|line| !line.contains("ReceiptKind::")).map(|l| format!("{l}\n")).collect();
+    sandbox.write("src/core/scheduler.rs", &silent);
+    let test = sandbox.read("tests/integration/scheduler.rs");
+    sandbox.write("tests/integration/scheduler.rs", &test.replace("LANCELOT_INTEGRATION", "SOMETHING"));
+    sandbox.git(&["add", "src", "tests"]);
+    sandbox.git(&["rm", "-q", "--cached", "docs/runbooks/Lancelot_vNext2_Runbook_Scheduler.md"]);
+    sandbox.git(&["commit", "-q", "--no-verify", "-m", "feat: strip the scheduler"]);
+    let out = sandbox.xtask().args(["check", "--json"]).failure(1);
+    let mut rules: Vec<(String, String)> =
+        errors(&out).into_iter().filter(|(rule, _)| rule.starts_with("sop-4.4/")).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            ("sop-4.4/integration-tests".to_string(), "tests/integration/scheduler.rs".to_string()),
+            ("sop-4.4/receipts".to_string(), "src/core/scheduler.rs".to_string()),
+            ("sop-4.4/runbook".to_string(), "docs/runbooks/Lancelot_vNext2_Runbook_Scheduler.md".to_string()),
+            ("sop-4.4/unit-tests".to_string(), "src/core/scheduler.rs".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn an_extra_scanner_can_fail_the_check_and_a_missing_one_only_warns() {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox.read("Cargo.toml");
+    let with_scanner = |command: &str| {
+        manifest.replace(
+            "[workspace.metadata.sop]\n",
+            &format!("[workspace.metadata.sop]\nextra_secret_scanner = {command}\n"),
+        )
+    };
+    sandbox.write("Cargo.toml", &with_scanner("[\"false\"]"));
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-4.9/extra-scanner".to_string(), String::new())]);
+    assert_contains(
+        only(&out, "sop-4.9/extra-scanner")["message"].as_str().unwrap(),
+        "`false` reported findings (exit 1)",
+    );
+
+    sandbox.write("Cargo.toml", &with_scanner("[\"no-such-secret-scanner\", \"protect\"]"));
+    let out = check_passes(&sandbox);
+    assert_eq!(only(&out, "sop-4.9/extra-scanner")["severity"], "warning");
+
+    sandbox.write("Cargo.toml", &with_scanner("[\"true\"]"));
+    check_passes(&sandbox);
+}
+
+#[test]
+fn a_stale_local_main_does_not_make_merged_work_part_of_the_branch() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    // A teammate lands a commit whose message predates the policy, straight on origin's main.
+    let mate = sandbox.clone_of(&origin, "mate");
+    std::fs::write(mate.join("NOTES.md"), "theirs\n").unwrap();
+    sandbox.git_in(&mate, &["add", "-A"]);
+    sandbox.git_in(&mate, &["commit", "-q", "--no-verify", "-m", "stuff"]);
+    sandbox.git_in(&mate, &["push", "-q", "origin", "main"]);
+    // Our local `main` stays stale; the branch starts from the fetched origin/main.
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.git(&["switch", "-q", "-c", "fix/typo", "origin/main"]);
+    changelog_entry(&sandbox, "Fixed a typo");
+    sandbox.commit_all("fix: correct a typo");
+    let out = check_passes(&sandbox);
+    assert!(!out.stdout.contains("stuff"), "the teammate's commit was checked as ours:\n{}", out.stdout);
+}

@@ -1,0 +1,323 @@
+//! The git hooks, driven by real `git commit` and `git push` runs: the committed scripts in
+//! `.githooks/` hand over to the binary under test (`LANCELOT_XTASK`), exactly as they hand over
+//! to `cargo xtask` in a real clone. Hooks are `sh` scripts with Unix permissions: Unix only.
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::support::{assert_contains, project_root, Sandbox};
+
+const HOOKS: [&str; 2] = ["commit-msg", "pre-push"];
+
+/// A clone with a bare origin whose `core.hooksPath` points at the committed hooks.
+fn hooked_clone() -> Sandbox {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.commit_all("chore: add the git hooks");
+    sandbox.with_origin();
+    sandbox.git(&["config", "core.hooksPath", ".githooks"]);
+    sandbox
+}
+
+struct GitRun {
+    ok: bool,
+    stderr: String,
+}
+
+/// Runs git with the hooks pointed at the binary under test, plus `env`.
+fn git(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> GitRun {
+    let mut command = sandbox.git_command(&sandbox.root);
+    command.args(args).env("LANCELOT_XTASK", env!("CARGO_BIN_EXE_xtask")).stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    GitRun { ok: output.status.success(), stderr: String::from_utf8_lossy(&output.stderr).into_owned() }
+}
+
+fn commit(sandbox: &Sandbox, message: &str, env: &[(&str, &str)]) -> GitRun {
+    let file = format!("file-{}.txt", sandbox.git(&["rev-list", "--count", "--all"]).trim());
+    sandbox.write(&file, message);
+    sandbox.git(&["add", &file]);
+    git(sandbox, &["commit", "-q", "-m", message], env)
+}
+
+fn origin(sandbox: &Sandbox) -> PathBuf {
+    sandbox.root.parent().unwrap().join("origin.git")
+}
+
+fn origin_ref(sandbox: &Sandbox, name: &str) -> String {
+    let output = sandbox.git_command(&origin(sandbox)).args(["rev-parse", "--verify", "-q", name]).output().unwrap();
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn receipts(sandbox: &Sandbox) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+#[test]
+fn commit_msg_rejects_a_non_conventional_message_and_shows_a_good_one() {
+    let sandbox = hooked_clone();
+    let head = sandbox.head();
+    let run = commit(&sandbox, "stuff", &[]);
+    assert!(!run.ok, "`stuff` was accepted");
+    assert_contains(&run.stderr, "error: commit message rejected: `stuff` is not a conventional commit");
+    assert_contains(&run.stderr, "feat: add scheduler receipts");
+    assert_contains(
+        &run.stderr,
+        "hint: edit the message you wrote and commit again: git commit -e -F .git/COMMIT_EDITMSG",
+    );
+    assert_eq!(sandbox.head(), head, "no commit was made");
+    let last = receipts(&sandbox).pop().unwrap();
+    assert_eq!((last["command"].as_str(), last["kind"].as_str()), (Some("hook"), Some("failure")));
+    assert_eq!(last["detail"]["subject"], "stuff");
+}
+
+#[test]
+fn commit_msg_accepts_conventional_messages_comments_and_merges() {
+    let sandbox = hooked_clone();
+    let run = commit(&sandbox, "chore: add notes", &[]);
+    assert!(run.ok, "{}", run.stderr);
+
+    // git's comments (and everything below the scissors line) are not part of the message.
+    sandbox
+        .write("message.txt", "fix(hooks): keep comments out\n\nWhy it matters.\n# Please enter the commit message\n");
+    sandbox.write("fix.txt", "fix\n");
+    sandbox.git(&["add", "fix.txt"]);
+    let run = git(&sandbox, &["commit", "-q", "--cleanup=strip", "-F", "message.txt"], &[]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "fix(hooks): keep comments out");
+    std::fs::remove_file(sandbox.path("message.txt")).unwrap();
+
+    // A merge keeps git's own `Merge branch …` message (SOP 4.6 allows it when necessary).
+    sandbox.git(&["switch", "-q", "-c", "feat/notes"]);
+    assert!(commit(&sandbox, "feat: add more notes", &[]).ok);
+    sandbox.git(&["switch", "-q", "main"]);
+    assert!(commit(&sandbox, "docs: note on main", &[]).ok);
+    sandbox.git(&["switch", "-q", "feat/notes"]);
+    let run = git(&sandbox, &["merge", "-q", "--no-ff", "--no-edit", "main"], &[]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "Merge branch 'main' into feat/notes");
+}
+
+#[test]
+fn pre_push_refuses_every_push_to_main() {
+    let sandbox = hooked_clone();
+    let before = origin_ref(&sandbox, "main");
+    assert!(commit(&sandbox, "chore: a change on main", &[]).ok);
+
+    let run = git(&sandbox, &["push", "origin", "main"], &[]);
+    assert!(!run.ok, "a push to main went through");
+    assert_contains(
+        &run.stderr,
+        "error: pushing to `main` is not allowed: changes land on `main` through pull requests (SOP 4.7)",
+    );
+    assert_contains(&run.stderr, "hint: move your commits to a branch and push that: git switch -c feat/<slug> && git push -u origin feat/<slug>");
+
+    // From another branch too: the remote ref is what matters.
+    sandbox.git(&["switch", "-q", "-c", "feat/sneaky"]);
+    let run = git(&sandbox, &["push", "origin", "HEAD:main"], &[]);
+    assert!(!run.ok, "`git push origin HEAD:main` went through");
+    assert_contains(&run.stderr, "pushing to `main` is not allowed");
+    // Deleting main is a push to main as well.
+    let run = git(&sandbox, &["push", "origin", ":main"], &[]);
+    assert!(!run.ok, "deleting main went through");
+
+    assert_eq!(origin_ref(&sandbox, "main"), before, "origin's main must not move");
+    let refusals =
+        receipts(&sandbox).into_iter().filter(|r| r["kind"] == "failure" && r["detail"]["hook"] == "pre-push").count();
+    assert_eq!(refusals, 3);
+}
+
+#[test]
+fn pre_push_runs_the_check_rules_and_lets_a_clean_branch_through() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "docs/readme"]);
+    let readme = sandbox.read("README.md");
+    sandbox.write("README.md", &format!("{readme}\nOne more line.\n"));
+    // A branch adds its CHANGELOG entry (a `check` branch rule).
+    let changelog = sandbox.read("CHANGELOG.md").replacen(
+        "## [Unreleased]\n",
+        "## [Unreleased]\n\n- Fixed: a clearer README.\n",
+        1,
+    );
+    sandbox.write("CHANGELOG.md", &changelog);
+    sandbox.git(&["add", "README.md", "CHANGELOG.md"]);
+    assert!(git(&sandbox, &["commit", "-q", "-m", "docs: clarify the readme"], &[]).ok);
+
+    let run = git(&sandbox, &["push", "-q", "-u", "origin", "docs/readme"], &[]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(origin_ref(&sandbox, "docs/readme"), sandbox.head());
+    let last = receipts(&sandbox).pop().unwrap();
+    assert_eq!(
+        (last["kind"].as_str(), last["message"].as_str()),
+        (Some("job"), Some("pre-push checks passed for a push to `origin`"))
+    );
+}
+
+#[test]
+fn pre_push_stops_a_branch_that_fails_the_check() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "chore/settings"]);
+    // SOP 4.9: `.env` files are never committed; forcing one past .gitignore fails the check.
+    sandbox.write(".env", "FEATURE_HEALTH_MONITOR=true\n");
+    sandbox.git(&["add", "-f", ".env"]);
+    assert!(git(&sandbox, &["commit", "-q", "-m", "chore: share my settings"], &[]).ok);
+
+    let run = git(&sandbox, &["push", "-q", "-u", "origin", "chore/settings"], &[]);
+    assert!(!run.ok, "a branch that fails the check was pushed");
+    assert_contains(&run.stderr, "error: the push was stopped: `cargo xtask check` found");
+    assert_contains(&run.stderr, ".env");
+    assert_contains(
+        &run.stderr,
+        "hint: fix them, or push once without the Lancelot hooks: LANCELOT_SKIP_HOOKS=1 git push …",
+    );
+    assert_eq!(origin_ref(&sandbox, "chore/settings"), "", "nothing reached origin");
+}
+
+#[test]
+fn the_skip_variable_skips_a_hook_for_one_command_and_says_so() {
+    let sandbox = hooked_clone();
+    let run = commit(&sandbox, "stuff", &[("LANCELOT_SKIP_HOOKS", "1")]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_contains(&run.stderr, "skipping the Lancelot commit-msg hook (LANCELOT_SKIP_HOOKS=1)");
+
+    let run = git(&sandbox, &["push", "-q", "origin", "main"], &[("LANCELOT_SKIP_HOOKS", "1")]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_contains(&run.stderr, "skipping the Lancelot pre-push hook (LANCELOT_SKIP_HOOKS=1)");
+    assert_eq!(origin_ref(&sandbox, "main"), sandbox.head());
+
+    // Only for that command, and `0` means "do not skip".
+    assert!(!commit(&sandbox, "more stuff", &[]).ok);
+    let run = commit(&sandbox, "more stuff", &[("LANCELOT_SKIP_HOOKS", "0")]);
+    assert!(!run.ok);
+    assert!(!run.stderr.contains("skipping"), "{}", run.stderr);
+}
+
+/// Writes an executable shell script (test fixture: the engineer's own hook).
+fn write_script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn hooks_the_engineer_had_are_chained_never_clobbered() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.commit_all("chore: add the git hooks");
+    let log = sandbox.home.join("chained.log");
+    let hooks_dir = sandbox.path(".git/hooks");
+    let log_arg = log.to_str().unwrap();
+    write_script(&hooks_dir.join("commit-msg"), &format!("echo \"commit-msg $1\" >> '{log_arg}'"));
+    write_script(&hooks_dir.join("pre-push"), &format!("echo \"pre-push $1\" >> '{log_arg}'\ncat >> '{log_arg}'"));
+    write_script(&hooks_dir.join("pre-commit"), "exit 0");
+    let originals: Vec<Vec<u8>> = ["commit-msg", "pre-push", "pre-commit"]
+        .iter()
+        .map(|name| std::fs::read(hooks_dir.join(name)).unwrap())
+        .collect();
+
+    // No remote yet: onboarding installs the hooks, then stops before the build.
+    let out = sandbox.xtask().args(["onboard", "--yes"]).failure(1);
+    assert_contains(&out.stdout, "chaining your hooks in `.git/hooks`");
+    assert_contains(
+        &out.stderr,
+        "warning: your `pre-commit` hook in `.git/hooks` does not run while `core.hooksPath` is `.githooks`",
+    );
+    assert_eq!(sandbox.git(&["config", "--local", "lancelot.previousHooksPath"]).trim(), ".git/hooks");
+    assert_eq!(sandbox.git(&["config", "--local", "core.hooksPath"]).trim(), ".githooks");
+    let now: Vec<Vec<u8>> = ["commit-msg", "pre-push", "pre-commit"]
+        .iter()
+        .map(|name| std::fs::read(hooks_dir.join(name)).unwrap())
+        .collect();
+    assert_eq!(now, originals, "the engineer's hooks must never be changed");
+
+    // Ours first; theirs after ours pass, with git's arguments.
+    assert!(commit(&sandbox, "chore: first", &[]).ok);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "commit-msg .git/COMMIT_EDITMSG\n");
+    assert!(!commit(&sandbox, "stuff", &[]).ok);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1, "a rejected message stops the chain");
+    // Skipping ours still runs theirs.
+    assert!(commit(&sandbox, "stuff", &[("LANCELOT_SKIP_HOOKS", "1")]).ok);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+
+    // Their pre-push gets git's stdin, too (the skip path hands it over untouched).
+    let origin = sandbox.root.parent().unwrap().join("origin.git");
+    sandbox.git_in(sandbox.root.parent().unwrap(), &["init", "-q", "--bare", "-b", "main", origin.to_str().unwrap()]);
+    sandbox.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    assert!(git(&sandbox, &["push", "-q", "origin", "main"], &[("LANCELOT_SKIP_HOOKS", "1")]).ok);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_contains(&text, "pre-push origin\n");
+    assert_contains(&text, &format!("refs/heads/main {} refs/heads/main", sandbox.head()));
+
+    // Their failure fails the hook: chaining never weakens a check they had.
+    write_script(&hooks_dir.join("commit-msg"), "echo 'no commits on Fridays' >&2\nexit 1");
+    let run = commit(&sandbox, "chore: second", &[]);
+    assert!(!run.ok);
+    assert_contains(&run.stderr, "no commits on Fridays");
+    assert_contains(&run.stderr, "your own `commit-msg` hook");
+}
+
+#[test]
+fn a_global_hooks_path_is_chained_too() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.commit_all("chore: add the git hooks");
+    let company = sandbox.home.join("company-hooks");
+    write_script(&company.join("commit-msg"), "exit 0");
+    let mut global = std::fs::read_to_string(sandbox.home.join(".gitconfig")).unwrap();
+    global.push_str(&format!("[core]\n\thooksPath = {}\n", company.display()));
+    std::fs::write(sandbox.home.join(".gitconfig"), global).unwrap();
+
+    let out = sandbox.xtask().args(["onboard", "--yes"]).failure(1);
+    assert_contains(&out.stdout, &format!("chaining your hooks in `{}`", company.display()));
+    assert_eq!(sandbox.git(&["config", "--local", "lancelot.previousHooksPath"]).trim(), company.to_str().unwrap());
+    assert_eq!(sandbox.git(&["config", "--local", "core.hooksPath"]).trim(), ".githooks");
+}
+
+#[test]
+fn the_hook_command_refuses_bad_input() {
+    let sandbox = hooked_clone();
+    let out = sandbox.xtask().args(["hook", "commit-msg", "no-such-file"]).refused(1);
+    assert_contains(&out.stderr, "error: failed to read the commit message `");
+    let out = sandbox.xtask().args(["hook", "post-checkout"]).refused(2);
+    assert_contains(&out.stderr, "unrecognized subcommand 'post-checkout'");
+}
+
+#[test]
+fn the_committed_scripts_are_tiny_posix_sh_that_only_hand_over() {
+    let dir = project_root().join(".githooks");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, HOOKS, "`.githooks/` holds exactly the hooks the xtask implements");
+    for name in HOOKS {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("#!/bin/sh\n"), "{name}: POSIX sh only");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_ne!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o111, 0, "{name} must be executable");
+        }
+        let code: Vec<&str> = text.lines().filter(|line| !line.trim_start().starts_with('#')).collect();
+        for forbidden in ["eval", "sh -c", "bash", "$*", "`"] {
+            assert!(
+                !code.iter().any(|line| line.contains(forbidden)),
+                "{name}: `{forbidden}` builds or runs command strings"
+            );
+        }
+        assert!(code.len() <= 20, "{name}: keep the logic in the xtask ({} lines of code)", code.len());
+        assert_contains(&text, &format!("exec \"$LANCELOT_XTASK\" hook {name} \"$@\""));
+        assert_contains(&text, &format!("exec cargo xtask hook {name} \"$@\""));
+        assert_contains(
+            &text,
+            &format!("skipping the Lancelot {name} hook (LANCELOT_SKIP_HOOKS=$LANCELOT_SKIP_HOOKS)"),
+        );
+        let syntax = std::process::Command::new("sh").arg("-n").arg(&path).output().unwrap();
+        assert!(syntax.status.success(), "{name}: {}", String::from_utf8_lossy(&syntax.stderr));
+    }
+}

@@ -1,0 +1,511 @@
+//! `cargo xtask pre-pr` on real repositories: a bare `origin`, the engineer's clone and a
+//! teammate's clone, commits on both sides. Every refusal and every conflict leaves HEAD, the
+//! index, the refs and the working tree byte-identical. The verify commands are configured to be
+//! fast (`true`, `echo`) except in the one test that runs the real cargo sequence on the kit.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{assert_contains, project_root, Sandbox};
+
+/// `[workspace.metadata.sop]` with fast verify commands.
+const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
+
+/// A repository with an origin and a feature branch `feat/work` checked out, at main's commit.
+pub(crate) fn project(sop: &str) -> (Sandbox, PathBuf) {
+    let sandbox = minimal_repository(sop);
+    let origin = sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "-c", "feat/work"]);
+    (sandbox, origin)
+}
+
+/// The smallest repository `check` finds compliant, with one commit on `main`.
+pub(crate) fn minimal_repository(sop: &str) -> Sandbox {
+    let sandbox = Sandbox::empty();
+    sandbox.write("Cargo.toml", &format!("[workspace.metadata.sop]\n{sop}"));
+    sandbox.write(".gitignore", "/target/\n.env\n.env.*\n!.env.example\n");
+    sandbox.write("CHANGELOG.md", "# Changelog\n\n## [Unreleased]\n");
+    sandbox.write("README.md", "one\ntwo\nthree\n");
+    sandbox.commit_all("chore: initial commit");
+    sandbox
+}
+
+/// Commits `content` to `file` on the current branch with its CHANGELOG entry, as `check` wants.
+pub(crate) fn commit_feature(sandbox: &Sandbox, file: &str, content: &str, message: &str) -> String {
+    sandbox.write(file, content);
+    let changelog = sandbox.read("CHANGELOG.md");
+    sandbox.write("CHANGELOG.md", &format!("{changelog}\n### Added\n\n- {message}\n"));
+    sandbox.commit_all(message)
+}
+
+/// A teammate clones `origin`, commits `content` to `file` on main and pushes. Returns the commit.
+pub(crate) fn teammate_pushes(sandbox: &Sandbox, origin: &Path, clone: &str, file: &str, content: &str) -> String {
+    let mate = sandbox.clone_of(origin, clone);
+    std::fs::write(mate.join(file), content).unwrap();
+    sandbox.git_in(&mate, &["add", "-A"]);
+    sandbox.git_in(&mate, &["commit", "-q", "-m", &format!("fix: teammate changes {file}")]);
+    sandbox.git_in(&mate, &["push", "-q", "origin", "main"]);
+    sandbox.git_in(&mate, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+fn merge_base(sandbox: &Sandbox, one: &str, two: &str) -> String {
+    sandbox.git(&["merge-base", one, two]).trim().to_string()
+}
+
+fn last_receipts(sandbox: &Sandbox) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+fn assert_no_operation_in_progress(sandbox: &Sandbox) {
+    for leftover in [".git/rebase-merge", ".git/rebase-apply", ".git/MERGE_HEAD"] {
+        assert!(!sandbox.path(leftover).exists(), "`{leftover}` was left behind");
+    }
+}
+
+#[test]
+fn a_branch_without_commits_fast_forwards_to_the_new_main() {
+    let (sandbox, origin) = project(FAST);
+    let theirs = teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
+    // Whether a branch with nothing of its own may be proposed is compliance's call, not sync's.
+    let out = sandbox.xtask().args(["pre-pr"]).run();
+    assert_contains(&out.stdout, "Passed sync: fast-forwarded to `origin/main`");
+    assert_eq!(sandbox.head(), theirs);
+    assert_eq!(sandbox.current_branch(), "feat/work");
+    assert_eq!(sandbox.read("NOTES.md"), "from the teammate\n");
+    assert_no_operation_in_progress(&sandbox);
+}
+
+#[test]
+fn a_diverged_branch_is_rebased_onto_the_new_main() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let theirs = teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert_contains(&out.stdout, "rebased 1 commit onto `origin/main`");
+    assert_eq!(merge_base(&sandbox, "HEAD", "origin/main"), theirs);
+    assert_eq!(sandbox.git(&["rev-list", "--count", "origin/main..HEAD"]).trim(), "1");
+    assert_eq!(sandbox.read("feature.txt"), "mine\n");
+    assert_eq!(sandbox.read("NOTES.md"), "from the teammate\n");
+    assert_no_operation_in_progress(&sandbox);
+
+    // Every step is in the summary, and left a receipt.
+    for row in ["preflight    passed", "sync         passed", "verify       passed", "integration  skipped"] {
+        assert_contains(&out.stdout, row);
+    }
+    let receipts = last_receipts(&sandbox);
+    let pre_pr: Vec<&serde_json::Value> = receipts.iter().filter(|r| r["command"] == "pre-pr").collect();
+    let sync = pre_pr.iter().find(|r| r["message"].as_str().unwrap().starts_with("sync:")).unwrap();
+    assert_eq!(sync["kind"], "state_change");
+    assert_eq!(sync["detail"]["after"], sandbox.head());
+    let skipped = pre_pr.iter().find(|r| r["message"] == "integration skipped").unwrap();
+    assert_eq!(skipped["kind"], "skipped");
+    assert_contains(skipped["reason"].as_str().unwrap(), "not requested");
+
+    // The PR body names the tested commit and recommends a rebase merge of the one clean commit.
+    let body = sandbox.read("target/pre-pr/PR_BODY.md");
+    assert_contains(&body, &format!("Tested commit: `{}` on `feat/work`", sandbox.head()));
+    assert_contains(&body, "<!-- Suggested title (conventional commit): feat: add the feature file -->");
+    assert_contains(&body, "Recommended: **rebase merge** — one clean conventional commit");
+    assert_contains(&body, "- [ ] Spec created (new, not modified) — n/a: `feat/work` is not an add-on slice");
+    // It keeps the headings of the repository's pull request template, in order.
+    let template = std::fs::read_to_string(project_root().join(".github/pull_request_template.md")).unwrap();
+    let mut rest = body.as_str();
+    for heading in template.lines().filter(|line| line.starts_with("## ")) {
+        let at = rest
+            .find(&format!("{heading}\n"))
+            .unwrap_or_else(|| panic!("`{heading}` missing or out of order:\n{body}"));
+        rest = &rest[at..];
+    }
+}
+
+#[test]
+fn a_conflicting_push_stops_names_the_file_and_changes_nothing() {
+    let (sandbox, origin) = project(FAST);
+    sandbox.write("README.md", "one\nmine\nthree\n");
+    sandbox.commit_all("feat: change the readme");
+    teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
+    // Fetch first, so the snapshot already holds what pre-pr's own fetch brings.
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "would conflict while replaying");
+    assert_contains(&out.stderr, "in `README.md`; nothing was changed");
+    assert_contains(&out.stderr, "hint: resolve it locally: git rebase origin/main");
+    assert_contains(&out.stdout, "conflicting files:\n    README.md\n");
+    assert_contains(&out.stdout, "git rebase --continue");
+    assert_contains(&out.stdout, "verify       skipped  -     not run: `sync` failed");
+    assert_no_operation_in_progress(&sandbox);
+    assert!(!sandbox.exists("target/pre-pr/PR_BODY.md"));
+    let failure = last_receipts(&sandbox).into_iter().rev().find(|r| r["kind"] == "failure").unwrap();
+    assert_contains(failure["reason"].as_str().unwrap(), "README.md");
+}
+
+#[test]
+fn a_conflict_the_prediction_missed_is_aborted_and_changes_nothing() {
+    // The test-only switch makes pre-pr trust the real rebase, so its abort path runs.
+    let (sandbox, origin) = project(FAST);
+    sandbox.write("README.md", "one\nmine\nthree\n");
+    sandbox.commit_all("feat: change the readme");
+    teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    // Untracked files are not dirt: they ride through the sync and its abort untouched.
+    sandbox.write("untracked.txt", "still not committed\n");
+    let out = sandbox.xtask().args(["pre-pr"]).env("XTASK_TEST_SKIP_PREDICTION", "1").refused(1);
+    assert_contains(&out.stderr, "conflicted in `README.md` and was aborted");
+    assert_contains(&out.stdout, "conflicting files:\n    README.md\n");
+    assert_no_operation_in_progress(&sandbox);
+    assert_eq!(sandbox.read("untracked.txt"), "still not committed\n");
+}
+
+#[test]
+fn a_dirty_tree_is_refused_unless_autostash() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write("README.md", "one\ntwo\nthree\nfour\n");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "error: the working tree has uncommitted changes: `README.md`");
+    assert_contains(&out.stderr, "hint: commit them (git commit -am \"wip: …\"), or let pre-pr stash and restore them: cargo xtask pre-pr --autostash");
+    assert_contains(&out.stdout, "preflight    failed");
+}
+
+#[test]
+fn autostash_stashes_the_work_and_restores_it_after_the_sync() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let theirs = teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
+    sandbox.write("feature.txt", "mine, staged\n");
+    sandbox.git(&["add", "feature.txt"]);
+    sandbox.write("README.md", "one\ntwo\nthree\nunstaged\n");
+    sandbox.write("scratch.txt", "untracked\n");
+    let out = sandbox.xtask().args(["pre-pr", "--autostash"]).success();
+    assert_contains(&out.stdout, "autostash: stashed the uncommitted work as ");
+    assert_contains(&out.stdout, "restore: restored the uncommitted work");
+    assert_eq!(merge_base(&sandbox, "HEAD", "origin/main"), theirs);
+    // Everything is back where it was: staged stays staged, unstaged and untracked too.
+    assert_eq!(sandbox.read("feature.txt"), "mine, staged\n");
+    assert_eq!(sandbox.read("README.md"), "one\ntwo\nthree\nunstaged\n");
+    assert_eq!(sandbox.read("scratch.txt"), "untracked\n");
+    assert_eq!(sandbox.git(&["diff", "--cached", "--name-only"]), "feature.txt\n");
+    assert_eq!(sandbox.git(&["diff", "--name-only"]), "README.md\n");
+    assert_eq!(sandbox.git(&["stash", "list"]), "");
+    // The PR body was made from the committed work only.
+    assert_contains(&sandbox.read("target/pre-pr/PR_BODY.md"), &format!("Tested commit: `{}`", sandbox.head()));
+    let receipts = last_receipts(&sandbox);
+    assert!(receipts.iter().any(|r| r["message"].as_str().unwrap().starts_with("autostash: stashed")));
+    assert!(receipts.iter().any(|r| r["message"].as_str().unwrap().starts_with("restore: restored")));
+}
+
+#[test]
+fn autostash_with_a_conflicting_push_puts_everything_back() {
+    let (sandbox, origin) = project(FAST);
+    sandbox.write("README.md", "one\nmine\nthree\n");
+    sandbox.commit_all("feat: change the readme");
+    teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.write("README.md", "one\nmine\nthree\nuncommitted\n");
+    sandbox.write("scratch.txt", "untracked\n");
+    let out = sandbox.xtask().args(["pre-pr", "--autostash"]).env("XTASK_TEST_SKIP_PREDICTION", "1").refused(1);
+    assert_contains(&out.stderr, "conflicted in `README.md` and was aborted");
+    assert_contains(&out.stdout, "restore: restored the uncommitted work");
+    assert_eq!(sandbox.git(&["stash", "list"]), "");
+}
+
+#[test]
+fn an_autostash_that_conflicts_on_restore_is_kept_and_explained() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
+    sandbox.write("README.md", "one\nmine, uncommitted\nthree\n");
+    let out = sandbox.xtask().args(["pre-pr", "--autostash"]).failure(1);
+    assert_contains(
+        &out.stderr,
+        "error: restoring your uncommitted work conflicted in `README.md`; it is safe in `stash@{0}`",
+    );
+    assert_contains(&out.stdout, "restore      failed");
+    assert_contains(&out.stdout, "to finish: resolve the markers, then drop the stash: git stash drop stash@{0}");
+    // Nothing is lost: the stash still holds the change, and the file shows both sides.
+    assert_eq!(sandbox.git(&["stash", "list"]).lines().count(), 1);
+    assert_contains(&sandbox.git(&["stash", "show", "-p", "stash@{0}"]), "+mine, uncommitted");
+    let readme = sandbox.read("README.md");
+    assert_contains(&readme, "mine, uncommitted");
+    assert_contains(&readme, "theirs");
+}
+
+#[test]
+fn work_an_interrupted_autostash_left_in_the_stash_is_pointed_out() {
+    // What Ctrl-C during verify leaves with --autostash: the work is safe in the stash.
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write("README.md", "one\ntwo\nthree\nuncommitted\n");
+    sandbox.git(&["stash", "push", "-q", "-m", "cargo xtask pre-pr --autostash on feat/work"]);
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert_contains(
+        &out.stderr,
+        "warning: `stash@{0}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; get it back: git stash pop stash@{0}",
+    );
+    assert_eq!(sandbox.git(&["stash", "list"]).lines().count(), 1, "the stash is the engineer's to restore");
+}
+
+#[test]
+fn the_main_branch_is_refused() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.git(&["switch", "-q", "main"]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "error: you are on the main branch `main`; it is never rebased");
+    assert_contains(
+        &out.stderr,
+        "hint: move your commits to a branch (they come along) and run pre-pr there: git switch -c feat/<name>",
+    );
+}
+
+#[test]
+fn a_detached_head_is_refused() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.git(&["switch", "-q", "--detach", "HEAD"]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "error: HEAD is detached at ");
+    assert_contains(&out.stderr, "hint: put the commits on a branch: git switch -c feat/<name>");
+}
+
+#[test]
+fn a_branch_outside_the_naming_policy_is_refused() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.git(&["switch", "-q", "-c", "Feature/Login_Timeout"]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "branch `Feature/Login_Timeout` does not follow the naming policy");
+    assert_contains(&out.stderr, "hint: rename it: git branch -m feat/login-timeout");
+}
+
+#[test]
+fn a_rebase_left_in_progress_is_detected_with_the_recovery_command() {
+    // What Ctrl-C in the middle of the sync leaves: git's own rebase state.
+    let (sandbox, origin) = project(FAST);
+    sandbox.write("README.md", "one\nmine\nthree\n");
+    sandbox.commit_all("feat: change the readme");
+    teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let status = sandbox.git_command(&sandbox.root).args(["rebase", "origin/main"]).output().unwrap().status;
+    assert!(!status.success(), "the rebase was expected to conflict");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "error: a rebase is in progress");
+    assert_contains(&out.stderr, "go back to where you were with `git rebase --abort`");
+}
+
+#[test]
+fn no_remote_is_a_clear_error_and_no_sync_works_offline() {
+    let sandbox = minimal_repository(FAST);
+    sandbox.git(&["switch", "-q", "-c", "fix/offline"]);
+    commit_feature(&sandbox, "fix.txt", "fixed\n", "fix: work offline");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "error: no remote `origin` is configured in this clone");
+    assert_contains(&out.stderr, "cargo xtask pre-pr --no-sync");
+
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).success();
+    assert_contains(&out.stdout, "sync         skipped  -     --no-sync: not synced with `origin/main` (offline work)");
+    let body = sandbox.read("target/pre-pr/PR_BODY.md");
+    assert_contains(&body, "**Not synced with `origin/main`** (`--no-sync`, offline work)");
+    let skipped = last_receipts(&sandbox).into_iter().find(|r| r["message"] == "sync skipped").unwrap();
+    assert_eq!(skipped["kind"], "skipped");
+    assert_contains(skipped["reason"].as_str().unwrap(), "--no-sync");
+}
+
+#[test]
+fn an_unreachable_remote_is_a_clear_error() {
+    let (sandbox, _origin) = project(FAST);
+    let gone = sandbox.home.join("gone.git");
+    sandbox.git(&["remote", "set-url", "origin", gone.to_str().unwrap()]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "error: cannot fetch `main` from `origin`");
+    assert_contains(&out.stderr, "hint: check the network and the remote");
+}
+
+#[test]
+fn a_failing_verify_step_stops_there_and_shows_its_output() {
+    let (sandbox, _origin) =
+        project("verify = [[\"git\", \"--version\"], [\"git\", \"no-such-subcommand\"], [\"true\"]]\n");
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+    assert_contains(&out.stdout, "Failed `git no-such-subcommand` (exit code 1");
+    assert_contains(&out.stdout, "'no-such-subcommand' is not a git command");
+    assert_contains(&out.stdout, "verify       failed");
+    assert_contains(&out.stdout, "compliance   skipped  -     not run: `verify` failed");
+    assert_contains(&out.stderr, "error: verify failed: `git no-such-subcommand` ended with exit code 1");
+    assert!(sandbox.exists("target/pre-pr/logs/verify-2-git-no-such-subcommand.log"));
+    assert!(!sandbox.exists("target/pre-pr/logs/verify-3-true.log"), "it went on after the failure");
+    assert!(!sandbox.exists("target/pre-pr/PR_BODY.md"));
+}
+
+#[test]
+fn test_counts_are_evidence_in_the_json_and_the_body() {
+    let (sandbox, _origin) = project(
+        "verify = [[\"echo\", \"test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out\"], [\"echo\", \"test result: ok. 2 passed; 0 failed; 0 ignored\"]]\n",
+    );
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let out = sandbox.xtask().args(["pre-pr", "--json"]).success();
+    let json = out.json();
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["tests"]["passed"], 5);
+    assert_eq!(json["tests"]["ignored"], 1);
+    assert_eq!(json["tested_commit"], sandbox.head());
+    let steps: Vec<(&str, &str)> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("preflight", "passed"),
+            ("sync", "passed"),
+            ("verify", "passed"),
+            ("integration", "skipped"),
+            ("compliance", "passed"),
+            ("pr-body", "passed")
+        ]
+    );
+    assert_eq!(json["pr_body"]["checklist"].as_array().unwrap().len(), 10);
+    let body = sandbox.read("target/pre-pr/PR_BODY.md");
+    assert_contains(&body, "Tests: 5 passed, 0 failed, 1 ignored.");
+    assert_contains(&body, "| 3 passed, 0 failed, 1 ignored |");
+}
+
+#[test]
+fn integration_runs_only_when_asked_with_the_gate_set() {
+    let (sandbox, _origin) = project("verify = [[\"true\"]]\nintegration_verify = [[\"env\"]]\n");
+    sandbox.xtask().args(["pre-pr"]).success();
+    assert!(!sandbox.exists("target/pre-pr/logs/integration-1-env.log"));
+    let out = sandbox.xtask().args(["pre-pr", "--integration"]).success();
+    assert_contains(&out.stdout, "integration  passed");
+    assert_contains(&sandbox.read("target/pre-pr/logs/integration-1-env.log"), "LANCELOT_INTEGRATION=1");
+    assert_contains(&sandbox.read("target/pre-pr/PR_BODY.md"), "Integration tests: run (`LANCELOT_INTEGRATION=1`).");
+}
+
+#[test]
+fn a_clone_that_is_not_ready_gets_a_warning() {
+    let (sandbox, _origin) = project(FAST);
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert_contains(&out.stderr, "warning: this clone is not READY (SOP 8.2)");
+    std::fs::write(sandbox.path(".git/sop/ready.json"), "{\"state\": \"READY\"}\n").unwrap();
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert!(!out.stderr.contains("not READY"), "{}", out.stderr);
+}
+
+#[test]
+fn the_merge_strategy_merges_main_into_the_branch() {
+    let (sandbox, origin) = project(&format!("sync_strategy = \"merge\"\n{FAST}"));
+    let mine = commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let theirs = teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert_contains(&out.stdout, "merged `origin/main`");
+    assert_eq!(sandbox.git(&["rev-parse", "HEAD^1", "HEAD^2"]), format!("{mine}\n{theirs}\n"));
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]), "chore: merge origin/main into feat/work\n");
+    assert_eq!(merge_base(&sandbox, "HEAD", "origin/main"), theirs);
+    assert_contains(
+        &sandbox.read("target/pre-pr/PR_BODY.md"),
+        "Recommended: **squash merge** — the history has 1 merge commit",
+    );
+
+    // A conflicting merge is aborted the same way.
+    let (sandbox, origin) = project(&format!("sync_strategy = \"merge\"\n{FAST}"));
+    sandbox.write("README.md", "one\nmine\nthree\n");
+    sandbox.commit_all("feat: change the readme");
+    teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "merge onto `origin/main`");
+    assert_contains(&out.stderr, "would conflict in `README.md`");
+    let out = sandbox.xtask().args(["pre-pr"]).env("XTASK_TEST_SKIP_PREDICTION", "1").refused(1);
+    assert_contains(&out.stderr, "conflicted in `README.md` and was aborted");
+    assert_contains(&out.stdout, "git merge --abort");
+    assert_no_operation_in_progress(&sandbox);
+}
+
+#[test]
+fn dry_run_predicts_without_fetching_or_writing() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let before = sandbox.snapshot();
+    let out = sandbox.xtask().args(["pre-pr", "--dry-run"]).success();
+    assert_eq!(sandbox.snapshot(), before);
+    assert_contains(&out.stdout, "would rebase 1 commit onto `origin/main`");
+    assert_contains(&out.stdout, "dry run: nothing was fetched, run or written");
+    assert!(!sandbox.exists("target/pre-pr"));
+    assert!(last_receipts(&sandbox).is_empty(), "a dry run leaves no receipt");
+}
+
+#[test]
+fn open_hands_the_body_to_gh() {
+    let (sandbox, _origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    // A stand-in `gh` that records its arguments.
+    let bin = sandbox.home.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("gh");
+    std::fs::write(&script, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$HOME/gh-arguments\"\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = sandbox.xtask().args(["pre-pr", "--open"]).env("PATH", &path).success();
+    assert_contains(&out.stdout, "open: opened the PR with `gh pr create`");
+    let arguments = std::fs::read_to_string(sandbox.home.join("gh-arguments")).unwrap();
+    assert_eq!(
+        arguments,
+        format!(
+            "pr\ncreate\n--title\nfeat: add the feature file\n--body-file\n{}\n--base\nmain\n",
+            sandbox.path("target/pre-pr/PR_BODY.md").display()
+        )
+    );
+}
+
+/// The one test that runs the real cargo sequence (fmt, clippy, test) on the kit: the "done when"
+/// of the issue. The fixture shares one target dir, so repeated runs are incremental.
+#[test]
+fn new_addon_then_pre_pr_syncs_verifies_for_real_and_writes_the_body() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_lockfile();
+    let origin = sandbox.with_origin();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    sandbox.commit_all("feat: add scheduler skeleton");
+    let theirs = teammate_pushes(&sandbox, &origin, "mate", "TEAM.md", "a teammate's change on main\n");
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert_eq!(merge_base(&sandbox, "HEAD", "origin/main"), theirs);
+    assert_contains(&out.stdout, "rebased 1 commit onto `origin/main`");
+    for command in [
+        "`cargo fmt --all --check`",
+        "`cargo clippy --workspace --all-targets -- -D warnings`",
+        "`cargo test --workspace`",
+    ] {
+        assert_contains(&out.stdout, &format!("Ok {command}"));
+    }
+    let body = sandbox.read("target/pre-pr/PR_BODY.md");
+    assert_contains(&body, "<!-- Suggested title (conventional commit): feat: add scheduler skeleton -->");
+    assert_contains(
+        &body,
+        "- Spec: [`docs/specs/Lancelot_vNext2_Spec_Scheduler.md`](docs/specs/Lancelot_vNext2_Spec_Scheduler.md)",
+    );
+    assert_contains(&body, "- Blueprint: [`docs/blueprints/Lancelot_vNext2_Blueprint_Scheduler.md`]");
+    assert_contains(&body, "`FEATURE_SCHEDULER` (off by default");
+    assert_contains(&body, &format!("Tested commit: `{}` on `feat/scheduler`", sandbox.head()));
+    assert_contains(&body, "| `cargo test --workspace` | passed | ");
+    assert!(!body.contains("Tests: 0 passed"), "no tests were counted:\n{body}");
+    assert_contains(&body, "- Ships dark: `FEATURE_SCHEDULER=false` by default");
+    for ticked in [
+        "- [x] Spec created (new, not modified) — `docs/specs/Lancelot_vNext2_Spec_Scheduler.md` is new on this branch",
+        "- [x] Blueprint created",
+        "- [x] Feature gated",
+        "- [x] Unit tests added",
+        "- [x] Integration tests added (env-gated)",
+        "- [x] Receipts emitted",
+        "- [x] War Room visibility added (if required)",
+        "- [x] CHANGELOG updated",
+    ] {
+        assert_contains(&body, ticked);
+    }
+    assert_contains(
+        &body,
+        "- [ ] Contracts defined — `## Contracts` in `docs/specs/Lancelot_vNext2_Spec_Scheduler.md` still has",
+    );
+}

@@ -1,0 +1,65 @@
+//! `cargo xtask status` (the add-ons' war room) and `cargo xtask graph` on real repositories.
+
+use crate::support::{assert_contains, Sandbox};
+
+#[test]
+fn status_shows_every_addon_with_its_docs_flag_branch_and_next_action() {
+    let sandbox = Sandbox::with_kit();
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    let health = &json["addons"][0];
+    assert_eq!(health["addon"], "HealthMonitor");
+    assert_eq!(health["flag"], "FEATURE_HEALTH_MONITOR");
+    assert_eq!(health["flag_default"], "false");
+    assert_eq!(health["flag_registered"], true);
+    assert_eq!(
+        health["docs"],
+        serde_json::json!({ "spec": true, "blueprint": true, "runbook": true, "architecture": true })
+    );
+    assert_eq!(health["module"], true);
+    assert_eq!(health["branch_state"], "none");
+
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--depends-on", "HealthMonitor"]).success();
+    sandbox.commit_all("feat: add scheduler skeleton");
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    let scheduler = json["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "Scheduler").unwrap().clone();
+    assert_eq!(scheduler["status"], "Draft");
+    assert_eq!(scheduler["branch"], "feat/scheduler");
+    assert_eq!(scheduler["branch_state"], "open");
+    assert!(scheduler["last_activity"].as_str().unwrap().starts_with("20"), "{scheduler}");
+    assert_contains(scheduler["recovery"].as_str().unwrap(), "cargo xtask spec approve scheduler");
+
+    std::fs::remove_file(sandbox.path("docs/runbooks/Lancelot_vNext2_Runbook_Scheduler.md")).unwrap();
+    let out = sandbox.xtask().args(["status"]).success();
+    assert_contains(&out.stdout, "runbook missing → write docs/runbooks/Lancelot_vNext2_Runbook_Scheduler.md");
+    assert_contains(&out.stdout, "SB-A");
+}
+
+#[test]
+fn status_reports_the_last_error_from_the_receipts() {
+    let sandbox = Sandbox::with_kit();
+    std::fs::create_dir_all(sandbox.path(".git/sop")).unwrap();
+    sandbox.write(
+        ".git/sop/receipts.jsonl",
+        "{\"time\":\"2026-11-24T08:00:00Z\",\"unix_ms\":1795500000000,\"command\":\"pre-pr\",\"kind\":\"failure\",\"message\":\"verify failed\",\"reason\":\"cargo test failed\",\"addon\":\"HealthMonitor\"}\nnot json\n",
+    );
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    assert_contains(json["addons"][0]["last_error"].as_str().unwrap(), "cargo test failed");
+    assert_contains(json["addons"][0]["recovery"].as_str().unwrap(), "last run failed");
+    assert_contains(json["problems"][0].as_str().unwrap(), ":2: not a receipt");
+}
+
+#[test]
+fn graph_draws_dependencies_and_flags_missing_ones() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--depends-on", "HealthMonitor"]).success();
+    let out = sandbox.xtask().args(["graph"]).success();
+    assert_contains(&out.stdout, "```mermaid\ngraph TD\n");
+    assert_contains(&out.stdout, "Scheduler --> HealthMonitor");
+
+    let spec = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+    let text = sandbox.read(spec).replace("[HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)", "Ghost");
+    sandbox.write(spec, &text);
+    let json = sandbox.xtask().args(["graph", "--json"]).success().json();
+    assert_eq!(json["missing"], serde_json::json!(["Ghost"]));
+    assert_eq!(json["edges"][0], serde_json::json!({ "from": "Scheduler", "to": "Ghost", "resolved": false }));
+}
