@@ -83,6 +83,75 @@ impl Sandbox {
         let mut ignore = std::fs::read_to_string(self.root.join(".gitignore")).unwrap_or_default();
         ignore.push_str("/Cargo.lock\n");
         std::fs::write(self.root.join(".gitignore"), ignore).unwrap();
+        self.keep_only_the_reference_addon();
+    }
+
+    /// Removes every add-on but the shipped reference one (health monitor), so the fixture is the
+    /// same whatever add-ons the repository under development has (`scheduler` on a branch,
+    /// say): tests never depend on the project's own state.
+    fn keep_only_the_reference_addon(&self) {
+        const KEEP: [&str; 3] = ["health_monitor", "HEALTH_MONITOR", "HealthMonitor"];
+        let keep = |text: &str| KEEP.iter().any(|k| text.contains(k));
+        for dir in ["src/core", "tests/integration"] {
+            for entry in std::fs::read_dir(self.root.join(dir)).unwrap().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let stem = name.trim_end_matches(".rs");
+                let kit_file = ["mod", "main", "support", "status_command"].contains(&stem);
+                if !kit_file && !keep(&name) {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(path).unwrap()
+                    } else {
+                        std::fs::remove_file(path).unwrap()
+                    }
+                }
+            }
+        }
+        for dir in ["docs/specs", "docs/blueprints", "docs/runbooks", "docs/architecture"] {
+            for entry in std::fs::read_dir(self.root.join(dir)).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".md")
+                    && name.contains("_Spec_")
+                        | name.contains("_Blueprint_")
+                        | name.contains("_Runbook_")
+                        | name.contains("_Architecture_")
+                    && !keep(&name)
+                {
+                    std::fs::remove_file(entry.path()).unwrap();
+                }
+            }
+        }
+        if let Ok(lock) = std::fs::read_to_string(self.root.join("docs/specs/spec.lock")) {
+            let kept: String = lock
+                .split_inclusive('\n')
+                .filter(|line| line.starts_with('#') || line.trim().is_empty() || keep(line))
+                .collect();
+            std::fs::write(self.root.join("docs/specs/spec.lock"), kept).unwrap();
+        }
+        // Marker-delimited registries keep only the reference add-on's lines.
+        for (file, begin, end) in [
+            ("src/flags.rs", "// sop:flags:begin", "// sop:flags:end"),
+            ("src/core/mod.rs", "// sop:modules:begin", "// sop:modules:end"),
+            ("src/core/mod.rs", "// sop:addons:begin", "// sop:addons:end"),
+            ("tests/integration/main.rs", "// sop:tests:begin", "// sop:tests:end"),
+            (".env.example", "# sop:flags:begin", "# sop:flags:end"),
+        ] {
+            let text = std::fs::read_to_string(self.root.join(file)).unwrap();
+            let mut inside = false;
+            let mut out = String::new();
+            for line in text.split_inclusive('\n') {
+                let trimmed = line.trim();
+                if trimmed == begin {
+                    inside = true;
+                } else if trimmed == end {
+                    inside = false;
+                } else if inside && !trimmed.is_empty() && !keep(line) {
+                    continue;
+                }
+                out.push_str(line);
+            }
+            std::fs::write(self.root.join(file), out).unwrap();
+        }
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
