@@ -102,7 +102,7 @@ impl Inventory {
             }
         }
         // The expected spelling first, so that a stray duplicate is the one reported.
-        files.sort_by_key(|file| {
+        files.sort_by_cached_key(|file| {
             let feature = names::feature_of_spec_file(file).unwrap_or_default();
             (feature.to_string(), *file != names::doc_file_name(config, "Spec", feature), file.clone())
         });

@@ -43,14 +43,22 @@ pub struct Loaded {
     pub version: u32,
     /// `templates/spec.md.tera` or `<built-in>`.
     pub origin: String,
-    pub source: String,
+    /// The sections a document of this kind and version must keep, computed once at load:
+    /// `check` compares thousands of documents against them.
+    pub required_headings: Vec<String>,
+    /// The `**Key:**` header fields the template writes (besides Template and Status).
+    pub required_fields: Vec<String>,
 }
 
 impl Loaded {
     /// The Markdown headings the template produces (`## Scope`, `### Included`, …): the sections a
     /// document of this kind and version must keep.
-    pub fn headings(&self) -> Vec<String> {
-        self.source
+    pub fn headings(&self) -> &[String] {
+        &self.required_headings
+    }
+
+    fn headings_of(source: &str) -> Vec<String> {
+        source
             .lines()
             .map(str::trim_end)
             .filter(|line| {
@@ -90,7 +98,14 @@ impl Templates {
                 Refusal::usage(format!("`{origin}` is not a valid template: {}", tera_message(&error)))
                     .hint("fix the template, then check it: cargo xtask templates --check")
             })?;
-            loaded.push(Loaded { kind: known.kind, version, origin, source });
+            let required_headings = Loaded::headings_of(&source);
+            let required_fields = crate::docs::Header::parse(&source)
+                .fields
+                .into_iter()
+                .map(|field| field.key)
+                .filter(|key| key != "Template" && key != "Status")
+                .collect();
+            loaded.push(Loaded { kind: known.kind, version, origin, required_headings, required_fields });
         }
         Ok(Templates { tera, loaded })
     }

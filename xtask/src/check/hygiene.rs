@@ -97,8 +97,9 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     }
 
     if let Ok(text) = std::fs::read_to_string(root.join(layout::ENV_EXAMPLE)) {
+        let all_lines: Vec<&str> = text.lines().collect();
         for (line, key, value) in super::repository::env_lines(&text) {
-            let line_text = text.lines().nth(line - 1).unwrap_or_default();
+            let line_text = all_lines.get(line - 1).copied().unwrap_or_default();
             let hits = secrets::scan_line(line_text);
             let upper = key.to_ascii_uppercase();
             let secret_like =
