@@ -46,6 +46,8 @@ pub enum Command {
     Onboard(crate::onboard::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(crate::completions::Args),
+    /// Measure what the xtask costs against git on a synthetic repository, and its cold build
+    Bench(crate::bench::Args),
     /// Run a git hook's checks (called by the scripts in `.githooks/`)
     #[command(hide = true)]
     Hook(crate::hooks::Args),

@@ -6,6 +6,7 @@
 //! receipts) each have exactly one module. See docs/ARCHITECTURE.md.
 
 mod addons;
+mod bench;
 mod branch;
 mod check;
 mod cli;
@@ -70,6 +71,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Spec(args) => spec::run(&ctx(true)?, args),
         cli::Command::Onboard(args) => onboard::run(&ctx(args.yes)?, args),
         cli::Command::Completions(args) => completions::run(args),
+        cli::Command::Bench(args) => bench::run(&ctx(true)?, args),
         cli::Command::Hook(args) => hooks::run(&ctx(true)?, args),
     }
 }

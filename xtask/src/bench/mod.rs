@@ -1,0 +1,549 @@
+//! `cargo xtask bench`: what the xtask costs, measured side by side with git in the same run.
+//!
+//! It builds a deterministic synthetic repository in a temp dir (`synth.rs`: N add-ons made the
+//! way `new-addon` makes them, a branch of M commits), then times — median of several runs, ours
+//! and the baseline's interleaved (`measure.rs`) — `check` and `status --json` against
+//! `git status`, their peak memory, the commit rules over the M-commit range against
+//! `git log --format=%B`, `new-addon --no-branch` against `git branch` plus copying the same
+//! files, `pre-pr`'s own overhead, and the xtask's cold build against a git2-only crate
+//! (`cold.rs`). It prints a table (`report.rs`), `--json` for scripts, and with `--write-docs`
+//! the figures section of `docs/benchmarks.md`.
+//!
+//! The binary timed is the running one (`std::env::current_exe()`): the one `cargo xtask` built,
+//! in the profile the alias uses. A missed target is reported, never an error: the command exits
+//! non-zero only when a measurement fails. It never changes the engineer's repository except for
+//! `--write-docs` and its receipt.
+
+mod cold;
+mod measure;
+mod report;
+mod synth;
+mod toml_text;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use xshell::{cmd, Shell};
+
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::receipts::{self, Kind, Receipt};
+use measure::{Memory, Probe, Scratch};
+use report::{Figure, Machine, Report, Row, State, Target};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Add-ons in the synthetic repository
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub addons: u32,
+
+    /// Commits on the synthetic branch whose range the commit rules read
+    #[arg(long, value_name = "M", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=200_000))]
+    pub commits: u32,
+
+    /// Timed runs of each command; the table shows the median
+    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
+
+    /// Skip the cold build of the xtask and of the git2-only crate (about a minute on 2 cores)
+    #[arg(long)]
+    pub skip_cold_build: bool,
+
+    /// Write the figures into docs/benchmarks.md (between its `bench:figures` markers)
+    #[arg(long)]
+    pub write_docs: bool,
+
+    /// Keep the synthetic repository and print where it is (to profile a command on it)
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Print the figures as JSON (progress lines go to stderr)
+    #[arg(long)]
+    pub json: bool,
+}
+
+const COMMAND: &str = "bench";
+
+/// The synthetic repository's git identity and settings (its `GIT_CONFIG_GLOBAL`).
+const GITCONFIG: &str = "[user]\n\tname = Lancelot Bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[core]\n\tautocrlf = false\n[gc]\n\tauto = 0\n[advice]\n\tdetachedHead = false\n";
+
+/// The name of the branch the `new-addon` baseline creates.
+const BASELINE_BRANCH: &str = "bench-baseline";
+
+/// Progress lines: stdout for people, stderr with `--json` so stdout holds only the JSON.
+struct Console {
+    json: bool,
+}
+
+impl Console {
+    fn status(&self, verb: &str, message: impl std::fmt::Display) {
+        if self.json {
+            let paint = crate::output::Paint::stderr();
+            eprintln!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
+        } else {
+            crate::output::status(verb, message);
+        }
+    }
+}
+
+/// What every measurement needs.
+struct Bench {
+    exe: PathBuf,
+    scratch: PathBuf,
+    runs: u32,
+    commits: u32,
+    synthetic: synth::Synthetic,
+    /// In the synthetic repository's working tree.
+    sh: Shell,
+}
+
+impl Bench {
+    /// The running xtask, as `xtask -C <dir> <args>` where `dir` is the shell's working tree.
+    fn xtask<'a>(&self, sh: &'a Shell, label: &str, args: &[&str]) -> Probe<'a> {
+        let dir = sh.current_dir();
+        let dir = dir.to_string_lossy();
+        let mut full = vec!["-C", dir.as_ref()];
+        full.extend_from_slice(args);
+        Probe::new(sh, label, self.exe.clone(), &full)
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let console = Console { json: args.json };
+    let scratch = Scratch::create(args.keep)?;
+    let exe = std::env::current_exe().context("failed to find the running xtask binary")?;
+    let gitconfig = scratch.path.join("gitconfig");
+    std::fs::write(&gitconfig, GITCONFIG).with_context(|| format!("failed to write `{}`", gitconfig.display()))?;
+    let root = scratch.path.join("repo");
+    std::fs::create_dir_all(&root).with_context(|| format!("failed to create `{}`", root.display()))?;
+    let sh = measure::isolated_shell(&root, &gitconfig)?;
+    // Described first, so the load average is the machine's before the bench adds its own.
+    let machine = Machine::describe(&sh);
+
+    console.status(
+        "Building",
+        format!("a synthetic repository: {} add-ons, a branch of {} commits", args.addons, args.commits),
+    );
+    let setup = Instant::now();
+    let built = synth::build(ctx.root(), &ctx.config, &sh, &root, args.addons, args.commits).and_then(|synthetic| {
+        switch(&sh, &synthetic.slice_branch)?;
+        settle(&sh)?;
+        Ok(synthetic)
+    });
+    let synthetic = match built {
+        Ok(synthetic) => synthetic,
+        Err(error) => {
+            let receipt = Receipt::new(COMMAND, Kind::Failure, "bench: the synthetic repository could not be built")
+                .reason(format!("{error:#}"));
+            receipts::append(&ctx.repo, receipt)?;
+            return Err(error.context("failed to build the synthetic repository"));
+        }
+    };
+    let setup_ms = setup.elapsed().as_secs_f64() * 1000.0;
+    if args.keep {
+        console.status("Keeping", format!("the synthetic repository in `{}`", scratch.path.display()));
+    }
+
+    let bench = Bench { exe, scratch: scratch.path.clone(), runs: args.runs, commits: args.commits, synthetic, sh };
+    let mut rows = Vec::new();
+    console.status("Measuring", "`check` and `status --json` against `git status`");
+    rows.extend(group(everyday_rows(), |rows| everyday(&bench, rows)));
+    console.status("Measuring", format!("the commit rules over {} commits against `git log`", args.commits));
+    rows.extend(group(commit_rows(args.commits), |rows| commit_rules(&bench, rows)));
+    console.status("Measuring", "`pre-pr`'s own overhead");
+    rows.extend(group(vec![pre_pr_row()], |rows| pre_pr(&bench, rows)));
+    console.status("Measuring", "`new-addon --no-branch` against `git branch` and copying the same files");
+    rows.extend(group(vec![new_addon_row()], |rows| new_addon(&bench, rows)));
+    if args.skip_cold_build {
+        rows.extend(cold_rows().into_iter().map(|row| row.state(State::Skipped("--skip-cold-build".into()))));
+        let receipt = Receipt::new(COMMAND, Kind::Skipped, "bench: cold build not measured")
+            .reason("--skip-cold-build was given");
+        receipts::append(&ctx.repo, receipt)?;
+    } else {
+        console.status("Measuring", "the cold build of the xtask against a git2-only crate (about a minute)");
+        rows.extend(group(cold_rows(), |rows| cold_build(ctx.root(), &bench, rows)));
+    }
+
+    let report = Report {
+        date: receipts::rfc3339(receipts::now_unix_ms() / 1000),
+        machine,
+        addons: bench.synthetic.addons,
+        files: bench.synthetic.files,
+        commits: args.commits,
+        runs: args.runs,
+        setup_ms,
+        total_ms: started.elapsed().as_secs_f64() * 1000.0,
+        rows,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.json())?);
+    } else {
+        print!("\n{}", report.text());
+    }
+    if args.write_docs {
+        let _lock = crate::lock::RunLock::acquire(&ctx.repo, COMMAND)?;
+        report::write_doc(ctx.root(), &report)?;
+        receipts::append(&ctx.repo, Receipt::new(COMMAND, Kind::StateChange, format!("bench: wrote {}", report::DOC)))?;
+        console.status("Wrote", report::DOC);
+    }
+
+    let failed = report.failed();
+    let judged: Vec<bool> = report.rows.iter().filter_map(Row::met).collect();
+    let met = judged.iter().filter(|met| **met).count();
+    let summary = format!("{met} of {} targets met, {failed} measurements failed", judged.len());
+    let detail = serde_json::json!({
+        "addons": args.addons, "commits": args.commits, "runs": args.runs,
+        "rows": report.rows.iter().map(|row| serde_json::json!({ "key": row.key, "ratio": row.ratio(), "met": row.met() })).collect::<Vec<_>>(),
+    });
+    let kind = if failed == 0 { Kind::Job } else { Kind::Failure };
+    receipts::append(&ctx.repo, Receipt::new(COMMAND, kind, format!("bench: {summary}")).detail(detail))?;
+    if failed > 0 {
+        return Err(Refusal::failed(format!(
+            "{failed} of the {} measurements failed (see the notes)",
+            report.rows.len()
+        ))
+        .hint("keep the synthetic repository to look into it: cargo xtask bench --keep --runs 1 --skip-cold-build")
+        .into());
+    }
+    Ok(())
+}
+
+/// Fills a group's rows; when it fails, every row it had not filled yet fails with its error.
+fn group(mut rows: Vec<Row>, fill: impl FnOnce(&mut Vec<Row>) -> anyhow::Result<()>) -> Vec<Row> {
+    if let Err(error) = fill(&mut rows) {
+        let reason = format!("{error:#}");
+        for row in &mut rows {
+            if row.ours.is_none() && row.state == State::Measured {
+                row.state = State::Failed(reason.clone());
+            }
+        }
+    }
+    rows
+}
+
+/// git and libgit2 distrust an index entry whose file is as new as the index itself ("racily
+/// clean") and read the file again on every status; a fresh checkout is nothing but such entries.
+/// Waiting past the second and refreshing the index once makes every tool see the tree the way it
+/// sees an engineer's, so no command pays for the checkout.
+fn settle(sh: &Shell) -> anyhow::Result<()> {
+    std::thread::sleep(Duration::from_millis(1100));
+    measure::run_checked(cmd!(sh, "git update-index -q --refresh"), "`git update-index --refresh`")?;
+    Ok(())
+}
+
+/// Checks out `branch` (untimed; only the few files that differ are written).
+fn switch(sh: &Shell, branch: &str) -> anyhow::Result<()> {
+    measure::run_checked(cmd!(sh, "git switch -q {branch}"), "`git switch`")?;
+    Ok(())
+}
+
+fn everyday_rows() -> Vec<Row> {
+    vec![
+        Row::new("check_vs_git_status", "check vs git status", Target::Ratio(2.0)),
+        Row::new("status_vs_git_status", "status --json vs git status", Target::Ratio(2.0)),
+        Row::new("check_peak_memory", "check peak memory (vs git status)", Target::MiB(64.0)),
+        Row::new("status_peak_memory", "status --json peak memory (vs git status)", Target::MiB(64.0)),
+    ]
+}
+
+fn everyday(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    let sh = &bench.sh;
+    let check = bench.xtask(sh, "cargo xtask check", &["check"]).accepting(&[0, 1]);
+    let status = bench.xtask(sh, "cargo xtask status --json", &["status", "--json"]).accepting(&[0, 1]);
+    let git_status = Probe::new(sh, "git status", "git", &["status"]);
+    let [check_time, status_time, git_time]: [anyhow::Result<measure::Timing>; 3] =
+        measure::compare(&[&check, &status, &git_status], bench.runs)
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("three probes gave another number of timings"))?;
+    let git_ms = Figure::Millis(git_time?.median_ms);
+    rows[0] = match check_time {
+        Ok(time) => {
+            let findings = check_findings(bench, sh)?;
+            rows[0].clone().figures(Figure::Millis(time.median_ms), Some(git_ms)).note(format!(
+                "on `{}` (one commit, one new add-on, over {} add-ons); check found {findings}",
+                bench.synthetic.slice_branch, bench.synthetic.addons
+            ))
+        }
+        Err(error) => failed(&rows[0], &error),
+    };
+    rows[1] = match status_time {
+        Ok(time) => rows[1].clone().figures(Figure::Millis(time.median_ms), Some(git_ms)),
+        Err(error) => failed(&rows[1], &error),
+    };
+
+    let git_memory = git_status.peak_memory(&bench.scratch)?;
+    for (row, probe) in rows[2..4].iter_mut().zip([&check, &status]) {
+        *row = match (probe.peak_memory(&bench.scratch), &git_memory) {
+            (Ok(Memory::MiB(ours)), Memory::MiB(git)) => {
+                row.clone().figures(Figure::MiB(ours), Some(Figure::MiB(*git)))
+            }
+            (Ok(Memory::MiB(ours)), Memory::Unavailable(_)) => row.clone().figures(Figure::MiB(ours), None),
+            (Ok(Memory::Unavailable(reason)), _) => row.clone().state(State::Unavailable(reason)),
+            (Err(error), _) => failed(row, &error),
+        };
+    }
+    Ok(())
+}
+
+/// `row`, failed with `error`.
+fn failed(row: &Row, error: &anyhow::Error) -> Row {
+    row.clone().state(State::Failed(format!("{error:#}")))
+}
+
+/// `N errors, M warnings`, from one untimed `check --json`.
+fn check_findings(bench: &Bench, sh: &Shell) -> anyhow::Result<String> {
+    let probe = bench.xtask(sh, "cargo xtask check --json", &["check", "--json"]).accepting(&[0, 1]);
+    let sample = probe.run_once()?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&sample.stdout).context("`cargo xtask check --json` did not print JSON")?;
+    let count = |key: &str| json.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    Ok(format!("{} errors, {} warnings", count("errors"), count("warnings")))
+}
+
+fn commit_rows(commits: u32) -> Vec<Row> {
+    vec![
+        Row::new(
+            "check_long_branch_vs_git_log",
+            format!("check on a {commits}-commit branch vs git log --format=%B"),
+            Target::Report,
+        ),
+        Row::new(
+            "commit_rules_vs_git_log",
+            format!("commit rules over {commits} commits vs git log --format=%B"),
+            Target::Ratio(1.5),
+        ),
+    ]
+}
+
+fn commit_rules(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    let synthetic = &bench.synthetic;
+    let range = format!("{}..{}", synthetic.main, synthetic.history_branch);
+    let count = measure::run_checked(cmd!(bench.sh, "git rev-list --count {range}"), "`git rev-list --count`")?;
+    let count = String::from_utf8_lossy(&count.stdout).trim().to_string();
+    if count != bench.commits.to_string() {
+        anyhow::bail!("the synthetic range `{range}` holds {count} commits, not {}", bench.commits);
+    }
+    let sh = &bench.sh;
+    let check = bench.xtask(sh, "cargo xtask check", &["check"]).accepting(&[0, 1]);
+    let git_log = Probe::new(sh, "git log --format=%B", "git", &["log", "--format=%B", &range]);
+    // Both checks in every round, each on its branch: the switch between them is not timed.
+    let mut short = || -> anyhow::Result<Duration> {
+        switch(sh, &synthetic.slice_branch)?;
+        Ok(check.run_once()?.elapsed)
+    };
+    let mut long = || -> anyhow::Result<Duration> {
+        switch(sh, &synthetic.history_branch)?;
+        Ok(check.run_once()?.elapsed)
+    };
+    let mut log = || -> anyhow::Result<Duration> { Ok(git_log.run_once()?.elapsed) };
+    let timings = measure::rounds(bench.runs, &mut [&mut short, &mut long, &mut log], &mut || Ok(()))?;
+    switch(sh, &synthetic.slice_branch)?;
+    let (short_ms, long_ms, git_ms) = (timings[0].median_ms, timings[1].median_ms, timings[2].median_ms);
+    rows[0] = rows[0].clone().figures(Figure::Millis(long_ms), Some(Figure::Millis(git_ms))).note(format!(
+        "every rule on `{}`, whose diff against `{}` is one new add-on",
+        synthetic.history_branch, synthetic.main
+    ));
+    // `check` has no mode that runs only the commit rules, so their cost is the difference
+    // between two branches with the same diff: one commit, and M.
+    rows[1] = rows[1]
+        .clone()
+        .figures(Figure::Millis((long_ms - short_ms).max(0.0)), Some(Figure::Millis(git_ms)))
+        .note(format!(
+            "check on the {}-commit branch ({}) minus check on the one-commit branch ({}), which have the same diff",
+            bench.commits,
+            report::duration(long_ms),
+            report::duration(short_ms)
+        ));
+    Ok(())
+}
+
+fn pre_pr_row() -> Row {
+    Row::new("pre_pr_overhead", "pre-pr own overhead (share of its total)", Target::Percent(5.0))
+}
+
+fn pre_pr(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    let probe = bench
+        .xtask(&bench.sh, "cargo xtask pre-pr --no-sync --json", &["pre-pr", "--no-sync", "--json"])
+        .accepting(&[0, 1]);
+    probe.run_once()?;
+    let (mut overheads, mut totals, mut problem) = (Vec::new(), Vec::new(), None);
+    for _ in 0..bench.runs {
+        let sample = probe.run_once()?;
+        let (commands_ms, error) = pre_pr_commands_ms(&sample.stdout)?;
+        let total_ms = sample.elapsed.as_secs_f64() * 1000.0;
+        overheads.push((total_ms - commands_ms).max(0.0));
+        totals.push(total_ms);
+        problem = problem.or(error);
+    }
+    let mut note = "verify = `true`; overhead = pre-pr's wall time minus its verify commands and its compliance step (`check`'s rules, measured above)".to_string();
+    if let Some(problem) = problem {
+        note.push_str(&format!("; pre-pr reported: {problem}"));
+    }
+    rows[0] = rows[0]
+        .clone()
+        .figures(Figure::Millis(measure::median(&overheads)), Some(Figure::Millis(measure::median(&totals))))
+        .note(note);
+    Ok(())
+}
+
+/// The time `pre-pr` spent in the commands it runs (its verify commands, its integration
+/// commands and its compliance step), from its JSON report, and the error it reported, if any.
+fn pre_pr_commands_ms(stdout: &[u8]) -> anyhow::Result<(f64, Option<String>)> {
+    let json: serde_json::Value =
+        serde_json::from_slice(stdout).context("`cargo xtask pre-pr --json` did not print JSON")?;
+    let steps = json.get("steps").and_then(serde_json::Value::as_array).context("pre-pr's JSON has no `steps`")?;
+    let duration =
+        |value: &serde_json::Value| value.get("duration_ms").and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+    let mut total: f64 = steps
+        .iter()
+        .filter(|step| step.get("name").and_then(|name| name.as_str()) == Some("compliance"))
+        .map(duration)
+        .sum();
+    for key in ["verify", "integration"] {
+        if let Some(commands) = json.get(key).and_then(serde_json::Value::as_array) {
+            total += commands.iter().map(duration).sum::<f64>();
+        }
+    }
+    let error = json
+        .get("error")
+        .and_then(serde_json::Value::as_str)
+        .map(|error| error.lines().next().unwrap_or_default().to_string());
+    Ok((total, error))
+}
+
+fn new_addon_row() -> Row {
+    Row::new("new_addon_vs_git_branch_copy", "new-addon --no-branch vs git branch + copying its files", Target::Report)
+}
+
+fn new_addon(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    let sh = &bench.sh;
+    let main = &bench.synthetic.main;
+    switch(sh, main)?;
+    let reset = || -> anyhow::Result<()> {
+        measure::run_checked(cmd!(sh, "git reset -q --hard"), "`git reset --hard`")?;
+        measure::run_checked(cmd!(sh, "git clean -q -fd"), "`git clean`")?;
+        // The baseline's branch, when there is one.
+        let _ = cmd!(sh, "git branch -q -D {BASELINE_BRANCH}").quiet().ignore_status().ignore_stderr().output();
+        Ok(())
+    };
+    let probe = bench.xtask(
+        sh,
+        "cargo xtask new-addon --no-branch",
+        &["new-addon", synth::NEW_ADDON, "--no-branch", "--yes", "--summary", "Measured by cargo xtask bench."],
+    );
+    probe.run_once()?;
+    let files = changed_files(sh)?;
+    let saved = bench.scratch.join("new-addon-files");
+    let root = sh.current_dir();
+    for path in &files {
+        copy_into(&root.join(path), &saved.join(path))?;
+    }
+    reset()?;
+
+    let git_branch = Probe::new(sh, "git branch", "git", &["branch", BASELINE_BRANCH]);
+    let mut ours = || -> anyhow::Result<Duration> { Ok(probe.run_once()?.elapsed) };
+    let mut baseline = || -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        git_branch.run_once()?;
+        for path in &files {
+            copy_into(&saved.join(path), &root.join(path))?;
+        }
+        Ok(started.elapsed())
+    };
+    let timings = measure::rounds(bench.runs, &mut [&mut ours, &mut baseline], &mut || reset())?;
+    rows[0] = rows[0]
+        .clone()
+        .figures(Figure::Millis(timings[0].median_ms), Some(Figure::Millis(timings[1].median_ms)))
+        .note(format!(
+            "on `{main}`; the baseline creates a branch and copies the {} files new-addon creates or edits",
+            files.len()
+        ));
+    Ok(())
+}
+
+/// The paths `git status` lists (created or modified), from its NUL-separated porcelain output.
+fn changed_files(sh: &Shell) -> anyhow::Result<Vec<String>> {
+    let output = measure::run_checked(cmd!(sh, "git status --porcelain=v1 -z -uall"), "`git status --porcelain`")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let files: Vec<String> =
+        text.split('\0').filter(|entry| entry.len() > 3).map(|entry| entry[3..].to_string()).collect();
+    if files.is_empty() {
+        anyhow::bail!("`cargo xtask new-addon` changed no file in the synthetic repository");
+    }
+    Ok(files)
+}
+
+fn copy_into(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;
+    }
+    std::fs::copy(from, to).with_context(|| format!("failed to copy `{}`", from.display()))?;
+    Ok(())
+}
+
+fn cold_rows() -> Vec<Row> {
+    vec![
+        Row::new("cold_build_vs_git2", "cold build of the xtask vs a git2-only crate", Target::Ratio(1.35)),
+        Row::new(
+            "template_edit_rebuild",
+            format!("rebuild after editing {}", cold::EDITED_TEMPLATE),
+            Target::NoRebuild,
+        ),
+        Row::new("cargo_xtask_wrapper", "cargo xtask --version vs the binary alone", Target::Report),
+    ]
+}
+
+fn cold_build(workspace: &Path, bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    if !workspace.join("xtask").join("Cargo.toml").is_file() {
+        anyhow::bail!("`{}` has no `xtask/Cargo.toml`: there is no xtask to build", workspace.display());
+    }
+    let builds = cold::measure(workspace, &bench.scratch.join("cold"), bench.runs)?;
+    rows[0] = rows[0].clone().figures(Figure::Millis(builds.xtask.ms), Some(Figure::Millis(builds.git2_only.ms))).note(
+        format!(
+            "`cargo build --offline`, empty target dir, dev profile; the xtask compiles {} crates, git2 alone {}",
+            builds.xtask.crates, builds.git2_only.crates
+        ),
+    );
+    let rebuilt = builds.template_edit.compiled_xtask;
+    rows[1] = rows[1]
+        .clone()
+        .figures(Figure::Rebuild { ms: builds.template_edit.ms, rebuilt }, None)
+        .note(format!("cargo compiled {} crates after the edit", builds.template_edit.crates));
+    let (through_cargo, alone) = builds.wrapper;
+    rows[2] = rows[2]
+        .clone()
+        .figures(Figure::Millis(through_cargo.median_ms), Some(Figure::Millis(alone.median_ms)))
+        .note("what `cargo run` adds to every `cargo xtask` command: checking that the build is fresh");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_pr_commands_are_its_verify_integration_and_compliance_time() {
+        let json = br#"{"ok": false, "steps": [
+            {"name": "preflight", "duration_ms": 7}, {"name": "verify", "duration_ms": 30},
+            {"name": "compliance", "duration_ms": 100}, {"name": "pr-body", "duration_ms": 5}],
+            "verify": [{"command": ["true"], "duration_ms": 2}, {"command": ["true"], "duration_ms": 3}],
+            "integration": null, "error": "the branch breaks 1 SOP rules\nmore"}"#;
+        let (ms, error) = pre_pr_commands_ms(json).unwrap();
+        assert_eq!(ms, 105.0);
+        assert_eq!(error.as_deref(), Some("the branch breaks 1 SOP rules"));
+        assert!(pre_pr_commands_ms(b"{}").unwrap_err().to_string().contains("no `steps`"));
+        assert!(pre_pr_commands_ms(b"not json").is_err());
+    }
+
+    #[test]
+    fn a_failed_group_fails_only_its_unfilled_rows() {
+        let rows = group(everyday_rows(), |rows| {
+            rows[0] = rows[0].clone().figures(Figure::Millis(1.0), Some(Figure::Millis(1.0)));
+            anyhow::bail!("boom")
+        });
+        assert_eq!(rows[0].state, State::Measured);
+        assert!(rows[1..].iter().all(|row| row.state == State::Failed("boom".into())));
+    }
+}
