@@ -58,8 +58,8 @@ fn is_placeholder(value: &str) -> bool {
 pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let ctx = facts.ctx;
     // Invalid allowlist patterns are reported once, by the secret scanner.
-    let config_allow: Vec<regex::Regex> =
-        ctx.config.secret_allowlist.iter().filter_map(|pattern| regex::Regex::new(pattern).ok()).collect();
+    let config_allow: Vec<regex_lite::Regex> =
+        ctx.config.secret_allowlist.iter().filter_map(|pattern| regex_lite::Regex::new(pattern).ok()).collect();
     for path in ctx.repo.tracked_paths()? {
         if config_allow.iter().any(|regex| regex.is_match(&path)) {
             continue;
