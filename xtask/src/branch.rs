@@ -72,8 +72,9 @@ pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Resul
 /// them too and never promises what the real run would refuse.
 pub fn preconditions(ctx: &Ctx, branch: &str, command: &str) -> anyhow::Result<()> {
     let repo = &ctx.repo;
-    repo.ensure_no_operation_in_progress()?;
+    // The lock first: it also blocks the commands that finish or abort an operation.
     repo.ensure_index_unlocked()?;
+    repo.ensure_no_operation_in_progress()?;
     repo.ensure_clean(command)?;
     if let Some(existing) = repo.conflicting_ref(branch)? {
         let hint = if existing == branch {

@@ -24,13 +24,19 @@ impl RunLock {
         std::fs::create_dir_all(&dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
         let path = dir.join("run.lock");
         for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let body = format!("{}\n{command}\n", std::process::id());
-                    file.write_all(body.as_bytes()).with_context(|| format!("failed to write `{}`", path.display()))?;
-                    file.sync_all().ok();
-                    return Ok(RunLock { path });
-                }
+            // The lock appears with its content at once (a hard link to a finished file), so a
+            // second run never reads a half-written lock and mistakes it for a stale one.
+            let pending = dir.join(format!("run.lock.{}.tmp", std::process::id()));
+            let mut file =
+                std::fs::File::create(&pending).with_context(|| format!("failed to create `{}`", pending.display()))?;
+            file.write_all(format!("{}\n{command}\n", std::process::id()).as_bytes())
+                .with_context(|| format!("failed to write `{}`", pending.display()))?;
+            file.sync_all().ok();
+            drop(file);
+            let linked = std::fs::hard_link(&pending, &path);
+            let _ = std::fs::remove_file(&pending);
+            match linked {
+                Ok(()) => return Ok(RunLock { path }),
                 Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                     let body = std::fs::read_to_string(&path).unwrap_or_default();
                     let mut lines = body.lines();

@@ -131,8 +131,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> {
     let repo = &ctx.repo;
     let root = ctx.root();
-    repo.ensure_no_operation_in_progress()?;
+    // The lock first: it also blocks the commands that finish or abort an operation.
     repo.ensure_index_unlocked()?;
+    repo.ensure_no_operation_in_progress()?;
     let head = repo.head()?;
     if !args.dry_run {
         repo.ensure_clean(&format!("new-addon {}", names.slug))?;

@@ -130,7 +130,17 @@ impl Repo {
             RepositoryState::Clean => return None,
             RepositoryState::Merge => ("merge", "git commit", "git merge --abort"),
             RepositoryState::Rebase | RepositoryState::RebaseInteractive | RepositoryState::RebaseMerge => {
-                ("rebase", "git rebase --continue", "git rebase --abort")
+                // A rebase killed while it set itself up has a state folder without `head-name`:
+                // `--abort` cannot read where to go back to, and HEAD has not moved yet, so the
+                // way out is to drop the state.
+                let started = ["rebase-merge", "rebase-apply"]
+                    .iter()
+                    .any(|dir| self.git_dir().join(dir).join("head-name").exists());
+                if started {
+                    ("rebase", "git rebase --continue", "git rebase --abort")
+                } else {
+                    ("rebase (interrupted while starting)", "git rebase --quit", "git rebase --quit")
+                }
             }
             RepositoryState::ApplyMailbox | RepositoryState::ApplyMailboxOrRebase => {
                 ("am", "git am --continue", "git am --abort")

@@ -24,6 +24,8 @@ pub struct Branch {
 pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
     let repo = &ctx.repo;
     let main = &ctx.config.main_branch;
+    // A stale index lock first: it also blocks the commands that finish or abort an operation.
+    repo.ensure_index_unlocked()?;
     if let Some(operation) = repo.in_progress() {
         return Err(Refusal::failed(format!(
             "a {} is in progress in `{}` (an interrupted sync, or one you started)",
@@ -36,7 +38,6 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         ))
         .into());
     }
-    repo.ensure_index_unlocked()?;
     let (name, head) = match repo.head()? {
         Head::Branch { name, commit } => (name, commit),
         Head::Unborn { name } => {

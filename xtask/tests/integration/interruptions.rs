@@ -164,19 +164,33 @@ fn pre_pr_killed_at_many_points_never_loses_work() {
             interrupted += 1;
         }
 
+        // A lock a killed git left behind is named first, with its fix (it would block the rest).
+        if sandbox.path(".git/index.lock").exists() {
+            let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+            assert_contains(&out.stderr, "index.lock` exists");
+            assert_contains(&out.stderr, "hint: if no git command is running, remove the stale lock: rm ");
+            std::fs::remove_file(sandbox.path(".git/index.lock")).unwrap();
+        }
         // A rebase the kill left behind is explained, and its recovery command works.
         if sandbox.path(".git/rebase-merge").exists() || sandbox.path(".git/rebase-apply").exists() {
             let out = sandbox.xtask().args(["pre-pr"]).failure(1);
-            assert_contains(&out.stderr, "a rebase is in progress");
-            assert_contains(&out.stderr, "git rebase --abort");
-            sandbox.git(&["rebase", "--abort"]);
+            assert_contains(&out.stderr, "a rebase");
+            // The hint names the way back: `--abort`, or `--quit` for a rebase killed while
+            // it was still setting up (HEAD had not moved).
+            if out.stderr.contains("git rebase --quit") {
+                sandbox.git(&["rebase", "--quit"]);
+            } else {
+                assert_contains(&out.stderr, "git rebase --abort");
+                abort_rebase(&sandbox);
+            }
         }
         // The commit is still on the branch (rebased or not).
         let log = sandbox.git(&["log", "--format=%s", "feat/work"]);
         assert_contains(&log, "feat: my work");
         let _ = mine;
         // The uncommitted work is in the tree or in the stash, never gone.
-        let tree = sandbox.read("README.md");
+        // A kill inside git's own checkout can leave the file missing: then the work is in the stash.
+        let tree = std::fs::read_to_string(sandbox.path("README.md")).unwrap_or_default();
         let stashed = sandbox.git(&["stash", "list"]);
         let in_stash = !stashed.is_empty()
             && sandbox.git(&["stash", "show", "-p", "--include-untracked"]).contains("unsaved work");
@@ -190,4 +204,23 @@ fn pre_pr_killed_at_many_points_never_loses_work() {
         assert!(untracked_kept, "killed after {delay_ms} ms: the untracked file is gone");
     }
     assert!(interrupted > 0, "no run was actually interrupted; the delays are too long");
+}
+
+/// `git rebase --abort`, as the runbook tells an engineer to do it: when git refuses because
+/// untracked files would be overwritten, those are the half-applied commit's own files (checked
+/// here byte for byte against the branch, which the rebase has not moved yet), so they are moved
+/// away and the abort is run again.
+fn abort_rebase(sandbox: &Sandbox) {
+    let output = sandbox.git_command(&sandbox.root).args(["rebase", "--abort"]).output().unwrap();
+    if output.status.success() {
+        return;
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_contains(&stderr, "untracked working tree files would be overwritten");
+    for file in stderr.lines().filter(|line| line.starts_with('\t')).map(str::trim) {
+        let committed = sandbox.git(&["show", &format!("feat/work:{file}")]);
+        assert_eq!(sandbox.read(file), committed, "`{file}` is not the branch's own version: it would be work lost");
+        std::fs::remove_file(sandbox.path(file)).unwrap();
+    }
+    sandbox.git(&["rebase", "--abort"]);
 }
