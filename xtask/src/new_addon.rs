@@ -9,7 +9,7 @@
 use anyhow::Context as _;
 
 use crate::ctx::Ctx;
-use crate::docs::{Header, Status};
+use crate::docs::Header;
 use crate::error::Refusal;
 use crate::git::Head;
 use crate::layout;
@@ -410,7 +410,6 @@ fn print_done(ctx: &Ctx, names: &Names, plan: &Plan, json: bool) -> anyhow::Resu
         "  4. commit (git add -A && git commit -m \"feat: add {} skeleton\") and run cargo xtask pre-pr",
         names.slug
     );
-    let _ = Status::Draft;
     Ok(())
 }
 
