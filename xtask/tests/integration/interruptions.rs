@@ -9,6 +9,30 @@ use crate::support::{assert_contains, Sandbox};
 /// The test-only pause `plan.rs` takes after each step (branch, then every file).
 const PAUSE_MS: u64 = 150;
 
+/// Starts `new-addon scheduler` with the test-only pause after each of its steps.
+fn spawn_paused_new_addon(sandbox: &Sandbox, pause_ms: u64) -> std::process::Child {
+    sandbox
+        .xtask()
+        .args(["new-addon", "scheduler", "--yes"])
+        .env("XTASK_TEST_PAUSE_MS", &pause_ms.to_string())
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 30 s) until `path` exists or `child` has exited.
+fn wait_for(path: &std::path::Path, child: &mut std::process::Child) {
+    let started = Instant::now();
+    while !path.exists() && started.elapsed() < Duration::from_secs(30) {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// SIGKILLs `new-addon` after `steps` pauses, at many points, and checks the outcome each time.
 #[test]
 fn new_addon_killed_at_every_step_is_rolled_back_by_the_next_run() {
@@ -16,24 +40,10 @@ fn new_addon_killed_at_every_step_is_rolled_back_by_the_next_run() {
     for step in 0..13u64 {
         let sandbox = Sandbox::with_kit();
         let before = sandbox.snapshot();
-        let mut child = sandbox
-            .xtask()
-            .args(["new-addon", "scheduler", "--yes"])
-            .env("XTASK_TEST_PAUSE_MS", &PAUSE_MS.to_string())
-            .command()
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_paused_new_addon(&sandbox, PAUSE_MS);
         // Startup plus `step` pauses, then half a pause into the next one.
         let journal = sandbox.path(".git/sop/journal.json");
-        let started = Instant::now();
-        while !journal.exists() && started.elapsed() < Duration::from_secs(30) {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for(&journal, &mut child);
         std::thread::sleep(Duration::from_millis(step * PAUSE_MS + PAUSE_MS / 2));
         child.kill().unwrap();
         let status = child.wait().unwrap();
@@ -60,20 +70,9 @@ fn new_addon_killed_at_every_step_is_rolled_back_by_the_next_run() {
 #[test]
 fn a_second_writer_is_refused_while_the_first_runs() {
     let sandbox = Sandbox::with_kit();
-    let mut first = sandbox
-        .xtask()
-        .args(["new-addon", "scheduler", "--yes"])
-        .env("XTASK_TEST_PAUSE_MS", "300")
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_paused_new_addon(&sandbox, 300);
     let lock = sandbox.path(".git/sop/run.lock");
-    let started = Instant::now();
-    while !lock.exists() && started.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for(&lock, &mut first);
     assert!(lock.exists(), "the first run never took the lock");
     let out = sandbox.xtask().args(["new-addon", "jobs", "--yes"]).failure(1);
     assert_contains(&out.stderr, "another `cargo xtask new-addon` (pid ");
@@ -107,20 +106,9 @@ fn a_torn_journal_means_nothing_was_applied() {
 #[test]
 fn rollback_never_deletes_work_made_after_the_interruption() {
     let sandbox = Sandbox::with_kit();
-    let mut child = sandbox
-        .xtask()
-        .args(["new-addon", "scheduler", "--yes"])
-        .env("XTASK_TEST_PAUSE_MS", "400")
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_paused_new_addon(&sandbox, 400);
     let spec = sandbox.path("docs/specs/Lancelot_vNext2_Spec_Scheduler.md");
-    let started = Instant::now();
-    while !spec.exists() && started.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for(&spec, &mut child);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(spec.exists(), "the spec was written before the kill");
