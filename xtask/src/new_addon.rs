@@ -399,6 +399,7 @@ fn print_done(ctx: &Ctx, names: &Names, plan: &Plan, json: bool) -> anyhow::Resu
         match change {
             crate::plan::Change::Create { path, .. } => output::status("Created", path),
             crate::plan::Change::Edit { path, .. } => output::status("Edited", path),
+            crate::plan::Change::Delete { path, .. } => output::status("Removed", path),
         }
     }
     println!();

@@ -23,12 +23,14 @@ pub enum Change {
     Create { path: String, content: String },
     /// Replaces a file whose content must still be `before`.
     Edit { path: String, before: String, after: String },
+    /// Removes a file whose content must still be `before` (a migration retiring a file).
+    Delete { path: String, before: String },
 }
 
 impl Change {
     pub fn path(&self) -> &str {
         match self {
-            Change::Create { path, .. } | Change::Edit { path, .. } => path,
+            Change::Create { path, .. } | Change::Edit { path, .. } | Change::Delete { path, .. } => path,
         }
     }
 }
@@ -82,6 +84,14 @@ impl Plan {
         Ok(())
     }
 
+    /// Plans the removal of an existing file, which must still hold what it holds now.
+    pub fn delete(&mut self, root: &Path, path: &str) -> anyhow::Result<()> {
+        let full = root.join(path);
+        let before = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
+        self.changes.push(Change::Delete { path: path.to_string(), before });
+        Ok(())
+    }
+
     /// The plan as people read it: each file with its full content, each edit as a diff.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -99,6 +109,9 @@ impl Plan {
                 Change::Edit { path, before, after } => {
                     out.push_str(&format!("\nedit    {path}\n"));
                     out.push_str(&diff(before, after));
+                }
+                Change::Delete { path, before } => {
+                    out.push_str(&format!("\ndelete  {path} ({} lines)\n", before.lines().count()));
                 }
             }
         }
@@ -119,7 +132,7 @@ impl Plan {
                             .into());
                     }
                 }
-                Change::Edit { path, before, .. } => {
+                Change::Edit { path, before, .. } | Change::Delete { path, before } => {
                     let now = std::fs::read_to_string(&full).unwrap_or_default();
                     if &now != before {
                         return Err(Refusal::failed(format!("`{path}` changed while the plan was made"))
@@ -157,6 +170,11 @@ impl Plan {
             let content = match change {
                 Change::Create { content, .. } => content,
                 Change::Edit { after, .. } => after,
+                Change::Delete { .. } => {
+                    std::fs::remove_file(&full).with_context(|| format!("failed to remove `{}`", full.display()))?;
+                    pause_for_tests(change.path());
+                    continue;
+                }
             };
             if let Some(parent) = full.parent() {
                 std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;
@@ -238,6 +256,11 @@ fn rollback(repo: &Repo, plan: &Plan) -> anyhow::Result<()> {
             }
             Change::Edit { before, after, .. } => {
                 if current.as_deref() == Some(after.as_str()) {
+                    write_atomically(&full, before.as_bytes())?;
+                }
+            }
+            Change::Delete { before, .. } => {
+                if full.symlink_metadata().is_err() {
                     write_atomically(&full, before.as_bytes())?;
                 }
             }
