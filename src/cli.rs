@@ -43,6 +43,7 @@ enum Command {
     Help,
     Version,
     Status { json: bool },
+    Flags,
 }
 
 const HELP: &str = "\
@@ -52,6 +53,7 @@ usage: lancelot <command> [options]
 
 commands:
   status          boot every add-on, run one tick, record receipts and print the war room
+  flags           list every registered flag, its value and where the value comes from
   help            print this help
 
 options:
@@ -100,6 +102,7 @@ pub fn run_with(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dy
         Command::Help => write_out(stdout, &help()).map(|()| EXIT_OK),
         Command::Version => write_out(stdout, &format!("lancelot {}\n", env!("CARGO_PKG_VERSION"))).map(|()| EXIT_OK),
         Command::Status { json } => status(invocation, json, stdout, stderr),
+        Command::Flags => flags(invocation, stdout, stderr),
     });
     match outcome {
         Ok(code) => code,
@@ -126,6 +129,11 @@ fn parse_args(args: &[OsString]) -> Result<Command, Error> {
             hint: "show the war room: cargo run -- status (see cargo run -- --help)".to_string(),
         }),
         ["help"] => Ok(Command::Help),
+        ["flags"] => Ok(Command::Flags),
+        ["flags", other, ..] => Err(Error::Usage {
+            message: format!("unexpected argument `{other}` for `flags`"),
+            hint: "run: cargo run -- flags".to_string(),
+        }),
         ["-V" | "--version"] => Ok(Command::Version),
         ["status", options @ ..] => {
             let mut json = false;
@@ -144,7 +152,7 @@ fn parse_args(args: &[OsString]) -> Result<Command, Error> {
         }
         [other, ..] => Err(Error::Usage {
             message: format!("unknown command `{other}`"),
-            hint: "the commands are `status` and `help`: cargo run -- status".to_string(),
+            hint: "the commands are `status`, `flags` and `help`: cargo run -- status".to_string(),
         }),
     }
 }
@@ -180,6 +188,23 @@ fn status(invocation: &Invocation, json: bool, stdout: &mut dyn Write, stderr: &
         write_out(stdout, &room.render_table())?;
     }
     Ok(if room.any_failed() { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// Every registered flag as a `.env` line with its value, and where that value came from: the
+/// flag documentation that no slice has to edit, since the registry is discovered at build time.
+fn flags(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Error> {
+    let dotenv = DotEnv::load(&invocation.current_dir.join(".env"))?;
+    let flags = Flags::resolve(invocation.environment.iter().cloned(), dotenv.as_ref())?;
+    for warning in flags.warnings() {
+        write_out(stderr, &format!("warning: {}\nhint: {}\n", warning.message, warning.hint))?;
+    }
+    let mut out = String::new();
+    for state in flags.states() {
+        let line = format!("{}={}", state.spec.name, state.enabled);
+        out.push_str(&format!("{line:<40} # gates `{}`; from {}\n", state.spec.addon, state.origin));
+    }
+    write_out(stdout, &out)?;
+    Ok(EXIT_OK)
 }
 
 /// `LANCELOT_STATE_DIR` from the environment, else from `.env`, else `.lancelot`; relative paths

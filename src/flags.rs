@@ -5,7 +5,7 @@
 //!
 //! This module must not mutate the process environment, and must not decide what an add-on does
 //! with its flag: only the add-on's own module asks [`Flags::is_enabled`] about its flag
-//! (SOP 3.4). `cargo xtask new-addon` inserts registry lines between the `sop:flags` markers.
+//! (SOP 3.4). The registry is discovered from the add-on modules at build time (`src/build`).
 
 use std::collections::BTreeMap;
 
@@ -26,13 +26,9 @@ pub struct FlagSpec {
     pub addon: &'static str,
 }
 
-/// Every flag the runtime knows, one line each, sorted. Edited by `cargo xtask new-addon`.
-#[rustfmt::skip]
-pub const REGISTRY: &[FlagSpec] = &[
-    // sop:flags:begin
-    FlagSpec { name: "FEATURE_HEALTH_MONITOR", addon: "health_monitor" },
-    // sop:flags:end
-];
+/// Every flag the runtime knows, one per add-on, sorted by module name. It is not written by
+/// hand: `src/build` builds it from the `FLAG` and `NAME` each add-on module declares.
+pub const REGISTRY: &[FlagSpec] = crate::core::DISCOVERED_FLAGS;
 
 /// The resolved value of one registered flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -256,28 +252,25 @@ mod tests {
         assert!(!flags.is_enabled("FEATURE_OTHER"));
     }
 
-    /// **Architecture Invariant:** `.env.example` lists every registered flag, off, and nothing else.
+    /// **Architecture Invariant:** `.env.example` may show flags, but only registered ones, and
+    /// never switched on: the flags themselves are documented by `cargo run -- flags`.
     #[test]
-    fn env_example_lists_every_registered_flag_off() {
+    fn env_example_sets_only_registered_flags_and_only_off() {
         let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"));
         let example = DotEnv::parse(".env.example", text).unwrap();
-        let listed: Vec<(&str, &str)> = example
-            .entries()
-            .iter()
-            .filter(|entry| entry.key.starts_with(FLAG_PREFIX))
-            .map(|entry| (entry.key.as_str(), entry.value.as_str()))
-            .collect();
-        let registered: Vec<(&str, &str)> = REGISTRY.iter().map(|spec| (spec.name, "false")).collect();
-        assert_eq!(listed, registered);
+        for entry in example.entries().iter().filter(|entry| entry.key.starts_with(FLAG_PREFIX)) {
+            assert!(REGISTRY.iter().any(|spec| spec.name == entry.key), "{} is not registered", entry.key);
+            assert!(entry.value.eq_ignore_ascii_case("false"), "{} ships switched on", entry.key);
+        }
     }
 
     #[test]
     fn the_registry_is_sorted_unique_and_well_formed() {
-        let names: Vec<&str> = REGISTRY.iter().map(|spec| spec.name).collect();
-        let mut sorted = names.clone();
+        let modules: Vec<&str> = REGISTRY.iter().map(|spec| spec.addon).collect();
+        let mut sorted = modules.clone();
         sorted.sort_unstable();
         sorted.dedup();
-        assert_eq!(names, sorted, "REGISTRY must be sorted and free of duplicates");
+        assert_eq!(modules, sorted, "REGISTRY must be sorted by module and free of duplicates");
         for spec in REGISTRY {
             let expected = format!("{FLAG_PREFIX}{}", spec.addon.to_ascii_uppercase());
             assert_eq!(spec.name, expected, "flag and add-on module disagree");

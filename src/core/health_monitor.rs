@@ -17,6 +17,11 @@ use crate::war_room::{AddonStatus, WarRoomEntry};
 pub const FLAG: &str = "FEATURE_HEALTH_MONITOR";
 /// The add-on's name in receipts and the war room.
 pub const NAME: &str = "health_monitor";
+/// The add-on as the runtime boots it (`src/build` lists every add-on's `addon()`).
+pub fn addon() -> Box<dyn Addon> {
+    Box::new(HealthMonitor::new())
+}
+
 /// How often [`HealthMonitor::new`] runs its checks.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 

@@ -1,22 +1,19 @@
 //! The add-ons: one module per capability (SOP 3.4) and the one list of them the runtime boots.
-//! `cargo xtask new-addon` inserts lines between the `sop:modules` and `sop:addons` markers.
+//!
+//! Nothing here lists add-ons by hand. `src/build` discovers every `src/core/<module>.rs` (or
+//! `src/core/<module>/mod.rs`) at build time and generates the `pub mod` lines, the flag
+//! registry and the boot list; each add-on's module declares `FLAG`, `NAME` and `addon()`.
+//! A new add-on is a new file, so slices developed in parallel never edit a common line.
 //!
 //! This module must not contain add-on logic or read flags; each add-on's module owns both.
 //! It must not `use` other modules by short name either, so no add-on name can collide with an
 //! import here.
 
-// sop:modules:begin
-pub mod health_monitor;
-// sop:modules:end
+include!(concat!(env!("OUT_DIR"), "/addons.rs"));
 
 /// A fresh instance of every add-on, sorted by module name.
-#[rustfmt::skip]
 pub fn addons() -> Vec<Box<dyn crate::host::Addon>> {
-    vec![
-        // sop:addons:begin
-        Box::new(health_monitor::HealthMonitor::new()),
-        // sop:addons:end
-    ]
+    discovered_addons()
 }
 
 #[cfg(test)]
