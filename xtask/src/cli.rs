@@ -48,6 +48,10 @@ pub enum Command {
     Completions(crate::completions::Args),
     /// Measure what the xtask costs against git on a synthetic repository, and its cold build
     Bench(crate::bench::Args),
+    /// Move a repository of the first layout (marker lists, Unreleased entries, spec.lock) to the conflict-free one
+    Migrate(crate::migrate::Args),
+    /// `cargo fmt --all`, plus the add-on modules it cannot see (they are discovered at build time)
+    Fmt(crate::fmt::Args),
     /// Run a git hook's checks (called by the scripts in `.githooks/`)
     #[command(hide = true)]
     Hook(crate::hooks::Args),

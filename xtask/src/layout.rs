@@ -1,62 +1,107 @@
-//! The fixed places of the runtime kit that the xtask reads and edits, and their marker lines.
-//! `new-addon` inserts between the markers; `check` reads between them. Keep both in sync here.
+//! The fixed places of the runtime kit that the xtask reads, and the one reader of what an
+//! add-on module declares.
+//!
+//! The kit keeps no hand-edited list of add-ons: its build script discovers every
+//! `src/core/<module>.rs` and compiles in the flag registry, the boot list and the integration
+//! tests. The xtask uses the very same discovery rule ([`discover`], the build script's own
+//! file included here), so `check`, `status` and `fmt` see exactly the add-ons the build sees.
+//! A slice therefore only *adds* files, and slices never conflict. The marker-delimited lists of
+//! the first layout survive only in [`legacy`], for `cargo xtask migrate`.
 
-use crate::config::Config;
+use std::path::Path;
 
-/// The flag registry of the runtime kit.
-pub const FLAG_REGISTRY: &str = "src/flags.rs";
-pub const FLAGS_BEGIN: &str = "// sop:flags:begin";
-pub const FLAGS_END: &str = "// sop:flags:end";
+use anyhow::Context as _;
 
-pub const MODULES_BEGIN: &str = "// sop:modules:begin";
-pub const MODULES_END: &str = "// sop:modules:end";
-pub const ADDONS_BEGIN: &str = "// sop:addons:begin";
-pub const ADDONS_END: &str = "// sop:addons:end";
-
-/// The root crate's one integration-test binary.
-pub const TESTS_MAIN: &str = "tests/integration/main.rs";
-pub const TESTS_BEGIN: &str = "// sop:tests:begin";
-pub const TESTS_END: &str = "// sop:tests:end";
+/// The discovery rule of the runtime's build script (`src/build/discover.rs`), compiled into
+/// the xtask as well so the two can never disagree.
+#[path = "../../src/build/discover.rs"]
+#[allow(dead_code)]
+pub mod discover;
 
 pub const ENV_EXAMPLE: &str = ".env.example";
-pub const ENV_BEGIN: &str = "# sop:flags:begin";
-pub const ENV_END: &str = "# sop:flags:end";
-
 pub const CHANGELOG: &str = "CHANGELOG.md";
 
-/// `src/core/mod.rs`: the list of add-on modules.
-pub fn modules_file(config: &Config) -> String {
-    format!("{}/mod.rs", config.modules_dir)
+/// What one add-on module declares: the constants and the constructor the build script wires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The module name, e.g. `health_monitor`.
+    pub module: String,
+    /// Its file relative to the root, `/`-separated.
+    pub file: String,
+    /// `pub const FLAG: &str = "…";` — the value and its 1-based line.
+    pub flag: Option<(String, usize)>,
+    /// `pub const NAME: &str = "…";` — the value and its 1-based line.
+    pub name: Option<(String, usize)>,
+    /// Whether it has `pub fn addon()`.
+    pub has_constructor: bool,
+    /// Its integration test relative to the root, when there is one.
+    pub test: Option<String>,
 }
 
-/// The registry line of one flag, exactly as the runtime kit declares it.
-pub fn registry_line(flag: &str, snake: &str) -> String {
-    format!("    FlagSpec {{ name: \"{flag}\", addon: \"{snake}\" }},")
+/// A file the build would refuse, relative to the root, and why.
+pub type Refused = (String, String);
+
+/// Every add-on module the build compiles in, with what it declares, sorted by module name,
+/// and the files the build would refuse.
+pub fn declared_addons(root: &Path) -> anyhow::Result<(Vec<Declared>, Vec<Refused>)> {
+    let (found, bad) = discover::addons(root);
+    let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
+    let mut out = Vec::with_capacity(found.len());
+    for addon in found {
+        let text = std::fs::read_to_string(&addon.file)
+            .with_context(|| format!("failed to read `{}`", addon.file.display()))?;
+        out.push(Declared {
+            file: relative(&addon.file),
+            flag: declared_str(&text, "FLAG"),
+            name: declared_str(&text, "NAME"),
+            has_constructor: text.lines().any(|line| line.trim_start().starts_with("pub fn addon()")),
+            test: addon.test.as_deref().map(relative),
+            module: addon.module,
+        });
+    }
+    let bad = bad.into_iter().map(|bad| (relative(&bad.file), bad.reason)).collect();
+    Ok((out, bad))
 }
 
-/// Parses a registry line back into `(flag, addon)`.
-pub fn parse_registry_line(line: &str) -> Option<(&str, &str)> {
-    let rest = line.trim().strip_prefix("FlagSpec { name: \"")?;
-    let (flag, rest) = rest.split_once('"')?;
-    let rest = rest.strip_prefix(", addon: \"")?;
-    let (addon, _) = rest.split_once('"')?;
-    Some((flag, addon))
+/// The value of `pub const <NAME>: &str = "<value>";` in a module's text, and its line.
+pub fn declared_str(text: &str, constant: &str) -> Option<(String, usize)> {
+    let prefix = format!("pub const {constant}: &str = \"");
+    text.lines().enumerate().find_map(|(index, line)| {
+        let rest = line.trim_start().strip_prefix(&prefix)?;
+        let (value, _) = rest.split_once('"')?;
+        Some((value.to_string(), index + 1))
+    })
 }
 
-pub fn module_line(snake: &str) -> String {
-    format!("pub mod {snake};")
+/// How a module declares its flag, exactly as the module template writes it.
+pub fn flag_declaration(flag: &str) -> String {
+    format!("pub const FLAG: &str = \"{flag}\";")
 }
 
-pub fn addon_line(snake: &str, feature: &str) -> String {
-    format!("        Box::new({snake}::{feature}::new()),")
-}
+/// The first layout's marker-delimited lists, which every slice edited. Only `migrate` reads
+/// them now, to move a repository to discovery.
+pub mod legacy {
+    pub const FLAG_REGISTRY: &str = "src/flags.rs";
+    pub const FLAGS_BEGIN: &str = "// sop:flags:begin";
+    pub const MODULES_FILE: &str = "src/core/mod.rs";
+    pub const MODULES_BEGIN: &str = "// sop:modules:begin";
+    pub const MODULES_END: &str = "// sop:modules:end";
+    pub const ADDONS_BEGIN: &str = "// sop:addons:begin";
+    pub const ADDONS_END: &str = "// sop:addons:end";
+    pub const TESTS_MAIN: &str = "tests/integration/main.rs";
+    pub const TESTS_BEGIN: &str = "// sop:tests:begin";
+    pub const TESTS_END: &str = "// sop:tests:end";
+    pub const ENV_BEGIN: &str = "# sop:flags:begin";
+    pub const ENV_END: &str = "# sop:flags:end";
 
-pub fn test_module_line(snake: &str) -> String {
-    format!("mod {snake};")
-}
-
-pub fn env_line(flag: &str) -> String {
-    format!("{flag}=false")
+    /// Every marker of the first layout, with the file it lives in.
+    pub const MARKERS: &[(&str, &str)] = &[
+        (FLAG_REGISTRY, FLAGS_BEGIN),
+        (MODULES_FILE, MODULES_BEGIN),
+        (MODULES_FILE, ADDONS_BEGIN),
+        (TESTS_MAIN, TESTS_BEGIN),
+        (super::ENV_EXAMPLE, ENV_BEGIN),
+    ];
 }
 
 #[cfg(test)]
@@ -64,9 +109,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registry_lines_round_trip() {
-        let line = registry_line("FEATURE_SCHEDULER", "scheduler");
-        assert_eq!(parse_registry_line(&line), Some(("FEATURE_SCHEDULER", "scheduler")));
-        assert_eq!(parse_registry_line("// comment"), None);
+    fn reads_declared_constants_and_their_lines() {
+        let text = "//! doc\n\n/// The flag.\npub const FLAG: &str = \"FEATURE_X\";\npub const NAME: &str = \"x\";\n";
+        assert_eq!(declared_str(text, "FLAG"), Some(("FEATURE_X".to_string(), 4)));
+        assert_eq!(declared_str(text, "NAME"), Some(("x".to_string(), 5)));
+        assert_eq!(declared_str(text, "OTHER"), None);
+        assert_eq!(declared_str(&flag_declaration("FEATURE_Y"), "FLAG"), Some(("FEATURE_Y".to_string(), 1)));
+    }
+
+    #[test]
+    fn discovery_finds_files_and_folders_and_skips_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = dir.path().join("src/core");
+        std::fs::create_dir_all(core.join("folder_addon")).unwrap();
+        std::fs::create_dir_all(dir.path().join("tests/integration")).unwrap();
+        for (path, text) in [
+            ("src/core/mod.rs", ""),
+            ("src/core/b.rs", "pub const FLAG: &str = \"FEATURE_B\";\npub fn addon() {}\n"),
+            ("src/core/folder_addon/mod.rs", "pub const FLAG: &str = \"FEATURE_FOLDER_ADDON\";\n"),
+            ("src/core/.b.rs.xtask-tmp", ""),
+            ("src/core/notes.md", ""),
+            ("src/core/Bad-Name.rs", ""),
+            ("tests/integration/b.rs", ""),
+        ] {
+            std::fs::write(dir.path().join(path), text).unwrap();
+        }
+        let (found, bad) = declared_addons(dir.path()).unwrap();
+        let modules: Vec<&str> = found.iter().map(|d| d.module.as_str()).collect();
+        assert_eq!(modules, ["b", "folder_addon"]);
+        assert_eq!(found[0].test.as_deref(), Some("tests/integration/b.rs"));
+        assert!(found[0].has_constructor && !found[1].has_constructor);
+        assert_eq!(found[1].file, "src/core/folder_addon/mod.rs");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, "src/core/Bad-Name.rs");
     }
 }

@@ -8,6 +8,7 @@
 mod addons;
 mod bench;
 mod branch;
+mod changelog;
 mod check;
 mod cli;
 mod completions;
@@ -17,12 +18,14 @@ mod ctx;
 mod docs;
 mod edits;
 mod error;
+mod fmt;
 mod git;
 mod graph;
 mod hooks;
 mod hotfix;
 mod layout;
 mod lock;
+mod migrate;
 mod names;
 mod new_addon;
 mod onboard;
@@ -73,5 +76,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Completions(args) => completions::run(args),
         cli::Command::Bench(args) => bench::run(&ctx(true)?, args),
         cli::Command::Hook(args) => hooks::run(&ctx(true)?, args),
+        cli::Command::Migrate(args) => migrate::run(&ctx(true)?, args),
+        cli::Command::Fmt(args) => fmt::run(&ctx(true)?, args),
     }
 }

@@ -1,18 +1,22 @@
 //! `cargo xtask new-addon <NAME>`: every scaffolding step of a new upgrade slice in one command
-//! (SOP 3): branch, spec, blueprint, runbook, architecture note, feature flag in the registry and
-//! `.env.example`, the owning module wired into `src/core`, its unit and env-gated integration
-//! tests, and the CHANGELOG entry.
+//! (SOP 3): branch, spec, blueprint, runbook, architecture note, the owning module under
+//! `src/core` (which declares the feature flag), its unit and env-gated integration tests, and
+//! the CHANGELOG fragment.
 //!
-//! It validates everything and renders everything in memory first; only then does `plan.rs`
-//! write, all or nothing. It never overwrites a file and never touches a dirty tree.
+//! A slice only *adds* files: the runtime discovers add-ons at build time, so nothing shared is
+//! edited and parallel slices never conflict. Every check runs against the commit the branch
+//! starts from (the newest of `main` and `<remote>/main`, or HEAD with `--no-branch`), never
+//! against whatever branch happens to be checked out. It validates and renders everything in
+//! memory first; only then does `plan.rs` write, all or nothing. It never overwrites a file
+//! and never touches a dirty tree.
 
 use anyhow::Context as _;
+use git2::Oid;
 
 use crate::ctx::Ctx;
 use crate::docs::Header;
 use crate::error::Refusal;
 use crate::git::Head;
-use crate::layout;
 use crate::lock::RunLock;
 use crate::names::{self, Names};
 use crate::output;
@@ -89,16 +93,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     // Writers take the clone's lock (`Ctx::new` has already rolled back an interrupted run).
     let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
 
-    let head = preconditions(ctx, &names, &args)?;
-    let depends_on = resolve_dependencies(ctx, &names, &args.depends_on)?;
-    let details = ask_details(ctx, &args, depends_on)?;
+    let (head, base) = preconditions(ctx, &names, &args)?;
+    let depends_on = resolve_dependencies(ctx, &names, &base, &args.depends_on)?;
+    let details = ask_details(ctx, &args, &base, depends_on)?;
     let templates = Templates::load(ctx.root())?;
-    let mut plan = build_plan(ctx, &names, &details, &templates)?;
-    if !args.no_branch {
-        let main_commit = ctx.repo.main_commit(&config.main_branch, &config.remote)?;
+    let mut plan = build_plan(&names, &details, &templates, config)?;
+    if let Some(commit) = base.commit.filter(|_| !args.no_branch) {
         plan.branch = Some(BranchChange {
             name: names.branch.clone(),
-            commit: main_commit.to_string(),
+            commit: commit.to_string(),
             previous_head: match &head {
                 Head::Branch { name, .. } | Head::Unborn { name } => format!("refs/heads/{name}"),
                 Head::Detached { commit } => commit.to_string(),
@@ -124,11 +127,53 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             serde_json::json!({ "branch": plan.branch.as_ref().map(|b| &b.name), "flag": names.flag, "files": files }),
         );
     receipts::append(&ctx.repo, receipt).context("the add-on was created, but its receipt could not be written")?;
-    print_done(ctx, &names, &plan, args.json)
+    print_done(&names, &plan, &base, args.json)
 }
 
-/// Everything that must hold before anything is written. Returns HEAD as it was.
-fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> {
+/// The commit a slice starts from: every check and every file is computed against its tree.
+struct Base {
+    /// `None` only for `--no-branch` on an unborn branch: an empty tree.
+    commit: Option<Oid>,
+    /// How to name it to the engineer: `main`, `origin/main` or the current branch.
+    label: String,
+}
+
+impl Base {
+    /// Where a new slice starts: the newest of `main` and `<remote>/main` (a stale local main
+    /// never hides a teammate's work), or HEAD itself with `--no-branch`.
+    fn find(ctx: &Ctx, head: &Head, no_branch: bool) -> anyhow::Result<Base> {
+        let config = &ctx.config;
+        if no_branch {
+            let label = head.branch_name().map_or_else(|| "HEAD".to_string(), str::to_string);
+            return Ok(Base { commit: head.commit(), label });
+        }
+        let commit = ctx.repo.main_commit(&config.main_branch, &config.remote)?;
+        let local = ctx.repo.branch_commit(&config.main_branch)?;
+        let label = if local == Some(commit) {
+            config.main_branch.clone()
+        } else {
+            format!("{}/{}", config.remote, config.main_branch)
+        };
+        Ok(Base { commit: Some(commit), label })
+    }
+
+    fn has(&self, ctx: &Ctx, path: &str) -> anyhow::Result<bool> {
+        match self.commit {
+            Some(commit) => ctx.repo.exists_at(commit, path),
+            None => Ok(false),
+        }
+    }
+
+    fn file(&self, ctx: &Ctx, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match self.commit {
+            Some(commit) => ctx.repo.file_at(commit, path),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Everything that must hold before anything is written. Returns HEAD as it was and the base.
+fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head, Base)> {
     let repo = &ctx.repo;
     let root = ctx.root();
     // The lock first: it also blocks the commands that finish or abort an operation.
@@ -138,26 +183,43 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> 
     if !args.dry_run {
         repo.ensure_clean(&format!("new-addon {}", names.slug))?;
     }
+    let base = Base::find(ctx, &head, args.no_branch)?;
 
-    let spec_path = root.join(&names.spec);
-    if spec_path.exists() {
-        let text = std::fs::read_to_string(&spec_path).with_context(|| format!("failed to read `{}`", names.spec))?;
+    if let Some(bytes) = base.file(ctx, &names.spec)? {
+        let text = String::from_utf8_lossy(&bytes);
         let status = Header::parse(&text).status().ok();
         let next = format!("{}-2", names.slug);
         return Err(match status {
             Some(status) if status.is_frozen() => Refusal::usage(format!(
-                "spec `{}` already exists and is {status}, so it is frozen (SOP 2.1)",
-                names.feature
+                "spec `{}` already exists on `{}` and is {status}, so it is frozen (SOP 2.1)",
+                names.feature, base.label
             ))
             .hint(format!("start a new slice that builds on it: cargo xtask new-addon {next} --depends-on {}", names.feature)),
-            _ => Refusal::usage(format!("add-on `{}` already exists: `{}`", names.feature, names.spec)).hint(format!(
-                "edit the existing spec while it is Draft, or start a new slice: cargo xtask new-addon {next} --depends-on {}",
-                names.feature
-            )),
+            _ => Refusal::usage(format!("add-on `{}` already exists on `{}`: `{}`", names.feature, base.label, names.spec))
+                .hint(format!(
+                    "edit the existing spec while it is Draft, or start a new slice: cargo xtask new-addon {next} --depends-on {}",
+                    names.feature
+                )),
         }
         .into());
     }
+    let head_commit = head.commit();
+    // The slice already exists on the branch checked out (started, not merged yet).
+    if let (Some(commit), Some(branch)) = (head_commit, head.branch_name()) {
+        if base.commit != Some(commit) && repo.exists_at(commit, &names.spec)? {
+            return Err(Refusal::usage(format!(
+                "add-on `{}` already exists on `{branch}` (not on `{}` yet): `{}`",
+                names.feature, base.label, names.spec
+            ))
+            .hint(format!(
+                "keep working on it on `{branch}` (its spec is {}); for a separate slice: cargo xtask new-addon {}-2",
+                names.spec, names.slug
+            ))
+            .into());
+        }
+    }
     for (path, what) in [
+        (&names.spec, "spec"),
         (&names.blueprint, "blueprint"),
         (&names.runbook, "runbook"),
         (&names.architecture, "architecture note"),
@@ -165,31 +227,28 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> 
         (&names.module_dir, "module folder"),
         (&names.integration_test, "integration test"),
     ] {
-        if root.join(path).symlink_metadata().is_ok() {
+        if base.has(ctx, path)? {
             return Err(Refusal::usage(format!(
-                "the {what} `{path}` already exists, but the spec `{}` does not",
-                names.spec
+                "the {what} `{path}` already exists on `{}`, but the spec `{}` does not",
+                base.label, names.spec
             ))
-            .hint(format!("move it away or pick another name: git mv {path} <elsewhere>"))
+            .hint(format!("pick another name, or move it away first: git mv {path} <elsewhere>"))
             .into());
         }
-    }
-    for (file, needle) in [
-        (layout::FLAG_REGISTRY.to_string(), format!("\"{}\"", names.flag)),
-        (layout::ENV_EXAMPLE.to_string(), format!("{}=", names.flag)),
-    ] {
-        if let Ok(text) = std::fs::read_to_string(root.join(&file)) {
-            if let Some(line) =
-                text.lines().position(|line| line.contains(&needle) && !line.trim_start().starts_with("//"))
-            {
-                return Err(Refusal::usage(format!(
-                    "the flag `{}` is already declared at `{file}:{}`",
-                    names.flag,
-                    line + 1
-                ))
-                .hint("pick another name, or remove the orphan flag first (cargo xtask check lists orphans)")
-                .into());
-            }
+        // A file in the way that the branch switch would not remove: untracked, or tracked here
+        // and staying (`--no-branch`).
+        let in_tree = root.join(path).symlink_metadata().is_ok();
+        let tracked_here = match head_commit {
+            Some(commit) => repo.exists_at(commit, path)?,
+            None => false,
+        };
+        if in_tree && (args.no_branch || !tracked_here) {
+            return Err(Refusal::usage(format!(
+                "`{path}` is in the way: it exists here but is not part of `{}`",
+                base.label
+            ))
+            .hint(format!("move it out of the repository first: mv {path} /tmp/"))
+            .into());
         }
     }
     if !args.no_branch {
@@ -207,11 +266,11 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<Head> 
             .into());
         }
     }
-    Ok(head)
+    Ok((head, base))
 }
 
 /// Resolves `--depends-on` values (names or spec file names) to existing specs.
-fn resolve_dependencies(ctx: &Ctx, names: &Names, values: &[String]) -> anyhow::Result<Vec<Dependency>> {
+fn resolve_dependencies(ctx: &Ctx, names: &Names, base: &Base, values: &[String]) -> anyhow::Result<Vec<Dependency>> {
     let mut out: Vec<Dependency> = Vec::new();
     for value in values {
         let file_name = value.rsplit(['/', '\\']).next().unwrap_or(value);
@@ -233,10 +292,26 @@ fn resolve_dependencies(ctx: &Ctx, names: &Names, values: &[String]) -> anyhow::
                 .hint(format!("drop `--depends-on {value}`"))
                 .into());
         }
-        if !ctx.root().join(&path).is_file() {
-            return Err(Refusal::usage(format!("`--depends-on {value}`: there is no spec `{path}`"))
-                .hint(format!("name an existing spec (list them: ls {})", ctx.config.docs.specs))
+        if !base.has(ctx, &path)? {
+            // A spec only on the current (unmerged) branch: a slice cut from main cannot build
+            // on it. Never half-do it by carrying that branch's lines into the new one.
+            if ctx.root().join(&path).is_file() {
+                return Err(Refusal::usage(format!(
+                    "`--depends-on {value}`: the spec `{path}` is not on `{}` yet, only on this unmerged branch",
+                    base.label
+                ))
+                .hint(format!(
+                    "a slice starts from `{}`: land this branch first, then run: cargo xtask new-addon {} --depends-on {feature}",
+                    base.label, names.slug
+                ))
                 .into());
+            }
+            return Err(Refusal::usage(format!(
+                "`--depends-on {value}`: there is no spec `{path}` on `{}`",
+                base.label
+            ))
+            .hint("name an existing spec: cargo xtask spec list")
+            .into());
         }
         if !out.iter().any(|dep| dep.feature == feature) {
             out.push(Dependency { feature, file });
@@ -246,7 +321,7 @@ fn resolve_dependencies(ctx: &Ctx, names: &Names, values: &[String]) -> anyhow::
 }
 
 /// Fills in what flags did not say: prompts on a terminal, defaults otherwise.
-fn ask_details(ctx: &Ctx, args: &Args, mut depends_on: Vec<Dependency>) -> anyhow::Result<Details> {
+fn ask_details(ctx: &Ctx, args: &Args, base: &Base, mut depends_on: Vec<Dependency>) -> anyhow::Result<Details> {
     let mut details = Details {
         summary: args.summary.clone().unwrap_or_default(),
         include: args.include.clone(),
@@ -283,7 +358,7 @@ fn ask_details(ctx: &Ctx, args: &Args, mut depends_on: Vec<Dependency>) -> anyho
             details.exclude = split(text);
         }
         if args.depends_on.is_empty() {
-            let specs = existing_specs(ctx);
+            let specs = existing_specs(ctx, base)?;
             if !specs.is_empty() {
                 let chosen = dialoguer::MultiSelect::new()
                     .with_prompt("Depends on (space to select, enter to confirm)")
@@ -304,20 +379,26 @@ fn ask_details(ctx: &Ctx, args: &Args, mut depends_on: Vec<Dependency>) -> anyho
     Ok(details)
 }
 
-fn existing_specs(ctx: &Ctx) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(ctx.root().join(&ctx.config.docs.specs)) else { return Vec::new() };
-    let mut specs: Vec<String> = entries
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter_map(|name| names::feature_of_spec_file(&name).map(str::to_string))
+/// The specs on the base commit, by feature name.
+fn existing_specs(ctx: &Ctx, base: &Base) -> anyhow::Result<Vec<String>> {
+    let Some(commit) = base.commit else { return Ok(Vec::new()) };
+    let mut specs: Vec<String> = ctx
+        .repo
+        .names_at(commit, &ctx.config.docs.specs)?
+        .iter()
+        .filter_map(|name| names::feature_of_spec_file(name).map(str::to_string))
         .collect();
     specs.sort();
-    specs
+    Ok(specs)
 }
 
-/// Renders every file and edit in memory.
-fn build_plan(ctx: &Ctx, names: &Names, details: &Details, templates: &Templates) -> anyhow::Result<Plan> {
-    let root = ctx.root();
-    let config = &ctx.config;
+/// Renders every file in memory. A slice only adds files: nothing shared is edited.
+fn build_plan(
+    names: &Names,
+    details: &Details,
+    templates: &Templates,
+    config: &crate::config::Config,
+) -> anyhow::Result<Plan> {
     let mut plan = Plan::new(&format!("{COMMAND} {}", names.slug));
     let render =
         |kind: &str| templates.render(kind, &addon_context(names, config, details, templates.get(kind).version));
@@ -326,31 +407,8 @@ fn build_plan(ctx: &Ctx, names: &Names, details: &Details, templates: &Templates
     }
     plan.create(&names.module, render("module")?);
     plan.create(&names.integration_test, render("integration_test")?);
-
-    let markers = |begin: &'static str, end: &'static str, line: String| {
-        move |text: &str| crate::edits::insert_between_markers(text, begin, end, &line)
-    };
-    plan.edit(
-        root,
-        layout::FLAG_REGISTRY,
-        markers(layout::FLAGS_BEGIN, layout::FLAGS_END, layout::registry_line(&names.flag, &names.snake)),
-    )?;
-    let modules = layout::modules_file(config);
-    let module_line = layout::module_line(&names.snake);
-    let addon_line = layout::addon_line(&names.snake, &names.feature);
-    plan.edit(root, &modules, move |text| {
-        let text =
-            crate::edits::insert_between_markers(text, layout::MODULES_BEGIN, layout::MODULES_END, &module_line)?;
-        crate::edits::insert_between_markers(&text, layout::ADDONS_BEGIN, layout::ADDONS_END, &addon_line)
-    })?;
-    plan.edit(
-        root,
-        layout::TESTS_MAIN,
-        markers(layout::TESTS_BEGIN, layout::TESTS_END, layout::test_module_line(&names.snake)),
-    )?;
-    plan.edit(root, layout::ENV_EXAMPLE, markers(layout::ENV_BEGIN, layout::ENV_END, layout::env_line(&names.flag)))?;
     let entry = render("changelog_entry")?;
-    plan.edit(root, layout::CHANGELOG, move |text| crate::edits::changelog_add(text, "Added", &entry))?;
+    plan.create(crate::changelog::fragment_path(&names.slug), crate::changelog::render_fragment("Added", &entry));
     Ok(plan)
 }
 
@@ -381,7 +439,7 @@ fn print_names(names: &Names) {
     print!("{}", output::table(&rows));
 }
 
-fn print_done(ctx: &Ctx, names: &Names, plan: &Plan, json: bool) -> anyhow::Result<()> {
+fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Result<()> {
     if json {
         let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
         println!(
@@ -393,7 +451,8 @@ fn print_done(ctx: &Ctx, names: &Names, plan: &Plan, json: bool) -> anyhow::Resu
         return Ok(());
     }
     if let Some(branch) = &plan.branch {
-        output::status("Branched", format!("`{}` from `{}`", branch.name, ctx.config.main_branch));
+        let short = &branch.commit[..branch.commit.len().min(10)];
+        output::status("Branched", format!("`{}` from `{}` ({short})", branch.name, base.label));
     }
     for change in &plan.changes {
         match change {

@@ -1,10 +1,11 @@
 //! `cargo xtask status [--json]`: the war room of the add-ons as a whole (SOP 2.3, 7). One row
-//! per add-on: spec status, flag and its default, documents and module present, its branch
+//! per add-on: spec status, flag and whether this clone's `.env` turns it on, documents and
+//! module present, its branch
 //! (exists / merged), last activity and last error from the receipts and git, and the recovery
 //! action to take next.
 //!
-//! Read-only. It reads each spec's header only, `.env.example`, the flag registry and the
-//! receipts log once each, and the branch list in one pass, so it stays fast on thousands of
+//! Read-only. It reads each spec's header only, the local `.env`, each add-on module's
+//! declarations (as the build discovers them) and the receipts log once each, and the branch list in one pass, so it stays fast on thousands of
 //! add-ons (see docs/benchmarks.md).
 
 use std::collections::HashMap;
@@ -29,8 +30,9 @@ pub struct Row {
     pub addon: String,
     pub status: String,
     pub flag: String,
-    /// The default in `.env.example`, or `None` when the flag is missing there.
-    pub flag_default: Option<String>,
+    /// The value this clone's `.env` gives the flag, or `None` when it does not set it (off).
+    pub flag_local: Option<String>,
+    /// The owning module declares the flag, so the build registers it.
     pub flag_registered: bool,
     pub docs: Docs,
     pub module: bool,
@@ -75,7 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut table =
-        vec![["ADDON", "SPEC", "FLAG", "DEFAULT", "DOCS", "MODULE", "BRANCH", "LAST ACTIVITY", "LAST ERROR", "NEXT"]
+        vec![["ADDON", "SPEC", "FLAG", ".ENV", "DOCS", "MODULE", "BRANCH", "LAST ACTIVITY", "LAST ERROR", "NEXT"]
             .map(String::from)
             .to_vec()];
     for row in &rows {
@@ -83,7 +85,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             row.addon.clone(),
             row.status.clone(),
             row.flag.clone(),
-            row.flag_default.clone().unwrap_or_else(|| "missing".into()),
+            row.flag_local.clone().unwrap_or_else(|| "-".into()),
             row.docs.letters(),
             if row.module { "yes".into() } else { "missing".into() },
             match &row.branch {
@@ -107,13 +109,10 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let inventory = Inventory::load(root, config)?;
     let mut problems: Vec<String> = inventory.problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
 
-    let env_defaults = read_env_defaults(&root.join(layout::ENV_EXAMPLE));
-    let registry = std::fs::read_to_string(root.join(layout::FLAG_REGISTRY)).unwrap_or_default();
-    let registered: Vec<&str> = crate::edits::lines_between_markers(&registry, layout::FLAGS_BEGIN, layout::FLAGS_END)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(_, line)| layout::parse_registry_line(line).map(|(flag, _)| flag))
-        .collect();
+    let local_env = read_env_values(&root.join(".env"));
+    let (declared, _) = layout::declared_addons(root)?;
+    let registered: Vec<&str> =
+        declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| flag.as_str())).collect();
 
     let (log, report) = receipts::read(&ctx.repo)?;
     problems.extend(report.problems);
@@ -161,7 +160,7 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             runbook: addon.has_runbook,
             architecture: addon.has_architecture,
         };
-        let flag_default = env_defaults.get(names.flag.as_str()).cloned();
+        let flag_local = local_env.get(names.flag.as_str()).cloned();
         let flag_registered = registered.contains(&names.flag.as_str());
         let row_status = match addon.status() {
             Ok(status) => status.to_string(),
@@ -171,7 +170,7 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             addon: addon.feature.clone(),
             status: row_status,
             flag: names.flag.clone(),
-            flag_default,
+            flag_local,
             flag_registered,
             docs,
             module: addon.has_module,
@@ -206,14 +205,7 @@ fn recovery(addon: &Addon, row: &Row) -> String {
         return format!("module missing → create {}", names.module);
     }
     if !row.flag_registered {
-        return format!("flag not registered → add {} to src/flags.rs", names.flag);
-    }
-    match row.flag_default.as_deref() {
-        None => return format!("flag missing → add {}=false to .env.example", names.flag),
-        Some(value) if value != "false" => {
-            return format!("default must be off → set {}=false in .env.example", names.flag)
-        }
-        Some(_) => {}
+        return format!("flag not declared → add `{}` to {}", layout::flag_declaration(&names.flag), names.module);
     }
     if row.last_error.is_some() {
         return format!("last run failed → cargo xtask receipts --json | grep {}", addon.feature);
@@ -229,8 +221,8 @@ fn recovery(addon: &Addon, row: &Row) -> String {
     }
 }
 
-/// `FEATURE_X=false` lines of `.env.example`: flag → default value.
-fn read_env_defaults(path: &std::path::Path) -> HashMap<String, String> {
+/// `FEATURE_X=…` lines of the clone's `.env` (never committed): flag → value.
+fn read_env_values(path: &std::path::Path) -> HashMap<String, String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .filter_map(|line| {

@@ -24,7 +24,6 @@ use xshell::{cmd, Shell};
 use crate::check::frozen::SpecLock;
 use crate::config::Config;
 use crate::docs::{self, Status, PLACEHOLDER};
-use crate::layout;
 use crate::names::{self, Names};
 use crate::render::{addon_context, Dependency, Details, Templates};
 
@@ -73,19 +72,6 @@ struct Tree {
 impl Tree {
     fn insert(&mut self, path: &str, text: String) {
         self.files.insert(path.to_string(), Entry { bytes: text.into_bytes(), executable: false });
-    }
-
-    fn text(&self, path: &str) -> anyhow::Result<String> {
-        let entry =
-            self.files.get(path).with_context(|| format!("the kit has no `{path}`, which `new-addon` edits"))?;
-        String::from_utf8(entry.bytes.clone()).with_context(|| format!("`{path}` is not UTF-8"))
-    }
-
-    /// Applies one of `new-addon`'s edits to a file of the tree.
-    fn edit(&mut self, path: &str, edit: impl FnOnce(&str) -> anyhow::Result<String>) -> anyhow::Result<()> {
-        let after = edit(&self.text(path)?).with_context(|| format!("cannot edit `{path}`"))?;
-        self.insert(path, after);
-        Ok(())
     }
 }
 
@@ -138,7 +124,6 @@ pub fn build(
         Some(entry) => SpecLock::parse(&String::from_utf8_lossy(&entry.bytes)),
         None => SpecLock::default(),
     };
-    let mut wiring = Wiring::default();
     let mut previous: Option<Names> = None;
     for index in 0..addons {
         let names = Names::derive(&addon_name(index), &kind, config)
@@ -152,7 +137,7 @@ pub fn build(
             _ => Vec::new(),
         };
         let status = status_of(index);
-        scaffold(&mut main_tree, &mut wiring, &templates, config, &names, depends_on, status)?;
+        scaffold(&mut main_tree, &templates, config, &names, depends_on, status)?;
         if status.is_frozen() {
             let spec = &main_tree.files[&names.spec].bytes;
             let file_name = names.spec.rsplit('/').next().unwrap_or(&names.spec);
@@ -160,7 +145,6 @@ pub fn build(
         }
         previous = Some(names);
     }
-    wiring.apply(&mut main_tree, config)?;
     if !lock.entries.is_empty() {
         main_tree.insert(&SpecLock::path(config), lock.render());
     }
@@ -238,9 +222,7 @@ fn branch_tree(
     names: &Names,
 ) -> anyhow::Result<(Tree, Vec<String>)> {
     let mut tree = main.clone();
-    let mut wiring = Wiring::default();
-    let mut touched = scaffold(&mut tree, &mut wiring, templates, config, names, Vec::new(), Status::Draft)?;
-    touched.extend(wiring.apply(&mut tree, config)?);
+    let mut touched = scaffold(&mut tree, templates, config, names, Vec::new(), Status::Draft)?;
     let worklog = worklog_path(names);
     tree.insert(&worklog, worklog_text(names, 1));
     touched.push(worklog);
@@ -263,11 +245,10 @@ Revision {revision} of the synthetic branch `{}`.
 }
 
 /// The files `new-addon` creates for one add-on (its `build_plan`, into the tree instead of a
-/// plan), with its lines for the shared files gathered in `wiring`; a non-Draft spec is filled in
-/// (no placeholders left) and moved to `status`. Returns the paths it created.
+/// plan); a non-Draft spec is filled in (no placeholders left) and moved to `status`. A slice
+/// only adds files, so nothing shared is edited. Returns the paths it created.
 fn scaffold(
     tree: &mut Tree,
-    wiring: &mut Wiring,
     templates: &Templates,
     config: &Config,
     names: &Names,
@@ -299,80 +280,10 @@ fn scaffold(
     }
     tree.insert(&names.module, render("module")?);
     tree.insert(&names.integration_test, render("integration_test")?);
-    created.extend([names.module.clone(), names.integration_test.clone()]);
-    wiring.flags.push(layout::registry_line(&names.flag, &names.snake));
-    wiring.modules.push(layout::module_line(&names.snake));
-    wiring.addons.push(layout::addon_line(&names.snake, &names.feature));
-    wiring.tests.push(layout::test_module_line(&names.snake));
-    wiring.env.push(layout::env_line(&names.flag));
-    wiring.changelog.push(render("changelog_entry")?);
+    let fragment = crate::changelog::fragment_path(&names.slug);
+    tree.insert(&fragment, crate::changelog::render_fragment("Added", &render("changelog_entry")?));
+    created.extend([names.module.clone(), names.integration_test.clone(), fragment]);
     Ok(created)
-}
-
-/// The lines `new-addon` adds to the shared files (flag registry, module list, test list,
-/// `.env.example`, CHANGELOG), gathered for many add-ons and written in one pass per file: one
-/// edit per add-on would copy each of those files once per add-on, N² work for N add-ons.
-#[derive(Default)]
-struct Wiring {
-    flags: Vec<String>,
-    modules: Vec<String>,
-    addons: Vec<String>,
-    tests: Vec<String>,
-    env: Vec<String>,
-    changelog: Vec<String>,
-}
-
-impl Wiring {
-    /// Edits the shared files of `tree`; returns their paths.
-    fn apply(self, tree: &mut Tree, config: &Config) -> anyhow::Result<Vec<String>> {
-        let Wiring { flags, modules, addons, tests, env, changelog } = self;
-        tree.edit(layout::FLAG_REGISTRY, |text| insert_lines(text, layout::FLAGS_BEGIN, layout::FLAGS_END, flags))?;
-        let modules_file = layout::modules_file(config);
-        tree.edit(&modules_file, |text| {
-            let text = insert_lines(text, layout::MODULES_BEGIN, layout::MODULES_END, modules)?;
-            insert_lines(&text, layout::ADDONS_BEGIN, layout::ADDONS_END, addons)
-        })?;
-        tree.edit(layout::TESTS_MAIN, |text| insert_lines(text, layout::TESTS_BEGIN, layout::TESTS_END, tests))?;
-        tree.edit(layout::ENV_EXAMPLE, |text| insert_lines(text, layout::ENV_BEGIN, layout::ENV_END, env))?;
-        // Entries added one at a time land one after the other: adding them at once is the same.
-        let entries: Vec<&str> = changelog.iter().map(|entry| entry.trim_end()).collect();
-        if !entries.is_empty() {
-            tree.edit(layout::CHANGELOG, |text| crate::edits::changelog_add(text, "Added", &entries.join("\n")))?;
-        }
-        Ok([layout::FLAG_REGISTRY, &modules_file, layout::TESTS_MAIN, layout::ENV_EXAMPLE, layout::CHANGELOG]
-            .map(str::to_string)
-            .to_vec())
-    }
-}
-
-/// Inserts `lines` between two markers exactly where [`crate::edits::insert_between_markers`]
-/// would put them one by one, in one call of it per group: a new line goes right before the
-/// first entry that sorts after it, so the new lines that share that entry go in as one block.
-/// (Equal to one-by-one insertion whenever the existing entries are sorted, as the tool keeps them.)
-fn insert_lines(text: &str, begin: &str, end: &str, mut lines: Vec<String>) -> anyhow::Result<String> {
-    lines.sort();
-    let existing: Vec<&str> = crate::edits::lines_between_markers(text, begin, end)
-        .with_context(|| format!("the marker lines `{begin}` … `{end}` are missing"))?
-        .into_iter()
-        .map(|(_, line)| line)
-        .collect();
-    let mut groups: Vec<(Option<usize>, Vec<String>)> = Vec::new();
-    for line in lines {
-        if existing.contains(&line.trim()) {
-            anyhow::bail!("`{}` is already there", line.trim());
-        }
-        let anchor = existing.iter().position(|entry| *entry > line.trim());
-        match groups.last_mut() {
-            Some((last, group)) if *last == anchor => group.push(line),
-            _ => groups.push((anchor, vec![line])),
-        }
-    }
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut text = text.to_string();
-    for (_, group) in groups {
-        text = crate::edits::insert_between_markers(&text, begin, end, &group.join(newline))?;
-    }
-    Ok(text)
 }
 
 /// Copies the kit from the engineer's repository; `Cargo.toml` gets the synthetic settings.
@@ -527,42 +438,6 @@ mod tests {
             let message = history_message(number, "synthetic-history", &config.commit_types);
             assert_eq!(crate::check::check_commit_message(&message, &config), Ok(()), "{message}");
         }
-    }
-
-    #[test]
-    fn batched_insertion_equals_one_by_one() {
-        let text = "a\n// begin\n    b,\n\n    d,\n    f,\n// end\nz\n";
-        let lines: Vec<String> =
-            ["    e,", "    a,", "    c,", "    g,", "    h,", "    c2,", "    dd,"].map(String::from).to_vec();
-        let mut one_by_one = text.to_string();
-        for line in &lines {
-            one_by_one = crate::edits::insert_between_markers(&one_by_one, "// begin", "// end", line).unwrap();
-        }
-        assert_eq!(insert_lines(text, "// begin", "// end", lines).unwrap(), one_by_one);
-        let crlf = text.replace('\n', "\r\n");
-        let mut one_by_one = crlf.clone();
-        for line in ["    e,", "    c,"] {
-            one_by_one = crate::edits::insert_between_markers(&one_by_one, "// begin", "// end", line).unwrap();
-        }
-        assert_eq!(
-            insert_lines(&crlf, "// begin", "// end", vec!["    e,".into(), "    c,".into()]).unwrap(),
-            one_by_one
-        );
-        assert!(insert_lines(text, "// begin", "// end", vec!["d,".into()])
-            .unwrap_err()
-            .to_string()
-            .contains("already there"));
-        assert!(insert_lines("x\n", "// begin", "// end", vec!["d,".into()]).is_err());
-    }
-
-    #[test]
-    fn batched_changelog_entries_equal_one_by_one() {
-        let text = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0]\n\n- old\n";
-        let mut one_by_one = text.to_string();
-        for entry in ["- a", "- b", "- c"] {
-            one_by_one = crate::edits::changelog_add(&one_by_one, "Added", entry).unwrap();
-        }
-        assert_eq!(crate::edits::changelog_add(text, "Added", "- a\n- b\n- c").unwrap(), one_by_one);
     }
 
     #[test]

@@ -347,3 +347,12 @@ mod tests {
         assert_eq!(first_difference("a\n", "a\nb\n"), 2);
     }
 }
+
+/// Placeholder until per-spec freeze records land.
+pub fn migrate(
+    _root: &std::path::Path,
+    _config: &crate::config::Config,
+    _plan: &mut crate::plan::Plan,
+) -> anyhow::Result<Vec<String>> {
+    Ok(Vec::new())
+}

@@ -1,7 +1,8 @@
 //! Repository rules: every add-on has its four documents with the headers and sections its
 //! template version requires (SOP 3.1, 3.2, 3.5, 9), its Depends-on references resolve and form no
-//! cycle, its flag is in `.env.example` (default `false`) and in the flag registry with no orphans
-//! (SOP 3.3), and its owning module exists and is the only place that reads its flag (SOP 3.4).
+//! cycle, its owning module exists, declares its flag, name and constructor (what the build
+//! discovers), and is the only place that reads its flag; no module is compiled in without a
+//! spec; `.env.example` switches no flag on (SOP 3.3, 3.4).
 //!
 //! These rules look at the working tree, as the engineer sees it. They read each document once;
 //! the required headers and sections come from the loaded templates, never from a list here.
@@ -359,127 +360,140 @@ fn read_optional(root: &Path, relative: &str) -> anyhow::Result<Option<String>> 
 fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let root = facts.ctx.root();
     let addons = &facts.inventory.addons;
-    let registry_path = layout::FLAG_REGISTRY;
     let env_path = layout::ENV_EXAMPLE;
 
-    // The registry: flag → (add-on module, line).
-    let mut registry: BTreeMap<String, (String, usize)> = BTreeMap::new();
-    match read_optional(root, registry_path)? {
-        None if addons.is_empty() => {}
-        None => findings.push(Finding::error(
-            "sop-3.3/flag-registry",
-            at(registry_path, None),
-            format!("there is no flag registry `{registry_path}`, so no add-on is gated"),
-            format!("restore it: git checkout {} -- {registry_path}", facts.ctx.config.main_branch),
-        )),
-        Some(text) => match crate::edits::lines_between_markers(&text, layout::FLAGS_BEGIN, layout::FLAGS_END) {
-            None => findings.push(Finding::error(
-                "sop-3.3/flag-registry",
-                at(registry_path, None),
-                format!("the marker lines `{}` … `{}` are missing", layout::FLAGS_BEGIN, layout::FLAGS_END),
-                format!("put the registry entries between `{}` and `{}` lines", layout::FLAGS_BEGIN, layout::FLAGS_END),
-            )),
-            Some(lines) => {
-                for (line, text) in lines {
-                    if text.starts_with("//") {
-                        continue;
-                    }
-                    match layout::parse_registry_line(text) {
-                        Some((flag, addon)) => {
-                            registry.insert(flag.to_string(), (addon.to_string(), line));
-                        }
-                        None => findings.push(Finding::warning(
-                            "sop-3.3/flag-registry",
-                            at(registry_path, Some(line)),
-                            format!("`{text}` is not a registry entry"),
-                            format!("write it as `{}`", layout::registry_line("FEATURE_NAME", "name").trim()),
-                        )),
-                    }
-                }
-            }
-        },
-    }
-
-    // `.env.example`: every `FEATURE_*` line, inside the markers or not.
-    let env_text = read_optional(root, env_path)?;
-    let env: BTreeMap<&str, (usize, &str)> = env_text
-        .as_deref()
-        .map(env_lines)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, key, _)| key.starts_with("FEATURE_"))
-        .map(|(line, key, value)| (key, (line, value)))
-        .collect();
-
-    for addon in addons {
-        let flag = &addon.names.flag;
-        match registry.get(flag) {
-            Some((module, _)) if *module == addon.names.snake => {}
-            Some((module, line)) => findings.push(Finding::error(
-                "sop-3.3/flag-registry",
-                at(registry_path, Some(*line)),
-                format!("`{flag}` is registered for the add-on `{module}`, but it gates `{}`", addon.names.snake),
-                format!("write it as `{}`", layout::registry_line(flag, &addon.names.snake).trim()),
-            )),
-            None if !addons.is_empty() && registry_path_exists(root) => findings.push(Finding::error(
-                "sop-3.3/flag-registry",
-                at(registry_path, None),
-                format!(
-                    "add-on `{}` has no flag `{flag}` in the registry (SOP 3.3: every add-on is gated)",
-                    addon.feature
-                ),
-                format!(
-                    "add `{}` between the `{}` markers",
-                    layout::registry_line(flag, &addon.names.snake).trim(),
-                    layout::FLAGS_BEGIN
-                ),
-            )),
-            None => {}
-        }
-        match env.get(flag.as_str()) {
-            Some((_, value)) if value.eq_ignore_ascii_case("false") => {}
-            Some((line, value)) => findings.push(Finding::error(
-                "sop-3.3/flag-env-example",
-                at(env_path, Some(*line)),
-                format!("`{flag}` defaults to `{value}` in `{env_path}`; add-ons ship dark (`false`)"),
-                format!("write `{}`", layout::env_line(flag)),
-            )),
-            None => findings.push(Finding::error(
-                "sop-3.3/flag-env-example",
-                at(env_path, None),
-                format!("add-on `{}`'s flag `{flag}` is not in `{env_path}`", addon.feature),
-                format!("add `{}` between the `{}` markers", layout::env_line(flag), layout::ENV_BEGIN),
-            )),
-        }
-    }
-
-    let owned: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.flag.as_str()).collect();
-    let known = |flag: &str| owned.contains(flag);
-    for (flag, (_, line)) in &registry {
-        if !known(flag) {
+    // The first layout's hand-edited lists: one finding that says how to move on.
+    for (file, marker) in layout::legacy::MARKERS {
+        if read_optional(root, file)?.is_some_and(|text| text.lines().any(|line| line.trim() == *marker)) {
             findings.push(Finding::error(
-                "sop-3.3/orphan-flag",
-                at(registry_path, Some(*line)),
-                format!("`{flag}` is registered but no spec owns it"),
-                "remove the line, or restore the add-on's spec (a flag belongs to exactly one add-on)".into(),
+                "sop-3.3/legacy-layout",
+                at(file, None),
+                format!(
+                    "`{file}` still has the hand-edited list `{marker}`: every slice edits it, so parallel slices conflict"
+                ),
+                "move to build-time discovery, previewing first: cargo xtask migrate --dry-run".into(),
+            ));
+            break;
+        }
+    }
+
+    // What the build compiles in: every module under src/core and what it declares.
+    let (declared, bad) = layout::declared_addons(root)?;
+    for (file, reason) in &bad {
+        findings.push(Finding::error(
+            "sop-3.4/owner-module",
+            at(file, None),
+            format!("the build stops on `{file}`: {reason}"),
+            format!("rename it to a module name, e.g.: git mv {file} src/core/<module>.rs"),
+        ));
+    }
+    let by_module: HashMap<&str, &layout::Declared> = declared.iter().map(|d| (d.module.as_str(), d)).collect();
+    let mut flag_owners: BTreeMap<&str, Vec<&layout::Declared>> = BTreeMap::new();
+    for module in &declared {
+        if let Some((flag, _)) = &module.flag {
+            flag_owners.entry(flag.as_str()).or_default().push(module);
+        }
+    }
+    for addon in addons {
+        let names = &addon.names;
+        let Some(module) = by_module.get(names.snake.as_str()) else { continue };
+        match &module.flag {
+            Some((flag, _)) if *flag == names.flag => {}
+            Some((flag, line)) => findings.push(Finding::error(
+                "sop-3.3/flag-declaration",
+                at(&module.file, Some(*line)),
+                format!(
+                    "`{}` declares the flag `{flag}`, but add-on `{}` is gated by `{}`",
+                    module.file, addon.feature, names.flag
+                ),
+                format!("write it as `{}`", layout::flag_declaration(&names.flag)),
+            )),
+            None => findings.push(Finding::error(
+                "sop-3.3/flag-declaration",
+                at(&module.file, None),
+                format!("`{}` declares no flag, so add-on `{}` is not gated (SOP 3.3)", module.file, addon.feature),
+                format!("add this line to {}: {}", module.file, layout::flag_declaration(&names.flag)),
+            )),
+        }
+        match &module.name {
+            Some((name, _)) if *name == names.snake => {}
+            Some((name, line)) => findings.push(Finding::error(
+                "sop-3.3/flag-declaration",
+                at(&module.file, Some(*line)),
+                format!("`{}` names itself `{name}`; the war room and receipts expect `{}`", module.file, names.snake),
+                format!("write it as `pub const NAME: &str = \"{}\";`", names.snake),
+            )),
+            None => findings.push(Finding::error(
+                "sop-3.3/flag-declaration",
+                at(&module.file, None),
+                format!("`{}` declares no `NAME`, so the build cannot register it", module.file),
+                format!("add this line to {}: pub const NAME: &str = \"{}\";", module.file, names.snake),
+            )),
+        }
+        if !module.has_constructor {
+            findings.push(Finding::error(
+                "sop-3.3/flag-declaration",
+                at(&module.file, None),
+                format!("`{}` has no `pub fn addon()`, so the runtime cannot boot it", module.file),
+                format!(
+                    "add to {}: pub fn addon() -> Box<dyn Addon> {{ Box::new({}::new()) }}",
+                    module.file, addon.feature
+                ),
             ));
         }
     }
-    for (flag, (line, _)) in &env {
-        if !known(flag) {
+    for (flag, owners) in &flag_owners {
+        if owners.len() > 1 {
+            let files: Vec<&str> = owners.iter().map(|d| d.file.as_str()).collect();
+            findings.push(Finding::error(
+                "sop-3.4/single-owner",
+                at(&owners[1].file, owners[1].flag.as_ref().map(|(_, line)| *line)),
+                format!("`{flag}` is declared by {} modules: {}", owners.len(), files.join(", ")),
+                "keep one owner per capability (SOP 3.4): each add-on declares its own flag".into(),
+            ));
+        }
+    }
+    let owned: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.snake.as_str()).collect();
+    for module in &declared {
+        if !owned.contains(module.module.as_str()) {
             findings.push(Finding::error(
                 "sop-3.3/orphan-flag",
-                at(env_path, Some(*line)),
-                format!("`{flag}` is in `{env_path}` but no spec owns it"),
-                "remove the line, or restore the add-on's spec (a flag belongs to exactly one add-on)".into(),
+                at(&module.file, None),
+                format!(
+                    "`{}` is compiled in as an add-on{}, but no spec owns it",
+                    module.file,
+                    module.flag.as_ref().map(|(flag, _)| format!(" gated by `{flag}`")).unwrap_or_default()
+                ),
+                "restore the add-on's spec, or remove the module: a flag belongs to exactly one specified add-on"
+                    .into(),
+            ));
+        }
+    }
+
+    // `.env.example` documents no flag by obligation; any flag it shows must be owned and off.
+    let env_text = read_optional(root, env_path)?;
+    let known: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.flag.as_str()).collect();
+    for (line, key, value) in env_text.as_deref().map(env_lines).unwrap_or_default() {
+        if !key.starts_with("FEATURE_") {
+            continue;
+        }
+        if !known.contains(key) {
+            findings.push(Finding::error(
+                "sop-3.3/orphan-flag",
+                at(env_path, Some(line)),
+                format!("`{key}` is in `{env_path}` but no add-on owns it"),
+                format!("remove line {line} of {env_path}, or restore the add-on's spec"),
+            ));
+        } else if !value.eq_ignore_ascii_case("false") {
+            findings.push(Finding::error(
+                "sop-3.3/flag-env-example",
+                at(env_path, Some(line)),
+                format!("`{key}` defaults to `{value}` in `{env_path}`; add-ons ship dark (`false`)"),
+                format!("write `{key}=false` on line {line} of {env_path}"),
             ));
         }
     }
     Ok(())
-}
-
-fn registry_path_exists(root: &Path) -> bool {
-    root.join(layout::FLAG_REGISTRY).is_file()
 }
 
 /// Every `.rs` file under `dir`, relative to `root`, `/`-separated, sorted.
@@ -547,9 +561,6 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
     rust_files(root, &root.join("src"), &mut files)?;
     files.sort();
     for file in files {
-        if file == layout::FLAG_REGISTRY {
-            continue;
-        }
         let full = root.join(&file);
         let text = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
         if !text.contains("FEATURE_") {

@@ -345,6 +345,41 @@ impl Repo {
         Ok(object.as_blob().map(|blob| blob.content().to_vec()))
     }
 
+    /// The commit local branch `name` points at, if the branch exists.
+    pub fn branch_commit(&self, name: &str) -> anyhow::Result<Option<Oid>> {
+        match self.inner.find_branch(name, BranchType::Local) {
+            Ok(branch) => {
+                Ok(Some(branch.get().peel_to_commit().with_context(|| format!("failed to read branch `{name}`"))?.id()))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Whether anything (file, folder, link) exists at `path` in `commit`'s tree.
+    pub fn exists_at(&self, commit: Oid, path: &str) -> anyhow::Result<bool> {
+        let tree = self.inner.find_commit(commit).and_then(|c| c.tree()).context("failed to read a commit's tree")?;
+        match tree.get_path(Path::new(path)) {
+            Ok(_) => Ok(true),
+            Err(error) if error.code() == git2::ErrorCode::NotFound => Ok(false),
+            Err(error) => Err(error).with_context(|| format!("failed to look up `{path}`")),
+        }
+    }
+
+    /// The names of the entries of folder `dir` in `commit`'s tree, sorted; none if it is absent.
+    pub fn names_at(&self, commit: Oid, dir: &str) -> anyhow::Result<Vec<String>> {
+        let tree = self.inner.find_commit(commit).and_then(|c| c.tree()).context("failed to read a commit's tree")?;
+        let entry = match tree.get_path(Path::new(dir)) {
+            Ok(entry) => entry,
+            Err(error) if error.code() == git2::ErrorCode::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(error).with_context(|| format!("failed to look up `{dir}`")),
+        };
+        let object = entry.to_object(&self.inner).with_context(|| format!("failed to read `{dir}`"))?;
+        let Some(folder) = object.as_tree() else { return Ok(Vec::new()) };
+        let mut names: Vec<String> = folder.iter().filter_map(|e| e.name().ok().map(str::to_string)).collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// The git blob id of some bytes: the content hash used for frozen specs.
     pub fn hash_blob(bytes: &[u8]) -> anyhow::Result<String> {
         Ok(Oid::hash_object(git2::ObjectType::Blob, bytes).context("failed to hash content")?.to_string())

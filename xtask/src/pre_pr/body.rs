@@ -366,25 +366,13 @@ fn checklist(ctx: &Ctx, inputs: &Inputs<'_>, slice: Option<&Slice>, changes: &[F
     // 2: Feature gated.
     match slice {
         Some(s) => {
-            let registry = read(layout::FLAG_REGISTRY).unwrap_or_default();
-            let registered = crate::edits::lines_between_markers(&registry, layout::FLAGS_BEGIN, layout::FLAGS_END)
-                .unwrap_or_default()
-                .iter()
-                .any(|(_, line)| layout::parse_registry_line(line).is_some_and(|(flag, _)| flag == s.names.flag));
-            let example = read(layout::ENV_EXAMPLE).unwrap_or_default();
-            let in_example = example.lines().any(|line| line.trim_start().starts_with(&format!("{}=", s.names.flag)));
-            match (registered, in_example) {
-                (true, true) => push(
-                    2,
-                    true,
-                    format!("`{}` is in `{}` and `{}`", s.names.flag, layout::FLAG_REGISTRY, layout::ENV_EXAMPLE),
-                ),
-                (false, _) => {
-                    push(2, false, format!("`{}` is not declared in `{}`", s.names.flag, layout::FLAG_REGISTRY))
-                }
-                (true, false) => {
-                    push(2, false, format!("`{}` is missing from `{}`", s.names.flag, layout::ENV_EXAMPLE))
-                }
+            let declared = read(&s.names.module)
+                .and_then(|text| layout::declared_str(&text, "FLAG"))
+                .is_some_and(|(flag, _)| flag == s.names.flag);
+            if declared {
+                push(2, true, format!("`{}` declares `{}`", s.names.module, s.names.flag))
+            } else {
+                push(2, false, format!("`{}` does not declare `{}`", s.names.module, s.names.flag))
             }
         }
         None if docs_only(ctx, changes) => push(2, true, "docs-only change: no flag needed".into()),

@@ -300,33 +300,52 @@ fn depends_on_must_resolve_without_cycles() {
 }
 
 #[test]
-fn flags_must_be_in_env_example_and_the_registry_without_orphans() {
+fn flags_are_declared_by_their_module_and_env_example_switches_none_on() {
     let sandbox = Sandbox::with_kit();
+    // `.env.example` need not list any flag; one it shows must be owned and off.
     let env = sandbox.read(".env.example");
-    sandbox.write(".env.example", &env.replace("FEATURE_HEALTH_MONITOR=false\n", ""));
+    sandbox.write(".env.example", &format!("{env}FEATURE_HEALTH_MONITOR=true\n"));
     let out = check_fails(&sandbox);
-    assert_eq!(errors(&out), [("sop-3.3/flag-env-example".to_string(), ".env.example".to_string())]);
-
-    sandbox.write(".env.example", &env.replace("FEATURE_HEALTH_MONITOR=false", "FEATURE_HEALTH_MONITOR=true"));
-    let out = check_fails(&sandbox);
-    let line = line_of(&env, "FEATURE_HEALTH_MONITOR=false");
+    let line = env.lines().count() + 1;
     assert_eq!(errors(&out), [("sop-3.3/flag-env-example".to_string(), format!(".env.example:{line}"))]);
     assert_contains(&out.stdout, "defaults to `true`");
+    sandbox.write(".env.example", &format!("{env}FEATURE_GHOST=false\n"));
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.3/orphan-flag".to_string(), format!(".env.example:{line}"))]);
+    sandbox.write(".env.example", &env);
 
+    // The module declares the flag the build registers; a wrong one is named at its line.
+    let module = sandbox.read("src/core/health_monitor.rs");
+    let declaration = "pub const FLAG: &str = \"FEATURE_HEALTH_MONITOR\";";
     sandbox.write(
-        ".env.example",
-        &env.replace("FEATURE_HEALTH_MONITOR=false\n", "FEATURE_HEALTH_MONITOR=false\nFEATURE_GHOST=false\n"),
+        "src/core/health_monitor.rs",
+        &module.replace(declaration, "pub const FLAG: &str = \"FEATURE_HEALTH\";"),
     );
     let out = check_fails(&sandbox);
-    assert_eq!(errors(&out), [("sop-3.3/orphan-flag".to_string(), format!(".env.example:{}", line + 1))]);
+    let line = line_of(&module, declaration);
+    assert_eq!(errors(&out), [("sop-3.3/flag-declaration".to_string(), format!("src/core/health_monitor.rs:{line}"))]);
+    assert_contains(only(&out, "sop-3.3/flag-declaration")["hint"].as_str().unwrap(), declaration);
 
-    sandbox.write(".env.example", &env);
-    let flags = sandbox.read("src/flags.rs");
-    let registry_line = "    FlagSpec { name: \"FEATURE_HEALTH_MONITOR\", addon: \"health_monitor\" },\n";
-    assert_contains(&flags, registry_line);
-    sandbox.write("src/flags.rs", &flags.replace(registry_line, ""));
+    // A module compiled in with no spec is an ungoverned add-on.
+    sandbox.write("src/core/health_monitor.rs", &module);
+    sandbox.write("src/core/ghost.rs", "//! A ghost.\npub const FLAG: &str = \"FEATURE_GHOST\";\n");
     let out = check_fails(&sandbox);
-    assert_eq!(errors(&out), [("sop-3.3/flag-registry".to_string(), "src/flags.rs".to_string())]);
+    assert_eq!(errors(&out), [("sop-3.3/orphan-flag".to_string(), "src/core/ghost.rs".to_string())]);
+}
+
+/// A repository of the first layout (hand-edited lists between `sop:` markers) is told, in one
+/// finding, the command that moves it on.
+#[test]
+fn the_first_layout_is_one_finding_that_names_migrate() {
+    let sandbox = Sandbox::with_kit();
+    let env = sandbox.read(".env.example");
+    sandbox.write(".env.example", &format!("{env}# sop:flags:begin\nFEATURE_HEALTH_MONITOR=false\n# sop:flags:end\n"));
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.3/legacy-layout".to_string(), ".env.example".to_string())]);
+    assert_eq!(
+        only(&out, "sop-3.3/legacy-layout")["hint"],
+        "move to build-time discovery, previewing first: cargo xtask migrate --dry-run"
+    );
 }
 
 #[test]

@@ -14,4 +14,5 @@ mod repo_states;
 mod spec;
 mod status;
 mod support;
+mod team;
 mod templates;

@@ -38,19 +38,22 @@ fn scaffolds_every_artefact_on_a_new_branch() {
     assert_contains(&spec, "**Feature flag:** `FEATURE_SCHEDULER`");
     assert_contains(&spec, "**Template:** spec v1");
     assert_contains(&spec, "Runs jobs on a schedule");
-    assert_contains(&sandbox.read("src/flags.rs"), "FlagSpec { name: \"FEATURE_SCHEDULER\", addon: \"scheduler\" },");
-    let modules = sandbox.read("src/core/mod.rs");
-    assert_contains(&modules, "pub mod scheduler;");
-    assert_contains(&modules, "Box::new(scheduler::Scheduler::new()),");
-    assert_contains(&sandbox.read("tests/integration/main.rs"), "mod scheduler;");
-    assert_contains(&sandbox.read(".env.example"), "FEATURE_SCHEDULER=false");
-    let changelog = sandbox.read("CHANGELOG.md");
-    let unreleased = changelog.split("## [").nth(1).unwrap();
-    assert_contains(unreleased, "Scheduler: Runs jobs on a schedule");
+    // The module declares what the build discovers: its flag, its name and its constructor.
+    let module = sandbox.read("src/core/scheduler.rs");
+    assert_contains(&module, "pub const FLAG: &str = \"FEATURE_SCHEDULER\";");
+    assert_contains(&module, "pub const NAME: &str = \"scheduler\";");
+    assert_contains(&module, "pub fn addon() -> Box<dyn Addon> {");
+    assert_contains(&sandbox.read("docs/changelog.d/scheduler.md"), "Scheduler: Runs jobs on a schedule");
     assert_contains(&out.stdout, "next steps:");
+    // A slice only adds files: not one line of a file that other slices could also touch.
+    sandbox.commit_all("feat: add scheduler skeleton");
+    let changes = sandbox.git(&["diff", "--name-status", "main", "HEAD"]);
+    assert!(changes.lines().all(|line| line.starts_with("A\t")), "a slice edited a shared file:\n{changes}");
+    assert_eq!(changes.lines().count(), SCHEDULER_FILES.len() + 1, "{changes}");
 
     let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap();
-    let last: serde_json::Value = serde_json::from_str(receipts.lines().last().unwrap()).unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(receipts.lines().rfind(|line| line.contains("\"new-addon\"")).unwrap()).unwrap();
     assert_eq!(last["command"], "new-addon");
     assert_eq!(last["kind"], "state_change");
     assert_eq!(last["addon"], "Scheduler");
@@ -63,8 +66,12 @@ fn running_it_again_is_refused_and_changes_nothing() {
     sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
     sandbox.commit_all("feat: add scheduler skeleton");
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
-    assert_contains(&out.stderr, "error: add-on `Scheduler` already exists");
-    assert_contains(&out.stderr, "hint: ");
+    assert_contains(&out.stderr, "error: add-on `Scheduler` already exists on `feat/scheduler` (not on `main` yet)");
+    // The hint's command works where it was printed: a separate slice, from main.
+    assert_contains(&out.stderr, "for a separate slice: cargo xtask new-addon scheduler-2\n");
+    sandbox.xtask().args(["new-addon", "scheduler-2", "--yes"]).success();
+    assert_eq!(sandbox.current_branch(), "feat/scheduler-2");
+    assert!(!sandbox.exists("src/core/scheduler.rs"), "the new slice carries none of feat/scheduler's files");
 }
 
 #[test]
@@ -97,12 +104,12 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         "feat/background-jobs",
         "create  docs/specs/Lancelot_vNext2_Spec_BackgroundJobs.md",
         "create  src/core/background_jobs.rs",
-        "edit    src/flags.rs",
-        "+     FlagSpec { name: \"FEATURE_BACKGROUND_JOBS\", addon: \"background_jobs\" },",
-        "edit    CHANGELOG.md",
+        "+ pub const FLAG: &str = \"FEATURE_BACKGROUND_JOBS\";",
+        "create  docs/changelog.d/background-jobs.md",
     ] {
         assert_contains(&out.stdout, expected);
     }
+    assert!(!out.stdout.contains("\nedit "), "new-addon edits no shared file:\n{}", out.stdout);
     let json = sandbox.xtask().args(["new-addon", "background jobs", "--dry-run", "--json"]).success().json();
     assert_eq!(json["names"]["flag"], "FEATURE_BACKGROUND_JOBS");
     assert_eq!(json["plan"]["branch"]["name"], "feat/background-jobs");
@@ -194,7 +201,9 @@ fn outside_a_repository_is_bad_usage() {
 #[test]
 fn a_malformed_configuration_names_the_key() {
     let sandbox = Sandbox::with_kit();
-    let manifest = sandbox.read("Cargo.toml").replace("main_branch = \"main\"", "mian_branch = \"main\"");
+    let manifest = sandbox
+        .read("Cargo.toml")
+        .replace("[workspace.metadata.sop]\n", "[workspace.metadata.sop]\nmian_branch = \"main\"\n");
     sandbox.write("Cargo.toml", &manifest);
     sandbox.commit_all("chore: typo");
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);

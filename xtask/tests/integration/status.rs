@@ -9,7 +9,7 @@ fn status_shows_every_addon_with_its_docs_flag_branch_and_next_action() {
     let health = &json["addons"][0];
     assert_eq!(health["addon"], "HealthMonitor");
     assert_eq!(health["flag"], "FEATURE_HEALTH_MONITOR");
-    assert_eq!(health["flag_default"], "false");
+    assert_eq!(health["flag_local"], serde_json::Value::Null, "no `.env` sets it: off");
     assert_eq!(health["flag_registered"], true);
     assert_eq!(
         health["docs"],
@@ -17,6 +17,12 @@ fn status_shows_every_addon_with_its_docs_flag_branch_and_next_action() {
     );
     assert_eq!(health["module"], true);
     assert_eq!(health["branch_state"], "none");
+
+    // The clone's own `.env` (never committed) is what the `.ENV` column reports.
+    sandbox.write(".env", "FEATURE_HEALTH_MONITOR=true\n");
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    assert_eq!(json["addons"][0]["flag_local"], "true");
+    std::fs::remove_file(sandbox.path(".env")).unwrap();
 
     sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--depends-on", "HealthMonitor"]).success();
     sandbox.commit_all("feat: add scheduler skeleton");
@@ -51,6 +57,12 @@ fn status_reports_the_last_error_from_the_receipts() {
 #[test]
 fn graph_draws_dependencies_and_flags_missing_ones() {
     let sandbox = Sandbox::with_kit();
+    // The clone's own `.env` (never committed) is what the `.ENV` column reports.
+    sandbox.write(".env", "FEATURE_HEALTH_MONITOR=true\n");
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    assert_eq!(json["addons"][0]["flag_local"], "true");
+    std::fs::remove_file(sandbox.path(".env")).unwrap();
+
     sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--depends-on", "HealthMonitor"]).success();
     let out = sandbox.xtask().args(["graph"]).success();
     assert_contains(&out.stdout, "```mermaid\ngraph TD\n");

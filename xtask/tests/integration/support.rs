@@ -11,6 +11,62 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The runtime's own discovery rule (`src/build/discover.rs`): the fixture leaves out exactly the
+/// files the build would compile in as add-ons, except the reference one.
+#[path = "../../../src/build/discover.rs"]
+mod discover;
+
+/// The add-on every fixture keeps: the kit's reference add-on.
+pub const REFERENCE_MODULE: &str = "health_monitor";
+pub const REFERENCE_FEATURE: &str = "HealthMonitor";
+
+/// A CHANGELOG as a new repository of the kit has it.
+const KIT_CHANGELOG: &str = "# Changelog\n\nAll notable changes to this repository are recorded here, in the form of\n[Keep a Changelog](https://keepachangelog.com/en/1.1.0/).\n\n## [Unreleased]\n";
+
+/// The root manifest of the fixture: the project's package and dependencies (so cargo resolves
+/// it from the project's lock file), the root crate as the only member, and none of the
+/// project's `[workspace.metadata.*]` settings: the SOP defaults apply, whatever the team set.
+fn kit_manifest(source: &Path) -> String {
+    let text = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
+    let mut out = String::new();
+    let mut table = String::new();
+    let mut members_seen = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.trim_matches(['[', ']']).trim().to_string();
+        }
+        if table.starts_with("workspace.metadata") {
+            continue;
+        }
+        if table == "workspace" && trimmed.starts_with("members") {
+            out.push_str("members = [\".\"]\n");
+            members_seen = true;
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    assert!(members_seen, "the project's Cargo.toml has no `[workspace] members`; update the fixture");
+    // An empty settings table (every default), where tests add the keys they exercise.
+    out.push_str("\n[workspace.metadata.sop]\n");
+    out
+}
+
+/// `text` with its `**Status:**` line set to `status`.
+pub fn pin_status(text: &str, status: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            if line.starts_with("**Status:**") {
+                let end = if line.ends_with("  \n") { "  \n" } else { "\n" };
+                format!("**Status:** {status}{end}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The repository this test suite belongs to (the source of the fixture).
 pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository root").to_path_buf()
@@ -61,97 +117,51 @@ impl Sandbox {
         sandbox
     }
 
-    /// Copies the runtime kit, templates, docs and top-level files into the working tree.
+    /// Builds the fixture from the tool's own kit: the runtime's sources without any add-on but
+    /// the reference one (health monitor), its tests likewise, the templates, the reference
+    /// add-on's four documents with its spec pinned to `Approved`, a fresh CHANGELOG and a
+    /// manifest with no `[workspace.metadata.sop]` (the defaults). Nothing of the project's own
+    /// state reaches it — not its other add-ons, its CHANGELOG fragments, its frozen specs or its
+    /// settings — so the suite passes in every state a team can bring this repository to.
     pub fn copy_kit(&self) {
         let source = project_root();
-        for dir in ["src", "tests", "templates", "docs"] {
-            copy_dir(&source.join(dir), &self.root.join(dir));
+        let (addons, _) = discover::addons(&source);
+        let is_other_addon = |path: &Path| {
+            addons.iter().any(|addon| {
+                addon.module != REFERENCE_MODULE
+                    && (path
+                        .starts_with(addon.file.parent().filter(|p| p.ends_with(&addon.module)).unwrap_or(&addon.file))
+                        || path == addon.file
+                        || addon.test.as_deref() == Some(path))
+            })
+        };
+        for dir in ["src", "tests", "templates"] {
+            copy_dir_filtered(&source.join(dir), &self.root.join(dir), &is_other_addon);
         }
-        for file in ["CHANGELOG.md", ".env.example", ".gitignore", "README.md", "rustfmt.toml"] {
+        for file in [".gitignore", "rustfmt.toml", ".env.example"] {
             if source.join(file).exists() {
                 std::fs::copy(source.join(file), self.root.join(file)).unwrap();
             }
         }
-        // The fixture is the root crate alone: no xtask member, and cargo's lock stays untracked.
-        let manifest = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
-        let manifest = manifest.replace("members = [\".\", \"xtask\"]", "members = [\".\"]");
-        assert!(
-            manifest.contains("members = [\".\"]"),
-            "the root Cargo.toml's members line changed; update the fixture"
-        );
-        std::fs::write(self.root.join("Cargo.toml"), manifest).unwrap();
+        for (dir, kind) in [
+            ("docs/specs", "Spec"),
+            ("docs/blueprints", "Blueprint"),
+            ("docs/runbooks", "Runbook"),
+            ("docs/architecture", "Architecture"),
+        ] {
+            let name = format!("Lancelot_vNext2_{kind}_{REFERENCE_FEATURE}.md");
+            let mut text = std::fs::read_to_string(source.join(dir).join(&name)).unwrap();
+            if kind == "Spec" {
+                text = pin_status(&text, "Approved");
+            }
+            self.write(&format!("{dir}/{name}"), &text);
+        }
+        self.write("CHANGELOG.md", KIT_CHANGELOG);
+        self.write("README.md", "# A repository of the Lancelot kit\n");
+        self.write("Cargo.toml", &kit_manifest(&source));
         let mut ignore = std::fs::read_to_string(self.root.join(".gitignore")).unwrap_or_default();
         ignore.push_str("/Cargo.lock\n");
         std::fs::write(self.root.join(".gitignore"), ignore).unwrap();
-        self.keep_only_the_reference_addon();
-    }
-
-    /// Removes every add-on but the shipped reference one (health monitor), so the fixture is the
-    /// same whatever add-ons the repository under development has (`scheduler` on a branch,
-    /// say): tests never depend on the project's own state.
-    fn keep_only_the_reference_addon(&self) {
-        const KEEP: [&str; 3] = ["health_monitor", "HEALTH_MONITOR", "HealthMonitor"];
-        let keep = |text: &str| KEEP.iter().any(|k| text.contains(k));
-        for dir in ["src/core", "tests/integration"] {
-            for entry in std::fs::read_dir(self.root.join(dir)).unwrap().flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let stem = name.trim_end_matches(".rs");
-                let kit_file = ["mod", "main", "support", "status_command"].contains(&stem);
-                if !kit_file && !keep(&name) {
-                    let path = entry.path();
-                    if path.is_dir() {
-                        std::fs::remove_dir_all(path).unwrap()
-                    } else {
-                        std::fs::remove_file(path).unwrap()
-                    }
-                }
-            }
-        }
-        for dir in ["docs/specs", "docs/blueprints", "docs/runbooks", "docs/architecture"] {
-            for entry in std::fs::read_dir(self.root.join(dir)).into_iter().flatten().flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".md")
-                    && name.contains("_Spec_")
-                        | name.contains("_Blueprint_")
-                        | name.contains("_Runbook_")
-                        | name.contains("_Architecture_")
-                    && !keep(&name)
-                {
-                    std::fs::remove_file(entry.path()).unwrap();
-                }
-            }
-        }
-        if let Ok(lock) = std::fs::read_to_string(self.root.join("docs/specs/spec.lock")) {
-            let kept: String = lock
-                .split_inclusive('\n')
-                .filter(|line| line.starts_with('#') || line.trim().is_empty() || keep(line))
-                .collect();
-            std::fs::write(self.root.join("docs/specs/spec.lock"), kept).unwrap();
-        }
-        // Marker-delimited registries keep only the reference add-on's lines.
-        for (file, begin, end) in [
-            ("src/flags.rs", "// sop:flags:begin", "// sop:flags:end"),
-            ("src/core/mod.rs", "// sop:modules:begin", "// sop:modules:end"),
-            ("src/core/mod.rs", "// sop:addons:begin", "// sop:addons:end"),
-            ("tests/integration/main.rs", "// sop:tests:begin", "// sop:tests:end"),
-            (".env.example", "# sop:flags:begin", "# sop:flags:end"),
-        ] {
-            let text = std::fs::read_to_string(self.root.join(file)).unwrap();
-            let mut inside = false;
-            let mut out = String::new();
-            for line in text.split_inclusive('\n') {
-                let trimmed = line.trim();
-                if trimmed == begin {
-                    inside = true;
-                } else if trimmed == end {
-                    inside = false;
-                } else if inside && !trimmed.is_empty() && !keep(line) {
-                    continue;
-                }
-                out.push_str(line);
-            }
-            std::fs::write(self.root.join(file), out).unwrap();
-        }
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
@@ -295,6 +305,23 @@ fn hash_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, u64>) {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
             out.insert(relative, hasher.finish());
+        }
+    }
+}
+
+fn copy_dir_filtered(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) {
+    let Ok(entries) = std::fs::read_dir(from) else { return };
+    std::fs::create_dir_all(to).unwrap();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || skip(&path) {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir_filtered(&path, &to.join(&name), skip);
+        } else {
+            std::fs::copy(&path, to.join(&name)).unwrap();
         }
     }
 }
