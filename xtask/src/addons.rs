@@ -35,8 +35,12 @@ pub struct Addon {
     /// Why the status could not be read, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_error: Option<String>,
-    /// The features named by the spec's `**Depends on:**` line.
+    /// The features named by the spec's `**Depends on:**` line, canonical (as
+    /// [`names::resolve_dependency`] reads them); an entry that is not a name stays as written.
     pub depends_on: Vec<String>,
+    /// Each `**Depends on:**` entry as written, with what it resolves to.
+    #[serde(skip)]
+    pub dependencies: Vec<Dependency>,
     pub has_blueprint: bool,
     pub has_runbook: bool,
     pub has_architecture: bool,
@@ -69,6 +73,30 @@ impl Addon {
     }
 }
 
+/// One entry of a spec's `**Depends on:**` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// As the header writes it (a link's file name becomes its feature: see [`Header::depends_on`]).
+    pub written: String,
+    /// The canonical feature it names, or why it names none.
+    pub feature: Result<String, names::NameError>,
+}
+
+impl Dependency {
+    /// Resolves one entry through the one resolver.
+    pub fn resolve(written: &str, config: &Config) -> Dependency {
+        Dependency {
+            written: written.to_string(),
+            feature: names::resolve_dependency(written, config).map(|names| names.feature),
+        }
+    }
+
+    /// The canonical feature, or the entry as written when it is not a name.
+    pub fn name(&self) -> &str {
+        self.feature.as_deref().unwrap_or(&self.written)
+    }
+}
+
 /// A spec file that is not a usable add-on, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
@@ -82,6 +110,9 @@ pub struct Inventory {
     /// Sorted by feature.
     pub addons: Vec<Addon>,
     pub problems: Vec<Problem>,
+    /// The configuration the names were derived with.
+    #[serde(skip)]
+    config: Config,
 }
 
 impl Inventory {
@@ -90,7 +121,9 @@ impl Inventory {
         let dir = root.join(&config.docs.specs);
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Inventory::default()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Inventory { config: config.clone(), ..Inventory::default() })
+            }
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", dir.display())),
         };
         let mut files = Vec::new();
@@ -103,17 +136,20 @@ impl Inventory {
         }
         // The expected spelling first, so that a stray duplicate is the one reported.
         files.sort_by_cached_key(|file| {
-            let feature = names::feature_of_spec_file(file).unwrap_or_default();
-            (feature.to_string(), *file != names::doc_file_name(config, "Spec", feature), file.clone())
+            let written = names::feature_of_spec_file(file).unwrap_or_default();
+            let feature = Names::derive(written, "feat", config).map_or_else(|_| written.to_string(), |n| n.feature);
+            let expected = names::doc_file_name(config, "Spec", &feature);
+            (feature, *file != expected, file.clone())
         });
 
-        let mut inventory = Inventory::default();
+        let mut inventory = Inventory { config: config.clone(), ..Inventory::default() };
         let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for file_name in files {
             let feature = names::feature_of_spec_file(&file_name).unwrap_or_default().to_string();
             let path = format!("{}/{file_name}", config.docs.specs);
-            let words = match Words::parse(&feature) {
-                Ok(words) => words,
+            // The names come from the canonical feature, exactly as `new-addon` derived them.
+            let names = match Names::derive(&feature, "feat", config) {
+                Ok(names) => names,
                 Err(error) => {
                     inventory
                         .problems
@@ -121,25 +157,27 @@ impl Inventory {
                     continue;
                 }
             };
-            if let Some(first) = seen.get(&words.pascal()) {
-                let message = format!("a second spec for `{}` (the first is `{first}`)", words.pascal());
+            if let Some(first) = seen.get(&names.feature) {
+                let message = format!("a second spec for `{}` (the first is `{first}`)", names.feature);
                 inventory.problems.push(Problem { path, message });
                 continue;
             }
-            seen.insert(words.pascal(), path.clone());
-            let names = Names::from_words(&words, "feat", config);
+            seen.insert(names.feature.clone(), path.clone());
             let header = Header::parse(&read_header(&root.join(&path))?);
             let (status, status_error) = match header.status() {
                 Ok(status) => (Some(status), None),
                 Err(error) => (None, Some(error)),
             };
             let exists = |relative: &str| root.join(relative).is_file();
+            let dependencies: Vec<Dependency> =
+                header.depends_on().iter().map(|written| Dependency::resolve(written, config)).collect();
             inventory.addons.push(Addon {
                 feature: names.feature.clone(),
                 spec: path,
                 status,
                 status_error,
-                depends_on: header.depends_on(),
+                depends_on: dependencies.iter().map(|dependency| dependency.name().to_string()).collect(),
+                dependencies,
                 has_blueprint: exists(&names.blueprint),
                 has_runbook: exists(&names.runbook),
                 has_architecture: exists(&names.architecture),
@@ -167,13 +205,17 @@ impl Inventory {
             Ok(n) if !stem.is_empty() => (stem.trim_end_matches('-'), n.saturating_add(1)),
             _ => (slug, 2),
         };
+        // `scheduler-3` is derived as `Scheduler3` / `scheduler3`, like the spec it follows. A
+        // candidate the rules refuse (`com-2` is the Windows device `com2`) is skipped; one that
+        // is too long never gets shorter, so the search stops there.
         loop {
             let candidate = format!("{stem}-{number}");
-            let taken = Words::parse(&candidate).map(|words| self.find(&words.pascal()).is_some()).unwrap_or(false);
-            if !taken || number == u32::MAX {
-                return candidate;
+            match Words::parse(&candidate) {
+                Ok(words) if self.find(&words.pascal()).is_none() => return candidate,
+                Err(error) if error.rule == "max-length" => return candidate,
+                _ if number == u32::MAX => return candidate,
+                _ => number += 1,
             }
-            number += 1;
         }
     }
 
@@ -183,29 +225,33 @@ impl Inventory {
     }
 
     /// Finds an add-on by any spelling `new-addon` accepts (`health-monitor`, `HealthMonitor`,
-    /// `"health monitor"`) or by its spec's file name or path.
+    /// `"health monitor"`) or by its spec's file name or path, through
+    /// [`names::resolve_dependency`], the one resolver.
     pub fn resolve(&self, input: &str) -> anyhow::Result<&Addon> {
-        let file_name = input.trim().rsplit(['/', '\\']).next().unwrap_or(input);
-        let feature = match names::feature_of_spec_file(file_name) {
-            Some(feature) => feature.to_string(),
-            None => Words::parse(input)
-                .map_err(|error| {
-                    Refusal::usage(format!("`{}` is not an add-on name: {error}", input.escape_debug()))
-                        .hint("name an existing add-on (list them: cargo xtask spec list)")
-                })?
-                .pascal(),
-        };
-        self.find(&feature).ok_or_else(|| {
+        let names = names::resolve_dependency(input, &self.config).map_err(|error| {
+            let hint = match names::suggest(input).and_then(|slug| self.find_name(&slug)) {
+                Some(addon) => format!("did you mean `{}`? list them: cargo xtask spec list", addon.names.slug),
+                None => "list the add-ons: cargo xtask spec list".to_string(),
+            };
+            Refusal::usage(format!("`{}` is not an add-on name: {error}", input.escape_debug())).hint(hint)
+        })?;
+        self.find(&names.feature).ok_or_else(|| {
             let known: Vec<&str> = self.addons.iter().map(|addon| addon.feature.as_str()).take(10).collect();
             let known = if known.is_empty() {
                 "there are none yet".to_string()
             } else {
                 format!("known: {}", known.join(", "))
             };
-            Refusal::usage(format!("there is no add-on `{feature}` ({known})"))
-                .hint(format!("list them: cargo xtask spec list; create one: cargo xtask new-addon {}", names::EXAMPLE))
+            Refusal::usage(format!("there is no add-on `{}` ({known})", names.feature))
+                .hint(format!("list them: cargo xtask spec list; create it: cargo xtask new-addon {}", names.slug))
                 .into()
         })
+    }
+
+    /// The add-on a reference names, if its spec is here: a Depends-on entry, a `--depends-on`
+    /// value, any spelling or spec file name (see [`names::resolve_dependency`]).
+    pub fn find_name(&self, value: &str) -> Option<&Addon> {
+        self.find(&names::resolve_dependency(value, &self.config).ok()?.feature)
     }
 }
 
@@ -283,6 +329,45 @@ mod tests {
         assert!(inventory.resolve("../x").is_err());
     }
 
+    /// The inventory resolves Depends-on entries once, through `names::resolve_dependency`: a
+    /// loose spelling and a link name the same add-on, a non-name stays as written and fails.
+    #[test]
+    fn depends_on_entries_resolve_through_the_one_resolver() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md", "**Status:** Draft\n");
+        write(
+            dir.path(),
+            "docs/specs/Lancelot_vNext2_Spec_Cache2.md",
+            "**Status:** Draft\n**Depends on:** health-monitor, [Jobs](Lancelot_vNext2_Spec_Jobs.md), `cache-1`, a.b\n",
+        );
+        let inventory = Inventory::load(dir.path(), &Config::default()).unwrap();
+        let cache = inventory.find("Cache2").unwrap();
+        assert_eq!(cache.names.snake, "cache2");
+        assert_eq!(cache.depends_on, ["HealthMonitor", "Jobs", "Cache1", "a.b"]);
+        let features: Vec<_> = cache.dependencies.iter().map(|d| d.feature.clone().map_err(|e| e.rule)).collect();
+        assert_eq!(
+            features,
+            [Ok("HealthMonitor".into()), Ok("Jobs".into()), Ok("Cache1".into()), Err("allowed-characters")]
+        );
+        for value in ["cache-2", "cache_2", "Cache2", "cache2", "Lancelot_vNext2_Spec_Cache2.md"] {
+            assert_eq!(inventory.find_name(value).map(|addon| addon.feature.as_str()), Some("Cache2"), "{value}");
+        }
+    }
+
+    /// A spec file whose feature is not in canonical form (`HTTPServer`) is still one add-on with
+    /// the canonical names; `check` then asks for the rename.
+    #[test]
+    fn a_non_canonical_spec_file_gets_canonical_names() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "docs/specs/Lancelot_vNext2_Spec_HTTPServer.md", "**Status:** Draft\n");
+        let inventory = Inventory::load(dir.path(), &Config::default()).unwrap();
+        let addon = inventory.resolve("http-server").unwrap();
+        assert_eq!(addon.feature, "HttpServer");
+        assert_eq!(addon.spec, "docs/specs/Lancelot_vNext2_Spec_HTTPServer.md");
+        assert_eq!(addon.names.spec, "docs/specs/Lancelot_vNext2_Spec_HttpServer.md");
+        assert_eq!(addon.names.flag, "FEATURE_HTTP_SERVER");
+    }
+
     #[test]
     fn the_next_slice_is_a_free_name() {
         let dir = tempfile::tempdir().unwrap();
@@ -292,6 +377,10 @@ mod tests {
         let inventory = Inventory::load(dir.path(), &Config::default()).unwrap();
         assert_eq!(inventory.next_slice(inventory.find("Scheduler").unwrap()), "scheduler-3");
         assert_eq!(inventory.next_slice(inventory.find("Jobs3").unwrap()), "jobs-4");
+        // The canonical form of a refused candidate (`com-2` is the device `com2`) is skipped.
+        write(dir.path(), "docs/specs/Lancelot_vNext2_Spec_Com.md", "**Status:** In Progress\n");
+        let inventory = Inventory::load(dir.path(), &Config::default()).unwrap();
+        assert_eq!(inventory.next_slice(inventory.find("Com").unwrap()), "com-10");
         assert_eq!(
             inventory.new_slice_command(inventory.find("Scheduler2").unwrap()),
             "cargo xtask new-addon scheduler-3 --depends-on Scheduler2"

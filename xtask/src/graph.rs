@@ -19,12 +19,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let mut edges = Vec::new();
     let mut missing = BTreeSet::new();
     for addon in &inventory.addons {
-        for dependency in &addon.depends_on {
-            let resolved = inventory.find(dependency).is_some();
+        // Each entry was resolved by the inventory through `names::resolve_dependency`, the
+        // resolver `check` uses too: `health-monitor` and `[HealthMonitor](…)` are one node.
+        for dependency in &addon.dependencies {
+            let target = dependency.name().to_string();
+            let resolved = dependency.feature.as_ref().is_ok_and(|feature| inventory.find(feature).is_some());
             if !resolved {
-                missing.insert(dependency.clone());
+                missing.insert(target.clone());
             }
-            edges.push((addon.feature.clone(), dependency.clone(), resolved));
+            edges.push((addon.feature.clone(), target, resolved));
         }
     }
     if args.json {
@@ -50,13 +53,24 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         let status = addon.status.map(|s| s.to_string()).unwrap_or_else(|| "unreadable".into());
         println!("  {}[\"{}<br/>{status}\"]", addon.feature, addon.names.title);
     }
+    // A missing entry that is not a name may hold any character: its node id is made safe, its
+    // label keeps the text.
+    let node_id = |name: &str| -> String {
+        if name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            name.to_string()
+        } else {
+            let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            format!("missing_{safe}")
+        }
+    };
     for name in &missing {
-        println!("  {name}[\"{name}<br/>no spec\"]");
-        println!("  style {name} stroke-dasharray: 5 5");
+        let id = node_id(name);
+        println!("  {id}[\"{}<br/>no spec\"]", name.replace('"', "#quot;"));
+        println!("  style {id} stroke-dasharray: 5 5");
     }
     for (from, to, resolved) in &edges {
         let arrow = if *resolved { "-->" } else { "-.->" };
-        println!("  {from} {arrow} {to}");
+        println!("  {from} {arrow} {}", node_id(to));
     }
     println!("```");
     Ok(())

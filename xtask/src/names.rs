@@ -1,10 +1,47 @@
 //! The one place that derives names. From an engineer's input (`health monitor`, `health-monitor`,
 //! `health_monitor`, `HealthMonitor`) it derives every name the SOP uses: feature, slug, snake,
-//! flag, branch, module and the four document paths.
+//! flag, branch, module and the four document paths. Every command, and the add-on inventory,
+//! derives names here and nowhere else; it must not touch the disk.
 //!
 //! The accepted alphabet is deliberately small (ASCII letters and digits in words separated by
 //! spaces, `-` or `_`) so that every accepted name is at once a safe file name, a valid git branch
-//! component, a Rust module name and an environment variable name. Nothing here touches the disk.
+//! component, a Rust module name and an environment variable name.
+//!
+//! # The canonical form
+//!
+//! A spec file name (`Lancelot_vNext2_Spec_HealthMonitor.md`) records only the PascalCase feature,
+//! and every reader (`check`, `status`, `graph`, `spec`) starts from it. So the feature is the
+//! canonical name and every other name is a function of it; the input only picks the feature:
+//!
+//! 1. The input is split into words at spaces, `-`, `_` and case changes (`healthMonitor`,
+//!    `HTTPServer` → `http` `server`), and the words are joined as PascalCase: each word's first
+//!    letter upper case, the rest lower case, digits kept (`cache-2` → `Cache2`).
+//! 2. That PascalCase string is split again, and these are the canonical words: a word starts at
+//!    an upper-case letter that follows a lower-case letter or a digit, or at the last upper-case
+//!    letter of a run when a lower-case letter follows it (`Oauth2Client` → `oauth2` `client`,
+//!    `XRay` → `x` `ray`).
+//! 3. The feature is the canonical words in PascalCase; slug, snake, flag, branch, module and
+//!    document paths are the same words joined with `-`, `_`, upper-cased, etc.
+//!
+//! What that means for the engineer:
+//!
+//! - **Digits belong to the word before them**: `cache-2`, `cache_2` and `Cache2` are all
+//!   `Cache2` / `cache2` / `FEATURE_CACHE2` / `feat/cache2`; `api-v2` is `ApiV2` / `api-v2`;
+//!   `oauth2-client` is `Oauth2Client` / `oauth2-client`; `job-2` is `Job2` / `job2`.
+//! - **Acronyms are one word, capitalised once**: `HTTPServer`, `http server` and `HttpServer` are
+//!   all `HttpServer` / `http-server`; `API` is `Api`.
+//! - **Single letters in a row run together**: `a-b` is `Ab` / `ab` (a lone letter before a word
+//!   stays apart: `x-ray` is `XRay` / `x-ray`).
+//!
+//! So for every accepted input `x`, with `n = Names::derive(x)`, deriving again from `n.feature`,
+//! `n.slug` or `n.snake` gives `n` (a fixpoint; the property tests hold it). When the canonical
+//! slug differs from what the engineer typed, `new-addon` prints the derived names. Two inputs may
+//! give the same names; the refusal rules (keywords, reserved names, Windows devices, length) apply
+//! to the canonical form, so `m-o-d` (`mod`) and `com-1` (`com1`) are refused like `mod` and `com1`.
+//!
+//! A `Depends on` entry or a `--depends-on` value is resolved by [`resolve_dependency`], the one
+//! resolver every command uses: a feature, slug, snake name, spec file name, path or Markdown link
+//! all name the same canonical feature.
 
 use std::fmt;
 
@@ -98,11 +135,14 @@ impl Words {
         if !first.is_ascii_alphabetic() {
             return error("starts-with-letter", format!("starts with `{first}`; a name must start with a letter"));
         }
-        let mut words = Vec::new();
+        let mut written = Vec::new();
         for chunk in trimmed.split([' ', '-', '_']).filter(|chunk| !chunk.is_empty()) {
-            split_camel(chunk, &mut words);
+            split_camel(chunk, &mut written);
         }
-        let words = Words(words);
+        // The canonical words: the PascalCase feature, split again (see the module documentation).
+        let mut canonical = Vec::with_capacity(written.len());
+        split_camel(&written.iter().map(|word| capitalize(word)).collect::<String>(), &mut canonical);
+        let words = Words(canonical);
         let slug = words.slug();
         if slug.len() > MAX_SLUG_LEN {
             return error(
@@ -228,7 +268,7 @@ impl Names {
             title: words.title(),
             slug: words.slug(),
             flag: format!("FEATURE_{}", words.screaming()),
-            branch: format!("{kind}/{}", words.slug()),
+            branch: branch_name(kind, &words.slug()),
             module: format!("{}/{snake}.rs", config.modules_dir),
             module_dir: format!("{}/{snake}", config.modules_dir),
             integration_test: format!("tests/integration/{snake}.rs"),
@@ -263,6 +303,76 @@ pub fn feature_of_spec_file(file_name: &str) -> Option<&str> {
     let stem = file_name.strip_suffix(".md")?;
     let (_, feature) = stem.rsplit_once("_Spec_")?;
     (!feature.is_empty() && feature.chars().all(|c| c.is_ascii_alphanumeric())).then_some(feature)
+}
+
+/// `feat/health-monitor`: the branch of a slug for a branch kind.
+pub fn branch_name(kind: &str, slug: &str) -> String {
+    format!("{kind}/{slug}")
+}
+
+/// The feature an add-on reference names, in canonical form, with every name derived from it: the
+/// one resolver of `**Depends on:**` entries and `--depends-on` values, used by `check`, `graph`,
+/// `status`, `spec` and `new-addon`. It accepts any spelling `new-addon` accepts (`HealthMonitor`,
+/// `health-monitor`, `health_monitor`, `"health monitor"`), a spec file name or path
+/// (`docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md`, whatever its project or version prefix),
+/// and a Markdown link or code span around either (`[HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)`,
+/// `` `health-monitor` ``). It does not look at the disk: whether the spec exists is the caller's
+/// question (the inventory's `find` answers it). The written form `new-addon` puts in a header is
+/// [`dependency_link`].
+pub fn resolve_dependency(value: &str, config: &Config) -> Result<Names, NameError> {
+    let item = value.trim();
+    // `[Text](target)`: the target is what the link names.
+    let target = match item.strip_suffix(')').and_then(|rest| rest.rsplit_once("](")) {
+        Some((_, target)) => target.trim(),
+        None => item,
+    };
+    let target = target.trim_matches('`').trim();
+    let file_name = target.rsplit(['/', '\\']).next().unwrap_or(target);
+    match feature_of_spec_file(file_name) {
+        Some(feature) => Names::derive(feature, "feat", config),
+        // Not a spec file: the whole value must be a name (so `../x` is refused, not `x`).
+        None => Names::derive(target, "feat", config),
+    }
+}
+
+/// `[HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)`: how a Depends-on entry is written in
+/// a header, the canonical written form that [`resolve_dependency`] reads back.
+pub fn dependency_link(names: &Names) -> String {
+    let file = names.spec.rsplit('/').next().unwrap_or(&names.spec);
+    format!("[{}]({file})", names.feature)
+}
+
+/// The accepted name nearest to a refused input, for a `hint:` that uses the engineer's own words
+/// (`my.addon` → `my-addon`, `type` → `type-addon`, `9lives` → `addon9lives`); `None` when
+/// nothing usable is left (`???`).
+pub fn suggest(input: &str) -> Option<String> {
+    let mut slug = String::new();
+    for c in input.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    if !slug.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut candidate =
+        if slug.starts_with(|c: char| c.is_ascii_alphabetic()) { slug.to_string() } else { format!("addon-{slug}") };
+    for _ in 0..2 {
+        match Words::parse(&candidate) {
+            Ok(words) => return Some(words.slug()),
+            Err(error) if error.rule == "max-length" => {
+                let words = Words::parse(&candidate[..MAX_SLUG_LEN.min(candidate.len())]).ok()?;
+                let mut slug = words.slug();
+                slug.truncate(MAX_SLUG_LEN);
+                return Words::parse(slug.trim_end_matches('-')).ok().map(|words| words.slug());
+            }
+            Err(_) => candidate.push_str("-addon"),
+        }
+    }
+    None
 }
 
 /// Validates a branch kind against the configuration.
@@ -344,6 +454,157 @@ mod tests {
         assert_eq!(names("oauth2 client").snake, "oauth2_client");
         assert_eq!(names("oauth2Client").slug, "oauth2-client");
         assert_eq!(names("v2").feature, "V2");
+    }
+
+    /// The canonical rule of the module documentation, case by case: digits join the word before
+    /// them, acronyms are one word capitalised once, and every spelling of a name agrees.
+    #[test]
+    fn the_canonical_form_follows_the_documented_rule() {
+        let cases: &[(&str, &str, &str, &str, &str)] = &[
+            // input, feature, slug, snake, flag
+            ("cache-2", "Cache2", "cache2", "cache2", "FEATURE_CACHE2"),
+            ("cache_2", "Cache2", "cache2", "cache2", "FEATURE_CACHE2"),
+            ("Cache2", "Cache2", "cache2", "cache2", "FEATURE_CACHE2"),
+            ("cache 2", "Cache2", "cache2", "cache2", "FEATURE_CACHE2"),
+            ("api-v2", "ApiV2", "api-v2", "api_v2", "FEATURE_API_V2"),
+            ("oauth2-client", "Oauth2Client", "oauth2-client", "oauth2_client", "FEATURE_OAUTH2_CLIENT"),
+            ("HTTPServer", "HttpServer", "http-server", "http_server", "FEATURE_HTTP_SERVER"),
+            ("http server", "HttpServer", "http-server", "http_server", "FEATURE_HTTP_SERVER"),
+            ("API", "Api", "api", "api", "FEATURE_API"),
+            ("x9", "X9", "x9", "x9", "FEATURE_X9"),
+            ("x-ray", "XRay", "x-ray", "x_ray", "FEATURE_X_RAY"),
+            ("a-b", "Ab", "ab", "ab", "FEATURE_AB"),
+            ("job-2", "Job2", "job2", "job2", "FEATURE_JOB2"),
+        ];
+        for (input, feature, slug, snake, flag) in cases {
+            let n = names(input);
+            assert_eq!(
+                (n.feature.as_str(), n.slug.as_str(), n.snake.as_str(), n.flag.as_str()),
+                (*feature, *slug, *snake, *flag),
+                "input {input:?}"
+            );
+            assert_eq!(n.branch, format!("feat/{slug}"));
+            assert_eq!(n.module, format!("src/core/{snake}.rs"));
+            assert_eq!(n.spec, format!("docs/specs/Lancelot_vNext2_Spec_{feature}.md"));
+        }
+    }
+
+    /// The refusal rules apply to the canonical form: an input that looks harmless but whose
+    /// canonical module is a keyword, a reserved name or a Windows device is refused.
+    #[test]
+    fn refusals_apply_to_the_canonical_form() {
+        for (input, rule) in [
+            ("m-o-d", "not-a-rust-keyword"),
+            ("S-E-L-F", "not-a-rust-keyword"),
+            ("c o r e", "not-reserved"),
+            ("com-1", "portable-file-name"),
+            ("LPT_9", "portable-file-name"),
+            ("n-u-l", "portable-file-name"),
+        ] {
+            assert_eq!(Names::derive(input, "feat", &Config::default()).unwrap_err().rule, rule, "input {input:?}");
+        }
+    }
+
+    /// Words of letters and digits, in any case, joined by spaces, `-` or `_`: the inputs the
+    /// canonical form has to be stable for.
+    fn accepted_shapes() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let word = prop_oneof![
+            4 => "[a-z]{1,6}",
+            2 => "[A-Z][a-z]{0,5}",
+            2 => "[A-Z]{1,4}",
+            2 => "[0-9]{1,3}",
+            2 => "[a-zA-Z][a-zA-Z0-9]{0,6}",
+        ];
+        let separator = prop_oneof![Just(" "), Just("-"), Just("_"), Just("")];
+        ("[a-zA-Z]{1,3}", proptest::collection::vec((separator, word), 0..5)).prop_map(|(first, rest)| {
+            let mut out = first;
+            for (separator, word) in rest {
+                out.push_str(separator);
+                out.push_str(&word);
+            }
+            out
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 2000, failure_persistence: None, ..Default::default() })]
+
+        /// The fixpoint: for every accepted input, deriving again from its feature (what a spec
+        /// file name records), its slug (what a branch records) or its snake name (what a module
+        /// records) gives exactly the same names, so `new-addon` and every reader agree.
+        #[test]
+        fn every_derived_name_derives_the_same_names(input in accepted_shapes(), kind in "feat|fix") {
+            let config = Config::default();
+            if let Ok(n) = Names::derive(&input, &kind, &config) {
+                for again in [&n.feature, &n.slug, &n.snake, &n.title] {
+                    proptest::prop_assert_eq!(&Names::derive(again, &kind, &config), &Ok(n.clone()), "from {:?} via {:?}", input, again);
+                }
+                proptest::prop_assert_eq!(resolve_dependency(&n.spec, &config).map(|d| d.feature), Ok(n.feature.clone()));
+                proptest::prop_assert_eq!(parse_branch(&n.branch, &config).map(|(_, words)| words.pascal()), Ok(n.feature.clone()));
+            }
+        }
+
+        /// An accepted input always gives a feature of ASCII letters and digits starting with an
+        /// upper-case letter (so `feature_of_spec_file` reads it back), and a snake name that is no
+        /// keyword, reserved name or Windows device.
+        #[test]
+        fn accepted_names_are_valid_in_every_form(input in accepted_shapes()) {
+            if let Ok(n) = Names::derive(&input, "feat", &Config::default()) {
+                proptest::prop_assert!(n.feature.starts_with(|c: char| c.is_ascii_uppercase()));
+                let file = n.spec.rsplit('/').next().unwrap();
+                proptest::prop_assert_eq!(feature_of_spec_file(file), Some(n.feature.as_str()));
+                proptest::prop_assert!(!RUST_KEYWORDS.contains(&n.snake.as_str()));
+                proptest::prop_assert!(!RESERVED.contains(&n.snake.as_str()));
+                proptest::prop_assert!(!WINDOWS_DEVICES.contains(&n.snake.as_str()));
+                proptest::prop_assert!(n.slug.len() <= MAX_SLUG_LEN);
+            }
+        }
+
+        /// A refused input never panics, and what `suggest` offers instead is always accepted.
+        #[test]
+        fn suggestions_are_accepted_names(input in "\\PC{0,24}") {
+            if let Some(suggestion) = suggest(&input) {
+                proptest::prop_assert!(Words::parse(&suggestion).is_ok(), "{:?} → {:?}", input, suggestion);
+            }
+        }
+    }
+
+    /// Every form a Depends-on entry or a `--depends-on` value takes names one canonical feature;
+    /// anything else is refused with the rule that failed, never resolved to a part of it.
+    #[test]
+    fn every_form_of_a_dependency_resolves_to_the_canonical_feature() {
+        let config = Config::default();
+        for value in [
+            "HealthMonitor",
+            "health-monitor",
+            "health_monitor",
+            " health monitor ",
+            "`health-monitor`",
+            "Lancelot_vNext2_Spec_HealthMonitor.md",
+            "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md",
+            "[HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)",
+            "[anything](docs/specs/Other_v1_Spec_HealthMonitor.md)",
+        ] {
+            assert_eq!(resolve_dependency(value, &config).unwrap().feature, "HealthMonitor", "{value:?}");
+        }
+        assert_eq!(resolve_dependency("cache-2", &config).unwrap().feature, "Cache2");
+        assert_eq!(resolve_dependency("Lancelot_vNext2_Spec_HTTPServer.md", &config).unwrap().feature, "HttpServer");
+        assert_eq!(resolve_dependency("../health-monitor", &config).unwrap_err().rule, "no-path-separators");
+        assert_eq!(resolve_dependency("none!", &config).unwrap_err().rule, "allowed-characters");
+        let names = names("health monitor");
+        assert_eq!(dependency_link(&names), "[HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)");
+        assert_eq!(resolve_dependency(&dependency_link(&names), &config), Ok(names));
+    }
+
+    #[test]
+    fn suggestions_keep_the_engineers_words() {
+        assert_eq!(suggest("my.addon").as_deref(), Some("my-addon"));
+        assert_eq!(suggest("type").as_deref(), Some("type-addon"));
+        assert_eq!(suggest("9lives").as_deref(), Some("addon9lives"));
+        assert_eq!(suggest("café au lait").as_deref(), Some("caf-au-lait"));
+        assert_eq!(suggest("???"), None);
+        assert!(suggest(&"ab".repeat(100)).is_some_and(|s| s.len() <= MAX_SLUG_LEN));
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
         let branch = config
             .branch_kinds
             .iter()
-            .map(|kind| format!("{kind}/{}", names.slug))
+            .map(|kind| crate::names::branch_name(kind, &names.slug))
             .find_map(|name| branches.get(&name).map(|(oid, time)| (name, *oid, *time)));
         let branch_state = match (&branch, main_commit) {
             (None, _) => "none",

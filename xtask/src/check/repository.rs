@@ -256,28 +256,50 @@ fn same_heading(one: &str, other: &str) -> bool {
     }
 }
 
-/// The feature a Depends-on entry names, in its canonical spelling.
-fn canonical(entry: &str) -> String {
-    crate::names::Words::parse(entry).map(|words| words.pascal()).unwrap_or_else(|_| entry.to_string())
-}
-
 fn depends_on(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let inventory = &facts.inventory;
+    let config = &facts.ctx.config;
     let mut graph: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for addon in &inventory.addons {
         let line = addon.header.field("Depends on").map(|field| field.line);
         let mut resolved = Vec::new();
-        for entry in &addon.depends_on {
-            let feature = canonical(entry);
-            if inventory.find(&feature).is_some() {
-                resolved.push(feature);
-            } else {
-                findings.push(Finding::error(
-                    "sop-3.1/depends-on",
-                    at(&addon.spec, line),
-                    format!("spec `{}` depends on `{entry}`, which is not a spec here", addon.feature),
-                    "name an existing spec (cargo xtask spec list) as [Feature](Lancelot_vNext2_Spec_Feature.md), or write `none`".into(),
-                ));
+        // Resolved once, by the inventory, through `names::resolve_dependency`: `graph`, `status`
+        // and `spec` read the same answer.
+        for dependency in &addon.dependencies {
+            let entry = &dependency.written;
+            match &dependency.feature {
+                Ok(feature) if inventory.find(feature).is_some() => resolved.push(feature.clone()),
+                Ok(feature) => {
+                    let missing = crate::names::Names::derive(feature, "feat", config);
+                    let (spec, create) = match &missing {
+                        Ok(names) => (names.spec.as_str(), format!("cargo xtask new-addon {}", names.slug)),
+                        Err(_) => (entry.as_str(), "cargo xtask new-addon <name>".to_string()),
+                    };
+                    findings.push(Finding::error(
+                        "sop-3.1/depends-on",
+                        at(&addon.spec, line),
+                        format!(
+                            "spec `{}` depends on `{entry}`, which is not a spec here (no `{spec}`)",
+                            addon.feature
+                        ),
+                        format!(
+                            "list the specs (cargo xtask spec list) and name one, write `none`, or create it: {create}"
+                        ),
+                    ));
+                }
+                Err(error) => {
+                    let example = inventory
+                        .addons
+                        .iter()
+                        .find(|other| other.feature != addon.feature)
+                        .map_or_else(|| "none".to_string(), |other| crate::names::dependency_link(&other.names));
+                    findings.push(Finding::error(
+                        "sop-3.1/depends-on",
+                        at(&addon.spec, line),
+                        format!("spec `{}` depends on `{entry}`, which is not a spec name: {error}", addon.feature),
+                        format!("name an existing spec (cargo xtask spec list) as `{example}`, or write `none`"),
+                    ));
+                }
             }
         }
         graph.insert(&addon.feature, resolved);

@@ -1,6 +1,8 @@
 //! Names, end to end through the binary: every name the tool accepts yields a branch that real
 //! git accepts (`git check-ref-format --branch` is the oracle), a valid Rust module name and
-//! paths inside the docs folders; every name it rejects exits 2 and changes nothing.
+//! paths inside the docs folders, and derives again to the same names; every name it rejects exits
+//! 2 and changes nothing. What `new-addon` scaffolds, `check`, `graph`, `status` and `spec` read
+//! back under the same names, and they resolve a Depends-on entry the same way.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -66,6 +68,14 @@ fn accepted_names_are_valid_everywhere_and_rejected_names_change_nothing() {
                         "{path}"
                     );
                 }
+                // The fixpoint through the binary: the feature (what the spec file records) and
+                // the slug (what the branch records) derive exactly the same names again.
+                for again in ["feature", "slug"] {
+                    let value = names[again].as_str().unwrap();
+                    let out = sandbox.xtask().args(["new-addon", "--dry-run", "--json", "--", value]).run();
+                    prop_assert_eq!(out.code, 0, "{:?} from {:?}: {}", value, name, out.stderr);
+                    prop_assert_eq!(&out.json()["names"], names, "{} {:?} from {:?}", again, value, name);
+                }
             } else {
                 rejected.set(rejected.get() + 1);
                 prop_assert_eq!(out.code, 2, "{:?}: {}", name, out.stderr);
@@ -81,4 +91,100 @@ fn accepted_names_are_valid_everywhere_and_rejected_names_change_nothing() {
         accepted > 0 && rejected > 0,
         "the strategy must exercise both sides: {accepted} accepted, {rejected} rejected"
     );
+}
+
+/// Rules whose findings mean a reader expected other names than `new-addon` wrote: the documents'
+/// file names, the flag in the registry and `.env.example`, the owning module, the branch and the
+/// Depends-on references. (Asserted by rule id, not file contents: the registries may change
+/// shape.)
+const NAMING_RULES: &[&str] = &[
+    "sop-3.1/spec-name",
+    "sop-3.1/depends-on",
+    "sop-3.2/blueprint",
+    "sop-9/missing-document",
+    "sop-3.3/flag-registry",
+    "sop-3.3/flag-env-example",
+    "sop-3.3/orphan-flag",
+    "sop-3.4/owner-module",
+    "sop-3.4/single-owner",
+    "sop-4.1/branch-name",
+];
+
+fn naming_findings(check: &serde_json::Value) -> Vec<String> {
+    check["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("check --json has no findings array: {check}"))
+        .iter()
+        .filter(|finding| NAMING_RULES.contains(&finding["rule"].as_str().unwrap_or_default()))
+        .map(|finding| format!("{} {} ({})", finding["rule"], finding["message"], finding["location"]))
+        .collect()
+}
+
+/// Proves the bug is gone: for names whose canonical form differs from what was typed
+/// (digits, acronyms) and for names next to each other in sort order, the real `new-addon --yes`
+/// scaffolds files that `check` finds under the names it expects: after each one is committed,
+/// on its branch and again once all are merged, `check --json` reports no naming finding. Each
+/// slice depends on the previous one by a loose spelling, which `check` must resolve too.
+#[test]
+fn what_new_addon_scaffolds_check_reads_back_under_the_same_names() {
+    let sandbox = Sandbox::with_kit();
+    // (typed name, the branch its canonical slug gives)
+    let corpus = [
+        ("cache-2", "feat/cache2"),
+        ("api-v2", "feat/api-v2"),
+        ("oauth2-client", "feat/oauth2-client"),
+        ("HTTPServer", "feat/http-server"),
+        ("x9", "feat/x9"),
+        ("job", "feat/job"),
+        ("job-2", "feat/job2"),
+        ("jobs", "feat/jobs"),
+    ];
+    let mut previous = "health-monitor".to_string();
+    for (name, branch) in corpus {
+        let out = sandbox.xtask().args(["new-addon", name, "--yes", "--depends-on", &previous]).success();
+        assert_eq!(sandbox.current_branch(), branch, "{name}: {}", out.stdout);
+        sandbox.commit_all(&format!("feat: add {name}"));
+        let check = sandbox.xtask().args(["check", "--json"]).run();
+        let findings = naming_findings(&check.json());
+        assert!(findings.is_empty(), "after `new-addon {name}`, check disagrees on names:\n{}", findings.join("\n"));
+        sandbox.git(&["switch", "-q", "main"]);
+        sandbox.git(&["merge", "-q", "--ff-only", branch]);
+        previous = name.to_string();
+    }
+    let check = sandbox.xtask().args(["check", "--json"]).run();
+    let findings = naming_findings(&check.json());
+    assert!(findings.is_empty(), "with every add-on merged, check disagrees on names:\n{}", findings.join("\n"));
+    let graph = sandbox.xtask().args(["graph", "--json"]).success().json();
+    assert_eq!(graph["missing"], serde_json::json!([]), "{graph}");
+}
+
+/// Proves `check`, `graph`, `status` and `spec` resolve a Depends-on entry the same way (one
+/// resolver): `health-monitor`, `health_monitor` and a path resolve everywhere, and an entry naming
+/// no spec is a `check` error and a dashed node in `graph` alike.
+#[test]
+fn check_and_graph_agree_on_loosely_written_dependencies() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--no-branch"]).success();
+    let spec = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+    let text = sandbox.read(spec);
+    let line = text.lines().find(|l| l.starts_with("**Depends on:**")).unwrap().to_string();
+    for (written, resolves) in [
+        ("health-monitor", true),
+        ("health_monitor, `HealthMonitor`", true),
+        ("docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md", true),
+        ("[Health](Lancelot_vNext2_Spec_HealthMonitor.md)", true),
+        ("health-monitors", false),
+    ] {
+        sandbox.write(spec, &text.replace(&line, &format!("**Depends on:** {written}  ")));
+        let check = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).run().json();
+        let check_rejects =
+            check["findings"].as_array().unwrap().iter().any(|finding| finding["rule"] == "sop-3.1/depends-on");
+        let graph = sandbox.xtask().args(["graph", "--json"]).success().json();
+        let graph_resolves = graph["edges"].as_array().unwrap().iter().all(|edge| edge["resolved"] == true);
+        assert_eq!((!check_rejects, graph_resolves), (resolves, resolves), "`{written}`: {check}\n{graph}");
+        let list = sandbox.xtask().args(["spec", "list", "--json"]).success().json();
+        let scheduler = list["specs"].as_array().unwrap().iter().find(|s| s["feature"] == "Scheduler").unwrap();
+        let expected = if resolves { "HealthMonitor" } else { "HealthMonitors" };
+        assert!(scheduler["depends_on"].as_array().unwrap().iter().all(|d| d == expected), "{scheduler}");
+    }
 }
