@@ -121,13 +121,7 @@ impl Sandbox {
                 }
             }
         }
-        if let Ok(lock) = std::fs::read_to_string(self.root.join("docs/specs/spec.lock")) {
-            let kept: String = lock
-                .split_inclusive('\n')
-                .filter(|line| line.starts_with('#') || line.trim().is_empty() || keep(line))
-                .collect();
-            std::fs::write(self.root.join("docs/specs/spec.lock"), kept).unwrap();
-        }
+        self.keep_only_the_reference_freeze();
         // Marker-delimited registries keep only the reference add-on's lines.
         for (file, begin, end) in [
             ("src/flags.rs", "// sop:flags:begin", "// sop:flags:end"),
@@ -152,6 +146,38 @@ impl Sandbox {
             }
             std::fs::write(self.root.join(file), out).unwrap();
         }
+    }
+
+    /// The freeze records keep only the reference add-on's, rebuilt from its spec when the
+    /// spec is frozen: whichever specs the live repository has started, and whether it still has
+    /// the old shared `docs/specs/spec.lock` (never copied), the fixture is the same.
+    fn keep_only_the_reference_freeze(&self) {
+        const SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
+        const RECORD: &str = "docs/specs/frozen/Lancelot_vNext2_Spec_HealthMonitor.lock";
+        let _ = std::fs::remove_file(self.root.join("docs/specs/spec.lock"));
+        let _ = std::fs::remove_dir_all(self.root.join("docs/specs/frozen"));
+        let Ok(spec) = std::fs::read_to_string(self.root.join(SPEC)) else { return };
+        let status = spec.lines().find_map(|line| line.strip_prefix("**Status:**")).unwrap_or("").trim();
+        if ["In Progress", "Complete", "Superseded"].iter().any(|frozen| status.starts_with(frozen)) {
+            let hash = self.blob_id(&spec.replace("\r\n", "\n"));
+            self.write(RECORD, &format!("# Frozen spec (SOP 2.1): rebuilt by the test fixture.\nhash = {hash}\n"));
+        }
+    }
+
+    /// `git hash-object` of some text: the hash a freeze record holds.
+    pub fn blob_id(&self, text: &str) -> String {
+        use std::io::Write as _;
+        let mut child = self
+            .git_command(&self.root)
+            .args(["hash-object", "--stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("git runs");
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "git hash-object failed");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
