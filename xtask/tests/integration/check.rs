@@ -274,6 +274,20 @@ fn the_old_spec_lock_is_one_finding_and_still_protects() {
         edited["message"].as_str().unwrap(),
         "no longer matches the hash recorded in `docs/specs/spec.lock`",
     );
+    sandbox.git(&["checkout", "main", "--", SCHEDULER_SPEC]);
+
+    // The lifecycle goes on before the migration: the transition writes the new record, leaves
+    // the old lock alone, and says how to migrate.
+    let out = sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
+    assert_contains(&out.stderr, "warning: `docs/specs/spec.lock` is the old layout");
+    assert_contains(&out.stderr, "hint: cargo xtask migrate --dry-run");
+    assert_contains(&sandbox.read(SCHEDULER_RECORD), "\nhash = ");
+    assert_eq!(
+        sandbox.read("docs/specs/spec.lock"),
+        format!("# old layout\nLancelot_vNext2_Spec_Scheduler.md = {hash}\n")
+    );
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-2.1/legacy-spec-lock".to_string(), "docs/specs/spec.lock".to_string())]);
 }
 
 #[test]
