@@ -3,12 +3,15 @@
 //! A transition is validated (Draft → Approved → In Progress → Complete; Superseded from any
 //! state; anything else is refused with the allowed transitions), changes only the Status line
 //! (the rest of the file stays byte-identical), and leaves a receipt. Entering a frozen state
-//! records the spec's content hash in `docs/specs/spec.lock` in the same all-or-nothing write, so
-//! the freeze shows in the reviewer's diff and `check` can enforce it. `approve` refuses while the
-//! spec still holds template placeholders or lacks a required section (SOP 3.5).
+//! (`start`, `supersede`) writes the spec's content hash to its own freeze record,
+//! `docs/specs/frozen/<spec file stem>.lock`, in the same all-or-nothing write, and `complete` or
+//! a later `supersede` rewrites that record with the new hash: the freeze shows in the reviewer's
+//! diff, `check` can enforce it, and slices freezing different specs touch different files. The
+//! record's format belongs to `check::frozen`. `approve` refuses while the spec still holds
+//! template placeholders or lacks a required section (SOP 3.5).
 
 use crate::addons::{Addon, Inventory};
-use crate::check::frozen::{allowed_transitions, spec_hash, SpecLock};
+use crate::check::frozen::{allowed_transitions, spec_hash, FreezeRecord, FreezeRecords};
 use crate::check::Severity;
 use crate::ctx::Ctx;
 use crate::docs::{self, Status};
@@ -28,7 +31,7 @@ pub struct Args {
 pub enum Action {
     /// Draft → Approved: the contracts are defined (no `TODO(sop)` placeholder left)
     Approve(Transition),
-    /// Approved → In Progress: work starts and the spec is frozen (its hash goes into spec.lock)
+    /// Approved → In Progress: work starts and the spec is frozen (its hash goes into its freeze record)
     Start(Transition),
     /// In Progress → Complete
     Complete(Transition),
@@ -131,17 +134,29 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     let full = root.join(&addon.spec);
     let text = std::fs::read_to_string(&full)
         .map_err(|error| anyhow::anyhow!("failed to read `{}`: {error}", full.display()))?;
-    let (mut lock, lock_text) = SpecLock::load(root, &ctx.config)?;
-    let lock_path = SpecLock::path(&ctx.config);
+    let records = FreezeRecords::load(root, &ctx.config)?;
     let file_name = addon.spec.rsplit('/').next().unwrap_or(&addon.spec).to_string();
+    let record_path = FreezeRecord::path(&ctx.config, &file_name);
 
     // A frozen spec changes only through here: refuse to carry hand edits into the new status.
     if from.is_frozen() {
-        if let Some(recorded) = lock.get(&file_name) {
-            if spec_hash(text.as_bytes())? != recorded {
+        if let Some(bad) = records.bad.iter().find(|bad| bad.spec_file.as_deref() == Some(file_name.as_str())) {
+            let location = match bad.problem.line {
+                Some(line) => format!("{}:{line}", bad.path),
+                None => bad.path.clone(),
+            };
+            return Err(Refusal::failed(format!(
+                "the freeze record of spec `{}` cannot be read ({location}): {}",
+                addon.feature, bad.problem.message
+            ))
+            .hint(restore_record_command(ctx, &bad.path)?)
+            .into());
+        }
+        if let Some(recorded) = records.get(&file_name) {
+            if spec_hash(text.as_bytes())? != recorded.hash {
                 return Err(Refusal::failed(format!(
-                    "spec `{}` was edited after it was frozen (it no longer matches `{lock_path}`)",
-                    addon.feature
+                    "spec `{}` was edited after it was frozen (it no longer matches `{}`)",
+                    addon.feature, recorded.path
                 ))
                 .hint(format!(
                     "revert it (git checkout {} -- {}) and put the change in a new slice: {}",
@@ -178,12 +193,16 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     let mut plan = Plan::new(&format!("{COMMAND} {} {slug}", verb(to)));
     plan.edit(root, &addon.spec, |_| Ok(new_text.clone()))?;
     let hash = spec_hash(new_text.as_bytes())?;
+    // Every frozen state keeps the record of the text it now has (so `complete` and `supersede`
+    // rewrite it); a repository still on the old `spec.lock` gets records from here on.
+    let mut record_created = false;
     if to.is_frozen() {
-        lock.set(&file_name, hash.clone());
-        let rendered = lock.render();
-        match &lock_text {
-            Some(_) => plan.edit(root, &lock_path, |_| Ok(rendered))?,
-            None => plan.create(&lock_path, rendered),
+        let rendered = FreezeRecord { hash: hash.clone() }.render(&file_name);
+        if root.join(&record_path).symlink_metadata().is_ok() {
+            plan.edit(root, &record_path, |_| Ok(rendered))?;
+        } else {
+            plan.create(&record_path, rendered);
+            record_created = true;
         }
     }
 
@@ -214,10 +233,19 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     }
     output::status(past_tense(to), format!("spec `{}`: {from} → {value} ({})", addon.feature, addon.spec));
     if to.is_frozen() {
-        output::status("Recorded", format!("its hash in {lock_path}; from now on the spec is frozen"));
+        output::status("Recorded", format!("its hash in {record_path}; from now on the spec is frozen"));
+    }
+    if let Some(lock_path) = &records.legacy {
+        output::warning(format!(
+            "`{lock_path}` is the old layout of the freeze records; `cargo xtask check` fails until it is migrated\n  hint: cargo xtask migrate --dry-run"
+        ));
     }
     println!();
     println!("next:");
+    if record_created {
+        // `commit -a` leaves a new file out.
+        println!("  git add {record_path}");
+    }
     println!("  git commit -am \"spec: {} {slug}\"", verb(to));
     match to {
         Status::Approved => println!("  cargo xtask spec start {slug}   (when work begins; the spec then freezes)"),
@@ -225,6 +253,15 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
         _ => {}
     }
     Ok(())
+}
+
+/// How to bring back a committed record (from HEAD), or drop one that was never committed.
+fn restore_record_command(ctx: &Ctx, path: &str) -> anyhow::Result<String> {
+    let committed = match ctx.repo.head()?.commit() {
+        Some(head) => ctx.repo.file_at(head, path)?.is_some(),
+        None => false,
+    };
+    Ok(if committed { format!("git checkout HEAD -- {path}") } else { format!("rm {path}") })
 }
 
 fn past_tense(status: Status) -> &'static str {
@@ -270,8 +307,8 @@ fn ensure_contracts_defined(ctx: &Ctx, addon: &Addon, text: &str) -> anyhow::Res
 
 fn print_list(ctx: &Ctx, args: List) -> anyhow::Result<()> {
     let inventory = Inventory::load(ctx.root(), &ctx.config)?;
-    let (lock, _) = SpecLock::load(ctx.root(), &ctx.config)?;
-    let locked = |addon: &Addon| lock.get(addon.spec.rsplit('/').next().unwrap_or(&addon.spec)).is_some();
+    let records = FreezeRecords::load(ctx.root(), &ctx.config)?;
+    let locked = |addon: &Addon| records.get(addon.spec.rsplit('/').next().unwrap_or(&addon.spec)).is_some();
     if args.json {
         let specs: Vec<serde_json::Value> = inventory
             .addons

@@ -5,7 +5,7 @@
 //! names, registry and marker lines and edit functions, the four documents, the flag, the module
 //! and the tests — rendered in memory instead of by N runs of the command. A quarter of the specs
 //! stay Draft (with their `TODO(sop)` placeholders, as scaffolded); the others are filled in and
-//! Approved, In Progress or Complete, the frozen ones recorded in the spec lock.
+//! Approved, In Progress or Complete, each frozen one with its freeze record.
 //!
 //! History: one `git fast-import` process writes it all (fixed author, committer and dates, so the
 //! commit ids are the same on every machine): the main branch (one commit holding the kit and the
@@ -21,7 +21,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use xshell::{cmd, Shell};
 
-use crate::check::frozen::SpecLock;
+use crate::check::frozen::FreezeRecord;
 use crate::config::Config;
 use crate::docs::{self, Status, PLACEHOLDER};
 use crate::names::{self, Names};
@@ -120,10 +120,6 @@ pub fn build(
 
     let mut main_tree = Tree::default();
     copy_kit(kit, config, &mut main_tree)?;
-    let mut lock = match main_tree.files.get(&SpecLock::path(config)) {
-        Some(entry) => SpecLock::parse(&String::from_utf8_lossy(&entry.bytes)),
-        None => SpecLock::default(),
-    };
     let mut previous: Option<Names> = None;
     for index in 0..addons {
         let names = Names::derive(&addon_name(index), &kind, config)
@@ -141,12 +137,10 @@ pub fn build(
         if status.is_frozen() {
             let spec = &main_tree.files[&names.spec].bytes;
             let file_name = names.spec.rsplit('/').next().unwrap_or(&names.spec);
-            lock.set(file_name, crate::check::frozen::spec_hash(spec)?);
+            let record = FreezeRecord { hash: crate::check::frozen::spec_hash(spec)? };
+            main_tree.insert(&FreezeRecord::path(config, file_name), record.render(file_name));
         }
         previous = Some(names);
-    }
-    if !lock.entries.is_empty() {
-        main_tree.insert(&SpecLock::path(config), lock.render());
     }
 
     let mut stream = Stream::default();

@@ -1,11 +1,22 @@
-//! Frozen specs (SOP 2.1, the rule no other tool enforces). `cargo xtask spec start` records the
-//! spec's content hash in a committed lock file, `docs/specs/spec.lock`, so a reviewer sees the
-//! freeze in the diff. This module owns that file's format ([`SpecLock`]) and the two rules:
+//! Frozen specs (SOP 2.1, the rule no other tool enforces). Freezing a spec (`cargo xtask spec
+//! start`, or `supersede`) writes one small committed file per spec, its freeze record
+//! `docs/specs/frozen/<spec file stem>.lock`, holding the spec's content hash; later transitions
+//! (`complete`, `supersede`) rewrite that same record with the new hash. Slices that freeze
+//! different specs add different files, so they never conflict, and a reviewer sees each freeze
+//! in the diff. This module owns the record format ([`FreezeRecord`]), the merged view of every
+//! record ([`FreezeRecords`]) and the rules:
 //!
-//! - a frozen spec (In Progress, Complete, Superseded) must match its recorded hash;
-//! - a branch's diff may not touch a spec that is frozen on the main branch, except a lifecycle
-//!   transition made by the tool: the new version is the base version with only its Status line
-//!   changed, to a status the lifecycle allows.
+//! - a frozen spec (In Progress, Complete, Superseded) has a record and matches its hash;
+//! - a record names a spec that exists and is frozen, and is well formed;
+//! - a branch's diff may not touch a spec that is frozen on the main branch (by its Status or by
+//!   a record there), except a lifecycle transition made by the tool: the new version is the base
+//!   version with only its Status line changed, to a status the lifecycle allows; nor delete the
+//!   freeze record the main branch has.
+//!
+//! The old layout, one shared `docs/specs/spec.lock` every started slice edited, is still read
+//! ([`SpecLock`], read-only) so an un-migrated repository stays protected, and `check` reports it
+//! once (`sop-2.1/legacy-spec-lock`); [`migrate`] plans its conversion for `cargo xtask migrate`.
+//! Nothing here writes the working tree: writes are planned on a [`Plan`].
 //!
 //! Every error says what to do instead: start a new slice that depends on the frozen spec.
 
@@ -17,21 +28,214 @@ use anyhow::Context as _;
 use crate::addons::Addon;
 use crate::config::Config;
 use crate::docs::{Header, Status};
+use crate::error::Refusal;
 use crate::git::history::ChangeKind;
 use crate::git::Repo;
+use crate::plan::Plan;
 
 use super::{at, Facts, Finding};
 
-/// The lock's file name, in the specs folder.
+/// The old shared lock's file name, in the specs folder (read only, for migration).
 pub const LOCK_FILE_NAME: &str = "spec.lock";
 
-const LOCK_PREAMBLE: &str = "\
-# Frozen specs (SOP 2.1): the content hash (git blob id, LF line endings) each spec had when
-# `cargo xtask spec start` froze it. `cargo xtask spec` keeps this file; `cargo xtask check`
-# fails when a frozen spec no longer matches. Do not edit it by hand.
-";
+/// The folder of the freeze records, in the specs folder.
+pub const RECORDS_DIR_NAME: &str = "frozen";
 
-/// `docs/specs/spec.lock`: spec file name → content hash.
+/// A freeze record's extension: `<spec file stem>.lock`.
+pub const RECORD_EXTENSION: &str = "lock";
+
+/// The key of a record's one data line: `hash = <40 hex digits>`.
+const HASH_KEY: &str = "hash";
+
+/// One frozen spec's record, `docs/specs/frozen/<spec file stem>.lock`: the content hash the spec
+/// had when the tool last froze it or moved it on. Its file name says which spec it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreezeRecord {
+    /// [`spec_hash`] of the spec's text: 40 lowercase hex digits.
+    pub hash: String,
+}
+
+/// Why a record cannot be read: the line (1-based) where there is one, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordProblem {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl FreezeRecord {
+    /// The records' folder relative to the root: `<docs.specs>/frozen`.
+    pub fn dir(config: &Config) -> String {
+        format!("{}/{RECORDS_DIR_NAME}", config.docs.specs.trim_end_matches('/'))
+    }
+
+    /// The record of a spec (`Lancelot_vNext2_Spec_Scheduler.md`), relative to the root:
+    /// `docs/specs/frozen/Lancelot_vNext2_Spec_Scheduler.lock`.
+    pub fn path(config: &Config, spec_file_name: &str) -> String {
+        let stem = spec_file_name.strip_suffix(".md").unwrap_or(spec_file_name);
+        format!("{}/{stem}.{RECORD_EXTENSION}", FreezeRecord::dir(config))
+    }
+
+    /// The spec file a record's file name stands for, if it is `<spec file stem>.lock`.
+    pub fn spec_file_of(record_file_name: &str) -> Option<String> {
+        let stem = record_file_name.strip_suffix(&format!(".{RECORD_EXTENSION}"))?;
+        let spec = format!("{stem}.md");
+        crate::names::feature_of_spec_file(&spec).is_some().then_some(spec)
+    }
+
+    /// Reads a record: comment (`#`) and blank lines, and exactly one `hash = <hex>` line. Line
+    /// endings may be `\n` or `\r\n`.
+    pub fn parse(text: &str) -> Result<FreezeRecord, RecordProblem> {
+        let mut found: Option<(usize, String)> = None;
+        for (index, line) in text.lines().enumerate() {
+            let line_number = index + 1;
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let problem = |message: String| Err(RecordProblem { line: Some(line_number), message });
+            let Some((key, value)) = trimmed.split_once('=') else {
+                return problem(format!("`{trimmed}` is not `{HASH_KEY} = <hash>`"));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            if key != HASH_KEY {
+                return problem(format!("`{key}` is not a field of a freeze record (only `{HASH_KEY}`)"));
+            }
+            if value.len() != 40 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+                return problem(format!("the hash `{value}` is not a 40-digit hex blob id"));
+            }
+            if let Some((first, _)) = &found {
+                return problem(format!("a second hash; the first is on line {first}"));
+            }
+            found = Some((line_number, value.to_ascii_lowercase()));
+        }
+        match found {
+            Some((_, hash)) => Ok(FreezeRecord { hash }),
+            None => Err(RecordProblem { line: None, message: format!("there is no `{HASH_KEY} = <hash>` line") }),
+        }
+    }
+
+    /// The file's text: two comment lines naming the spec, then the hash line.
+    pub fn render(&self, spec_file_name: &str) -> String {
+        format!(
+            "# Frozen spec (SOP 2.1): the content hash (git blob id, LF line endings) of {spec_file_name},\n\
+             # written by `cargo xtask spec`; `cargo xtask check` fails when the spec no longer matches.\n\
+             {HASH_KEY} = {}\n",
+            self.hash
+        )
+    }
+
+    /// The 1-based line of the hash in a rendered or hand-written record (1 when unknown).
+    fn hash_line(text: &str) -> usize {
+        text.lines()
+            .position(|line| line.trim().starts_with(HASH_KEY) && line.contains('='))
+            .map_or(1, |index| index + 1)
+    }
+}
+
+/// Where a spec's freeze is recorded, and the hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub hash: String,
+    /// The record, or the old `spec.lock`, relative to the root.
+    pub path: String,
+    /// The hash's line in that file.
+    pub line: usize,
+}
+
+/// A record that cannot be read, relative to the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    pub path: String,
+    /// The spec it is named after, when its name is a spec's.
+    pub spec_file: Option<String>,
+    pub problem: RecordProblem,
+}
+
+/// Every freeze the working tree records: the records, then the old lock's entries for specs
+/// that have no record yet (an un-migrated repository stays protected).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FreezeRecords {
+    /// Spec file name → its freeze.
+    pub entries: BTreeMap<String, Recorded>,
+    /// Records that cannot be read.
+    pub bad: Vec<BadRecord>,
+    /// The old shared lock's path, when the repository still has one.
+    pub legacy: Option<String>,
+}
+
+impl FreezeRecords {
+    /// Reads `docs/specs/frozen/*.lock` and, if it exists, the old `docs/specs/spec.lock`.
+    pub fn load(root: &Path, config: &Config) -> anyhow::Result<FreezeRecords> {
+        let mut records = FreezeRecords::default();
+        let dir = FreezeRecord::dir(config);
+        let full_dir = root.join(&dir);
+        let listing = match std::fs::read_dir(&full_dir) {
+            Ok(listing) => Some(listing),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", full_dir.display())),
+        };
+        let mut names = Vec::new();
+        for entry in listing.into_iter().flatten() {
+            let entry = entry.with_context(|| format!("failed to read `{}`", full_dir.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_file = entry.file_type().map(|kind| kind.is_file()).unwrap_or(false);
+            if is_file && name.ends_with(&format!(".{RECORD_EXTENSION}")) {
+                names.push(name);
+            }
+        }
+        names.sort();
+        for name in names {
+            let path = format!("{dir}/{name}");
+            let full = root.join(&path);
+            let spec_file = FreezeRecord::spec_file_of(&name);
+            let bytes = std::fs::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
+            let parsed = match (&spec_file, String::from_utf8(bytes)) {
+                (None, _) => Err(RecordProblem {
+                    line: None,
+                    message: format!("`{name}` is not named after a spec (`<spec file stem>.{RECORD_EXTENSION}`)"),
+                }),
+                (Some(_), Err(_)) => Err(RecordProblem { line: None, message: "it is not UTF-8 text".into() }),
+                (Some(_), Ok(text)) => {
+                    FreezeRecord::parse(&text).map(|record| (record, FreezeRecord::hash_line(&text)))
+                }
+            };
+            match (parsed, spec_file) {
+                (Ok((record, line)), Some(spec_file)) => {
+                    records.entries.insert(spec_file, Recorded { hash: record.hash, path, line });
+                }
+                (Err(problem), spec_file) => records.bad.push(BadRecord { path, spec_file, problem }),
+                (Ok(_), None) => {}
+            }
+        }
+        if let (lock, Some(_)) = SpecLock::load(root, config)? {
+            let lock_path = SpecLock::path(config);
+            for (file, hash) in &lock.entries {
+                let has_record = records.entries.contains_key(file) || records.is_bad(file);
+                if !has_record {
+                    let line = lock.lines.get(file).copied().unwrap_or(1);
+                    records
+                        .entries
+                        .insert(file.clone(), Recorded { hash: hash.clone(), path: lock_path.clone(), line });
+                }
+            }
+            records.legacy = Some(lock_path);
+        }
+        Ok(records)
+    }
+
+    /// The freeze of a spec, by file name (`Lancelot_vNext2_Spec_Scheduler.md`).
+    pub fn get(&self, spec_file_name: &str) -> Option<&Recorded> {
+        self.entries.get(spec_file_name)
+    }
+
+    /// Whether the spec's record exists but cannot be read.
+    pub fn is_bad(&self, spec_file_name: &str) -> bool {
+        self.bad.iter().any(|bad| bad.spec_file.as_deref() == Some(spec_file_name))
+    }
+}
+
+/// The old layout, `docs/specs/spec.lock`: spec file name → content hash. Read only: the tool
+/// writes freeze records now, and [`migrate`] converts this file into them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpecLock {
     pub entries: BTreeMap<String, String>,
@@ -44,14 +248,17 @@ pub struct SpecLock {
 impl SpecLock {
     /// The lock's path relative to the root.
     pub fn path(config: &Config) -> String {
-        format!("{}/{LOCK_FILE_NAME}", config.docs.specs)
+        format!("{}/{LOCK_FILE_NAME}", config.docs.specs.trim_end_matches('/'))
     }
 
     /// Reads the lock; a missing file is an empty lock. Returns the lock and the file's text.
     pub fn load(root: &Path, config: &Config) -> anyhow::Result<(SpecLock, Option<String>)> {
         let path = root.join(SpecLock::path(config));
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok((SpecLock::parse(&text), Some(text))),
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                Ok((SpecLock::parse(&text), Some(text)))
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok((SpecLock::default(), None)),
             Err(error) => Err(error).with_context(|| format!("failed to read `{}`", path.display())),
         }
@@ -83,25 +290,45 @@ impl SpecLock {
         lock
     }
 
-    /// The file's text: the preamble and one sorted `file = hash` line per frozen spec.
-    pub fn render(&self) -> String {
-        let mut out = String::from(LOCK_PREAMBLE);
-        for (file, hash) in &self.entries {
-            out.push_str(&format!("{file} = {hash}\n"));
-        }
-        out
-    }
-
     pub fn get(&self, file_name: &str) -> Option<&str> {
         self.entries.get(file_name).map(String::as_str)
     }
-
-    pub fn set(&mut self, file_name: &str, hash: String) {
-        self.entries.insert(file_name.to_string(), hash);
-    }
 }
 
-/// The hash recorded for a spec: the git blob id of its text with `\n` line endings, so a lock
+/// Plans the move from the old shared `docs/specs/spec.lock` to one freeze record per frozen
+/// spec: a record with the same hash for each entry that has no record yet, then the lock's
+/// deletion. Returns what it planned, one line per file, for people. Plans nothing and returns
+/// an empty list when there is no `spec.lock`. Refuses (exit 1) while the lock has a line it
+/// cannot read, since deleting the lock would lose that freeze.
+#[allow(dead_code, reason = "`cargo xtask migrate` calls it; that command lands separately")]
+pub fn migrate(root: &Path, config: &Config, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
+    let (lock, Some(_)) = SpecLock::load(root, config)? else { return Ok(Vec::new()) };
+    let lock_path = SpecLock::path(config);
+    if let Some((line, problem)) = lock.problems.first() {
+        return Err(Refusal::failed(format!("`{lock_path}` cannot be migrated: line {line}: {problem}"))
+            .hint(format!(
+                "make line {line} `<spec file> = <hash>` or restore the file: git checkout {} -- {lock_path}",
+                config.main_branch
+            ))
+            .into());
+    }
+    let mut planned = Vec::new();
+    for (file, hash) in &lock.entries {
+        let record_path = FreezeRecord::path(config, file);
+        let line = lock.lines.get(file).copied().unwrap_or(1);
+        if root.join(&record_path).symlink_metadata().is_ok() {
+            planned.push(format!("keep    {record_path}: it already records `{file}` ({lock_path}:{line} is dropped)"));
+            continue;
+        }
+        plan.create(&record_path, FreezeRecord { hash: hash.clone() }.render(file));
+        planned.push(format!("create  {record_path}: the freeze of `{file}` from {lock_path}:{line}"));
+    }
+    plan.delete(root, &lock_path)?;
+    planned.push(format!("delete  {lock_path}: one record per frozen spec replaces it"));
+    Ok(planned)
+}
+
+/// The hash recorded for a spec: the git blob id of its text with `\n` line endings, so a record
 /// written on a machine that checks files out with `\r\n` matches everywhere else.
 pub fn spec_hash(bytes: &[u8]) -> anyhow::Result<String> {
     if bytes.contains(&b'\r') {
@@ -143,37 +370,94 @@ fn first_difference(old: &str, new: &str) -> usize {
     old.lines().zip(new.lines()).take_while(|(a, b)| a == b).count() + 1
 }
 
+/// The command that brings a committed file back: from the main branch, else from HEAD; `None`
+/// when neither has it.
+fn restore_command(facts: &Facts<'_>, path: &str) -> anyhow::Result<Option<String>> {
+    let main_name = &facts.ctx.config.main_branch;
+    if facts.version_at(facts.branch.main, path)?.is_some() {
+        return Ok(Some(format!("git checkout {main_name} -- {path}")));
+    }
+    if facts.version_at(facts.branch.head, path)?.is_some() {
+        return Ok(Some(format!("git checkout HEAD -- {path}")));
+    }
+    Ok(None)
+}
+
 pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let ctx = facts.ctx;
     let config = &ctx.config;
     let main_name = &config.main_branch;
-    let lock_path = SpecLock::path(config);
-    let (lock, _) = SpecLock::load(ctx.root(), config)?;
-    for (line, problem) in &lock.problems {
+    let records = FreezeRecords::load(ctx.root(), config)?;
+    let records_dir = FreezeRecord::dir(config);
+
+    if let Some(lock_path) = &records.legacy {
         findings.push(Finding::error(
-            "sop-2.1/spec-lock",
-            at(&lock_path, Some(*line)),
-            problem.clone(),
-            format!("restore the file from the main branch: git checkout {main_name} -- {lock_path}"),
+            "sop-2.1/legacy-spec-lock",
+            at(lock_path, None),
+            format!(
+                "the repository uses the old layout: `{lock_path}` is one file every started slice edits, so parallel slices conflict; each frozen spec now has its own record in `{records_dir}/`"
+            ),
+            "cargo xtask migrate --dry-run".to_string(),
+        ));
+    }
+    for bad in &records.bad {
+        let hint = match restore_command(facts, &bad.path)? {
+            Some(restore) => restore,
+            None => format!("rm {}", bad.path),
+        };
+        findings.push(Finding::error(
+            "sop-2.1/freeze-record",
+            at(&bad.path, bad.problem.line),
+            format!("the freeze record cannot be read: {}", bad.problem.message),
+            hint,
         ));
     }
 
-    // A branch that touches a spec frozen on the main branch, other than by a lifecycle transition.
+    // What the main branch records as frozen: its records, and its old lock if it has one.
+    let main_lock = facts.version_at(facts.branch.main, &SpecLock::path(config))?.map(|text| SpecLock::parse(&text));
+    let recorded_on_main = |spec_file: &str| -> anyhow::Result<Option<String>> {
+        let record = FreezeRecord::path(config, spec_file);
+        if facts.version_at(facts.branch.main, &record)?.is_some() {
+            return Ok(Some(record));
+        }
+        Ok(main_lock.as_ref().and_then(|lock| lock.get(spec_file)).map(|_| SpecLock::path(config)))
+    };
+
+    // A branch that touches a spec frozen on the main branch, other than by a lifecycle
+    // transition, or deletes the main branch's record of a freeze.
     let mut reported = BTreeSet::new();
     for change in &facts.branch.changes {
-        let Some(directory) = change.path.strip_suffix(file_name(&change.path)) else { continue };
-        if directory.trim_end_matches('/') != config.docs.specs.trim_end_matches('/') {
+        let name = file_name(&change.path);
+        let Some(directory) = change.path.strip_suffix(name) else { continue };
+        let directory = directory.trim_end_matches('/');
+        if directory == records_dir {
+            let Some(spec_file) = FreezeRecord::spec_file_of(name) else { continue };
+            let deleted = change.kind == ChangeKind::Deleted && facts.new_version(&change.path)?.is_none();
+            if deleted && facts.version_at(facts.branch.main, &change.path)?.is_some() {
+                findings.push(Finding::error(
+                    "sop-2.1/freeze-record",
+                    at(&change.path, None),
+                    format!("`{spec_file}` is frozen on `{main_name}`; this branch deletes its freeze record"),
+                    format!("git checkout {main_name} -- {}", change.path),
+                ));
+            }
             continue;
         }
-        let Some(feature) = crate::names::feature_of_spec_file(file_name(&change.path)) else { continue };
+        if directory != config.docs.specs.trim_end_matches('/') {
+            continue;
+        }
+        let Some(feature) = crate::names::feature_of_spec_file(name) else { continue };
         if change.kind == ChangeKind::Added {
             continue;
         }
         let Some(on_main) = facts.version_at(facts.branch.main, &change.path)? else { continue };
-        let Ok(main_status) = Header::parse(&on_main).status() else { continue };
-        if !main_status.is_frozen() {
-            continue;
-        }
+        let state = match Header::parse(&on_main).status() {
+            Ok(status) if status.is_frozen() => format!("is {status} on `{main_name}` and frozen"),
+            _ => match recorded_on_main(name)? {
+                Some(record) => format!("is frozen on `{main_name}` (`{record}` records it)"),
+                None => continue,
+            },
+        };
         let base = facts.version_at(facts.branch.base, &change.path)?.unwrap_or(on_main);
         let new = facts.new_version(&change.path)?;
         if let Some(new) = &new {
@@ -194,7 +478,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         findings.push(Finding::error(
             "sop-2.1/frozen-spec",
             at(&change.path, line),
-            format!("spec `{feature}` is {main_status} on `{main_name}` and frozen; this branch {what}"),
+            format!("spec `{feature}` {state}; this branch {what}"),
             format!("revert it (git checkout {main_name} -- {}) and start a new slice instead: {slice}", change.path),
         ));
         reported.insert(change.path.clone());
@@ -205,31 +489,43 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         if reported.contains(&addon.spec) {
             continue;
         }
-        check_addon(facts, &lock, addon, findings)?;
+        check_addon(facts, &records, addon, findings)?;
     }
 
-    // Every lock entry names a spec that exists and is frozen.
+    // Every record names a spec that exists and is frozen.
     let by_file: std::collections::HashMap<&str, &Addon> =
         facts.inventory.addons.iter().map(|addon| (file_name(&addon.spec), addon)).collect();
-    for (file, line) in &lock.lines {
-        let addon = by_file.get(file.as_str()).copied();
-        let location = at(&lock_path, Some(*line));
-        match addon {
-            None => findings.push(Finding::error(
-                "sop-2.1/spec-lock",
-                location,
-                format!("`{file}` is frozen in the lock, but there is no such spec: a frozen spec is never deleted"),
-                format!(
-                    "restore it (git checkout {main_name} -- {}/{file}); to retire it, supersede it: cargo xtask spec supersede <spec> --by <newer spec>",
-                    config.docs.specs
-                ),
-            )),
+    for (file, recorded) in &records.entries {
+        let location = at(&recorded.path, Some(recorded.line));
+        match by_file.get(file.as_str()).copied() {
+            None => {
+                let spec = format!("{}/{file}", config.docs.specs.trim_end_matches('/'));
+                let hint = match (restore_command(facts, &spec)?, Some(&recorded.path) == records.legacy.as_ref()) {
+                    (Some(restore), _) => format!(
+                        "restore it ({restore}); to retire a frozen spec, supersede it: cargo xtask spec supersede <spec> --by <newer spec>"
+                    ),
+                    (None, false) => format!("it was never committed; remove its record: rm {}", recorded.path),
+                    (None, true) => "move the old lock to freeze records first: cargo xtask migrate --dry-run".into(),
+                };
+                findings.push(Finding::error(
+                    "sop-2.1/freeze-record",
+                    location,
+                    format!(
+                        "`{file}` is frozen in `{}`, but there is no such spec: a frozen spec is never deleted",
+                        recorded.path
+                    ),
+                    hint,
+                ));
+            }
             Some(addon) if !addon.is_frozen() => {
                 let status = addon.status.map_or("unreadable".to_string(), |s| s.to_string());
                 findings.push(Finding::error(
                     "sop-2.1/frozen-spec",
                     at(&addon.spec, addon.header.field("Status").map(|f| f.line)),
-                    format!("spec `{}` is frozen in the lock, but its Status line says {status}", addon.feature),
+                    format!(
+                        "spec `{}` is frozen in `{}`, but its Status line says {status}",
+                        addon.feature, recorded.path
+                    ),
                     format!(
                         "a frozen spec never goes back: restore it (git checkout {main_name} -- {}) and start a new slice instead: {}",
                         addon.spec,
@@ -243,21 +539,30 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     Ok(())
 }
 
-fn check_addon(facts: &Facts<'_>, lock: &SpecLock, addon: &Addon, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+fn check_addon(
+    facts: &Facts<'_>,
+    records: &FreezeRecords,
+    addon: &Addon,
+    findings: &mut Vec<Finding>,
+) -> anyhow::Result<()> {
     if !addon.is_frozen() {
         return Ok(());
     }
     let ctx = facts.ctx;
     let main_name = &ctx.config.main_branch;
-    let lock_path = SpecLock::path(&ctx.config);
+    let spec_file = file_name(&addon.spec);
     let status = addon.status.map_or(String::new(), |s| s.to_string());
-    let Some(recorded) = lock.get(file_name(&addon.spec)) else {
+    let Some(recorded) = records.get(spec_file) else {
+        if records.is_bad(spec_file) {
+            return Ok(()); // Reported as an unreadable record.
+        }
         findings.push(Finding::error(
             "sop-2.1/frozen-spec",
             at(&addon.spec, addon.header.field("Status").map(|f| f.line)),
             format!(
-                "spec `{}` is {status} but `{lock_path}` has no hash for it: its status was changed by hand",
-                addon.feature
+                "spec `{}` is {status} but has no freeze record (`{}`): its status was changed by hand",
+                addon.feature,
+                FreezeRecord::path(&ctx.config, spec_file)
             ),
             format!(
                 "put the Status line back to Approved and freeze it with the tool: cargo xtask spec start {}",
@@ -268,23 +573,29 @@ fn check_addon(facts: &Facts<'_>, lock: &SpecLock, addon: &Addon, findings: &mut
     };
     let full = ctx.root().join(&addon.spec);
     let bytes = std::fs::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
-    if spec_hash(&bytes)? == recorded {
+    if spec_hash(&bytes)? == recorded.hash {
         return Ok(());
     }
-    // Point at the first changed line when the main branch still has the frozen text.
-    let frozen_text = facts
-        .version_at(facts.branch.main, &addon.spec)?
-        .filter(|text| spec_hash(text.as_bytes()).is_ok_and(|hash| hash == recorded));
+    // The frozen text is on the main branch, or on this branch when it froze the spec: point at
+    // the first changed line, and revert from where it is.
+    let matches = |text: &String| spec_hash(text.as_bytes()).is_ok_and(|hash| hash == recorded.hash);
+    let (source, frozen_text) = match facts.version_at(facts.branch.main, &addon.spec)?.filter(matches) {
+        Some(text) => (main_name.as_str(), Some(text)),
+        None => match facts.version_at(facts.branch.head, &addon.spec)?.filter(matches) {
+            Some(text) => ("HEAD", Some(text)),
+            None => (main_name.as_str(), None),
+        },
+    };
     let line = frozen_text.map(|text| first_difference(&text, &String::from_utf8_lossy(&bytes)));
     findings.push(Finding::error(
         "sop-2.1/frozen-spec",
         at(&addon.spec, line),
         format!(
-            "spec `{}` is {status} and frozen, but it no longer matches the hash recorded in `{lock_path}`",
-            addon.feature
+            "spec `{}` is {status} and frozen, but it no longer matches the hash recorded in `{}`",
+            addon.feature, recorded.path
         ),
         format!(
-            "revert it (git checkout {main_name} -- {}) and start a new slice instead: {}",
+            "revert it (git checkout {source} -- {}) and start a new slice instead: {}",
             addon.spec,
             facts.inventory.new_slice_command(addon)
         ),
@@ -295,24 +606,165 @@ fn check_addon(facts: &Facts<'_>, lock: &SpecLock, addon: &Addon, findings: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Change;
 
     const HASH: &str = "0123456789abcdef0123456789abcdef01234567";
+    const SPEC_A: &str = "Lancelot_vNext2_Spec_A.md";
+    const SPEC_B: &str = "Lancelot_vNext2_Spec_B.md";
 
+    fn write(root: &Path, relative: &str, text: &str) {
+        let path = root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// A record is named after its spec, renders with a comment naming it, and reads back.
     #[test]
-    fn lock_round_trips_and_reports_bad_lines() {
-        let mut lock = SpecLock::default();
-        lock.set("Lancelot_vNext2_Spec_B.md", HASH.into());
-        lock.set("Lancelot_vNext2_Spec_A.md", HASH.into());
-        let text = lock.render();
-        assert!(text.ends_with(&format!("Lancelot_vNext2_Spec_A.md = {HASH}\nLancelot_vNext2_Spec_B.md = {HASH}\n")));
-        let parsed = SpecLock::parse(&text);
-        assert_eq!(parsed.entries, lock.entries);
-        assert!(parsed.problems.is_empty());
+    fn record_round_trips_and_is_named_after_its_spec() {
+        let config = Config::default();
+        assert_eq!(FreezeRecord::path(&config, SPEC_A), "docs/specs/frozen/Lancelot_vNext2_Spec_A.lock");
+        assert_eq!(FreezeRecord::spec_file_of("Lancelot_vNext2_Spec_A.lock").as_deref(), Some(SPEC_A));
+        assert_eq!(FreezeRecord::spec_file_of("README.lock"), None);
+        assert_eq!(FreezeRecord::spec_file_of("Lancelot_vNext2_Spec_A.md"), None);
 
-        let bad = SpecLock::parse(&format!("junk\nREADME.md = {HASH}\nLancelot_vNext2_Spec_A.md = xyz\nLancelot_vNext2_Spec_B.md = {HASH}\nLancelot_vNext2_Spec_B.md = {HASH}\n"));
+        let record = FreezeRecord { hash: HASH.into() };
+        let text = record.render(SPEC_A);
+        assert!(text.starts_with("# Frozen spec (SOP 2.1)"), "{text}");
+        assert!(text.contains(SPEC_A));
+        assert!(text.ends_with(&format!("\nhash = {HASH}\n")), "{text}");
+        assert_eq!(FreezeRecord::parse(&text), Ok(record));
+        assert_eq!(FreezeRecord::hash_line(&text), 3);
+        // Upper-case digits are read as the same hash.
+        assert_eq!(FreezeRecord::parse(&format!("hash = {}", HASH.to_uppercase())).unwrap().hash, HASH);
+    }
+
+    /// `\r\n` line endings (a Windows checkout) read the same as `\n`.
+    #[test]
+    fn record_reads_crlf() {
+        let text = FreezeRecord { hash: HASH.into() }.render(SPEC_A).replace('\n', "\r\n");
+        assert_eq!(FreezeRecord::parse(&text), Ok(FreezeRecord { hash: HASH.into() }));
+        assert_eq!(FreezeRecord::hash_line(&text), 3);
+    }
+
+    /// Every malformed record is refused with the line at fault, never a panic.
+    #[test]
+    fn malformed_records_name_their_line() {
+        let problem = |text: &str| FreezeRecord::parse(text).unwrap_err();
+        assert_eq!(problem("").line, None);
+        assert_eq!(problem("# only a comment\n\n").line, None);
+        assert!(problem("").message.contains("no `hash = <hash>` line"));
+        let junk = problem("# c\njunk\n");
+        assert_eq!(junk.line, Some(2));
+        assert!(junk.message.contains("`junk` is not `hash = <hash>`"), "{}", junk.message);
+        let key = problem(&format!("# c\n\nblob = {HASH}\n"));
+        assert_eq!((key.line, key.message.contains("`blob`")), (Some(3), true));
+        assert_eq!(problem("hash = xyz\n").line, Some(1));
+        assert_eq!(problem(&format!("hash = {HASH}0\n")).line, Some(1));
+        assert_eq!(problem("hash = ééééééééééééééééééééééééééééééééééééééé\n").line, Some(1));
+        let twice = problem(&format!("hash = {HASH}\r\n# c\r\nhash = {HASH}\r\n"));
+        assert_eq!(twice.line, Some(3));
+        assert!(twice.message.contains("line 1"));
+    }
+
+    /// The old lock is still read: entries, their lines, and the bad lines.
+    #[test]
+    fn legacy_lock_is_read_with_its_bad_lines() {
+        let lock = SpecLock::parse(&format!("# c\n{SPEC_B} = {HASH}\r\n{SPEC_A} = {HASH}\n"));
+        assert_eq!(lock.get(SPEC_A), Some(HASH));
+        assert_eq!((lock.lines[SPEC_B], lock.lines[SPEC_A]), (2, 3));
+        assert!(lock.problems.is_empty());
+
+        let bad = SpecLock::parse(&format!(
+            "junk\nREADME.md = {HASH}\n{SPEC_A} = xyz\n{SPEC_B} = {HASH}\n{SPEC_B} = {HASH}\n"
+        ));
         let lines: Vec<usize> = bad.problems.iter().map(|(line, _)| *line).collect();
         assert_eq!(lines, [1, 2, 3, 5]);
-        assert_eq!(bad.get("Lancelot_vNext2_Spec_B.md"), Some(HASH));
+        assert_eq!(bad.get(SPEC_B), Some(HASH));
+    }
+
+    /// The merged view: records first, the old lock for specs without one, bad records apart.
+    #[test]
+    fn records_are_loaded_with_the_old_lock_as_a_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let config = Config::default();
+        assert_eq!(FreezeRecords::load(root, &config).unwrap(), FreezeRecords::default());
+
+        let other = "fedcba9876543210fedcba9876543210fedcba98";
+        write(
+            root,
+            "docs/specs/frozen/Lancelot_vNext2_Spec_A.lock",
+            &FreezeRecord { hash: other.into() }.render(SPEC_A),
+        );
+        write(root, "docs/specs/frozen/Lancelot_vNext2_Spec_C.lock", "hash = nope\n");
+        write(root, "docs/specs/frozen/notes.lock", &format!("hash = {HASH}\n"));
+        write(root, "docs/specs/frozen/README.md", "not a record\n");
+        write(root, "docs/specs/spec.lock", &format!("{SPEC_A} = {HASH}\n{SPEC_B} = {HASH}\n"));
+        let records = FreezeRecords::load(root, &config).unwrap();
+
+        let a = records.get(SPEC_A).unwrap();
+        assert_eq!(
+            (a.hash.as_str(), a.path.as_str(), a.line),
+            (other, "docs/specs/frozen/Lancelot_vNext2_Spec_A.lock", 3)
+        );
+        let b = records.get(SPEC_B).unwrap();
+        assert_eq!((b.hash.as_str(), b.path.as_str(), b.line), (HASH, "docs/specs/spec.lock", 2));
+        assert_eq!(records.legacy.as_deref(), Some("docs/specs/spec.lock"));
+        let bad: Vec<(&str, Option<usize>)> = records.bad.iter().map(|b| (b.path.as_str(), b.problem.line)).collect();
+        assert_eq!(
+            bad,
+            [("docs/specs/frozen/Lancelot_vNext2_Spec_C.lock", Some(1)), ("docs/specs/frozen/notes.lock", None)]
+        );
+        assert!(records.is_bad("Lancelot_vNext2_Spec_C.md") && !records.is_bad(SPEC_A));
+    }
+
+    /// `migrate` plans one record per lock entry with the same hash, keeps a record that already
+    /// exists, deletes the lock, and says so; with no lock it plans nothing.
+    #[test]
+    fn migrate_plans_one_record_per_entry_and_the_lock_deletion() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let config = Config::default();
+        let mut plan = Plan::new("migrate");
+        assert_eq!(migrate(root, &config, &mut plan).unwrap(), Vec::<String>::new());
+        assert!(plan.changes.is_empty());
+
+        let lock = format!("# old\n{SPEC_A} = {HASH}\n{SPEC_B} = {HASH}\n");
+        write(root, "docs/specs/spec.lock", &lock);
+        let kept = FreezeRecord { hash: HASH.into() }.render(SPEC_B);
+        write(root, "docs/specs/frozen/Lancelot_vNext2_Spec_B.lock", &kept);
+        let lines = migrate(root, &config, &mut plan).unwrap();
+        assert_eq!(
+            lines,
+            [
+                "create  docs/specs/frozen/Lancelot_vNext2_Spec_A.lock: the freeze of `Lancelot_vNext2_Spec_A.md` from docs/specs/spec.lock:2",
+                "keep    docs/specs/frozen/Lancelot_vNext2_Spec_B.lock: it already records `Lancelot_vNext2_Spec_B.md` (docs/specs/spec.lock:3 is dropped)",
+                "delete  docs/specs/spec.lock: one record per frozen spec replaces it",
+            ]
+        );
+        assert_eq!(
+            plan.changes,
+            [
+                Change::Create {
+                    path: "docs/specs/frozen/Lancelot_vNext2_Spec_A.lock".into(),
+                    content: FreezeRecord { hash: HASH.into() }.render(SPEC_A),
+                },
+                Change::Delete { path: "docs/specs/spec.lock".into(), before: lock },
+            ]
+        );
+    }
+
+    /// A lock with a line `migrate` cannot read is refused (exit 1) before anything is planned.
+    #[test]
+    fn migrate_refuses_a_lock_it_cannot_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "docs/specs/spec.lock", &format!("{SPEC_A} = {HASH}\njunk\n"));
+        let mut plan = Plan::new("migrate");
+        let error = migrate(root, &Config::default(), &mut plan).unwrap_err();
+        assert_eq!(crate::error::exit_code(&error), 1);
+        assert!(format!("{error:#}").contains("`docs/specs/spec.lock` cannot be migrated: line 2"), "{error:#}");
+        assert!(plan.changes.is_empty());
     }
 
     #[test]
@@ -346,13 +798,4 @@ mod tests {
         assert_eq!(first_difference("a\nb\nc\n", "a\nx\nc\n"), 2);
         assert_eq!(first_difference("a\n", "a\nb\n"), 2);
     }
-}
-
-/// Placeholder until per-spec freeze records land.
-pub fn migrate(
-    _root: &std::path::Path,
-    _config: &crate::config::Config,
-    _plan: &mut crate::plan::Plan,
-) -> anyhow::Result<Vec<String>> {
-    Ok(Vec::new())
 }

@@ -9,6 +9,7 @@ use crate::support::{assert_contains, Outcome, Sandbox};
 
 const HM_SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
 const SCHEDULER_SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+const SCHEDULER_RECORD: &str = "docs/specs/frozen/Lancelot_vNext2_Spec_Scheduler.lock";
 
 /// Every finding as `(rule, severity, location)`.
 fn findings(out: &Outcome) -> Vec<(String, String, String)> {
@@ -94,6 +95,13 @@ fn frozen_scheduler() -> Sandbox {
     sandbox
 }
 
+/// The words of a printed command without quoting, run as git arguments.
+fn run_git_hint(sandbox: &Sandbox, hint: &str) {
+    let words: Vec<&str> = hint.split_whitespace().collect();
+    assert_eq!(words[0], "git", "not a git command: {hint}");
+    sandbox.git(&words[1..]);
+}
+
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|line| line.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not found")) + 1
 }
@@ -157,7 +165,7 @@ fn editing_an_in_progress_spec_on_a_branch_fails() {
 }
 
 #[test]
-fn editing_a_frozen_spec_in_the_working_tree_fails_against_the_lock() {
+fn editing_a_frozen_spec_in_the_working_tree_fails_against_its_record() {
     let sandbox = frozen_scheduler();
     let text = sandbox.read(SCHEDULER_SPEC);
     sandbox.write(SCHEDULER_SPEC, &format!("{text}\n## Later idea\n\nmore\n"));
@@ -166,7 +174,7 @@ fn editing_a_frozen_spec_in_the_working_tree_fails_against_the_lock() {
     assert_eq!(finding["location"], format!("{SCHEDULER_SPEC}:{}", text.lines().count() + 1));
     assert_contains(
         finding["message"].as_str().unwrap(),
-        "no longer matches the hash recorded in `docs/specs/spec.lock`",
+        "no longer matches the hash recorded in `docs/specs/frozen/Lancelot_vNext2_Spec_Scheduler.lock`",
     );
 }
 
@@ -181,8 +189,105 @@ fn deleting_a_frozen_spec_fails() {
     let finding = only(&out, "sop-2.1/frozen-spec");
     assert_eq!(finding["location"], SCHEDULER_SPEC);
     assert_contains(finding["message"].as_str().unwrap(), "this branch deletes it");
-    let lock_line = line_of(&sandbox.read("docs/specs/spec.lock"), "Lancelot_vNext2_Spec_Scheduler.md =");
-    assert_eq!(only(&out, "sop-2.1/spec-lock")["location"], format!("docs/specs/spec.lock:{lock_line}"));
+    let record_line = line_of(&sandbox.read(SCHEDULER_RECORD), "hash = ");
+    assert_eq!(only(&out, "sop-2.1/freeze-record")["location"], format!("{SCHEDULER_RECORD}:{record_line}"));
+}
+
+/// A branch may not delete the freeze record of a spec frozen on main; the hint restores it.
+#[test]
+fn deleting_a_freeze_record_on_a_branch_fails() {
+    let sandbox = frozen_scheduler();
+    sandbox.git(&["switch", "-q", "-c", "chore/cleanup"]);
+    std::fs::remove_file(sandbox.path(SCHEDULER_RECORD)).unwrap();
+    changelog_entry(&sandbox, "Removed: a lock file");
+    sandbox.commit_all("chore: remove a lock file");
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-2.1/freeze-record");
+    assert_eq!(finding["location"], SCHEDULER_RECORD);
+    assert_contains(finding["message"].as_str().unwrap(), "this branch deletes its freeze record");
+    assert_eq!(finding["hint"], format!("git checkout main -- {SCHEDULER_RECORD}"));
+    run_git_hint(&sandbox, finding["hint"].as_str().unwrap());
+    sandbox.commit_all("fix: restore the freeze record");
+    check_passes(&sandbox);
+}
+
+/// A malformed record is one finding at `file:line`, and its hint, pasted, restores it.
+#[test]
+fn a_malformed_freeze_record_fails_with_its_line() {
+    let sandbox = frozen_scheduler();
+    let record = sandbox.read(SCHEDULER_RECORD);
+    sandbox.write(SCHEDULER_RECORD, &record.replace("hash = ", "hash: "));
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-2.1/freeze-record");
+    assert_eq!(finding["location"], format!("{SCHEDULER_RECORD}:{}", line_of(&record, "hash = ")));
+    assert_eq!(errors(&out).len(), 1, "one finding, not also `status changed by hand`: {}", out.stdout);
+    assert_eq!(finding["hint"], format!("git checkout main -- {SCHEDULER_RECORD}"));
+    run_git_hint(&sandbox, finding["hint"].as_str().unwrap());
+    check_passes(&sandbox);
+}
+
+/// A record whose spec is missing is reported at the record; a record for a spec that is not
+/// frozen is reported at the spec's Status line.
+#[test]
+fn a_record_must_name_a_frozen_spec() {
+    let sandbox = frozen_scheduler();
+    let record = sandbox.read(SCHEDULER_RECORD);
+    sandbox.write("docs/specs/frozen/Lancelot_vNext2_Spec_Ghost.lock", &record);
+    sandbox.write("docs/specs/frozen/Lancelot_vNext2_Spec_HealthMonitor.lock", &record);
+    let out = check_fails(&sandbox);
+    let ghost = only(&out, "sop-2.1/freeze-record");
+    assert_eq!(
+        ghost["location"],
+        format!("docs/specs/frozen/Lancelot_vNext2_Spec_Ghost.lock:{}", line_of(&record, "hash = "))
+    );
+    assert_contains(ghost["message"].as_str().unwrap(), "there is no such spec");
+    assert_eq!(
+        ghost["hint"],
+        "it was never committed; remove its record: rm docs/specs/frozen/Lancelot_vNext2_Spec_Ghost.lock"
+    );
+    let monitor = only(&out, "sop-2.1/frozen-spec");
+    assert_eq!(monitor["location"], format!("{HM_SPEC}:3"));
+    assert_contains(monitor["message"].as_str().unwrap(), "but its Status line says Approved");
+}
+
+/// A repository still on the old shared `spec.lock` gets one finding pointing at the migration,
+/// and stays protected: a spec frozen in the old lock still fails when edited.
+#[test]
+fn the_old_spec_lock_is_one_finding_and_still_protects() {
+    let sandbox = frozen_scheduler();
+    let hash = line_of(&sandbox.read(SCHEDULER_RECORD), "hash = ");
+    let hash = sandbox.read(SCHEDULER_RECORD).lines().nth(hash - 1).unwrap().trim_start_matches("hash = ").to_string();
+    std::fs::remove_file(sandbox.path(SCHEDULER_RECORD)).unwrap();
+    sandbox.write("docs/specs/spec.lock", &format!("# old layout\nLancelot_vNext2_Spec_Scheduler.md = {hash}\n"));
+    sandbox.commit_all("chore: the old layout");
+
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-2.1/legacy-spec-lock".to_string(), "docs/specs/spec.lock".to_string())]);
+    let finding = only(&out, "sop-2.1/legacy-spec-lock");
+    assert_contains(finding["message"].as_str().unwrap(), "the repository uses the old layout");
+    assert_eq!(finding["hint"], "cargo xtask migrate --dry-run");
+
+    sandbox.write(SCHEDULER_SPEC, &format!("{}\nA late idea.\n", sandbox.read(SCHEDULER_SPEC)));
+    let out = check_fails(&sandbox);
+    let edited = only(&out, "sop-2.1/frozen-spec");
+    assert_contains(
+        edited["message"].as_str().unwrap(),
+        "no longer matches the hash recorded in `docs/specs/spec.lock`",
+    );
+    sandbox.git(&["checkout", "main", "--", SCHEDULER_SPEC]);
+
+    // The lifecycle goes on before the migration: the transition writes the new record, leaves
+    // the old lock alone, and says how to migrate.
+    let out = sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
+    assert_contains(&out.stderr, "warning: `docs/specs/spec.lock` is the old layout");
+    assert_contains(&out.stderr, "hint: cargo xtask migrate --dry-run");
+    assert_contains(&sandbox.read(SCHEDULER_RECORD), "\nhash = ");
+    assert_eq!(
+        sandbox.read("docs/specs/spec.lock"),
+        format!("# old layout\nLancelot_vNext2_Spec_Scheduler.md = {hash}\n")
+    );
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-2.1/legacy-spec-lock".to_string(), "docs/specs/spec.lock".to_string())]);
 }
 
 #[test]

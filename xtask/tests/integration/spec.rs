@@ -1,11 +1,16 @@
 //! `cargo xtask spec`: the lifecycle on real repositories. Each transition changes only the Status
 //! line (the rest stays byte-identical), leaves a receipt, and freezing records the spec's git blob
-//! hash in `docs/specs/spec.lock`; every refusal names the allowed transitions and changes nothing.
+//! hash in its own freeze record, `docs/specs/frozen/<spec file stem>.lock` (never the old shared
+//! `docs/specs/spec.lock`), so two slices freezing different specs never conflict; every refusal
+//! names the allowed transitions and changes nothing.
+
+use std::path::Path;
 
 use crate::support::{assert_contains, Sandbox};
 
 const SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
-const LOCK: &str = "docs/specs/spec.lock";
+const RECORD: &str = "docs/specs/frozen/Lancelot_vNext2_Spec_Scheduler.lock";
+const LEGACY_LOCK: &str = "docs/specs/spec.lock";
 
 /// A repository with a Draft `Scheduler` spec whose placeholders are filled in, on its branch.
 fn draft_scheduler() -> Sandbox {
@@ -35,14 +40,13 @@ fn approve_start_and_complete_change_only_the_status_line() {
     assert_contains(&out.stdout, "cargo xtask spec start scheduler");
     let approved = sandbox.read(SPEC);
     assert_eq!(approved, draft.replace("**Status:** Draft  \n", "**Status:** Approved  \n"));
-    assert!(!sandbox.exists(LOCK), "approving does not freeze");
+    assert!(!sandbox.exists(RECORD), "approving does not freeze");
 
     sandbox.xtask().args(["spec", "start", "scheduler"]).success();
     let started = sandbox.read(SPEC);
     assert_eq!(started, draft.replace("**Status:** Draft  \n", "**Status:** In Progress  \n"));
     let hash = sandbox.git(&["hash-object", SPEC]).trim().to_string();
-    let lock = sandbox.read(LOCK);
-    assert_contains(&lock, &format!("Lancelot_vNext2_Spec_Scheduler.md = {hash}\n"));
+    assert!(sandbox.read(RECORD).ends_with(&format!("\nhash = {hash}\n")), "{}", sandbox.read(RECORD));
 
     let out = sandbox.xtask().args(["spec", "complete", "scheduler", "--json"]).success();
     let json = out.json();
@@ -54,7 +58,8 @@ fn approve_start_and_complete_change_only_the_status_line() {
     assert_eq!(completed, draft.replace("**Status:** Draft  \n", "**Status:** Complete  \n"));
     let hash = sandbox.git(&["hash-object", SPEC]).trim().to_string();
     assert_eq!(json["hash"], hash.as_str());
-    assert_contains(&sandbox.read(LOCK), &format!("Lancelot_vNext2_Spec_Scheduler.md = {hash}\n"));
+    // Complete keeps the record, rewritten with the hash of the completed text.
+    assert!(sandbox.read(RECORD).ends_with(&format!("\nhash = {hash}\n")), "{}", sandbox.read(RECORD));
 
     let spec_receipts: Vec<_> = receipts(&sandbox).into_iter().filter(|r| r["command"] == "spec").collect();
     let messages: Vec<&str> = spec_receipts.iter().map(|r| r["message"].as_str().unwrap()).collect();
@@ -68,7 +73,7 @@ fn approve_start_and_complete_change_only_the_status_line() {
     );
     assert!(spec_receipts.iter().all(|r| r["kind"] == "state_change" && r["addon"] == "Scheduler"));
 
-    // The frozen, complete spec passes the check with its lock.
+    // The frozen, complete spec passes the check with its record.
     sandbox.commit_all("spec: complete scheduler");
     sandbox.xtask().args(["check", "--no-branch-rules"]).success();
 }
@@ -124,7 +129,7 @@ fn supersede_names_the_newer_spec_and_freezes() {
             "**Status:** Superseded by [HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)  \n"
         )
     );
-    assert_contains(&sandbox.read(LOCK), "Lancelot_vNext2_Spec_Scheduler.md = ");
+    assert_contains(&sandbox.read(RECORD), "\nhash = ");
     sandbox.commit_all("spec: supersede scheduler");
 
     let out = sandbox.xtask().args(["spec", "approve", "scheduler"]).refused(2);
@@ -165,7 +170,7 @@ fn dry_run_writes_nothing() {
     assert_contains(&out.stdout, "dry run");
     assert_contains(&out.stdout, "- **Status:** Approved");
     assert_contains(&out.stdout, "+ **Status:** In Progress");
-    assert_contains(&out.stdout, &format!("create  {LOCK}"));
+    assert_contains(&out.stdout, &format!("create  {RECORD}"));
     assert_eq!(sandbox.snapshot(), before);
 }
 
@@ -198,4 +203,121 @@ fn list_shows_every_spec_with_its_status() {
     assert_eq!(scheduler["locked"], true);
     assert_eq!(scheduler["spec"], SPEC);
     assert!(specs.iter().any(|s| s["feature"] == "HealthMonitor"));
+}
+
+/// The words of a printed command line, for commands without quoting (`git add <path>`).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// `spec start` writes exactly one new file, the spec's own record, and no `spec.lock`; the
+/// `next:` lines it prints, run as printed, commit both and leave the tree clean.
+#[test]
+fn start_writes_exactly_one_record_and_no_spec_lock() {
+    let sandbox = draft_scheduler();
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.commit_all("spec: approve scheduler");
+    let out = sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    let status = sandbox.git(&["status", "--porcelain=v1", "--untracked-files=all"]);
+    assert_eq!(status, format!(" M {SPEC}\n?? {RECORD}\n"));
+    assert!(!sandbox.exists(LEGACY_LOCK));
+    assert_contains(&out.stdout, &format!("Recorded its hash in {RECORD}"));
+
+    let next: Vec<&str> = out.stdout.lines().skip_while(|line| *line != "next:").skip(1).map(str::trim).collect();
+    assert_eq!(next[0], format!("git add {RECORD}"));
+    assert_eq!(next[1], "git commit -am \"spec: start scheduler\"");
+    sandbox.git(&words(next[0])[1..]);
+    sandbox.git(&["commit", "-q", "-am", "spec: start scheduler"]);
+    assert_eq!(sandbox.git(&["status", "--porcelain=v1", "--untracked-files=all"]), "");
+    sandbox.xtask().args(["check", "--no-branch-rules"]).success();
+}
+
+/// Editing a frozen spec fails `check` (exit 1) against its record, and the revert command the
+/// hint prints, pasted as is, makes `check` pass again.
+#[test]
+fn editing_a_frozen_spec_fails_check_and_the_printed_revert_works() {
+    let sandbox = draft_scheduler();
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.git(&["add", "-A"]);
+    sandbox.git(&["commit", "-q", "-m", "spec: start scheduler"]);
+    sandbox.write(SPEC, &format!("{}\nA late idea.\n", sandbox.read(SPEC)));
+
+    let out = sandbox.xtask().args(["check", "--no-branch-rules"]).refused(1);
+    assert_contains(&out.stdout, &format!("error[sop-2.1/frozen-spec] {SPEC}:"));
+    assert_contains(&out.stdout, &format!("no longer matches the hash recorded in `{RECORD}`"));
+    let hint = out.stdout.lines().find(|line| line.trim_start().starts_with("hint: revert it (")).unwrap();
+    let revert = hint.split_once('(').unwrap().1.split_once(')').unwrap().0;
+    assert_eq!(revert, format!("git checkout HEAD -- {SPEC}"), "the spec was frozen on this branch");
+    sandbox.git(&words(revert)[1..]);
+    sandbox.xtask().args(["check", "--no-branch-rules"]).success();
+}
+
+/// A hand-broken record stops the next transition (exit 1) with its location, and changes nothing.
+#[test]
+fn a_malformed_record_stops_the_next_transition() {
+    let sandbox = draft_scheduler();
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.git(&["add", "-A"]);
+    sandbox.git(&["commit", "-q", "-m", "spec: start scheduler"]);
+    sandbox.write(RECORD, "# broken\r\nhash = 1234\r\n");
+    let out = sandbox.xtask().args(["spec", "complete", "scheduler"]).refused(1);
+    assert_contains(&out.stderr, &format!("the freeze record of spec `Scheduler` cannot be read ({RECORD}:2)"));
+    assert_contains(&out.stderr, &format!("hint: git checkout HEAD -- {RECORD}"));
+    sandbox.git(&["checkout", "HEAD", "--", RECORD]);
+    sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
+}
+
+/// In one clone: scaffolds `name` with `new-addon` from main, fills in its spec, approves and
+/// starts it, commits and pushes the branch. Returns the branch.
+fn start_a_slice_in(sandbox: &Sandbox, clone: &Path, name: &str, feature: &str) -> String {
+    sandbox.xtask().current_dir(clone).args(["new-addon", name, "--yes", "--summary", "A slice"]).success();
+    let spec = clone.join(format!("docs/specs/Lancelot_vNext2_Spec_{feature}.md"));
+    std::fs::write(&spec, std::fs::read_to_string(&spec).unwrap().replace("TODO(sop)", "Defined")).unwrap();
+    sandbox.git_in(clone, &["add", "-A"]);
+    sandbox.git_in(clone, &["commit", "-q", "--no-verify", "-m", &format!("feat: add {name}")]);
+    sandbox.xtask().current_dir(clone).args(["spec", "approve", name]).success();
+    sandbox.xtask().current_dir(clone).args(["spec", "start", name]).success();
+    sandbox.git_in(clone, &["add", "-A"]);
+    sandbox.git_in(clone, &["commit", "-q", "--no-verify", "-m", &format!("spec: start {name}")]);
+    let branch = sandbox.git_in(clone, &["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
+    sandbox.git_in(clone, &["push", "-q", "origin", &branch]);
+    branch
+}
+
+/// The team case: two engineers clone the same main and each starts a different spec on their
+/// own branch. Their freeze records are different files, so merging the two branches never
+/// conflicts on a freeze (the old shared `spec.lock` conflicted every time), and the merge holds
+/// both records.
+#[test]
+fn two_slices_started_in_parallel_never_conflict_on_their_freeze_records() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let ada = sandbox.clone_of(&origin, "ada");
+    let bob = sandbox.clone_of(&origin, "bob");
+    let scheduler = start_a_slice_in(&sandbox, &ada, "scheduler", "Scheduler");
+    let mailer = start_a_slice_in(&sandbox, &bob, "mailer", "Mailer");
+
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let (one, two) = (format!("origin/{scheduler}"), format!("origin/{mailer}"));
+    let output = sandbox
+        .git_command(&sandbox.root)
+        .args(["merge-tree", "--write-tree", "--name-only", &one, &two])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    // The first line is the merged tree; conflicted files follow until a blank line.
+    let mut lines = stdout.lines();
+    let tree = lines.next().expect("a tree id").to_string();
+    let conflicted: Vec<&str> = lines.take_while(|line| !line.is_empty()).collect();
+    assert!(
+        conflicted.iter().all(|path| !path.starts_with("docs/specs/frozen/") && !path.ends_with("spec.lock")),
+        "the freeze records conflict: {conflicted:?}\n{stdout}"
+    );
+    let files = sandbox.git(&["ls-tree", "-r", "--name-only", &tree]);
+    for record in [RECORD, "docs/specs/frozen/Lancelot_vNext2_Spec_Mailer.lock"] {
+        assert!(files.lines().any(|file| file == record), "the merge lost {record}:\n{files}");
+    }
+    assert!(!files.lines().any(|file| file == LEGACY_LOCK));
 }

@@ -164,6 +164,22 @@ impl Sandbox {
         std::fs::write(self.root.join(".gitignore"), ignore).unwrap();
     }
 
+    /// `git hash-object` of some text: the hash a freeze record holds.
+    pub fn blob_id(&self, text: &str) -> String {
+        use std::io::Write as _;
+        let mut child = self
+            .git_command(&self.root)
+            .args(["hash-object", "--stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("git runs");
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "git hash-object failed");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
     pub fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
     }
