@@ -61,6 +61,7 @@ pub struct Config {
     /// The environment variable that enables the env-gated integration tests.
     pub integration_env: String,
     /// Commands `pre-pr` runs to verify a branch, each a program and its arguments (no shell).
+    /// A `cargo fmt` step is also given the add-on modules, which `cargo fmt` cannot see alone.
     pub verify: Vec<Vec<String>>,
     /// Extra commands `pre-pr --integration` runs after `verify`.
     pub integration_verify: Vec<Vec<String>>,

@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let names = Names::derive(&args.name, &args.kind, config).map_err(|error| {
         Refusal::usage(format!("invalid add-on name `{}`: {error}", args.name.escape_debug())).hint(format!(
             "use letters, digits, spaces, `-` or `_`, starting with a letter: cargo xtask new-addon {}",
-            names::EXAMPLE
+            names::suggest(&args.name).unwrap_or_else(|| names::EXAMPLE.to_string())
         ))
     })?;
     for text in args.include.iter().chain(&args.exclude).chain(&args.summary) {
@@ -273,20 +273,14 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head,
 fn resolve_dependencies(ctx: &Ctx, names: &Names, base: &Base, values: &[String]) -> anyhow::Result<Vec<Dependency>> {
     let mut out: Vec<Dependency> = Vec::new();
     for value in values {
-        let file_name = value.rsplit(['/', '\\']).next().unwrap_or(value);
-        let feature = match names::feature_of_spec_file(file_name) {
-            Some(feature) => feature.to_string(),
-            None => match Names::derive(value, "feat", &ctx.config) {
-                Ok(derived) => derived.feature,
-                Err(error) => {
-                    return Err(Refusal::usage(format!("`--depends-on {value}` is not a spec name: {error}"))
-                        .hint("name an existing spec: --depends-on HealthMonitor (list them: ls docs/specs)")
-                        .into())
-                }
-            },
-        };
-        let file = names::doc_file_name(&ctx.config, "Spec", &feature);
-        let path = format!("{}/{file}", ctx.config.docs.specs);
+        // The one Depends-on resolver `check`, `graph` and `status` use too.
+        let dependency = names::resolve_dependency(value, &ctx.config).map_err(|error| {
+            Refusal::usage(format!("`--depends-on {value}` is not a spec name: {error}"))
+                .hint("name an existing spec (list them: cargo xtask spec list)")
+        })?;
+        let feature = dependency.feature.clone();
+        let path = dependency.spec.clone();
+        let file = path.rsplit('/').next().unwrap_or(&path).to_string();
         if feature == names.feature {
             return Err(Refusal::usage(format!("`{}` cannot depend on itself", names.feature))
                 .hint(format!("drop `--depends-on {value}`"))

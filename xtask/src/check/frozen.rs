@@ -300,7 +300,6 @@ impl SpecLock {
 /// deletion. Returns what it planned, one line per file, for people. Plans nothing and returns
 /// an empty list when there is no `spec.lock`. Refuses (exit 1) while the lock has a line it
 /// cannot read, since deleting the lock would lose that freeze.
-#[allow(dead_code, reason = "`cargo xtask migrate` calls it; that command lands separately")]
 pub fn migrate(root: &Path, config: &Config, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
     let (lock, Some(_)) = SpecLock::load(root, config)? else { return Ok(Vec::new()) };
     let lock_path = SpecLock::path(config);

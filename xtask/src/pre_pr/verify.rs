@@ -92,6 +92,28 @@ impl Sequence {
     }
 }
 
+/// `cargo fmt` only formats the modules it can read `mod` items for, and the add-ons are compiled
+/// in through a file the build generates: a `cargo fmt` step is given the add-on modules and
+/// their tests explicitly (after `--`, found by the build's own rule), so it checks them too.
+fn with_addon_files(ctx: &Ctx, program: &str, args: &[String]) -> Vec<String> {
+    let mut args = args.to_vec();
+    if program != "cargo" || args.first().map(String::as_str) != Some("fmt") {
+        return args;
+    }
+    let (found, _) = crate::layout::discover::addons(ctx.root());
+    if found.is_empty() {
+        return args;
+    }
+    if !args.iter().any(|arg| arg == "--") {
+        args.push("--".into());
+    }
+    for addon in found {
+        args.push(addon.file.to_string_lossy().into_owned());
+        args.extend(addon.test.map(|test| test.to_string_lossy().into_owned()));
+    }
+    args
+}
+
 /// Runs `commands` in order; `gate` is an environment variable to set (the integration gate).
 /// `name` prefixes the log files (`verify`, `integration`).
 pub fn run_sequence(
@@ -107,6 +129,7 @@ pub fn run_sequence(
     for (number, command) in commands.iter().enumerate() {
         let Some((program, args)) = command.split_first() else { continue };
         let shown = display_command(command);
+        let args = with_addon_files(ctx, program, args);
         let log = logs.join(format!("{name}-{}-{}.log", number + 1, file_stem(command)));
         if !console.is_live() {
             console.status("Running", format!("`{shown}`"));
