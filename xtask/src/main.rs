@@ -8,6 +8,7 @@
 mod addons;
 mod bench;
 mod branch;
+mod changelog;
 mod check;
 mod cli;
 mod completions;
@@ -71,6 +72,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Spec(args) => spec::run(&ctx(true)?, args),
         cli::Command::Onboard(args) => onboard::run(&ctx(args.yes)?, args),
         cli::Command::Completions(args) => completions::run(args),
+        cli::Command::Changelog(args) => changelog::run(&ctx(true)?, args),
         cli::Command::Bench(args) => bench::run(&ctx(true)?, args),
         cli::Command::Hook(args) => hooks::run(&ctx(true)?, args),
     }

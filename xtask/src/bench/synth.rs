@@ -305,12 +305,15 @@ fn scaffold(
     wiring.addons.push(layout::addon_line(&names.snake, &names.feature));
     wiring.tests.push(layout::test_module_line(&names.snake));
     wiring.env.push(layout::env_line(&names.flag));
-    wiring.changelog.push(render("changelog_entry")?);
+    // One CHANGELOG fragment per add-on, as `new-addon` writes it: no shared line to edit.
+    let fragment = crate::changelog::fragment_path(&names.slug);
+    tree.insert(&fragment, crate::changelog::render_fragment("Added", &render("changelog_entry")?));
+    created.push(fragment);
     Ok(created)
 }
 
 /// The lines `new-addon` adds to the shared files (flag registry, module list, test list,
-/// `.env.example`, CHANGELOG), gathered for many add-ons and written in one pass per file: one
+/// `.env.example`), gathered for many add-ons and written in one pass per file: one
 /// edit per add-on would copy each of those files once per add-on, N² work for N add-ons.
 #[derive(Default)]
 struct Wiring {
@@ -319,13 +322,12 @@ struct Wiring {
     addons: Vec<String>,
     tests: Vec<String>,
     env: Vec<String>,
-    changelog: Vec<String>,
 }
 
 impl Wiring {
     /// Edits the shared files of `tree`; returns their paths.
     fn apply(self, tree: &mut Tree, config: &Config) -> anyhow::Result<Vec<String>> {
-        let Wiring { flags, modules, addons, tests, env, changelog } = self;
+        let Wiring { flags, modules, addons, tests, env } = self;
         tree.edit(layout::FLAG_REGISTRY, |text| insert_lines(text, layout::FLAGS_BEGIN, layout::FLAGS_END, flags))?;
         let modules_file = layout::modules_file(config);
         tree.edit(&modules_file, |text| {
@@ -334,14 +336,7 @@ impl Wiring {
         })?;
         tree.edit(layout::TESTS_MAIN, |text| insert_lines(text, layout::TESTS_BEGIN, layout::TESTS_END, tests))?;
         tree.edit(layout::ENV_EXAMPLE, |text| insert_lines(text, layout::ENV_BEGIN, layout::ENV_END, env))?;
-        // Entries added one at a time land one after the other: adding them at once is the same.
-        let entries: Vec<&str> = changelog.iter().map(|entry| entry.trim_end()).collect();
-        if !entries.is_empty() {
-            tree.edit(layout::CHANGELOG, |text| crate::edits::changelog_add(text, "Added", &entries.join("\n")))?;
-        }
-        Ok([layout::FLAG_REGISTRY, &modules_file, layout::TESTS_MAIN, layout::ENV_EXAMPLE, layout::CHANGELOG]
-            .map(str::to_string)
-            .to_vec())
+        Ok([layout::FLAG_REGISTRY, &modules_file, layout::TESTS_MAIN, layout::ENV_EXAMPLE].map(str::to_string).to_vec())
     }
 }
 
@@ -553,16 +548,6 @@ mod tests {
             .to_string()
             .contains("already there"));
         assert!(insert_lines("x\n", "// begin", "// end", vec!["d,".into()]).is_err());
-    }
-
-    #[test]
-    fn batched_changelog_entries_equal_one_by_one() {
-        let text = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0]\n\n- old\n";
-        let mut one_by_one = text.to_string();
-        for entry in ["- a", "- b", "- c"] {
-            one_by_one = crate::edits::changelog_add(&one_by_one, "Added", entry).unwrap();
-        }
-        assert_eq!(crate::edits::changelog_add(text, "Added", "- a\n- b\n- c").unwrap(), one_by_one);
     }
 
     #[test]
