@@ -350,7 +350,7 @@ fn build_plan(ctx: &Ctx, names: &Names, details: &Details, templates: &Templates
     )?;
     plan.edit(root, layout::ENV_EXAMPLE, markers(layout::ENV_BEGIN, layout::ENV_END, layout::env_line(&names.flag)))?;
     let entry = render("changelog_entry")?;
-    plan.edit(root, layout::CHANGELOG, move |text| crate::edits::changelog_add(text, "Added", &entry))?;
+    plan.create(crate::changelog::fragment_path(&names.slug), crate::changelog::render_fragment("Added", &entry));
     Ok(plan)
 }
 

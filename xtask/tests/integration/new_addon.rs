@@ -44,9 +44,8 @@ fn scaffolds_every_artefact_on_a_new_branch() {
     assert_contains(&modules, "Box::new(scheduler::Scheduler::new()),");
     assert_contains(&sandbox.read("tests/integration/main.rs"), "mod scheduler;");
     assert_contains(&sandbox.read(".env.example"), "FEATURE_SCHEDULER=false");
-    let changelog = sandbox.read("CHANGELOG.md");
-    let unreleased = changelog.split("## [").nth(1).unwrap();
-    assert_contains(unreleased, "Scheduler: Runs jobs on a schedule");
+    let fragment = sandbox.read("docs/changelog.d/scheduler.md");
+    assert!(fragment.starts_with("<!-- section: Added -->\n- Scheduler: Runs jobs on a schedule"), "{fragment}");
     assert_contains(&out.stdout, "next steps:");
 
     let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap();
@@ -99,7 +98,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         "create  src/core/background_jobs.rs",
         "edit    src/flags.rs",
         "+     FlagSpec { name: \"FEATURE_BACKGROUND_JOBS\", addon: \"background_jobs\" },",
-        "edit    CHANGELOG.md",
+        "create  docs/changelog.d/background-jobs.md",
     ] {
         assert_contains(&out.stdout, expected);
     }
