@@ -84,7 +84,8 @@ pub enum Action {
 #[derive(Debug, clap::Args)]
 pub struct Release {
     /// The version to release, like `1.4.0` (semantic versioning, no leading `v`)
-    pub version: String,
+    #[arg(value_name = "VERSION")]
+    pub release: String,
     /// The release date, `YYYY-MM-DD` (default: today, UTC)
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
@@ -844,7 +845,7 @@ fn valid_date(date: &str) -> bool {
 }
 
 fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
-    let version = args.version.trim();
+    let version = args.release.trim();
     if !valid_version(version) {
         let suggestion = version.trim_start_matches(['v', 'V']);
         let suggestion = if valid_version(suggestion) { suggestion } else { "1.0.0" };

@@ -125,7 +125,8 @@ fn changelog_rule(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Res
     let main = &facts.ctx.config.main_branch;
     let fragment = changelog::fragment_path(&branch_slug(facts));
     let write_hint = format!(
-        "printf '<!-- section: {} -->\\n- Describe the change\\n' > {fragment} && git add {fragment}",
+        "mkdir -p {} && printf '<!-- section: {} -->\\n- Describe the change\\n' > {fragment} && git add {fragment}",
+        changelog::FRAGMENTS_DIR,
         likely_section(facts)
     );
     let changed = facts.branch.changes.iter().find(|change| change.path == path && change.kind != ChangeKind::Deleted);

@@ -121,6 +121,12 @@ impl Sandbox {
                 }
             }
         }
+        // The project's pending CHANGELOG fragments are its state, not the kit's.
+        for entry in std::fs::read_dir(self.root.join("docs/changelog.d")).into_iter().flatten().flatten() {
+            if entry.file_name() != "README.md" {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
+        }
         if let Ok(lock) = std::fs::read_to_string(self.root.join("docs/specs/spec.lock")) {
             let kept: String = lock
                 .split_inclusive('\n')
