@@ -904,7 +904,7 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
         fragments.len(),
         layout::CHANGELOG
     )];
-    finish(ctx, &plan, &summary, args.dry_run, args.json, &format!("released {version}"))
+    finish(ctx, &plan, &summary, args.dry_run, args.json, &format!("release {version}"))
 }
 
 fn run_migrate(ctx: &Ctx, args: Migrate) -> anyhow::Result<()> {
@@ -923,7 +923,7 @@ fn run_migrate(ctx: &Ctx, args: Migrate) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    finish(ctx, &plan, &summary, args.dry_run, args.json, "migrated the CHANGELOG to fragments")
+    finish(ctx, &plan, &summary, args.dry_run, args.json, "move CHANGELOG entries to fragments")
 }
 
 /// Prints (`--dry-run`) or applies a plan, with a receipt.
@@ -955,10 +955,7 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
             Change::Delete { path, .. } => output::status("Removed", path),
         }
     }
-    println!(
-        "\nnext: review and commit it (git add -A && git commit -m \"docs: {}\")",
-        plan.command.replace("changelog ", "changelog: ")
-    );
+    println!("\nnext: review and commit it: git add -A && git commit -m \"docs: {done}\"");
     Ok(())
 }
 
