@@ -46,6 +46,8 @@ pub enum Command {
     Onboard(crate::onboard::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(crate::completions::Args),
+    /// Preview the next release's CHANGELOG from docs/changelog.d/, `--check` it, `release` or `migrate`
+    Changelog(crate::changelog::Args),
     /// Measure what the xtask costs against git on a synthetic repository, and its cold build
     Bench(crate::bench::Args),
     /// Move a repository of the first layout (marker lists, Unreleased entries, spec.lock) to the conflict-free one

@@ -16,7 +16,6 @@ mod config;
 mod config_cmd;
 mod ctx;
 mod docs;
-mod edits;
 mod error;
 mod fmt;
 mod git;
@@ -74,6 +73,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Spec(args) => spec::run(&ctx(true)?, args),
         cli::Command::Onboard(args) => onboard::run(&ctx(args.yes)?, args),
         cli::Command::Completions(args) => completions::run(args),
+        cli::Command::Changelog(args) => changelog::run(&ctx(true)?, args),
         cli::Command::Bench(args) => bench::run(&ctx(true)?, args),
         cli::Command::Hook(args) => hooks::run(&ctx(true)?, args),
         cli::Command::Migrate(args) => migrate::run(&ctx(true)?, args),

@@ -1,13 +1,15 @@
 //! Branch rules (SOP 4.1, 4.4), run on any branch but the main one: the name follows the policy,
-//! one branch is one slice (at most one new spec/blueprint pair), the CHANGELOG's Unreleased
-//! section changed, and a branch that adds an add-on carries its PR checklist: unit tests,
-//! env-gated integration tests, receipts emitted by the module, and a runbook.
+//! one branch is one slice (at most one new spec/blueprint pair), the branch adds its CHANGELOG
+//! fragment (`docs/changelog.d/<slug>.md`) and leaves CHANGELOG.md's Unreleased section alone,
+//! and a branch that adds an add-on carries its PR checklist: unit tests, env-gated integration
+//! tests, receipts emitted by the module, and a runbook. One rule here runs on every branch,
+//! `main` included: [`fragments`], every CHANGELOG fragment parses.
 //!
 //! Everything is read from the branch's diff and the index (what the branch would push), never by
 //! walking the working tree.
 
 use crate::addons::Addon;
-use crate::edits::is_unreleased_heading;
+use crate::changelog;
 use crate::git::history::ChangeKind;
 use crate::layout;
 use crate::names;
@@ -47,7 +49,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         return Ok(());
     }
     one_slice(facts, findings);
-    changelog(facts, findings)?;
+    changelog_rule(facts, findings)?;
     addon_checklist(facts, findings)?;
     Ok(())
 }
@@ -94,45 +96,96 @@ fn one_slice(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The `## [Unreleased]` section's lines, without the heading; `None` if there is none.
-fn unreleased(text: &str) -> Option<(usize, Vec<&str>)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.iter().position(|line| is_unreleased_heading(line))?;
-    let body =
-        lines[start + 1..].iter().take_while(|line| !line.starts_with("## ")).map(|line| line.trim_end()).collect();
-    Some((start + 1, body))
+/// The branch's slug for hints: `scheduler` on `feat/scheduler`.
+fn branch_slug(facts: &Facts<'_>) -> String {
+    let Some(name) = &facts.branch.name else { return "<slug>".into() };
+    match names::parse_branch(name, &facts.ctx.config) {
+        Ok((_, words)) => words.slug(),
+        Err(_) => names::Words::parse(name.rsplit('/').next().unwrap_or(name))
+            .map(|words| words.slug())
+            .unwrap_or_else(|_| "<slug>".into()),
+    }
 }
 
-fn changelog(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+/// The section a branch's first entry most likely belongs to, from its kind.
+fn likely_section(facts: &Facts<'_>) -> &'static str {
+    match facts.branch.name.as_deref().and_then(|name| name.split_once('/')).map(|(kind, _)| kind) {
+        Some("feat") => "Added",
+        Some("fix") => "Fixed",
+        _ => "Changed",
+    }
+}
+
+/// SOP 4.4 "CHANGELOG updated", with fragments: the branch adds or changes a fragment in
+/// `docs/changelog.d/` (or is a release), and never adds entries to the Unreleased section of
+/// CHANGELOG.md itself (every branch appending there conflicts with every other branch).
+/// Whether the fragment parses is [`fragments`]'s finding.
+fn changelog_rule(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let path = layout::CHANGELOG;
     let main = &facts.ctx.config.main_branch;
-    let Some(new) = facts.new_version(path)? else {
-        findings.push(Finding::error(
-            "sop-4.4/changelog",
-            at(path, None),
-            format!("`{path}` is not tracked on this branch"),
-            format!("restore it (git checkout {main} -- {path}) and add this branch's entry under `## [Unreleased]`"),
-        ));
-        return Ok(());
+    let fragment = changelog::fragment_path(&branch_slug(facts));
+    let write_hint = format!(
+        "mkdir -p {} && printf '<!-- section: {} -->\\n- Describe the change\\n' > {fragment} && git add {fragment}",
+        changelog::FRAGMENTS_DIR,
+        likely_section(facts)
+    );
+    let changed = facts.branch.changes.iter().find(|change| change.path == path && change.kind != ChangeKind::Deleted);
+    let (before, after) = match changed {
+        Some(_) => (facts.version_at(facts.branch.base, path)?, facts.new_version(path)?),
+        None => (None, None),
     };
-    let Some((line, section)) = unreleased(&new) else {
+    let release = after.as_deref().and_then(|after| changelog::added_release(before.as_deref(), after));
+    if let (Some(after), None) = (&after, &release) {
+        let old: Vec<String> = before
+            .as_deref()
+            .map(changelog::unreleased_entries)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        if let Some((line, text)) =
+            changelog::unreleased_entries(after).into_iter().find(|(_, text)| !old.contains(text))
+        {
+            findings.push(Finding::error(
+                "sop-4.4/changelog",
+                at(path, Some(line)),
+                format!(
+                    "this branch adds `{text}` to the Unreleased section of {path}; entries go in a fragment, one file per branch, so branches never conflict"
+                ),
+                format!("move the entry to {fragment} (format: {}) and restore the file: git checkout {main} -- {path}", changelog::README),
+            ));
+        }
+    }
+    let adds_fragment = facts
+        .branch
+        .changes
+        .iter()
+        .any(|change| change.kind != ChangeKind::Deleted && changelog::is_fragment_path(&change.path));
+    if !adds_fragment && release.is_none() {
         findings.push(Finding::error(
             "sop-4.4/changelog",
-            at(path, None),
-            format!("`{path}` has no `## [Unreleased]` section"),
-            "add `## [Unreleased]` above the first release and this branch's entry under it (Keep a Changelog)".into(),
+            at(&fragment, None),
+            format!("this branch adds no CHANGELOG fragment in {}/", changelog::FRAGMENTS_DIR),
+            write_hint,
         ));
-        return Ok(());
-    };
-    let before = facts.version_at(facts.branch.base, path)?;
-    let before_section = before.as_deref().and_then(unreleased).map(|(_, lines)| lines);
-    if before_section.as_ref() == Some(&section) {
-        findings.push(Finding::error(
-            "sop-4.4/changelog",
-            at(path, Some(line)),
-            "this branch does not add an entry to the CHANGELOG's Unreleased section".into(),
-            format!("add a line under `## [Unreleased]` in {path} (e.g. `- Fixed: …`), then commit it"),
-        ));
+    }
+    Ok(())
+}
+
+/// Every file of `docs/changelog.d/` the branch would push is a valid fragment (any branch,
+/// `main` included: a broken fragment breaks the next release).
+pub(super) fn fragments(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let prefix = format!("{}/", changelog::FRAGMENTS_DIR);
+    for path in facts.ctx.repo.tracked_paths()?.into_iter().filter(|path| path.starts_with(&prefix)) {
+        let Some(text) = facts.new_version(&path)? else { continue };
+        if let Err(problem) = changelog::examine(&path, &text) {
+            findings.push(Finding::error(
+                "sop-4.4/changelog-fragment",
+                at(&path, problem.line),
+                problem.message,
+                problem.hint,
+            ));
+        }
     }
     Ok(())
 }
@@ -223,16 +276,4 @@ fn addon_checklist(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Re
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unreleased_section_is_read() {
-        let text = "# Changelog\n\n## [Unreleased]\n\n- a\n\n## [0.1.0]\n\n- b\n";
-        assert_eq!(unreleased(text), Some((3, vec!["", "- a", ""])));
-        assert_eq!(unreleased("# Changelog\n"), None);
-    }
 }

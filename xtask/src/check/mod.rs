@@ -151,6 +151,7 @@ pub fn evaluate(ctx: &Ctx, options: &Options) -> anyhow::Result<Report> {
     frozen::check(&facts, &mut findings)?;
     hygiene::check(&facts, &mut findings)?;
     secrets::check(&facts, &mut findings)?;
+    branch::fragments(&facts, &mut findings)?;
     if options.branch_rules {
         branch::check(&facts, &mut findings)?;
         commits::check(&facts, &mut findings)?;

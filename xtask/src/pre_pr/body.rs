@@ -14,6 +14,7 @@ use super::preflight::Branch;
 use super::sync::Synced;
 use super::verify::Sequence;
 use super::PR_CHECKLIST;
+use crate::changelog;
 use crate::ctx::Ctx;
 use crate::docs::{self, Header};
 use crate::git::history::{ChangeKind, FileChange};
@@ -478,11 +479,40 @@ fn checklist(ctx: &Ctx, inputs: &Inputs<'_>, slice: Option<&Slice>, changes: &[F
         }
         None => push(8, false, "no runbook changed on this branch".into()),
     }
-    // 9: CHANGELOG updated.
-    match changed(layout::CHANGELOG) {
-        Some(ChangeKind::Deleted) => push(9, false, format!("`{}` was deleted", layout::CHANGELOG)),
-        Some(_) => push(9, true, format!("`{}` changed on this branch", layout::CHANGELOG)),
-        None => push(9, false, format!("`{}` did not change on this branch", layout::CHANGELOG)),
+    // 9: CHANGELOG updated: the branch's fragment in docs/changelog.d/, valid (a release folds
+    // the fragments into CHANGELOG.md instead).
+    let fragments: Vec<(&str, Result<Option<changelog::Fragment>, changelog::Problem>)> = changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Deleted && changelog::is_fragment_path(&c.path))
+        .map(|c| (c.path.as_str(), changelog::examine(&c.path, &read(&c.path).unwrap_or_default())))
+        .collect();
+    let released = changed(layout::CHANGELOG).is_some_and(|kind| kind != ChangeKind::Deleted)
+        && changes.iter().any(|c| c.kind == ChangeKind::Deleted && changelog::is_fragment_path(&c.path));
+    if let Some(problem) = fragments.iter().find_map(|(_, result)| result.as_ref().err()) {
+        push(9, false, format!("`{}` is not a valid fragment: {}", problem.location(), problem.message));
+    } else if !fragments.is_empty() {
+        let described: Vec<String> = fragments
+            .iter()
+            .filter_map(|(path, result)| {
+                let fragment = result.as_ref().ok()?.as_ref()?;
+                let mut sections: Vec<&str> = fragment.entries.iter().map(|e| e.section.as_str()).collect();
+                sections.dedup();
+                Some(format!("`{path}` ({} entries: {})", fragment.entries.len(), sections.join(", ")))
+            })
+            .collect();
+        push(9, true, format!("{} on this branch", described.join("; ")));
+    } else if released {
+        push(9, true, format!("a release: the fragments are folded into `{}`", layout::CHANGELOG));
+    } else {
+        push(
+            9,
+            false,
+            format!(
+                "no fragment in `{}/` on this branch: add `{}`",
+                changelog::FRAGMENTS_DIR,
+                changelog::fragment_path(&inputs.branch.words.slug())
+            ),
+        );
     }
     items
 }

@@ -54,10 +54,13 @@ fn check_passes(sandbox: &Sandbox) -> Outcome {
     out
 }
 
-/// Adds a line to the CHANGELOG's Unreleased section.
+/// Writes the current branch's CHANGELOG fragment, `docs/changelog.d/<slug>.md`; `Fixed: x`
+/// is the entry `x` under Fixed, anything else goes under Changed.
 fn changelog_entry(sandbox: &Sandbox, entry: &str) {
-    let text = sandbox.read("CHANGELOG.md");
-    sandbox.write("CHANGELOG.md", &text.replacen("## [Unreleased]\n", &format!("## [Unreleased]\n\n- {entry}\n"), 1));
+    let branch = sandbox.current_branch();
+    let slug = branch.rsplit('/').next().unwrap();
+    let (section, text) = entry.split_once(": ").unwrap_or(("Changed", entry));
+    sandbox.write(&format!("docs/changelog.d/{slug}.md"), &format!("<!-- section: {section} -->\n- {text}\n"));
 }
 
 /// A branch off main with one conventional commit and a CHANGELOG entry: passes the branch rules.
@@ -620,16 +623,52 @@ fn a_commit_message_like_stuff_fails() {
     assert_contains(finding["message"].as_str().unwrap(), "feat: add scheduler receipts");
 }
 
+/// A branch without a fragment fails `sop-4.4/changelog` at the fragment it should add, and the
+/// hint, run as printed, writes a fragment that passes.
 #[test]
-fn a_branch_without_a_changelog_entry_fails() {
+fn a_branch_without_a_changelog_fragment_fails_and_its_hint_fixes_it() {
     let sandbox = Sandbox::with_kit();
     sandbox.git(&["switch", "-q", "-c", "fix/thing"]);
     sandbox.write("README.md", "changed\n");
     sandbox.commit_all("fix: a thing");
     let out = check_fails(&sandbox);
-    let line = line_of(&sandbox.read("CHANGELOG.md"), "## [Unreleased]");
-    assert_eq!(errors(&out), [("sop-4.4/changelog".to_string(), format!("CHANGELOG.md:{line}"))]);
-    assert_contains(only(&out, "sop-4.4/changelog")["hint"].as_str().unwrap(), "## [Unreleased]");
+    assert_eq!(errors(&out), [("sop-4.4/changelog".to_string(), "docs/changelog.d/thing.md".to_string())]);
+    let hint = only(&out, "sop-4.4/changelog")["hint"].as_str().unwrap().to_string();
+    assert_eq!(
+        hint,
+        "mkdir -p docs/changelog.d && printf '<!-- section: Fixed -->\\n- Describe the change\\n' > docs/changelog.d/thing.md && git add docs/changelog.d/thing.md"
+    );
+    let shell = std::process::Command::new("sh")
+        .args(["-c", &hint])
+        .current_dir(&sandbox.root)
+        .env("HOME", &sandbox.home)
+        .env("GIT_CONFIG_GLOBAL", sandbox.home.join(".gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(shell.success());
+    sandbox.git(&["commit", "-q", "--no-verify", "-m", "docs: changelog fragment"]);
+    check_passes(&sandbox);
+}
+
+/// Adding an entry to CHANGELOG.md's Unreleased section (the old way, which conflicts across
+/// branches) is an error at that line that points to the fragment, even with a fragment.
+#[test]
+fn a_branch_that_edits_the_unreleased_section_fails() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("CHANGELOG.md", "# Changelog\n\n## [Unreleased]\n\nSee docs/changelog.d.\n");
+    sandbox.commit_all("docs: changelog");
+    sandbox.git(&["switch", "-q", "-c", "fix/thing"]);
+    changelog_entry(&sandbox, "Fixed: a thing");
+    sandbox
+        .write("CHANGELOG.md", "# Changelog\n\n## [Unreleased]\n\nSee docs/changelog.d.\n\n### Fixed\n\n- a thing\n");
+    sandbox.commit_all("fix: a thing");
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-4.4/changelog".to_string(), "CHANGELOG.md:7".to_string())]);
+    let finding = only(&out, "sop-4.4/changelog");
+    assert_contains(finding["message"].as_str().unwrap(), "entries go in a fragment");
+    assert_contains(finding["hint"].as_str().unwrap(), "move the entry to docs/changelog.d/thing.md");
+    assert_contains(finding["hint"].as_str().unwrap(), "git checkout main -- CHANGELOG.md");
 }
 
 #[test]

@@ -137,14 +137,9 @@ fn pre_push_runs_the_check_rules_and_lets_a_clean_branch_through() {
     sandbox.git(&["switch", "-q", "-c", "docs/readme"]);
     let readme = sandbox.read("README.md");
     sandbox.write("README.md", &format!("{readme}\nOne more line.\n"));
-    // A branch adds its CHANGELOG entry (a `check` branch rule).
-    let changelog = sandbox.read("CHANGELOG.md").replacen(
-        "## [Unreleased]\n",
-        "## [Unreleased]\n\n- Fixed: a clearer README.\n",
-        1,
-    );
-    sandbox.write("CHANGELOG.md", &changelog);
-    sandbox.git(&["add", "README.md", "CHANGELOG.md"]);
+    // A branch adds its CHANGELOG fragment (a `check` branch rule).
+    sandbox.write("docs/changelog.d/readme.md", "<!-- section: Fixed -->\n- A clearer README.\n");
+    sandbox.git(&["add", "README.md", "docs/changelog.d/readme.md"]);
     assert!(git(&sandbox, &["commit", "-q", "-m", "docs: clarify the readme"], &[]).ok);
 
     let run = git(&sandbox, &["push", "-q", "-u", "origin", "docs/readme"], &[]);

@@ -3,6 +3,7 @@
 
 mod bench;
 mod branch;
+mod changelog;
 mod check;
 mod hooks;
 mod interruptions;

@@ -43,7 +43,8 @@ fn scaffolds_every_artefact_on_a_new_branch() {
     assert_contains(&module, "pub const FLAG: &str = \"FEATURE_SCHEDULER\";");
     assert_contains(&module, "pub const NAME: &str = \"scheduler\";");
     assert_contains(&module, "pub fn addon() -> Box<dyn Addon> {");
-    assert_contains(&sandbox.read("docs/changelog.d/scheduler.md"), "Scheduler: Runs jobs on a schedule");
+    let fragment = sandbox.read("docs/changelog.d/scheduler.md");
+    assert!(fragment.starts_with("<!-- section: Added -->\n- Scheduler: Runs jobs on a schedule"), "{fragment}");
     assert_contains(&out.stdout, "next steps:");
     // A slice only adds files: not one line of a file that other slices could also touch.
     sandbox.commit_all("feat: add scheduler skeleton");

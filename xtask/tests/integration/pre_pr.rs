@@ -29,11 +29,14 @@ pub(crate) fn minimal_repository(sop: &str) -> Sandbox {
     sandbox
 }
 
-/// Commits `content` to `file` on the current branch with its CHANGELOG entry, as `check` wants.
+/// Commits `content` to `file` on the current branch with its CHANGELOG fragment
+/// (`docs/changelog.d/<slug>.md`), as `check` wants.
 pub(crate) fn commit_feature(sandbox: &Sandbox, file: &str, content: &str, message: &str) -> String {
     sandbox.write(file, content);
-    let changelog = sandbox.read("CHANGELOG.md");
-    sandbox.write("CHANGELOG.md", &format!("{changelog}\n### Added\n\n- {message}\n"));
+    let branch = sandbox.current_branch();
+    let fragment = format!("docs/changelog.d/{}.md", branch.rsplit('/').next().unwrap());
+    let before = if sandbox.exists(&fragment) { sandbox.read(&fragment) } else { "<!-- section: Added -->\n".into() };
+    sandbox.write(&fragment, &format!("{before}- {message}\n"));
     sandbox.commit_all(message)
 }
 

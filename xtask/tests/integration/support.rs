@@ -157,6 +157,10 @@ impl Sandbox {
             self.write(&format!("{dir}/{name}"), &text);
         }
         self.write("CHANGELOG.md", KIT_CHANGELOG);
+        // The fragments folder's guide is the kit's; the pending fragments are the project's state.
+        if let Ok(guide) = std::fs::read_to_string(source.join("docs/changelog.d/README.md")) {
+            self.write("docs/changelog.d/README.md", &guide);
+        }
         self.write("README.md", "# A repository of the Lancelot kit\n");
         self.write("Cargo.toml", &kit_manifest(&source));
         let mut ignore = std::fs::read_to_string(self.root.join(".gitignore")).unwrap_or_default();
