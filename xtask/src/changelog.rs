@@ -1038,7 +1038,7 @@ mod tests {
     #[test]
     fn names_are_checked() {
         let ok = "<!-- section: Added -->\n- x\n";
-        assert!(examine("docs/changelog.d/a-b.md", ok).unwrap().is_some());
+        assert!(examine("docs/changelog.d/api-v2.md", ok).unwrap().is_some());
         assert!(examine("docs/changelog.d/README.md", "anything").unwrap().is_none());
         let error = examine("docs/changelog.d/My Thing.md", ok).unwrap_err();
         assert_eq!(error.hint, "rename it: git mv docs/changelog.d/My Thing.md docs/changelog.d/my-thing.md");

@@ -71,7 +71,7 @@ fn running_it_again_is_refused_and_changes_nothing() {
     // The hint's command works where it was printed: a separate slice, from main.
     assert_contains(&out.stderr, "for a separate slice: cargo xtask new-addon scheduler-2\n");
     sandbox.xtask().args(["new-addon", "scheduler-2", "--yes"]).success();
-    assert_eq!(sandbox.current_branch(), "feat/scheduler-2");
+    assert_eq!(sandbox.current_branch(), "feat/scheduler2", "`scheduler-2` is canonically `scheduler2`");
     assert!(!sandbox.exists("src/core/scheduler.rs"), "the new slice carries none of feat/scheduler's files");
 }
 
