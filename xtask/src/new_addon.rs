@@ -456,14 +456,12 @@ fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Re
         }
     }
     println!();
-    println!("next steps:");
-    println!("  1. define Scope and Contracts in {} (replace every {})", names.spec, crate::docs::PLACEHOLDER);
-    println!("  2. cargo xtask spec approve {}", names.slug);
-    println!("  3. build it in {}; try it: {}=true cargo run -- status", names.module, names.flag);
-    println!(
-        "  4. commit (git add -A && git commit -m \"feat: add {} skeleton\") and run cargo xtask pre-pr",
-        names.slug
-    );
+    println!("next steps: define Scope and Contracts in {} (replace every {}),", names.spec, crate::docs::PLACEHOLDER);
+    println!("then build it in {}. Each `next:` line is a command, in order:", names.module);
+    println!("next: git add -A && git commit -m \"feat: add {} skeleton\"", names.slug);
+    println!("next: cargo xtask spec approve {}", names.slug);
+    println!("next: {}=true cargo run -- status", names.flag);
+    println!("next: cargo xtask pre-pr");
     Ok(())
 }
 

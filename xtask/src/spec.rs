@@ -195,14 +195,12 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     let hash = spec_hash(new_text.as_bytes())?;
     // Every frozen state keeps the record of the text it now has (so `complete` and `supersede`
     // rewrite it); a repository still on the old `spec.lock` gets records from here on.
-    let mut record_created = false;
     if to.is_frozen() {
         let rendered = FreezeRecord { hash: hash.clone() }.render(&file_name);
         if root.join(&record_path).symlink_metadata().is_ok() {
             plan.edit(root, &record_path, |_| Ok(rendered))?;
         } else {
             plan.create(&record_path, rendered);
-            record_created = true;
         }
     }
 
@@ -241,15 +239,16 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
         ));
     }
     println!();
-    println!("next:");
-    if record_created {
-        // `commit -a` leaves a new file out.
-        println!("  git add {record_path}");
-    }
-    println!("  git commit -am \"spec: {} {slug}\"", verb(to));
+    // Only the spec and its record: `commit -a` would leave a new record (or a spec the slice
+    // has not committed yet) out, and `add -A` would sweep in unrelated work.
+    let record = if to.is_frozen() { format!(" {record_path}") } else { String::new() };
+    println!("next: git add {}{record} && git commit -m \"spec: {} {slug}\"", addon.spec, verb(to));
     match to {
-        Status::Approved => println!("  cargo xtask spec start {slug}   (when work begins; the spec then freezes)"),
-        Status::InProgress => println!("  anything new goes into a new slice: {}", inventory.new_slice_command(addon)),
+        Status::Approved => println!("next: cargo xtask spec start {slug}"),
+        Status::InProgress => {
+            println!("the spec is now frozen: anything new goes into a new slice, such as:");
+            println!("next: {}", inventory.new_slice_command(addon));
+        }
         _ => {}
     }
     Ok(())

@@ -493,7 +493,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 format!("git push -u {remote} {}", branch.name)
             };
             console.text(&format!(
-                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  push:  {push}\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)",
+                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\nnext: {push}",
                 body.title, body.merge.method, body.merge.reason
             ));
         }

@@ -223,11 +223,9 @@ fn start_writes_exactly_one_record_and_no_spec_lock() {
     assert!(!sandbox.exists(LEGACY_LOCK));
     assert_contains(&out.stdout, &format!("Recorded its hash in {RECORD}"));
 
-    let next: Vec<&str> = out.stdout.lines().skip_while(|line| *line != "next:").skip(1).map(str::trim).collect();
-    assert_eq!(next[0], format!("git add {RECORD}"));
-    assert_eq!(next[1], "git commit -am \"spec: start scheduler\"");
-    sandbox.git(&words(next[0])[1..]);
-    sandbox.git(&["commit", "-q", "-am", "spec: start scheduler"]);
+    let next = crate::support::next_lines(&out.stdout);
+    assert_eq!(next[0], format!("git add {SPEC} {RECORD} && git commit -m \"spec: start scheduler\""));
+    sandbox.sh(&sandbox.root, &next[0]);
     assert_eq!(sandbox.git(&["status", "--porcelain=v1", "--untracked-files=all"]), "");
     sandbox.xtask().args(["check", "--no-branch-rules"]).success();
 }

@@ -496,3 +496,69 @@ impl Sandbox {
         std::fs::copy(project_root().join("Cargo.lock"), self.root.join("Cargo.lock")).unwrap();
     }
 }
+
+/// The commands a run printed as `next: <command>`, in order.
+pub fn next_lines(output: &str) -> Vec<String> {
+    output.lines().filter_map(|line| line.strip_prefix("next: ")).map(str::to_string).collect()
+}
+
+/// The command of the first `hint:` line, from the first `: ` that precedes `cargo ` or `git `
+/// (hints read `hint: <why>: <command>`), or the whole hint when it starts with a command.
+pub fn hint_command(output: &str) -> String {
+    let hint = output.lines().find_map(|line| line.trim_start().strip_prefix("hint: ")).expect("a hint: line");
+    if hint.starts_with("cargo ") || hint.starts_with("git ") {
+        return hint.to_string();
+    }
+    for (index, _) in hint.match_indices(": ") {
+        let rest = &hint[index + 2..];
+        if rest.starts_with("cargo ") || rest.starts_with("git ") {
+            return rest.to_string();
+        }
+    }
+    panic!("the hint holds no command: {hint}")
+}
+
+impl Sandbox {
+    /// Runs a command line exactly as the tool printed it, through `sh -c`, in `dir`, with the
+    /// sandbox's environment; `cargo xtask` is the binary under test (the fixture has no xtask
+    /// member). Asserts success and returns stdout.
+    pub fn sh(&self, dir: &Path, line: &str) -> String {
+        let binary = env!("CARGO_BIN_EXE_xtask");
+        let script = line.replace("cargo xtask ", &format!("'{binary}' "));
+        let output = self
+            .git_command(dir)
+            .env("CARGO_TARGET_DIR", fixture_target_dir())
+            .stdin(Stdio::null())
+            .output_of_shell(&script);
+        assert!(
+            output.status.success(),
+            "`{line}` failed in {}:\n{}{}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+trait ShellLine {
+    fn output_of_shell(&mut self, script: &str) -> Output;
+}
+
+impl ShellLine for Command {
+    /// Reuses the configured environment and directory, running `sh -c <script>` instead.
+    fn output_of_shell(&mut self, script: &str) -> Output {
+        let mut shell = Command::new("sh");
+        shell.arg("-c").arg(script);
+        shell.env_clear();
+        for (key, value) in self.get_envs() {
+            if let Some(value) = value {
+                shell.env(key, value);
+            }
+        }
+        if let Some(dir) = self.get_current_dir() {
+            shell.current_dir(dir);
+        }
+        shell.stdin(Stdio::null()).output().expect("sh runs")
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{assert_contains, Sandbox};
+use crate::support::{assert_contains, hint_command, next_lines, Sandbox};
 
 /// A kit repository pushed to a bare origin, plus `names.len()` clones of it.
 fn team(names: &[&str]) -> (Sandbox, PathBuf, Vec<PathBuf>) {
@@ -93,30 +93,56 @@ fn a_dependency_only_on_an_unmerged_branch_is_refused_and_the_hint_works_once_la
     assert_contains(&spec, "**Depends on:** [Alpha](Lancelot_vNext2_Spec_Alpha.md)");
 }
 
-/// Four slices made in parallel from one main, by four clones, with names adjacent in sort
-/// order: every pair merges with no conflict (`git merge-tree`, as a forge computes it).
+/// The issue's "done when": four slices made in parallel from one main by four clones, with
+/// names adjacent in sort order and one spec started: every pair merges with no conflict
+/// (`git merge-tree`, as a forge computes mergeability); each then lands after `pre-pr` with no
+/// manual step, in turn; and main afterwards builds, tests and checks, with each add-on running
+/// when its flag is on.
 #[test]
-fn parallel_slices_never_conflict_pairwise() {
+fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
     let names = ["queue", "queue-x", "queues", "quota"];
-    let (sandbox, _origin, clones) = team(&names);
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox.read("Cargo.toml").replace(
+        "[workspace.metadata.sop]\n",
+        "[workspace.metadata.sop]\nverify = [[\"cargo\", \"build\", \"--quiet\"]]\n",
+    );
+    sandbox.write("Cargo.toml", &manifest);
+    sandbox.commit_all("chore: verify with a build");
+    let origin = sandbox.with_origin();
+    let clones: Vec<PathBuf> = names.iter().map(|name| sandbox.clone_of(&origin, name)).collect();
+    let mut branches = Vec::new();
     for (name, clone) in names.iter().zip(&clones) {
+        std::fs::copy(crate::support::project_root().join("Cargo.lock"), clone.join("Cargo.lock")).unwrap();
         sandbox.xtask().current_dir(clone).args(["new-addon", name, "--yes", "--summary", "A slice"]).success();
-        commit_all_in(&sandbox, clone, &format!("feat: add {name} skeleton"));
         let branch = sandbox.git_in(clone, &["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
+        let feature = branch.trim_start_matches("feat/").split('-').map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        });
+        define(clone, &feature.collect::<String>());
+        commit_all_in(&sandbox, clone, &format!("feat: add {name} skeleton"));
+        if *name == "queues" {
+            // One of them has its spec started (frozen), with its record.
+            for verb in ["approve", "start"] {
+                let out = sandbox.xtask().current_dir(clone).args(["spec", verb, "queues"]).success();
+                sandbox.sh(clone, &next_lines(&out.stdout)[0]);
+            }
+        }
         sandbox.git_in(clone, &["push", "-q", "origin", &branch]);
+        branches.push(branch);
     }
     sandbox.git(&["fetch", "-q", "origin"]);
-    let branches: Vec<String> = sandbox
-        .git(&["for-each-ref", "--format=%(refname:short)", "refs/remotes/origin/feat/"])
-        .lines()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(branches.len(), 4, "{branches:?}");
     for (index, one) in branches.iter().enumerate() {
         for other in &branches[index + 1..] {
             let output = sandbox
                 .git_command(&sandbox.root)
-                .args(["merge-tree", "--write-tree", "--name-only", one, other])
+                .args([
+                    "merge-tree",
+                    "--write-tree",
+                    "--name-only",
+                    &format!("origin/{one}"),
+                    &format!("origin/{other}"),
+                ])
                 .output()
                 .unwrap();
             assert!(
@@ -125,5 +151,120 @@ fn parallel_slices_never_conflict_pairwise() {
                 String::from_utf8_lossy(&output.stdout)
             );
         }
+    }
+
+    // Landing one by one: every later branch is behind main, and pre-pr alone brings it up.
+    for (clone, branch) in clones.iter().zip(&branches) {
+        let ready = sandbox.sh(clone, "cargo xtask pre-pr");
+        follow(&sandbox, clone, &ready, &[]);
+        land(&sandbox, clone, branch);
+    }
+    let main = &clones[0];
+    sandbox.git_in(main, &["pull", "-q", "--ff-only"]);
+    sandbox.sh(main, "cargo build --quiet");
+    sandbox.sh(main, "cargo test --workspace --quiet");
+    sandbox.sh(main, "cargo xtask check");
+    let flags = sandbox.sh(main, "cargo run --quiet -- flags");
+    for flag in ["FEATURE_QUEUE=", "FEATURE_QUEUE_X=", "FEATURE_QUEUES=", "FEATURE_QUOTA="] {
+        assert_contains(&flags, flag);
+        let flag = flag.trim_end_matches('=');
+        let status = sandbox.sh(main, &format!("{flag}=true cargo run --quiet -- status"));
+        let row = status
+            .lines()
+            .find(|line| line.contains(&format!(" {flag} ")))
+            .unwrap_or_else(|| panic!("{flag}:\n{status}"));
+        assert!(row.contains("running"), "{flag} is on but its add-on is not running:\n{status}");
+    }
+}
+
+/// Fills in every placeholder of a slice's spec, as an engineer does before approving it.
+fn define(dir: &Path, feature: &str) {
+    let path = dir.join(format!("docs/specs/Lancelot_vNext2_Spec_{feature}.md"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("TODO(sop)", "Defined by the team")).unwrap();
+}
+
+/// Runs every `next:` line of `output` in `dir`, exactly as printed, except those `skip` names.
+fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str]) -> Vec<String> {
+    let mut outputs = Vec::new();
+    for line in next_lines(output) {
+        if skip.iter().any(|s| line.contains(s)) {
+            continue;
+        }
+        outputs.push(sandbox.sh(dir, &line));
+    }
+    outputs
+}
+
+/// The journey of the issue, end to end, with real git, real cargo and the real binary:
+/// engineer A makes slice 1, fills it, approves, starts and lands it; engineer B made slice 2 in
+/// parallel from the same main and lands it with `pre-pr` and no manual step; then C extends
+/// the frozen slice 1 through the hint the tool gives. Every `next:` and `hint:` command printed
+/// on the way is run exactly as printed. At the end, on main, `cargo test --workspace` and
+/// `check` pass, and each add-on runs when its flag is on.
+#[test]
+fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox.read("Cargo.toml").replace(
+        "[workspace.metadata.sop]\n",
+        "[workspace.metadata.sop]\nverify = [[\"cargo\", \"fmt\", \"--all\", \"--check\"], [\"cargo\", \"test\", \"--workspace\", \"--quiet\"]]\n",
+    );
+    sandbox.write("Cargo.toml", &manifest);
+    sandbox.commit_all("chore: verify with fmt and the tests");
+    let origin = sandbox.with_origin();
+    let (a, b, c) = (sandbox.root.clone(), sandbox.clone_of(&origin, "b"), sandbox.clone_of(&origin, "c"));
+    for dir in [&a, &b, &c] {
+        std::fs::copy(crate::support::project_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    }
+    let xtask = |dir: &Path, args: &[&str]| sandbox.xtask().current_dir(dir).args(args).success();
+
+    // A and B start their slices from the same main, in parallel.
+    let out_a = xtask(&a, &["new-addon", "ledger", "--yes", "--summary", "Keeps the ledger"]);
+    let out_b = xtask(&b, &["new-addon", "ledgers", "--yes", "--summary", "Many ledgers"]);
+
+    // A: define, then every `next:` in order (commit, approve, try it, pre-pr) — then start.
+    define(&a, "Ledger");
+    let steps = follow(&sandbox, &a, &out_a.stdout, &["spec approve", "pre-pr", "cargo run"]);
+    assert_eq!(steps.len(), 1, "the commit");
+    let approved = sandbox.sh(&a, "cargo xtask spec approve ledger");
+    let next = next_lines(&approved);
+    assert_eq!(next[1], "cargo xtask spec start ledger");
+    sandbox.sh(&a, &next[0]);
+    let started = sandbox.sh(&a, &next[1]);
+    follow(&sandbox, &a, &started, &["new-addon"]);
+    assert_eq!(sandbox.git_in(&a, &["status", "--porcelain"]), "", "the printed commits left nothing behind");
+    let ready = sandbox.sh(&a, "cargo xtask pre-pr");
+    assert_contains(&ready, "Ok `cargo test --workspace --quiet`");
+    follow(&sandbox, &a, &ready, &[]);
+    land(&sandbox, &a, "feat/ledger");
+
+    // B: its main is now behind; pre-pr syncs onto A's landed slice with no conflict.
+    define(&b, "Ledgers");
+    follow(&sandbox, &b, &out_b.stdout, &["spec approve", "pre-pr", "cargo run"]);
+    let ready = sandbox.sh(&b, "cargo xtask pre-pr");
+    assert_contains(&ready, "rebased");
+    follow(&sandbox, &b, &ready, &[]);
+    land(&sandbox, &b, "feat/ledgers");
+
+    // C extends the frozen slice 1: the refusal's hint is the command that does it.
+    sandbox.git_in(&c, &["pull", "-q", "--ff-only"]);
+    let refused = sandbox.xtask().current_dir(&c).args(["new-addon", "ledger", "--yes"]).failure(2);
+    let command = hint_command(&refused.stderr);
+    assert_eq!(command, "cargo xtask new-addon ledger-2 --depends-on Ledger");
+    let out_c = sandbox.sh(&c, &command);
+    define(&c, "Ledger2");
+    follow(&sandbox, &c, &out_c, &["spec approve", "pre-pr", "cargo run"]);
+    let ready = sandbox.sh(&c, "cargo xtask pre-pr");
+    follow(&sandbox, &c, &ready, &[]);
+    land(&sandbox, &c, "feat/ledger2");
+
+    // Main, as the team finds it: it builds, tests and checks, and every add-on runs when on.
+    sandbox.git_in(&a, &["pull", "-q", "--ff-only"]);
+    sandbox.sh(&a, "cargo test --workspace --quiet");
+    sandbox.sh(&a, "cargo xtask check");
+    for flag in ["FEATURE_LEDGER", "FEATURE_LEDGERS", "FEATURE_LEDGER2"] {
+        let status = sandbox.sh(&a, &format!("{flag}=true cargo run --quiet -- status"));
+        let row = status.lines().find(|line| line.contains(flag)).unwrap_or_else(|| panic!("{flag}:\n{status}"));
+        assert!(row.contains("running"), "{flag} is on but its add-on is not running:\n{status}");
     }
 }
