@@ -52,7 +52,8 @@ pub struct Config {
     pub remote: String,
     pub sync_strategy: SyncStrategy,
     pub docs: DocDirs,
-    /// Folder of the owning modules, relative to the repository root.
+    /// Folder of the owning modules: always `src/core`, where the runtime's build script
+    /// discovers them. Kept as a key so first-layout manifests that spell it out still load.
     pub modules_dir: String,
     /// Allowed branch kinds (`<kind>/<slug>`).
     pub branch_kinds: Vec<String>,
@@ -159,6 +160,14 @@ impl Config {
         if self.main_branch.is_empty() || self.main_branch.starts_with('-') || self.main_branch.contains("..") {
             return Err(format!("key `main_branch`: `{}` is not a valid branch name", self.main_branch));
         }
+        if self.modules_dir != "src/core" {
+            // The runtime's build script discovers add-ons in `src/core` (src/build/discover.rs):
+            // another folder would scaffold modules the build never compiles in.
+            return Err(format!(
+                "key `modules_dir`: `{}` is not supported; the runtime discovers add-ons in `src/core` (remove the key)",
+                self.modules_dir
+            ));
+        }
         if self.branch_kinds.is_empty() {
             return Err("key `branch_kinds`: needs at least one kind".into());
         }
@@ -192,6 +201,13 @@ mod tests {
         assert_eq!(config.main_branch, "main");
         assert_eq!(config.sync_strategy, SyncStrategy::Rebase);
         assert_eq!(config.docs.specs, "docs/specs");
+    }
+
+    #[test]
+    fn modules_dir_can_only_be_where_the_build_discovers_add_ons() {
+        assert!(Config::parse("[workspace.metadata.sop]\nmodules_dir = \"src/core\"\n").is_ok());
+        let error = Config::parse("[workspace.metadata.sop]\nmodules_dir = \"../elsewhere\"\n").unwrap_err();
+        assert!(error.contains("key `modules_dir`"), "{error}");
     }
 
     #[test]

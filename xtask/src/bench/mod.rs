@@ -156,6 +156,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     rows.extend(group(vec![pre_pr_row()], |rows| pre_pr(&bench, rows)));
     console.status("Measuring", "`new-addon --no-branch` against `git branch` and copying the same files");
     rows.extend(group(vec![new_addon_row()], |rows| new_addon(&bench, rows)));
+    console.status("Measuring", "build-time discovery of the add-ons (what it adds to an incremental build)");
+    rows.extend(group(vec![discovery_row()], |rows| discovery(&bench, rows)));
     if args.skip_cold_build {
         rows.extend(cold_rows().into_iter().map(|row| row.state(State::Skipped("--skip-cold-build".into()))));
         let receipt = Receipt::new(COMMAND, Kind::Skipped, "bench: cold build not measured")
@@ -460,6 +462,34 @@ fn new_addon(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
             "on `{main}`; the baseline creates a branch and copies the {} files new-addon creates or edits",
             files.len()
         ));
+    Ok(())
+}
+
+fn discovery_row() -> Row {
+    Row::new("addon_discovery", "build-time discovery of the add-ons vs git ls-files src/core", Target::Millis(1000.0))
+}
+
+/// What discovery adds to an incremental build of the root crate: the build script reruns
+/// when `src/core` changes, and its work is `discover::addons` (the very function, compiled in
+/// here) plus writing two small files. The rest of such a rebuild happens with or without it.
+fn discovery(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    let sh = &bench.sh;
+    switch(sh, &bench.synthetic.main)?;
+    let root = sh.current_dir();
+    let mut found = 0;
+    let mut ours = || -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let (addons, _) = crate::layout::discover::addons(&root);
+        found = addons.len();
+        Ok(started.elapsed())
+    };
+    let ls_files = Probe::new(sh, "git ls-files", "git", &["ls-files", "src/core"]);
+    let mut baseline = || -> anyhow::Result<Duration> { Ok(ls_files.run_once()?.elapsed) };
+    let timings = measure::rounds(bench.runs, &mut [&mut ours, &mut baseline], &mut || Ok(()))?;
+    rows[0] = rows[0]
+        .clone()
+        .figures(Figure::Millis(timings[0].median_ms), Some(Figure::Millis(timings[1].median_ms)))
+        .note(format!("{found} add-on modules found; the target is the issue's ≤ 1 s added to an incremental build"));
     Ok(())
 }
 

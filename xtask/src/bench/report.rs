@@ -64,6 +64,8 @@ pub enum Target {
     MiB(f64),
     /// ours ÷ baseline at most this many percent.
     Percent(f64),
+    /// ours at most this many milliseconds.
+    Millis(f64),
     /// The build after the edit recompiled nothing of ours.
     NoRebuild,
     /// Reported, with no target.
@@ -75,6 +77,7 @@ impl Target {
         match self {
             Target::Ratio(ratio) => format!("≤ {ratio}×"),
             Target::MiB(mib) => format!("≤ {mib} MiB"),
+            Target::Millis(ms) => format!("≤ {ms} ms"),
             Target::Percent(percent) => format!("≤ {percent} %"),
             Target::NoRebuild => "no rebuild".to_string(),
             Target::Report => "report".to_string(),
@@ -152,6 +155,10 @@ impl Row {
             Target::Percent(limit) => self.ratio().map(|ratio| ratio * 100.0 <= limit),
             Target::MiB(limit) => match self.ours? {
                 Figure::MiB(mib) => Some(mib <= limit),
+                _ => None,
+            },
+            Target::Millis(limit) => match self.ours? {
+                Figure::Millis(ms) => Some(ms <= limit),
                 _ => None,
             },
             Target::NoRebuild => match self.ours? {
@@ -451,6 +458,8 @@ mod tests {
         assert_eq!(row(Target::Percent(5.0), Figure::Millis(4.0), Some(Figure::Millis(100.0))).met(), Some(true));
         assert_eq!(row(Target::NoRebuild, Figure::Rebuild { ms: 300.0, rebuilt: false }, None).met(), Some(true));
         assert_eq!(row(Target::Report, Figure::Millis(1.0), Some(Figure::Millis(1.0))).met(), None);
+        assert_eq!(row(Target::Millis(1000.0), Figure::Millis(12.0), None).met(), Some(true));
+        assert_eq!(row(Target::Millis(1000.0), Figure::Millis(1200.0), None).met(), Some(false));
         let skipped = row(Target::Ratio(1.35), Figure::Millis(1.0), Some(Figure::Millis(1.0)));
         assert_eq!(skipped.state(State::Skipped("--skip-cold-build".into())).met(), None);
         assert_eq!(row(Target::Ratio(2.0), Figure::Millis(1.0), Some(Figure::Millis(0.0))).ratio(), None);
