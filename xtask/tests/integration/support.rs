@@ -138,11 +138,18 @@ impl Sandbox {
         for dir in ["src", "tests", "templates"] {
             copy_dir_filtered(&source.join(dir), &self.root.join(dir), &is_other_addon);
         }
-        for file in [".gitignore", "rustfmt.toml", ".env.example"] {
+        for file in [".gitignore", "rustfmt.toml"] {
             if source.join(file).exists() {
                 std::fs::copy(source.join(file), self.root.join(file)).unwrap();
             }
         }
+        // `.env.example` without the flags of the project's other add-ons, should it show any.
+        let example = std::fs::read_to_string(source.join(".env.example")).unwrap_or_default();
+        let kept: String = example
+            .split_inclusive('\n')
+            .filter(|line| !line.starts_with("FEATURE_") || line.starts_with("FEATURE_HEALTH_MONITOR="))
+            .collect();
+        self.write(".env.example", &kept);
         for (dir, kind) in [
             ("docs/specs", "Spec"),
             ("docs/blueprints", "Blueprint"),
