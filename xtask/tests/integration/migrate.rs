@@ -116,6 +116,7 @@ fn first_layout() -> Sandbox {
 /// a new slice afterwards only adds files.
 #[test]
 fn a_first_layout_repository_moves_in_one_command() {
+    let _cargo = crate::support::cargo_guard();
     let sandbox = first_layout();
     let out = sandbox.xtask().args(["check", "--no-branch-rules"]).refused(1);
     assert_contains(&out.stdout, "cargo xtask migrate --dry-run");

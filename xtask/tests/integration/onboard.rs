@@ -327,7 +327,7 @@ fn the_ruleset_enforces_sop_4_7_and_requires_the_ci_job() {
 fn the_ci_workflow_runs_what_pre_pr_runs_and_shards_the_tests() {
     let workflow = project_file(".github/workflows/ci.yml");
     for expected in [
-        "cargo fmt --all --check",
+        "cargo xtask fmt --check",
         "cargo clippy --workspace --all-targets --locked -- -D warnings",
         "cargo xtask check",
         "cargo xtask templates --check",

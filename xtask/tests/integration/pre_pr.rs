@@ -467,6 +467,7 @@ fn open_hands_the_body_to_gh() {
 /// of the issue. The fixture shares one target dir, so repeated runs are incremental.
 #[test]
 fn new_addon_then_pre_pr_syncs_verifies_for_real_and_writes_the_body() {
+    let _cargo = crate::support::cargo_guard();
     let sandbox = Sandbox::with_kit();
     sandbox.copy_lockfile();
     let origin = sandbox.with_origin();

@@ -569,3 +569,11 @@ impl ShellLine for Command {
         shell.stdin(Stdio::null()).output().expect("sh runs")
     }
 }
+
+/// Tests that run cargo in a fixture share one target dir, and `cargo run` / `cargo build` put
+/// the `lancelot` binary at the same path there whichever clone built it: such tests hold this
+/// for their whole run, so one never runs the binary another just built.
+pub fn cargo_guard() -> std::sync::MutexGuard<'static, ()> {
+    static CARGO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

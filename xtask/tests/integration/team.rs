@@ -100,6 +100,7 @@ fn a_dependency_only_on_an_unmerged_branch_is_refused_and_the_hint_works_once_la
 /// when its flag is on.
 #[test]
 fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
+    let _cargo = crate::support::cargo_guard();
     let names = ["queue", "queue-x", "queues", "quota"];
     let sandbox = Sandbox::with_kit();
     let manifest = sandbox.read("Cargo.toml").replace(
@@ -204,6 +205,7 @@ fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str]) -> Vec<Str
 /// `check` pass, and each add-on runs when its flag is on.
 #[test]
 fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
+    let _cargo = crate::support::cargo_guard();
     let sandbox = Sandbox::with_kit();
     let manifest = sandbox.read("Cargo.toml").replace(
         "[workspace.metadata.sop]\n",

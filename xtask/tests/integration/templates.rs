@@ -19,7 +19,7 @@ fn built_in_templates_serve_a_repository_without_templates() {
     let out = sandbox.xtask().args(["templates"]).success();
     let rows: Vec<Vec<&str>> = out.stdout.lines().skip(1).map(|line| line.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 7, "{}", out.stdout);
-    assert!(rows.iter().all(|row| row[1] == "v1" && row[2] == "<built-in>"), "{}", out.stdout);
+    assert!(rows.iter().all(|row| row[1].starts_with('v') && row[2] == "<built-in>"), "{}", out.stdout);
     assert_eq!(rows[0][0], "spec");
 }
 
