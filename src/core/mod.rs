@@ -11,6 +11,28 @@
 
 include!(concat!(env!("OUT_DIR"), "/addons.rs"));
 
+// A list generated for another checkout (two checkouts sharing one target dir) must not be
+// compiled in silently: it would boot that checkout's add-ons.
+const _: () = assert!(
+    same(GENERATED_FOR, env!("CARGO_MANIFEST_DIR")),
+    "the add-on list was generated for another checkout sharing this target dir: run `touch src/core` and build again"
+);
+
+const fn same(one: &str, other: &str) -> bool {
+    let (one, other) = (one.as_bytes(), other.as_bytes());
+    if one.len() != other.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < one.len() {
+        if one[index] != other[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
 /// A fresh instance of every add-on, sorted by module name.
 pub fn addons() -> Vec<Box<dyn crate::host::Addon>> {
     discovered_addons()

@@ -474,6 +474,7 @@ fn new_addon_then_pre_pr_syncs_verifies_for_real_and_writes_the_body() {
     sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
     sandbox.commit_all("feat: add scheduler skeleton");
     let theirs = teammate_pushes(&sandbox, &origin, "mate", "TEAM.md", "a teammate's change on main\n");
+    crate::support::touch_sources(&sandbox.root);
     let out = sandbox.xtask().args(["pre-pr"]).success();
     assert_eq!(merge_base(&sandbox, "HEAD", "origin/main"), theirs);
     assert_contains(&out.stdout, "rebased 1 commit onto `origin/main`");

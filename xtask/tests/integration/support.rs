@@ -530,6 +530,9 @@ impl Sandbox {
     /// sandbox's environment; `cargo xtask` is the binary under test (the fixture has no xtask
     /// member). Asserts success and returns stdout.
     pub fn sh(&self, dir: &Path, line: &str) -> String {
+        if line.contains("cargo ") {
+            touch_sources(dir);
+        }
         let binary = env!("CARGO_BIN_EXE_xtask");
         let script = line.replace("cargo xtask ", &format!("'{binary}' "));
         let output = self
@@ -576,4 +579,27 @@ impl ShellLine for Command {
 pub fn cargo_guard() -> std::sync::MutexGuard<'static, ()> {
     static CARGO: std::sync::Mutex<()> = std::sync::Mutex::new(());
     CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Marks a fixture's sources as just changed before cargo builds it. Every fixture is the
+/// `lancelot` package at its workspace root, and cargo hashes a path package by its path
+/// *relative* to the workspace: all fixtures share one set of artefacts in the shared target
+/// dir, and cargo judges them fresh by comparing the sources' mtimes with the artefacts'. A
+/// fixture written before another fixture's build would otherwise be given that build's
+/// artefacts (and its build script's add-on list). Called under [`cargo_guard`].
+pub fn touch_sources(dir: &Path) {
+    fn touch(path: &Path, now: std::time::SystemTime) {
+        if let Ok(file) = std::fs::File::open(path) {
+            let _ = file.set_modified(now);
+        }
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                touch(&entry.path(), now);
+            }
+        }
+    }
+    let now = std::time::SystemTime::now();
+    for part in ["src", "tests", "Cargo.toml", "build.rs"] {
+        touch(&dir.join(part), now);
+    }
 }
