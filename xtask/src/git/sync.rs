@@ -581,3 +581,35 @@ pub fn restore_blocker(repo: &Repo) -> anyhow::Result<Option<String>> {
     }
     Ok(None)
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn output(code: i32, stdout: &str, stderr: &str) -> std::process::Output {
+        use std::os::unix::process::ExitStatusExt as _;
+        std::process::Output {
+            status: std::process::ExitStatus::from_raw(code << 8),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+        }
+    }
+
+    const CONFLICT_OUT: &str = "Auto-merging R\nCONFLICT (content): Merge conflict in R\n";
+    const CONFLICT_ERR: &str = "error: could not apply 1be08bf... mine\nhint: Resolve all conflicts manually\n";
+
+    #[test]
+    fn a_conflict_is_exit_1_with_conflict_lines_unmerged_entries_and_no_other_error() {
+        let paths = vec!["R".to_string()];
+        assert!(is_conflict(&output(1, CONFLICT_OUT, CONFLICT_ERR), true, &paths));
+        // Each missing piece makes it something else.
+        assert!(!is_conflict(&output(128, CONFLICT_OUT, CONFLICT_ERR), true, &paths), "exit 128");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, CONFLICT_ERR), false, &paths), "no operation");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, CONFLICT_ERR), true, &[]), "no unmerged entries");
+        assert!(!is_conflict(&output(1, "", CONFLICT_ERR), true, &paths), "git never said CONFLICT");
+        let full = format!("{CONFLICT_ERR}fatal: write error: No space left on device\n");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, &full), true, &paths), "a fatal error");
+        let other = format!("{CONFLICT_ERR}error: unable to write new index file\n");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, &other), true, &paths), "another error");
+    }
+}

@@ -300,9 +300,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         console.warning("this clone is not READY (SOP 8.2): onboarding has not verified it; run `cargo xtask onboard`");
     }
     for entry in ctx.repo.forgotten_autostashes() {
+        // Never advise putting it back inside an unfinished rebase or merge: that ends first.
+        let get_back = match ctx.repo.in_progress() {
+            Some(operation) => format!(
+                "once the {} is finished or aborted ({}), get it back: git stash apply {}",
+                operation.operation, operation.abort_command, entry.commit
+            ),
+            None => format!("get it back: git stash pop {}", entry.reference()),
+        };
         console.warning(format!(
-            "`{}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; get it back: git stash pop {}",
-            entry.reference(),
+            "`{}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; {get_back}",
             entry.reference()
         ));
     }

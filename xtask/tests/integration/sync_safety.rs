@@ -6,6 +6,9 @@
 //! A full disk is simulated by a test double of `git` first on `PATH` (a shell script that runs
 //! the real git and then fails the way git fails on ENOSPC), not a tmpfs: it needs no root, and
 //! the rebase it breaks is real (git's own half-done state, aborted or not by git itself).
+//! Unix only: the double is a shell script, and the signals are POSIX ones.
+
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -151,6 +154,16 @@ fn a_full_disk_during_the_rebase_is_no_conflict_and_the_stash_is_left_where_it_i
     assert_contains(&all, &stash);
     assert_contains(&all, &format!("git stash apply {stash}"));
     assert_contains(&out.stdout, "restore      failed");
+
+    // Run again before the disk has room: it refuses (a rebase is in progress) and points at
+    // the stash without advising to pop it into the unfinished rebase.
+    let again = sandbox.xtask().args(["pre-pr"]).env("PATH", &path).refused(1);
+    assert_contains(&again.stderr, "a rebase is in progress");
+    assert_contains(
+        &again.stderr,
+        &format!("once the rebase is finished or aborted (git rebase --abort), get it back: git stash apply {stash}"),
+    );
+    assert!(!again.stderr.contains("stash pop"), "{}", again.stderr);
 
     // The disk has room again: the hint, pasted as printed, gets everything back.
     std::fs::remove_file(sandbox.home.join("fault")).unwrap();
