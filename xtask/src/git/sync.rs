@@ -7,6 +7,10 @@
 //! in a second handle on the repository whose object database has an in-memory (mempack) backend
 //! in front. A rebase or merge that conflicts anyway is aborted here, and the repository is then
 //! compared with the checkpoint taken before it started, so a caller never sees a half-done sync.
+//! A conflict is told apart from every other failure by git's exit status, its messages and the
+//! index's unmerged entries together; any other failure (a full disk, a killed git) is reported
+//! with git's own message, and one git could not abort is reported as unfinished, never as done.
+//! A stash is put back only into a repository with no operation in progress and nothing changed.
 //! Nothing here decides *whether* to sync; that is the command's job.
 
 use anyhow::Context as _;
@@ -40,6 +44,32 @@ pub enum Applied {
     Done { from: Oid, to: Oid },
     /// It conflicted in `paths` and was aborted; the repository is exactly as it was.
     Conflicts { paths: Vec<String> },
+    /// It failed for another reason (`message`, git's own words). With `unfinished` `None` it was
+    /// aborted (or never started) and the repository is proven exactly as it was.
+    Failed { message: String, unfinished: Option<Unfinished> },
+}
+
+/// A rebase or merge that failed and could not be undone: the repository is not as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// What is left: `the rebase is unfinished`, or what differs.
+    pub state: String,
+    /// Why it could not be undone (the abort's own error).
+    pub reason: String,
+    /// The one command that goes back to where the branch was, once the cause is fixed.
+    pub recover: String,
+}
+
+/// A file in the working tree (or in the autostash's untracked files) where the sync would
+/// create a tracked file: git overwrites an ignored file silently, and refuses an untracked one
+/// half-way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InTheWay {
+    /// The path in the working tree (the added path itself, or a file where it needs a folder).
+    pub path: String,
+    pub ignored: bool,
+    /// Only in the autostash (an untracked file that `--autostash` put away).
+    pub stashed: bool,
 }
 
 /// What putting back a stash did.
@@ -51,6 +81,8 @@ pub enum Unstashed {
     RestoredUnstaged,
     /// It conflicted: the stash is kept, and `paths` hold conflict markers.
     Conflicts { paths: Vec<String>, reference: String },
+    /// It was not restored (`reason`): the stash is kept, untouched, as `entry`.
+    Kept { reason: String, entry: StashEntry },
 }
 
 /// One stash entry: `stash@{index}`.
@@ -64,6 +96,11 @@ pub struct StashEntry {
 impl StashEntry {
     pub fn reference(&self) -> String {
         format!("stash@{{{}}}", self.index)
+    }
+
+    /// The line `git stash list` shows for it.
+    pub fn list_line(&self) -> String {
+        format!("{}: {}", self.reference(), self.message)
     }
 }
 
@@ -231,6 +268,54 @@ impl Repo {
     pub fn forgotten_autostashes(&self) -> Vec<StashEntry> {
         self.stash_entries().into_iter().filter(|entry| entry.message.contains(AUTOSTASH_MESSAGE)).collect()
     }
+
+    /// Files that syncing `head` with `upstream` would overwrite or trip over: for each path
+    /// `upstream` has and `head` does not (what the sync creates), an ignored or untracked file
+    /// at that path, or a file where it needs a folder, in the working tree or among the
+    /// untracked files of the autostash `stash`. Read-only.
+    pub fn paths_in_the_way(&self, head: Oid, upstream: Oid, stash: Option<Oid>) -> anyhow::Result<Vec<InTheWay>> {
+        let repo = self.raw();
+        let head_tree = repo.find_commit(head).and_then(|c| c.tree()).context("failed to read HEAD's tree")?;
+        let upstream_tree =
+            repo.find_commit(upstream).and_then(|c| c.tree()).context("failed to read the upstream tree")?;
+        // `git stash push --include-untracked` keeps the untracked files in its third parent.
+        let stashed_tree = match stash {
+            Some(stash) => repo.find_commit(stash).ok().and_then(|c| c.parent(2).ok()).and_then(|c| c.tree().ok()),
+            None => None,
+        };
+        let diff = repo
+            .diff_tree_to_tree(Some(&head_tree), Some(&upstream_tree), None)
+            .context("failed to compare HEAD with the upstream")?;
+        let mut found = std::collections::BTreeMap::new();
+        for delta in diff.deltas().filter(|delta| delta.status() == git2::Delta::Added) {
+            let Some(added) = delta.new_file().path() else { continue };
+            // The path itself (a file or a folder there), then each folder it needs (a file there).
+            let mut candidates = vec![(added.to_path_buf(), true)];
+            candidates.extend(
+                added.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()).map(|a| (a.to_path_buf(), false)),
+            );
+            for (path, exact) in candidates {
+                if head_tree.get_path(&path).is_ok() {
+                    continue;
+                }
+                let on_disk = std::fs::symlink_metadata(self.root().join(&path));
+                let in_tree = match &on_disk {
+                    Ok(metadata) => exact || !metadata.is_dir(),
+                    Err(_) => false,
+                };
+                let in_stash = stashed_tree.as_ref().is_some_and(|tree| {
+                    tree.get_path(&path).is_ok_and(|entry| exact || entry.kind() != Some(git2::ObjectType::Tree))
+                });
+                if !in_tree && !in_stash {
+                    continue;
+                }
+                let text = path.to_string_lossy().replace('\\', "/");
+                let ignored = in_tree && repo.status_should_ignore(&path).unwrap_or(false);
+                found.entry(text.clone()).or_insert(InTheWay { path: text, ignored, stashed: !in_tree });
+            }
+        }
+        Ok(found.into_values().collect())
+    }
 }
 
 fn conflicted_paths(index: &git2::Index) -> anyhow::Result<Vec<String>> {
@@ -287,8 +372,10 @@ pub fn fetch(sh: &Shell, repo: &Repo, remote: &str, branch: &str, interactive: b
 }
 
 /// Rebases the current branch onto `upstream` (a ref name), or merges it with `message`.
-/// A conflict aborts it and proves the repository is as it was; any other failure is an error
-/// with git's message, also after proving nothing changed.
+///
+/// A conflict (git exits 1, says `CONFLICT`, no other error, and the index has unmerged entries)
+/// is aborted and the repository proven as before. Any other failure is [`Applied::Failed`] with
+/// git's message: aborted and proven as before when git could, [`Unfinished`] otherwise.
 pub fn apply(
     sh: &Shell,
     repo: &Repo,
@@ -297,7 +384,8 @@ pub fn apply(
     message: &str,
 ) -> anyhow::Result<Applied> {
     let before = repo.checkpoint()?;
-    let from = repo.head()?.commit().context("HEAD has no commit")?;
+    let head = repo.head()?;
+    let from = head.commit().context("HEAD has no commit")?;
     // Config that would change what the sync does is pinned: the tree is clean (or stashed by us),
     // and other branches must not move (rebase.updateRefs).
     let output = match strategy {
@@ -320,7 +408,14 @@ pub fn apply(
         return Ok(Applied::Done { from, to });
     }
     let in_progress = repo.in_progress();
-    let paths = if in_progress.is_some() { repo.conflicted_paths()? } else { Vec::new() };
+    let unmerged = repo.conflicted_paths().unwrap_or_default();
+    let conflict = is_conflict(&output, in_progress.is_some(), &unmerged);
+    let failure = if conflict { format!("it conflicted in {}", unmerged.join(", ")) } else { git_message(&output) };
+    // Where the branch was: the command that puts it back whatever git left.
+    let reset = match &head {
+        super::Head::Branch { name, .. } => format!("git checkout -f -B {name} {from}"),
+        _ => format!("git checkout -f {from}"),
+    };
     if let Some(operation) = &in_progress {
         let abort = match strategy {
             SyncStrategy::Rebase => cmd!(sh, "git rebase --abort"),
@@ -330,36 +425,56 @@ pub fn apply(
         .quiet()
         .output()
         .context("failed to run the abort")?;
-        if !abort.status.success() {
-            return Err(Refusal::failed(format!(
-                "the {} conflicted and `{}` failed: {}",
-                operation.operation,
-                operation.abort_command,
-                git_message(&abort)
-            ))
-            .hint(format!(
-                "run `{}` yourself; your branch was at {from} before (git reflog shows it)",
-                operation.abort_command
-            ))
-            .into());
+        repo.reload_index()?;
+        if !abort.status.success() || repo.in_progress().is_some() {
+            let state = format!("the {} is unfinished", operation.operation);
+            return Ok(Applied::Failed {
+                message: failure,
+                unfinished: Some(Unfinished {
+                    state,
+                    reason: format!("`{}` failed: {}", operation.abort_command, git_message(&abort)),
+                    // `git merge --abort` keeps changes to files the merge did not touch (a file
+                    // left half-written); the tree was clean before the sync, so the checkout
+                    // after it only puts back what the branch holds.
+                    recover: format!("{} && {reset}", operation.abort_command),
+                }),
+            });
         }
     }
     let after = repo.checkpoint()?;
-    if after != before {
-        return Err(Refusal::failed(format!(
-            "the failed {} left the repository different from before it started",
-            strategy_verb(strategy)
-        ))
-        .hint(format!("inspect it with `git status`; HEAD was {} (see `git reflog`)", before.head_description()))
-        .into());
-    }
     repo.reload_index()?;
-    if in_progress.is_some() && !paths.is_empty() {
-        return Ok(Applied::Conflicts { paths });
+    if after != before {
+        return Ok(Applied::Failed {
+            message: failure,
+            unfinished: Some(Unfinished {
+                state: format!(
+                    "the failed {} left HEAD, the index or the working tree different from before",
+                    strategy_verb(strategy)
+                ),
+                reason: format!("HEAD was {} before it", before.head_description()),
+                recover: reset,
+            }),
+        });
     }
-    Err(Refusal::failed(format!("`git {}` failed: {}", strategy_verb(strategy), git_message(&output)))
-        .hint(format!("nothing was changed; run `git {} {upstream}` yourself to see why", strategy_verb(strategy)))
-        .into())
+    if conflict {
+        return Ok(Applied::Conflicts { paths: unmerged });
+    }
+    Ok(Applied::Failed { message: failure, unfinished: None })
+}
+
+/// Whether a failed rebase or merge stopped on a conflict, and on nothing else: git exited with
+/// 1 (not a signal, not 128), said `CONFLICT`, printed no `fatal:` and no `error:` but the
+/// "could not apply" that names the stopped commit, left the operation in progress and unmerged
+/// entries in the index. A full disk, a killed git or a hook's failure is none of that.
+fn is_conflict(output: &std::process::Output, in_progress: bool, unmerged: &[String]) -> bool {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stdout.lines().chain(stderr.lines()).map(str::trim).collect();
+    let said_conflict = lines.iter().any(|line| line.starts_with("CONFLICT ("));
+    let other_error = lines.iter().any(|line| {
+        line.starts_with("fatal:") || (line.starts_with("error:") && !line.starts_with("error: could not apply"))
+    });
+    output.status.code() == Some(1) && in_progress && !unmerged.is_empty() && said_conflict && !other_error
 }
 
 fn strategy_verb(strategy: SyncStrategy) -> &'static str {
@@ -389,14 +504,19 @@ pub fn stash_push(sh: &Shell, repo: &Repo, message: &str) -> anyhow::Result<Opti
 }
 
 /// Puts back the stash `commit` (wherever it is in the stash list), staged changes staged.
-/// It never drops a stash that was not fully applied.
+/// It never drops a stash that was not fully applied, and never applies one into a repository
+/// with an operation in progress or with changes of its own: then the stash is [`Unstashed::Kept`].
 pub fn stash_pop(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<Unstashed> {
     let find = || repo.stash_entries().into_iter().find(|entry| entry.commit == commit);
     let Some(entry) = find() else {
         return Err(Refusal::failed(format!("the stash {commit} is no longer in the stash list"))
-            .hint(format!("look for it: git stash list; or apply it by id: git stash apply {commit}"))
+            .hint(format!("look for it with git stash list, or apply it by id: git stash apply {commit}"))
             .into());
     };
+    repo.reload_index()?;
+    if let Some(reason) = restore_blocker(repo)? {
+        return Ok(Unstashed::Kept { reason, entry });
+    }
     let reference = entry.reference();
     let output = cmd!(sh, "git stash pop --index --quiet {reference}")
         .ignore_status()
@@ -409,6 +529,7 @@ pub fn stash_pop(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<Unstash
     }
     // `--index` refuses before touching anything when the staged changes cannot be replayed as
     // staged; then the plain pop (everything unstaged) is the next best thing.
+    let mut last = output;
     if let Some(entry) = find() {
         if repo.changed_paths()?.is_empty() && repo.conflicted_paths()?.is_empty() {
             let reference = entry.reference();
@@ -421,17 +542,74 @@ pub fn stash_pop(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<Unstash
             if retry.status.success() {
                 return Ok(Unstashed::RestoredUnstaged);
             }
+            last = retry;
         }
     }
     match find() {
         Some(entry) => {
-            let mut paths = repo.conflicted_paths()?;
+            // Conflict markers only where the index has unmerged entries; any other failure (a
+            // full disk, a file in the way) is no conflict, and the stash is the work's copy.
+            let paths = repo.conflicted_paths()?;
             if paths.is_empty() {
-                paths = repo.changed_paths()?;
+                Ok(Unstashed::Kept { reason: format!("`git stash pop` failed: {}", git_message(&last)), entry })
+            } else {
+                Ok(Unstashed::Conflicts { paths, reference: entry.reference() })
             }
-            Ok(Unstashed::Conflicts { paths, reference: entry.reference() })
         }
         // Dropped means git applied it fully.
         None => Ok(Unstashed::Restored),
+    }
+}
+
+/// Why a stash must not be applied now, if it must not: an operation in progress (git's rebase or
+/// merge state), git's index lock, unmerged entries, or tracked changes the stash would be mixed
+/// with (the autostash left the tree clean; anything else is what a failed sync left).
+pub fn restore_blocker(repo: &Repo) -> anyhow::Result<Option<String>> {
+    if let Some(operation) = repo.in_progress() {
+        return Ok(Some(format!("a {} is unfinished", operation.operation)));
+    }
+    if repo.git_dir().join("index.lock").exists() {
+        return Ok(Some("git's index lock (`index.lock`) is held".to_string()));
+    }
+    let fresh = Repo::discover(repo.root())?;
+    if !fresh.conflicted_paths()?.is_empty() {
+        return Ok(Some("the index has unresolved conflicts".to_string()));
+    }
+    let changed = fresh.changed_paths()?;
+    if !changed.is_empty() {
+        return Ok(Some(format!("the working tree has changes the stash would be mixed with: {}", changed.join(", "))));
+    }
+    Ok(None)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn output(code: i32, stdout: &str, stderr: &str) -> std::process::Output {
+        use std::os::unix::process::ExitStatusExt as _;
+        std::process::Output {
+            status: std::process::ExitStatus::from_raw(code << 8),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+        }
+    }
+
+    const CONFLICT_OUT: &str = "Auto-merging R\nCONFLICT (content): Merge conflict in R\n";
+    const CONFLICT_ERR: &str = "error: could not apply 1be08bf... mine\nhint: Resolve all conflicts manually\n";
+
+    #[test]
+    fn a_conflict_is_exit_1_with_conflict_lines_unmerged_entries_and_no_other_error() {
+        let paths = vec!["R".to_string()];
+        assert!(is_conflict(&output(1, CONFLICT_OUT, CONFLICT_ERR), true, &paths));
+        // Each missing piece makes it something else.
+        assert!(!is_conflict(&output(128, CONFLICT_OUT, CONFLICT_ERR), true, &paths), "exit 128");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, CONFLICT_ERR), false, &paths), "no operation");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, CONFLICT_ERR), true, &[]), "no unmerged entries");
+        assert!(!is_conflict(&output(1, "", CONFLICT_ERR), true, &paths), "git never said CONFLICT");
+        let full = format!("{CONFLICT_ERR}fatal: write error: No space left on device\n");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, &full), true, &paths), "a fatal error");
+        let other = format!("{CONFLICT_ERR}error: unable to write new index file\n");
+        assert!(!is_conflict(&output(1, CONFLICT_OUT, &other), true, &paths), "another error");
     }
 }

@@ -5,12 +5,15 @@
 //! integration run (`verify.rs`), compliance (`check`'s rules for the branch), the PR description
 //! (`body.rs`), `--open`, and the restore of the autostash, which runs even after a failure. The
 //! first failed step stops the rest (each recorded as skipped, with the reason); the summary table
-//! (or `--json`) lists them all, and the exit code is 0 only when every step passed.
+//! (or `--json`) lists them all, and the exit code is 0 only when every step passed. Ctrl-C or
+//! SIGTERM (`interrupt.rs`) stops it: no step starts after the signal, the autostash is put back
+//! (or where it is is said), and it exits 130.
 //!
 //! This module only orchestrates: it never runs git itself (`git/sync.rs` does) and never decides
 //! a rule (`check` does).
 
 mod body;
+mod interrupt;
 mod preflight;
 mod progress;
 mod sync;
@@ -170,6 +173,10 @@ impl<'a> Pipeline<'a> {
             self.not_run(name);
             return None;
         }
+        if interrupt::interrupted() {
+            self.skip(name, "not run: interrupted".into());
+            return None;
+        }
         self.always(name, label, kind, body)
     }
 
@@ -283,15 +290,26 @@ fn first_line(text: &str) -> String {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let console = Console::new(args.json);
     let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let rerun = rerun_command(&args);
+    if !args.dry_run {
+        interrupt::install(ctx.root().to_path_buf(), rerun.clone(), args.json);
+    }
     let (remote, main) = (ctx.config.remote.as_str(), ctx.config.main_branch.as_str());
     let ready = clone_is_ready(&ctx.repo);
     if !ready {
         console.warning("this clone is not READY (SOP 8.2): onboarding has not verified it; run `cargo xtask onboard`");
     }
     for entry in ctx.repo.forgotten_autostashes() {
+        // Never advise putting it back inside an unfinished rebase or merge: that ends first.
+        let get_back = match ctx.repo.in_progress() {
+            Some(operation) => format!(
+                "once the {} is finished or aborted ({}), get it back: git stash apply {}",
+                operation.operation, operation.abort_command, entry.commit
+            ),
+            None => format!("get it back: git stash pop {}", entry.reference()),
+        };
         console.warning(format!(
-            "`{}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; get it back: git stash pop {}",
-            entry.reference(),
+            "`{}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; {get_back}",
             entry.reference()
         ));
     }
@@ -333,6 +351,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                         })
                     })
                     .flatten();
+                // A stash git made before it failed (or was killed) is the work's copy too.
+                stashed = stashed.or(interrupt::git_turn().stash);
             }
         }
     }
@@ -348,7 +368,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             None
         }
         Some(branch) => pipeline.step("sync", &format!("sync: fetching `{remote}/{main}`"), Kind::StateChange, || {
-            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run)?;
+            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run, stashed, &rerun)?;
             let data = serde_json::to_value(&synced)?;
             Ok(Done::passed(synced.clone(), synced.outcome.clone(), data))
         }),
@@ -452,6 +472,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         });
     }
 
+    if interrupt::interrupted() {
+        // The handler restores the autostash and ends the process with 130.
+        interrupt::wait_for_handler();
+    }
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
     if args.json {
@@ -499,6 +523,25 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `cargo xtask pre-pr` with the options that change what a run does, to run it again as started.
+fn rerun_command(args: &Args) -> String {
+    let mut command = String::from("cargo xtask pre-pr");
+    for (set, flag) in [
+        (args.autostash, "--autostash"),
+        (args.no_sync, "--no-sync"),
+        (args.integration, "--integration"),
+        (args.open, "--open"),
+        (args.dry_run, "--dry-run"),
+        (args.json, "--json"),
+    ] {
+        if set {
+            command.push(' ');
+            command.push_str(flag);
+        }
+    }
+    command
 }
 
 /// `--dry-run`: what was checked and predicted, and what the real run would do next.

@@ -2,15 +2,23 @@
 //! in memory whether rebasing (or merging, per `sync_strategy`) conflicts and name the files
 //! before touching anything, then do it. A conflict — predicted or not — leaves HEAD, the index
 //! and the working tree exactly as they were (`git/sync.rs` proves it) and prints the commands to
-//! resolve it by hand. Also `--autostash`: stash before, restore after, never lose the work.
+//! resolve it by hand. Any other failure is named for what it is (git's own message, a full disk);
+//! one git could not undo is said to be unfinished, with the command that goes back. A file the
+//! sync would overwrite or trip over (an ignored `.env`, an untracked or stashed file where
+//! upstream adds one) is refused before anything moves, with the command to move it aside.
+//! Also `--autostash`: stash before, restore after, never lose the work: the stash is never put
+//! back into an unfinished rebase or merge, and never called droppable unless it was applied.
 
 use git2::Oid;
+use xshell::Shell;
 
+use super::interrupt;
 use super::progress::Console;
 use crate::config::SyncStrategy;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
-use crate::git::sync::{self, Applied, Prediction, Unstashed};
+use crate::git::sync::{self, Applied, InTheWay, Prediction, StashEntry, Unfinished, Unstashed};
+use crate::git::Repo;
 
 /// What the sync did, for the summary, the receipt and the PR body.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -26,8 +34,18 @@ pub struct Synced {
 }
 
 /// Fetches, predicts, and rebases or merges. `dry_run` uses the remote-tracking branch as last
-/// fetched and stops after the prediction.
-pub fn run(ctx: &Ctx, console: &Console, branch: &str, head: Oid, dry_run: bool) -> anyhow::Result<Synced> {
+/// fetched and stops after the prediction. `stash` is the autostash, if one was made (its
+/// untracked files count as in the way, and a failure's hint says how to get it back); `rerun`
+/// is the command that runs `pre-pr` again as it was started.
+pub fn run(
+    ctx: &Ctx,
+    console: &Console,
+    branch: &str,
+    head: Oid,
+    dry_run: bool,
+    stash: Option<Oid>,
+    rerun: &str,
+) -> anyhow::Result<Synced> {
     let (remote, main, strategy) = (&ctx.config.remote, &ctx.config.main_branch, ctx.config.sync_strategy);
     let upstream = format!("{remote}/{main}");
     let upstream_commit = if dry_run {
@@ -88,6 +106,10 @@ pub fn run(ctx: &Ctx, console: &Console, branch: &str, head: Oid, dry_run: bool)
         }
         Prediction::FastForward | Prediction::Clean { .. } => {}
     }
+    let in_the_way = ctx.repo.paths_in_the_way(head, upstream_commit, stash)?;
+    if !in_the_way.is_empty() {
+        return Err(in_the_way_refusal(ctx, &in_the_way, &upstream, upstream_commit, rerun)?.into());
+    }
     if dry_run {
         synced.outcome = match prediction {
             Prediction::FastForward => format!("would fast-forward to `{upstream}` ({short_upstream})"),
@@ -102,7 +124,16 @@ pub fn run(ctx: &Ctx, console: &Console, branch: &str, head: Oid, dry_run: bool)
         return Ok(synced);
     }
     let message = format!("chore: merge {upstream} into {branch}");
-    match sync::apply(&ctx.sh, &ctx.repo, strategy, &format!("refs/remotes/{upstream}"), &message)? {
+    // Git rewrites the tree: a signal waits for it (and for the abort, if it fails).
+    let applied = {
+        let mut turn = interrupt::git_turn();
+        let applied = sync::apply(&ctx.sh, &ctx.repo, strategy, &format!("refs/remotes/{upstream}"), &message)?;
+        if let Applied::Failed { unfinished: Some(unfinished), .. } = &applied {
+            turn.recover = Some(unfinished.recover.clone());
+        }
+        applied
+    };
+    match applied {
         Applied::Done { from, to } => {
             synced.before = from.to_string();
             synced.after = to.to_string();
@@ -124,6 +155,107 @@ pub fn run(ctx: &Ctx, console: &Console, branch: &str, head: Oid, dry_run: bool)
             .hint(resolution_hint(strategy, &upstream))
             .into())
         }
+        Applied::Failed { message, unfinished: None } => Err(Refusal::failed(format!(
+            "`git {verb}` failed: {message}; it was aborted: HEAD, the index and the working tree are as before"
+        ))
+        .hint(format!("{}, then run it again: {rerun}", fix_the_cause(&message)))
+        .into()),
+        Applied::Failed { message, unfinished: Some(Unfinished { state, reason, recover }) } => {
+            let hint = match stash {
+                Some(stash) => format!(
+                    "{}, then go back to where you were and restore your uncommitted work: {recover} && git stash apply {stash}",
+                    fix_the_cause(&message)
+                ),
+                None => format!("{}, then go back to where you were: {recover}", fix_the_cause(&message)),
+            };
+            Err(Refusal::failed(format!("`git {verb}` failed: {message}; {state}: {reason}")).hint(hint).into())
+        }
+    }
+}
+
+/// The first half of a failure's hint: what to fix before the command.
+fn fix_the_cause(message: &str) -> &'static str {
+    if message.contains("No space left on device") || message.contains("Disk quota exceeded") {
+        "free some disk space"
+    } else {
+        "fix the cause above"
+    }
+}
+
+/// The refusal for files in the way, with the command that moves each aside and runs again.
+fn in_the_way_refusal(
+    ctx: &Ctx,
+    found: &[InTheWay],
+    upstream: &str,
+    upstream_commit: Oid,
+    rerun: &str,
+) -> anyhow::Result<Refusal> {
+    let described: Vec<String> = found
+        .iter()
+        .map(|file| {
+            let kind = match (file.ignored, file.stashed) {
+                (true, _) => "an ignored file here",
+                (false, false) => "an untracked file here",
+                (false, true) => "an untracked file here (in the autostash)",
+            };
+            format!("`{}`, {kind}", file.path)
+        })
+        .collect();
+    let mut moves = Vec::new();
+    for file in found {
+        moves.push(move_aside_command(ctx, file, upstream_commit)?);
+    }
+    let (it, them) = if found.len() == 1 { ("it", "it") } else { ("them", "them") };
+    Ok(Refusal::failed(format!(
+        "`{upstream}` adds {}: the sync would overwrite {it}; nothing was synced",
+        described.join("; ")
+    ))
+    .hint(format!(
+        "move {them} aside (yours is kept beside `{upstream}`'s), then run it again: {} && {rerun}",
+        moves.join(" && ")
+    )))
+}
+
+/// `mv <path> <aside>`: the aside name is new, not in the upstream commit, and ignored when the
+/// file was (secrets stay out of commits); failing that, inside the clone's git directory.
+fn move_aside_command(ctx: &Ctx, file: &InTheWay, upstream: Oid) -> anyhow::Result<String> {
+    let path = file.path.as_str();
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((dir, name)) => (format!("{dir}/"), name),
+        None => (String::new(), path),
+    };
+    let mut candidates = vec![format!("{path}.mine")];
+    if let Some((stem, extension)) = name.rsplit_once('.').filter(|(stem, _)| !stem.is_empty()) {
+        candidates.push(format!("{dir}{stem}.mine.{extension}"));
+    }
+    candidates.extend((2..10).map(|n| format!("{path}.mine-{n}")));
+    for candidate in candidates {
+        let taken = std::fs::symlink_metadata(ctx.root().join(&candidate)).is_ok()
+            || ctx.repo.exists_at(upstream, &candidate)?;
+        if taken || (file.ignored && !ctx.repo.is_ignored(&candidate)?) {
+            continue;
+        }
+        return Ok(format!("mv {} {}", shell_quote(path), shell_quote(&candidate)));
+    }
+    let aside = ctx.repo.sop_dir().join("aside");
+    let target = aside.join(path.replace('/', "%2F"));
+    Ok(format!(
+        "mkdir -p {} && mv {} {}",
+        shell_quote(&aside.to_string_lossy()),
+        shell_quote(path),
+        shell_quote(&target.to_string_lossy())
+    ))
+}
+
+/// `text` as one shell word: bare when it is plain, else single-quoted.
+fn shell_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "._/-+=:@,%".contains(c))
+        && !text.starts_with('-');
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -168,37 +300,162 @@ fn plural(count: usize, word: &str) -> String {
     format!("{count} {word}{}", if count == 1 { "" } else { "s" })
 }
 
-/// Stashes the uncommitted work (tracked changes and untracked files) for `--autostash`.
+/// Stashes the uncommitted work (tracked changes and untracked files) for `--autostash`. The
+/// stash is recorded for the signal handler before the lock is released; one git made before it
+/// failed (or was killed) is recorded too, so it is restored like any other.
 pub fn stash(ctx: &Ctx, branch: &str) -> anyhow::Result<Option<Oid>> {
     let message = format!("{} on {branch}", sync::AUTOSTASH_MESSAGE);
-    sync::stash_push(&ctx.sh, &ctx.repo, &message)
+    let mut turn = interrupt::git_turn();
+    let before = ctx.repo.stash_entries().first().map(|entry| entry.commit);
+    let result = sync::stash_push(&ctx.sh, &ctx.repo, &message);
+    let newest = ctx.repo.stash_entries().into_iter().next();
+    let made = newest.filter(|entry| Some(entry.commit) != before && entry.message.contains(&message));
+    turn.stash = made.map(|entry| entry.commit);
+    result
 }
 
-/// Restores the `--autostash` stash. A conflict keeps the stash and says how to get the work back.
-pub fn restore(ctx: &Ctx, console: &Console, commit: Oid) -> anyhow::Result<String> {
+/// What restoring the autostash came to, ready to print: by the `restore` step, or by the signal
+/// handler (which has no `Ctx`).
+pub struct RestoreReport {
+    /// The one-line detail for the summary, when the work is back.
+    pub restored: Option<String>,
+    /// Said before the error: a warning.
+    pub warning: Option<String>,
+    /// Said before the error: where the work is and how to finish.
+    pub text: Option<String>,
+    /// The failure, when the work is not back.
+    pub error: Option<Refusal>,
+}
+
+/// Restores the autostash `commit` unless the repository is not fit for it, and says how it went.
+/// `recover` is the command that undoes a sync git could not abort (it goes before the restore).
+pub fn restore_report(sh: &Shell, repo: &Repo, commit: Oid, recover: Option<&str>) -> RestoreReport {
     let short = crate::branch::short(&commit);
-    match sync::stash_pop(&ctx.sh, &ctx.repo, commit)? {
-        Unstashed::Restored => Ok(format!("restored the uncommitted work (stash {short})")),
-        Unstashed::RestoredUnstaged => {
-            console
-                .warning("the stashed changes are back, but unstaged: `git stash pop --index` could not re-stage them");
-            Ok(format!("restored the uncommitted work (stash {short}), unstaged"))
-        }
-        Unstashed::Conflicts { paths, reference } => {
-            // Said here as well as in the error: when an earlier step failed, that failure is the
-            // run's error, and these instructions must not get lost behind it.
-            console.text(&format!(
+    let unstashed = match sync::stash_pop(sh, repo, commit) {
+        Ok(unstashed) => unstashed,
+        Err(error) => return kept_report(repo, commit, &format!("{error:#}"), recover),
+    };
+    match unstashed {
+        Unstashed::Restored => RestoreReport {
+            restored: Some(format!("restored the uncommitted work (stash {short})")),
+            warning: None,
+            text: None,
+            error: None,
+        },
+        Unstashed::RestoredUnstaged => RestoreReport {
+            restored: Some(format!("restored the uncommitted work (stash {short}), unstaged")),
+            warning: Some(
+                "the stashed changes are back, but unstaged: `git stash pop --index` could not re-stage them".into(),
+            ),
+            text: None,
+            error: None,
+        },
+        Unstashed::Conflicts { paths, reference } => RestoreReport {
+            restored: None,
+            warning: None,
+            text: Some(format!(
                 "your uncommitted work is safe in `{reference}` ({short}); the files with conflict markers:\n{}\nto finish: resolve the markers, then drop the stash: git stash drop {reference}\nto look at the work: git stash show -p --include-untracked {reference}",
                 paths.iter().map(|path| format!("    {path}")).collect::<Vec<_>>().join("\n")
-            ));
-            Err(Refusal::failed(format!(
-                "restoring your uncommitted work conflicted in {}; it is safe in `{reference}` ({short}), which was kept",
-                list(&paths)
+            )),
+            error: Some(
+                Refusal::failed(format!(
+                    "restoring your uncommitted work conflicted in {}; it is safe in `{reference}` ({short}), which was kept",
+                    list(&paths)
+                ))
+                .hint(format!(
+                    "resolve the conflict markers in those files, then drop the stash: git stash drop {reference}"
+                )),
+            ),
+        },
+        Unstashed::Kept { reason, entry } => kept(repo, commit, &reason, Some(entry), recover),
+    }
+}
+
+/// The stash was not restored because of `reason`: where it is, exactly.
+pub fn kept_report(repo: &Repo, commit: Oid, reason: &str, recover: Option<&str>) -> RestoreReport {
+    let entry = repo.stash_entries().into_iter().find(|entry| entry.commit == commit);
+    kept(repo, commit, reason, entry, recover)
+}
+
+/// The stash could not even be looked for (the repository would not open).
+pub fn unreadable_report(commit: Oid, reason: &str) -> RestoreReport {
+    RestoreReport {
+        restored: None,
+        warning: None,
+        text: None,
+        error: Some(
+            Refusal::failed(format!(
+                "your uncommitted work was not restored ({reason}); it is in the stash as commit {commit}"
             ))
-            .hint(format!(
-                "resolve the conflict markers in those files, then drop the stash: git stash drop {reference}"
+            .hint(format!("restore it: git stash apply {commit}")),
+        ),
+    }
+}
+
+fn kept(repo: &Repo, commit: Oid, reason: &str, entry: Option<StashEntry>, recover: Option<&str>) -> RestoreReport {
+    // Before the stash can go back, what the sync left must be undone: the command the sync
+    // named, or else the abort of the operation in progress.
+    let before = match recover {
+        Some(recover) => format!("{recover} && "),
+        None => repo.in_progress().map(|operation| format!("{} && ", operation.abort_command)).unwrap_or_default(),
+    };
+    let listed = entry.as_ref().map(StashEntry::list_line).unwrap_or_else(|| "(not in `git stash list`)".into());
+    let reference = entry.as_ref().map(StashEntry::reference).unwrap_or_else(|| commit.to_string());
+    RestoreReport {
+        restored: None,
+        warning: None,
+        text: Some(format!(
+            "your uncommitted work was not restored ({reason}); it is safe in the stash, which was kept:\n    {listed}\n    commit {commit}\nget it back: {before}git stash apply {commit}"
+        )),
+        error: Some(
+            Refusal::failed(format!(
+                "your uncommitted work was not restored: {reason}; it is kept in `{reference}` ({commit})"
             ))
-            .into())
+            .hint(format!("get it back: {before}git stash apply {commit}")),
+        ),
+    }
+}
+
+impl RestoreReport {
+    /// Prints it after a signal, ending with the `error:`/`hint:` of exit 130.
+    pub fn print_interrupted(self, console: &Console, rerun: &str) {
+        if let Some(warning) = &self.warning {
+            console.warning(warning);
         }
+        if let Some(text) = &self.text {
+            console.text(text);
+        }
+        let refusal = match (self.restored, self.error) {
+            (Some(restored), _) => Refusal::failed(format!("interrupted; {restored}"))
+                .hint(format!("run it again when you are ready: {rerun}")),
+            (None, Some(error)) => Refusal { message: format!("interrupted; {}", error.message), ..error },
+            (None, None) => Refusal::failed("interrupted").hint(format!("run it again when you are ready: {rerun}")),
+        };
+        let refusal = Refusal { code: interrupt::EXIT_INTERRUPTED, ..refusal };
+        crate::error::report(&anyhow::Error::new(refusal));
+    }
+}
+
+/// Restores the `--autostash` stash, unless the signal handler already has. A conflict, or a
+/// repository not fit for it, keeps the stash and says exactly where the work is.
+pub fn restore(ctx: &Ctx, console: &Console, commit: Oid) -> anyhow::Result<String> {
+    let mut turn = interrupt::git_turn();
+    if turn.stash != Some(commit) {
+        return Ok("restored by the signal handler".into());
+    }
+    turn.stash = None;
+    let report = restore_report(&ctx.sh, &ctx.repo, commit, turn.recover.as_deref());
+    if let Some(warning) = &report.warning {
+        console.warning(warning);
+    }
+    // Said here as well as in the error: when an earlier step failed, that failure is the run's
+    // error, and these instructions must not get lost behind it.
+    if let Some(text) = &report.text {
+        console.text(text);
+    }
+    match (report.restored, report.error) {
+        (Some(restored), _) => Ok(restored),
+        (None, Some(error)) => Err(error.into()),
+        (None, None) => Ok(String::new()),
     }
 }

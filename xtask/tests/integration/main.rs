@@ -16,5 +16,6 @@ mod repo_states;
 mod spec;
 mod status;
 mod support;
+mod sync_safety;
 mod team;
 mod templates;
