@@ -435,6 +435,12 @@ impl<'a> Run<'a> {
 
     pub fn run(self) -> Outcome {
         use std::io::Write as _;
+        // `onboard` builds the fixture with cargo: it takes its turn on the shared target dir.
+        let builds = self.args.first().is_some_and(|a| a == "onboard") && !self.args.iter().any(|a| a == "--dry-run");
+        let _cargo = builds.then(cargo_guard);
+        if builds {
+            touch_sources(&self.dir);
+        }
         let mut command = self.command();
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("the xtask binary starts");
@@ -576,9 +582,31 @@ impl ShellLine for Command {
 /// Tests that run cargo in a fixture share one target dir, and `cargo run` / `cargo build` put
 /// the `lancelot` binary at the same path there whichever clone built it: such tests hold this
 /// for their whole run, so one never runs the binary another just built.
-pub fn cargo_guard() -> std::sync::MutexGuard<'static, ()> {
+/// Re-entrant within a thread: a test that holds it may run commands that take it again.
+pub fn cargo_guard() -> CargoGuard {
     static CARGO: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    if HELD.with(std::cell::Cell::get) {
+        return CargoGuard(None);
+    }
+    let guard = CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    HELD.with(|held| held.set(true));
+    CargoGuard(Some(guard))
+}
+
+thread_local! {
+    static HELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Held while a test may run cargo in a fixture; see [`cargo_guard`].
+#[must_use]
+pub struct CargoGuard(Option<std::sync::MutexGuard<'static, ()>>);
+
+impl Drop for CargoGuard {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            HELD.with(|held| held.set(false));
+        }
+    }
 }
 
 /// Marks a fixture's sources as just changed before cargo builds it. Every fixture is the
