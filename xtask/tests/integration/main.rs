@@ -7,6 +7,7 @@ mod changelog;
 mod check;
 mod hooks;
 mod interruptions;
+mod locking;
 mod migrate;
 mod names;
 mod new_addon;
