@@ -19,3 +19,4 @@ mod status;
 mod support;
 mod team;
 mod templates;
+mod trust;
