@@ -107,8 +107,10 @@ fn the_pre_push_hook_runs_the_scanner_only_once_approved() {
     let head = sandbox.head();
     let push = format!("refs/heads/feat/work {head} refs/heads/feat/work 0000000000000000000000000000000000000000\n");
 
-    sandbox.xtask().args(["hook", "pre-push", "origin"]).stdin(&push).success();
+    let out = sandbox.xtask().args(["hook", "pre-push", "origin"]).stdin(&push).success();
     assert!(!marker.exists(), "the pre-push hook ran an unapproved scanner");
+    assert_contains(&out.stderr, "was not run: this clone has not approved it");
+    assert_contains(&out.stderr, "hint: review and approve it: cargo xtask trust");
 
     sandbox.xtask().args(["trust"]).success();
     sandbox.xtask().args(["hook", "pre-push", "origin"]).stdin(&push).success();
