@@ -119,8 +119,9 @@ fn with_addon_files(ctx: &Ctx, program: &str, args: &[String]) -> Vec<String> {
     args
 }
 
-/// Makes sure the lists this `pre-pr` will run are approved (`verify`, and `integration_verify`
-/// with `--integration` or the gate variable set): on a terminal it asks, otherwise it refuses
+/// Makes sure the lists this `pre-pr` will run are approved (`verify`; `integration_verify` with
+/// `--integration` or the gate variable set; the `extra_secret_scanner` its compliance step runs,
+/// which would otherwise be skipped with a warning): on a terminal it asks, otherwise it refuses
 /// (exit 1) with `hint: … cargo xtask trust`. Called before the first step, so a refusal
 /// changes nothing.
 pub fn approve(ctx: &Ctx, integration: bool) -> anyhow::Result<()> {
@@ -130,6 +131,7 @@ pub fn approve(ctx: &Ctx, integration: bool) -> anyhow::Result<()> {
     if integration || gate_set {
         lists.push(List::IntegrationVerify);
     }
+    lists.push(List::ExtraSecretScanner);
     crate::trust::require(ctx, &lists)
 }
 

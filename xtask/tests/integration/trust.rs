@@ -229,3 +229,23 @@ fn an_unreadable_record_approves_nothing_and_trust_rewrites_it() {
     sandbox.xtask().args(["pre-pr", "--no-sync"]).success();
     assert!(marker.exists());
 }
+
+/// Proves `pre-pr` asks for the scanner its compliance step runs, with the verify list, rather
+/// than skipping it quietly: refused before any step until approved, then the scanner runs.
+#[test]
+fn pre_pr_asks_for_the_scanner_its_compliance_step_runs() {
+    let sandbox = Sandbox::empty();
+    let (command, marker) = touching(&sandbox, "scanner-ran");
+    let sandbox = minimal_repository_without_approval(
+        sandbox,
+        &format!("verify = [[\"true\"]]\nextra_secret_scanner = {command}\n"),
+    );
+    sandbox.git(&["switch", "-q", "-c", "feat/work"]);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).refused(1);
+    assert_contains(&out.stderr, "not approved (`verify`, `extra_secret_scanner`); nothing was run");
+    assert!(!marker.exists());
+    sandbox.sh(&sandbox.root, &hint_command(&out.stderr));
+    sandbox.xtask().args(["pre-pr", "--no-sync"]).success();
+    assert!(marker.exists(), "the approved scanner did not run in the compliance step");
+}
