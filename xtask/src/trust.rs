@@ -341,15 +341,18 @@ fn describe_lists(ctx: &Ctx, lists: &[(List, Status)]) -> String {
     let paint = Paint::stderr();
     let mut out = String::new();
     for (list, status) in lists {
-        out.push_str(&format!("  {} ({}):\n", paint.bold(list.key()), status.describe()));
         let current = list.commands(&ctx.config);
+        if current.is_empty() {
+            out.push_str(&format!("  {}: not set, runs nothing\n", paint.bold(list.key())));
+            continue;
+        }
+        out.push_str(&format!("  {} ({}):\n", paint.bold(list.key()), status.describe()));
         match status {
             Status::Changed { previous } => {
                 for (sign, command) in diff(previous, &current) {
                     out.push_str(&format!("    {sign} {}\n", show(command)));
                 }
             }
-            _ if current.is_empty() => out.push_str("    (none)\n"),
             _ => {
                 for command in &current {
                     out.push_str(&format!("      {}\n", show(command)));
@@ -384,12 +387,12 @@ fn diff<'a>(before: &'a [Vec<String>], after: &'a [Vec<String>]) -> Vec<(char, &
             out.push((' ', after[j].as_slice()));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || common[i][j + 1] >= common[i + 1][j]) {
-            out.push(('+', after[j].as_slice()));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
             out.push(('-', before[i].as_slice()));
             i += 1;
+        } else {
+            out.push(('+', after[j].as_slice()));
+            j += 1;
         }
     }
     out
@@ -490,7 +493,9 @@ mod tests {
         let after = commands(&["cargo fmt", "curl x", "cargo test --all"]);
         let lines: Vec<String> =
             diff(&before, &after).iter().map(|(sign, c)| format!("{sign}{}", c.join(" "))).collect();
-        assert_eq!(lines, [" cargo fmt", "+curl x", "+cargo test --all", "-cargo test"]);
+        assert_eq!(lines, [" cargo fmt", "-cargo test", "+curl x", "+cargo test --all"]);
+        let lines: Vec<String> = diff(&after, &[]).iter().map(|(sign, c)| format!("{sign}{}", c.join(" "))).collect();
+        assert_eq!(lines, ["-cargo fmt", "-curl x", "-cargo test --all"]);
     }
 
     #[test]

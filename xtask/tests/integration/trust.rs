@@ -194,7 +194,7 @@ fn show_approves_nothing_and_revoke_withdraws_every_approval() {
     for key in ["verify", "integration_verify"] {
         assert_contains(&out.stdout, &format!("{key} (the tool's own, needs no approval):"));
     }
-    assert_contains(&out.stdout, "extra_secret_scanner (the tool's own, needs no approval):\n    (none)");
+    assert_contains(&out.stdout, "extra_secret_scanner: not set, runs nothing");
     assert_contains(&out.stdout, "Trusted every configured command may run in this clone");
 
     let (sandbox, marker) = branch_with_unapproved_verify();
