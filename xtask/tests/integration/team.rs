@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{assert_contains, hint_command, next_lines, Sandbox};
 
+/// The two journeys end with `cargo run` in their own fixture, and every fixture shares one
+/// target dir, where `cargo run` executes the uplifted `target/debug/lancelot`: run at the same
+/// time, one journey executed the binary the other had just built. They take turns.
+static JOURNEYS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A kit repository pushed to a bare origin, plus `names.len()` clones of it.
 fn team(names: &[&str]) -> (Sandbox, PathBuf, Vec<PathBuf>) {
     let sandbox = Sandbox::with_kit();
@@ -100,6 +105,7 @@ fn a_dependency_only_on_an_unmerged_branch_is_refused_and_the_hint_works_once_la
 /// when its flag is on.
 #[test]
 fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
+    let _turn = JOURNEYS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let names = ["queue", "queue-x", "queues", "quota"];
     let sandbox = Sandbox::with_kit();
     let manifest = sandbox.read("Cargo.toml").replace(
@@ -206,6 +212,7 @@ fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str]) -> Vec<Str
 /// `check` pass, and each add-on runs when its flag is on.
 #[test]
 fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
+    let _turn = JOURNEYS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let sandbox = Sandbox::with_kit();
     let manifest = sandbox.read("Cargo.toml").replace(
         "[workspace.metadata.sop]\n",
