@@ -54,6 +54,8 @@ pub enum Command {
     Migrate(crate::migrate::Args),
     /// `cargo fmt --all`, plus the add-on modules it cannot see (they are discovered at build time)
     Fmt(crate::fmt::Args),
+    /// Show the commands Cargo.toml's SOP settings would run (verify, scanner) and approve them for this clone
+    Trust(crate::trust::Args),
     /// Run a git hook's checks (called by the scripts in `.githooks/`)
     #[command(hide = true)]
     Hook(crate::hooks::Args),

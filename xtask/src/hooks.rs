@@ -5,7 +5,9 @@
 //! binary, and how the tests point the scripts at the binary under test). Every rule lives here:
 //! - `commit-msg` rejects a message that is not a conventional commit (the rule is
 //!   `check::check_commit_message`, shared with `cargo xtask check`) and shows a good one;
-//! - `pre-push` refuses any push to the main branch (SOP 4.7) and runs the `check` rules.
+//! - `pre-push` refuses any push to the main branch (SOP 4.7) and runs the `check` rules; the
+//!   configured `extra_secret_scanner` only once this clone approved it (`trust.rs`): pushing a
+//!   teammate's branch must not run what their `Cargo.toml` names.
 //!
 //! `onboard` installs them by pointing the clone's `core.hooksPath` at `.githooks/`. Hooks the
 //! engineer already had are never touched: their folder is recorded in the clone's
@@ -115,6 +117,7 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     if pushes_a_branch {
         let on_main = ctx.repo.head()?.branch_name() == Some(main.as_str());
         let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: !on_main })?;
+        print_skipped_scanner(&report);
         if !report.is_ok() {
             print_findings(&report);
             let receipt =
@@ -139,6 +142,20 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     let mut hook_args = vec![remote.to_string()];
     hook_args.extend(url.map(str::to_string));
     run_previous_hook(ctx, "pre-push", &hook_args, &input)
+}
+
+/// Says so when the configured extra scanner did not run (not approved in this clone): the push
+/// goes on with the built-in rules, and the engineer knows why the scanner was silent.
+fn print_skipped_scanner(report: &crate::check::Report) {
+    let paint = output::Paint::stderr();
+    let skipped = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "sop-4.9/extra-scanner" && f.severity == crate::check::Severity::Warning);
+    for finding in skipped {
+        output::warning(&finding.message);
+        eprintln!("    {} {}", paint.cyan_bold("hint:"), finding.hint);
+    }
 }
 
 fn print_findings(report: &crate::check::Report) {

@@ -37,6 +37,7 @@ mod render;
 mod spec;
 mod status;
 mod templates;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -78,5 +79,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Hook(args) => hooks::run(&ctx(true)?, args),
         cli::Command::Migrate(args) => migrate::run(&ctx(true)?, args),
         cli::Command::Fmt(args) => fmt::run(&ctx(true)?, args),
+        cli::Command::Trust(args) => trust::run(&ctx(true)?, args),
     }
 }

@@ -366,6 +366,10 @@ fn pre_pr_row() -> Row {
 }
 
 fn pre_pr(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    // The synthetic repository's `verify = [["true"]]` is configuration like any other: approve
+    // it once, as an engineer would, so pre-pr runs it.
+    let (exe, dir) = (&bench.exe, bench.sh.current_dir());
+    measure::run_checked(cmd!(bench.sh, "{exe} -C {dir} trust"), "`cargo xtask trust`")?;
     let probe = bench
         .xtask(&bench.sh, "cargo xtask pre-pr --no-sync --json", &["pre-pr", "--no-sync", "--json"])
         .accepting(&[0, 1]);

@@ -40,6 +40,11 @@ pub struct Args {
     /// Skip the branch rules
     #[arg(long)]
     pub no_branch_rules: bool,
+
+    /// Also run `extra_secret_scanner` from [workspace.metadata.sop], once this clone approved it
+    /// (`cargo xtask trust`); without this flag `check` runs no program
+    #[arg(long)]
+    pub extra_scanner: bool,
 }
 
 /// How bad a finding is: errors fail the check (exit 1), warnings don't.
@@ -79,6 +84,16 @@ pub fn at(path: &str, line: Option<usize>) -> Option<String> {
         Some(line) if line > 0 => format!("{path}:{line}"),
         _ => path.to_string(),
     })
+}
+
+/// Whether the configured `extra_secret_scanner` (a program named by committed configuration)
+/// runs: see `trust.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraScanner {
+    /// Never (`check` without `--extra-scanner`): a warning says it was not run.
+    Never,
+    /// When this clone approved it (the pre-push hook, `pre-pr`, `onboard`); otherwise a warning.
+    IfApproved,
 }
 
 /// What to run.
@@ -123,6 +138,7 @@ pub(crate) struct BranchFacts {
 /// Everything the rules read, gathered once.
 pub(crate) struct Facts<'a> {
     pub ctx: &'a Ctx,
+    pub extra_scanner: ExtraScanner,
     pub inventory: Inventory,
     pub branch: BranchFacts,
 }
@@ -140,12 +156,18 @@ impl Facts<'_> {
     }
 }
 
-/// Runs every rule; used by `check` itself and by `pre-pr`'s compliance step.
+/// Runs every rule; used by `pre-pr`'s compliance step, `onboard` and the pre-push hook: the
+/// extra scanner runs only if this clone approved it.
 pub fn evaluate(ctx: &Ctx, options: &Options) -> anyhow::Result<Report> {
+    evaluate_with(ctx, options, ExtraScanner::IfApproved)
+}
+
+/// Runs every rule, the extra scanner as `extra_scanner` says.
+pub fn evaluate_with(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner) -> anyhow::Result<Report> {
     let mut findings = Vec::new();
     let inventory = Inventory::load(ctx.root(), &ctx.config)?;
     let branch = branch_facts(ctx, &mut findings)?;
-    let facts = Facts { ctx, inventory, branch };
+    let facts = Facts { ctx, extra_scanner, inventory, branch };
 
     repository::check(&facts, &mut findings)?;
     frozen::check(&facts, &mut findings)?;
@@ -198,7 +220,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let head = ctx.repo.head()?;
     let on_other_branch = head.branch_name().is_some_and(|name| name != ctx.config.main_branch);
     let branch_rules = args.branch_rules || (on_other_branch && !args.no_branch_rules);
-    let report = evaluate(ctx, &Options { branch_rules })?;
+    // Asked to run the scanner: it must be approved first (refused otherwise, before any rule).
+    let extra_scanner = if args.extra_scanner {
+        crate::trust::require(ctx, &[crate::trust::List::ExtraSecretScanner])?;
+        ExtraScanner::IfApproved
+    } else {
+        ExtraScanner::Never
+    };
+    let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?;
 
     let summary = format!("{} errors, {} warnings", report.errors(), report.warnings());
     let receipt =

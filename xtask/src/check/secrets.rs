@@ -5,13 +5,15 @@
 //! False positives are silenced by an inline marker (`sop:allow-secret`) on the line or by the
 //! `secret_allowlist` regular expressions of the configuration. A finding never holds the secret:
 //! messages show the rule, a safe prefix at most, and the length. An extra scanner such as
-//! `gitleaks` can be configured (`extra_secret_scanner`); its output is never printed either.
+//! `gitleaks` can be configured (`extra_secret_scanner`); being a program committed configuration
+//! names, it runs only when the caller allows it and this clone approved it (`trust.rs`), and its
+//! output is never printed either.
 
 use std::sync::OnceLock;
 
 use regex_lite::Regex;
 
-use super::{at, Facts, Finding};
+use super::{at, ExtraScanner, Facts, Finding};
 
 /// The inline marker that silences the scanner on one line.
 pub const ALLOW_MARKER: &str = "sop:allow-secret";
@@ -286,10 +288,31 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     Ok(())
 }
 
-/// Runs the configured extra scanner (e.g. `gitleaks protect --staged --redact`). Its output is
-/// not shown: it may hold what it found.
+/// Runs the configured extra scanner (e.g. `gitleaks protect --staged --redact`) if the caller
+/// allows it and this clone approved that exact command (`trust.rs`); otherwise a warning says
+/// it did not run and how to run it. Its output is not shown: it may hold what it found.
 fn extra_scanner(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let Some((program, args)) = facts.ctx.config.extra_secret_scanner.split_first() else { return };
+    let shown = crate::trust::show(&facts.ctx.config.extra_secret_scanner);
+    if facts.extra_scanner == ExtraScanner::Never {
+        findings.push(Finding::warning(
+            "sop-4.9/extra-scanner",
+            None,
+            format!("`extra_secret_scanner` {shown} was not run: `check` runs no program unless asked"),
+            "run it too: cargo xtask check --extra-scanner".to_string(),
+        ));
+        return;
+    }
+    let status = crate::trust::status(facts.ctx, crate::trust::List::ExtraSecretScanner);
+    if !status.as_ref().is_ok_and(crate::trust::Status::may_run) {
+        findings.push(Finding::warning(
+            "sop-4.9/extra-scanner",
+            None,
+            format!("`extra_secret_scanner` {shown} was not run: this clone has not approved it"),
+            format!("review and approve it: {}", crate::trust::TRUST_COMMAND),
+        ));
+        return;
+    }
     let sh = &facts.ctx.sh;
     let output =
         xshell::cmd!(sh, "{program} {args...}").quiet().ignore_status().ignore_stdout().ignore_stderr().output();

@@ -289,6 +289,10 @@ fn first_line(text: &str) -> String {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let console = Console::new(args.json);
+    // The configured commands must be approved (or asked for) before anything changes.
+    if !args.dry_run {
+        verify::approve(ctx, args.integration)?;
+    }
     let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let rerun = rerun_command(&args);
     if !args.dry_run {

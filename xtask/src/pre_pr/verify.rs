@@ -2,6 +2,10 @@
 //! the gate variable set) one after another from the repository root, each a program and its
 //! arguments (never a shell), and stops at the first failure.
 //!
+//! The lists come from committed configuration, so they run only once this clone approved them
+//! (`trust.rs`): [`approve`] asks or refuses before `pre-pr` changes anything, and
+//! [`run_sequence`] checks again right before it starts a program.
+//!
 //! Each command's stdout and stderr go, interleaved as they happened, to one log file under
 //! `target/pre-pr/logs/`; the log is the evidence: the test counts are read from it (cargo test's
 //! `test result:` lines, nextest's `Summary` line) and a failure shows its tail.
@@ -16,6 +20,7 @@ use xshell::cmd;
 use super::progress::{self, Console};
 use crate::ctx::Ctx;
 use crate::error::Refusal;
+use crate::trust::List;
 
 /// How much of a failed command's log is shown (the whole log stays on disk).
 const TAIL_LINES: usize = 120;
@@ -114,6 +119,22 @@ fn with_addon_files(ctx: &Ctx, program: &str, args: &[String]) -> Vec<String> {
     args
 }
 
+/// Makes sure the lists this `pre-pr` will run are approved (`verify`; `integration_verify` with
+/// `--integration` or the gate variable set; the `extra_secret_scanner` its compliance step runs,
+/// which would otherwise be skipped with a warning): on a terminal it asks, otherwise it refuses
+/// (exit 1) with `hint: … cargo xtask trust`. Called before the first step, so a refusal
+/// changes nothing.
+pub fn approve(ctx: &Ctx, integration: bool) -> anyhow::Result<()> {
+    let gate = ctx.config.integration_env.as_str();
+    let gate_set = std::env::var(gate).is_ok_and(|value| !value.is_empty() && value != "0");
+    let mut lists = vec![List::Verify];
+    if integration || gate_set {
+        lists.push(List::IntegrationVerify);
+    }
+    lists.push(List::ExtraSecretScanner);
+    crate::trust::require(ctx, &lists)
+}
+
 /// Runs `commands` in order; `gate` is an environment variable to set (the integration gate).
 /// `name` prefixes the log files (`verify`, `integration`).
 pub fn run_sequence(
@@ -123,6 +144,9 @@ pub fn run_sequence(
     commands: &[Vec<String>],
     gate: Option<&str>,
 ) -> anyhow::Result<Sequence> {
+    // The last guard: nothing runs that this clone has not approved, whoever called.
+    let list = if gate.is_some() { List::IntegrationVerify } else { List::Verify };
+    crate::trust::ensure(ctx, &[list])?;
     let logs = super::output_dir(ctx).join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("failed to create `{}`", logs.display()))?;
     let mut sequence = Sequence::default();

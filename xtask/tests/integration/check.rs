@@ -736,6 +736,9 @@ fn an_addon_branch_needs_tests_receipts_and_its_runbook() {
     );
 }
 
+/// The extra scanner runs only with `--extra-scanner` and once this clone approved it (see
+/// `trust.rs`, where the refusals are tested); then it can fail the check, and a missing one
+/// only warns.
 #[test]
 fn an_extra_scanner_can_fail_the_check_and_a_missing_one_only_warns() {
     let sandbox = Sandbox::with_kit();
@@ -746,8 +749,12 @@ fn an_extra_scanner_can_fail_the_check_and_a_missing_one_only_warns() {
             &format!("[workspace.metadata.sop]\nextra_secret_scanner = {command}\n"),
         )
     };
+    let scan = |sandbox: &Sandbox, code: i32| {
+        sandbox.xtask().args(["trust"]).success();
+        sandbox.xtask().args(["check", "--json", "--extra-scanner"]).failure(code)
+    };
     sandbox.write("Cargo.toml", &with_scanner("[\"false\"]"));
-    let out = check_fails(&sandbox);
+    let out = scan(&sandbox, 1);
     assert_eq!(errors(&out), [("sop-4.9/extra-scanner".to_string(), String::new())]);
     assert_contains(
         only(&out, "sop-4.9/extra-scanner")["message"].as_str().unwrap(),
@@ -755,11 +762,14 @@ fn an_extra_scanner_can_fail_the_check_and_a_missing_one_only_warns() {
     );
 
     sandbox.write("Cargo.toml", &with_scanner("[\"no-such-secret-scanner\", \"protect\"]"));
-    let out = check_passes(&sandbox);
+    let out = scan(&sandbox, 0);
     assert_eq!(only(&out, "sop-4.9/extra-scanner")["severity"], "warning");
 
     sandbox.write("Cargo.toml", &with_scanner("[\"true\"]"));
-    check_passes(&sandbox);
+    scan(&sandbox, 0);
+    // Without the flag, `check` runs no program: only a warning that says how.
+    let out = check_passes(&sandbox);
+    assert_eq!(only(&out, "sop-4.9/extra-scanner")["hint"], "run it too: cargo xtask check --extra-scanner");
 }
 
 #[test]

@@ -18,7 +18,8 @@ pub(crate) fn project(sop: &str) -> (Sandbox, PathBuf) {
     (sandbox, origin)
 }
 
-/// The smallest repository `check` finds compliant, with one commit on `main`.
+/// The smallest repository `check` finds compliant, with one commit on `main`. Its configured
+/// commands are approved for the clone (`cargo xtask trust`), as the engineer who wrote them would.
 pub(crate) fn minimal_repository(sop: &str) -> Sandbox {
     let sandbox = Sandbox::empty();
     sandbox.write("Cargo.toml", &format!("[workspace.metadata.sop]\n{sop}"));
@@ -26,6 +27,7 @@ pub(crate) fn minimal_repository(sop: &str) -> Sandbox {
     sandbox.write("CHANGELOG.md", "# Changelog\n\n## [Unreleased]\n");
     sandbox.write("README.md", "one\ntwo\nthree\n");
     sandbox.commit_all("chore: initial commit");
+    sandbox.xtask().args(["trust"]).success();
     sandbox
 }
 
@@ -428,12 +430,13 @@ fn dry_run_predicts_without_fetching_or_writing() {
     teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
     sandbox.git(&["fetch", "-q", "origin"]);
     let before = sandbox.snapshot();
+    let receipts_before = last_receipts(&sandbox).len();
     let out = sandbox.xtask().args(["pre-pr", "--dry-run"]).success();
     assert_eq!(sandbox.snapshot(), before);
     assert_contains(&out.stdout, "would rebase 1 commit onto `origin/main`");
     assert_contains(&out.stdout, "dry run: nothing was fetched, run or written");
     assert!(!sandbox.exists("target/pre-pr"));
-    assert!(last_receipts(&sandbox).is_empty(), "a dry run leaves no receipt");
+    assert_eq!(last_receipts(&sandbox).len(), receipts_before, "a dry run leaves no receipt");
 }
 
 #[test]

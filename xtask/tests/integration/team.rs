@@ -155,7 +155,9 @@ fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
     }
 
     // Landing one by one: every later branch is behind main, and pre-pr alone brings it up.
+    // Each engineer approved the team's `verify` list in their clone once (`cargo xtask trust`).
     for (clone, branch) in clones.iter().zip(&branches) {
+        sandbox.sh(clone, "cargo xtask trust");
         let ready = sandbox.sh(clone, "cargo xtask pre-pr");
         follow(&sandbox, clone, &ready, &[]);
         land(&sandbox, clone, branch);
@@ -235,6 +237,11 @@ fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
     let started = sandbox.sh(&a, &next[1]);
     follow(&sandbox, &a, &started, &["new-addon"]);
     assert_eq!(sandbox.git_in(&a, &["status", "--porcelain"]), "", "the printed commits left nothing behind");
+    // The team's `verify` list is committed configuration: pre-pr asks this clone to approve it
+    // first, and the refusal's hint is the command that does.
+    let refused = sandbox.xtask().current_dir(&a).args(["pre-pr"]).failure(1);
+    assert_eq!(hint_command(&refused.stderr), "cargo xtask trust");
+    sandbox.sh(&a, &hint_command(&refused.stderr));
     let ready = sandbox.sh(&a, "cargo xtask pre-pr");
     assert_contains(&ready, "Ok `cargo test --workspace --quiet`");
     follow(&sandbox, &a, &ready, &[]);
@@ -243,6 +250,7 @@ fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
     // B: its main is now behind; pre-pr syncs onto A's landed slice with no conflict.
     define(&b, "Ledgers");
     follow(&sandbox, &b, &out_b.stdout, &["spec approve", "pre-pr", "cargo run"]);
+    sandbox.sh(&b, "cargo xtask trust");
     let ready = sandbox.sh(&b, "cargo xtask pre-pr");
     assert_contains(&ready, "rebased");
     follow(&sandbox, &b, &ready, &[]);
@@ -256,6 +264,7 @@ fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
     let out_c = sandbox.sh(&c, &command);
     define(&c, "Ledger2");
     follow(&sandbox, &c, &out_c, &["spec approve", "pre-pr", "cargo run"]);
+    sandbox.sh(&c, "cargo xtask trust");
     let ready = sandbox.sh(&c, "cargo xtask pre-pr");
     follow(&sandbox, &c, &ready, &[]);
     land(&sandbox, &c, "feat/ledger2");
