@@ -268,7 +268,7 @@ mod tests {
         runtime.tick().unwrap();
         let receipts = sink.receipts();
         let summary: Vec<(&str, ReceiptKind, u64)> =
-            receipts.iter().map(|r| (r.addon.as_str(), r.kind, r.timestamp_ms)).collect();
+            receipts.iter().map(|r| (r.addon.as_str(), r.kind.clone(), r.timestamp_ms)).collect();
         assert_eq!(
             summary,
             [
