@@ -5,8 +5,10 @@
 //! action to take next.
 //!
 //! Read-only. It reads each spec's header only, the local `.env`, each add-on module's
-//! declarations (as the build discovers them) and the receipts log once each, and the branch list in one pass, so it stays fast on thousands of
-//! add-ons (see docs/benchmarks.md).
+//! declarations (as the build discovers them) and the branch list in one pass, and the receipts
+//! log from its end only until every add-on's last activity and last error are found (or
+//! `receipts::READ_BUDGET` bytes were read), so it stays fast on thousands of add-ons and on a
+//! log of any length (see docs/benchmarks.md).
 
 use std::collections::HashMap;
 
@@ -114,17 +116,8 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let registered: Vec<&str> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| flag.as_str())).collect();
 
-    let (log, report) = receipts::read(&ctx.repo)?;
+    let (last_activity, last_error, report) = last_receipts(ctx, &inventory)?;
     problems.extend(report.problems);
-    let mut last_activity: HashMap<&str, &receipts::Receipt> = HashMap::new();
-    let mut last_error: HashMap<&str, &receipts::Receipt> = HashMap::new();
-    for receipt in &log {
-        let Some(addon) = receipt.addon.as_deref() else { continue };
-        last_activity.insert(addon, receipt);
-        if receipt.kind == Kind::Failure {
-            last_error.insert(addon, receipt);
-        }
-    }
 
     let main_commit = ctx.repo.main_commit(&config.main_branch, &config.remote).ok();
     let branches: HashMap<String, (git2::Oid, i64)> =
@@ -144,13 +137,13 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             (Some(_), _) => "open",
         };
         // Last activity: the newer of the add-on's last receipt and its branch's last commit.
-        let receipt_activity = last_activity.get(addon.feature.as_str()).map(|r| (r.unix_ms / 1000, r.time.clone()));
+        let receipt_activity = last_activity.get(&addon.feature).map(|r| (r.unix_ms / 1000, r.time.clone()));
         let branch_activity = branch.as_ref().map(|(_, _, time)| (*time as u64, receipts::rfc3339(*time as u64)));
         let activity = match (receipt_activity, branch_activity) {
             (Some(a), Some(b)) => Some(if a.0 >= b.0 { a.1 } else { b.1 }),
             (a, b) => a.or(b).map(|(_, text)| text),
         };
-        let error = last_error.get(addon.feature.as_str()).map(|r| {
+        let error = last_error.get(&addon.feature).map(|r| {
             let reason = r.reason.as_deref().unwrap_or(&r.message);
             format!("{} ({})", reason.lines().next().unwrap_or(""), r.time)
         });
@@ -184,6 +177,39 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
         rows.push(row);
     }
     Ok((rows, problems))
+}
+
+/// Each add-on's newest receipt and newest failure, read from the end of the log until every
+/// add-on of the inventory has both or the read budget is spent. Receipts of add-ons that are
+/// not in the inventory are not kept.
+#[allow(clippy::type_complexity)]
+fn last_receipts(
+    ctx: &Ctx,
+    inventory: &Inventory,
+) -> anyhow::Result<(HashMap<String, receipts::Receipt>, HashMap<String, receipts::Receipt>, receipts::ReadReport)> {
+    let wanted: std::collections::HashSet<&str> = inventory.addons.iter().map(|a| a.feature.as_str()).collect();
+    let mut last_activity: HashMap<String, receipts::Receipt> = HashMap::new();
+    let mut last_error: HashMap<String, receipts::Receipt> = HashMap::new();
+    let mut resolved = 0;
+    let report = receipts::read_backwards(&receipts::log_path(&ctx.repo), receipts::READ_BUDGET, |receipt| {
+        let Some(addon) = receipt.addon.as_deref().filter(|addon| wanted.contains(addon)) else {
+            return std::ops::ControlFlow::Continue(());
+        };
+        let addon = addon.to_string();
+        let had_both = last_activity.contains_key(&addon) && last_error.contains_key(&addon);
+        if receipt.kind == Kind::Failure && !last_error.contains_key(&addon) {
+            last_error.insert(addon.clone(), receipt.clone());
+        }
+        last_activity.entry(addon.clone()).or_insert(receipt);
+        if !had_both && last_error.contains_key(&addon) {
+            resolved += 1;
+        }
+        match resolved == wanted.len() {
+            true => std::ops::ControlFlow::Break(()),
+            false => std::ops::ControlFlow::Continue(()),
+        }
+    })?;
+    Ok((last_activity, last_error, report))
 }
 
 /// The one next action for an add-on, most urgent first.
