@@ -203,14 +203,45 @@ pub fn read_from(path: &Path) -> anyhow::Result<(Vec<Receipt>, ReadReport)> {
     Ok((receipts, report))
 }
 
-/// Hands the receipts of the log at `path` to `visit`, newest first, until it breaks, the
+/// What [`read_backwards`] hands the receipts to. A closure `FnMut(Receipt) -> ControlFlow<()>`
+/// is one that wants every line.
+pub trait Visitor {
+    /// Whether a line is worth parsing: a cheap look at its text, so a reader that needs few
+    /// receipts does not pay for parsing the others. Say `true` when unsure.
+    fn wants(&self, _line: &str) -> bool {
+        true
+    }
+    /// Takes a receipt; `Break` ends the read.
+    fn visit(&mut self, receipt: Receipt) -> ControlFlow<()>;
+}
+
+impl<F: FnMut(Receipt) -> ControlFlow<()>> Visitor for F {
+    fn visit(&mut self, receipt: Receipt) -> ControlFlow<()> {
+        self(receipt)
+    }
+}
+
+/// The add-on of a receipt line as this tool writes it (compact JSON, fields in declaration
+/// order: it starts with `{"time":"`): `Ok(None)` when it has no `addon` field, `Err(())` when
+/// the line is not one of ours or the name is escaped, and only parsing can tell.
+pub fn addon_of_line(line: &str) -> Result<Option<&str>, ()> {
+    if !(line.starts_with("{\"time\":\"") && line.ends_with('}')) {
+        return Err(());
+    }
+    let Some(start) = line.find("\"addon\":\"") else {
+        return if line.contains("\"addon\"") { Err(()) } else { Ok(None) };
+    };
+    let rest = &line[start + "\"addon\":\"".len()..];
+    match rest.find(['"', '\\']) {
+        Some(end) if rest.as_bytes()[end] == b'"' => Ok(Some(&rest[..end])),
+        _ => Err(()),
+    }
+}
+
+/// Hands the receipts of the log at `path` to `visitor`, newest first, until it breaks, the
 /// start of the log is reached, or `budget` bytes were read. A missing log is empty; lines that
 /// are not receipts are skipped and reported, never fatal.
-pub fn read_backwards(
-    path: &Path,
-    budget: u64,
-    mut visit: impl FnMut(Receipt) -> ControlFlow<()>,
-) -> anyhow::Result<ReadReport> {
+pub fn read_backwards(path: &Path, budget: u64, mut visitor: impl Visitor) -> anyhow::Result<ReadReport> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(ReadReport::default()),
@@ -226,12 +257,12 @@ pub fn read_backwards(
     let mut count = 0usize;
     while let Some(line) = lines.next_line().with_context(failed)? {
         let text = String::from_utf8_lossy(&line.bytes);
-        if text.trim().is_empty() {
+        if text.trim().is_empty() || !visitor.wants(&text) {
             continue;
         }
         match serde_json::from_str::<Receipt>(&text) {
             Ok(receipt) => {
-                if visit(receipt).is_break() {
+                if visitor.visit(receipt).is_break() {
                     break;
                 }
             }
@@ -372,12 +403,24 @@ mod tests {
             "2,003 lines could not be read and were skipped (first at line 2: not a receipt (expected value at line 1 column 1))"
         ), "{report:?}");
         let mut seen = 0;
-        let report = read_backwards(&path, READ_BUDGET, |_| {
+        let report = read_backwards(&path, READ_BUDGET, |_: Receipt| {
             seen += 1;
             ControlFlow::Break(())
         })
         .unwrap();
         assert_eq!((seen, report.problems.len()), (1, 0), "{report:?}");
+    }
+
+    /// The cheap look at a line finds the add-on of our own lines and defers to the parser for
+    /// anything else, so a line is never skipped by mistake.
+    #[test]
+    fn addon_of_line_reads_our_lines_and_defers_otherwise() {
+        let ours = serde_json::to_string(&Receipt::new("pre-pr", Kind::Failure, "m").addon("Scheduler")).unwrap();
+        assert_eq!(addon_of_line(&ours), Ok(Some("Scheduler")));
+        let none = serde_json::to_string(&Receipt::new("check", Kind::Job, "the \"addon\":\"X\" text")).unwrap();
+        assert_eq!(addon_of_line(&none), Ok(None));
+        assert_eq!(addon_of_line(r#"{"time":"t","addon": "Spaced"}"#), Err(()));
+        assert_eq!(addon_of_line("garbage"), Err(()));
     }
 
     #[test]

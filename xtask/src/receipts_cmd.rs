@@ -25,7 +25,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let path = receipts::log_path(&ctx.repo);
     let mut newest_first: Vec<receipts::Receipt> = Vec::new();
-    let report = receipts::read_backwards(&path, receipts::READ_BUDGET, |receipt| {
+    let report = receipts::read_backwards(&path, receipts::READ_BUDGET, |receipt: receipts::Receipt| {
         if args.command.as_deref().is_none_or(|command| receipt.command == command) {
             newest_first.push(receipt);
         }

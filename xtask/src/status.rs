@@ -116,7 +116,7 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let registered: Vec<&str> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| flag.as_str())).collect();
 
-    let (last_activity, last_error, report) = last_receipts(ctx, &inventory)?;
+    let (last, report) = last_receipts(ctx, &inventory)?;
     problems.extend(report.problems);
 
     let main_commit = ctx.repo.main_commit(&config.main_branch, &config.remote).ok();
@@ -137,13 +137,13 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             (Some(_), _) => "open",
         };
         // Last activity: the newer of the add-on's last receipt and its branch's last commit.
-        let receipt_activity = last_activity.get(&addon.feature).map(|r| (r.unix_ms / 1000, r.time.clone()));
+        let receipt_activity = last.activity.get(&addon.feature).map(|r| (r.unix_ms / 1000, r.time.clone()));
         let branch_activity = branch.as_ref().map(|(_, _, time)| (*time as u64, receipts::rfc3339(*time as u64)));
         let activity = match (receipt_activity, branch_activity) {
             (Some(a), Some(b)) => Some(if a.0 >= b.0 { a.1 } else { b.1 }),
             (a, b) => a.or(b).map(|(_, text)| text),
         };
-        let error = last_error.get(&addon.feature).map(|r| {
+        let error = last.error.get(&addon.feature).map(|r| {
             let reason = r.reason.as_deref().unwrap_or(&r.message);
             format!("{} ({})", reason.lines().next().unwrap_or(""), r.time)
         });
@@ -180,36 +180,57 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
 }
 
 /// Each add-on's newest receipt and newest failure, read from the end of the log until every
-/// add-on of the inventory has both or the read budget is spent. Receipts of add-ons that are
-/// not in the inventory are not kept.
-#[allow(clippy::type_complexity)]
-fn last_receipts(
-    ctx: &Ctx,
-    inventory: &Inventory,
-) -> anyhow::Result<(HashMap<String, receipts::Receipt>, HashMap<String, receipts::Receipt>, receipts::ReadReport)> {
-    let wanted: std::collections::HashSet<&str> = inventory.addons.iter().map(|a| a.feature.as_str()).collect();
-    let mut last_activity: HashMap<String, receipts::Receipt> = HashMap::new();
-    let mut last_error: HashMap<String, receipts::Receipt> = HashMap::new();
-    let mut resolved = 0;
-    let report = receipts::read_backwards(&receipts::log_path(&ctx.repo), receipts::READ_BUDGET, |receipt| {
-        let Some(addon) = receipt.addon.as_deref().filter(|addon| wanted.contains(addon)) else {
+/// add-on of the inventory has both or the read budget is spent. Only lines that can change the
+/// answer are parsed (see [`receipts::addon_of_line`]).
+fn last_receipts(ctx: &Ctx, inventory: &Inventory) -> anyhow::Result<(LastReceipts, receipts::ReadReport)> {
+    let mut last = LastReceipts {
+        wanted: inventory.addons.iter().map(|addon| addon.feature.clone()).collect(),
+        ..LastReceipts::default()
+    };
+    let report = receipts::read_backwards(&receipts::log_path(&ctx.repo), receipts::READ_BUDGET, &mut last)?;
+    Ok((last, report))
+}
+
+/// What `status` takes from the receipts: per add-on, its newest receipt and newest failure.
+#[derive(Default)]
+struct LastReceipts {
+    wanted: std::collections::HashSet<String>,
+    activity: HashMap<String, receipts::Receipt>,
+    error: HashMap<String, receipts::Receipt>,
+    resolved: usize,
+}
+
+impl receipts::Visitor for &mut LastReceipts {
+    fn wants(&self, line: &str) -> bool {
+        match receipts::addon_of_line(line) {
+            Err(()) => true,
+            Ok(None) => false,
+            Ok(Some(addon)) if !self.wanted.contains(addon) => false,
+            Ok(Some(addon)) => match (self.activity.contains_key(addon), self.error.contains_key(addon)) {
+                (false, _) => true,
+                (true, true) => false,
+                (true, false) => line.contains("\"kind\":\"failure\""),
+            },
+        }
+    }
+
+    fn visit(&mut self, receipt: receipts::Receipt) -> std::ops::ControlFlow<()> {
+        let Some(addon) = receipt.addon.clone().filter(|addon| self.wanted.contains(addon)) else {
             return std::ops::ControlFlow::Continue(());
         };
-        let addon = addon.to_string();
-        let had_both = last_activity.contains_key(&addon) && last_error.contains_key(&addon);
-        if receipt.kind == Kind::Failure && !last_error.contains_key(&addon) {
-            last_error.insert(addon.clone(), receipt.clone());
+        let had_both = self.activity.contains_key(&addon) && self.error.contains_key(&addon);
+        if receipt.kind == Kind::Failure && !self.error.contains_key(&addon) {
+            self.error.insert(addon.clone(), receipt.clone());
         }
-        last_activity.entry(addon.clone()).or_insert(receipt);
-        if !had_both && last_error.contains_key(&addon) {
-            resolved += 1;
+        self.activity.entry(addon.clone()).or_insert(receipt);
+        if !had_both && self.error.contains_key(&addon) {
+            self.resolved += 1;
         }
-        match resolved == wanted.len() {
+        match self.resolved == self.wanted.len() {
             true => std::ops::ControlFlow::Break(()),
             false => std::ops::ControlFlow::Continue(()),
         }
-    })?;
-    Ok((last_activity, last_error, report))
+    }
 }
 
 /// The one next action for an add-on, most urgent first.
