@@ -7,7 +7,7 @@
 //! Read-only. It reads each spec's header only, the local `.env`, each add-on module's
 //! declarations (as the build discovers them) and the branch list in one pass, and the receipts
 //! log from its end only until every add-on's last activity and last error are found (or
-//! `receipts::READ_BUDGET` bytes were read), so it stays fast on thousands of add-ons and on a
+//! `STATUS_READ_BUDGET` bytes were read), so it stays fast on thousands of add-ons and on a
 //! log of any length (see docs/benchmarks.md).
 
 use std::collections::HashMap;
@@ -18,6 +18,11 @@ use crate::docs::Status;
 use crate::layout;
 use crate::output;
 use crate::receipts::{self, Kind};
+
+/// How much of the receipts log `status` reads from its end, at most (about 15,000 receipts):
+/// the activity and errors a war room is about are recent, and its cost must not grow with the
+/// log. `cargo xtask receipts` reads further back.
+pub const STATUS_READ_BUDGET: u64 = 4 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -187,7 +192,7 @@ fn last_receipts(ctx: &Ctx, inventory: &Inventory) -> anyhow::Result<(LastReceip
         wanted: inventory.addons.iter().map(|addon| addon.feature.clone()).collect(),
         ..LastReceipts::default()
     };
-    let report = receipts::read_backwards(&receipts::log_path(&ctx.repo), receipts::READ_BUDGET, &mut last)?;
+    let report = receipts::read_backwards(&receipts::log_path(&ctx.repo), STATUS_READ_BUDGET, &mut last)?;
     Ok((last, report))
 }
 
