@@ -93,7 +93,14 @@ impl Host {
         message: String,
         detail: Option<serde_json::Value>,
     ) -> Result<Receipt, Error> {
-        let receipt = Receipt { timestamp_ms: self.now_ms(), addon: addon.to_string(), kind, message, detail };
+        let receipt = Receipt {
+            timestamp_ms: self.now_ms(),
+            addon: addon.to_string(),
+            kind,
+            message,
+            detail,
+            unknown_kind: None,
+        };
         self.receipts.append(&receipt)?;
         Ok(receipt)
     }
@@ -268,7 +275,7 @@ mod tests {
         runtime.tick().unwrap();
         let receipts = sink.receipts();
         let summary: Vec<(&str, ReceiptKind, u64)> =
-            receipts.iter().map(|r| (r.addon.as_str(), r.kind.clone(), r.timestamp_ms)).collect();
+            receipts.iter().map(|r| (r.addon.as_str(), r.kind, r.timestamp_ms)).collect();
         assert_eq!(
             summary,
             [

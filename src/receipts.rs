@@ -4,7 +4,7 @@
 //!
 //! Only a line without its trailing newline is torn. A complete line is never removed or
 //! rewritten, whatever it holds: a receipt of a kind this version does not know is read as
-//! [`ReceiptKind::Unknown`] and keeps its name, and a line that is not a receipt at all is
+//! [`ReceiptKind::Unknown`] and keeps its name ([`Receipt::unknown_kind`]), and a line that is not a receipt at all is
 //! skipped by readers and counted ([`UnreadableLines`]), never one message per line.
 //!
 //! Opening the log for appending reads only its end ([`tail`]): its cost does not grow with the
@@ -30,9 +30,9 @@ pub const TORN_LINE_SCAN: u64 = 1 << 20;
 /// What a receipt records.
 ///
 /// Serialized as its snake_case name. A name this version does not know (written by a newer
-/// runtime) is [`ReceiptKind::Unknown`], which serializes back to the very same name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
+/// runtime) is [`ReceiptKind::Unknown`]; the name itself is kept in [`Receipt::unknown_kind`], so
+/// the receipt serializes back unchanged. The enum stays `Copy`: every add-on matches on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReceiptKind {
     /// An add-on changed state (started, degraded, recovered, stopped).
     StateChange,
@@ -42,51 +42,49 @@ pub enum ReceiptKind {
     Failure,
     /// An action was not taken, with the reason (e.g. the add-on's flag is off).
     Skipped,
-    /// A kind this version does not know, with its name as written.
-    Unknown(String),
+    /// A kind this version does not know; its name is in [`Receipt::unknown_kind`].
+    Unknown,
 }
 
 impl ReceiptKind {
-    /// The name used in the log, e.g. `state_change`.
-    pub fn as_str(&self) -> &str {
+    /// The name used in the log, e.g. `state_change` (`unknown` for [`ReceiptKind::Unknown`]).
+    pub fn as_str(self) -> &'static str {
         match self {
             ReceiptKind::StateChange => "state_change",
             ReceiptKind::Job => "job",
             ReceiptKind::Failure => "failure",
             ReceiptKind::Skipped => "skipped",
-            ReceiptKind::Unknown(name) => name,
+            ReceiptKind::Unknown => "unknown",
         }
     }
 
-    /// Whether this version knows the kind.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, ReceiptKind::Unknown(_))
-    }
-}
-
-impl From<String> for ReceiptKind {
-    fn from(name: String) -> ReceiptKind {
-        match name.as_str() {
+    /// The kind a name stands for.
+    pub fn from_name(name: &str) -> ReceiptKind {
+        match name {
             "state_change" => ReceiptKind::StateChange,
             "job" => ReceiptKind::Job,
             "failure" => ReceiptKind::Failure,
             "skipped" => ReceiptKind::Skipped,
-            _ => ReceiptKind::Unknown(name),
+            _ => ReceiptKind::Unknown,
         }
     }
 }
 
-impl From<ReceiptKind> for String {
-    fn from(kind: ReceiptKind) -> String {
-        match kind {
-            ReceiptKind::Unknown(name) => name,
-            known => known.as_str().to_string(),
-        }
+impl Serialize for ReceiptKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReceiptKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ReceiptKind, D::Error> {
+        String::deserialize(deserializer).map(|name| ReceiptKind::from_name(&name))
     }
 }
 
 /// One line of the receipts log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ReceiptLine", into = "ReceiptLine")]
 pub struct Receipt {
     /// Milliseconds since the Unix epoch, from the host's clock.
     pub timestamp_ms: u64,
@@ -97,8 +95,56 @@ pub struct Receipt {
     /// What happened, or why it was skipped.
     pub message: String,
     /// Structured detail, when there is any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<serde_json::Value>,
+    /// The kind's name as written, when `kind` is [`ReceiptKind::Unknown`] (else `None`).
+    pub unknown_kind: Option<String>,
+}
+
+impl Receipt {
+    /// The kind's name as written in the log: `rollback` for an unknown kind named so.
+    pub fn kind_name(&self) -> &str {
+        match (self.kind, &self.unknown_kind) {
+            (ReceiptKind::Unknown, Some(name)) => name,
+            (kind, _) => kind.as_str(),
+        }
+    }
+}
+
+/// A receipt as the log spells it: the kind by name.
+#[derive(Serialize, Deserialize)]
+struct ReceiptLine {
+    timestamp_ms: u64,
+    addon: String,
+    kind: String,
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    detail: Option<serde_json::Value>,
+}
+
+impl From<ReceiptLine> for Receipt {
+    fn from(line: ReceiptLine) -> Receipt {
+        let kind = ReceiptKind::from_name(&line.kind);
+        Receipt {
+            timestamp_ms: line.timestamp_ms,
+            addon: line.addon,
+            kind,
+            message: line.message,
+            detail: line.detail,
+            unknown_kind: (kind == ReceiptKind::Unknown).then_some(line.kind),
+        }
+    }
+}
+
+impl From<Receipt> for ReceiptLine {
+    fn from(receipt: Receipt) -> ReceiptLine {
+        ReceiptLine {
+            kind: receipt.kind_name().to_string(),
+            timestamp_ms: receipt.timestamp_ms,
+            addon: receipt.addon,
+            message: receipt.message,
+            detail: receipt.detail,
+        }
+    }
 }
 
 /// Where receipts go.
@@ -360,6 +406,7 @@ mod tests {
             kind,
             message: format!("event {timestamp_ms}"),
             detail: None,
+            unknown_kind: None,
         }
     }
 
@@ -398,8 +445,7 @@ mod tests {
         assert!(text.ends_with(r#""detail":{"check":"x"}}"#), "{text}");
         assert_eq!(serde_json::from_str::<Receipt>(&text).unwrap(), with_detail);
         for kind in [ReceiptKind::StateChange, ReceiptKind::Job, ReceiptKind::Failure, ReceiptKind::Skipped] {
-            assert_eq!(serde_json::to_value(&kind).unwrap(), kind.as_str());
-            assert!(kind.is_known());
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
 
@@ -409,8 +455,7 @@ mod tests {
     fn an_unknown_kind_is_kept_and_round_trips_unchanged() {
         let text = r#"{"timestamp_ms":9,"addon":"scheduler","kind":"rollback","message":"undone"}"#;
         let receipt: Receipt = serde_json::from_str(text).unwrap();
-        assert_eq!(receipt.kind, ReceiptKind::Unknown("rollback".into()));
-        assert_eq!((receipt.kind.as_str(), receipt.kind.is_known()), ("rollback", false));
+        assert_eq!((receipt.kind, receipt.kind_name()), (ReceiptKind::Unknown, "rollback"));
         assert_eq!(serde_json::to_string(&receipt).unwrap(), text);
     }
 
@@ -443,7 +488,7 @@ mod tests {
         let text = line(&receipt(1, ReceiptKind::Job)) + newer + "\n";
         let contents = parse_log(text.as_bytes());
         assert_eq!(contents.torn_tail, None);
-        assert_eq!(contents.receipts[1].kind, ReceiptKind::Unknown("rollback".into()));
+        assert_eq!(contents.receipts[1].kind_name(), "rollback");
         let text = line(&receipt(1, ReceiptKind::Job)) + "{\"timestamp_ms\":\n";
         let contents = parse_log(text.as_bytes());
         assert_eq!((contents.receipts.len(), contents.torn_tail), (1, None));
@@ -521,7 +566,7 @@ mod tests {
         assert_eq!(torn.map(|torn| torn.kind), Some(TornKind::MissingNewline));
         log.append(&receipt(3, ReceiptKind::Job)).unwrap();
         let contents = read_log(&path).unwrap();
-        let kinds: Vec<&str> = contents.receipts.iter().map(|r| r.kind.as_str()).collect();
+        let kinds: Vec<&str> = contents.receipts.iter().map(Receipt::kind_name).collect();
         assert_eq!(kinds, ["job", "rollback", "job"]);
         assert_eq!(contents.unreadable.count, 0);
     }

@@ -311,7 +311,7 @@ mod tests {
     }
 
     fn kinds(receipts: &[Receipt]) -> Vec<(ReceiptKind, &str)> {
-        receipts.iter().map(|receipt| (receipt.kind.clone(), receipt.message.as_str())).collect()
+        receipts.iter().map(|receipt| (receipt.kind, receipt.message.as_str())).collect()
     }
 
     const ON: &[(&str, &str)] = &[(FLAG, "true")];

@@ -44,7 +44,7 @@ fn health_monitor_checks_on_schedule_and_persists_receipts_across_restarts() {
     second.boot().expect("boot after restart");
 
     let receipts = read_log(&log_path).expect("read the log back").receipts;
-    let summary: Vec<(ReceiptKind, &str)> = receipts.iter().map(|r| (r.kind.clone(), r.message.as_str())).collect();
+    let summary: Vec<(ReceiptKind, &str)> = receipts.iter().map(|r| (r.kind, r.message.as_str())).collect();
     assert_eq!(
         summary,
         [
