@@ -4,8 +4,9 @@
 //! bench's scratch dir and the synthetic repository's git dir; the synthetic repository's own
 //! log is put back afterwards so no other row sees the big one.
 //!
-//! This module measures; `report.rs` judges. It never touches the engineer's repository but to
-//! build the `lancelot` binary there (`cargo build -p lancelot`, usually already fresh).
+//! This module measures; `report.rs` judges. It never changes the engineer's repository: it
+//! builds the `lancelot` binary there with `--locked` (usually already fresh), and reports the
+//! row as unavailable when there is no `Cargo.lock` to build with.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -103,6 +104,10 @@ fn tool_rows(bench: &Bench, log: &Path, big: &Path, lines: u64, rows: &mut [Row]
 }
 
 fn lancelot_row(workspace: &Path, bench: &Bench, row: &Row) -> anyhow::Result<Row> {
+    if !workspace.join("Cargo.lock").is_file() {
+        // Building would write one into the repository, which the bench never changes.
+        return Ok(row.clone().state(State::Unavailable("no `Cargo.lock` to build `lancelot` with".into())));
+    }
     let exe = lancelot_binary(workspace)?;
     let gitconfig = bench.scratch.join("gitconfig");
     let big_dir = bench.scratch.join("lancelot-big");
@@ -127,12 +132,13 @@ fn lancelot_row(workspace: &Path, bench: &Bench, row: &Row) -> anyhow::Result<Ro
         .note(format!("{lines} receipts, {} MiB; the runtime reads only the log's end", LOG_BYTES >> 20)))
 }
 
-/// Builds `lancelot` (dev profile, like the alias builds the xtask) and returns its path.
+/// Builds `lancelot` (dev profile, like the alias builds the xtask; `--locked`, so the
+/// repository is not written) and returns its path.
 fn lancelot_binary(workspace: &Path) -> anyhow::Result<PathBuf> {
     let sh = Shell::new().context("failed to set up the command runner")?;
     sh.change_dir(workspace);
     let output = measure::run_checked(
-        cmd!(sh, "cargo build --quiet -p lancelot --bin lancelot --message-format=json"),
+        cmd!(sh, "cargo build --quiet --locked -p lancelot --bin lancelot --message-format=json"),
         "`cargo build -p lancelot --bin lancelot`",
     )?;
     String::from_utf8_lossy(&output.stdout)
