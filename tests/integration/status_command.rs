@@ -204,13 +204,14 @@ fn a_torn_receipts_log_is_repaired_with_a_warning() {
 fn a_newer_receipt_kind_at_the_end_of_the_log_is_kept() {
     let sandbox = Sandbox::new();
     sandbox.lancelot(&["status"]).success();
-    let newer = r#"{"timestamp_ms":12,"addon":"scheduler","kind":"rollback","message":"undone","detail":{"v":2}}"#;
+    let newer =
+        r#"{"timestamp_ms":12,"addon":"from_a_newer_runtime","kind":"rollback","message":"undone","detail":{"v":2}}"#;
     let before = format!("{}{newer}\n", sandbox.read(RECEIPTS));
     sandbox.write(RECEIPTS, &before);
     let outcome = sandbox.lancelot(&["status"]).success();
     assert_eq!(outcome.stderr, "");
     assert!(sandbox.read(RECEIPTS).starts_with(&before), "the newer receipt was removed or rewritten");
-    let kept = receipts(&sandbox, RECEIPTS).into_iter().find(|r| r.addon == "scheduler").expect("kept");
+    let kept = receipts(&sandbox, RECEIPTS).into_iter().find(|r| r.addon == "from_a_newer_runtime").expect("kept");
     assert_eq!((kept.kind, kept.kind_name()), (ReceiptKind::Unknown, "rollback"));
 }
 
