@@ -16,7 +16,7 @@ use crate::dotenv::DotEnv;
 use crate::error::{Error, Warning, EXIT_FAILURE, EXIT_OK};
 use crate::flags::{Flags, REGISTRY};
 use crate::host::{Host, Runtime};
-use crate::receipts::JsonLinesLog;
+use crate::receipts::{JsonLinesLog, TornKind, TornLine};
 
 /// The variable that moves the state directory (default: `.lancelot` under the current directory).
 pub const STATE_DIR_VARIABLE: &str = "LANCELOT_STATE_DIR";
@@ -164,16 +164,7 @@ fn status(invocation: &Invocation, json: bool, stdout: &mut dyn Write, stderr: &
     let (log, torn) = JsonLinesLog::open(&receipts_path)?;
     let mut host = Host::new(flags, invocation.clock.clone(), Box::new(log));
     if let Some(torn) = torn {
-        host.add_warning(Warning {
-            message: format!(
-                "dropped a torn last line (line {}, {} bytes) of `{}`: {}",
-                torn.line,
-                torn.length,
-                receipts_path.display(),
-                torn.reason
-            ),
-            hint: "nothing to do: it was a receipt whose write was interrupted".to_string(),
-        });
+        host.add_warning(torn_line_warning(&receipts_path, &torn));
     }
     let mut runtime = Runtime::new(host, crate::core::addons());
     runtime.boot()?;
@@ -188,6 +179,31 @@ fn status(invocation: &Invocation, json: bool, stdout: &mut dyn Write, stderr: &
         write_out(stdout, &room.render_table())?;
     }
     Ok(if room.any_failed() { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// What `status` says about a last line that had no newline: it was kept, and why it had none.
+fn torn_line_warning(path: &Path, torn: &TornLine) -> Warning {
+    let (path, offset, length) = (path.display(), torn.offset, torn.length);
+    match &torn.kind {
+        TornKind::Interrupted(reason) => Warning {
+            message: format!(
+                "the last line of `{path}` was torn ({length} bytes at byte {offset}: {reason}); kept it and started the next receipt on a new line"
+            ),
+            hint: "nothing to do: it was a receipt whose write was interrupted; readers skip it".to_string(),
+        },
+        TornKind::MissingNewline => Warning {
+            message: format!(
+                "the last line of `{path}` ({length} bytes at byte {offset}) had no trailing newline; added it"
+            ),
+            hint: "nothing to do: the receipt is complete and kept".to_string(),
+        },
+        TornKind::TooLong => Warning {
+            message: format!(
+                "the last {length} bytes of `{path}` hold no newline, more than any receipt; kept them and started the next receipt on a new line"
+            ),
+            hint: format!("something other than the runtime wrote to the log; look at its end: tail -c 2000 {path}"),
+        },
+    }
 }
 
 /// Every registered flag as a `.env` line with its value, and where that value came from: the

@@ -93,7 +93,14 @@ impl Host {
         message: String,
         detail: Option<serde_json::Value>,
     ) -> Result<Receipt, Error> {
-        let receipt = Receipt { timestamp_ms: self.now_ms(), addon: addon.to_string(), kind, message, detail };
+        let receipt = Receipt {
+            timestamp_ms: self.now_ms(),
+            addon: addon.to_string(),
+            kind,
+            message,
+            detail,
+            unknown_kind: None,
+        };
         self.receipts.append(&receipt)?;
         Ok(receipt)
     }

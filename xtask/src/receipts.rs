@@ -2,10 +2,17 @@
 //! failure and skipped action, kept in the clone's git directory (`.git/sop/receipts.jsonl`) so it
 //! survives restarts and `cargo clean` and is never committed.
 //!
-//! Appends write one whole line and `fsync` it. Reading tolerates a torn last line (a crash mid
-//! write) and reports garbage lines with their line number instead of failing the command.
+//! Appends write one whole line and `fsync` it; a torn last line (a crash mid write) is left as
+//! it is and the next receipt starts on a fresh line. Nothing here ever rewrites or removes a
+//! line. A receipt of a kind this version does not know is kept as [`Kind::Unknown`].
+//!
+//! Reading is bounded: [`read_backwards`] reads from the end of the log (the runtime's
+//! backwards line reader, `src/receipts/tail.rs`, compiled in) and stops when the caller has what
+//! it needs or after [`READ_BUDGET`] bytes, so no command's cost grows with the log. Lines that
+//! are not receipts are reported, summarised in one line when there are more than a few.
 
 use std::io::Write as _;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -13,23 +20,60 @@ use serde::{Deserialize, Serialize};
 
 use crate::git::Repo;
 
-/// What a receipt records (SOP 6.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The runtime's backwards line reader, compiled in here so both logs are read the same way.
+#[path = "../../src/receipts/tail.rs"]
+#[allow(dead_code)]
+mod tail;
+
+/// At most this much of the log is read from its end by one command (about 60,000 receipts):
+/// what `receipts` and `status` show never costs more, however long the log has grown.
+pub const READ_BUDGET: u64 = 16 << 20;
+
+/// Up to this many unreadable lines are reported one by one; more are summarised in one line.
+const PROBLEMS_LISTED: usize = 3;
+
+/// What a receipt records (SOP 6.2). Serialized as its snake_case name; a name this version
+/// does not know is [`Kind::Unknown`] and serializes back to the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum Kind {
     StateChange,
     Job,
     Failure,
     Skipped,
+    /// Written by a newer xtask: kept, shown as unknown.
+    Unknown(String),
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Kind::StateChange => "state_change",
             Kind::Job => "job",
             Kind::Failure => "failure",
             Kind::Skipped => "skipped",
+            Kind::Unknown(name) => name,
+        }
+    }
+}
+
+impl From<String> for Kind {
+    fn from(name: String) -> Kind {
+        match name.as_str() {
+            "state_change" => Kind::StateChange,
+            "job" => Kind::Job,
+            "failure" => Kind::Failure,
+            "skipped" => Kind::Skipped,
+            _ => Kind::Unknown(name),
+        }
+    }
+}
+
+impl From<Kind> for String {
+    fn from(kind: Kind) -> String {
+        match kind {
+            Kind::Unknown(name) => name,
+            known => known.as_str().to_string(),
         }
     }
 }
@@ -139,45 +183,132 @@ fn ends_with_newline(path: &Path) -> bool {
 /// What reading the log found besides receipts.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct ReadReport {
-    /// Lines that are not receipts, as `line N: reason`; the torn last line is among them.
+    /// Lines that are not receipts, as `path:N: reason` (or `path (byte B): reason` when the
+    /// line number is unknown because the start of the log was not read): a few one by one,
+    /// more in one summary line. A torn last line is among them.
     pub problems: Vec<String>,
+    /// The read stopped at [`READ_BUDGET`]: older receipts were not looked at.
+    pub stopped_at_budget: bool,
 }
 
-/// Reads every receipt, oldest first. A missing log is empty; bad lines are reported, not fatal.
-pub fn read(repo: &Repo) -> anyhow::Result<(Vec<Receipt>, ReadReport)> {
-    read_from(&log_path(repo))
-}
-
+/// Reads every receipt, oldest first (within [`READ_BUDGET`]); for tests.
+#[cfg(test)]
 pub fn read_from(path: &Path) -> anyhow::Result<(Vec<Receipt>, ReadReport)> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+    let mut receipts = Vec::new();
+    let report = read_backwards(path, READ_BUDGET, |receipt| {
+        receipts.push(receipt);
+        ControlFlow::Continue(())
+    })?;
+    receipts.reverse();
+    Ok((receipts, report))
+}
+
+/// What [`read_backwards`] hands the receipts to. A closure `FnMut(Receipt) -> ControlFlow<()>`
+/// is one that wants every line.
+pub trait Visitor {
+    /// Whether a line is worth parsing: a cheap look at its text, so a reader that needs few
+    /// receipts does not pay for parsing the others. Say `true` when unsure.
+    fn wants(&self, _line: &str) -> bool {
+        true
+    }
+    /// Takes a receipt; `Break` ends the read.
+    fn visit(&mut self, receipt: Receipt) -> ControlFlow<()>;
+}
+
+impl<F: FnMut(Receipt) -> ControlFlow<()>> Visitor for F {
+    fn visit(&mut self, receipt: Receipt) -> ControlFlow<()> {
+        self(receipt)
+    }
+}
+
+/// The add-on of a receipt line as this tool writes it (compact JSON, fields in declaration
+/// order: it starts with `{"time":"`): `Ok(None)` when it has no `addon` field, `Err(())` when
+/// the line is not one of ours or the name is escaped, and only parsing can tell.
+pub fn addon_of_line(line: &str) -> Result<Option<&str>, ()> {
+    if !(line.starts_with("{\"time\":\"") && line.ends_with('}')) {
+        return Err(());
+    }
+    let Some(start) = line.find("\"addon\":\"") else {
+        return if line.contains("\"addon\"") { Err(()) } else { Ok(None) };
+    };
+    let rest = &line[start + "\"addon\":\"".len()..];
+    match rest.find(['"', '\\']) {
+        Some(end) if rest.as_bytes()[end] == b'"' => Ok(Some(&rest[..end])),
+        _ => Err(()),
+    }
+}
+
+/// Hands the receipts of the log at `path` to `visitor`, newest first, until it breaks, the
+/// start of the log is reached, or `budget` bytes were read. A missing log is empty; lines that
+/// are not receipts are skipped and reported, never fatal.
+pub fn read_backwards(path: &Path, budget: u64, mut visitor: impl Visitor) -> anyhow::Result<ReadReport> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(ReadReport::default()),
         Err(error) => {
-            return Err(error).with_context(|| format!("failed to read the receipts log `{}`", path.display()))
+            return Err(error).with_context(|| format!("failed to open the receipts log `{}`", path.display()))
         }
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let complete = text.ends_with('\n');
-    let lines: Vec<&str> = text.lines().collect();
-    let mut receipts = Vec::with_capacity(lines.len());
-    let mut report = ReadReport::default();
-    for (index, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
+    let failed = || format!("failed to read the receipts log `{}`", path.display());
+    let mut lines = tail::Backwards::new(file, budget).with_context(failed)?;
+    // Unreadable lines, newest first: the newest few, and the oldest seen.
+    let mut unreadable: Vec<(tail::Line, String)> = Vec::new();
+    let mut oldest: Option<(tail::Line, String)> = None;
+    let mut count = 0usize;
+    while let Some(line) = lines.next_line().with_context(failed)? {
+        let text = String::from_utf8_lossy(&line.bytes);
+        if text.trim().is_empty() || !visitor.wants(&text) {
             continue;
         }
-        match serde_json::from_str::<Receipt>(line) {
-            Ok(receipt) => receipts.push(receipt),
-            Err(_) if index + 1 == lines.len() && !complete => report.problems.push(format!(
-                "{}:{}: torn last line (an interrupted write), ignored",
-                path.display(),
-                index + 1
-            )),
+        match serde_json::from_str::<Receipt>(&text) {
+            Ok(receipt) => {
+                if visitor.visit(receipt).is_break() {
+                    break;
+                }
+            }
             Err(error) => {
-                report.problems.push(format!("{}:{}: not a receipt ({error}), skipped", path.display(), index + 1))
+                count += 1;
+                let reason = format!("not a receipt ({error})");
+                if unreadable.len() < PROBLEMS_LISTED {
+                    unreadable.push((line, reason));
+                } else {
+                    oldest = Some((line, reason));
+                }
             }
         }
     }
-    Ok((receipts, report))
+    let at = |line: &tail::Line| match lines.line_number(line) {
+        Some(number) => format!("{}:{number}", path.display()),
+        None => format!("{} (byte {})", path.display(), line.offset),
+    };
+    let mut problems = Vec::new();
+    if count > PROBLEMS_LISTED {
+        let (line, reason) = oldest.as_ref().unwrap_or(&unreadable[PROBLEMS_LISTED - 1]);
+        let first = match lines.line_number(line) {
+            Some(number) => format!("line {number}"),
+            None => format!("byte {}", line.offset),
+        };
+        problems.push(format!(
+            "{}: {} lines could not be read and were skipped (first at {first}: {reason})",
+            path.display(),
+            tail::thousands(count)
+        ));
+    } else {
+        problems.extend(unreadable.iter().rev().map(|(line, reason)| format!("{}: {reason}, skipped", at(line))));
+    }
+    match lines.tail() {
+        tail::Tail::Clean => {}
+        tail::Tail::Unterminated { offset, .. } => {
+            let at = match lines.reached_start() {
+                true => format!("{}:{}", path.display(), lines.lines_read() + 1),
+                false => format!("{} (byte {offset})", path.display()),
+            };
+            problems.push(format!("{at}: torn last line (an interrupted write), ignored"));
+        }
+        tail::Tail::TooLong { scanned } => problems
+            .push(format!("{}: the last {scanned} bytes hold no newline (not a receipt), ignored", path.display())),
+    }
+    Ok(ReadReport { problems, stopped_at_budget: lines.stopped_by_budget() })
 }
 
 pub fn now_unix_ms() -> u64 {
@@ -238,6 +369,58 @@ mod tests {
         let (receipts, report) = read_from(&path).unwrap();
         assert_eq!(receipts.iter().map(|r| r.command.as_str()).collect::<Vec<_>>(), ["new-addon", "pre-pr"]);
         assert!(report.problems[0].contains(":2: not a receipt"), "{report:?}");
+    }
+
+    /// A kind written by a newer xtask is read as `Unknown` and serializes back unchanged.
+    #[test]
+    fn unknown_kinds_round_trip_unchanged() {
+        let line = r#"{"time":"2026-11-24T08:00:00Z","unix_ms":1,"command":"undo","kind":"rollback","message":"m"}"#;
+        let receipt: Receipt = serde_json::from_str(line).unwrap();
+        assert_eq!(receipt.kind, Kind::Unknown("rollback".into()));
+        assert_eq!(serde_json::to_string(&receipt).unwrap(), line);
+        for kind in [Kind::StateChange, Kind::Job, Kind::Failure, Kind::Skipped] {
+            assert_eq!(Kind::from(kind.as_str().to_string()), kind);
+        }
+    }
+
+    /// Up to three bad lines are listed one by one, more in one line with the count and the
+    /// first; reading stops when the visitor has what it needs.
+    #[test]
+    fn problems_are_summarised_and_reading_stops_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipts.jsonl");
+        append_to(&path, &Receipt::new("check", Kind::Job, "first")).unwrap();
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(&b"bad\n".repeat(3)).unwrap();
+        let (_, report) = read_from(&path).unwrap();
+        assert_eq!(report.problems.len(), 3, "{report:?}");
+        assert!(report.problems[0].contains(":2: not a receipt"), "{report:?}");
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(&b"bad\n".repeat(2000)).unwrap();
+        append_to(&path, &Receipt::new("check", Kind::Job, "last")).unwrap();
+        let (receipts, report) = read_from(&path).unwrap();
+        assert_eq!(receipts.len(), 2);
+        assert_eq!(report.problems.len(), 1, "{report:?}");
+        assert!(report.problems[0].ends_with(
+            "2,003 lines could not be read and were skipped (first at line 2: not a receipt (expected value at line 1 column 1))"
+        ), "{report:?}");
+        let mut seen = 0;
+        let report = read_backwards(&path, READ_BUDGET, |_: Receipt| {
+            seen += 1;
+            ControlFlow::Break(())
+        })
+        .unwrap();
+        assert_eq!((seen, report.problems.len()), (1, 0), "{report:?}");
+    }
+
+    /// The cheap look at a line finds the add-on of our own lines and defers to the parser for
+    /// anything else, so a line is never skipped by mistake.
+    #[test]
+    fn addon_of_line_reads_our_lines_and_defers_otherwise() {
+        let ours = serde_json::to_string(&Receipt::new("pre-pr", Kind::Failure, "m").addon("Scheduler")).unwrap();
+        assert_eq!(addon_of_line(&ours), Ok(Some("Scheduler")));
+        let none = serde_json::to_string(&Receipt::new("check", Kind::Job, "the \"addon\":\"X\" text")).unwrap();
+        assert_eq!(addon_of_line(&none), Ok(None));
+        assert_eq!(addon_of_line(r#"{"time":"t","addon": "Spaced"}"#), Err(()));
+        assert_eq!(addon_of_line("garbage"), Err(()));
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! `cargo xtask receipts [--limit N] [--json]`: what the tool did in this clone, newest last.
-//! Read-only; a damaged log is reported line by line, never fatal (see `receipts.rs`).
+//! Read-only, and bounded: the log is read from its end until the newest N receipts (and one
+//! more, to know whether there are older ones) are found, so `--limit 1` costs the same on any
+//! log. A damaged log is reported, summarised, never fatal (see `receipts.rs`).
+
+use std::ops::ControlFlow;
 
 use crate::ctx::Ctx;
 use crate::output;
@@ -19,10 +23,21 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let (all, report) = receipts::read(&ctx.repo)?;
-    let selected: Vec<&receipts::Receipt> =
-        all.iter().filter(|r| args.command.as_deref().is_none_or(|command| r.command == command)).collect();
-    let shown = &selected[selected.len().saturating_sub(args.limit)..];
+    let path = receipts::log_path(&ctx.repo);
+    let mut newest_first: Vec<receipts::Receipt> = Vec::new();
+    let report = receipts::read_backwards(&path, receipts::READ_BUDGET, |receipt: receipts::Receipt| {
+        if args.command.as_deref().is_none_or(|command| receipt.command == command) {
+            newest_first.push(receipt);
+        }
+        match newest_first.len() > args.limit {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        }
+    })?;
+    let older = newest_first.len() > args.limit;
+    newest_first.truncate(args.limit);
+    newest_first.reverse();
+    let shown = &newest_first;
     if args.json {
         println!(
             "{}",
@@ -33,8 +48,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     for problem in &report.problems {
         output::warning(problem);
     }
-    if shown.is_empty() {
-        println!("no receipts yet in {}", receipts::log_path(&ctx.repo).display());
+    if shown.is_empty() && !older {
+        println!("no receipts yet in {}", path.display());
         return Ok(());
     }
     let mut rows = vec![vec!["TIME".into(), "COMMAND".into(), "KIND".into(), "BRANCH".into(), "MESSAGE".into()]];
@@ -46,14 +61,19 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         rows.push(vec![
             receipt.time.clone(),
             receipt.command.clone(),
-            receipt.kind.as_str().to_string(),
+            match &receipt.kind {
+                receipts::Kind::Unknown(name) => format!("{name} (unknown)"),
+                known => known.as_str().to_string(),
+            },
             receipt.branch.clone().unwrap_or_else(|| "-".into()),
             message,
         ]);
     }
     print!("{}", output::table(&rows));
-    if selected.len() > shown.len() {
-        println!("({} older receipts; --limit {} shows them all)", selected.len() - shown.len(), selected.len());
+    if older {
+        println!("(older receipts not shown; --limit {} shows more)", args.limit.saturating_mul(2).max(1));
+    } else if report.stopped_at_budget {
+        println!("(only the last {} MiB of the log were read)", receipts::READ_BUDGET >> 20);
     }
     Ok(())
 }

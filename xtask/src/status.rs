@@ -5,8 +5,10 @@
 //! action to take next.
 //!
 //! Read-only. It reads each spec's header only, the local `.env`, each add-on module's
-//! declarations (as the build discovers them) and the receipts log once each, and the branch list in one pass, so it stays fast on thousands of
-//! add-ons (see docs/benchmarks.md).
+//! declarations (as the build discovers them) and the branch list in one pass, and the receipts
+//! log from its end only until every add-on's last activity and last error are found (or
+//! `STATUS_READ_BUDGET` bytes were read), so it stays fast on thousands of add-ons and on a
+//! log of any length (see docs/benchmarks.md).
 
 use std::collections::HashMap;
 
@@ -16,6 +18,11 @@ use crate::docs::Status;
 use crate::layout;
 use crate::output;
 use crate::receipts::{self, Kind};
+
+/// How much of the receipts log `status` reads from its end, at most (about 15,000 receipts):
+/// the activity and errors a war room is about are recent, and its cost must not grow with the
+/// log. `cargo xtask receipts` reads further back.
+pub const STATUS_READ_BUDGET: u64 = 4 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -114,17 +121,8 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let registered: Vec<&str> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| flag.as_str())).collect();
 
-    let (log, report) = receipts::read(&ctx.repo)?;
+    let (last, report) = last_receipts(ctx, &inventory)?;
     problems.extend(report.problems);
-    let mut last_activity: HashMap<&str, &receipts::Receipt> = HashMap::new();
-    let mut last_error: HashMap<&str, &receipts::Receipt> = HashMap::new();
-    for receipt in &log {
-        let Some(addon) = receipt.addon.as_deref() else { continue };
-        last_activity.insert(addon, receipt);
-        if receipt.kind == Kind::Failure {
-            last_error.insert(addon, receipt);
-        }
-    }
 
     let main_commit = ctx.repo.main_commit(&config.main_branch, &config.remote).ok();
     let branches: HashMap<String, (git2::Oid, i64)> =
@@ -144,13 +142,13 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             (Some(_), _) => "open",
         };
         // Last activity: the newer of the add-on's last receipt and its branch's last commit.
-        let receipt_activity = last_activity.get(addon.feature.as_str()).map(|r| (r.unix_ms / 1000, r.time.clone()));
+        let receipt_activity = last.activity.get(&addon.feature).map(|r| (r.unix_ms / 1000, r.time.clone()));
         let branch_activity = branch.as_ref().map(|(_, _, time)| (*time as u64, receipts::rfc3339(*time as u64)));
         let activity = match (receipt_activity, branch_activity) {
             (Some(a), Some(b)) => Some(if a.0 >= b.0 { a.1 } else { b.1 }),
             (a, b) => a.or(b).map(|(_, text)| text),
         };
-        let error = last_error.get(addon.feature.as_str()).map(|r| {
+        let error = last.error.get(&addon.feature).map(|r| {
             let reason = r.reason.as_deref().unwrap_or(&r.message);
             format!("{} ({})", reason.lines().next().unwrap_or(""), r.time)
         });
@@ -184,6 +182,60 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
         rows.push(row);
     }
     Ok((rows, problems))
+}
+
+/// Each add-on's newest receipt and newest failure, read from the end of the log until every
+/// add-on of the inventory has both or the read budget is spent. Only lines that can change the
+/// answer are parsed (see [`receipts::addon_of_line`]).
+fn last_receipts(ctx: &Ctx, inventory: &Inventory) -> anyhow::Result<(LastReceipts, receipts::ReadReport)> {
+    let mut last = LastReceipts {
+        wanted: inventory.addons.iter().map(|addon| addon.feature.clone()).collect(),
+        ..LastReceipts::default()
+    };
+    let report = receipts::read_backwards(&receipts::log_path(&ctx.repo), STATUS_READ_BUDGET, &mut last)?;
+    Ok((last, report))
+}
+
+/// What `status` takes from the receipts: per add-on, its newest receipt and newest failure.
+#[derive(Default)]
+struct LastReceipts {
+    wanted: std::collections::HashSet<String>,
+    activity: HashMap<String, receipts::Receipt>,
+    error: HashMap<String, receipts::Receipt>,
+    resolved: usize,
+}
+
+impl receipts::Visitor for &mut LastReceipts {
+    fn wants(&self, line: &str) -> bool {
+        match receipts::addon_of_line(line) {
+            Err(()) => true,
+            Ok(None) => false,
+            Ok(Some(addon)) if !self.wanted.contains(addon) => false,
+            Ok(Some(addon)) => match (self.activity.contains_key(addon), self.error.contains_key(addon)) {
+                (false, _) => true,
+                (true, true) => false,
+                (true, false) => line.contains("\"kind\":\"failure\""),
+            },
+        }
+    }
+
+    fn visit(&mut self, receipt: receipts::Receipt) -> std::ops::ControlFlow<()> {
+        let Some(addon) = receipt.addon.clone().filter(|addon| self.wanted.contains(addon)) else {
+            return std::ops::ControlFlow::Continue(());
+        };
+        let had_both = self.activity.contains_key(&addon) && self.error.contains_key(&addon);
+        if receipt.kind == Kind::Failure && !self.error.contains_key(&addon) {
+            self.error.insert(addon.clone(), receipt.clone());
+        }
+        self.activity.entry(addon.clone()).or_insert(receipt);
+        if !had_both && self.error.contains_key(&addon) {
+            self.resolved += 1;
+        }
+        match self.resolved == self.wanted.len() {
+            true => std::ops::ControlFlow::Break(()),
+            false => std::ops::ControlFlow::Continue(()),
+        }
+    }
 }
 
 /// The one next action for an add-on, most urgent first.

@@ -16,6 +16,7 @@
 
 mod cold;
 mod measure;
+mod receipts_log;
 mod report;
 mod synth;
 mod toml_text;
@@ -158,6 +159,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     rows.extend(group(vec![new_addon_row()], |rows| new_addon(&bench, rows)));
     console.status("Measuring", "build-time discovery of the add-ons (what it adds to an incremental build)");
     rows.extend(group(vec![discovery_row()], |rows| discovery(&bench, rows)));
+    console.status("Measuring", "`receipts --limit 1`, `status` and `lancelot status` on 100 MiB receipts logs");
+    rows.extend(group(receipts_log::rows(), |rows| receipts_log::measure(ctx.root(), &bench, rows)));
     if args.skip_cold_build {
         rows.extend(cold_rows().into_iter().map(|row| row.state(State::Skipped("--skip-cold-build".into()))));
         let receipt = Receipt::new(COMMAND, Kind::Skipped, "bench: cold build not measured")

@@ -13,6 +13,7 @@ mod names;
 mod new_addon;
 mod onboard;
 mod pre_pr;
+mod receipts_log;
 mod repo_states;
 mod spec;
 mod status;
