@@ -12,6 +12,7 @@ mod names;
 mod new_addon;
 mod onboard;
 mod pre_pr;
+mod recovery;
 mod repo_states;
 mod spec;
 mod status;
