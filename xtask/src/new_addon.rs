@@ -484,7 +484,7 @@ fn disk_full(error: anyhow::Error, names: &Names, args: &Args) -> anyhow::Error 
     }
     anyhow::Error::new(
         Refusal::failed(format!(
-            "no space left on device: the add-on `{}` could not be written ({error})",
+            "no space left on device: the add-on `{}` could not be written ({error:#})",
             names.feature
         ))
         .hint(format!("free some space on the disk that holds the repository, then run: {again}")),

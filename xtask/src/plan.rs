@@ -256,6 +256,40 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     confine::write_file(path, bytes)
 }
 
+/// Creates the folder `dir` (an absolute path below `root`) and its missing parents as real
+/// folders, refusing when it is outside `root` or any part of it below `root` is a link. For the
+/// reports a command writes beside the plan (`pre-pr`'s `target/pre-pr/`).
+pub fn create_confined_folder(root: &Path, dir: &Path) -> anyhow::Result<()> {
+    let relative = confined_relative(root, dir)?;
+    confine::resolve(root, &format!("{relative}/file"), Purpose::Replace)?;
+    create_folders(root, &format!("{relative}/file"))
+}
+
+/// Creates (or truncates) the report file `path` below `root`: a link in a folder on the way,
+/// or at the file pointing outside the repository, is refused.
+pub fn create_confined_file(root: &Path, path: &Path) -> anyhow::Result<std::fs::File> {
+    let relative = confined_relative(root, path)?;
+    // A link at the file is followed only to a file inside the repository.
+    let full = confine::resolve(root, &relative, Purpose::Replace)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(&full).map_err(|error| confine::io_error(error, format!("failed to create `{}`", full.display())))
+}
+
+fn confined_relative(root: &Path, path: &Path) -> anyhow::Result<String> {
+    match path.strip_prefix(root) {
+        Ok(relative) => Ok(relative.to_string_lossy().replace('\\', "/")),
+        Err(_) => Err(Refusal::failed(format!("`{}` is outside the repository; nothing was written", path.display()))
+            .hint("check the path settings: cargo xtask config")
+            .into()),
+    }
+}
+
 /// The crash journal of an interrupted [`Plan::apply`].
 pub struct Journal;
 

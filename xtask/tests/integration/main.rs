@@ -5,6 +5,7 @@ mod bench;
 mod branch;
 mod changelog;
 mod check;
+mod confinement;
 mod hooks;
 mod interruptions;
 mod migrate;
