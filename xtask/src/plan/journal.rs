@@ -53,7 +53,11 @@ impl Record {
             head: head_ref(&head),
             head_commit: head.commit().map(|c| c.to_string()),
             index: repo.index_digest()?,
-            clean: repo.changed_paths()?.is_empty(),
+            // Every command that plans a branch (`new-addon`, `branch`, `hotfix`) has refused a
+            // tree with tracked changes already; a second `git status` here would cost more than
+            // the rest of the journal. Without a branch nothing is assumed: only the plan's own
+            // files are compared.
+            clean: plan.branch.is_some(),
             plan: plan.clone(),
         })
     }
