@@ -53,7 +53,10 @@ fn new_addon_killed_at_every_step_is_rolled_back_by_the_next_run() {
         child.kill().unwrap();
         let status = child.wait().unwrap();
 
-        let completed = status.success();
+        // A kill after the plan finished (its journal removed) but before the process exited
+        // also leaves the whole add-on: all, not nothing.
+        let completed = status.success()
+            || (crate::recovery::journal_of(&sandbox).is_none() && sandbox.exists("docs/changelog.d/scheduler.md"));
         if completed {
             // It finished before the kill: everything must be there.
             assert!(sandbox.exists("src/core/scheduler.rs"), "step {step}: exited 0 without the module");
