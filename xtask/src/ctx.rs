@@ -66,6 +66,7 @@ fn recover_interrupted_run(repo: &Repo) {
     let Ok(_lock) = crate::lock::RunLock::acquire(repo, "recover") else { return };
     for outcome in crate::plan::Journal::recover(repo) {
         let (message, hints) = match &outcome {
+            Outcome::OtherWorktree => continue,
             Outcome::Restored { command } => (
                 format!("rolled back an interrupted `cargo xtask {command}`; the repository is as it was before that run"),
                 Vec::new(),

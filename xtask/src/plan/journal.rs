@@ -39,7 +39,12 @@ pub struct Record {
     pub head_commit: Option<String>,
     /// A digest of the index entries when the run started.
     pub index: String,
-    /// Whether the tracked files had no changes when the run started.
+    /// The working tree the run wrote (worktrees of one clone share `.git/sop/`): only a
+    /// command in that working tree recovers it.
+    #[serde(default)]
+    pub root: String,
+    /// Whether the tracked files had no changes when the run started (then any other tracked
+    /// change means the engineer has moved on).
     pub clean: bool,
     pub plan: Plan,
 }
@@ -53,6 +58,7 @@ impl Record {
             head: head_ref(&head),
             head_commit: head.commit().map(|c| c.to_string()),
             index: repo.index_digest()?,
+            root: repo.root().display().to_string(),
             // Every command that plans a branch (`new-addon`, `branch`, `hotfix`) has refused a
             // tree with tracked changes already; a second `git status` here would cost more than
             // the rest of the journal. Without a branch nothing is assumed: only the plan's own
@@ -123,6 +129,8 @@ pub enum Outcome {
     MovedOn { command: String, why: Vec<String>, hints: Vec<String>, kept: PathBuf },
     /// The journal cannot be read: nothing was touched.
     Unreadable { why: String, kept: PathBuf },
+    /// Another worktree's run: left for a command there.
+    OtherWorktree,
 }
 
 /// Recovers from one leftover journal. Never fails: whatever goes wrong becomes an outcome
@@ -135,6 +143,9 @@ pub fn recover(repo: &Repo, path: &Path) -> Outcome {
             return Outcome::Unreadable { why, kept };
         }
     };
+    if !record.root.is_empty() && Path::new(&record.root) != repo.root() {
+        return Outcome::OtherWorktree;
+    }
     let command = record.plan.command.clone();
     let why = match assess(repo, &record) {
         Ok(why) => why,
@@ -191,6 +202,7 @@ fn read(path: &Path) -> Result<Record, String> {
             head: plan.branch.as_ref().map(|b| b.previous_head.clone()).unwrap_or_default(),
             head_commit: plan.branch.as_ref().and_then(|b| b.previous_commit.clone()),
             index: String::new(),
+            root: String::new(),
             clean: false,
             plan,
         }),

@@ -256,3 +256,21 @@ fn temporaries(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().ends_with(".xtask-tmp")).collect()
 }
+
+/// Proves: worktrees of one clone share `.git/sop/`, but a run interrupted in one worktree is
+/// recovered only by a command in that worktree, never by one in another (whose HEAD and files
+/// are not the run's).
+#[test]
+fn another_worktree_never_recovers_a_run_it_did_not_make() {
+    let sandbox = Sandbox::with_kit();
+    let linked = sandbox.root.parent().unwrap().join("linked");
+    sandbox.git(&["worktree", "add", "-q", "-b", "feat/linked", linked.to_str().unwrap()]);
+    let before = sandbox.snapshot();
+    killed_after_every_file(&sandbox);
+    let out = sandbox.xtask().current_dir(&linked).args(["receipts"]).success();
+    assert!(!out.stderr.contains("rolled back"), "{}", out.stderr);
+    assert!(journal_of(&sandbox).is_some(), "the other worktree took the journal");
+    let out = sandbox.xtask().args(["receipts"]).success();
+    assert_contains(&out.stderr, "the repository is as it was before that run");
+    assert_eq!(sandbox.snapshot(), before);
+}
