@@ -168,6 +168,14 @@ impl Config {
                 self.modules_dir
             ));
         }
+        for (key, value) in [
+            ("docs.specs", &self.docs.specs),
+            ("docs.blueprints", &self.docs.blueprints),
+            ("docs.runbooks", &self.docs.runbooks),
+            ("docs.architecture", &self.docs.architecture),
+        ] {
+            check_folder(key, value)?;
+        }
         if self.branch_kinds.is_empty() {
             return Err("key `branch_kinds`: needs at least one kind".into());
         }
@@ -182,6 +190,37 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// A folder setting must name a folder inside the repository: every write the tool makes goes
+/// below the repository root (`plan.rs` checks it again at write time, links included).
+fn check_folder(key: &str, value: &str) -> Result<(), String> {
+    let why = if value.trim().is_empty() {
+        Some("is empty")
+    } else if value.starts_with('/') || value.starts_with('\\') || std::path::Path::new(value).is_absolute() {
+        Some("is an absolute path")
+    } else if value.as_bytes().get(1) == Some(&b':') {
+        Some("names a drive")
+    } else if value.contains('\\') {
+        Some("holds a backslash (use `/`)")
+    } else if value.split('/').any(|part| part == "..") {
+        Some("leaves the repository with `..`")
+    } else if value.split('/').any(|part| part.is_empty() || part == ".") {
+        Some("has an empty or `.` component")
+    } else if value.split('/').any(|part| part.eq_ignore_ascii_case(".git")) {
+        Some("is inside `.git`")
+    } else if value.chars().any(char::is_control) {
+        Some("holds a control character")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(format!(
+            "key `{key}`: `{}` {why}; it must be a folder inside the repository, such as `docs/specs`",
+            value.escape_debug()
+        )),
+        None => Ok(()),
     }
 }
 
@@ -208,6 +247,25 @@ mod tests {
         assert!(Config::parse("[workspace.metadata.sop]\nmodules_dir = \"src/core\"\n").is_ok());
         let error = Config::parse("[workspace.metadata.sop]\nmodules_dir = \"../elsewhere\"\n").unwrap_err();
         assert!(error.contains("key `modules_dir`"), "{error}");
+    }
+
+    #[test]
+    fn document_folders_must_stay_inside_the_repository() {
+        for (key, value) in [
+            ("specs", "../outside"),
+            ("blueprints", "/etc"),
+            ("runbooks", ""),
+            ("architecture", "docs/../../x"),
+            ("specs", "docs//specs"),
+            ("specs", ".git/hooks"),
+            ("specs", "C:/x"),
+            ("specs", "docs\\\\specs"),
+        ] {
+            let text = format!("[workspace.metadata.sop.docs]\n{key} = \"{value}\"\n");
+            let error = Config::parse(&text).unwrap_err();
+            assert!(error.contains(&format!("key `docs.{key}`")), "{value:?}: {error}");
+        }
+        assert!(Config::parse("[workspace.metadata.sop.docs]\nspecs = \"spec/docs\"\n").is_ok());
     }
 
     #[test]

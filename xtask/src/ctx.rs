@@ -22,7 +22,7 @@ impl Ctx {
     /// Finds the repository from `dir` (like git), reads its configuration.
     pub fn new(dir: &Path, assume_yes: bool) -> anyhow::Result<Ctx> {
         let repo = Repo::discover(dir)?;
-        recover_interrupted_run(&repo)?;
+        recover_interrupted_run(&repo);
         let config = Config::load(repo.root())?;
         let sh = xshell::Shell::new().context("failed to set up the command runner")?;
         sh.change_dir(repo.root());
@@ -38,17 +38,71 @@ impl Ctx {
     }
 }
 
+/// Set by the scripts in `.githooks/` for the `cargo xtask hook …` they start.
+pub const HOOK_ENV: &str = "LANCELOT_HOOK";
+
+/// Whether this process runs inside a git hook: our scripts say so, and git itself exports
+/// `GIT_INDEX_FILE` (commit hooks) or `GIT_DIR` to what it runs. A rollback from there would
+/// pull the branch, the index or the files from under the git command that is running.
+fn inside_git_hook() -> bool {
+    [HOOK_ENV, "GIT_INDEX_FILE", "GIT_DIR"].iter().any(|key| std::env::var_os(key).is_some_and(|v| !v.is_empty()))
+}
+
 /// Rolls back what a killed writer left half-done (its journal), before any command looks at
-/// the repository — unless the writer is still running, which its lock tells.
-fn recover_interrupted_run(repo: &Repo) -> anyhow::Result<()> {
-    if !crate::plan::Journal::path(repo).exists() {
-        return Ok(());
+/// the repository — unless the writer is still running (its lock tells), or we run inside a
+/// git hook. Never fails and never blocks the command: what it could not do is a warning with
+/// the exact commands.
+fn recover_interrupted_run(repo: &Repo) {
+    use crate::plan::journal::Outcome;
+    if crate::plan::Journal::pending(repo).is_empty() {
+        return;
     }
-    let Ok(_lock) = crate::lock::RunLock::acquire(repo, "recover") else { return Ok(()) };
-    if let Some(what) = crate::plan::Journal::recover(repo)? {
-        crate::output::warning(format!("{what}; the repository is as it was before that run"));
-        let receipt = crate::receipts::Receipt::new("recover", crate::receipts::Kind::StateChange, what);
-        crate::receipts::append(repo, receipt)?;
+    if inside_git_hook() {
+        crate::output::warning(
+            "an interrupted `cargo xtask` run left its journal; it is not rolled back from inside a git hook, but by the next `cargo xtask` command you run",
+        );
+        return;
     }
-    Ok(())
+    let Ok(_lock) = crate::lock::RunLock::acquire(repo, "recover") else { return };
+    for outcome in crate::plan::Journal::recover(repo) {
+        let (message, hints) = match &outcome {
+            Outcome::OtherWorktree => continue,
+            Outcome::Restored { command } => (
+                format!("rolled back an interrupted `cargo xtask {command}`; the repository is as it was before that run"),
+                Vec::new(),
+            ),
+            Outcome::Partial { command, left, hints } => (
+                format!(
+                    "rolled back an interrupted `cargo xtask {command}` as far as was safe, but not all of it: {}",
+                    left.join("; ")
+                ),
+                hints.clone(),
+            ),
+            Outcome::MovedOn { command, why, hints, kept } => (
+                format!(
+                    "an interrupted `cargo xtask {command}` was not rolled back, because the repository changed since: {}; nothing was touched (its journal is kept in `{}`). To undo that run by hand",
+                    why.join("; "),
+                    kept.display()
+                ),
+                hints.clone(),
+            ),
+            Outcome::Unreadable { why, kept } => (
+                format!(
+                    "found the journal of an interrupted run, but {why}: it is kept in `{}`, and nothing was rolled back; what that run changed may still be there",
+                    kept.display()
+                ),
+                vec!["git status".to_string()],
+            ),
+        };
+        let mut text = message;
+        for hint in &hints {
+            text.push_str(&format!("\n  hint: {hint}"));
+        }
+        crate::output::warning(&text);
+        let kind = match outcome {
+            Outcome::Restored { .. } => crate::receipts::Kind::StateChange,
+            _ => crate::receipts::Kind::Failure,
+        };
+        let _ = crate::receipts::append(repo, crate::receipts::Receipt::new("recover", kind, text));
+    }
 }

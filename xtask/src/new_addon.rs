@@ -114,12 +114,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return print_dry_run(&names, &plan, args.json);
     }
 
-    plan.apply(&ctx.repo).inspect_err(|error| {
-        let receipt = Receipt::new(COMMAND, Kind::Failure, format!("new-addon {} failed", names.slug))
-            .addon(&names.feature)
-            .reason(format!("{error:#}"));
-        let _ = receipts::append(&ctx.repo, receipt);
-    })?;
+    plan.apply(&ctx.repo)
+        .inspect_err(|error| {
+            let receipt = Receipt::new(COMMAND, Kind::Failure, format!("new-addon {} failed", names.slug))
+                .addon(&names.feature)
+                .reason(format!("{error:#}"));
+            let _ = receipts::append(&ctx.repo, receipt);
+        })
+        .map_err(|error| disk_full(error, &names, &args))?;
     let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
     let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("scaffolded add-on {}", names.feature))
         .addon(&names.feature)
@@ -463,6 +465,30 @@ fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Re
     println!("next: {}=true cargo run -- status", names.flag);
     println!("next: cargo xtask pre-pr");
     Ok(())
+}
+
+/// A full disk named for what it is, whichever step (git's checkout, a file) ran into it.
+fn disk_full(error: anyhow::Error, names: &Names, args: &Args) -> anyhow::Error {
+    if !crate::plan::confine::chain_is_disk_full(&error) {
+        return error;
+    }
+    let mut again = format!("cargo xtask new-addon {}", names.slug);
+    if args.kind != "feat" {
+        again.push_str(&format!(" --kind {}", args.kind));
+    }
+    for dependency in &args.depends_on {
+        again.push_str(&format!(" --depends-on {}", shell_word(dependency)));
+    }
+    if args.no_branch {
+        again.push_str(" --no-branch");
+    }
+    anyhow::Error::new(
+        Refusal::failed(format!(
+            "no space left on device: the add-on `{}` could not be written ({error:#})",
+            names.feature
+        ))
+        .hint(format!("free some space on the disk that holds the repository, then run: {again}")),
+    )
 }
 
 /// Quotes a word for a hint when it has spaces.

@@ -1,20 +1,27 @@
-//! The one place that writes the working tree: plan → render → write all or nothing.
+//! The one place that writes the working tree: plan → render → write all or nothing, confined
+//! to the repository.
 //!
 //! A [`Plan`] is a list of file creations and edits computed in memory. `--dry-run` prints it.
-//! [`Plan::apply`] first writes a journal (`.git/sop/journal.json`) describing the whole change,
-//! then writes every file to a temporary sibling and renames it into place. If a step fails the
-//! change is rolled back at once; if the process dies (SIGKILL, power loss) the next writing
-//! command finds the journal and rolls back what was done — but only where the file still holds
-//! exactly what we wrote, so an engineer's later edits are never lost. Existing files are never
-//! overwritten by a creation.
+//! [`Plan::apply`] first writes a journal (`.git/sop/journal.<run id>.json`, see `journal.rs`)
+//! describing the whole change and the state it starts from, then writes every file through a
+//! temporary sibling and a rename (`confine.rs`). If a step fails the change is rolled back at
+//! once; if the process dies (SIGKILL, power loss) the next command outside a git hook finds the
+//! journal and rolls back what was done — but only while the repository is exactly as the run
+//! left it, so an engineer's later work is never touched. Existing files are never overwritten
+//! by a creation, and no write passes through a linked folder or lands outside the repository.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
+pub mod confine;
+pub mod journal;
+
+use confine::Purpose;
+
 use crate::error::Refusal;
-use crate::git::{Head, Repo};
+use crate::git::Repo;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -69,7 +76,7 @@ impl Plan {
         path: &str,
         edit: impl FnOnce(&str) -> anyhow::Result<String>,
     ) -> anyhow::Result<()> {
-        let full = root.join(path);
+        let full = confine::resolve(root, path, Purpose::Replace)?;
         let before = match std::fs::read_to_string(&full) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -86,7 +93,7 @@ impl Plan {
 
     /// Plans the removal of an existing file, which must still hold what it holds now.
     pub fn delete(&mut self, root: &Path, path: &str) -> anyhow::Result<()> {
-        let full = root.join(path);
+        let full = confine::resolve(root, path, Purpose::Replace)?;
         let before = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
         self.changes.push(Change::Delete { path: path.to_string(), before });
         Ok(())
@@ -118,21 +125,19 @@ impl Plan {
         out
     }
 
-    /// Applies the plan: branch first, then files; all or nothing.
+    /// Applies the plan: branch first, then files; all or nothing, and nothing outside the
+    /// repository.
     pub fn apply(&self, repo: &Repo) -> anyhow::Result<()> {
         let root = repo.root().to_path_buf();
-        // Refuse before touching anything: creations must not exist, edits must be unchanged.
+        // Refuse before touching anything: every path confined, creations must not exist,
+        // edits must be unchanged.
         for change in &self.changes {
-            let full = root.join(change.path());
             match change {
                 Change::Create { path, .. } => {
-                    if full.symlink_metadata().is_ok() {
-                        return Err(Refusal::failed(format!("`{path}` already exists; it is never overwritten"))
-                            .hint(format!("move it away (git mv {path} <elsewhere>) or pick another name"))
-                            .into());
-                    }
+                    confine::resolve(&root, path, Purpose::Create)?;
                 }
                 Change::Edit { path, before, .. } | Change::Delete { path, before } => {
+                    let full = confine::resolve(&root, path, Purpose::Replace)?;
                     let now = std::fs::read_to_string(&full).unwrap_or_default();
                     if &now != before {
                         return Err(Refusal::failed(format!("`{path}` changed while the plan was made"))
@@ -142,11 +147,12 @@ impl Plan {
                 }
             }
         }
-        let journal = Journal::path(repo);
-        write_atomically(&journal, serde_json::to_string_pretty(self)?.as_bytes())?;
+        let record = journal::Record::new(repo, self)?;
+        let journal = journal::path_for(repo, &record.run);
+        write_atomically(&journal, serde_json::to_string_pretty(&record)?.as_bytes())?;
         let result = self.apply_steps(repo, &root);
         if let Err(error) = result {
-            let rollback = rollback(repo, self);
+            let rollback = journal::roll_back(repo, &record);
             let _ = std::fs::remove_file(&journal);
             return match rollback {
                 Ok(()) => Err(error.context("nothing was changed: the partial work was rolled back")),
@@ -166,136 +172,139 @@ impl Plan {
             pause_for_tests("branch");
         }
         for change in &self.changes {
-            let full = root.join(change.path());
-            let content = match change {
-                Change::Create { content, .. } => content,
-                Change::Edit { after, .. } => after,
-                Change::Delete { .. } => {
-                    std::fs::remove_file(&full).with_context(|| format!("failed to remove `{}`", full.display()))?;
-                    pause_for_tests(change.path());
-                    continue;
+            // Resolved again after the checkout: the branch may bring a link of its own.
+            match change {
+                Change::Create { path, content } => {
+                    let full = confine::resolve(root, path, Purpose::Create)?;
+                    create_folders(root, path)?;
+                    confine::write_file(&full, content.as_bytes())?;
                 }
-            };
-            if let Some(parent) = full.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;
+                Change::Edit { path, after, .. } => {
+                    let full = confine::resolve(root, path, Purpose::Replace)?;
+                    confine::write_file(&full, after.as_bytes())?;
+                }
+                Change::Delete { path, .. } => {
+                    let full = confine::resolve(root, path, Purpose::Remove)?;
+                    std::fs::remove_file(&full).with_context(|| format!("failed to remove `{}`", full.display()))?;
+                }
             }
-            write_atomically(&full, content.as_bytes())?;
             pause_for_tests(change.path());
         }
         Ok(())
     }
 }
 
+/// Creates the missing folders of `relative` one by one, each checked to be a real folder
+/// inside the root (never following a link created meanwhile).
+fn create_folders(root: &Path, relative: &str) -> anyhow::Result<()> {
+    let mut current = root.to_path_buf();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        current.push(part);
+        match std::fs::create_dir(&current) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(confine::io_error(error, format!("failed to create `{}`", current.display()))),
+        }
+        if !current.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            // Re-resolving names the link (or the file) in the way.
+            confine::resolve(root, relative, Purpose::Replace)?;
+            anyhow::bail!("`{}` is not a folder", current.display());
+        }
+    }
+    Ok(())
+}
+
 /// Test-only fault injection: with `XTASK_TEST_PAUSE_MS` set, sleep after each step so a test can
-/// SIGKILL the process mid-change. Harmless otherwise.
-fn pause_for_tests(_step: &str) {
+/// SIGKILL the process mid-change; with `XTASK_TEST_PAUSE_AT` too, only after that step (a
+/// planned path, or `branch`). Harmless otherwise.
+fn pause_for_tests(step: &str) {
+    if std::env::var("XTASK_TEST_PAUSE_AT").is_ok_and(|at| at != step) {
+        return;
+    }
     if let Some(ms) = std::env::var("XTASK_TEST_PAUSE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 
-/// Writes to a temporary sibling, syncs it, then renames it over the target.
+/// Writes a file of the tool's own state (in the git directory) or a report it generates, all
+/// or nothing: through a temporary sibling with a unique name, created exclusively and never
+/// through a link. The path must be built from the canonical repository root or git directory:
+/// no component of it may be a link, and a link at the file itself is refused too. Leftover
+/// temporaries of the same file from killed runs are removed first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;
+    let mut current = PathBuf::new();
+    for component in path.components() {
+        current.push(component);
+        match current.symlink_metadata() {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let word = confine::shell_word(&current.display().to_string());
+                return Err(Refusal::failed(format!(
+                    "`{}` is a symbolic link; cargo xtask writes nothing through a link",
+                    current.display()
+                ))
+                .hint(format!("remove the link (what it points to is kept), then run the command again: rm {word}"))
+                .into());
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.xtask-tmp"));
-    let mut file =
-        std::fs::File::create(&temporary).with_context(|| format!("failed to create `{}`", temporary.display()))?;
-    file.write_all(bytes).with_context(|| format!("failed to write `{}`", temporary.display()))?;
-    file.sync_all().with_context(|| format!("failed to sync `{}`", temporary.display()))?;
-    drop(file);
-    std::fs::rename(&temporary, path).with_context(|| format!("failed to move `{}` into place", path.display()))
+    if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+        confine::remove_stale_temporaries(dir, Some(&name.to_string_lossy()));
+    }
+    confine::write_file(path, bytes)
+}
+
+/// Creates the folder `dir` (an absolute path below `root`) and its missing parents as real
+/// folders, refusing when it is outside `root` or any part of it below `root` is a link. For the
+/// reports a command writes beside the plan (`pre-pr`'s `target/pre-pr/`).
+pub fn create_confined_folder(root: &Path, dir: &Path) -> anyhow::Result<()> {
+    let relative = confined_relative(root, dir)?;
+    confine::resolve(root, &format!("{relative}/file"), Purpose::Replace)?;
+    create_folders(root, &format!("{relative}/file"))
+}
+
+/// Creates (or truncates) the report file `path` below `root`: a link in a folder on the way,
+/// or at the file pointing outside the repository, is refused.
+pub fn create_confined_file(root: &Path, path: &Path) -> anyhow::Result<std::fs::File> {
+    let relative = confined_relative(root, path)?;
+    // A link at the file is followed only to a file inside the repository.
+    let full = confine::resolve(root, &relative, Purpose::Replace)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(&full).map_err(|error| confine::io_error(error, format!("failed to create `{}`", full.display())))
+}
+
+fn confined_relative(root: &Path, path: &Path) -> anyhow::Result<String> {
+    match path.strip_prefix(root) {
+        Ok(relative) => Ok(relative.to_string_lossy().replace('\\', "/")),
+        Err(_) => Err(Refusal::failed(format!("`{}` is outside the repository; nothing was written", path.display()))
+            .hint("check the path settings: cargo xtask config")
+            .into()),
+    }
 }
 
 /// The crash journal of an interrupted [`Plan::apply`].
 pub struct Journal;
 
 impl Journal {
-    pub fn path(repo: &Repo) -> PathBuf {
-        repo.sop_dir().join("journal.json")
+    /// The journals interrupted runs left, if any.
+    pub fn pending(repo: &Repo) -> Vec<PathBuf> {
+        journal::pending(repo)
     }
 
-    /// Rolls back what an interrupted run left, if anything. Returns what it did, for the message.
-    pub fn recover(repo: &Repo) -> anyhow::Result<Option<String>> {
-        let path = Journal::path(repo);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
-        };
-        let plan: Plan = match serde_json::from_str(&text) {
-            Ok(plan) => plan,
-            Err(_) => {
-                // A journal torn before it was complete means nothing was applied yet.
-                std::fs::remove_file(&path).with_context(|| format!("failed to remove `{}`", path.display()))?;
-                return Ok(Some("removed an incomplete journal; nothing had been changed".into()));
-            }
-        };
-        rollback(repo, &plan)?;
-        std::fs::remove_file(&path).with_context(|| format!("failed to remove `{}`", path.display()))?;
-        Ok(Some(format!("rolled back an interrupted `cargo xtask {}`", plan.command)))
-    }
-}
-
-/// Undoes a plan's changes where the tree still holds exactly what the plan wrote.
-fn rollback(repo: &Repo, plan: &Plan) -> anyhow::Result<()> {
-    let root = repo.root();
-    for change in plan.changes.iter().rev() {
-        let full = root.join(change.path());
-        let _ = std::fs::remove_file(temporary_of(&full));
-        let current = std::fs::read_to_string(&full).ok();
-        match change {
-            Change::Create { content, .. } => {
-                if current.as_deref() == Some(content.as_str()) {
-                    std::fs::remove_file(&full).with_context(|| format!("failed to remove `{}`", full.display()))?;
-                    remove_empty_parents(root, &full);
-                }
-            }
-            Change::Edit { before, after, .. } => {
-                if current.as_deref() == Some(after.as_str()) {
-                    write_atomically(&full, before.as_bytes())?;
-                }
-            }
-            Change::Delete { before, .. } => {
-                if full.symlink_metadata().is_err() {
-                    write_atomically(&full, before.as_bytes())?;
-                }
-            }
-        }
-    }
-    if let Some(branch) = &plan.branch {
-        let commit = git2::Oid::from_str(&branch.commit)?;
-        let head = repo.head()?;
-        if head.branch_name() == Some(branch.name.as_str()) {
-            let previous = match (branch.previous_head.strip_prefix("refs/heads/"), &branch.previous_commit) {
-                (Some(name), Some(commit)) => {
-                    Head::Branch { name: name.to_string(), commit: git2::Oid::from_str(commit)? }
-                }
-                (Some(name), None) => Head::Unborn { name: name.to_string() },
-                (None, _) => Head::Detached { commit: git2::Oid::from_str(&branch.previous_head)? },
-            };
-            repo.restore_head(&previous)?;
-        }
-        repo.delete_branch_if_at(&branch.name, commit)?;
-    }
-    Ok(())
-}
-
-fn temporary_of(path: &Path) -> PathBuf {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{file_name}.xtask-tmp"))
-}
-
-fn remove_empty_parents(root: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(current) = dir {
-        if current == root || std::fs::remove_dir(current).is_err() {
-            break;
-        }
-        dir = current.parent();
+    /// Rolls back what the interrupted runs left, where the repository is still as they left
+    /// it. Never fails: each journal ends as an outcome the caller reports.
+    pub fn recover(repo: &Repo) -> Vec<journal::Outcome> {
+        // A kill while the journal itself was written leaves only its temporary.
+        confine::remove_stale_temporaries(&repo.sop_dir(), None);
+        journal::pending(repo).iter().map(|path| journal::recover(repo, path)).collect()
     }
 }
 

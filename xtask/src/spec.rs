@@ -109,6 +109,11 @@ fn allowed_commands(from: Status, slug: &str) -> String {
 
 fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow::Result<()> {
     let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    if !args.dry_run {
+        // A spec edited in the middle of a merge, rebase or bisect would be swept into git's
+        // resolution (or lost by its abort): finish the operation first.
+        ctx.repo.ensure_no_operation_in_progress()?;
+    }
     let root = ctx.root();
     let inventory = Inventory::load(root, &ctx.config)?;
     let addon = inventory.resolve(&args.name)?;

@@ -54,6 +54,8 @@ pub struct InProgress {
 pub struct Repo {
     inner: Repository,
     root: PathBuf,
+    /// The canonical common git directory: the tool's state lives below it.
+    common_dir: PathBuf,
 }
 
 impl Repo {
@@ -79,7 +81,8 @@ impl Repo {
                 .into());
         };
         let root = workdir.canonicalize().unwrap_or_else(|_| workdir.to_path_buf());
-        Ok(Repo { inner, root })
+        let common_dir = inner.commondir().canonicalize().unwrap_or_else(|_| inner.commondir().to_path_buf());
+        Ok(Repo { inner, root, common_dir })
     }
 
     /// The git2 handle, for the sibling modules of this wrapper only.
@@ -100,7 +103,7 @@ impl Repo {
     /// The xtask's own state folder, shared by all worktrees of one clone and never committed:
     /// receipts, the run lock, the transaction journal and the onboarding state live here.
     pub fn sop_dir(&self) -> PathBuf {
-        self.inner.commondir().join("sop")
+        self.common_dir.join("sop")
     }
 
     pub fn head(&self) -> anyhow::Result<Head> {
@@ -161,7 +164,7 @@ impl Repo {
         if let Some(op) = self.in_progress() {
             return Err(Refusal::failed(format!("a {} is in progress in `{}`", op.operation, self.root.display()))
                 .hint(format!(
-                    "finish it with `{}` or abort it with `{}`, then run this again",
+                    "finish it with `{}`, or abort it and run this again: {}",
                     op.continue_command, op.abort_command
                 ))
                 .into());
@@ -189,11 +192,136 @@ impl Repo {
         let mut options = StatusOptions::new();
         options.include_untracked(false).include_ignored(false).exclude_submodules(true);
         let statuses = self.inner.statuses(Some(&mut options)).context("failed to read `git status`")?;
-        Ok(statuses
+        let mut changed: Vec<String> = statuses
             .iter()
             .filter(|entry| entry.status() != git2::Status::CURRENT)
             .map(|entry| entry.path().unwrap_or("<non-UTF-8 path>").to_string())
+            .collect();
+        // A sparse checkout leaves the files outside its cone absent on purpose, marked
+        // skip-worktree in the index; libgit2 ignores the mark and calls them deleted. Git
+        // does not, and neither do we.
+        let only_deleted = |entry: &git2::StatusEntry<'_>| entry.status() == git2::Status::WT_DELETED;
+        if statuses.iter().any(|entry| only_deleted(&entry)) {
+            let skipped = self.skip_worktree_paths()?;
+            if !skipped.is_empty() {
+                let deleted: std::collections::HashSet<String> = statuses
+                    .iter()
+                    .filter(|entry| only_deleted(entry))
+                    .filter_map(|entry| entry.path().ok().map(str::to_string))
+                    .collect();
+                changed.retain(|path| !(deleted.contains(path) && skipped.contains(path)));
+            }
+        }
+        Ok(changed)
+    }
+
+    /// The index entries a sparse checkout keeps out of the working tree (skip-worktree).
+    pub fn skip_worktree_paths(&self) -> anyhow::Result<std::collections::HashSet<String>> {
+        /// `GIT_INDEX_ENTRY_SKIP_WORKTREE`, an extended flag of an index entry.
+        const SKIP_WORKTREE: u16 = 1 << 14;
+        let index = self.inner.index().context("failed to read the index")?;
+        Ok(index
+            .iter()
+            .filter(|entry| entry.flags_extended & SKIP_WORKTREE != 0)
+            .map(|entry| String::from_utf8_lossy(&entry.path).into_owned())
             .collect())
+    }
+
+    /// A digest of the index's entries (path, mode, blob, stage and flags; not the timestamps
+    /// git refreshes): equal digests mean nothing was staged, unstaged or committed between.
+    pub fn index_digest(&self) -> anyhow::Result<String> {
+        let mut index = self.inner.index().context("failed to read the index")?;
+        index.read(false).context("failed to read the index")?;
+        let mut text = Vec::new();
+        for entry in index.iter() {
+            text.extend_from_slice(&entry.path);
+            text.extend_from_slice(
+                format!(" {:o} {} {:x} {:x}\n", entry.mode, entry.id, entry.flags, entry.flags_extended).as_bytes(),
+            );
+        }
+        Ok(Oid::hash_object(git2::ObjectType::Blob, &text).context("failed to hash the index")?.to_string())
+    }
+
+    /// Whether the index holds exactly `commit`'s tree (what a finished checkout of it writes).
+    pub fn index_matches(&self, commit: Oid) -> anyhow::Result<bool> {
+        let mut index = self.inner.index().context("failed to read the index")?;
+        index.read(false).context("failed to read the index")?;
+        if index.has_conflicts() {
+            return Ok(false);
+        }
+        let tree = self.inner.find_commit(commit).and_then(|c| c.tree()).context("failed to read a commit's tree")?;
+        let diff =
+            self.inner.diff_tree_to_index(Some(&tree), Some(&index), None).context("failed to compare the index")?;
+        Ok(diff.deltas().len() == 0)
+    }
+
+    /// The paths whose content or mode differs between two commits (`None`: the empty tree).
+    pub fn paths_between(&self, from: Option<Oid>, to: Oid) -> anyhow::Result<Vec<String>> {
+        let tree_of = |commit: Oid| self.inner.find_commit(commit).and_then(|c| c.tree());
+        let old = from.map(tree_of).transpose().context("failed to read a commit's tree")?;
+        let new = tree_of(to).context("failed to read a commit's tree")?;
+        let diff =
+            self.inner.diff_tree_to_tree(old.as_ref(), Some(&new), None).context("failed to compare two trees")?;
+        Ok(diff
+            .deltas()
+            .filter_map(|delta| {
+                delta.new_file().path().or(delta.old_file().path()).map(|p| p.to_string_lossy().into_owned())
+            })
+            .collect())
+    }
+
+    /// Writes `commit`'s version of `paths` into the working tree and the index, overwriting
+    /// what is there: only for paths a caller has proven hold nothing of the engineer's.
+    pub fn force_paths(&self, commit: Oid, paths: &[String]) -> anyhow::Result<()> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let target = self.inner.find_commit(commit).context("failed to find the commit to restore")?;
+        let mut options = git2::build::CheckoutBuilder::new();
+        options.force().disable_pathspec_match(true);
+        for path in paths {
+            options.path(path);
+        }
+        self.inner
+            .checkout_tree(target.as_object(), Some(&mut options))
+            .map_err(|error| self.explain_checkout_error(error))
+            .context("failed to restore the files of the previous branch")
+    }
+
+    /// Sets the index to `commit`'s tree (`None`: empty), leaving the working tree alone.
+    pub fn reset_index(&self, commit: Option<Oid>) -> anyhow::Result<()> {
+        let mut index = self.inner.index().context("failed to read the index")?;
+        match commit {
+            Some(commit) => {
+                let tree =
+                    self.inner.find_commit(commit).and_then(|c| c.tree()).context("failed to read a commit's tree")?;
+                index.read_tree(&tree).context("failed to reset the index")?;
+            }
+            None => index.clear().context("failed to reset the index")?,
+        }
+        index.write().context("failed to write the index")
+    }
+
+    /// Points HEAD at `head` without touching the working tree or the index.
+    pub fn set_head_only(&self, head: &Head) -> anyhow::Result<()> {
+        match head {
+            Head::Branch { name, .. } | Head::Unborn { name } => {
+                self.inner.set_head(&format!("refs/heads/{name}")).context("failed to move HEAD back")
+            }
+            Head::Detached { commit } => self.inner.set_head_detached(*commit).context("failed to move HEAD back"),
+        }
+    }
+
+    /// libgit2 can report a failed checkout with the message of a later, unrelated lookup
+    /// ("config value 'merge.conflictstyle' was not found") when the real cause was a full
+    /// disk. A probe write in the git directory tells: a full disk is named as such.
+    fn explain_checkout_error(&self, error: git2::Error) -> anyhow::Error {
+        if disk_is_full(self.git_dir()) {
+            // libgit2's own message names the unrelated lookup: leave it out.
+            let _ = error;
+            return anyhow::anyhow!("no space left on device: git could not write the working tree");
+        }
+        anyhow::Error::new(error)
     }
 
     /// Refuses when there are tracked changes, listing a few of them.
@@ -276,33 +404,20 @@ impl Repo {
         let target = self.inner.find_commit(commit).context("failed to find the commit to check out")?;
         let mut options = git2::build::CheckoutBuilder::new();
         options.safe();
-        self.inner.checkout_tree(target.as_object(), Some(&mut options)).with_context(|| {
-            format!(
-                "failed to check out `{}` (a file in the working tree would be overwritten)",
-                reference.trim_start_matches("refs/heads/")
-            )
-        })?;
+        options.progress(|_, _, _| pause_for_tests());
+        let name = reference.trim_start_matches("refs/heads/");
+        if let Err(error) = self.inner.checkout_tree(target.as_object(), Some(&mut options)) {
+            let conflict = error.code() == git2::ErrorCode::Conflict;
+            return Err(self.explain_checkout_error(error)).with_context(|| {
+                if conflict {
+                    format!("failed to check out `{name}` (a file in the working tree would be overwritten)")
+                } else {
+                    format!("failed to check out `{name}`")
+                }
+            });
+        }
         self.inner.set_head(reference).with_context(|| format!("failed to point HEAD at `{reference}`"))?;
         Ok(())
-    }
-
-    /// Points HEAD back at a previous state: a branch (checked out safely) or a detached commit.
-    pub fn restore_head(&self, head: &Head) -> anyhow::Result<()> {
-        match head {
-            Head::Branch { name, commit } => self.checkout(&format!("refs/heads/{name}"), *commit),
-            Head::Detached { commit } => {
-                let target = self.inner.find_commit(*commit)?;
-                let mut options = git2::build::CheckoutBuilder::new();
-                options.safe();
-                self.inner.checkout_tree(target.as_object(), Some(&mut options))?;
-                self.inner.set_head_detached(*commit)?;
-                Ok(())
-            }
-            Head::Unborn { name } => {
-                self.inner.set_head(&format!("refs/heads/{name}"))?;
-                Ok(())
-            }
-        }
     }
 
     /// Deletes a local branch if it still points at `commit` (so later work on it is never lost).
@@ -393,5 +508,29 @@ impl Repo {
     /// The URL of a remote, if it is configured.
     pub fn remote_url(&self, remote: &str) -> Option<String> {
         self.inner.find_remote(remote).ok()?.url().ok().map(str::to_string)
+    }
+}
+
+/// Whether the disk holding `dir` is full: a probe of 64 KiB cannot be written there.
+fn disk_is_full(dir: &Path) -> bool {
+    use std::io::Write as _;
+    let probe = dir.join(format!("xtask-space-probe.{}", std::process::id()));
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut file| file.write_all(&[0; 64 * 1024]).and_then(|()| file.sync_all()));
+    let _ = std::fs::remove_file(&probe);
+    match result {
+        Err(error) => error.kind() == std::io::ErrorKind::StorageFull,
+        Ok(()) => false,
+    }
+}
+
+/// Test-only fault injection: with `XTASK_TEST_CHECKOUT_PAUSE_MS` set, the branch checkout
+/// sleeps after each file, so a test can SIGKILL it half-way. Harmless otherwise.
+fn pause_for_tests() {
+    if let Some(ms) = std::env::var("XTASK_TEST_CHECKOUT_PAUSE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }

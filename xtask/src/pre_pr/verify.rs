@@ -148,7 +148,7 @@ pub fn run_sequence(
     let list = if gate.is_some() { List::IntegrationVerify } else { List::Verify };
     crate::trust::ensure(ctx, &[list])?;
     let logs = super::output_dir(ctx).join("logs");
-    std::fs::create_dir_all(&logs).with_context(|| format!("failed to create `{}`", logs.display()))?;
+    crate::plan::create_confined_folder(ctx.root(), &logs)?;
     let mut sequence = Sequence::default();
     for (number, command) in commands.iter().enumerate() {
         let Some((program, args)) = command.split_first() else { continue };
@@ -163,7 +163,7 @@ pub fn run_sequence(
             Some(variable) => cmd!(ctx.sh, "{program} {args...}").env(variable, "1").into(),
             None => cmd!(ctx.sh, "{program} {args...}").into(),
         };
-        let file = std::fs::File::create(&log).with_context(|| format!("failed to create `{}`", log.display()))?;
+        let file = crate::plan::create_confined_file(ctx.root(), &log)?;
         let file_for_stderr = file.try_clone().with_context(|| format!("failed to open `{}`", log.display()))?;
         process.stdin(Stdio::null()).stdout(file).stderr(file_for_stderr);
         let status = process.status();
