@@ -159,6 +159,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     rows.extend(group(vec![new_addon_row()], |rows| new_addon(&bench, rows)));
     console.status("Measuring", "build-time discovery of the add-ons (what it adds to an incremental build)");
     rows.extend(group(vec![discovery_row()], |rows| discovery(&bench, rows)));
+    console.status("Measuring", "what confining every write adds to `new-addon`");
+    rows.extend(group(vec![confinement_row()], |rows| confinement(ctx, &bench, rows)));
     console.status("Measuring", "`receipts --limit 1`, `status` and `lancelot status` on 100 MiB receipts logs");
     rows.extend(group(receipts_log::rows(), |rows| receipts_log::measure(ctx.root(), &bench, rows)));
     if args.skip_cold_build {
@@ -469,6 +471,48 @@ fn new_addon(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
             "on `{main}`; the baseline creates a branch and copies the {} files new-addon creates or edits",
             files.len()
         ));
+    Ok(())
+}
+
+fn confinement_row() -> Row {
+    Row::new("confinement", "confining new-addon's writes (every path, twice)", Target::Millis(5.0))
+}
+
+/// What confinement adds to `new-addon`: canonicalising the root, then resolving each of the
+/// files a slice creates against it, twice (before applying and after the branch checkout), with
+/// the very function `plan.rs` calls. The baseline is the same number of plain `stat` calls.
+fn confinement(ctx: &Ctx, bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+    let sh = &bench.sh;
+    switch(sh, &bench.synthetic.main)?;
+    let root = sh.current_dir();
+    let names = crate::names::Names::derive(synth::NEW_ADDON, "feat", &ctx.config)
+        .map_err(|error| anyhow::anyhow!("the synthetic name is refused: {error}"))?;
+    let mut paths: Vec<String> = names.documents().iter().map(|(_, path)| path.to_string()).collect();
+    paths.extend([names.module.clone(), names.integration_test.clone(), crate::changelog::fragment_path(&names.slug)]);
+    let mut ours = || -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let canonical = root.canonicalize()?;
+        for _ in 0..2 {
+            for path in &paths {
+                crate::plan::confine::resolve(&canonical, path, crate::plan::confine::Purpose::Create)?;
+            }
+        }
+        Ok(started.elapsed())
+    };
+    let mut baseline = || -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        for _ in 0..2 {
+            for path in &paths {
+                let _ = root.join(path).symlink_metadata();
+            }
+        }
+        Ok(started.elapsed())
+    };
+    let timings = measure::rounds(bench.runs, &mut [&mut ours, &mut baseline], &mut || Ok(()))?;
+    rows[0] = rows[0]
+        .clone()
+        .figures(Figure::Millis(timings[0].median_ms), Some(Figure::Millis(timings[1].median_ms)))
+        .note(format!("{} paths resolved twice against the canonical root; the baseline stats them", paths.len()));
     Ok(())
 }
 

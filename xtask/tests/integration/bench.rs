@@ -18,6 +18,7 @@ const ROWS: &[&str] = &[
     "pre-pr own overhead (share of its total)",
     "new-addon --no-branch vs git branch + copying its files",
     "build-time discovery of the add-ons vs git ls-files src/core",
+    "confining new-addon's writes (every path, twice)",
     "receipts --limit 1 on a 100 MiB log vs tail -n 1",
     "receipts --limit 1 peak memory on a 100 MiB log",
     "status --json with a 100 MiB receipts log vs without one",
