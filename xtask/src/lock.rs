@@ -193,16 +193,13 @@ fn this_command() -> String {
     words.join(" ")
 }
 
-/// `word` as a POSIX shell reads it back: bare when it is plain, single-quoted otherwise.
+/// A word of the engineer's own command line, as a shell reads it back: options stay bare.
 fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | ',' | '@'));
-    if plain {
+    let rest = word.trim_start_matches('-');
+    if rest.len() < word.len() && !rest.is_empty() && crate::output::shell_word(rest) == rest {
         word.to_string()
     } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
+        crate::output::shell_word(word)
     }
 }
 

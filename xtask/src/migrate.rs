@@ -86,13 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .detail(serde_json::json!({ "steps": steps, "files": files }));
     receipts::append(&ctx.repo, receipt).context("the migration was written, but its receipt could not be")?;
     if !args.json {
-        for change in &plan.changes {
-            match change {
-                crate::plan::Change::Create { path, .. } => output::status("Created", path),
-                crate::plan::Change::Edit { path, .. } => output::status("Edited", path),
-                crate::plan::Change::Delete { path, .. } => output::status("Removed", path),
-            }
-        }
+        output::applied(&plan.changes);
         println!();
         println!("next: cargo xtask check");
         println!("next: git add -A && git commit -m \"chore: move to the conflict-free layout\"");

@@ -72,7 +72,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let config = &ctx.config;
     names::check_kind(&args.kind, config).map_err(|error| {
         Refusal::usage(format!("invalid branch kind: {error}"))
-            .hint(format!("cargo xtask new-addon {} --kind feat", shell_word(&args.name)))
+            .hint(format!("cargo xtask new-addon {} --kind feat", crate::output::shell_word(&args.name)))
     })?;
     let names = Names::derive(&args.name, &args.kind, config).map_err(|error| {
         Refusal::usage(format!("invalid add-on name `{}`: {error}", args.name.escape_debug())).hint(format!(
@@ -450,13 +450,7 @@ fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Re
         let short = &branch.commit[..branch.commit.len().min(10)];
         output::status("Branched", format!("`{}` from `{}` ({short})", branch.name, base.label));
     }
-    for change in &plan.changes {
-        match change {
-            crate::plan::Change::Create { path, .. } => output::status("Created", path),
-            crate::plan::Change::Edit { path, .. } => output::status("Edited", path),
-            crate::plan::Change::Delete { path, .. } => output::status("Removed", path),
-        }
-    }
+    output::applied(&plan.changes);
     println!();
     println!("next steps: define Scope and Contracts in {} (replace every {}),", names.spec, crate::docs::PLACEHOLDER);
     println!("then build it in {}. Each `next:` line is a command, in order:", names.module);
@@ -477,7 +471,7 @@ fn disk_full(error: anyhow::Error, names: &Names, args: &Args) -> anyhow::Error 
         again.push_str(&format!(" --kind {}", args.kind));
     }
     for dependency in &args.depends_on {
-        again.push_str(&format!(" --depends-on {}", shell_word(dependency)));
+        again.push_str(&format!(" --depends-on {}", crate::output::shell_word(dependency)));
     }
     if args.no_branch {
         again.push_str(" --no-branch");
@@ -489,13 +483,4 @@ fn disk_full(error: anyhow::Error, names: &Names, args: &Args) -> anyhow::Error 
         ))
         .hint(format!("free some space on the disk that holds the repository, then run: {again}")),
     )
-}
-
-/// Quotes a word for a hint when it has spaces.
-fn shell_word(text: &str) -> String {
-    if text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        text.to_string()
-    } else {
-        format!("\"{}\"", text.escape_debug())
-    }
 }

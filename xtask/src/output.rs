@@ -87,3 +87,27 @@ pub fn table(rows: &[Vec<String>]) -> String {
     }
     out
 }
+/// One `Created` / `Edited` / `Removed` line per change an applied plan made.
+pub fn applied(changes: &[crate::plan::Change]) {
+    for change in changes {
+        let verb = match change {
+            crate::plan::Change::Create { .. } => "Created",
+            crate::plan::Change::Edit { .. } => "Edited",
+            crate::plan::Change::Delete { .. } => "Removed",
+        };
+        status(verb, change.path());
+    }
+}
+
+/// `text` as one POSIX shell word, for hints an engineer pastes: bare when it is plain (and does
+/// not look like an option), single-quoted otherwise. The one quoter every hint uses.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && !text.starts_with('-')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "._/-+=:@,%".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}

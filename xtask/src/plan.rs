@@ -238,7 +238,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         current.push(component);
         match current.symlink_metadata() {
             Ok(metadata) if metadata.file_type().is_symlink() => {
-                let word = confine::shell_word(&current.display().to_string());
+                let word = crate::output::shell_word(&current.display().to_string());
                 return Err(Refusal::failed(format!(
                     "`{}` is a symbolic link; cargo xtask writes nothing through a link",
                     current.display()

@@ -116,7 +116,7 @@ pub fn resolve(root: &Path, relative: &str, purpose: Purpose) -> anyhow::Result<
     match (purpose, full.symlink_metadata()) {
         (Purpose::Create, Ok(_)) => {
             Err(Refusal::failed(format!("`{relative}` already exists; it is never overwritten"))
-                .hint(format!("move it away, or pick another name: mv {} /tmp/", shell_word(relative)))
+                .hint(format!("move it away, or pick another name: mv {} /tmp/", crate::output::shell_word(relative)))
                 .into())
         }
         (Purpose::Replace, Ok(metadata)) if metadata.file_type().is_symlink() => {
@@ -128,7 +128,7 @@ pub fn resolve(root: &Path, relative: &str, purpose: Purpose) -> anyhow::Result<
                 _ => Err(Refusal::failed(format!(
                     "`{relative}` is a symbolic link to `{points_to}`, which is not a file inside the repository; cargo xtask never writes through it"
                 ))
-                .hint(format!("look at it, and make it a regular file if it belongs here: ls -l {}", shell_word(relative)))
+                .hint(format!("look at it, and make it a regular file if it belongs here: ls -l {}", crate::output::shell_word(relative)))
                 .into()),
             }
         }
@@ -146,7 +146,7 @@ fn inside_git_dir(root: &Path, real: &Path) -> bool {
 
 fn linked_folder(path: &Path, folder: &str) -> Refusal {
     let points_to = std::fs::read_link(path).map(|p| p.display().to_string()).unwrap_or_default();
-    let word = shell_word(folder);
+    let word = crate::output::shell_word(folder);
     Refusal::failed(format!(
         "`{folder}` is a symbolic link (to `{points_to}`); cargo xtask writes nothing through a linked folder, so nothing can land outside the repository"
     ))
@@ -289,15 +289,6 @@ fn pause_in_write_for_tests(path: &Path) {
     }
     if let Some(ms) = std::env::var("XTASK_TEST_PAUSE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
         std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-}
-
-/// A path as a word a shell reads back unchanged.
-pub fn shell_word(text: &str) -> String {
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./+@=:,".contains(c)) {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 

@@ -468,7 +468,7 @@ fn manual_undo(repo: &Repo, record: &Record) -> Vec<String> {
         .iter()
         .filter_map(|change| match change {
             Change::Create { path, content } if planned_bytes(root, path).as_deref() == Some(content.as_bytes()) => {
-                Some(confine::shell_word(path))
+                Some(crate::output::shell_word(path))
             }
             _ => None,
         })
@@ -483,7 +483,7 @@ fn manual_undo(repo: &Repo, record: &Record) -> Vec<String> {
                 if !untouched.is_empty() {
                     hints.push(format!("rm -- {}", untouched.join(" ")));
                 }
-                hints.push(format!("git switch {} && git branch -D {}", confine::shell_word(&back), branch.name));
+                hints.push(format!("git switch {} && git branch -D {}", crate::output::shell_word(&back), branch.name));
                 return hints;
             }
             hints.push(format!("git branch -D {}", branch.name));

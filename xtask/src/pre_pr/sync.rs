@@ -235,28 +235,16 @@ fn move_aside_command(ctx: &Ctx, file: &InTheWay, upstream: Oid) -> anyhow::Resu
         if taken || (file.ignored && !ctx.repo.is_ignored(&candidate)?) {
             continue;
         }
-        return Ok(format!("mv {} {}", shell_quote(path), shell_quote(&candidate)));
+        return Ok(format!("mv {} {}", crate::output::shell_word(path), crate::output::shell_word(&candidate)));
     }
     let aside = ctx.repo.sop_dir().join("aside");
     let target = aside.join(path.replace('/', "%2F"));
     Ok(format!(
         "mkdir -p {} && mv {} {}",
-        shell_quote(&aside.to_string_lossy()),
-        shell_quote(path),
-        shell_quote(&target.to_string_lossy())
+        crate::output::shell_word(&aside.to_string_lossy()),
+        crate::output::shell_word(path),
+        crate::output::shell_word(&target.to_string_lossy())
     ))
-}
-
-/// `text` as one shell word: bare when it is plain, else single-quoted.
-fn shell_quote(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || "._/-+=:@,%".contains(c))
-        && !text.starts_with('-');
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
 }
 
 /// The conflicting files and the exact commands to resolve them locally.

@@ -102,13 +102,7 @@ fn a_dependency_only_on_an_unmerged_branch_is_refused_and_the_hint_works_once_la
 fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
     let _cargo = crate::support::cargo_guard();
     let names = ["queue", "queue-x", "queues", "quota"];
-    let sandbox = Sandbox::with_kit();
-    let manifest = sandbox.read("Cargo.toml").replace(
-        "[workspace.metadata.sop]\n",
-        "[workspace.metadata.sop]\nverify = [[\"cargo\", \"build\", \"--quiet\"]]\n",
-    );
-    sandbox.write("Cargo.toml", &manifest);
-    sandbox.commit_all("chore: verify with a build");
+    let sandbox = kit_verifying_with(r#"[["cargo", "build", "--quiet"]]"#);
     let origin = sandbox.with_origin();
     let clones: Vec<PathBuf> = names.iter().map(|name| sandbox.clone_of(&origin, name)).collect();
     let mut branches = Vec::new();
@@ -180,6 +174,17 @@ fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
     }
 }
 
+/// A kit repository whose `pre-pr` verifies with `verify` (real cargo), committed on main.
+fn kit_verifying_with(verify: &str) -> Sandbox {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox
+        .read("Cargo.toml")
+        .replace("[workspace.metadata.sop]\n", &format!("[workspace.metadata.sop]\nverify = {verify}\n"));
+    sandbox.write("Cargo.toml", &manifest);
+    sandbox.commit_all("chore: verify with real cargo");
+    sandbox
+}
+
 /// Fills in every placeholder of a slice's spec, as an engineer does before approving it.
 fn define(dir: &Path, feature: &str) {
     let path = dir.join(format!("docs/specs/Lancelot_vNext2_Spec_{feature}.md"));
@@ -208,13 +213,8 @@ fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str]) -> Vec<Str
 #[test]
 fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
     let _cargo = crate::support::cargo_guard();
-    let sandbox = Sandbox::with_kit();
-    let manifest = sandbox.read("Cargo.toml").replace(
-        "[workspace.metadata.sop]\n",
-        "[workspace.metadata.sop]\nverify = [[\"cargo\", \"fmt\", \"--all\", \"--check\"], [\"cargo\", \"test\", \"--workspace\", \"--quiet\"]]\n",
-    );
-    sandbox.write("Cargo.toml", &manifest);
-    sandbox.commit_all("chore: verify with fmt and the tests");
+    let sandbox =
+        kit_verifying_with(r#"[["cargo", "fmt", "--all", "--check"], ["cargo", "test", "--workspace", "--quiet"]]"#);
     let origin = sandbox.with_origin();
     let (a, b, c) = (sandbox.root.clone(), sandbox.clone_of(&origin, "b"), sandbox.clone_of(&origin, "c"));
     for dir in [&a, &b, &c] {
