@@ -61,14 +61,16 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
     error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).map_or(EXIT_FAILED, |r| r.code)
 }
 
-/// Prints `error: …`, the cause chain, and the hint, cargo-style, to stderr.
+/// Prints `error: …`, the cause chain, and the hint, cargo-style, to stderr, each through the
+/// redaction layer: an error may quote git, a URL or a commit subject.
 pub fn report(error: &anyhow::Error) {
+    use crate::redact::text as redact;
     let paint = crate::output::Paint::stderr();
-    eprintln!("{} {error}", paint.red_bold("error:"));
+    eprintln!("{} {}", paint.red_bold("error:"), redact(&error.to_string()));
     for cause in error.chain().skip(1) {
-        eprintln!("  {} {cause}", paint.bold("caused by:"));
+        eprintln!("  {} {}", paint.bold("caused by:"), redact(&cause.to_string()));
     }
     if let Some(hint) = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.as_ref()) {
-        eprintln!("{} {hint}", paint.cyan_bold("hint:"));
+        eprintln!("{} {}", paint.cyan_bold("hint:"), redact(hint));
     }
 }

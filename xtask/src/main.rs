@@ -33,6 +33,7 @@ mod plan;
 mod pre_pr;
 mod receipts;
 mod receipts_cmd;
+mod redact;
 mod render;
 mod spec;
 mod status;

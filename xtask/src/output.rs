@@ -1,5 +1,6 @@
 //! Terminal output: colour only on a terminal and never with `NO_COLOR`, and the helpers every
-//! command uses to say what it did. Commands decide *what* to print; this module decides *how*.
+//! command uses to say what it did. Commands decide *what* to print; this module decides *how*,
+//! and passes every message through the redaction layer (`redact.rs`) on the way out.
 
 use std::io::IsTerminal;
 
@@ -50,16 +51,16 @@ fn color_allowed() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
-/// Prints a cargo-style status line: a right-aligned green verb, then the message.
+/// Prints a cargo-style status line: a right-aligned green verb, then the message (redacted).
 pub fn status(verb: &str, message: impl std::fmt::Display) {
     let paint = Paint::stdout();
-    println!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
+    println!("{} {}", paint.green_bold(&format!("{verb:>12}")), crate::redact::text(&message.to_string()));
 }
 
-/// Prints a warning line to stderr.
+/// Prints a warning line to stderr (redacted).
 pub fn warning(message: impl std::fmt::Display) {
     let paint = Paint::stderr();
-    eprintln!("{} {message}", paint.yellow_bold("warning:"));
+    eprintln!("{} {}", paint.yellow_bold("warning:"), crate::redact::text(&message.to_string()));
 }
 
 /// Renders rows as an aligned plain-text table (first row is the header).

@@ -136,19 +136,29 @@ impl Receipt {
         self.detail = detail;
         self
     }
+
+    /// The receipt as it may be stored or shown: user-derived text through `redact.rs`.
+    pub fn redacted(mut self) -> Receipt {
+        self.message = crate::redact::owned(&self.message);
+        self.reason = self.reason.as_deref().map(crate::redact::owned);
+        crate::redact::json(&mut self.detail);
+        self
+    }
 }
 
 pub fn log_path(repo: &Repo) -> PathBuf {
     repo.sop_dir().join("receipts.jsonl")
 }
 
-/// Appends a receipt, filling in the branch and commit from HEAD.
+/// Appends a receipt, filling in the branch and commit from HEAD. Its message, reason and every
+/// string of its detail pass through the redaction layer first: no receipt stores a secret, a
+/// credential in a URL or a raw commit subject holding one.
 pub fn append(repo: &Repo, mut receipt: Receipt) -> anyhow::Result<()> {
     if let Ok(head) = repo.head() {
         receipt.branch = receipt.branch.or_else(|| head.branch_name().map(str::to_string));
         receipt.commit = receipt.commit.or_else(|| head.commit().map(|oid| oid.to_string()));
     }
-    append_to(&log_path(repo), &receipt)
+    append_to(&log_path(repo), &receipt.redacted())
 }
 
 pub fn append_to(path: &Path, receipt: &Receipt) -> anyhow::Result<()> {

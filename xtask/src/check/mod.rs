@@ -13,7 +13,7 @@ mod commits;
 pub mod frozen;
 mod hygiene;
 pub mod repository;
-mod secrets;
+pub(crate) mod secrets;
 
 use git2::Oid;
 

@@ -332,8 +332,13 @@ fn conflicted_paths(index: &git2::Index) -> anyhow::Result<Vec<String>> {
     Ok(paths)
 }
 
-/// The last meaningful line git printed, for an error message.
+/// The last meaningful line git printed, for an error message, through the redaction layer (git
+/// strips credentials from the URLs it prints, but not from every message, nor a hook's output).
 fn git_message(output: &std::process::Output) -> String {
+    crate::redact::owned(&last_git_line(output))
+}
+
+fn last_git_line(output: &std::process::Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> =
@@ -360,6 +365,8 @@ pub fn fetch(sh: &Shell, repo: &Repo, remote: &str, branch: &str, interactive: b
         .output()
         .context("failed to run `git fetch` (is git installed?)")?;
     if !output.status.success() {
+        // The configured URL may hold credentials (`https://user:token@host`): never shown.
+        let url = crate::redact::url(&url);
         return Err(Refusal::failed(format!(
             "cannot fetch `{branch}` from `{remote}` ({url}): {}",
             git_message(&output)

@@ -123,7 +123,8 @@ pub fn remote(ctx: &Ctx) -> Item {
     let remote = &ctx.config.remote;
     let item = Item::mandatory("remote", "remote");
     match ctx.repo.remote_url(remote) {
-        Some(url) => item.ok(format!("`{remote}` → {url}")),
+        // Shown on every run: a URL with credentials in it (`https://token@host`) is stripped.
+        Some(url) => item.ok(format!("`{remote}` → {}", crate::redact::url(&url))),
         None => item.failed(
             format!("the remote `{remote}` is not configured"),
             format!("git remote add {remote} <url-of-the-Lancelot-repository>"),
