@@ -77,7 +77,8 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
         return run_previous_hook(ctx, "commit-msg", &[file.display().to_string()], &[]);
     }
     if let Err(reason) = crate::check::check_commit_message(&message, &ctx.config) {
-        let subject = message.lines().next().unwrap_or_default().to_string();
+        // Never the rejected subject in clear: it may hold the token the engineer pasted.
+        let subject = crate::redact::owned(message.lines().next().unwrap_or_default());
         let receipt = Receipt::new("hook", Kind::Failure, "commit-msg hook rejected a commit message")
             .reason(reason.clone())
             .detail(serde_json::json!({ "hook": "commit-msg", "subject": subject }));
@@ -95,19 +96,22 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input).context("failed to read the refs git is pushing (stdin)")?;
     let updates = parse_push_lines(&String::from_utf8_lossy(&input));
+    // What is shown and recorded: a push to `https://user:token@host/x` names no credential.
+    // The engineer's own hook still gets git's arguments as they are.
+    let (shown_remote, shown_url) = (crate::redact::url(remote), url.map(crate::redact::url));
     let main = &ctx.config.main_branch;
     let main_ref = format!("refs/heads/{main}");
 
     if updates.iter().any(|update| update.remote_ref == main_ref) {
         let receipt = Receipt::new("hook", Kind::Failure, format!("pre-push hook refused a push to `{main}`"))
             .reason("SOP 4.7: no direct commits to the main branch; changes land through pull requests")
-            .detail(serde_json::json!({ "hook": "pre-push", "remote": remote, "url": url }));
+            .detail(serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "url": shown_url }));
         receipts::append(&ctx.repo, receipt)?;
         return Err(Refusal::failed(format!(
             "pushing to `{main}` is not allowed: changes land on `{main}` through pull requests (SOP 4.7)"
         ))
         .hint(format!(
-            "move your commits to a branch and push that: git switch -c feat/<slug> && git push -u {remote} feat/<slug>"
+            "move your commits to a branch and push that: git switch -c feat/<slug> && git push -u {shown_remote} feat/<slug>"
         ))
         .into());
     }
@@ -116,14 +120,16 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
         updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
     if pushes_a_branch {
         let on_main = ctx.repo.head()?.branch_name() == Some(main.as_str());
-        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: !on_main })?;
+        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: !on_main })?.redacted();
         print_skipped_scanner(&report);
         if !report.is_ok() {
             print_findings(&report);
             let receipt =
                 Receipt::new("hook", Kind::Failure, "pre-push hook stopped a push: `cargo xtask check` failed")
                     .reason(format!("{} problem(s) found", report.errors()))
-                    .detail(serde_json::json!({ "hook": "pre-push", "remote": remote, "findings": report.findings }));
+                    .detail(
+                        serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "findings": report.findings }),
+                    );
             receipts::append(&ctx.repo, receipt)?;
             return Err(Refusal::failed(format!(
                 "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
@@ -134,8 +140,8 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
         }
         let refs: Vec<String> =
             updates.iter().map(|update| format!("{} -> {}", update.local_ref, update.remote_ref)).collect();
-        let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{remote}`"))
-            .detail(serde_json::json!({ "hook": "pre-push", "remote": remote, "refs": refs }));
+        let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{shown_remote}`"))
+            .detail(serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "refs": refs }));
         receipts::append(&ctx.repo, receipt)?;
     }
 

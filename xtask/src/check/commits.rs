@@ -24,7 +24,9 @@ pub fn check_commit_message(message: &str, config: &Config) -> Result<(), String
     if cleaned.is_empty() {
         return Err(format!("the commit message is empty; write e.g. `{EXAMPLE}` (types: {})", types()));
     }
-    let summary = || summarize(cleaned.lines().next().unwrap_or_default());
+    // The subject is quoted in findings, hook messages and receipts: redacted before it is
+    // shortened, so a secret cut in half is still recognised.
+    let summary = || summarize(&crate::redact::text(cleaned.lines().next().unwrap_or_default()));
     let commit = git_conventional::Commit::parse(cleaned).map_err(|error| {
         let problem = match error.kind() {
             git_conventional::ErrorKind::MissingType => "it has no type: expected `type: description`".to_string(),

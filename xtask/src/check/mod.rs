@@ -69,6 +69,18 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The finding as it may be printed, reported or stored: its message, hint and location
+    /// through the redaction layer (`redact.rs`), whatever rule wrote them (a quoted commit
+    /// subject, an echoed allowlist entry).
+    pub fn redacted(&self) -> Finding {
+        Finding {
+            location: self.location.as_deref().map(crate::redact::owned),
+            message: crate::redact::owned(&self.message),
+            hint: crate::redact::owned(&self.hint),
+            ..self.clone()
+        }
+    }
+
     pub fn error(rule: &'static str, location: Option<String>, message: String, hint: String) -> Finding {
         Finding { rule, severity: Severity::Error, location, message, hint }
     }
@@ -119,6 +131,11 @@ impl Report {
 
     pub fn is_ok(&self) -> bool {
         self.errors() == 0
+    }
+
+    /// Every finding [`Finding::redacted`]: what the printers and reports show.
+    pub fn redacted(&self) -> Report {
+        Report { findings: self.findings.iter().map(Finding::redacted).collect() }
     }
 }
 
@@ -227,7 +244,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     } else {
         ExtraScanner::Never
     };
-    let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?;
+    // Printed, reported as JSON: redacted once, here.
+    let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?.redacted();
 
     let summary = format!("{} errors, {} warnings", report.errors(), report.warnings());
     let receipt =

@@ -106,7 +106,11 @@ struct Report {
 }
 
 impl Report {
-    fn push(&mut self, item: Item) {
+    fn push(&mut self, mut item: Item) {
+        // Every item is printed, reported as JSON and persisted in READY through here: its text
+        // passes the redaction layer once (a remote URL with a token, a finding's message).
+        item.detail = crate::redact::owned(&item.detail);
+        item.fix = item.fix.as_deref().map(crate::redact::owned);
         if !self.json {
             print_item(&item);
         }
