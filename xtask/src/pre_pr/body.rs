@@ -4,7 +4,9 @@
 //! reason) and the merge method SOP 4.6 recommends for the branch's history.
 //!
 //! The checklist's wording is [`super::PR_CHECKLIST`]. This module only reads the repository and
-//! renders text; `mod.rs` writes the file.
+//! renders text; `mod.rs` writes the file. The title and the whole text (the Summary, commit
+//! subjects, links) pass the redaction layer (`redact.rs`) before anyone sees them: a PR is
+//! public to the whole team and its text outlives any rotation.
 
 use std::path::Path;
 
@@ -56,6 +58,9 @@ pub struct Body {
     pub title: String,
     #[serde(skip)]
     pub text: String,
+    /// Something in the title or the text looked like a secret and was masked.
+    #[serde(skip)]
+    pub masked: bool,
     pub spec: Option<String>,
     pub blueprint: Option<String>,
     pub flag: String,
@@ -101,7 +106,8 @@ pub fn build(ctx: &Ctx, inputs: &Inputs<'_>) -> anyhow::Result<Body> {
     let changes = repo.changes_since(base)?;
     let slice = find_slice(ctx, inputs.branch, &changes);
 
-    let title = title(inputs.branch, &commits, slice.as_ref().map(|s| &s.names), &changes, config);
+    let raw_title = title(inputs.branch, &commits, slice.as_ref().map(|s| &s.names), &changes, config);
+    let title = crate::redact::owned(&raw_title);
     let flag = flag_line(ctx, slice.as_ref(), &changes);
     let checklist = checklist(ctx, inputs, slice.as_ref(), &changes);
     let merge = merge_advice(&commits);
@@ -174,9 +180,12 @@ pub fn build(ctx: &Ctx, inputs: &Inputs<'_>) -> anyhow::Result<Body> {
         merge.method, merge.reason
     ));
 
+    let redacted = crate::redact::owned(&text);
+    let masked = title != raw_title || redacted != text;
     Ok(Body {
         title,
-        text,
+        text: redacted,
+        masked,
         spec: slice.as_ref().filter(|s| s.spec_text.is_some()).map(|s| s.names.spec.clone()),
         blueprint: slice.as_ref().filter(|s| s.blueprint_text.is_some()).map(|s| s.names.blueprint.clone()),
         flag,

@@ -409,7 +409,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
     // 4. Compliance.
     let compliance = pipeline.step("compliance", "compliance: cargo xtask check", Kind::Job, || {
-        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: true })?;
+        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: true })?.redacted();
         print_findings(&console, &report);
         let detail = format!("{}, {}", plural(report.errors(), "error"), plural(report.warnings(), "warning"));
         let data = serde_json::json!({ "errors": report.errors(), "warnings": report.warnings() });
@@ -489,7 +489,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             }
             total
         });
-        let report = serde_json::json!({
+        let mut report = serde_json::json!({
             "ok": failure.is_none(),
             "dry_run": false,
             "ready": ready,
@@ -507,6 +507,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             })),
             "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
         });
+        // Step details and the error quote git, URLs and commit subjects.
+        crate::redact::json(&mut report);
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     if let Some((_, error)) = failure {
@@ -561,10 +563,11 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
     if args.json {
-        let report = serde_json::json!({
+        let mut report = serde_json::json!({
             "ok": failure.is_none(), "dry_run": true, "steps": steps, "verify_commands": commands,
             "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
         });
+        crate::redact::json(&mut report);
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if failure.is_none() {
         console.text(&format!(
@@ -584,7 +587,8 @@ fn write_body(ctx: &Ctx, inputs: &body::Inputs<'_>, path: &std::path::Path) -> a
     crate::plan::write_atomically(path, body.text.as_bytes())?;
     let relative = body::relative_path(ctx.root(), path);
     let ticked = body.checklist.iter().filter(|item| item.ticked).count();
-    let detail = format!("wrote {relative} ({ticked}/{} boxes ticked)", body.checklist.len());
+    let masked = if body.masked { "; a possible secret in a commit subject or the spec was masked" } else { "" };
+    let detail = format!("wrote {relative} ({ticked}/{} boxes ticked{masked})", body.checklist.len());
     let data = serde_json::json!({
         "path": relative,
         "title": body.title,

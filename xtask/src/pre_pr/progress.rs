@@ -2,7 +2,9 @@
 //! its elapsed time, redrawn in place), otherwise plain lines only. With `--json` every line goes
 //! to stderr so stdout holds nothing but the JSON report.
 //!
-//! It only decides *how* lines look and where they go; the steps decide what they say.
+//! It only decides *how* lines look and where they go; the steps decide what they say. Every
+//! line passes the redaction layer (`redact.rs`): a step's detail may quote git, a URL or a
+//! commit subject, and a failed command's output anything.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +45,7 @@ impl Console {
     }
 
     fn write(&self, text: &str) {
+        let text = crate::redact::text(text);
         // Holding the lock keeps the drawing thread from interleaving with this line.
         let _guard = self.current.lock();
         let clear = if self.live { "\r\x1b[2K" } else { "" };
