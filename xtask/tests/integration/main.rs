@@ -8,6 +8,7 @@ mod check;
 mod confinement;
 mod hooks;
 mod interruptions;
+mod leaks;
 mod locking;
 mod migrate;
 mod names;
