@@ -37,7 +37,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let older = newest_first.len() > args.limit;
     newest_first.truncate(args.limit);
     newest_first.reverse();
-    let shown = &newest_first;
+    // A receipt written before the redaction layer existed may hold a secret: shown redacted.
+    let shown: Vec<receipts::Receipt> = newest_first.into_iter().map(receipts::Receipt::redacted).collect();
+    let shown = &shown;
     if args.json {
         println!(
             "{}",

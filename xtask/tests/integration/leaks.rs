@@ -259,3 +259,28 @@ fn an_invalid_allowlist_entry_is_not_echoed() {
         assert_nowhere(&sandbox, &[&plain.stdout, &plain.stderr, &json.stdout, &json.stderr], secret);
     }
 }
+
+/// A receipt an older version stored with a secret in clear is shown redacted by
+/// `cargo xtask receipts`, plain and `--json` (the log itself is never rewritten).
+#[test]
+fn old_receipts_are_shown_redacted() {
+    let sandbox = Sandbox::with_kit();
+    let token = github_token();
+    let password = url_password();
+    let line = serde_json::json!({
+        "time": "2026-01-01T00:00:00Z", "unix_ms": 1_767_225_600_000u64, "command": "hook", "kind": "failure",
+        "message": "commit-msg hook rejected a commit message",
+        "reason": format!("`{token}` is not a conventional commit"),
+        "detail": { "url": format!("https://user:{password}@127.0.0.1:9/x.git") },
+    });
+    sandbox.write(".git/sop/receipts.jsonl", &format!("{line}\n"));
+    let plain = sandbox.xtask().args(["receipts"]).success();
+    assert_contains(&plain.stdout, "`ghp_****` is not a conventional commit");
+    let json = sandbox.xtask().args(["receipts", "--json"]).success();
+    assert_eq!(json.json()["receipts"][0]["detail"]["url"], "https://***@127.0.0.1:9/x.git");
+    for secret in [token.as_str(), &token[4..], &password] {
+        for output in [&plain.stdout, &plain.stderr, &json.stdout, &json.stderr] {
+            assert!(!output.contains(secret), "the secret leaked:\n{output}");
+        }
+    }
+}
