@@ -89,30 +89,37 @@ fn file_changes(diff: &git2::Diff<'_>) -> anyhow::Result<Vec<FileChange>> {
         let mut change = FileChange { path, kind, binary: false, first_changed_line: None, added: Vec::new() };
         let patch = git2::Patch::from_diff(diff, index).with_context(|| format!("failed to diff `{}`", change.path))?;
         match patch {
-            // The binary flag is known once the patch has loaded the content.
-            Some(patch) if !patch.delta().flags().is_binary() => {
-                for hunk_index in 0..patch.num_hunks() {
-                    let (hunk, lines) =
-                        patch.hunk(hunk_index).with_context(|| format!("failed to diff `{}`", change.path))?;
-                    let start = hunk.new_start().max(1);
-                    change.first_changed_line = Some(change.first_changed_line.map_or(start, |line| line.min(start)));
-                    for line_index in 0..lines {
-                        let line = patch
-                            .line_in_hunk(hunk_index, line_index)
-                            .with_context(|| format!("failed to diff `{}`", change.path))?;
-                        if line.origin() == '+' {
-                            let text = String::from_utf8_lossy(line.content());
-                            let text = text.trim_end_matches(['\n', '\r']).to_string();
-                            change.added.push(AddedLine { line: line.new_lineno().unwrap_or(0), text });
-                        }
-                    }
-                }
-            }
-            _ => change.binary = true,
+            Some(patch) => added_lines(&patch, &mut change)?,
+            None => change.binary = true,
         }
         changes.push(change);
     }
     Ok(changes)
+}
+
+/// Fills `change` with the lines `patch` adds, or marks it binary.
+fn added_lines(patch: &git2::Patch<'_>, change: &mut FileChange) -> anyhow::Result<()> {
+    // The binary flag is known once the patch has loaded the content.
+    if patch.delta().flags().is_binary() {
+        change.binary = true;
+        return Ok(());
+    }
+    for hunk_index in 0..patch.num_hunks() {
+        let (hunk, lines) = patch.hunk(hunk_index).with_context(|| format!("failed to diff `{}`", change.path))?;
+        let start = hunk.new_start().max(1);
+        change.first_changed_line = Some(change.first_changed_line.map_or(start, |line| line.min(start)));
+        for line_index in 0..lines {
+            let line = patch
+                .line_in_hunk(hunk_index, line_index)
+                .with_context(|| format!("failed to diff `{}`", change.path))?;
+            if line.origin() == '+' {
+                let text = String::from_utf8_lossy(line.content());
+                let text = text.trim_end_matches(['\n', '\r']).to_string();
+                change.added.push(AddedLine { line: line.new_lineno().unwrap_or(0), text });
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Repo {
@@ -194,11 +201,13 @@ impl Repo {
             let parents: Vec<Oid> = commit.parent_ids().collect();
             let diff_against = |parent: Option<Oid>, options: &mut DiffOptions| -> anyhow::Result<Vec<FileChange>> {
                 let old = parent.map(|parent| self.tree_of(parent)).transpose()?;
-                let diff = self
-                    .inner
-                    .diff_tree_to_tree(old.as_ref(), Some(&tree), Some(options))
+                let mut blobs = Vec::new();
+                self.changed_blobs(old.as_ref(), &tree, "", &mut blobs)
                     .with_context(|| format!("failed to diff commit {id} against its parent"))?;
-                file_changes(&diff)
+                blobs
+                    .into_iter()
+                    .map(|(path, old, new)| self.blob_change(path, old, new, options))
+                    .collect::<anyhow::Result<Vec<_>>>()
             };
             let mut changes = diff_against(parents.first().copied(), &mut options)?;
             for other in parents.iter().skip(1) {
@@ -225,6 +234,82 @@ impl Repo {
             visit(CommitDiff { id: *id, parent: parents.first().copied(), message: &message, changes })?;
         }
         Ok(())
+    }
+
+    /// The files that differ between two trees, as `(path, old blob, new blob)`: added and
+    /// modified files only (a deletion adds nothing). Subtrees with the same id are skipped
+    /// without being read, so a commit costs what it changed, not the size of the tree: libgit2's
+    /// tree-to-tree diff reads every entry (3 ms a commit on a 6,000-file tree).
+    fn changed_blobs(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        new: &git2::Tree<'_>,
+        prefix: &str,
+        out: &mut Vec<(String, Option<Oid>, Oid)>,
+    ) -> Result<(), git2::Error> {
+        for entry in new.iter() {
+            // A name that is not UTF-8 is shown lossily and still scanned.
+            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            self.changed_entry(old, &entry, &name, prefix, out)?;
+        }
+        Ok(())
+    }
+
+    fn changed_entry(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        entry: &git2::TreeEntry<'_>,
+        name: &str,
+        prefix: &str,
+        out: &mut Vec<(String, Option<Oid>, Oid)>,
+    ) -> Result<(), git2::Error> {
+        use git2::ObjectType;
+        let before = old.and_then(|old| old.get_name_bytes(entry.name_bytes()));
+        if before.as_ref().is_some_and(|before| before.id() == entry.id() && before.filemode() == entry.filemode()) {
+            return Ok(());
+        }
+        let path = format!("{prefix}{name}");
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                let subtree = self.inner.find_tree(entry.id())?;
+                let old_subtree = match &before {
+                    Some(before) if before.kind() == Some(ObjectType::Tree) => Some(self.inner.find_tree(before.id())?),
+                    _ => None,
+                };
+                self.changed_blobs(old_subtree.as_ref(), &subtree, &format!("{path}/"), out)
+            }
+            Some(ObjectType::Blob) => {
+                let old_blob =
+                    before.filter(|before| before.kind() == Some(ObjectType::Blob)).map(|before| before.id());
+                if old_blob != Some(entry.id()) {
+                    out.push((path, old_blob, entry.id()));
+                }
+                Ok(())
+            }
+            // A submodule's commit: its content is another repository's.
+            _ => Ok(()),
+        }
+    }
+
+    /// One file's change between two blobs, with the lines it adds.
+    fn blob_change(
+        &self,
+        path: String,
+        old: Option<Oid>,
+        new: Oid,
+        options: &mut DiffOptions,
+    ) -> anyhow::Result<FileChange> {
+        let kind = if old.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
+        let old_blob =
+            old.map(|old| self.inner.find_blob(old)).transpose().with_context(|| format!("failed to read `{path}`"))?;
+        let new_blob = self.inner.find_blob(new).with_context(|| format!("failed to read `{path}`"))?;
+        let old_content = old_blob.as_ref().map_or(&[][..], |blob| blob.content());
+        let file = Some(Path::new(&path));
+        let patch = git2::Patch::from_buffers(old_content, file, new_blob.content(), file, Some(options))
+            .with_context(|| format!("failed to diff `{path}`"))?;
+        let mut change = FileChange { path, kind, binary: false, first_changed_line: None, added: Vec::new() };
+        added_lines(&patch, &mut change)?;
+        Ok(change)
     }
 
     /// The oldest of `commits` (oldest first) that adds `path`: it is absent from the commit's
