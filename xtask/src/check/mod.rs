@@ -4,9 +4,10 @@
 //! (the add-on inventory, the branch's diff) exactly once, runs the rules, prints the findings and
 //! decides the exit code (1 on any error; warnings don't fail).
 //!
-//! It never writes the working tree and never spawns a process per file: one repository handle,
-//! one revwalk for the commits, one tree-to-index diff for the branch. A finding's message and
-//! hint never hold a secret in clear (see `secrets.rs`).
+//! It never writes the working tree (but for `--update-baseline`, through `plan.rs`) and never
+//! spawns a process per file: one repository handle, one revwalk for the commits, one
+//! tree-to-index diff for the branch, and one tree-to-tree diff per pushed commit for the secret
+//! scanner. A finding's message and hint never hold a secret in clear (see `secrets/mod.rs`).
 
 mod branch;
 mod commits;
