@@ -66,8 +66,13 @@ pub struct Config {
     pub verify: Vec<Vec<String>>,
     /// Extra commands `pre-pr --integration` runs after `verify`.
     pub integration_verify: Vec<Vec<String>>,
-    /// Secret-scanner allowlist: regular expressions matched against a finding's line.
+    /// Secret-scanner allowlist of lines: regular expressions matched against the text of a line
+    /// the scanner flags, never against its path. Only the main branch's value is in effect.
     pub secret_allowlist: Vec<String>,
+    /// Secret-scanner allowlist of paths: regular expressions matched against a file's path
+    /// (`/`-separated, from the repository root), never against its text. Only the main
+    /// branch's value is in effect.
+    pub secret_allowlist_paths: Vec<String>,
     /// Optional extra secret scanner, e.g. `["gitleaks", "protect", "--staged"]`.
     pub extra_secret_scanner: Vec<String>,
 }
@@ -95,6 +100,7 @@ impl Default for Config {
             ],
             integration_verify: vec![strings(&["cargo", "test", "--workspace", "--", "--ignored"])],
             secret_allowlist: Vec::new(),
+            secret_allowlist_paths: Vec::new(),
             extra_secret_scanner: Vec::new(),
         }
     }
@@ -278,6 +284,17 @@ mod tests {
         assert_eq!(config.sync_strategy, SyncStrategy::Merge);
         assert_eq!(config.docs.specs, "spec");
         assert_eq!(config.docs.runbooks, "docs/runbooks");
+    }
+
+    #[test]
+    fn secret_allowlists_of_lines_and_paths_are_separate_keys() {
+        // A manifest of before the split (lines only) still loads.
+        let old = Config::parse("[workspace.metadata.sop]\nsecret_allowlist = [\"^fixtures/\"]\n").unwrap();
+        assert_eq!(old.secret_allowlist, ["^fixtures/"]);
+        assert!(old.secret_allowlist_paths.is_empty());
+        let new = Config::parse("[workspace.metadata.sop]\nsecret_allowlist_paths = [\"^fixtures/\"]\n").unwrap();
+        assert_eq!(new.secret_allowlist_paths, ["^fixtures/"]);
+        assert!(new.secret_allowlist.is_empty());
     }
 
     #[test]

@@ -120,7 +120,14 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
         updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
     if pushes_a_branch {
         let on_main = ctx.repo.head()?.branch_name() == Some(main.as_str());
-        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: !on_main })?.redacted();
+        // The secret scanner reads every commit being pushed, not only HEAD's.
+        let pushed: Vec<git2::Oid> = updates
+            .iter()
+            .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
+            .filter_map(|update| git2::Oid::from_str(&update.local_sha).ok())
+            .collect();
+        let report =
+            crate::check::evaluate_push(ctx, &crate::check::Options { branch_rules: !on_main }, &pushed)?.redacted();
         print_skipped_scanner(&report);
         if !report.is_ok() {
             print_findings(&report);

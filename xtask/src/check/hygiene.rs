@@ -1,11 +1,15 @@
 //! Repository hygiene (SOP 4.9): no tracked `.env` file (only `.env.example`), no tracked private
 //! keys, certificates or key stores, a `.gitignore` that covers `.env`, and an `.env.example` that
 //! holds placeholders only. Reads the index (what is tracked) and two small files; the secret scan
-//! of the branch's diff lives in `secrets.rs`.
+//! of what a push sends lives in `secrets/mod.rs`, which also reports key and `.env` files that
+//! only the history holds. A secret in `.env.example` that the push sends is the secret scanner's
+//! finding (it names the commit); this rule reports the lines only the working tree holds, and
+//! values that are not placeholders without looking like a secret.
 
 use super::secrets;
 use super::{at, Facts, Finding};
 use crate::layout;
+use crate::output::shell_word;
 
 /// File extensions of private keys, certificates and key stores.
 const KEY_EXTENSIONS: &[&str] = &["pem", "key", "p12", "pfx", "jks", "keystore", "p8", "ppk", "crt", "cer", "der"];
@@ -16,11 +20,11 @@ const KEY_FILE_NAMES: &[&str] = &["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
 const SECRET_KEY_WORDS: &[&str] =
     &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE", "AUTH", "DSN"];
 
-fn is_env_file(name: &str) -> bool {
+pub(super) fn is_env_file(name: &str) -> bool {
     name != layout::ENV_EXAMPLE && (name == ".env" || name.starts_with(".env.") || name.ends_with(".env"))
 }
 
-fn is_key_file(name: &str) -> bool {
+pub(super) fn is_key_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     KEY_FILE_NAMES.contains(&lower.as_str())
         || lower
@@ -57,32 +61,34 @@ fn is_placeholder(value: &str) -> bool {
 
 pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let ctx = facts.ctx;
-    // Invalid allowlist patterns are reported once, by the secret scanner.
-    let config_allow: Vec<regex_lite::Regex> =
-        ctx.config.secret_allowlist.iter().filter_map(|pattern| regex_lite::Regex::new(pattern).ok()).collect();
+    let suppression = &facts.suppression;
+    let head = facts.branch.head;
     for path in ctx.repo.tracked_paths()? {
-        if config_allow.iter().any(|regex| regex.is_match(&path)) {
+        if suppression.path_allowed(&path) {
             continue;
         }
         let name = path.rsplit('/').next().unwrap_or(&path);
-        if is_env_file(name) {
-            findings.push(Finding::error(
+        let (rule, what, rotate) = if is_env_file(name) {
+            (
                 "sop-4.9/env-file",
-                at(&path, None),
-                format!("`{path}` is tracked; local configuration and secrets never leave the machine"),
-                format!(
-                    "untrack it (git rm --cached {path}), rotate any secret it held, and keep only placeholders in {}",
-                    layout::ENV_EXAMPLE
-                ),
-            ));
+                "local configuration and secrets never leave the machine".to_string(),
+                format!("rotate any secret it held, and keep only placeholders in {}", layout::ENV_EXAMPLE),
+            )
         } else if is_key_file(name) {
-            findings.push(Finding::error(
+            (
                 "sop-4.9/key-file",
-                at(&path, None),
-                format!("`{path}` is tracked and looks like a private key, certificate or key store"),
-                format!("untrack it (git rm --cached {path}), rotate the key, and load it from outside the repository at run time; if it is a public test fixture, add its path to `secret_allowlist`"),
-            ));
-        }
+                "it looks like a private key, certificate or key store".to_string(),
+                "rotate the key and load it from outside the repository at run time; if it is a public test fixture, add its path to `secret_allowlist_paths`".to_string(),
+            )
+        } else {
+            continue;
+        };
+        findings.push(Finding::error(
+            rule,
+            at(&path, None),
+            format!("`{path}` is tracked; {what}"),
+            format!("{}\nthen {rotate}", untrack_hint(facts, head, &path)?),
+        ));
     }
 
     let root = ctx.root();
@@ -97,6 +103,14 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     }
 
     if let Ok(text) = std::fs::read_to_string(root.join(layout::ENV_EXAMPLE)) {
+        // Lines the push sends: a secret on one of them is the secret scanner's finding.
+        let pushed: std::collections::HashSet<&str> = facts
+            .branch
+            .changes
+            .iter()
+            .filter(|change| change.path == layout::ENV_EXAMPLE)
+            .flat_map(|change| change.added.iter().map(|line| line.text.as_str()))
+            .collect();
         let all_lines: Vec<&str> = text.lines().collect();
         for (line, key, value) in super::repository::env_lines(&text) {
             let line_text = all_lines.get(line - 1).copied().unwrap_or_default();
@@ -104,10 +118,13 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             let upper = key.to_ascii_uppercase();
             let secret_like =
                 SECRET_KEY_WORDS.iter().any(|word| upper.contains(word)) && !upper.starts_with("FEATURE_");
-            if config_allow.iter().any(|regex| regex.is_match(line_text)) {
+            if suppression.line_allowed(line_text) {
                 continue;
             }
             if let Some(hit) = hits.first() {
+                if pushed.contains(line_text) {
+                    continue;
+                }
                 findings.push(Finding::error(
                     "sop-4.9/env-example",
                     at(layout::ENV_EXAMPLE, Some(line)),
@@ -125,6 +142,32 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         }
     }
     Ok(())
+}
+
+/// How to stop tracking a file, and to take it out of the history a push sends when a commit
+/// of that push added it: `git rm --cached` alone leaves it in every commit that holds it.
+fn untrack_hint(facts: &Facts<'_>, head: Option<git2::Oid>, path: &str) -> anyhow::Result<String> {
+    let repo = &facts.ctx.repo;
+    let quoted = shell_word(path);
+    let committed = match head {
+        Some(head) => repo.exists_at(head, path)?,
+        None => false,
+    };
+    if !committed {
+        return Ok(format!("it is only staged, so no commit holds it yet; unstage it: git rm --cached {quoted}"));
+    }
+    let Some(commit) = repo.first_commit_adding(&facts.branch.pushed, path)? else {
+        return Ok(format!(
+            "untrack it (it stays in the history `{}` already has, so rotating is what protects you; purging shared history takes a rewrite such as `git filter-repo --invert-paths --path {quoted}`, agreed with the team): git rm --cached {quoted}",
+            facts.ctx.config.main_branch
+        ));
+    };
+    let short = repo.short_id(commit);
+    let parent = repo.first_parent(commit)?;
+    let from = if parent.is_some() { format!("{short}~1") } else { "--root".to_string() };
+    Ok(format!(
+        "untrack it in the commit that added it, so the push does not send it (in the list git opens, mark {short} `edit`, then run `git rm --cached {quoted}`, `git commit --amend --no-edit` and `git rebase --continue`), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}\nor only untrack it from now on (commit {short} still holds it): git rm --cached {quoted}"
+    ))
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 //! (the add-on inventory, the branch's diff) exactly once, runs the rules, prints the findings and
 //! decides the exit code (1 on any error; warnings don't fail).
 //!
-//! It never writes the working tree and never spawns a process per file: one repository handle,
-//! one revwalk for the commits, one tree-to-index diff for the branch. A finding's message and
-//! hint never hold a secret in clear (see `secrets.rs`).
+//! It never writes the working tree (but for `--update-baseline`, through `plan.rs`) and never
+//! spawns a process per file: one repository handle, one revwalk for the commits, one
+//! tree-to-index diff for the branch, and one tree-to-tree diff per pushed commit for the secret
+//! scanner. A finding's message and hint never hold a secret in clear (see `secrets/mod.rs`).
 
 mod branch;
 mod commits;
@@ -45,6 +46,11 @@ pub struct Args {
     /// (`cargo xtask trust`); without this flag `check` runs no program
     #[arg(long)]
     pub extra_scanner: bool,
+
+    /// Accept the current secret findings: add their fingerprints (never the secrets) to
+    /// `.secrets.baseline.json`, which is reviewed like code and in effect once on the main branch
+    #[arg(long, conflicts_with = "json")]
+    pub update_baseline: bool,
 }
 
 /// How bad a finding is: errors fail the check (exit 1), warnings don't.
@@ -65,7 +71,15 @@ pub struct Finding {
     pub location: Option<String>,
     /// One line; never holds a secret in clear.
     pub message: String,
+    /// One line per step; a line that ends with a command works pasted as printed.
     pub hint: String,
+    /// A secret finding's fingerprint (a hash of the rule, the path and the secret's hash), what
+    /// `--update-baseline` records to accept it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// The rule and path a baseline entry shows its reviewer.
+    #[serde(skip)]
+    pub accept_as: Option<(String, String)>,
 }
 
 impl Finding {
@@ -82,11 +96,11 @@ impl Finding {
     }
 
     pub fn error(rule: &'static str, location: Option<String>, message: String, hint: String) -> Finding {
-        Finding { rule, severity: Severity::Error, location, message, hint }
+        Finding { rule, severity: Severity::Error, location, message, hint, fingerprint: None, accept_as: None }
     }
 
     pub fn warning(rule: &'static str, location: Option<String>, message: String, hint: String) -> Finding {
-        Finding { rule, severity: Severity::Warning, location, message, hint }
+        Finding { rule, severity: Severity::Warning, location, message, hint, fingerprint: None, accept_as: None }
     }
 }
 
@@ -118,6 +132,8 @@ pub struct Options {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// What the secret scanner read: the commits of the push and the staged changes.
+    pub secret_scope: String,
 }
 
 impl Report {
@@ -135,7 +151,10 @@ impl Report {
 
     /// Every finding [`Finding::redacted`]: what the printers and reports show.
     pub fn redacted(&self) -> Report {
-        Report { findings: self.findings.iter().map(Finding::redacted).collect() }
+        Report {
+            findings: self.findings.iter().map(Finding::redacted).collect(),
+            secret_scope: self.secret_scope.clone(),
+        }
     }
 }
 
@@ -150,6 +169,11 @@ pub(crate) struct BranchFacts {
     pub base: Option<Oid>,
     /// merge-base..HEAD plus staged changes, one entry per file.
     pub changes: Vec<FileChange>,
+    /// The commits a push sends, oldest first: the secret scanner reads each one's own diff
+    /// and message (see `secrets/mod.rs` for the range).
+    pub pushed: Vec<Oid>,
+    /// The range in words: `` `origin/main..HEAD` (3 commits) ``.
+    pub pushed_range: String,
 }
 
 /// Everything the rules read, gathered once.
@@ -158,6 +182,8 @@ pub(crate) struct Facts<'a> {
     pub extra_scanner: ExtraScanner,
     pub inventory: Inventory,
     pub branch: BranchFacts,
+    /// The main branch's secret allowlists and baseline: what silences the scanner.
+    pub suppression: secrets::Suppression,
 }
 
 impl Facts<'_> {
@@ -179,12 +205,24 @@ pub fn evaluate(ctx: &Ctx, options: &Options) -> anyhow::Result<Report> {
     evaluate_with(ctx, options, ExtraScanner::IfApproved)
 }
 
+/// Runs every rule for the pre-push hook: the secret scanner also reads the history of the
+/// commits being pushed (`pushed`, their tips), which need not be HEAD's.
+pub fn evaluate_push(ctx: &Ctx, options: &Options, pushed: &[Oid]) -> anyhow::Result<Report> {
+    evaluate_inner(ctx, options, ExtraScanner::IfApproved, pushed)
+}
+
 /// Runs every rule, the extra scanner as `extra_scanner` says.
 pub fn evaluate_with(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner) -> anyhow::Result<Report> {
+    evaluate_inner(ctx, options, extra_scanner, &[])
+}
+
+fn evaluate_inner(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner, tips: &[Oid]) -> anyhow::Result<Report> {
     let mut findings = Vec::new();
     let inventory = Inventory::load(ctx.root(), &ctx.config)?;
-    let branch = branch_facts(ctx, &mut findings)?;
-    let facts = Facts { ctx, extra_scanner, inventory, branch };
+    let branch = branch_facts(ctx, tips, &mut findings)?;
+    let suppression = secrets::Suppression::in_effect(ctx, branch.main, &mut findings)?;
+    let secret_scope = branch.pushed_range.clone();
+    let facts = Facts { ctx, extra_scanner, inventory, branch, suppression };
 
     repository::check(&facts, &mut findings)?;
     frozen::check(&facts, &mut findings)?;
@@ -197,24 +235,26 @@ pub fn evaluate_with(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner) 
     }
     // Errors first; within a severity, the order the rules found them (SOP order).
     findings.sort_by_key(|finding| finding.severity);
-    Ok(Report { findings })
+    Ok(Report { findings, secret_scope })
 }
 
-fn branch_facts(ctx: &Ctx, findings: &mut Vec<Finding>) -> anyhow::Result<BranchFacts> {
+fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow::Result<BranchFacts> {
     let config = &ctx.config;
+    let (main_name, remote) = (&config.main_branch, &config.remote);
     let head = ctx.repo.head()?;
-    let main = match ctx.repo.main_commit(&config.main_branch, &config.remote) {
+    let main = match ctx.repo.main_commit(main_name, remote) {
         Ok(main) => Some(main),
         Err(_) if head.commit().is_none() => None,
         Err(_) => {
-            findings.push(Finding::warning(
+            // Fail closed: without the main branch nothing tells which commits are new, so
+            // every commit of HEAD is scanned below, and the check fails until it is here.
+            findings.push(Finding::error(
                 "sop-4.1/main-branch",
                 None,
                 format!(
-                    "the main branch `{}` is not here (neither `{}` nor `{}/{}`), so the branch's diff is not checked",
-                    config.main_branch, config.main_branch, config.remote, config.main_branch
+                    "the main branch `{main_name}` is not here (neither `{main_name}` nor `{remote}/{main_name}`), so what this branch adds cannot be told apart from `{main_name}`"
                 ),
-                format!("fetch it: git fetch {} {}", config.remote, config.main_branch),
+                missing_main_hint(ctx, head.commit())?,
             ));
             None
         }
@@ -230,7 +270,58 @@ fn branch_facts(ctx: &Ctx, findings: &mut Vec<Finding>) -> anyhow::Result<Branch
         Head::Branch { name, .. } | Head::Unborn { name } => Some(name.clone()),
         Head::Detached { .. } => None,
     };
-    Ok(BranchFacts { name, head: head.commit(), main, base, changes })
+    let (pushed, pushed_range) = pushed_commits(ctx, &head, main, tips)?;
+    Ok(BranchFacts { name, head: head.commit(), main, base, changes, pushed, pushed_range })
+}
+
+/// The commits a push would send that the remote's main branch does not have, oldest first.
+/// Hidden: `<remote>/<main>` when it exists (what the remote is known to have), else the local
+/// main branch on another branch; on the main branch itself with no `<remote>/<main>`, nothing
+/// is hidden (fail closed: none of it is known to be pushed).
+fn pushed_commits(ctx: &Ctx, head: &Head, main: Option<Oid>, tips: &[Oid]) -> anyhow::Result<(Vec<Oid>, String)> {
+    let config = &ctx.config;
+    let mut all_tips: Vec<Oid> = head.commit().into_iter().collect();
+    all_tips.extend(tips.iter().copied().filter(|tip| Some(*tip) != head.commit()));
+    if all_tips.is_empty() {
+        return Ok((Vec::new(), "staged changes only (no commits yet)".into()));
+    }
+    let tracking = ctx.repo.remote_tracking_commit(&config.remote, &config.main_branch);
+    let on_main = head.branch_name() == Some(config.main_branch.as_str());
+    let (hide, from) = match (tracking, main) {
+        (Some(tracking), _) => (vec![tracking], format!("{}/{}", config.remote, config.main_branch)),
+        (None, Some(main)) if !on_main => (vec![main], config.main_branch.clone()),
+        _ => (Vec::new(), String::new()),
+    };
+    let commits = ctx.repo.commits_between(&all_tips, &hide)?;
+    let count = match commits.len() {
+        1 => "1 commit".to_string(),
+        n => format!("{n} commits"),
+    };
+    let to = if tips.iter().any(|tip| Some(*tip) != head.commit()) { "HEAD and the pushed refs" } else { "HEAD" };
+    let range =
+        if from.is_empty() { format!("every commit of {to} ({count})") } else { format!("`{from}..{to}` ({count})") };
+    Ok((commits, range))
+}
+
+/// How to bring the main branch here: fetch it from the remote, or, with no remote, name the
+/// commit it starts from (the root of HEAD's history, so that every commit is the branch's).
+fn missing_main_hint(ctx: &Ctx, head: Option<Oid>) -> anyhow::Result<String> {
+    let config = &ctx.config;
+    let main = crate::output::shell_word(&config.main_branch);
+    if ctx.repo.remote_url(&config.remote).is_some() {
+        return Ok(format!("fetch it: git fetch {} {main}", crate::output::shell_word(&config.remote)));
+    }
+    let root = match head {
+        Some(head) => ctx.repo.commits_between(&[head], &[])?.first().map(|root| ctx.repo.short_id(*root)),
+        None => None,
+    };
+    Ok(match root {
+        Some(root) => format!(
+            "there is no remote `{}` either; create `{main}` at the first commit, so every commit counts as this branch's: git branch {main} {root}",
+            config.remote
+        ),
+        None => format!("create it: git branch {main}"),
+    })
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
@@ -244,8 +335,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     } else {
         ExtraScanner::Never
     };
+    let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?;
+    if args.update_baseline {
+        // The fingerprints are computed from the unredacted findings; what is printed is redacted.
+        return update_baseline(ctx, &report);
+    }
     // Printed, reported as JSON: redacted once, here.
-    let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?.redacted();
+    let report = report.redacted();
 
     let summary = format!("{} errors, {} warnings", report.errors(), report.warnings());
     let receipt =
@@ -262,6 +358,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             "errors": report.errors(),
             "warnings": report.warnings(),
             "branch_rules": branch_rules,
+            "secret_scope": report.secret_scope,
             "findings": report.findings,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -276,6 +373,27 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `check --update-baseline`: accepts the current secret findings, then says what to do next.
+fn update_baseline(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
+    let added = secrets::update_baseline(ctx, report)?;
+    let file = secrets::BASELINE_FILE;
+    if added == 0 {
+        crate::output::status("Checked", format!("no secret finding to accept; `{file}` is unchanged"));
+        return Ok(());
+    }
+    crate::output::status(
+        "Accepted",
+        format!("{added} secret finding(s) in `{file}` (fingerprints only); reviewers approve it like code, and it is in effect once on `{}`", ctx.config.main_branch),
+    );
+    let receipt =
+        Receipt::new("check", Kind::StateChange, format!("check: accepted {added} secret finding(s) in the baseline"))
+            .detail(serde_json::json!({ "file": file, "accepted": added }));
+    receipts::append(&ctx.repo, receipt)?;
+    println!("next: git add {file}");
+    println!("next: git commit -m \"chore: accept {added} secret scanner finding(s)\"");
+    Ok(())
+}
+
 fn print_report(report: &Report, branch_rules: bool) {
     let paint = Paint::stdout();
     for finding in &report.findings {
@@ -287,8 +405,11 @@ fn print_report(report: &Report, branch_rules: bool) {
             Some(location) => println!("{label} {location}: {}", finding.message),
             None => println!("{label} {}", finding.message),
         }
-        println!("  {} {}", paint.cyan_bold("hint:"), finding.hint);
+        for hint in finding.hint.lines() {
+            println!("  {} {hint}", paint.cyan_bold("hint:"));
+        }
     }
+    crate::output::status("Scanned", format!("for secrets: {} and the staged changes", report.secret_scope));
     if report.findings.is_empty() {
         let scope = if branch_rules { "repository, hygiene and branch rules" } else { "repository and hygiene rules" };
         crate::output::status("Checked", format!("{scope}: no findings"));
@@ -308,6 +429,7 @@ mod tests {
                 Finding::error("sop-2.1/frozen-spec", at("a.md", Some(3)), "m".into(), "h".into()),
                 Finding::warning("sop-9/placeholder", at("b.md", None), "m".into(), "h".into()),
             ],
+            secret_scope: String::new(),
         };
         assert_eq!((report.errors(), report.warnings(), report.is_ok()), (1, 1, false));
         let json = serde_json::to_value(&report).unwrap();

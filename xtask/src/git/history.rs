@@ -1,10 +1,14 @@
-//! Reading history for `check`: commits and diffs between the merge-base and HEAD.
+//! Reading history for `check`: commits and diffs between the merge-base and HEAD, and each
+//! commit's own diff for the secret scanner (what a push sends is every commit, not only the
+//! branch's sum).
 //!
 //! Everything here is one libgit2 repository and no spawned process, so `check` stays fast on long
 //! histories: the commits of a branch are one revwalk (messages read straight from the object
-//! database), and the branch's changes are one tree-to-index diff (merge-base..HEAD plus what is
-//! staged, in a single pass). Nothing here writes.
+//! database), the branch's changes are one tree-to-index diff (merge-base..HEAD plus what is
+//! staged, in a single pass), and each commit's own changes are one tree-to-tree diff with no
+//! context lines. Nothing here writes.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -50,6 +54,74 @@ pub struct CommitRef<'a> {
     pub message: &'a str,
 }
 
+/// One commit and the changes it makes itself, for the secret scanner.
+#[derive(Debug)]
+pub struct CommitDiff<'a> {
+    pub id: Oid,
+    /// The first parent, `None` for a root commit.
+    pub parent: Option<Oid>,
+    /// The full message (lossily decoded when it is not UTF-8).
+    pub message: &'a str,
+    /// Every file the commit adds, changes or deletes, with the lines it adds.
+    pub changes: Vec<FileChange>,
+}
+
+/// Diff options for listing added lines: no context, no submodules.
+fn added_lines_options() -> DiffOptions {
+    let mut options = DiffOptions::new();
+    options.context_lines(0).ignore_submodules(true).include_typechange(false);
+    options
+}
+
+/// Every file of a diff, with the lines it adds (none for binary content).
+fn file_changes(diff: &git2::Diff<'_>) -> anyhow::Result<Vec<FileChange>> {
+    let mut changes = Vec::with_capacity(diff.deltas().len());
+    for index in 0..diff.deltas().len() {
+        let Some(delta) = diff.get_delta(index) else { continue };
+        let kind = match delta.status() {
+            Delta::Added | Delta::Copied => ChangeKind::Added,
+            Delta::Deleted => ChangeKind::Deleted,
+            Delta::Modified | Delta::Renamed | Delta::Typechange => ChangeKind::Modified,
+            _ => continue,
+        };
+        let file = if kind == ChangeKind::Deleted { delta.old_file() } else { delta.new_file() };
+        let path = file.path().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+        let mut change = FileChange { path, kind, binary: false, first_changed_line: None, added: Vec::new() };
+        let patch = git2::Patch::from_diff(diff, index).with_context(|| format!("failed to diff `{}`", change.path))?;
+        match patch {
+            Some(patch) => added_lines(&patch, &mut change)?,
+            None => change.binary = true,
+        }
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+/// Fills `change` with the lines `patch` adds, or marks it binary.
+fn added_lines(patch: &git2::Patch<'_>, change: &mut FileChange) -> anyhow::Result<()> {
+    // The binary flag is known once the patch has loaded the content.
+    if patch.delta().flags().is_binary() {
+        change.binary = true;
+        return Ok(());
+    }
+    for hunk_index in 0..patch.num_hunks() {
+        let (hunk, lines) = patch.hunk(hunk_index).with_context(|| format!("failed to diff `{}`", change.path))?;
+        let start = hunk.new_start().max(1);
+        change.first_changed_line = Some(change.first_changed_line.map_or(start, |line| line.min(start)));
+        for line_index in 0..lines {
+            let line = patch
+                .line_in_hunk(hunk_index, line_index)
+                .with_context(|| format!("failed to diff `{}`", change.path))?;
+            if line.origin() == '+' {
+                let text = String::from_utf8_lossy(line.content());
+                let text = text.trim_end_matches(['\n', '\r']).to_string();
+                change.added.push(AddedLine { line: line.new_lineno().unwrap_or(0), text });
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Repo {
     /// The best common ancestor of two commits, if they have one.
     pub fn merge_base(&self, one: Oid, two: Oid) -> anyhow::Result<Option<Oid>> {
@@ -88,58 +160,194 @@ impl Repo {
     /// The branch's changes: `base`'s tree against the index, which is HEAD plus what is staged.
     pub fn changes_since(&self, base: Option<Oid>) -> anyhow::Result<Vec<FileChange>> {
         let base_tree = match base {
-            Some(base) => {
-                Some(self.inner.find_commit(base).and_then(|c| c.tree()).context("failed to read the base tree")?)
-            }
+            Some(base) => Some(self.tree_of(base).context("failed to read the base tree")?),
             None => None,
         };
         let index = self.inner.index().context("failed to read the index")?;
-        let mut options = DiffOptions::new();
-        options.context_lines(0).ignore_submodules(true).include_typechange(false);
         let diff = self
             .inner
-            .diff_tree_to_index(base_tree.as_ref(), Some(&index), Some(&mut options))
+            .diff_tree_to_index(base_tree.as_ref(), Some(&index), Some(&mut added_lines_options()))
             .context("failed to diff the branch against its base")?;
-        let mut changes = Vec::with_capacity(diff.deltas().len());
-        for index in 0..diff.deltas().len() {
-            let Some(delta) = diff.get_delta(index) else { continue };
-            let kind = match delta.status() {
-                Delta::Added | Delta::Copied => ChangeKind::Added,
-                Delta::Deleted => ChangeKind::Deleted,
-                Delta::Modified | Delta::Renamed | Delta::Typechange => ChangeKind::Modified,
-                _ => continue,
+        file_changes(&diff)
+    }
+
+    /// The commits reachable from `tips` and from none of `hide`, oldest first (parents before
+    /// children): what a push of `tips` sends to a remote that has `hide`.
+    pub fn commits_between(&self, tips: &[Oid], hide: &[Oid]) -> anyhow::Result<Vec<Oid>> {
+        let mut walk = self.inner.revwalk().context("failed to walk the history")?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).context("failed to walk the history")?;
+        for tip in tips {
+            walk.push(*tip).context("failed to walk the history")?;
+        }
+        for hidden in hide {
+            walk.hide(*hidden).context("failed to walk the history")?;
+        }
+        walk.map(|id| id.context("failed to walk the history")).collect()
+    }
+
+    /// Calls `visit` with each commit's own changes (its tree against its parent's), in the
+    /// order given. A merge commit's changes are the lines it adds against every parent (what
+    /// the merge itself wrote, not what it brought in). One diff per commit, through the object
+    /// database: no process, no working tree.
+    pub fn for_each_commit_diff(
+        &self,
+        commits: &[Oid],
+        mut visit: impl FnMut(CommitDiff<'_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut options = added_lines_options();
+        for id in commits {
+            let commit = self.inner.find_commit(*id).with_context(|| format!("failed to read commit {id}"))?;
+            let tree = commit.tree().with_context(|| format!("failed to read the tree of commit {id}"))?;
+            let parents: Vec<Oid> = commit.parent_ids().collect();
+            let diff_against = |parent: Option<Oid>, options: &mut DiffOptions| -> anyhow::Result<Vec<FileChange>> {
+                let old = parent.map(|parent| self.tree_of(parent)).transpose()?;
+                let mut blobs = Vec::new();
+                self.changed_blobs(old.as_ref(), &tree, "", &mut blobs)
+                    .with_context(|| format!("failed to diff commit {id} against its parent"))?;
+                blobs
+                    .into_iter()
+                    .map(|(path, old, new)| self.blob_change(path, old, new, options))
+                    .collect::<anyhow::Result<Vec<_>>>()
             };
-            let file = if kind == ChangeKind::Deleted { delta.old_file() } else { delta.new_file() };
-            let path = file.path().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
-            let mut change = FileChange { path, kind, binary: false, first_changed_line: None, added: Vec::new() };
-            let patch =
-                git2::Patch::from_diff(&diff, index).with_context(|| format!("failed to diff `{}`", change.path))?;
-            match patch {
-                // The binary flag is known once the patch has loaded the content.
-                Some(patch) if !patch.delta().flags().is_binary() => {
-                    for hunk_index in 0..patch.num_hunks() {
-                        let (hunk, lines) =
-                            patch.hunk(hunk_index).with_context(|| format!("failed to diff `{}`", change.path))?;
-                        let start = hunk.new_start().max(1);
-                        change.first_changed_line =
-                            Some(change.first_changed_line.map_or(start, |line| line.min(start)));
-                        for line_index in 0..lines {
-                            let line = patch
-                                .line_in_hunk(hunk_index, line_index)
-                                .with_context(|| format!("failed to diff `{}`", change.path))?;
-                            if line.origin() == '+' {
-                                let text = String::from_utf8_lossy(line.content());
-                                let text = text.trim_end_matches(['\n', '\r']).to_string();
-                                change.added.push(AddedLine { line: line.new_lineno().unwrap_or(0), text });
-                            }
-                        }
+            let mut changes = diff_against(parents.first().copied(), &mut options)?;
+            for other in parents.iter().skip(1) {
+                let theirs = diff_against(Some(*other), &mut options)?;
+                let added: HashSet<(&str, &str)> = theirs
+                    .iter()
+                    .flat_map(|change| change.added.iter().map(move |line| (change.path.as_str(), line.text.as_str())))
+                    .collect();
+                let new_files: HashSet<&str> = theirs
+                    .iter()
+                    .filter(|change| change.kind == ChangeKind::Added)
+                    .map(|change| change.path.as_str())
+                    .collect();
+                for change in &mut changes {
+                    let path = change.path.clone();
+                    change.added.retain(|line| added.contains(&(path.as_str(), line.text.as_str())));
+                    if change.kind == ChangeKind::Added && !new_files.contains(path.as_str()) {
+                        change.kind = ChangeKind::Modified;
                     }
                 }
-                _ => change.binary = true,
+                changes.retain(|change| change.kind == ChangeKind::Added || !change.added.is_empty());
             }
-            changes.push(change);
+            let message = String::from_utf8_lossy(commit.message_bytes());
+            visit(CommitDiff { id: *id, parent: parents.first().copied(), message: &message, changes })?;
         }
-        Ok(changes)
+        Ok(())
+    }
+
+    /// The files that differ between two trees, as `(path, old blob, new blob)`: added and
+    /// modified files only (a deletion adds nothing). Subtrees with the same id are skipped
+    /// without being read, so a commit costs what it changed, not the size of the tree: libgit2's
+    /// tree-to-tree diff reads every entry (3 ms a commit on a 6,000-file tree).
+    fn changed_blobs(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        new: &git2::Tree<'_>,
+        prefix: &str,
+        out: &mut Vec<(String, Option<Oid>, Oid)>,
+    ) -> Result<(), git2::Error> {
+        for entry in new.iter() {
+            // A name that is not UTF-8 is shown lossily and still scanned.
+            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            self.changed_entry(old, &entry, &name, prefix, out)?;
+        }
+        Ok(())
+    }
+
+    fn changed_entry(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        entry: &git2::TreeEntry<'_>,
+        name: &str,
+        prefix: &str,
+        out: &mut Vec<(String, Option<Oid>, Oid)>,
+    ) -> Result<(), git2::Error> {
+        use git2::ObjectType;
+        let before = old.and_then(|old| old.get_name_bytes(entry.name_bytes()));
+        if before.as_ref().is_some_and(|before| before.id() == entry.id() && before.filemode() == entry.filemode()) {
+            return Ok(());
+        }
+        let path = format!("{prefix}{name}");
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                let subtree = self.inner.find_tree(entry.id())?;
+                let old_subtree = match &before {
+                    Some(before) if before.kind() == Some(ObjectType::Tree) => Some(self.inner.find_tree(before.id())?),
+                    _ => None,
+                };
+                self.changed_blobs(old_subtree.as_ref(), &subtree, &format!("{path}/"), out)
+            }
+            Some(ObjectType::Blob) => {
+                let old_blob =
+                    before.filter(|before| before.kind() == Some(ObjectType::Blob)).map(|before| before.id());
+                if old_blob != Some(entry.id()) {
+                    out.push((path, old_blob, entry.id()));
+                }
+                Ok(())
+            }
+            // A submodule's commit: its content is another repository's.
+            _ => Ok(()),
+        }
+    }
+
+    /// One file's change between two blobs, with the lines it adds.
+    fn blob_change(
+        &self,
+        path: String,
+        old: Option<Oid>,
+        new: Oid,
+        options: &mut DiffOptions,
+    ) -> anyhow::Result<FileChange> {
+        let kind = if old.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
+        let old_blob =
+            old.map(|old| self.inner.find_blob(old)).transpose().with_context(|| format!("failed to read `{path}`"))?;
+        let new_blob = self.inner.find_blob(new).with_context(|| format!("failed to read `{path}`"))?;
+        let old_content = old_blob.as_ref().map_or(&[][..], |blob| blob.content());
+        let file = Some(Path::new(&path));
+        let patch = git2::Patch::from_buffers(old_content, file, new_blob.content(), file, Some(options))
+            .with_context(|| format!("failed to diff `{path}`"))?;
+        let mut change = FileChange { path, kind, binary: false, first_changed_line: None, added: Vec::new() };
+        added_lines(&patch, &mut change)?;
+        Ok(change)
+    }
+
+    /// The oldest of `commits` (oldest first) that adds `path`: it is absent from the commit's
+    /// first parent and present in the commit.
+    pub fn first_commit_adding(&self, commits: &[Oid], path: &str) -> anyhow::Result<Option<Oid>> {
+        for id in commits {
+            let commit = self.inner.find_commit(*id).with_context(|| format!("failed to read commit {id}"))?;
+            if !self.exists_at(*id, path)? {
+                continue;
+            }
+            match commit.parent_ids().next() {
+                Some(parent) if self.exists_at(parent, path)? => {}
+                _ => return Ok(Some(*id)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// A commit's first parent, `None` for a root commit.
+    pub fn first_parent(&self, commit: Oid) -> anyhow::Result<Option<Oid>> {
+        let commit = self.inner.find_commit(commit).with_context(|| format!("failed to read commit {commit}"))?;
+        Ok(commit.parent_ids().next())
+    }
+
+    /// A commit's unambiguous abbreviated id, as git prints it (`core.abbrev`, 7 at least).
+    pub fn short_id(&self, id: Oid) -> String {
+        let short = self.inner.find_object(id, None).and_then(|object| object.short_id());
+        match short {
+            Ok(buf) => buf.as_str().unwrap_or_default().to_string(),
+            Err(_) => id.to_string()[..10].to_string(),
+        }
+    }
+
+    fn tree_of(&self, commit: Oid) -> anyhow::Result<git2::Tree<'_>> {
+        self.inner
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("failed to read the tree of commit {commit}"))
     }
 
     /// A file's bytes as staged in the index (HEAD plus staged changes), if it is tracked.

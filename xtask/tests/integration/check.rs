@@ -573,12 +573,16 @@ fn the_allow_marker_and_the_allowlist_silence_false_positives() {
     let out = check_fails(&sandbox);
     assert_eq!(errors(&out), [("sop-4.9/secret".to_string(), "fixtures/keys.txt:1".to_string())]);
 
+    // Only the main branch's allowlist is in effect: the change is committed there.
     let manifest = sandbox.read("Cargo.toml");
     sandbox.write(
         "Cargo.toml",
-        &manifest
-            .replace("[workspace.metadata.sop]\n", "[workspace.metadata.sop]\nsecret_allowlist = [\"^fixtures/\"]\n"),
+        &manifest.replace(
+            "[workspace.metadata.sop]\n",
+            "[workspace.metadata.sop]\nsecret_allowlist_paths = [\"^fixtures/\"]\n",
+        ),
     );
+    sandbox.git(&["commit", "-q", "--no-verify", "-m", "chore: allow the fixtures", "--", "Cargo.toml"]);
     check_passes(&sandbox);
 }
 

@@ -1,46 +1,292 @@
-//! The secret scanner (SOP 4.9): built-in rules for private-key blocks, cloud provider keys,
-//! GitHub, GitLab and Slack tokens, JWTs, and password/secret/token assignments with high-entropy
-//! values, run over every line the branch adds (merge-base..HEAD plus staged changes).
+//! The secret scanner (SOP 4.9): what is scanned, and what silences it. The rules that recognise
+//! a secret on one line are `rules.rs`'s; this module is their caller.
 //!
-//! False positives are silenced by an inline marker (`sop:allow-secret`) on the line or by the
-//! `secret_allowlist` regular expressions of the configuration. A finding never holds the secret:
-//! messages show the rule, a safe prefix at most, and the length. An extra scanner such as
-//! `gitleaks` can be configured (`extra_secret_scanner`); being a program committed configuration
-//! names, it runs only when the caller allows it and this clone approved it (`trust.rs`), and its
-//! output is never printed either.
+//! **What is scanned is what a push sends**: every line each commit of the pushed range adds
+//! against its parent (so a secret added in one commit and removed in a later one is still found,
+//! naming the commit and how to purge it), every commit message of the range, the files each
+//! commit adds under a key or `.env` name, and the staged changes. The range is the branch's
+//! commits not on the main branch (`<remote>/<main>` when it exists, else `<main>`); on the main
+//! branch it is the commits not on `<remote>/<main>` yet, or every commit when there is no such
+//! ref (fail closed). `check/mod.rs` computes the range; `git/history.rs` reads the diffs.
+//!
+//! **What silences it** is tamper-evident. The allowlists (`secret_allowlist` for line text,
+//! `secret_allowlist_paths` for paths; one never matches the other) and the fingerprint baseline
+//! (`.secrets.baseline.json`) in effect are the main branch's, read from its commit, never from
+//! the working tree; a branch that changes either gets a warning that names the change. The
+//! inline marker counts only as a comment that ends the line it silences (`# sop:allow-secret`,
+//! `// sop:allow-secret`, `-- …`, `; …`, `<!-- sop:allow-secret -->`, `/* sop:allow-secret */`);
+//! anywhere else on the line it silences nothing. `gitleaks:allow` is not honoured (it is
+//! gitleaks' marker; an extra scanner reads it itself).
+//!
+//! A finding never holds the secret: messages show the rule, a safe prefix at most, and the
+//! length; the baseline holds fingerprints (a hash of the rule, the path and the secret's hash).
+//! An extra scanner such as `gitleaks` can be configured (`extra_secret_scanner`); being a program
+//! committed configuration names, it runs only when the caller allows it and this clone approved
+//! it (`trust.rs`), and its output is never printed either.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::Context as _;
+use git2::Oid;
 use regex_lite::Regex;
 
+use super::hygiene::{is_env_file, is_key_file};
 use super::{at, ExtraScanner, Facts, Finding};
-
-/// The inline marker that silences the scanner on one line.
-pub const ALLOW_MARKER: &str = "sop:allow-secret";
+use crate::config::Config;
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::git::Repo;
+use crate::output::shell_word;
 
 pub mod rules;
 
 pub use rules::Hit;
 
-/// The secrets on one line, unless the line carries the allow marker.
-pub fn scan_line(line: &str) -> Vec<Hit> {
-    if line.contains(ALLOW_MARKER) || line.contains("gitleaks:allow") {
-        return Vec::new();
+/// The inline marker that silences the scanner on one line, as the comment that ends it.
+pub const ALLOW_MARKER: &str = "sop:allow-secret";
+/// The fingerprint baseline of accepted findings, at the repository root, reviewed like code.
+pub const BASELINE_FILE: &str = ".secrets.baseline.json";
+/// The command that adds the current findings to the baseline.
+pub const UPDATE_BASELINE: &str = "cargo xtask check --update-baseline";
+/// The path a commit message's fingerprint uses: no file is named like this.
+const MESSAGE_PATH: &str = ":commit-message";
+
+const SECRET: &str = "sop-4.9/secret";
+
+/// Where the comment that ends `line` starts, if that comment is exactly the allow marker.
+fn trailing_marker(line: &str) -> Option<usize> {
+    let line = line.trim_end();
+    for (open, close) in [("<!--", "-->"), ("/*", "*/")] {
+        if let Some(body) = line.strip_suffix(close) {
+            if let Some(start) = body.rfind(open) {
+                if body[start + open.len()..].trim() == ALLOW_MARKER {
+                    return Some(start);
+                }
+            }
+        }
     }
-    rules::scan_line(line)
+    let before = line.strip_suffix(ALLOW_MARKER)?.trim_end_matches([' ', '\t']);
+    for open in ["//", "#", "--", ";"] {
+        if let Some(code) = before.strip_suffix(open) {
+            // A line comment starts a line or follows a blank: `a#b` is not a comment in a shell.
+            if code.is_empty() || code.ends_with([' ', '\t']) {
+                return Some(code.len());
+            }
+        }
+    }
+    None
 }
 
-/// The configured allowlist, compiled; invalid patterns become findings.
-pub fn allowlist(patterns: &[String], findings: &mut Vec<Finding>) -> Vec<Regex> {
+/// The secrets on one line, unless a trailing comment that is the allow marker ends it.
+pub fn scan_line(line: &str) -> Vec<Hit> {
+    let hits = rules::scan_line(line);
+    if hits.is_empty() {
+        return hits;
+    }
+    match trailing_marker(line) {
+        Some(start) => hits.into_iter().filter(|hit| hit.span.end > start).collect(),
+        None => hits,
+    }
+}
+
+/// A finding's fingerprint: the hash of the rule, the path and the secret's own hash, so the
+/// baseline that stores it never holds the secret and a line can move without losing it.
+pub fn fingerprint(rule: &str, path: &str, secret: &str) -> anyhow::Result<String> {
+    let secret_hash = Repo::hash_blob(secret.as_bytes())?;
+    Repo::hash_blob(format!("sop-secret-fingerprint/1\n{rule}\n{path}\n{secret_hash}\n").as_bytes())
+}
+
+/// `.secrets.baseline.json`: the accepted findings, by fingerprint. `rule` and `path` are for
+/// the reviewer; only the fingerprint silences.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Baseline {
+    pub version: u32,
+    #[serde(default)]
+    pub about: String,
+    pub accepted: Vec<Accepted>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Accepted {
+    pub fingerprint: String,
+    pub rule: String,
+    pub path: String,
+}
+
+const BASELINE_ABOUT: &str = "Findings of the secret scanner accepted as not secret. Fingerprints only (a hash of the rule, the path and the secret's hash): never a secret. Reviewed like code; only the main branch's copy is in effect. Add the current findings with `cargo xtask check --update-baseline`; see docs/guide.md.";
+
+impl Baseline {
+    fn parse(bytes: &[u8]) -> Result<Baseline, String> {
+        let baseline: Baseline = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
+        if baseline.version != 1 {
+            return Err(format!("version {} is not known (1 is)", baseline.version));
+        }
+        if let Some(bad) = baseline.accepted.iter().find(|entry| !is_hex_id(&entry.fingerprint)) {
+            return Err(format!("`{}` is not a fingerprint (40 hexadecimal digits)", bad.fingerprint.escape_debug()));
+        }
+        Ok(baseline)
+    }
+
+    fn fingerprints(&self) -> HashSet<&str> {
+        self.accepted.iter().map(|entry| entry.fingerprint.as_str()).collect()
+    }
+
+    /// The file's text: entries sorted and one per line group, so two branches that each accept
+    /// a finding rarely touch the same lines.
+    fn render(&self) -> anyhow::Result<String> {
+        let mut text = serde_json::to_string_pretty(self).context("failed to write the baseline")?;
+        text.push('\n');
+        Ok(text)
+    }
+}
+
+fn is_hex_id(text: &str) -> bool {
+    text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What silences the scanner in this run: the main branch's allowlists and baseline.
+pub(crate) struct Suppression {
+    lines: Vec<Regex>,
+    paths: Vec<Regex>,
+    baseline: HashSet<String>,
+}
+
+impl Suppression {
+    /// The main branch's allowlists and baseline, read from its commit `main`; with no main
+    /// commit (a repository with no commits yet) the working tree's. A branch whose own differ
+    /// gets a warning per change, and anything unreadable is a finding, never silently ignored.
+    pub fn in_effect(ctx: &Ctx, main: Option<Oid>, findings: &mut Vec<Finding>) -> anyhow::Result<Suppression> {
+        let config = &ctx.config;
+        let working_baseline = read_working_baseline(ctx);
+        let Some(main) = main else {
+            let baseline = match working_baseline {
+                Ok(Some(baseline)) => baseline.fingerprints().into_iter().map(str::to_string).collect(),
+                Ok(None) => HashSet::new(),
+                Err(error) => {
+                    findings.push(invalid_baseline(BASELINE_FILE, &error));
+                    HashSet::new()
+                }
+            };
+            return Ok(Suppression {
+                lines: compile("secret_allowlist", &config.secret_allowlist, findings),
+                paths: compile("secret_allowlist_paths", &config.secret_allowlist_paths, findings),
+                baseline,
+            });
+        };
+        let main_name = &config.main_branch;
+        let main_short = ctx.repo.short_id(main);
+        let main_config = match ctx.repo.file_at(main, "Cargo.toml")? {
+            None => Config::default(),
+            Some(bytes) => match Config::parse(&String::from_utf8_lossy(&bytes)) {
+                Ok(config) => config,
+                Err(_) => {
+                    findings.push(Finding::warning(
+                        "sop-4.9/secret-allowlist",
+                        Some("Cargo.toml".into()),
+                        format!("`{main_name}`'s `Cargo.toml` (at {main_short}) has settings this version of the tool cannot read, so no secret allowlist is in effect"),
+                        format!("update this branch with `{main_name}` (cargo xtask pre-pr), then run: cargo xtask check"),
+                    ));
+                    Config { secret_allowlist: Vec::new(), secret_allowlist_paths: Vec::new(), ..Config::default() }
+                }
+            },
+        };
+        let lines = compile("secret_allowlist", &main_config.secret_allowlist, findings);
+        let paths = compile("secret_allowlist_paths", &main_config.secret_allowlist_paths, findings);
+        for (key, ours, theirs) in [
+            ("secret_allowlist", &config.secret_allowlist, &main_config.secret_allowlist),
+            ("secret_allowlist_paths", &config.secret_allowlist_paths, &main_config.secret_allowlist_paths),
+        ] {
+            if ours != theirs {
+                // The branch's own entries are not in effect, but a bad one must not wait for the merge.
+                compile(key, ours, findings);
+                findings.push(Finding::warning(
+                    "sop-4.9/suppression-changed",
+                    Some("Cargo.toml".into()),
+                    format!(
+                        "this branch changes `{key}` ({}); it is not in effect here (`{main_name}`'s is) and silences the secret scanner for everyone once merged",
+                        change_summary(ours.len(), theirs.len(), ours.iter().filter(|entry| !theirs.contains(entry)).count())
+                    ),
+                    format!("reviewers: approve this change to `{key}` in [workspace.metadata.sop] explicitly, or revert it: git checkout {} -- Cargo.toml", shell_word(main_name)),
+                ));
+            }
+        }
+        let main_baseline = match ctx.repo.file_at(main, BASELINE_FILE)? {
+            None => Baseline::default(),
+            Some(bytes) => Baseline::parse(&bytes).unwrap_or_else(|error| {
+                findings.push(invalid_baseline(&format!("`{main_name}`'s {BASELINE_FILE}"), &error));
+                Baseline::default()
+            }),
+        };
+        let accepted: HashSet<String> = main_baseline.fingerprints().into_iter().map(str::to_string).collect();
+        match working_baseline {
+            Err(error) => findings.push(invalid_baseline(BASELINE_FILE, &error)),
+            Ok(working) => {
+                let working = working.unwrap_or_default();
+                let ours = working.fingerprints();
+                let theirs: HashSet<&str> = accepted.iter().map(String::as_str).collect();
+                if ours != theirs {
+                    let added = ours.difference(&theirs).count();
+                    let removed = theirs.difference(&ours).count();
+                    findings.push(Finding::warning(
+                        "sop-4.9/suppression-changed",
+                        Some(BASELINE_FILE.into()),
+                        format!(
+                            "this branch changes the secret baseline ({added} accepted, {removed} no longer accepted); it is not in effect here (`{main_name}`'s is) and silences those findings for everyone once merged"
+                        ),
+                        format!("reviewers: approve each accepted finding explicitly (the file names its rule and path), or revert it: git checkout {} -- {BASELINE_FILE}", shell_word(main_name)),
+                    ));
+                }
+            }
+        }
+        Ok(Suppression { lines, paths, baseline: accepted })
+    }
+
+    pub fn path_allowed(&self, path: &str) -> bool {
+        self.paths.iter().any(|regex| regex.is_match(path))
+    }
+
+    pub fn line_allowed(&self, line: &str) -> bool {
+        self.lines.iter().any(|regex| regex.is_match(line))
+    }
+
+    fn accepted(&self, fingerprint: &str) -> bool {
+        self.baseline.contains(fingerprint)
+    }
+}
+
+fn change_summary(ours: usize, theirs: usize, new_entries: usize) -> String {
+    format!("{theirs} entries on the main branch, {ours} here, {new_entries} of them new")
+}
+
+fn invalid_baseline(what: &str, error: &str) -> Finding {
+    Finding::error(
+        "sop-4.9/secret-baseline",
+        Some(BASELINE_FILE.into()),
+        format!("{what} is not a valid secret baseline, so it accepts nothing: {}", one_line(error)),
+        format!("rewrite it from the current findings: {UPDATE_BASELINE}"),
+    )
+}
+
+/// The working tree's baseline: `None` when there is none.
+fn read_working_baseline(ctx: &Ctx) -> Result<Option<Baseline>, String> {
+    match std::fs::read(ctx.root().join(BASELINE_FILE)) {
+        Ok(bytes) => Baseline::parse(&bytes).map(Some),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// One allowlist, compiled; an invalid pattern is a finding that names the key and the entry's
+/// position, never the entry (it may be a fragment of what it was written to silence).
+fn compile(key: &str, patterns: &[String], findings: &mut Vec<Finding>) -> Vec<Regex> {
     let mut out = Vec::new();
-    for pattern in patterns {
+    for (position, pattern) in patterns.iter().enumerate() {
         match Regex::new(pattern) {
             Ok(regex) => out.push(regex),
-            Err(error) => findings.push(Finding::error(
+            Err(_) => findings.push(Finding::error(
                 "sop-4.9/secret-allowlist",
                 Some("Cargo.toml".into()),
-                format!(
-                    "`secret_allowlist` entry `{pattern}` is not a valid regular expression: {}",
-                    one_line(&error.to_string())
-                ),
+                format!("entry {} of `{key}` is not a valid regular expression", position + 1),
                 "fix it in [workspace.metadata.sop]; use ASCII classes like [0-9] and [A-Za-z] (no \\d, \\w or (?i))"
                     .into(),
             )),
@@ -53,31 +299,276 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A secret found where the push would leave it, or only in a commit of the range.
+struct Found {
+    rule: &'static str,
+    path: String,
+    line: u32,
+    redacted: String,
+    fingerprint: String,
+    /// The oldest commit of the range that adds it, and that commit's first parent.
+    commit: Option<(Oid, Option<Oid>)>,
+    /// Still in the version the push leaves (the index); otherwise only in history.
+    in_final: bool,
+}
+
 pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
-    let config = &facts.ctx.config;
-    let allow = allowlist(&config.secret_allowlist, findings);
+    let suppression = &facts.suppression;
+    let repo = &facts.ctx.repo;
+    let mut found: Vec<Found> = Vec::new();
+    let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
+    // Lines of the final version that hold a secret, and every added line of it: a commit's line
+    // equal to one of them gives the same hits, so it is looked up, not scanned again.
+    let mut final_lines: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+
     for change in &facts.branch.changes {
-        if change.binary || allow.iter().any(|regex| regex.is_match(&change.path)) {
+        if change.binary || suppression.path_allowed(&change.path) {
             continue;
         }
         for added in &change.added {
-            if allow.iter().any(|regex| regex.is_match(&added.text)) {
-                continue;
+            let hits = hits_on(suppression, &added.text);
+            let mut indices = Vec::new();
+            for hit in hits {
+                let fingerprint = fingerprint(hit.rule, &change.path, &added.text[hit.span.clone()])?;
+                if suppression.accepted(&fingerprint) {
+                    continue;
+                }
+                let index = *by_fingerprint.entry(fingerprint.clone()).or_insert_with(|| {
+                    found.push(Found {
+                        rule: hit.rule,
+                        path: change.path.clone(),
+                        line: added.line,
+                        redacted: hit.redacted.clone(),
+                        fingerprint,
+                        commit: None,
+                        in_final: true,
+                    });
+                    found.len() - 1
+                });
+                indices.push(index);
             }
-            for hit in scan_line(&added.text) {
-                findings.push(Finding::error(
-                    "sop-4.9/secret",
-                    at(&change.path, Some(added.line as usize)),
-                    format!("possible {} added: {}", hit.rule, hit.redacted),
-                    format!(
-                        "remove it and rotate it (it may already be in your history: amend or rebase before pushing); if it is not a secret, end the line with `{ALLOW_MARKER}` or add a pattern to `secret_allowlist`"
-                    ),
-                ));
-            }
+            final_lines.insert((change.path.as_str(), added.text.as_str()), indices);
         }
     }
+
+    // Each commit the push sends, oldest first: the lines it adds, the files it adds, its message.
+    let mut named_files: BTreeMap<String, (Oid, Option<Oid>)> = BTreeMap::new();
+    let mut message_findings = Vec::new();
+    repo.for_each_commit_diff(&facts.branch.pushed, |commit| {
+        let origin = (commit.id, commit.parent);
+        for change in &commit.changes {
+            if suppression.path_allowed(&change.path) {
+                continue;
+            }
+            let name = change.path.rsplit('/').next().unwrap_or(&change.path);
+            if change.kind == crate::git::history::ChangeKind::Added && (is_key_file(name) || is_env_file(name)) {
+                named_files.entry(change.path.clone()).or_insert(origin);
+            }
+            if change.binary {
+                continue;
+            }
+            for added in &change.added {
+                if let Some(indices) = final_lines.get(&(change.path.as_str(), added.text.as_str())) {
+                    for index in indices {
+                        found[*index].commit.get_or_insert(origin);
+                    }
+                    continue;
+                }
+                for hit in hits_on(suppression, &added.text) {
+                    let fingerprint = fingerprint(hit.rule, &change.path, &added.text[hit.span.clone()])?;
+                    if suppression.accepted(&fingerprint) {
+                        continue;
+                    }
+                    match by_fingerprint.get(&fingerprint) {
+                        Some(index) => {
+                            found[*index].commit.get_or_insert(origin);
+                        }
+                        None => {
+                            by_fingerprint.insert(fingerprint.clone(), found.len());
+                            found.push(Found {
+                                rule: hit.rule,
+                                path: change.path.clone(),
+                                line: added.line,
+                                redacted: hit.redacted,
+                                fingerprint,
+                                commit: Some(origin),
+                                in_final: false,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for line in commit.message.lines() {
+            for hit in hits_on(suppression, line) {
+                let fingerprint = fingerprint(hit.rule, MESSAGE_PATH, &line[hit.span.clone()])?;
+                if !suppression.accepted(&fingerprint) {
+                    message_findings.push(message_finding(repo, origin, &hit, fingerprint));
+                }
+            }
+        }
+        Ok(())
+    })?;
+
+    // Files added under a key or `.env` name and gone from the index: hygiene names those still
+    // tracked; these are only in history, which the push sends all the same.
+    let tracked: HashSet<String> =
+        if named_files.is_empty() { HashSet::new() } else { repo.tracked_paths()?.into_iter().collect() };
+    let mut history_files = HashSet::new();
+    for (path, origin) in &named_files {
+        if tracked.contains(path) {
+            continue;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let rule = if is_env_file(name) { "sop-4.9/env-file" } else { "sop-4.9/key-file" };
+        let short = repo.short_id(origin.0);
+        findings.push(Finding::error(
+            rule,
+            at(path, None),
+            format!("`{path}` was added in commit {short} and deleted later; the push still sends it in that commit"),
+            format!("{}\nthen rotate every secret it held", purge_hint(repo, *origin)),
+        ));
+        history_files.insert(path.clone());
+    }
+
+    for secret in found {
+        if !secret.in_final && history_files.contains(&secret.path) {
+            continue;
+        }
+        findings.push(secret_finding(repo, &secret));
+    }
+    findings.extend(message_findings);
     extra_scanner(facts, findings);
     Ok(())
+}
+
+/// The hits on a line that neither a trailing marker nor a line pattern silences.
+fn hits_on(suppression: &Suppression, line: &str) -> Vec<Hit> {
+    let hits = scan_line(line);
+    if hits.is_empty() || suppression.line_allowed(line) {
+        return Vec::new();
+    }
+    hits
+}
+
+/// How to take a commit out of the history a push sends: an interactive rebase from its parent.
+fn purge_hint(repo: &Repo, (commit, parent): (Oid, Option<Oid>)) -> String {
+    let short = repo.short_id(commit);
+    let from = match parent {
+        Some(_) => format!("{short}~1"),
+        None => "--root".to_string(),
+    };
+    format!(
+        "purge it from the history you push (in the list git opens, mark {short} `edit` and take it out, or `drop` it with the commit that removed it, or move that commit right below it and mark it `fixup`), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}"
+    )
+}
+
+fn not_a_secret_hint(marker: bool) -> String {
+    let marker = if marker {
+        format!("end its line with a `{ALLOW_MARKER}` comment (`# {ALLOW_MARKER}`, `// {ALLOW_MARKER}`, `<!-- {ALLOW_MARKER} -->`) or ")
+    } else {
+        String::new()
+    };
+    format!("if it is not a secret, {marker}accept it in the baseline (reviewed like code, in effect once on the main branch): {UPDATE_BASELINE}")
+}
+
+fn secret_finding(repo: &Repo, secret: &Found) -> Finding {
+    let location = at(&secret.path, Some(secret.line as usize));
+    let (message, first) = match (secret.in_final, secret.commit) {
+        (true, None) => (
+            format!("possible {} added: {}", secret.rule, secret.redacted),
+            "remove it and rotate it; it is only staged, so no commit holds it yet".to_string(),
+        ),
+        (true, Some(origin)) => (
+            format!("possible {} added: {}", secret.rule, secret.redacted),
+            format!(
+                "commit {} holds it, so the push sends it even once this line is gone\n{}\nthen rotate it",
+                repo.short_id(origin.0),
+                purge_hint(repo, origin)
+            ),
+        ),
+        (false, origin) => {
+            let short = origin.map(|origin| repo.short_id(origin.0)).unwrap_or_default();
+            (
+                format!(
+                    "possible {} added in commit {short} and removed later: {}; the push still sends it in that commit",
+                    secret.rule, secret.redacted
+                ),
+                match origin {
+                    Some(origin) => format!("{}\nthen rotate it", purge_hint(repo, origin)),
+                    None => "rotate it".to_string(),
+                },
+            )
+        }
+    };
+    let mut finding =
+        Finding::error(SECRET, location, message, format!("{first}\n{}", not_a_secret_hint(secret.in_final)));
+    finding.fingerprint = Some(secret.fingerprint.clone());
+    finding.accept_as = Some((secret.rule.to_string(), secret.path.clone()));
+    finding
+}
+
+fn message_finding(repo: &Repo, (commit, parent): (Oid, Option<Oid>), hit: &Hit, fingerprint: String) -> Finding {
+    let short = repo.short_id(commit);
+    let head = repo.head().ok().and_then(|head| head.commit());
+    let reword = if head == Some(commit) {
+        "reword it (take the secret out of the message that opens): git commit --amend --only".to_string()
+    } else {
+        let from = if parent.is_some() { format!("{short}~1") } else { "--root".into() };
+        format!("reword it (in the list git opens, mark {short} `reword` and take the secret out), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}")
+    };
+    let mut finding = Finding::error(
+        SECRET,
+        Some(format!("commit {short}")),
+        format!("possible {} in the message of commit {short}: {}", hit.rule, hit.redacted),
+        format!("{reword}\nthen rotate it\n{}", not_a_secret_hint(false)),
+    );
+    finding.fingerprint = Some(fingerprint);
+    finding.accept_as = Some((hit.rule.to_string(), MESSAGE_PATH.to_string()));
+    finding
+}
+
+/// `check --update-baseline`: adds every current secret finding to the working tree's baseline
+/// (through the plan writer), keeping what it already accepts. Returns how many it added.
+pub(super) fn update_baseline(ctx: &Ctx, report: &super::Report) -> anyhow::Result<usize> {
+    let existing = read_working_baseline(ctx).map_err(|error| {
+        anyhow::Error::new(
+            Refusal::usage(format!("`{BASELINE_FILE}` is not a valid secret baseline: {}", one_line(&error))).hint(
+                format!(
+                    "fix it, or start again from the main branch's: git checkout {} -- {BASELINE_FILE}",
+                    shell_word(&ctx.config.main_branch)
+                ),
+            ),
+        )
+    })?;
+    let exists = existing.is_some();
+    let mut baseline = existing.unwrap_or(Baseline { version: 1, about: String::new(), accepted: Vec::new() });
+    baseline.version = 1;
+    baseline.about = BASELINE_ABOUT.to_string();
+    let known: HashSet<String> = baseline.accepted.iter().map(|entry| entry.fingerprint.clone()).collect();
+    let mut added = 0;
+    for finding in &report.findings {
+        let (Some(fingerprint), Some((rule, path))) = (&finding.fingerprint, &finding.accept_as) else { continue };
+        if known.contains(fingerprint) || baseline.accepted.iter().any(|entry| &entry.fingerprint == fingerprint) {
+            continue;
+        }
+        baseline.accepted.push(Accepted { fingerprint: fingerprint.clone(), rule: rule.clone(), path: path.clone() });
+        added += 1;
+    }
+    if added == 0 {
+        return Ok(0);
+    }
+    baseline.accepted.sort();
+    let text = baseline.render()?;
+    let mut plan = crate::plan::Plan::new("check --update-baseline");
+    if exists {
+        plan.edit(ctx.root(), BASELINE_FILE, |_| Ok(text))?;
+    } else {
+        plan.create(BASELINE_FILE, text);
+    }
+    let _lock = crate::lock::RunLock::acquire(&ctx.repo, "check")?;
+    plan.apply(&ctx.repo)?;
+    Ok(added)
 }
 
 /// Runs the configured extra scanner (e.g. `gitleaks protect --staged --redact`) if the caller
@@ -225,12 +716,67 @@ mod tests {
     }
 
     #[test]
-    fn an_invalid_allowlist_entry_is_a_finding() {
+    fn an_invalid_allowlist_entry_is_a_finding_that_does_not_echo_it() {
         let mut findings = Vec::new();
-        let compiled = allowlist(&["fixtures/.*".into(), "(".into()], &mut findings);
+        let compiled = compile("secret_allowlist", &["fixtures/.*".into(), "(unclosed".into()], &mut findings);
         assert_eq!(compiled.len(), 1);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule, "sop-4.9/secret-allowlist");
+        assert!(findings[0].message.contains("entry 2 of `secret_allowlist`"), "{}", findings[0].message);
+        assert!(!findings[0].message.contains("unclosed"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn only_a_trailing_comment_that_is_the_marker_silences() {
+        let secret = join(&["DB_PASSWORD=", "Xk9#mP2$vL8qR4tW"]);
+        for comment in [
+            join(&[" # ", ALLOW_MARKER]),
+            join(&[" // ", ALLOW_MARKER, "  "]),
+            join(&[" -- ", ALLOW_MARKER]),
+            join(&[" <!-- ", ALLOW_MARKER, " -->"]),
+            join(&["<!--", ALLOW_MARKER, "-->"]),
+            join(&[" /* ", ALLOW_MARKER, " */"]),
+        ] {
+            assert_eq!(scan_line(&format!("{secret}{comment}")), [], "{comment}");
+        }
+        // In the middle of a line (a minified file), as text, glued to the value, with more after
+        // it: nothing is silenced.
+        for line in [
+            join(&[&secret, " /* ", ALLOW_MARKER, " */ ", &secret]),
+            join(&["x = 1 // ", ALLOW_MARKER, "\n", &secret]),
+            join(&[&secret, " ", ALLOW_MARKER]),
+            join(&[&secret, "#", ALLOW_MARKER]),
+            join(&[&secret, " # ", ALLOW_MARKER, " because"]),
+            join(&[&secret, " gitleaks", ":allow"]),
+        ] {
+            assert_eq!(scan_line(&line).len(), 1, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_fingerprint_depends_on_rule_path_and_secret_and_holds_none_of_the_secret() {
+        let secret = join(&["AKIA", "Z7Q2K4M9T3W8X5R1"]);
+        let one = fingerprint("AWS access key id", "a.toml", &secret).unwrap();
+        assert_eq!(one.len(), 40);
+        assert!(!one.contains(&secret[4..12].to_ascii_lowercase()));
+        assert_eq!(one, fingerprint("AWS access key id", "a.toml", &secret).unwrap());
+        assert_ne!(one, fingerprint("AWS access key id", "b.toml", &secret).unwrap());
+        assert_ne!(one, fingerprint("GitHub token", "a.toml", &secret).unwrap());
+        assert_ne!(one, fingerprint("AWS access key id", "a.toml", &secret.replace('Z', "Y")).unwrap());
+    }
+
+    #[test]
+    fn a_baseline_is_read_back_and_a_bad_one_is_refused() {
+        let baseline = Baseline {
+            version: 1,
+            about: BASELINE_ABOUT.into(),
+            accepted: vec![Accepted { fingerprint: "a".repeat(40), rule: "r".into(), path: "p".into() }],
+        };
+        let text = baseline.render().unwrap();
+        assert_eq!(Baseline::parse(text.as_bytes()).unwrap(), baseline);
+        assert!(Baseline::parse(b"{").is_err());
+        assert!(Baseline::parse(text.replace(&"a".repeat(40), "secret").as_bytes()).is_err());
+        assert!(Baseline::parse(text.replace("\"version\": 1", "\"version\": 9").as_bytes()).is_err());
     }
 
     #[test]
