@@ -20,6 +20,8 @@ pub mod host;
 pub mod jobs;
 pub mod ready;
 pub mod receipts;
+pub mod run_loop;
+mod signals;
 pub mod state;
 pub mod war_room;
 
