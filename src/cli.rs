@@ -316,8 +316,8 @@ fn run_host(
     }
     let length = match (options.once, options.for_ms) {
         (true, _) => "once".to_string(),
-        (false, Some(for_ms)) => format!("every {}ms for {}ms", options.tick_ms, for_ms),
-        (false, None) => format!("every {}ms until SIGINT/SIGTERM", options.tick_ms),
+        (false, Some(for_ms)) => format!("every {} for {}", millis(options.tick_ms), millis(for_ms)),
+        (false, None) => format!("every {} until SIGINT/SIGTERM", millis(options.tick_ms)),
     };
     write_out(
         stderr,
@@ -335,9 +335,9 @@ fn run_host(
             pause(ms)
         })?;
     let why = match summary.stopped {
-        Stopped::Once => "after one tick",
-        Stopped::Deadline => "at the end of `--for`",
-        Stopped::Requested => "on request (SIGINT/SIGTERM)",
+        Stopped::Once => "as asked (`--once`)",
+        Stopped::Deadline => "as asked (`--for`)",
+        Stopped::Requested => "on SIGINT/SIGTERM",
     };
     write_out(
         stderr,
@@ -402,6 +402,15 @@ fn onboard(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dyn Wri
         );
     write_out(stderr, &format!("error: the system is not READY\nhint: {fix}\n"))?;
     Ok(EXIT_FAILURE)
+}
+
+/// `1s`, `250ms`, `1500ms`: a duration as `--for` and `--tick` accept it.
+fn millis(ms: u64) -> String {
+    if ms.is_multiple_of(1_000) {
+        format!("{}s", ms / 1_000)
+    } else {
+        format!("{ms}ms")
+    }
 }
 
 fn plural(count: usize, noun: &str) -> String {
