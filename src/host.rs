@@ -230,7 +230,8 @@ struct Persistence {
     slots: StateStore,
     pid: u32,
     started_at_ms: u64,
-    last_written: Option<(u64, Vec<u8>)>,
+    /// When `war_room.json` was last written, and how many receipts had been recorded then.
+    last_written: Option<(u64, u64)>,
     restored_job_runs: BTreeMap<String, BTreeMap<String, u64>>,
     /// The modification time of `ready.json` as last read or written.
     ready_seen: Option<std::time::SystemTime>,
@@ -432,35 +433,38 @@ impl Runtime {
         }
     }
 
-    /// Writes `war_room.json` when persisting and the war room changed since the last write,
-    /// [`HEARTBEAT_MS`] passed, or `stopped` (the host is stopping cleanly). Returns whether it
-    /// wrote.
+    /// Writes `war_room.json` when persisting and a receipt was recorded since the last write
+    /// (every state change, job, skip and failure records one), [`HEARTBEAT_MS`] passed (which
+    /// also carries changes an add-on made to its row without a receipt), or `stopped` (the host
+    /// is stopping cleanly). The check costs nothing per tick; only a write serializes the war
+    /// room. Returns whether it wrote.
     pub fn persist(&mut self, stopped: bool) -> Result<bool, Error> {
         let now_ms = self.host.now_ms();
+        let recorded = self.host.recorded;
+        let due = match &self.persistence {
+            None => return Ok(false),
+            Some(persistence) => match persistence.last_written {
+                None => true,
+                Some((at_ms, receipts)) => {
+                    stopped || receipts != recorded || now_ms.saturating_sub(at_ms) >= HEARTBEAT_MS
+                }
+            },
+        };
+        if !due {
+            return Ok(false);
+        }
         let war_room = self.war_room();
         let last_job_runs = self.last_job_runs();
         let Some(persistence) = &mut self.persistence else { return Ok(false) };
-        let mut document = PersistedWarRoom {
+        let document = PersistedWarRoom {
             pid: persistence.pid,
             started_at_ms: persistence.started_at_ms,
             stopped_at_ms: stopped.then_some(now_ms),
             war_room,
             last_job_runs,
         };
-        // What changed, without the time it was assembled at.
-        let generated_at_ms = std::mem::take(&mut document.war_room.generated_at_ms);
-        let fingerprint = serde_json::to_vec(&document)
-            .map_err(|error| Error::Encoding { what: "the war room", reason: error.to_string() })?;
-        document.war_room.generated_at_ms = generated_at_ms;
-        let due = match &persistence.last_written {
-            None => true,
-            Some((at_ms, last)) => stopped || *last != fingerprint || now_ms.saturating_sub(*at_ms) >= HEARTBEAT_MS,
-        };
-        if !due {
-            return Ok(false);
-        }
         document.save(&persistence.state_dir, now_ms)?;
-        persistence.last_written = Some((now_ms, fingerprint));
+        persistence.last_written = Some((now_ms, recorded));
         Ok(true)
     }
 
