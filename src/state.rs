@@ -70,29 +70,34 @@ pub fn read_document<T: for<'de> Deserialize<'de>>(
         Err(error) => return Err(Error::io("read the state document", path, error)),
     };
     let version = match serde_json::from_slice::<Envelope<serde_json::Value>>(&bytes) {
-        Err(error) => return keep_aside(path, "corrupt", &format!("it is not a state document: {error}"), now_ms),
+        Err(error) => {
+            let reason = format!("it is not a state document: {error}");
+            return keep_aside(path, "corrupt", &reason, now_ms).map(Read::KeptAside);
+        }
         Ok(envelope) => envelope.version,
     };
     if version > known_version {
         let reason = format!("a newer runtime wrote it (version {version}; this one reads up to {known_version})");
-        return keep_aside(path, &format!("v{version}"), &reason, now_ms);
+        return keep_aside(path, &format!("v{version}"), &reason, now_ms).map(Read::KeptAside);
     }
     match serde_json::from_slice::<Envelope<T>>(&bytes) {
         Ok(envelope) => Ok(Read::Found { version, saved_at_ms: envelope.saved_at_ms, data: envelope.data }),
-        Err(error) => keep_aside(path, "corrupt", &format!("its data cannot be read: {error}"), now_ms),
+        Err(error) => {
+            keep_aside(path, "corrupt", &format!("its data cannot be read: {error}"), now_ms).map(Read::KeptAside)
+        }
     }
 }
 
 /// Renames `path` to `<path>.<label>-<now_ms>` and says so.
-pub fn keep_aside<T>(path: &Path, label: &str, reason: &str, now_ms: u64) -> Result<Read<T>, Error> {
+pub fn keep_aside(path: &Path, label: &str, reason: &str, now_ms: u64) -> Result<Warning, Error> {
     let mut aside = path.as_os_str().to_os_string();
     aside.push(format!(".{label}-{now_ms}"));
     let aside = PathBuf::from(aside);
     std::fs::rename(path, &aside).map_err(|error| Error::io("move the unusable state document aside", path, error))?;
-    Ok(Read::KeptAside(Warning {
+    Ok(Warning {
         message: format!("`{}` was kept aside as `{}`: {reason}; started fresh", path.display(), aside.display()),
         hint: format!("nothing was deleted; inspect it, and remove it once recovered: rm {}", aside.display()),
-    }))
+    })
 }
 
 /// Writes `bytes` to `path` through a temporary sibling, fsync and rename, then fsyncs the
@@ -173,10 +178,7 @@ impl StateStore {
     /// Renames `addon`'s slot aside because the add-on could not restore it.
     pub fn keep_aside(&mut self, addon: &str, reason: &str, now_ms: u64) -> Result<Warning, Error> {
         self.written.remove(addon);
-        match keep_aside::<()>(&self.path(addon), "corrupt", reason, now_ms)? {
-            Read::KeptAside(warning) => Ok(warning),
-            Read::Missing | Read::Found { .. } => unreachable!("keep_aside only returns KeptAside"),
-        }
+        keep_aside(&self.path(addon), "corrupt", reason, now_ms)
     }
 }
 
