@@ -1,6 +1,8 @@
 //! The command line: parses arguments, loads flags (environment + `.env`), opens the receipts log
-//! under the state directory, runs the add-ons once and prints the war room. Every error is
-//! printed as `error: …` plus a `hint: …` line and mapped to an exit code (0, 1 or 2).
+//! under the state directory, and runs one command: `status` (the war room a host persisted, or
+//! one boot when none did), `run` (the long-running host), `onboard` (system READY) or `flags`.
+//! Every error is printed as `error: …` plus a `hint: …` line and mapped to an exit code (0, 1
+//! or 2).
 //!
 //! This is the only module that prints or touches the process (environment, current directory);
 //! it must not hold add-on logic. [`run_with`] takes everything as arguments so tests need no
@@ -17,6 +19,9 @@ use crate::error::{Error, Warning, EXIT_FAILURE, EXIT_OK};
 use crate::flags::{Flags, REGISTRY};
 use crate::host::{Host, Runtime};
 use crate::receipts::{JsonLinesLog, TornKind, TornLine};
+use crate::run_loop::{self, RunOptions, Stopped};
+use crate::state::Read;
+use crate::war_room::{PersistedWarRoom, WarRoom};
 
 /// The variable that moves the state directory (default: `.lancelot` under the current directory).
 pub const STATE_DIR_VARIABLE: &str = "LANCELOT_STATE_DIR";
@@ -33,8 +38,13 @@ pub struct Invocation {
     pub environment: Vec<(String, String)>,
     /// The directory `.env` and the default state directory are relative to.
     pub current_dir: PathBuf,
-    /// The clock receipts are stamped with.
+    /// The clock receipts are stamped with and `run` ticks on.
     pub clock: Arc<dyn Clock>,
+    /// How `run` waits about that many milliseconds between ticks (the process sleeps; tests
+    /// advance a manual clock).
+    pub pause: Arc<dyn Fn(u64) + Send + Sync>,
+    /// Whether the process was asked to stop (SIGINT/SIGTERM), polled by `run`.
+    pub stop_requested: fn() -> bool,
 }
 
 /// What the command line asks for.
@@ -43,6 +53,8 @@ enum Command {
     Help,
     Version,
     Status { json: bool },
+    Run { options: RunOptions, json: bool },
+    Onboard,
     Flags,
 }
 
@@ -52,12 +64,20 @@ lancelot: the Lancelot runtime host
 usage: lancelot <command> [options]
 
 commands:
-  status          boot every add-on, run one tick, record receipts and print the war room
+  run             the host: boot every add-on in dependency order, tick them and run their jobs
+                  (only while the system is READY and their dependencies are healthy), persist
+                  the war room and state; stops cleanly on SIGINT/SIGTERM
+  status          print the war room a running (or the last) `run` persisted, and its age; when
+                  no host ever ran, boot every add-on once, tick once, and print that
+  onboard         verify every mandatory add-on and persist READY (or why not)
   flags           list every registered flag, its value and where the value comes from
   help            print this help
 
 options:
-  --json          (status) print the war room as JSON
+  --once          (run) one tick, then stop
+  --for <time>    (run) stop after this long, e.g. `3s`, `500ms`, `2m`
+  --tick <time>   (run) time between ticks (default `1s`)
+  --json          (status, run) print the war room as JSON
   -h, --help      print this help
   -V, --version   print the version
 
@@ -67,7 +87,14 @@ environment:
   LANCELOT_STATE_DIR   where receipts are kept (default: `.lancelot` in the current directory);
                        also read from `.env`, the environment wins
 
-exit codes: 0 ok, 1 runtime failure (including a failed add-on), 2 bad usage or bad flag values
+state directory: `receipts.jsonl` (every receipt fsynced as it is appended), `war_room.json`
+(rewritten atomically after a tick that changed it, at least every 5s, and at a clean stop),
+`ready.json`, and `state/<addon>.json` (each add-on's versioned slot); an unreadable or newer
+file is renamed aside (`*.corrupt-<ms>`, `*.v<N>-<ms>`) and reported, never deleted
+
+exit codes: 0 ok (`run`: stopped as asked), 1 runtime failure (a failed add-on for `status`, a
+dependency cycle, an unwritable state directory; `onboard`: not READY), 2 bad usage or bad flag
+values
 ";
 
 fn help() -> String {
@@ -92,7 +119,13 @@ where
         environment: process_environment(),
         current_dir,
         clock: Arc::new(SystemClock),
+        pause: Arc::new(|ms| std::thread::sleep(std::time::Duration::from_millis(ms))),
+        stop_requested: crate::signals::stop_requested,
     };
+    if matches!(invocation.args.first().and_then(|arg| arg.to_str()), Some("run")) {
+        // Only the long-running host turns SIGINT/SIGTERM into a clean stop.
+        crate::signals::install();
+    }
     run_with(&invocation, &mut stdout, &mut stderr)
 }
 
@@ -102,6 +135,8 @@ pub fn run_with(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dy
         Command::Help => write_out(stdout, &help()).map(|()| EXIT_OK),
         Command::Version => write_out(stdout, &format!("lancelot {}\n", env!("CARGO_PKG_VERSION"))).map(|()| EXIT_OK),
         Command::Status { json } => status(invocation, json, stdout, stderr),
+        Command::Run { options, json } => run_host(invocation, options, json, stdout, stderr),
+        Command::Onboard => onboard(invocation, stdout, stderr),
         Command::Flags => flags(invocation, stdout, stderr),
     });
     match outcome {
@@ -150,35 +185,236 @@ fn parse_args(args: &[OsString]) -> Result<Command, Error> {
             }
             Ok(Command::Status { json })
         }
+        ["run", options @ ..] => parse_run(options),
+        ["onboard"] => Ok(Command::Onboard),
+        ["onboard", other, ..] => Err(Error::Usage {
+            message: format!("unexpected argument `{other}` for `onboard`"),
+            hint: "run: cargo run -- onboard".to_string(),
+        }),
         [other, ..] => Err(Error::Usage {
             message: format!("unknown command `{other}`"),
-            hint: "the commands are `status`, `flags` and `help`: cargo run -- status".to_string(),
+            hint: "the commands are `run`, `status`, `onboard`, `flags` and `help`: cargo run -- status".to_string(),
         }),
     }
 }
 
-fn status(invocation: &Invocation, json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Error> {
+fn parse_run(options: &[&str]) -> Result<Command, Error> {
+    let usage = |message: String| Error::Usage { message, hint: "for example: cargo run -- run --for 3s".to_string() };
+    let mut run = RunOptions { once: false, for_ms: None, tick_ms: run_loop::DEFAULT_TICK_MS };
+    let mut json = false;
+    let mut rest = options.iter();
+    while let Some(option) = rest.next() {
+        let (name, inline) = match option.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value)),
+            _ => (*option, None),
+        };
+        let mut value = || {
+            inline
+                .or_else(|| rest.next().copied())
+                .ok_or_else(|| usage(format!("`{name}` needs a duration, e.g. `3s`")))
+        };
+        match name {
+            "--once" if inline.is_none() => run.once = true,
+            "--json" if inline.is_none() => json = true,
+            "--for" => run.for_ms = Some(run_loop::parse_duration(value()?).map_err(usage)?),
+            "--tick" => match run_loop::parse_duration(value()?).map_err(usage)? {
+                0 => return Err(usage("`--tick` must be longer than `0ms`".to_string())),
+                tick_ms => run.tick_ms = tick_ms,
+            },
+            other => return Err(usage(format!("unexpected argument `{other}` for `run`"))),
+        }
+    }
+    if run.once && run.for_ms.is_some() {
+        return Err(usage("`--once` and `--for` cannot be combined".to_string()));
+    }
+    Ok(Command::Run { options: run, json })
+}
+
+/// Everything a command that boots add-ons needs: flags, the state directory and the receipts log.
+struct Setup {
+    host: Host,
+    state_dir: PathBuf,
+}
+
+fn setup(invocation: &Invocation) -> Result<Setup, Error> {
     let dotenv = DotEnv::load(&invocation.current_dir.join(".env"))?;
     let flags = Flags::resolve(invocation.environment.iter().cloned(), dotenv.as_ref())?;
-    let receipts_path = state_dir(invocation, dotenv.as_ref())?.join(RECEIPTS_FILE);
+    let state_dir = state_dir(invocation, dotenv.as_ref())?;
+    let receipts_path = state_dir.join(RECEIPTS_FILE);
     let (log, torn) = JsonLinesLog::open(&receipts_path)?;
     let mut host = Host::new(flags, invocation.clock.clone(), Box::new(log));
     if let Some(torn) = torn {
         host.add_warning(torn_line_warning(&receipts_path, &torn));
     }
-    let mut runtime = Runtime::new(host, crate::core::addons());
+    Ok(Setup { host, state_dir })
+}
+
+fn status(invocation: &Invocation, json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Error> {
+    let dotenv = DotEnv::load(&invocation.current_dir.join(".env"))?;
+    // Bad flag values are refused even when nothing boots.
+    Flags::resolve(invocation.environment.iter().cloned(), dotenv.as_ref())?;
+    let state_dir = state_dir(invocation, dotenv.as_ref())?;
+    let now_ms = invocation.clock.now_ms();
+    let mut warnings = Vec::new();
+    let room = match PersistedWarRoom::load(&state_dir, now_ms)? {
+        Read::Found { data, saved_at_ms, .. } => data.as_read_at(saved_at_ms, now_ms),
+        missing_or_aside => {
+            if let Read::KeptAside(warning) = missing_or_aside {
+                warnings.push(warning);
+            }
+            boot_once(invocation)?
+        }
+    };
+    print_war_room(&room, &warnings, json, stdout, stderr)?;
+    Ok(if room.any_failed() { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// No host ever persisted a war room: boot every add-on once and tick once (their upkeep; no
+/// job runs from `status`), without persisting anything but receipts.
+fn boot_once(invocation: &Invocation) -> Result<WarRoom, Error> {
+    let Setup { mut host, state_dir } = setup(invocation)?;
+    let (readiness, warning) = crate::ready::load(&state_dir, host.now_ms())?;
+    if let Some(warning) = warning {
+        host.add_warning(warning);
+    }
+    let mut runtime = Runtime::new(host, crate::core::addons()).with_readiness(readiness);
     runtime.boot()?;
-    runtime.tick()?;
-    let room = runtime.war_room();
-    for warning in &room.warnings {
+    runtime.upkeep()?;
+    Ok(runtime.war_room())
+}
+
+fn print_war_room(
+    room: &WarRoom,
+    extra_warnings: &[Warning],
+    json: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(), Error> {
+    for warning in room.warnings.iter().chain(extra_warnings) {
         write_out(stderr, &format!("warning: {}\nhint: {}\n", warning.message, warning.hint))?;
     }
+    if json {
+        write_out(stdout, &(room.to_json()? + "\n"))
+    } else {
+        write_out(stdout, &room.render_table())
+    }
+}
+
+/// `lancelot run`: the long-running host.
+fn run_host(
+    invocation: &Invocation,
+    options: RunOptions,
+    json: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, Error> {
+    let Setup { host, state_dir } = setup(invocation)?;
+    let mut runtime = Runtime::new(host, crate::core::addons()).persisting_in(&state_dir)?;
+    runtime.boot()?;
+    for warning in runtime.host().warnings() {
+        write_out(stderr, &format!("warning: {}\nhint: {}\n", warning.message, warning.hint))?;
+    }
+    let length = match (options.once, options.for_ms) {
+        (true, _) => "once".to_string(),
+        (false, Some(for_ms)) => format!("every {} for {}", millis(options.tick_ms), millis(for_ms)),
+        (false, None) => format!("every {} until SIGINT/SIGTERM", millis(options.tick_ms)),
+    };
+    write_out(
+        stderr,
+        &format!(
+            "lancelot run: booted {} in dependency order ({}); system: {}; ticking {length}; state in `{}`\n",
+            plural(runtime.order().len(), "add-on"),
+            runtime.order().join(", "),
+            runtime.readiness().describe(),
+            state_dir.display()
+        ),
+    )?;
+    let pause = invocation.pause.clone();
+    let summary =
+        run_loop::run(&mut runtime, invocation.clock.as_ref(), options, &invocation.stop_requested, &mut |ms| {
+            pause(ms)
+        })?;
+    let why = match summary.stopped {
+        Stopped::Once => "as asked (`--once`)",
+        Stopped::Deadline => "as asked (`--for`)",
+        Stopped::Requested => "on SIGINT/SIGTERM",
+    };
+    write_out(
+        stderr,
+        &format!(
+            "lancelot run: stopped {why} after {}; {} recorded; war room and state saved in `{}`\n",
+            plural(summary.ticks as usize, "tick"),
+            plural(runtime.receipts_recorded() as usize, "receipt"),
+            state_dir.display()
+        ),
+    )?;
+    let room = runtime.war_room();
     if json {
         write_out(stdout, &(room.to_json()? + "\n"))?;
     } else {
         write_out(stdout, &room.render_table())?;
     }
-    Ok(if room.any_failed() { EXIT_FAILURE } else { EXIT_OK })
+    Ok(EXIT_OK)
+}
+
+/// `lancelot onboard`: boot, tick once, verify every mandatory add-on, persist READY or why not.
+fn onboard(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Error> {
+    let Setup { host, state_dir } = setup(invocation)?;
+    let mut runtime = Runtime::new(host, crate::core::addons()).persisting_in(&state_dir)?;
+    runtime.boot()?;
+    runtime.upkeep()?;
+    for warning in runtime.host().warnings() {
+        write_out(stderr, &format!("warning: {}\nhint: {}\n", warning.message, warning.hint))?;
+    }
+    let verifications = runtime.onboard()?;
+    let mut out = if verifications.is_empty() {
+        "onboard: no add-on is mandatory\n".to_string()
+    } else {
+        format!("onboard: {}\n", plural(verifications.len(), "mandatory add-on"))
+    };
+    let width = verifications.iter().map(|v| v.addon.len()).max().unwrap_or(0);
+    for verification in &verifications {
+        let line = match &verification.outcome {
+            Ok(()) => format!("  ok      {:<width$}  verified\n", verification.addon),
+            Err(reason) => format!("  failed  {:<width$}  {reason}\n", verification.addon),
+        };
+        out.push_str(&line);
+    }
+    out.push_str(&format!(
+        "system: {} (persisted in `{}`)\n",
+        runtime.readiness().describe(),
+        crate::ready::path(&state_dir).display()
+    ));
+    write_out(stdout, &out)?;
+    if runtime.readiness().ready {
+        return Ok(EXIT_OK);
+    }
+    let fix = verifications
+        .iter()
+        .find(|v| v.outcome.is_err())
+        .and_then(|v| runtime.war_room().entries.into_iter().find(|entry| entry.addon == v.addon))
+        .map_or_else(
+            || "see the war room: cargo run -- status".to_string(),
+            |entry| match entry.recovery_actions.first() {
+                Some(action) => format!("fix `{}` ({action}), then: cargo run -- onboard", entry.addon),
+                None => format!("enable and fix `{}`, then: {}=true cargo run -- onboard", entry.addon, entry.flag),
+            },
+        );
+    write_out(stderr, &format!("error: the system is not READY\nhint: {fix}\n"))?;
+    Ok(EXIT_FAILURE)
+}
+
+/// `1s`, `250ms`, `1500ms`: a duration as `--for` and `--tick` accept it.
+fn millis(ms: u64) -> String {
+    if ms.is_multiple_of(1_000) {
+        format!("{}s", ms / 1_000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
 }
 
 /// What `status` says about a last line that had no newline: it was kept, and why it had none.

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Exit code of a successful run.
 pub const EXIT_OK: i32 = 0;
@@ -123,6 +123,12 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The add-ons' declared dependencies form a cycle, so none can boot first: a fault in the
+    /// code (each module's `DEPENDS_ON`), refused at startup.
+    DependencyCycle {
+        /// The add-ons of the cycle, the first repeated last.
+        cycle: Vec<String>,
+    },
 }
 
 impl Error {
@@ -134,9 +140,11 @@ impl Error {
             | Error::DotEnvSyntax { .. }
             | Error::DotEnvDuplicate { .. }
             | Error::InvalidSetting { .. } => EXIT_USAGE,
-            Error::Io { .. } | Error::CorruptReceipt { .. } | Error::Encoding { .. } | Error::SinkRejected { .. } => {
-                EXIT_FAILURE
-            }
+            Error::Io { .. }
+            | Error::CorruptReceipt { .. }
+            | Error::Encoding { .. }
+            | Error::SinkRejected { .. }
+            | Error::DependencyCycle { .. } => EXIT_FAILURE,
         }
     }
 
@@ -171,6 +179,14 @@ impl Error {
             ),
             Error::Encoding { .. } => "this is a bug in the runtime; please report it with the command you ran".to_string(),
             Error::SinkRejected { .. } => "the receipt sink refused the write; check the sink's configuration".to_string(),
+            Error::DependencyCycle { cycle } => format!(
+                "remove one of these dependencies from its module's `DEPENDS_ON` (and its spec's Depends on): {}",
+                cycle
+                    .windows(2)
+                    .map(|pair| format!("src/core/{}.rs names `{}`", pair[0], pair[1]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -200,6 +216,10 @@ impl fmt::Display for Error {
             }
             Error::Encoding { what, reason } => write!(f, "failed to encode {what} as JSON: {reason}"),
             Error::SinkRejected { reason } => write!(f, "the receipt sink rejected a write: {reason}"),
+            Error::DependencyCycle { cycle } => {
+                let names: Vec<String> = cycle.iter().map(|name| format!("`{name}`")).collect();
+                write!(f, "the add-ons depend on each other in a cycle, so none can boot first: {}", names.join(" → "))
+            }
         }
     }
 }
@@ -216,7 +236,7 @@ impl std::error::Error for Error {
 /// Something the operator should know about that does not stop the host (an unknown
 /// `FEATURE_*` variable, a repaired receipts log). `status` prints warnings and includes them in
 /// its JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     /// What happened, lowercase, values in backticks.
     pub message: String,

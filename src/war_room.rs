@@ -1,13 +1,28 @@
 //! The war room (SOP 7): one row per add-on with its status, last activity, last error and
 //! recovery actions, rendered as a text table for people and as JSON for scripts.
 //!
-//! This module only holds and renders what add-ons report; it must not query add-ons, read flags
-//! or decide statuses.
+//! Besides the rows it carries the system's READY state, each add-on's skipped jobs and their
+//! reasons (set by the runtime), and where the data comes from: assembled now, or persisted by a
+//! running (or the last) `lancelot run` in `war_room.json` ([`PersistedWarRoom`]), with its age.
+//!
+//! This module only holds, renders and stores what the runtime assembled; it must not query
+//! add-ons, read flags or decide statuses.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::format_timestamp_ms;
 use crate::error::{Error, Warning};
+use crate::jobs::{self, SkipReason};
+use crate::ready::Readiness;
+use crate::state::{self, Read};
+
+/// The version of the war room's JSON (`status --json`, `war_room.json`).
+pub const WAR_ROOM_VERSION: u32 = 1;
+/// The file a running host persists its war room in, inside the state directory.
+pub const WAR_ROOM_FILE: &str = "war_room.json";
 
 /// An add-on's state as the war room shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -51,6 +66,18 @@ pub struct WarRoomEntry {
     pub last_error: Option<String>,
     /// What an operator can do about its state, as exact commands or steps.
     pub recovery_actions: Vec<String>,
+    /// Its jobs are being skipped, since when and why (set by the runtime, SOP 8.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkippedJobs>,
+}
+
+/// Why an add-on's due jobs are not running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedJobs {
+    /// Since when these reasons hold (ms since the epoch).
+    pub since_ms: u64,
+    /// Every reason, READY first, then each dependency in declared order.
+    pub reasons: Vec<SkipReason>,
 }
 
 impl WarRoomEntry {
@@ -63,13 +90,45 @@ impl WarRoomEntry {
             last_activity_ms: None,
             last_error: None,
             recovery_actions: Vec::new(),
+            skipped: None,
         }
     }
 }
 
+/// Where a war room's data comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// Assembled by this process (`status` booted the add-ons once, or `run` itself).
+    #[default]
+    Live,
+    /// Read from what `lancelot run` persisted.
+    Persisted {
+        /// The process that wrote it.
+        pid: u32,
+        /// When that host started (ms since the epoch).
+        started_at_ms: u64,
+        /// When it wrote this (ms since the epoch).
+        persisted_at_ms: u64,
+        /// How old the data was when read.
+        age_ms: u64,
+        /// When that host stopped cleanly; `None`: it is still running, or it was killed.
+        stopped_at_ms: Option<u64>,
+    },
+}
+
 /// The whole war room at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarRoom {
+    /// The JSON's version, [`WAR_ROOM_VERSION`].
+    #[serde(default)]
+    pub version: u32,
+    /// Where the data comes from.
+    #[serde(default)]
+    pub source: Source,
+    /// The system's READY state (SOP 8.1).
+    #[serde(default)]
+    pub system: Readiness,
     /// When it was assembled (ms since the epoch).
     pub generated_at_ms: u64,
     /// Where this run's receipts went.
@@ -92,7 +151,8 @@ impl WarRoom {
             .map_err(|error| Error::Encoding { what: "the war room", reason: error.to_string() })
     }
 
-    /// The war room as an aligned text table, followed by each add-on's recovery actions.
+    /// The war room as an aligned text table: where it comes from, the system's READY state,
+    /// one row per add-on, then each add-on's skipped jobs and recovery actions.
     pub fn render_table(&self) -> String {
         let mut rows = vec![["ADDON", "STATUS", "FLAG", "LAST ACTIVITY", "LAST ERROR"].map(str::to_string)];
         for entry in &self.entries {
@@ -110,12 +170,41 @@ impl WarRoom {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let mut out =
-            format!("war room at {} (receipts: {})\n\n", format_timestamp_ms(self.generated_at_ms), self.receipts);
+        let mut out = match &self.source {
+            Source::Live => {
+                format!("war room at {} (receipts: {})\n", format_timestamp_ms(self.generated_at_ms), self.receipts)
+            }
+            Source::Persisted { pid, persisted_at_ms, age_ms, stopped_at_ms, .. } => {
+                let host = match stopped_at_ms {
+                    Some(stopped) => format!("it stopped cleanly at {}", format_timestamp_ms(*stopped)),
+                    None => "no clean stop recorded: it is still running, or it was killed".to_string(),
+                };
+                format!(
+                    "war room persisted by `lancelot run` (pid {pid}) at {}, {} ago; {host} (receipts: {})\n",
+                    format_timestamp_ms(*persisted_at_ms),
+                    format_age(*age_ms),
+                    self.receipts
+                )
+            }
+        };
+        out.push_str(&format!("system: {}\n\n", self.system.describe()));
         for row in &rows {
             let cells: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
             out.push_str(cells.join("  ").trim_end());
             out.push('\n');
+        }
+        let skipped: Vec<(&WarRoomEntry, &SkippedJobs)> =
+            self.entries.iter().filter_map(|e| e.skipped.as_ref().map(|s| (e, s))).collect();
+        if !skipped.is_empty() {
+            out.push_str("\nskipped jobs:\n");
+            for (entry, skipped) in skipped {
+                out.push_str(&format!(
+                    "  {}: since {}: {}\n",
+                    entry.addon,
+                    format_timestamp_ms(skipped.since_ms),
+                    jobs::describe(&skipped.reasons)
+                ));
+            }
         }
         let with_actions: Vec<&WarRoomEntry> = self.entries.iter().filter(|e| !e.recovery_actions.is_empty()).collect();
         if !with_actions.is_empty() {
@@ -127,6 +216,65 @@ impl WarRoom {
             }
         }
         out
+    }
+}
+
+/// `4s`, `3m 20s`, `2h 5m`, `3d 4h`: an age for people.
+pub fn format_age(age_ms: u64) -> String {
+    let seconds = age_ms / 1_000;
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3_600 => format!("{}m {}s", seconds / 60, seconds % 60),
+        3_600..86_400 => format!("{}h {}m", seconds / 3_600, seconds / 60 % 60),
+        _ => format!("{}d {}h", seconds / 86_400, seconds / 3_600 % 24),
+    }
+}
+
+/// What `lancelot run` persists after its ticks (`war_room.json`): the war room, which process
+/// wrote it and whether it stopped cleanly, and when each job last ran (so intervals survive a
+/// restart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersistedWarRoom {
+    /// The process that wrote it.
+    pub pid: u32,
+    /// When that host started (ms since the epoch).
+    pub started_at_ms: u64,
+    /// When it stopped cleanly, if it did.
+    pub stopped_at_ms: Option<u64>,
+    /// The war room as of the write.
+    pub war_room: WarRoom,
+    /// add-on → job → when it last ran (ms since the epoch).
+    #[serde(default)]
+    pub last_job_runs: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl PersistedWarRoom {
+    /// `war_room.json` in `state_dir`.
+    pub fn path(state_dir: &Path) -> PathBuf {
+        state_dir.join(WAR_ROOM_FILE)
+    }
+
+    /// Persists it atomically (write-then-rename, fsync) as of `now_ms`.
+    pub fn save(&self, state_dir: &Path, now_ms: u64) -> Result<(), Error> {
+        state::write_document(&PersistedWarRoom::path(state_dir), WAR_ROOM_VERSION, now_ms, self)
+    }
+
+    /// What the last host persisted, with when; an unusable file is kept aside and reported.
+    pub fn load(state_dir: &Path, now_ms: u64) -> Result<Read<PersistedWarRoom>, Error> {
+        state::read_document(&PersistedWarRoom::path(state_dir), WAR_ROOM_VERSION, now_ms)
+    }
+
+    /// The war room to show at `now_ms`, marked as persisted, with its age.
+    pub fn as_read_at(&self, persisted_at_ms: u64, now_ms: u64) -> WarRoom {
+        let mut room = self.war_room.clone();
+        room.source = Source::Persisted {
+            pid: self.pid,
+            started_at_ms: self.started_at_ms,
+            persisted_at_ms,
+            age_ms: now_ms.saturating_sub(persisted_at_ms),
+            stopped_at_ms: self.stopped_at_ms,
+        };
+        room
     }
 }
 
@@ -143,6 +291,9 @@ mod tests {
         let mut disabled = WarRoomEntry::new("scheduler", "FEATURE_SCHEDULER");
         disabled.recovery_actions = vec!["enable it: FEATURE_SCHEDULER=true cargo run -- status".into()];
         WarRoom {
+            version: WAR_ROOM_VERSION,
+            source: Source::Live,
+            system: Readiness::never_onboarded(),
             generated_at_ms: 1_770_199_201_000,
             receipts: ".lancelot/receipts.jsonl".into(),
             entries: vec![running, disabled],
@@ -154,6 +305,7 @@ mod tests {
     fn the_table_aligns_columns_and_lists_recovery_actions() {
         let expected = "\
 war room at 2026-02-04T10:00:01.000Z (receipts: .lancelot/receipts.jsonl)
+system: not READY: never onboarded
 
 ADDON           STATUS    FLAG                    LAST ACTIVITY             LAST ERROR
 health_monitor  degraded  FEATURE_HEALTH_MONITOR  2026-02-04T10:00:00.000Z  check `receipts_log_writable` failed
@@ -177,6 +329,51 @@ recovery actions:
         assert_eq!(value["receipts"], ".lancelot/receipts.jsonl");
         let entry: WarRoomEntry = serde_json::from_value(value["entries"][0].clone()).unwrap();
         assert_eq!(entry, war_room().entries[0]);
+    }
+
+    #[test]
+    fn a_persisted_war_room_says_how_old_it_is_and_shows_skipped_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut room = war_room();
+        room.entries[1].status = AddonStatus::Running;
+        room.entries[1].skipped = Some(SkippedJobs {
+            since_ms: 1_770_199_200_500,
+            reasons: vec![SkipReason::DependencyDisabled {
+                dependency: "health_monitor".into(),
+                flag: "FEATURE_HEALTH_MONITOR".into(),
+            }],
+        });
+        let persisted = PersistedWarRoom {
+            pid: 4242,
+            started_at_ms: 1_770_199_100_000,
+            stopped_at_ms: None,
+            war_room: room,
+            last_job_runs: BTreeMap::from([("scheduler".into(), BTreeMap::from([("sweep".into(), 7)]))]),
+        };
+        persisted.save(dir.path(), 1_770_199_201_000).unwrap();
+        let Read::Found { data, saved_at_ms, .. } = PersistedWarRoom::load(dir.path(), 0).unwrap() else {
+            panic!("persisted")
+        };
+        assert_eq!(data, persisted);
+        let shown = data.as_read_at(saved_at_ms, 1_770_199_201_000 + 125_000);
+        let table = shown.render_table();
+        assert!(
+            table.starts_with("war room persisted by `lancelot run` (pid 4242) at 2026-02-04T10:00:01.000Z, 2m 5s ago; no clean stop recorded: it is still running, or it was killed (receipts: .lancelot/receipts.jsonl)\n"),
+            "{table}"
+        );
+        assert!(table.contains("\nskipped jobs:\n  scheduler: since 2026-02-04T10:00:00.500Z: dependency `health_monitor` is disabled (`FEATURE_HEALTH_MONITOR` is not `true`)\n"), "{table}");
+        let json: serde_json::Value = serde_json::from_str(&shown.to_json().unwrap()).unwrap();
+        assert_eq!(json["source"]["kind"], "persisted");
+        assert_eq!(json["source"]["age_ms"], 125_000);
+        assert_eq!(json["entries"][1]["skipped"]["reasons"][0]["kind"], "dependency_disabled");
+    }
+
+    #[test]
+    fn ages_read_for_people() {
+        assert_eq!(format_age(4_999), "4s");
+        assert_eq!(format_age(200_000), "3m 20s");
+        assert_eq!(format_age(7_500_000), "2h 5m");
+        assert_eq!(format_age(3 * 86_400_000 + 4 * 3_600_000), "3d 4h");
     }
 
     #[test]

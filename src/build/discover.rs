@@ -14,7 +14,7 @@ pub const ADDONS_DIR: &str = "src/core";
 /// Where their integration tests live, relative to the package root.
 pub const TESTS_DIR: &str = "tests/integration";
 /// Modules of the integration-test binary that belong to the kit, not to an add-on.
-pub const KIT_TEST_MODULES: &[&str] = &["main", "support", "status_command"];
+pub const KIT_TEST_MODULES: &[&str] = &["main", "support", "status_command", "run_command"];
 
 /// One discovered add-on module.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! The health-monitor add-on (`FEATURE_HEALTH_MONITOR`): runs registered [`HealthCheck`]s every
 //! interval on the injected clock, records a `job` receipt per check run and a `failure` receipt
 //! per failing check, and reports `running` (all healthy) or `degraded` (a check failing, with its
-//! error and recovery actions) to the war room.
+//! error and recovery actions) to the war room. It is the dependency other add-ons gate on:
+//! an add-on that names `health_monitor` in its `DEPENDS_ON` gets its jobs run only while this
+//! one reports `running` (the runtime decides, from this report).
 //!
 //! This is the only module that reads `FEATURE_HEALTH_MONITOR`. It must not read other add-ons'
 //! flags, sleep, or spawn threads: the runtime's ticks drive it.

@@ -84,6 +84,12 @@ impl Run {
         self
     }
 
+    /// Starts the binary with its output discarded, for tests that signal or kill it.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        self.command.spawn().expect("spawn the lancelot binary")
+    }
+
     pub fn output(mut self) -> Outcome {
         let output = self.command.output().expect("spawn the lancelot binary");
         Outcome {

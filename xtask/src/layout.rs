@@ -34,6 +34,9 @@ pub struct Declared {
     pub name: Option<(String, usize)>,
     /// Whether it has `pub fn addon()`.
     pub has_constructor: bool,
+    /// `pub const DEPENDS_ON: &[&str] = &["…", …];` — the module names and the 1-based line;
+    /// `None` when the module declares no such list (it depends on nothing at run time).
+    pub depends_on: Option<(Vec<String>, usize)>,
     /// Its integration test relative to the root, when there is one.
     pub test: Option<String>,
 }
@@ -55,6 +58,7 @@ pub fn declared_addons(root: &Path) -> anyhow::Result<(Vec<Declared>, Vec<Refuse
             flag: declared_str(&text, "FLAG"),
             name: declared_str(&text, "NAME"),
             has_constructor: text.lines().any(|line| line.trim_start().starts_with("pub fn addon()")),
+            depends_on: declared_str_list(&text, "DEPENDS_ON"),
             test: addon.test.as_deref().map(relative),
             module: addon.module,
         });
@@ -71,6 +75,28 @@ pub fn declared_str(text: &str, constant: &str) -> Option<(String, usize)> {
         let (value, _) = rest.split_once('"')?;
         Some((value.to_string(), index + 1))
     })
+}
+
+/// The strings of `pub const <NAME>: &[&str] = &["a", "b"];` in a module's text, and the line
+/// the declaration starts on. The list may span lines (as rustfmt wraps a long one); it ends at
+/// the first `;` after the `=`.
+pub fn declared_str_list(text: &str, constant: &str) -> Option<(Vec<String>, usize)> {
+    let prefix = format!("pub const {constant}: &[&str] =");
+    let start = text.match_indices(&prefix).find(|(offset, _)| {
+        let line_start = text[..*offset].rfind('\n').map_or(0, |newline| newline + 1);
+        text[line_start..*offset].trim().is_empty()
+    })?;
+    let line = text[..start.0].matches('\n').count() + 1;
+    let rest = &text[start.0 + prefix.len()..];
+    let body = &rest[..rest.find(';')?];
+    let values = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
+    Some((values, line))
+}
+
+/// How a module declares its dependencies, exactly as the module template writes it.
+pub fn depends_on_declaration(modules: &[String]) -> String {
+    let quoted: Vec<String> = modules.iter().map(|module| format!("\"{module}\"")).collect();
+    format!("pub const DEPENDS_ON: &[&str] = &[{}];", quoted.join(", "))
 }
 
 /// How a module declares its flag, exactly as the module template writes it.
@@ -115,6 +141,21 @@ mod tests {
         assert_eq!(declared_str(text, "NAME"), Some(("x".to_string(), 5)));
         assert_eq!(declared_str(text, "OTHER"), None);
         assert_eq!(declared_str(&flag_declaration("FEATURE_Y"), "FLAG"), Some(("FEATURE_Y".to_string(), 1)));
+    }
+
+    #[test]
+    fn reads_a_declared_list_on_one_line_or_wrapped() {
+        let one = "//! x\npub const DEPENDS_ON: &[&str] = &[\"health_monitor\", \"queue\"];\n";
+        assert_eq!(
+            declared_str_list(one, "DEPENDS_ON"),
+            Some((vec!["health_monitor".to_string(), "queue".to_string()], 2))
+        );
+        let wrapped = "pub const DEPENDS_ON: &[&str] =\n    &[\n        \"a\",\n        \"b\",\n    ];\n";
+        assert_eq!(declared_str_list(wrapped, "DEPENDS_ON"), Some((vec!["a".to_string(), "b".to_string()], 1)));
+        assert_eq!(declared_str_list("pub const DEPENDS_ON: &[&str] = &[];", "DEPENDS_ON"), Some((vec![], 1)));
+        assert_eq!(declared_str_list("// pub const DEPENDS_ON: &[&str] = &[\"x\"];", "DEPENDS_ON"), None);
+        let written = depends_on_declaration(&["a".to_string(), "b".to_string()]);
+        assert_eq!(declared_str_list(&written, "DEPENDS_ON"), Some((vec!["a".to_string(), "b".to_string()], 1)));
     }
 
     #[test]

@@ -245,6 +245,14 @@ pub fn addon_context(
     context.insert("include", &details.include);
     context.insert("exclude", &details.exclude);
     context.insert("depends_on", &details.depends_on);
+    // The dependencies' module names, for the module's `DEPENDS_ON` (what the runtime gates on).
+    let modules: Vec<String> = details
+        .depends_on
+        .iter()
+        .filter_map(|dependency| crate::names::Names::derive(&dependency.feature, "feat", config).ok())
+        .map(|names| names.snake)
+        .collect();
+    context.insert("depends_on_modules", &modules);
     context.insert("date", &details.date);
     context.insert("version", &version);
     context.insert("template_version", &version);

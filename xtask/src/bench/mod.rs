@@ -5,8 +5,8 @@
 //! and the baseline's interleaved (`measure.rs`) — `check` and `status --json` against
 //! `git status`, their peak memory, the commit rules over the M-commit range against
 //! `git log --format=%B`, `new-addon --no-branch` against `git branch` plus copying the same
-//! files, `pre-pr`'s own overhead, and the xtask's cold build against a git2-only crate
-//! (`cold.rs`). It prints a table (`report.rs`), `--json` for scripts, and with `--write-docs`
+//! files, `pre-pr`'s own overhead, the runtime host's cost per tick (`host_tick.rs`), and the
+//! xtask's cold build against a git2-only crate (`cold.rs`). It prints a table (`report.rs`), `--json` for scripts, and with `--write-docs`
 //! the figures section of `docs/benchmarks.md`.
 //!
 //! The binary timed is the running one (`std::env::current_exe()`): the one `cargo xtask` built,
@@ -15,6 +15,7 @@
 //! `--write-docs` and its receipt.
 
 mod cold;
+mod host_tick;
 mod measure;
 mod receipts_log;
 mod report;
@@ -163,6 +164,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     rows.extend(group(vec![confinement_row()], |rows| confinement(ctx, &bench, rows)));
     console.status("Measuring", "`receipts --limit 1`, `status` and `lancelot status` on 100 MiB receipts logs");
     rows.extend(group(receipts_log::rows(), |rows| receipts_log::measure(ctx.root(), &bench, rows)));
+    console.status("Measuring", "the runtime host's own cost per tick with 100 add-ons, and its fsyncs");
+    rows.extend(group(host_tick::rows(), |rows| host_tick::measure(ctx.root(), rows)));
     if args.skip_cold_build {
         rows.extend(cold_rows().into_iter().map(|row| row.state(State::Skipped("--skip-cold-build".into()))));
         let receipt = Receipt::new(COMMAND, Kind::Skipped, "bench: cold build not measured")

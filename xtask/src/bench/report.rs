@@ -46,9 +46,11 @@ impl Figure {
     }
 }
 
-/// `12.3 ms`, `1.25 s`.
+/// `25.0 µs`, `12.3 ms`, `1.25 s`.
 pub fn duration(ms: f64) -> String {
-    if ms < 1000.0 {
+    if ms < 1.0 {
+        format!("{:.1} µs", ms * 1000.0)
+    } else if ms < 1000.0 {
         format!("{ms:.1} ms")
     } else {
         format!("{:.2} s", ms / 1000.0)

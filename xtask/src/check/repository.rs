@@ -1,8 +1,9 @@
 //! Repository rules: every add-on has its four documents with the headers and sections its
 //! template version requires (SOP 3.1, 3.2, 3.5, 9), its Depends-on references resolve and form no
 //! cycle, its owning module exists, declares its flag, name and constructor (what the build
-//! discovers), and is the only place that reads its flag; no module is compiled in without a
-//! spec; `.env.example` switches no flag on (SOP 3.3, 3.4).
+//! discovers) and the dependencies its spec names (`DEPENDS_ON`, what the runtime gates jobs on,
+//! SOP 8.2), and is the only place that reads its flag; no module is compiled in without a spec;
+//! `.env.example` switches no flag on (SOP 3.3, 3.4).
 //!
 //! These rules look at the working tree, as the engineer sees it. They read each document once;
 //! the required headers and sections come from the loaded templates, never from a list here.
@@ -452,6 +453,7 @@ fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
                 format!("add this line to {}: pub const NAME: &str = \"{}\";", module.file, names.snake),
             )),
         }
+        code_depends_on(facts, addon, module, findings);
         if !module.has_constructor {
             findings.push(Finding::error(
                 "sop-3.3/flag-declaration",
@@ -516,6 +518,76 @@ fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The module's `DEPENDS_ON` (what the runtime gates the add-on's jobs on) names the same add-ons
+/// as its spec's Depends on. Both sides go through `names::resolve_dependency`, so `health_monitor`
+/// in code and `[HealthMonitor](…Spec_HealthMonitor.md)` in the spec agree. A spec entry that
+/// resolves to no name or names no spec is the Depends-on rule's finding, not this one's.
+fn code_depends_on(facts: &Facts<'_>, addon: &Addon, module: &layout::Declared, findings: &mut Vec<Finding>) {
+    let config = &facts.ctx.config;
+    let Ok(spec) =
+        addon.dependencies.iter().map(|dependency| dependency.feature.clone()).collect::<Result<Vec<String>, _>>()
+    else {
+        return;
+    };
+    if spec.iter().any(|feature| facts.inventory.find(feature).is_none()) {
+        return; // the Depends-on rule names the spec that is missing
+    }
+    let (written, line) = module.depends_on.clone().map_or((Vec::new(), None), |(modules, line)| (modules, Some(line)));
+    let mut code = Vec::with_capacity(written.len());
+    for entry in &written {
+        match crate::names::resolve_dependency(entry, config) {
+            Ok(names) => code.push(names.feature),
+            Err(error) => findings.push(Finding::error(
+                "sop-8.2/depends-on-code",
+                at(&module.file, line),
+                format!("`{}` depends on `{entry}`, which is not an add-on name: {error}", module.file),
+                "name each dependency by its module name, e.g. `health_monitor`".into(),
+            )),
+        }
+    }
+    if code.len() != written.len() {
+        return;
+    }
+    let sorted = |features: &[String]| {
+        let mut sorted = features.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        sorted
+    };
+    if sorted(&code) == sorted(&spec) {
+        return;
+    }
+    let expected: Vec<String> = spec
+        .iter()
+        .map(|feature| {
+            crate::names::Names::derive(feature, "feat", config).map_or_else(|_| feature.clone(), |n| n.snake)
+        })
+        .collect();
+    let list = |features: &[String]| {
+        if features.is_empty() {
+            "nothing".to_string()
+        } else {
+            features.iter().map(|feature| format!("`{feature}`")).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let fix = layout::depends_on_declaration(&expected);
+    findings.push(Finding::error(
+        "sop-8.2/depends-on-code",
+        at(&module.file, line),
+        format!(
+            "`{}` depends on {} at run time, but its spec `{}` depends on {}: the runtime would gate its jobs on the wrong add-ons",
+            module.file,
+            list(&code),
+            addon.feature,
+            list(&spec)
+        ),
+        match line {
+            Some(_) => format!("write the spec's list in the module: {fix} (or change the spec's Depends on)"),
+            None => format!("declare it in {} and return it from `depends_on()`: {fix}", module.file),
+        },
+    ));
 }
 
 /// Every `.rs` file under `dir`, relative to `root`, `/`-separated, sorted.

@@ -407,6 +407,42 @@ fn depends_on_must_resolve_without_cycles() {
     assert_contains(finding["message"].as_str().unwrap(), "HealthMonitor → Scheduler → HealthMonitor");
 }
 
+/// The runtime gates an add-on's jobs on its module's `DEPENDS_ON`; the spec's Depends on is what
+/// was agreed. What `new-addon` generates agrees, and a change to either side alone is named.
+#[test]
+fn the_code_and_the_spec_must_name_the_same_dependencies() {
+    const MODULE: &str = "src/core/scheduler.rs";
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--depends-on", "health-monitor"]).success();
+    check_passes(&sandbox);
+    let module = sandbox.read(MODULE);
+    let declaration = "pub const DEPENDS_ON: &[&str] = &[\"health_monitor\"];";
+    let line = line_of(&module, declaration);
+
+    sandbox.write(MODULE, &module.replace(declaration, "pub const DEPENDS_ON: &[&str] = &[];"));
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-8.2/depends-on-code".to_string(), format!("{MODULE}:{line}"))]);
+    let finding = only(&out, "sop-8.2/depends-on-code");
+    assert_contains(
+        finding["message"].as_str().unwrap(),
+        "`src/core/scheduler.rs` depends on nothing at run time, but its spec `Scheduler` depends on `HealthMonitor`",
+    );
+    assert_contains(finding["hint"].as_str().unwrap(), declaration);
+
+    sandbox.write(MODULE, &module);
+    let spec = sandbox.read(SCHEDULER_SPEC);
+    let depends = spec.lines().find(|l| l.starts_with("**Depends on:**")).unwrap().to_string();
+    sandbox.write(SCHEDULER_SPEC, &spec.replace(&depends, "**Depends on:** none  "));
+    let out = check_fails(&sandbox);
+    let finding = only(&out, "sop-8.2/depends-on-code");
+    assert_eq!(finding["location"], format!("{MODULE}:{line}"));
+    assert_contains(
+        finding["message"].as_str().unwrap(),
+        "depends on `HealthMonitor` at run time, but its spec `Scheduler` depends on nothing",
+    );
+    assert_contains(finding["hint"].as_str().unwrap(), "pub const DEPENDS_ON: &[&str] = &[];");
+}
+
 #[test]
 fn flags_are_declared_by_their_module_and_env_example_switches_none_on() {
     let sandbox = Sandbox::with_kit();

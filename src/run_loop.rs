@@ -1,0 +1,207 @@
+//! `lancelot run`'s loop: tick a booted [`Runtime`] every tick interval on the injected clock,
+//! persist after each tick, and stop after one tick (`--once`), when the `--for` duration has
+//! passed, or when asked to (SIGINT/SIGTERM) — then persist the war room as cleanly stopped.
+//!
+//! Waiting goes through an injected `pause`, in steps of at most [`STOP_POLL_MS`] so a stop
+//! request is noticed quickly; tests pass a pause that advances a manual clock, so the loop is
+//! deterministic and never sleeps. This module must not print or read the environment.
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::host::Runtime;
+
+/// The longest single wait: how late a stop request can be noticed between ticks.
+pub const STOP_POLL_MS: u64 = 100;
+/// The default time between ticks.
+pub const DEFAULT_TICK_MS: u64 = 1_000;
+
+/// How long to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// One tick, then stop.
+    pub once: bool,
+    /// Stop once this long has passed since the first tick.
+    pub for_ms: Option<u64>,
+    /// Time between the starts of two ticks.
+    pub tick_ms: u64,
+}
+
+/// Why the loop stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// `--once`: after its tick.
+    Once,
+    /// The `--for` duration passed.
+    Deadline,
+    /// A stop was requested (SIGINT/SIGTERM).
+    Requested,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Ticks run.
+    pub ticks: u64,
+    /// Why it stopped.
+    pub stopped: Stopped,
+}
+
+/// Ticks `runtime` (already booted) until `options` or `stop_requested` end it, persisting after
+/// every tick and once more, as stopped, at the end. `pause(ms)` waits about `ms` milliseconds.
+pub fn run(
+    runtime: &mut Runtime,
+    clock: &dyn Clock,
+    options: RunOptions,
+    stop_requested: &dyn Fn() -> bool,
+    pause: &mut dyn FnMut(u64),
+) -> Result<Summary, Error> {
+    let tick_ms = options.tick_ms.max(1);
+    let deadline = options.for_ms.map(|for_ms| clock.now_ms().saturating_add(for_ms));
+    let mut ticks = 0;
+    let stopped = 'run: loop {
+        if stop_requested() {
+            break Stopped::Requested;
+        }
+        let started_ms = clock.now_ms();
+        runtime.tick()?;
+        ticks += 1;
+        runtime.persist(false)?;
+        if options.once {
+            break Stopped::Once;
+        }
+        let next_ms = started_ms.saturating_add(tick_ms);
+        loop {
+            if stop_requested() {
+                break 'run Stopped::Requested;
+            }
+            let now_ms = clock.now_ms();
+            if deadline.is_some_and(|deadline| now_ms >= deadline) {
+                break 'run Stopped::Deadline;
+            }
+            if now_ms >= next_ms {
+                break;
+            }
+            let until = deadline.map_or(next_ms, |deadline| deadline.min(next_ms));
+            pause(until.saturating_sub(now_ms).min(STOP_POLL_MS));
+        }
+    };
+    runtime.persist(true)?;
+    Ok(Summary { ticks, stopped })
+}
+
+/// Reads `500ms`, `3s`, `2m`, `1h` (a whole number and a unit) as milliseconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like `3s` or `500ms`"))?;
+    let factor = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("`{text}` has no unit `ms`, `s`, `m` or `h` (e.g. `3s`)")),
+    };
+    number.checked_mul(factor).ok_or_else(|| format!("`{text}` is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::flags::Flags;
+    use crate::host::{Addon, Host};
+    use crate::jobs::Job;
+    use crate::receipts::{MemorySink, ReceiptKind};
+    use crate::war_room::{AddonStatus, WarRoomEntry};
+
+    struct Ticker;
+
+    impl Addon for Ticker {
+        fn name(&self) -> &'static str {
+            "ticker"
+        }
+        fn flag(&self) -> &'static str {
+            "FEATURE_TICKER"
+        }
+        fn jobs(&self) -> &'static [Job] {
+            const JOBS: &[Job] = &[Job::every("beat", Duration::from_secs(2))];
+            JOBS
+        }
+        fn boot(&mut self, _host: &mut Host) -> Result<(), Error> {
+            Ok(())
+        }
+        fn tick(&mut self, _host: &mut Host) -> Result<(), Error> {
+            Ok(())
+        }
+        fn report(&self) -> WarRoomEntry {
+            let mut entry = WarRoomEntry::new("ticker", "FEATURE_TICKER");
+            entry.status = AddonStatus::Running;
+            entry
+        }
+    }
+
+    fn booted(sink: &MemorySink, clock: &ManualClock) -> Runtime {
+        let host = Host::new(Flags::all_disabled(), Arc::new(clock.clone()), Box::new(sink.clone()));
+        let mut runtime =
+            Runtime::new(host, vec![Box::new(Ticker)]).with_readiness(crate::ready::Readiness::ready(0, Vec::new()));
+        runtime.boot().unwrap();
+        runtime
+    }
+
+    fn job_times(sink: &MemorySink) -> Vec<u64> {
+        sink.receipts().iter().filter(|r| r.kind == ReceiptKind::Job).map(|r| r.timestamp_ms).collect()
+    }
+
+    #[test]
+    fn for_a_duration_it_ticks_on_the_clock_and_runs_jobs_at_their_interval() {
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(10_000));
+        let mut runtime = booted(&sink, &clock);
+        let pauses = Cell::new(0);
+        let mut pause = |ms: u64| {
+            assert!(ms > 0 && ms <= STOP_POLL_MS, "{ms}");
+            pauses.set(pauses.get() + 1);
+            clock.advance(Duration::from_millis(ms));
+        };
+        let options = RunOptions { once: false, for_ms: Some(5_000), tick_ms: 1_000 };
+        let summary = run(&mut runtime, &clock, options, &|| false, &mut pause).unwrap();
+        assert_eq!(summary, Summary { ticks: 5, stopped: Stopped::Deadline });
+        assert_eq!(job_times(&sink), [10_000, 12_000, 14_000]);
+        assert_eq!(clock.now_ms(), 15_000);
+        assert_eq!(pauses.get(), 50);
+    }
+
+    #[test]
+    fn once_ticks_once_and_a_stop_request_ends_it_between_ticks() {
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(0));
+        let mut runtime = booted(&sink, &clock);
+        let once = RunOptions { once: true, for_ms: None, tick_ms: 1_000 };
+        let summary = run(&mut runtime, &clock, once, &|| false, &mut |_| panic!("no wait")).unwrap();
+        assert_eq!(summary, Summary { ticks: 1, stopped: Stopped::Once });
+
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(0));
+        let mut runtime = booted(&sink, &clock);
+        let forever = RunOptions { once: false, for_ms: None, tick_ms: 1_000 };
+        let stop = || clock.now_ms() >= 2_500;
+        let mut pause = |ms: u64| clock.advance(Duration::from_millis(ms));
+        let summary = run(&mut runtime, &clock, forever, &stop, &mut pause).unwrap();
+        assert_eq!(summary, Summary { ticks: 3, stopped: Stopped::Requested });
+        assert_eq!(clock.now_ms(), 2_500, "noticed within one poll");
+    }
+
+    #[test]
+    fn durations_parse_with_their_unit() {
+        assert_eq!(parse_duration("3s"), Ok(3_000));
+        assert_eq!(parse_duration("250ms"), Ok(250));
+        assert_eq!(parse_duration("2m"), Ok(120_000));
+        assert_eq!(parse_duration("1h"), Ok(3_600_000));
+        assert!(parse_duration("3").unwrap_err().contains("no unit"));
+        assert!(parse_duration("s").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("99999999999999999h").unwrap_err().contains("too long"));
+    }
+}
