@@ -78,20 +78,7 @@ const RUST_KEYWORDS: &[&str] = &[
 ];
 
 /// Names the runtime kit or the toolchain already uses for something else.
-const RESERVED: &[&str] = &[
-    "core",
-    "std",
-    "alloc",
-    "proc_macro",
-    "test",
-    "tests",
-    "main",
-    "lib",
-    "mod",
-    "build",
-    "support",
-    "status_command",
-];
+const RESERVED: &[&str] = &["core", "std", "alloc", "proc_macro", "test", "tests", "main", "lib", "mod", "build"];
 
 /// Device names Windows refuses as file names, whatever the extension.
 const WINDOWS_DEVICES: &[&str] = &[
@@ -154,7 +141,8 @@ impl Words {
         if RUST_KEYWORDS.contains(&snake.as_str()) {
             return error("not-a-rust-keyword", format!("gives the module name `{snake}`, a Rust keyword"));
         }
-        if RESERVED.contains(&snake.as_str()) {
+        // The kit's own integration-test modules come from the build's discovery rule, the one list.
+        if RESERVED.contains(&snake.as_str()) || crate::layout::discover::KIT_TEST_MODULES.contains(&snake.as_str()) {
             return error("not-reserved", format!("gives the module name `{snake}`, which the runtime kit reserves"));
         }
         if WINDOWS_DEVICES.contains(&snake.as_str()) {
@@ -556,6 +544,7 @@ mod tests {
                 proptest::prop_assert_eq!(feature_of_spec_file(file), Some(n.feature.as_str()));
                 proptest::prop_assert!(!RUST_KEYWORDS.contains(&n.snake.as_str()));
                 proptest::prop_assert!(!RESERVED.contains(&n.snake.as_str()));
+                proptest::prop_assert!(!crate::layout::discover::KIT_TEST_MODULES.contains(&n.snake.as_str()));
                 proptest::prop_assert!(!WINDOWS_DEVICES.contains(&n.snake.as_str()));
                 proptest::prop_assert!(n.slug.len() <= MAX_SLUG_LEN);
             }
