@@ -17,6 +17,7 @@ mod pre_pr;
 mod receipts_log;
 mod recovery;
 mod repo_states;
+mod secrets_recall;
 mod spec;
 mod status;
 mod support;
