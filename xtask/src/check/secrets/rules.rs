@@ -289,7 +289,7 @@ pub(super) const RULES: &[Rule] = &[
     rule(
         "credentials on a curl command line",
         id!("cli-credentials"),
-        r#"(?-u:\b)curl[ \t][^\n]*?(?:-u|--user)[ \t=]*["']?([^\s:"'$]{1,64}):([^\s"']{1,128})"#,
+        r#"(?-u:\b)curl[ \t][^\n]*?(?:-u|--user)[ \t=]*["']?([^\s:"'`$]{1,64}):([^\s"'`]{1,128})"#,
         &["curl"],
     )
     .group(2)
@@ -297,7 +297,7 @@ pub(super) const RULES: &[Rule] = &[
     rule(
         "netrc credentials",
         id!("netrc-credentials"),
-        r"(?-u:\b)machine[ \t]+[^\s]+[ \t]+login[ \t]+([^\s]+)[ \t]+password[ \t]+([^\s]+)",
+        r"(?-u:\b)machine[ \t]+[^\s]+[ \t]+login[ \t]+([^\s`]+)[ \t]+password[ \t]+([^\s`]+)",
         &["machine"],
     )
     .group(2)
@@ -603,6 +603,7 @@ pub(super) fn is_placeholder_password(user: &str, password: &str) -> bool {
         "qwerty",
     ];
     password.len() < 3
+        || !password.bytes().any(|b| b.is_ascii_alphanumeric())
         || password == user
         || words.contains(&lower.as_str())
         || is_placeholder(password)

@@ -202,6 +202,7 @@ fn public_certificates_and_placeholders_are_not_secrets() {
         "https://user:xxx@example.com/".into(),
         "curl -u \"$USER:$TOKEN\" https://x".into(),
         "curl -u admin:changeme http://localhost".into(),
+        "`curl -u user:pass`; `machine … login … password …`".into(),
         "//registry.npmjs.org/:_authToken=${NPM_TOKEN}".into(),
         "const API_KEY: &str = \"your-api-key-here\";".into(),
         "apiKey: string = process.env.API_KEY;".into(),
