@@ -18,6 +18,7 @@ mod pre_pr;
 mod receipts_log;
 mod recovery;
 mod repo_states;
+mod secrets_recall;
 mod secrets_scope;
 mod spec;
 mod status;
