@@ -20,7 +20,7 @@ fn findings(out: &Outcome) -> Vec<(String, String, String)> {
         .iter()
         .map(|f| {
             let text = |key: &str| f[key].as_str().unwrap_or("").to_string();
-            (text("rule"), text("severity"), text("location"))
+            (crate::support::rule_family(&text("rule")), text("severity"), text("location"))
         })
         .collect()
 }
@@ -29,7 +29,8 @@ fn findings(out: &Outcome) -> Vec<(String, String, String)> {
 #[track_caller]
 fn only(out: &Outcome, rule: &str) -> Value {
     let json = out.json();
-    let matching: Vec<&Value> = json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).collect();
+    let matching: Vec<&Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| crate::support::rule_is(&f["rule"], rule)).collect();
     assert_eq!(matching.len(), 1, "expected one `{rule}` finding in:\n{}", out.stdout);
     matching[0].clone()
 }
@@ -566,7 +567,7 @@ fn committing_a_private_key_fails_without_printing_it() {
     );
     assert_never_printed(&sandbox, &out, &body);
     let out = sandbox.xtask().args(["check"]).refused(1);
-    assert_contains(&out.stdout, "error[sop-4.9/secret] deploy/notes.txt:2: possible private key added");
+    assert_contains(&out.stdout, "error[sop-4.9/secret/private-key] deploy/notes.txt:2: possible private key added");
     assert_never_printed(&sandbox, &out, &body);
 }
 

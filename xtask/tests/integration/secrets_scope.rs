@@ -29,7 +29,13 @@ fn check(sandbox: &Sandbox) -> Outcome {
 
 /// The findings of `rule`.
 fn of_rule(out: &Outcome, rule: &str) -> Vec<Value> {
-    out.json()["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).cloned().collect()
+    out.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| crate::support::rule_is(&f["rule"], rule))
+        .cloned()
+        .collect()
 }
 
 /// The one finding of `rule`, asserting there is exactly one.
@@ -241,7 +247,9 @@ fn only_a_trailing_marker_silences_a_line() {
     sandbox.git(&["add", "web/app.js"]);
     let out = check(&sandbox);
     assert_eq!(out.code, 1, "{}", out.stdout);
-    let found: Vec<Value> = of_rule(&out, "sop-4.9/secret").iter().map(|f| f["location"].clone()).collect();
+    let mut found: Vec<Value> = of_rule(&out, "sop-4.9/secret").iter().map(|f| f["location"].clone()).collect();
+    // Both secrets of line 2 are reported (a line may hold several); line 1's trailing marker holds.
+    found.dedup();
     assert_eq!(found, ["web/app.js:2"], "{}", out.stdout);
 }
 

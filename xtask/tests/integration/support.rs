@@ -631,3 +631,18 @@ pub fn touch_sources(dir: &Path) {
         touch(&dir.join(part), now);
     }
 }
+
+/// Whether a finding's rule id is `rule` or one of its own kinds: each secret rule has an id of
+/// its own (`sop-4.9/secret/github-token`), which tests about the secret rule as a whole (not
+/// about which kind was found; `secrets_recall.rs` pins those) count as `sop-4.9/secret`.
+pub fn rule_is(value: &serde_json::Value, rule: &str) -> bool {
+    value.as_str().is_some_and(|id| rule_family(id) == rule || id == rule)
+}
+
+/// `sop-4.9/secret/<kind>` → `sop-4.9/secret`; any other id unchanged.
+pub fn rule_family(id: &str) -> String {
+    match id.strip_prefix("sop-4.9/secret/") {
+        Some(_) => "sop-4.9/secret".to_string(),
+        None => id.to_string(),
+    }
+}

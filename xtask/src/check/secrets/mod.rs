@@ -51,8 +51,6 @@ pub const UPDATE_BASELINE: &str = "cargo xtask check --update-baseline";
 /// The path a commit message's fingerprint uses: no file is named like this.
 const MESSAGE_PATH: &str = ":commit-message";
 
-const SECRET: &str = "sop-4.9/secret";
-
 /// Where the comment that ends `line` starts, if that comment is exactly the allow marker.
 fn trailing_marker(line: &str) -> Option<usize> {
     let line = line.trim_end();
@@ -79,7 +77,16 @@ fn trailing_marker(line: &str) -> Option<usize> {
 
 /// The secrets on one line, unless a trailing comment that is the allow marker ends it.
 pub fn scan_line(line: &str) -> Vec<Hit> {
-    let hits = rules::scan_line(line);
+    silence_marked(line, rules::scan_line(line))
+}
+
+/// [`scan_line`] for a line of the file at `path`: a credential file's own format (`.pgpass`,
+/// `.netrc`…) makes more of its values secret.
+pub fn scan_path_line(path: &str, line: &str) -> Vec<Hit> {
+    silence_marked(line, rules::files::scan_path_line(path, line))
+}
+
+fn silence_marked(line: &str, hits: Vec<Hit>) -> Vec<Hit> {
     if hits.is_empty() {
         return hits;
     }
@@ -302,6 +309,10 @@ fn one_line(text: &str) -> String {
 /// A secret found where the push would leave it, or only in a commit of the range.
 struct Found {
     rule: &'static str,
+    /// The rule's own finding id (`sop-4.9/secret/github-token`).
+    id: &'static str,
+    /// Whether the hint should say "rotate it" (an identifier is not itself a secret).
+    rotate: bool,
     path: String,
     line: u32,
     redacted: String,
@@ -322,20 +333,26 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     let mut final_lines: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
 
     for change in &facts.branch.changes {
-        if change.binary || suppression.path_allowed(&change.path) {
+        if suppression.path_allowed(&change.path) {
+            continue;
+        }
+        if change.binary {
+            binary_file(facts, change, &mut found, &mut by_fingerprint, findings)?;
             continue;
         }
         for added in &change.added {
-            let hits = hits_on(suppression, &added.text);
+            let hits = hits_on(suppression, &change.path, &added.text);
             let mut indices = Vec::new();
             for hit in hits {
-                let fingerprint = fingerprint(hit.rule, &change.path, &added.text[hit.span.clone()])?;
+                let fingerprint = fingerprint(hit.id, &change.path, &added.text[hit.span.clone()])?;
                 if suppression.accepted(&fingerprint) {
                     continue;
                 }
                 let index = *by_fingerprint.entry(fingerprint.clone()).or_insert_with(|| {
                     found.push(Found {
                         rule: hit.rule,
+                        id: hit.id,
+                        rotate: hit.rotate,
                         path: change.path.clone(),
                         line: added.line,
                         redacted: hit.redacted.clone(),
@@ -374,8 +391,8 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                     }
                     continue;
                 }
-                for hit in hits_on(suppression, &added.text) {
-                    let fingerprint = fingerprint(hit.rule, &change.path, &added.text[hit.span.clone()])?;
+                for hit in hits_on(suppression, &change.path, &added.text) {
+                    let fingerprint = fingerprint(hit.id, &change.path, &added.text[hit.span.clone()])?;
                     if suppression.accepted(&fingerprint) {
                         continue;
                     }
@@ -387,6 +404,8 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                             by_fingerprint.insert(fingerprint.clone(), found.len());
                             found.push(Found {
                                 rule: hit.rule,
+                                id: hit.id,
+                                rotate: hit.rotate,
                                 path: change.path.clone(),
                                 line: added.line,
                                 redacted: hit.redacted,
@@ -400,8 +419,8 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             }
         }
         for line in commit.message.lines() {
-            for hit in hits_on(suppression, line) {
-                let fingerprint = fingerprint(hit.rule, MESSAGE_PATH, &line[hit.span.clone()])?;
+            for hit in hits_on(suppression, MESSAGE_PATH, line) {
+                let fingerprint = fingerprint(hit.id, MESSAGE_PATH, &line[hit.span.clone()])?;
                 if !suppression.accepted(&fingerprint) {
                     message_findings.push(message_finding(repo, origin, &hit, fingerprint));
                 }
@@ -442,9 +461,66 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     Ok(())
 }
 
+/// A file git diffs as binary (NUL bytes, UTF-16, `-diff`): its bytes are decoded or scanned
+/// as printable runs (bounded by `MAX_SCAN_BYTES`); what the version before the branch already
+/// held is not reported again.
+fn binary_file(
+    facts: &Facts<'_>,
+    change: &crate::git::history::FileChange,
+    found: &mut Vec<Found>,
+    by_fingerprint: &mut HashMap<String, usize>,
+    findings: &mut Vec<Finding>,
+) -> anyhow::Result<()> {
+    let Ok(bytes) = std::fs::read(facts.ctx.root().join(&change.path)) else { return Ok(()) };
+    let before = match facts.branch.base {
+        Some(base) => facts.ctx.repo.file_at(base, &change.path)?.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let old: HashSet<(&str, String)> = rules::files::scan_bytes(&change.path, &before)
+        .hits
+        .into_iter()
+        .map(|(_, hit)| (hit.id, hit.redacted))
+        .collect();
+    let scan = rules::files::scan_bytes(&change.path, &bytes);
+    if scan.truncated {
+        findings.push(Finding::warning(
+            "sop-4.9/secret-scan-bound",
+            at(&change.path, None),
+            format!(
+                "`{}` is larger than {} bytes: only its beginning was scanned for secrets",
+                change.path,
+                rules::files::MAX_SCAN_BYTES
+            ),
+            format!("keep large files out of the repository, or check it by hand: git show :{}", change.path),
+        ));
+    }
+    for (line, hit) in scan.hits {
+        if old.contains(&(hit.id, hit.redacted.clone())) || facts.suppression.line_allowed(&hit.redacted) {
+            continue;
+        }
+        let fingerprint = fingerprint(hit.id, &change.path, &format!("{line}:{}", hit.redacted))?;
+        if facts.suppression.accepted(&fingerprint) || by_fingerprint.contains_key(&fingerprint) {
+            continue;
+        }
+        by_fingerprint.insert(fingerprint.clone(), found.len());
+        found.push(Found {
+            rule: hit.rule,
+            id: hit.id,
+            rotate: hit.rotate,
+            path: change.path.clone(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            redacted: hit.redacted,
+            fingerprint,
+            commit: None,
+            in_final: true,
+        });
+    }
+    Ok(())
+}
+
 /// The hits on a line that neither a trailing marker nor a line pattern silences.
-fn hits_on(suppression: &Suppression, line: &str) -> Vec<Hit> {
-    let hits = scan_line(line);
+fn hits_on(suppression: &Suppression, path: &str, line: &str) -> Vec<Hit> {
+    let hits = scan_path_line(path, line);
     if hits.is_empty() || suppression.line_allowed(line) {
         return Vec::new();
     }
@@ -474,15 +550,20 @@ fn not_a_secret_hint(marker: bool) -> String {
 
 fn secret_finding(repo: &Repo, secret: &Found) -> Finding {
     let location = at(&secret.path, Some(secret.line as usize));
+    let rotate = if secret.rotate {
+        "rotate it"
+    } else {
+        "check the line for the secret it goes with (this one is an identifier)"
+    };
     let (message, first) = match (secret.in_final, secret.commit) {
         (true, None) => (
             format!("possible {} added: {}", secret.rule, secret.redacted),
-            "remove it and rotate it; it is only staged, so no commit holds it yet".to_string(),
+            format!("remove it and {rotate}; it is only staged, so no commit holds it yet"),
         ),
         (true, Some(origin)) => (
             format!("possible {} added: {}", secret.rule, secret.redacted),
             format!(
-                "commit {} holds it, so the push sends it even once this line is gone\n{}\nthen rotate it",
+                "commit {} holds it, so the push sends it even once this line is gone\n{}\nthen {rotate}",
                 repo.short_id(origin.0),
                 purge_hint(repo, origin)
             ),
@@ -495,14 +576,14 @@ fn secret_finding(repo: &Repo, secret: &Found) -> Finding {
                     secret.rule, secret.redacted
                 ),
                 match origin {
-                    Some(origin) => format!("{}\nthen rotate it", purge_hint(repo, origin)),
-                    None => "rotate it".to_string(),
+                    Some(origin) => format!("{}\nthen {rotate}", purge_hint(repo, origin)),
+                    None => rotate.to_string(),
                 },
             )
         }
     };
     let mut finding =
-        Finding::error(SECRET, location, message, format!("{first}\n{}", not_a_secret_hint(secret.in_final)));
+        Finding::error(secret.id, location, message, format!("{first}\n{}", not_a_secret_hint(secret.in_final)));
     finding.fingerprint = Some(secret.fingerprint.clone());
     finding.accept_as = Some((secret.rule.to_string(), secret.path.clone()));
     finding
@@ -518,7 +599,7 @@ fn message_finding(repo: &Repo, (commit, parent): (Oid, Option<Oid>), hit: &Hit,
         format!("reword it (in the list git opens, mark {short} `reword` and take the secret out), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}")
     };
     let mut finding = Finding::error(
-        SECRET,
+        hit.id,
         Some(format!("commit {short}")),
         format!("possible {} in the message of commit {short}: {}", hit.rule, hit.redacted),
         format!("{reword}\nthen rotate it\n{}", not_a_secret_hint(false)),
@@ -749,7 +830,7 @@ mod tests {
             join(&[&secret, " # ", ALLOW_MARKER, " because"]),
             join(&[&secret, " gitleaks", ":allow"]),
         ] {
-            assert_eq!(scan_line(&line).len(), 1, "{line}");
+            assert!(!scan_line(&line).is_empty(), "{line}");
         }
     }
 

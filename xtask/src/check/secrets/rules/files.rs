@@ -5,8 +5,6 @@
 //! over a path and bytes: reading blobs, and deciding which files to read, is `secrets/mod.rs`'s; the line rules are
 //! `rules.rs`'s.
 
-#![allow(dead_code, reason = "the entry points of `secrets/mod.rs`, which calls them as it learns to read whole files")]
-
 use std::sync::OnceLock;
 
 use regex_lite::Regex;
