@@ -75,11 +75,14 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                 format!("rotate any secret it held, and keep only placeholders in {}", layout::ENV_EXAMPLE),
             )
         } else if is_key_file(name) {
-            (
-                "sop-4.9/key-file",
-                "it looks like a private key, certificate or key store".to_string(),
-                "rotate the key and load it from outside the repository at run time; if it is a public test fixture, add its path to `secret_allowlist_paths`".to_string(),
-            )
+            // A certificate is public: nothing to rotate unless its private key came with it.
+            let certificate = [".crt", ".cer", ".der"].iter().any(|ext| name.to_ascii_lowercase().ends_with(ext));
+            let fix = if certificate {
+                "if its private key was ever committed, rotate that; load certificates from outside the repository at run time, or, for a public test fixture, add its path to `secret_allowlist_paths`"
+            } else {
+                "rotate the key and load it from outside the repository at run time; if it is a public test fixture, add its path to `secret_allowlist_paths`"
+            };
+            ("sop-4.9/key-file", "it looks like a private key, certificate or key store".to_string(), fix.to_string())
         } else {
             continue;
         };
