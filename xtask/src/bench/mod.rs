@@ -19,6 +19,7 @@ mod host_tick;
 mod measure;
 mod receipts_log;
 mod report;
+mod secrets_scan;
 mod synth;
 mod toml_text;
 
@@ -162,6 +163,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     rows.extend(group(vec![discovery_row()], |rows| discovery(&bench, rows)));
     console.status("Measuring", "what confining every write adds to `new-addon`");
     rows.extend(group(vec![confinement_row()], |rows| confinement(ctx, &bench, rows)));
+    let lines = secrets_scan::lines_for(args.addons);
+    console.status("Measuring", format!("the secret scanner on a {lines}-line diff against `git diff`"));
+    rows.extend(group(secrets_scan::rows(lines), |rows| secrets_scan::measure(ctx.root(), &bench, rows, lines)));
     console.status("Measuring", "`receipts --limit 1`, `status` and `lancelot status` on 100 MiB receipts logs");
     rows.extend(group(receipts_log::rows(), |rows| receipts_log::measure(ctx.root(), &bench, rows)));
     console.status("Measuring", "the runtime host's own cost per tick with 100 add-ons, and its fsyncs");

@@ -19,6 +19,8 @@ const ROWS: &[&str] = &[
     "new-addon --no-branch vs git branch + copying its files",
     "build-time discovery of the add-ons vs git ls-files src/core",
     "confining new-addon's writes (every path, twice)",
+    "secret scan of a 2500-line diff vs git diff producing it",
+    "check peak memory on a 2500-line diff",
     "receipts --limit 1 on a 100 MiB log vs tail -n 1",
     "receipts --limit 1 peak memory on a 100 MiB log",
     "status --json with a 100 MiB receipts log vs without one",
