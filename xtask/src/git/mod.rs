@@ -174,7 +174,16 @@ impl Repo {
 
     /// Refuses when git's index lock is held: another git process is running, or one crashed.
     pub fn ensure_index_unlocked(&self) -> anyhow::Result<()> {
-        let lock = self.git_dir().join("index.lock");
+        // The index's lock, and HEAD's: a git killed while moving HEAD (a rebase's checkout)
+        // leaves `HEAD.lock`, which blocks `git rebase --abort` itself.
+        for name in ["index.lock", "HEAD.lock"] {
+            self.ensure_unlocked(name)?;
+        }
+        Ok(())
+    }
+
+    fn ensure_unlocked(&self, name: &str) -> anyhow::Result<()> {
+        let lock = self.git_dir().join(name);
         if lock.exists() {
             return Err(Refusal::failed(format!(
                 "`{}` exists: another git process is running, or one crashed",

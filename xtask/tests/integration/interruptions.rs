@@ -150,12 +150,20 @@ fn pre_pr_killed_at_many_points_never_loses_work() {
             interrupted += 1;
         }
 
-        // A lock a killed git left behind is named first, with its fix (it would block the rest).
-        if sandbox.path(".git/index.lock").exists() {
-            let out = sandbox.xtask().args(["pre-pr"]).failure(1);
-            assert_contains(&out.stderr, "index.lock` exists");
-            assert_contains(&out.stderr, "hint: if no git command is running, remove the stale lock: rm ");
-            std::fs::remove_file(sandbox.path(".git/index.lock")).unwrap();
+        // A lock a killed git left behind is named first, with its fix (it would block the rest):
+        // the index's, or HEAD's (a kill while a rebase moved HEAD). The hint is run as printed.
+        for lock in ["index.lock", "HEAD.lock"] {
+            if sandbox.path(&format!(".git/{lock}")).exists() {
+                let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+                assert_contains(&out.stderr, &format!("{lock}` exists"));
+                let hint = out
+                    .stderr
+                    .lines()
+                    .find_map(|l| l.strip_prefix("hint: if no git command is running, remove the stale lock: "))
+                    .unwrap();
+                sandbox.sh(&sandbox.root, hint);
+                assert!(!sandbox.path(&format!(".git/{lock}")).exists(), "the printed `rm` removed the stale lock");
+            }
         }
         // A rebase the kill left behind is explained, and its recovery command works.
         if sandbox.path(".git/rebase-merge").exists() || sandbox.path(".git/rebase-apply").exists() {
