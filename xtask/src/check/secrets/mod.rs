@@ -323,6 +323,29 @@ struct Found {
     in_final: bool,
 }
 
+impl Found {
+    fn new(
+        hit: Hit,
+        path: &str,
+        line: u32,
+        fingerprint: String,
+        commit: Option<(Oid, Option<Oid>)>,
+        in_final: bool,
+    ) -> Found {
+        Found {
+            rule: hit.rule,
+            id: hit.id,
+            rotate: hit.rotate,
+            path: path.to_string(),
+            line,
+            redacted: hit.redacted,
+            fingerprint,
+            commit,
+            in_final,
+        }
+    }
+}
+
 pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let suppression = &facts.suppression;
     let repo = &facts.ctx.repo;
@@ -349,17 +372,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                     continue;
                 }
                 let index = *by_fingerprint.entry(fingerprint.clone()).or_insert_with(|| {
-                    found.push(Found {
-                        rule: hit.rule,
-                        id: hit.id,
-                        rotate: hit.rotate,
-                        path: change.path.clone(),
-                        line: added.line,
-                        redacted: hit.redacted.clone(),
-                        fingerprint,
-                        commit: None,
-                        in_final: true,
-                    });
+                    found.push(Found::new(hit, &change.path, added.line, fingerprint, None, true));
                     found.len() - 1
                 });
                 indices.push(index);
@@ -402,17 +415,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                         }
                         None => {
                             by_fingerprint.insert(fingerprint.clone(), found.len());
-                            found.push(Found {
-                                rule: hit.rule,
-                                id: hit.id,
-                                rotate: hit.rotate,
-                                path: change.path.clone(),
-                                line: added.line,
-                                redacted: hit.redacted,
-                                fingerprint,
-                                commit: Some(origin),
-                                in_final: false,
-                            });
+                            found.push(Found::new(hit, &change.path, added.line, fingerprint, Some(origin), false));
                         }
                     }
                 }
@@ -503,17 +506,7 @@ fn binary_file(
             continue;
         }
         by_fingerprint.insert(fingerprint.clone(), found.len());
-        found.push(Found {
-            rule: hit.rule,
-            id: hit.id,
-            rotate: hit.rotate,
-            path: change.path.clone(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            redacted: hit.redacted,
-            fingerprint,
-            commit: None,
-            in_final: true,
-        });
+        found.push(Found::new(hit, &change.path, u32::try_from(line).unwrap_or(u32::MAX), fingerprint, None, true));
     }
     Ok(())
 }
