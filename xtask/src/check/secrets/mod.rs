@@ -40,6 +40,8 @@ use crate::output::shell_word;
 
 pub mod rules;
 
+use rules::files::{credential_file, CredentialFile};
+
 pub use rules::Hit;
 
 /// The inline marker that silences the scanner on one line, as the comment that ends it.
@@ -78,12 +80,6 @@ fn trailing_marker(line: &str) -> Option<usize> {
 /// The secrets on one line, unless a trailing comment that is the allow marker ends it.
 pub fn scan_line(line: &str) -> Vec<Hit> {
     silence_marked(line, rules::scan_line(line))
-}
-
-/// [`scan_line`] for a line of the file at `path`: a credential file's own format (`.pgpass`,
-/// `.netrc`…) makes more of its values secret.
-pub fn scan_path_line(path: &str, line: &str) -> Vec<Hit> {
-    silence_marked(line, rules::files::scan_path_line(path, line))
 }
 
 fn silence_marked(line: &str, hits: Vec<Hit>) -> Vec<Hit> {
@@ -363,8 +359,9 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             binary_file(facts, change, &mut found, &mut by_fingerprint, findings)?;
             continue;
         }
+        let file = credential_file(&change.path);
         for added in &change.added {
-            let hits = hits_on(suppression, &change.path, &added.text);
+            let hits = hits_on(suppression, file, &added.text);
             let mut indices = Vec::new();
             for hit in hits {
                 let fingerprint = fingerprint(hit.id, &change.path, &added.text[hit.span.clone()])?;
@@ -384,6 +381,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     // Each commit the push sends, oldest first: the lines it adds, the files it adds, its message.
     let mut named_files: BTreeMap<String, (Oid, Option<Oid>)> = BTreeMap::new();
     let mut message_findings = Vec::new();
+    let message_file = credential_file(MESSAGE_PATH);
     repo.for_each_commit_diff(&facts.branch.pushed, |commit| {
         let origin = (commit.id, commit.parent);
         for change in &commit.changes {
@@ -397,6 +395,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             if change.binary {
                 continue;
             }
+            let file = credential_file(&change.path);
             for added in &change.added {
                 if let Some(indices) = final_lines.get(&(change.path.as_str(), added.text.as_str())) {
                     for index in indices {
@@ -404,7 +403,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                     }
                     continue;
                 }
-                for hit in hits_on(suppression, &change.path, &added.text) {
+                for hit in hits_on(suppression, file, &added.text) {
                     let fingerprint = fingerprint(hit.id, &change.path, &added.text[hit.span.clone()])?;
                     if suppression.accepted(&fingerprint) {
                         continue;
@@ -422,7 +421,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             }
         }
         for line in commit.message.lines() {
-            for hit in hits_on(suppression, MESSAGE_PATH, line) {
+            for hit in hits_on(suppression, message_file, line) {
                 let fingerprint = fingerprint(hit.id, MESSAGE_PATH, &line[hit.span.clone()])?;
                 if !suppression.accepted(&fingerprint) {
                     message_findings.push(message_finding(repo, origin, &hit, fingerprint));
@@ -511,9 +510,11 @@ fn binary_file(
     Ok(())
 }
 
-/// The hits on a line that neither a trailing marker nor a line pattern silences.
-fn hits_on(suppression: &Suppression, path: &str, line: &str) -> Vec<Hit> {
-    let hits = scan_path_line(path, line);
+/// The hits on a line that neither a trailing marker nor a line pattern silences. `file` is
+/// [`credential_file`] of the line's path, found once per file: a credential file's own format
+/// (`.pgpass`, `.netrc`…) makes more of its values secret.
+fn hits_on(suppression: &Suppression, file: Option<CredentialFile>, line: &str) -> Vec<Hit> {
+    let hits = silence_marked(line, rules::files::scan_file_line(file, line));
     if hits.is_empty() || suppression.line_allowed(line) {
         return Vec::new();
     }

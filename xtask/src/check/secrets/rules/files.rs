@@ -80,8 +80,14 @@ fn file_regexes() -> &'static [Regex] {
 /// The secrets on one line of the file at `path`: [`super::scan_line`], plus, in a credential
 /// file, the values its format makes secret (a `.pgpass` line's last field, a `.netrc` password).
 pub fn scan_path_line(path: &str, line: &str) -> Vec<Hit> {
+    scan_file_line(credential_file(path), line)
+}
+
+/// [`scan_path_line`] with the file's kind already known ([`credential_file`] of its path), for
+/// a caller that scans many lines of one file.
+pub fn scan_file_line(file: Option<CredentialFile>, line: &str) -> Vec<Hit> {
     let mut hits = super::scan_line(line);
-    let Some(file) = credential_file(path) else { return hits };
+    let Some(file) = file else { return hits };
     for ((kind, _), regex) in FILE_RULES.iter().zip(file_regexes()) {
         if *kind != file.kind {
             continue;
