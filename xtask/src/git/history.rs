@@ -188,10 +188,13 @@ impl Repo {
     /// Calls `visit` with each commit's own changes (its tree against its parent's), in the
     /// order given. A merge commit's changes are the lines it adds against every parent (what
     /// the merge itself wrote, not what it brought in). One diff per commit, through the object
-    /// database: no process, no working tree.
+    /// database: no process, no working tree. An added line is listed only when `keep(path, text)`
+    /// says so: the caller drops the lines it needs no more of before they are copied (a branch
+    /// that adds 500,000 lines would otherwise hold them all).
     pub fn for_each_commit_diff(
         &self,
         commits: &[Oid],
+        mut keep: impl FnMut(&str, &str) -> bool,
         mut visit: impl FnMut(CommitDiff<'_>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let mut options = added_lines_options();
@@ -199,16 +202,17 @@ impl Repo {
             let commit = self.inner.find_commit(*id).with_context(|| format!("failed to read commit {id}"))?;
             let tree = commit.tree().with_context(|| format!("failed to read the tree of commit {id}"))?;
             let parents: Vec<Oid> = commit.parent_ids().collect();
-            let diff_against = |parent: Option<Oid>, options: &mut DiffOptions| -> anyhow::Result<Vec<FileChange>> {
-                let old = parent.map(|parent| self.tree_of(parent)).transpose()?;
-                let mut blobs = Vec::new();
-                self.changed_blobs(old.as_ref(), &tree, "", &mut blobs)
-                    .with_context(|| format!("failed to diff commit {id} against its parent"))?;
-                blobs
-                    .into_iter()
-                    .map(|(path, old, new)| self.blob_change(path, old, new, options))
-                    .collect::<anyhow::Result<Vec<_>>>()
-            };
+            let mut diff_against =
+                |parent: Option<Oid>, options: &mut DiffOptions| -> anyhow::Result<Vec<FileChange>> {
+                    let old = parent.map(|parent| self.tree_of(parent)).transpose()?;
+                    let mut blobs = Vec::new();
+                    self.changed_blobs(old.as_ref(), &tree, "", &mut blobs)
+                        .with_context(|| format!("failed to diff commit {id} against its parent"))?;
+                    blobs
+                        .into_iter()
+                        .map(|(path, old, new)| self.blob_change(path, old, new, options, &mut keep))
+                        .collect::<anyhow::Result<Vec<_>>>()
+                };
             let mut changes = diff_against(parents.first().copied(), &mut options)?;
             for other in parents.iter().skip(1) {
                 let theirs = diff_against(Some(*other), &mut options)?;
@@ -298,18 +302,52 @@ impl Repo {
         old: Option<Oid>,
         new: Oid,
         options: &mut DiffOptions,
+        keep: &mut impl FnMut(&str, &str) -> bool,
     ) -> anyhow::Result<FileChange> {
         let kind = if old.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
         let old_blob =
             old.map(|old| self.inner.find_blob(old)).transpose().with_context(|| format!("failed to read `{path}`"))?;
         let new_blob = self.inner.find_blob(new).with_context(|| format!("failed to read `{path}`"))?;
-        let old_content = old_blob.as_ref().map_or(&[][..], |blob| blob.content());
-        let file = Some(Path::new(&path));
-        let patch = git2::Patch::from_buffers(old_content, file, new_blob.content(), file, Some(options))
+        // Streamed through callbacks rather than a `Patch`, which would hold every line of the
+        // diff (a 500,000-line file is tens of MiB more at the peak of a `check`).
+        let (mut binary, mut first_changed_line, mut added) = (false, None::<u32>, Vec::new());
+        let mut on_file = |delta: git2::DiffDelta<'_>, _: f32| {
+            binary |= delta.flags().is_binary();
+            true
+        };
+        let mut on_hunk = |_: git2::DiffDelta<'_>, hunk: git2::DiffHunk<'_>| {
+            let start = hunk.new_start().max(1);
+            first_changed_line = Some(first_changed_line.map_or(start, |line| line.min(start)));
+            true
+        };
+        let mut on_line = |_: git2::DiffDelta<'_>, _: Option<git2::DiffHunk<'_>>, line: git2::DiffLine<'_>| {
+            if line.origin() == '+' {
+                let text = String::from_utf8_lossy(line.content());
+                let text = text.trim_end_matches(['\n', '\r']);
+                if keep(&path, text) {
+                    added.push(AddedLine { line: line.new_lineno().unwrap_or(0), text: text.to_string() });
+                }
+            }
+            true
+        };
+        self.inner
+            .diff_blobs(
+                old_blob.as_ref(),
+                Some(&path),
+                Some(&new_blob),
+                Some(&path),
+                Some(options),
+                Some(&mut on_file),
+                None,
+                Some(&mut on_hunk),
+                Some(&mut on_line),
+            )
             .with_context(|| format!("failed to diff `{path}`"))?;
-        let mut change = FileChange { path, kind, binary: false, first_changed_line: None, added: Vec::new() };
-        added_lines(&patch, &mut change)?;
-        Ok(change)
+        if binary {
+            added.clear();
+            first_changed_line = None;
+        }
+        Ok(FileChange { path, kind, binary, first_changed_line, added })
     }
 
     /// The oldest of `commits` (oldest first) that adds `path`: it is absent from the commit's
