@@ -62,7 +62,8 @@ pub struct CommitDiff<'a> {
     pub parent: Option<Oid>,
     /// The full message (lossily decoded when it is not UTF-8).
     pub message: &'a str,
-    /// Every file the commit adds, changes or deletes, with the lines it adds.
+    /// Every file the commit adds, changes or deletes, with the lines it adds that the caller's
+    /// `keep` kept.
     pub changes: Vec<FileChange>,
 }
 
