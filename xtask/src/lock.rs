@@ -74,7 +74,7 @@ impl RunLock {
             }
             let mut lock = RunLock { file, path };
             lock.record(command)?;
-            trace_for_tests("enter");
+            crate::test_hooks::trace_lock("enter");
             return Ok(lock);
         }
         Err(Refusal::failed("another command keeps taking the clone's lock")
@@ -98,7 +98,7 @@ impl RunLock {
 
 impl Drop for RunLock {
     fn drop(&mut self) {
-        trace_for_tests("leave");
+        crate::test_hooks::trace_lock("leave");
         // Unix: remove the file while still holding the lock (see the module comment), so a
         // finished run leaves nothing behind. Windows cannot tell files apart this way: the file
         // stays, emptied. Either way the lock itself goes with the handle.
@@ -108,17 +108,6 @@ impl Drop for RunLock {
             let _ = self.file.set_len(0);
         }
         let _ = self.file.unlock();
-    }
-}
-
-/// Test-only: with `XTASK_TEST_LOCK_TRACE=<file>` set, appends `enter <pid>` once the lock is
-/// taken and `leave <pid>` just before it is let go, so a stress test can prove that no two
-/// holders ever overlap. Harmless otherwise.
-fn trace_for_tests(event: &str) {
-    let Some(trace) = std::env::var_os("XTASK_TEST_LOCK_TRACE") else { return };
-    if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(trace) {
-        // One short line per write: appends this small are atomic.
-        let _ = file.write_all(format!("{event} {}\n", std::process::id()).as_bytes());
     }
 }
 

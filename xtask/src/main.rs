@@ -38,6 +38,7 @@ mod render;
 mod spec;
 mod status;
 mod templates;
+mod test_hooks;
 mod trust;
 
 use std::process::ExitCode;

@@ -169,7 +169,7 @@ impl Plan {
         if let Some(branch) = &self.branch {
             let commit = git2::Oid::from_str(&branch.commit).context("bad commit id in the plan")?;
             repo.create_and_checkout_branch(&branch.name, commit)?;
-            pause_for_tests("branch");
+            crate::test_hooks::pause_after_step("branch");
         }
         for change in &self.changes {
             // Resolved again after the checkout: the branch may bring a link of its own.
@@ -188,7 +188,7 @@ impl Plan {
                     std::fs::remove_file(&full).with_context(|| format!("failed to remove `{}`", full.display()))?;
                 }
             }
-            pause_for_tests(change.path());
+            crate::test_hooks::pause_after_step(change.path());
         }
         Ok(())
     }
@@ -213,18 +213,6 @@ fn create_folders(root: &Path, relative: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Test-only fault injection: with `XTASK_TEST_PAUSE_MS` set, sleep after each step so a test can
-/// SIGKILL the process mid-change; with `XTASK_TEST_PAUSE_AT` too, only after that step (a
-/// planned path, or `branch`). Harmless otherwise.
-fn pause_for_tests(step: &str) {
-    if std::env::var("XTASK_TEST_PAUSE_AT").is_ok_and(|at| at != step) {
-        return;
-    }
-    if let Some(ms) = std::env::var("XTASK_TEST_PAUSE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
 }
 
 /// Writes a file of the tool's own state (in the git directory) or a report it generates, all

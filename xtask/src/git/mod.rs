@@ -413,7 +413,7 @@ impl Repo {
         let target = self.inner.find_commit(commit).context("failed to find the commit to check out")?;
         let mut options = git2::build::CheckoutBuilder::new();
         options.safe();
-        options.progress(|_, _, _| pause_for_tests());
+        options.progress(|_, _, _| crate::test_hooks::pause_in_checkout());
         let name = reference.trim_start_matches("refs/heads/");
         if let Err(error) = self.inner.checkout_tree(target.as_object(), Some(&mut options)) {
             let conflict = error.code() == git2::ErrorCode::Conflict;
@@ -533,13 +533,5 @@ fn disk_is_full(dir: &Path) -> bool {
     match result {
         Err(error) => error.kind() == std::io::ErrorKind::StorageFull,
         Ok(()) => false,
-    }
-}
-
-/// Test-only fault injection: with `XTASK_TEST_CHECKOUT_PAUSE_MS` set, the branch checkout
-/// sleeps after each file, so a test can SIGKILL it half-way. Harmless otherwise.
-fn pause_for_tests() {
-    if let Some(ms) = std::env::var("XTASK_TEST_CHECKOUT_PAUSE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }

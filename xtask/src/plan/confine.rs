@@ -162,7 +162,9 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let existing = path.symlink_metadata().ok().filter(Metadata::is_file);
     let temporary = temporary_path(path);
     let result = write_temporary(&temporary, bytes, existing.as_ref()).and_then(|()| {
-        pause_in_write_for_tests(path);
+        crate::test_hooks::pause_in_write(
+            &path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        );
         std::fs::rename(&temporary, path)
             .map_err(|error| io_error(error, format!("failed to move `{}` into place", path.display())))
     });
@@ -188,7 +190,14 @@ fn write_temporary(temporary: &Path, bytes: &[u8], existing: Option<&Metadata>) 
         file.set_permissions(existing.permissions())
             .with_context(|| format!("failed to keep the mode of `{}`", temporary.display()))?;
     }
-    fault_for_tests(temporary)?;
+    let temporary_name = temporary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if crate::test_hooks::disk_full_at(&temporary_name) {
+        #[cfg(unix)]
+        let error = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        #[cfg(not(unix))]
+        let error = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        return Err(io_error(error, format!("failed to write `{}`", temporary.display())));
+    }
     file.write_all(bytes).map_err(|error| io_error(error, format!("failed to write `{}`", temporary.display())))?;
     file.sync_all().map_err(|error| io_error(error, format!("failed to sync `{}`", temporary.display())))?;
     Ok(())
@@ -261,35 +270,6 @@ pub fn chain_is_disk_full(error: &anyhow::Error) -> bool {
         cause.downcast_ref::<std::io::Error>().is_some_and(is_disk_full)
             || cause.to_string().contains("no space left on device")
     })
-}
-
-/// Test-only fault injection: with `XTASK_TEST_DISK_FULL` set to a file name, creating that
-/// file's temporary fails as a full disk would. Harmless otherwise.
-fn fault_for_tests(temporary: &Path) -> anyhow::Result<()> {
-    let Some(wanted) = std::env::var_os("XTASK_TEST_DISK_FULL") else { return Ok(()) };
-    let name = temporary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    if name.starts_with(&format!(".{}.", wanted.to_string_lossy())) {
-        #[cfg(unix)]
-        let error = std::io::Error::from_raw_os_error(libc::ENOSPC);
-        #[cfg(not(unix))]
-        let error = std::io::Error::from(std::io::ErrorKind::StorageFull);
-        return Err(io_error(error, format!("failed to write `{}`", temporary.display())));
-    }
-    Ok(())
-}
-
-/// Test-only: with `XTASK_TEST_PAUSE_AT=write:<file name>` and `XTASK_TEST_PAUSE_MS`, sleep
-/// between writing that file's temporary and renaming it, so a test can SIGKILL a run that
-/// leaves one behind. Harmless otherwise.
-fn pause_in_write_for_tests(path: &Path) {
-    let Ok(at) = std::env::var("XTASK_TEST_PAUSE_AT") else { return };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    if at.strip_prefix("write:") != Some(name.as_str()) {
-        return;
-    }
-    if let Some(ms) = std::env::var("XTASK_TEST_PAUSE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
 }
 
 #[cfg(test)]

@@ -66,10 +66,7 @@ pub fn run(
     };
     let short_upstream = crate::branch::short(&upstream_commit);
     let mut prediction = ctx.repo.predict_sync(head, upstream_commit, strategy)?;
-    // Test-only fault injection: with `XTASK_TEST_SKIP_PREDICTION` set, a predicted conflict is
-    // ignored so the tests reach the path a wrong prediction would take (the real rebase or merge
-    // conflicts and is aborted). Harmless otherwise.
-    if std::env::var_os("XTASK_TEST_SKIP_PREDICTION").is_some() && matches!(prediction, Prediction::Conflicts { .. }) {
+    if crate::test_hooks::skip_conflict_prediction() && matches!(prediction, Prediction::Conflicts { .. }) {
         prediction = Prediction::Clean { commits: 0 };
     }
     let mut synced = Synced {
