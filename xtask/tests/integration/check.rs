@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{assert_contains, Outcome, Sandbox};
+use crate::support::{assert_contains, assert_never_printed, fake_aws_key_id, fake_private_key, Outcome, Sandbox};
 
 const HM_SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
 const SCHEDULER_SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
@@ -511,26 +511,6 @@ fn the_owning_module_must_exist_and_be_the_only_reader_of_its_flag() {
 }
 
 // --- hygiene and secrets (SOP 4.9) -------------------------------------------------------------
-
-/// A fake PEM private key, assembled so no scannable literal exists in this file.
-fn fake_private_key() -> (String, String) {
-    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
-    let key = ["-----BEGIN RSA ", "PRIVATE KEY-----\n", body, "\n-----END RSA ", "PRIVATE KEY-----\n"].concat();
-    (key, body.to_string())
-}
-
-fn fake_aws_key_id() -> String {
-    ["AK", "IA", "Q3EGRZ7V", "K2MX9PLT"].concat()
-}
-
-/// Asserts a secret appears in none of the outputs nor the receipts.
-#[track_caller]
-fn assert_never_printed(sandbox: &Sandbox, out: &Outcome, secret: &str) {
-    assert!(!out.stdout.contains(secret), "secret printed on stdout:\n{}", out.stdout);
-    assert!(!out.stderr.contains(secret), "secret printed on stderr:\n{}", out.stderr);
-    let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
-    assert!(!receipts.contains(secret), "secret in the receipts");
-}
 
 #[test]
 fn committing_a_dotenv_fails() {

@@ -6,19 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::support::{assert_contains, project_root, Sandbox};
+use crate::support::{assert_contains, hooked_clone, project_root, Sandbox};
 
 const HOOKS: [&str; 2] = ["commit-msg", "pre-push"];
-
-/// A clone with a bare origin whose `core.hooksPath` points at the committed hooks.
-fn hooked_clone() -> Sandbox {
-    let sandbox = Sandbox::with_kit();
-    sandbox.copy_githooks();
-    sandbox.commit_all("chore: add the git hooks");
-    sandbox.with_origin();
-    sandbox.git(&["config", "core.hooksPath", ".githooks"]);
-    sandbox
-}
 
 struct GitRun {
     ok: bool,

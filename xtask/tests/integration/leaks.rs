@@ -10,16 +10,12 @@
 use std::process::Stdio;
 
 use crate::pre_pr::{commit_feature, project};
-use crate::support::{assert_contains, Sandbox};
+use crate::support::{assert_contains, fake_aws_key_id, hooked_clone, Sandbox};
 
 const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
 
 fn github_token() -> String {
     ["gh", "p_", "Zq8Lw3Nx7Rb2Kd9Tf4Hs6Jm1Pv5Yc0Ga3Ue8"].concat()
-}
-
-fn aws_key_id() -> String {
-    ["AK", "IA", "R7T2V9X4", "M3K8P5Q1"].concat()
 }
 
 fn slack_token() -> String {
@@ -48,17 +44,6 @@ fn fragment(sandbox: &Sandbox) {
     let branch = sandbox.current_branch();
     let slug = branch.rsplit('/').next().unwrap();
     sandbox.write(&format!("docs/changelog.d/{slug}.md"), "<!-- section: Added -->\n- a harmless entry\n");
-}
-
-/// A clone with a bare origin whose `core.hooksPath` points at the committed hooks.
-#[cfg(unix)]
-fn hooked_clone() -> Sandbox {
-    let sandbox = Sandbox::with_kit();
-    sandbox.copy_githooks();
-    sandbox.commit_all("chore: add the git hooks");
-    sandbox.with_origin();
-    sandbox.git(&["config", "core.hooksPath", ".githooks"]);
-    sandbox
 }
 
 /// git with the hooks handing over to the binary under test; returns (success, stderr).
@@ -245,7 +230,7 @@ fn a_token_in_a_conventional_subject_is_masked_in_the_pr_body() {
 #[test]
 fn an_invalid_allowlist_entry_is_not_echoed() {
     let sandbox = Sandbox::with_kit();
-    let key = aws_key_id();
+    let key = fake_aws_key_id();
     let manifest = sandbox.read("Cargo.toml");
     sandbox.write("Cargo.toml", &format!("{manifest}secret_allowlist = [\"{key}(\"]\n"));
     sandbox.commit_all("chore: allow a key");

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::support::{assert_contains, hint_command, Outcome, Sandbox};
+use crate::support::{assert_contains, assert_never_printed, fake_private_key, hint_command, Outcome, Sandbox};
 
 fn fake_key_one() -> String {
     ["AK", "IA", "Q3EGRZ7V", "K2MX9PLT"].concat()
@@ -14,12 +14,6 @@ fn fake_key_one() -> String {
 
 fn fake_key_two() -> String {
     ["AK", "IA", "Z7W2LM4Q", "N8RT5XVB"].concat()
-}
-
-/// A fake PEM private key.
-fn fake_private_key() -> String {
-    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
-    ["-----BEGIN RSA ", "PRIVATE KEY-----\n", body, "\n-----END RSA ", "PRIVATE KEY-----\n"].concat()
 }
 
 /// `check --json --no-branch-rules` (the branch rules are other tests' business).
@@ -52,14 +46,6 @@ fn command_in_hint(finding: &Value, needle: &str) -> String {
     let hint = finding["hint"].as_str().unwrap();
     let line = hint.lines().find(|line| line.contains(needle)).unwrap_or_else(|| panic!("no `{needle}` in {hint}"));
     hint_command(&format!("hint: {line}"))
-}
-
-#[track_caller]
-fn assert_never_printed(sandbox: &Sandbox, out: &Outcome, secret: &str) {
-    assert!(!out.stdout.contains(secret), "secret printed on stdout:\n{}", out.stdout);
-    assert!(!out.stderr.contains(secret), "secret printed on stderr:\n{}", out.stderr);
-    let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
-    assert!(!receipts.contains(secret), "secret in the receipts");
 }
 
 fn short(sandbox: &Sandbox, commit: &str) -> String {
@@ -106,7 +92,7 @@ fn a_secret_added_then_removed_is_caught_and_the_printed_purge_removes_it() {
 fn a_key_file_added_then_deleted_is_caught_and_the_printed_purge_removes_it() {
     let sandbox = Sandbox::with_kit();
     sandbox.git(&["switch", "-q", "-c", "fix/tls"]);
-    sandbox.write("deploy/id_rsa", &fake_private_key());
+    sandbox.write("deploy/id_rsa", &fake_private_key().0);
     let added = sandbox.commit_all("fix: tls");
     sandbox.git(&["rm", "-q", "deploy/id_rsa"]);
     sandbox.commit_all("fix: no key in the repository");
@@ -343,7 +329,7 @@ fn a_secret_in_env_example_is_reported_once() {
 fn a_tracked_key_file_hint_says_how_to_take_it_out_of_history() {
     let sandbox = Sandbox::with_kit();
     sandbox.git(&["switch", "-q", "-c", "fix/tls"]);
-    sandbox.write("deploy/server.pem", &fake_private_key());
+    sandbox.write("deploy/server.pem", &fake_private_key().0);
     let added = sandbox.commit_all("fix: tls");
     let out = check(&sandbox);
     let hint = only(&out, "sop-4.9/key-file")["hint"].as_str().unwrap().to_string();

@@ -646,3 +646,34 @@ pub fn rule_family(id: &str) -> String {
         None => id.to_string(),
     }
 }
+
+/// A repository with a bare origin whose `core.hooksPath` points at the committed hooks.
+pub fn hooked_clone() -> Sandbox {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.commit_all("chore: add the git hooks");
+    sandbox.with_origin();
+    sandbox.git(&["config", "core.hooksPath", ".githooks"]);
+    sandbox
+}
+
+/// A fake PEM private key and its body, assembled so no scannable literal exists in the source.
+pub fn fake_private_key() -> (String, String) {
+    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+    let key = ["-----BEGIN RSA ", "PRIVATE KEY-----\n", body, "\n-----END RSA ", "PRIVATE KEY-----\n"].concat();
+    (key, body.to_string())
+}
+
+/// A fake AWS access key id, assembled from pieces.
+pub fn fake_aws_key_id() -> String {
+    ["AK", "IA", "Q3EGRZ7V", "K2MX9PLT"].concat()
+}
+
+/// Asserts a secret appears in none of a run's outputs nor the receipts.
+#[track_caller]
+pub fn assert_never_printed(sandbox: &Sandbox, out: &Outcome, secret: &str) {
+    assert!(!out.stdout.contains(secret), "secret printed on stdout:\n{}", out.stdout);
+    assert!(!out.stderr.contains(secret), "secret printed on stderr:\n{}", out.stderr);
+    let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
+    assert!(!receipts.contains(secret), "secret in the receipts");
+}
