@@ -273,16 +273,14 @@ fn recovery(addon: &Addon, row: &Row) -> String {
     }
 }
 
-/// `FEATURE_X=…` lines of the clone's `.env` (never committed): flag → value.
+/// `FEATURE_X=…` lines of the clone's `.env` (never committed): flag → value, read by the
+/// tool's one dotenv line reader.
 fn read_env_values(path: &std::path::Path) -> HashMap<String, String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (key, value) = line.split_once('=')?;
-            key.starts_with("FEATURE_").then(|| (key.trim().to_string(), value.trim().to_string()))
-        })
+    crate::check::repository::env_lines(&text)
+        .into_iter()
+        .filter(|(_, key, _)| key.starts_with("FEATURE_"))
+        .map(|(_, key, value)| (key.to_string(), value.to_string()))
         .collect()
 }
 
