@@ -167,29 +167,11 @@ impl Store {
     }
 
     /// Writes the record through a unique temporary file and a rename: never half a file.
+    /// Written through the tool's one writer of its own state: exclusive, never through a link,
+    /// synced, renamed into place.
     fn save(&self, repo: &Repo) -> anyhow::Result<()> {
-        use std::io::Write as _;
-        let path = Store::path(repo);
-        let dir = repo.sop_dir();
-        std::fs::create_dir_all(&dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let pending = dir.join(format!("{TRUST_FILE}.{}.{nanos}.tmp", std::process::id()));
-        let text = serde_json::to_string_pretty(self)?;
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&pending)
-            .and_then(|mut file| {
-                file.write_all(text.as_bytes())?;
-                file.write_all(b"\n")?;
-                file.sync_all()
-            })
-            .and_then(|()| std::fs::rename(&pending, &path));
-        if let Err(error) = written {
-            let _ = std::fs::remove_file(&pending);
-            return Err(error).with_context(|| format!("failed to write `{}`", path.display()));
-        }
-        Ok(())
+        let text = serde_json::to_string_pretty(self)? + "\n";
+        crate::plan::write_atomically(&Store::path(repo), text.as_bytes())
     }
 
     fn find(&self, list: List, hash: &str, commands: &[Vec<String>]) -> bool {

@@ -530,8 +530,5 @@ fn disk_is_full(dir: &Path) -> bool {
         .open(&probe)
         .and_then(|mut file| file.write_all(&[0; 64 * 1024]).and_then(|()| file.sync_all()));
     let _ = std::fs::remove_file(&probe);
-    match result {
-        Err(error) => error.kind() == std::io::ErrorKind::StorageFull,
-        Ok(()) => false,
-    }
+    result.is_err_and(|error| crate::plan::confine::is_disk_full(&error))
 }
