@@ -88,15 +88,12 @@ fn head_ref(head: &Head) -> String {
 
 fn describe(head: &Head) -> String {
     match head {
-        Head::Branch { name, commit } => format!("`{name}` at {}", short(&commit.to_string())),
+        Head::Branch { name, commit } => format!("`{name}` at {}", super::short(&commit.to_string())),
         Head::Unborn { name } => format!("`{name}` (no commits)"),
-        Head::Detached { commit } => format!("a detached HEAD at {}", short(&commit.to_string())),
+        Head::Detached { commit } => format!("a detached HEAD at {}", super::short(&commit.to_string())),
     }
 }
 
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(10)]
-}
 
 /// This run's journal file.
 pub fn path_for(repo: &Repo, run: &str) -> PathBuf {
