@@ -102,15 +102,6 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// A line in the middle of the receipts log is not a receipt.
-    CorruptReceipt {
-        /// The receipts log.
-        path: PathBuf,
-        /// The 1-based line number.
-        line: usize,
-        /// Why the line is not a receipt.
-        reason: String,
-    },
     /// A value could not be encoded as JSON.
     Encoding {
         /// What was being encoded.
@@ -140,11 +131,9 @@ impl Error {
             | Error::DotEnvSyntax { .. }
             | Error::DotEnvDuplicate { .. }
             | Error::InvalidSetting { .. } => EXIT_USAGE,
-            Error::Io { .. }
-            | Error::CorruptReceipt { .. }
-            | Error::Encoding { .. }
-            | Error::SinkRejected { .. }
-            | Error::DependencyCycle { .. } => EXIT_FAILURE,
+            Error::Io { .. } | Error::Encoding { .. } | Error::SinkRejected { .. } | Error::DependencyCycle { .. } => {
+                EXIT_FAILURE
+            }
         }
     }
 
@@ -170,11 +159,6 @@ impl Error {
             Error::InvalidSetting { hint, .. } => hint.clone(),
             Error::Io { path, .. } => format!(
                 "check that `{}` exists and is writable, or choose another state directory: LANCELOT_STATE_DIR=/tmp/lancelot cargo run -- status",
-                path.display()
-            ),
-            Error::CorruptReceipt { path, line, .. } => format!(
-                "inspect line {line}; to start a fresh log keep the old one aside: mv {} {}.corrupt",
-                path.display(),
                 path.display()
             ),
             Error::Encoding { .. } => "this is a bug in the runtime; please report it with the command you ran".to_string(),
@@ -211,9 +195,6 @@ impl fmt::Display for Error {
             }
             Error::InvalidSetting { name, reason, .. } => write!(f, "`{name}` {reason}"),
             Error::Io { action, path, source } => write!(f, "failed to {action} `{}`: {source}", path.display()),
-            Error::CorruptReceipt { path, line, reason } => {
-                write!(f, "receipts log `{}` is corrupt at line {line}: {reason}", path.display())
-            }
             Error::Encoding { what, reason } => write!(f, "failed to encode {what} as JSON: {reason}"),
             Error::SinkRejected { reason } => write!(f, "the receipt sink rejected a write: {reason}"),
             Error::DependencyCycle { cycle } => {

@@ -94,7 +94,6 @@ fn describe(head: &Head) -> String {
     }
 }
 
-
 /// This run's journal file.
 pub fn path_for(repo: &Repo, run: &str) -> PathBuf {
     repo.sop_dir().join(format!("journal.{run}.json"))
