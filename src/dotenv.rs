@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+/// The line syntax, standard library only: the xtask compiles this very file in (`#[path]`), so
+/// `check`, `status` and the runtime read a `.env` the same way.
+pub mod syntax;
+
 /// One `KEY=VALUE` definition of a `.env` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotEnvEntry {
@@ -40,12 +44,9 @@ impl DotEnv {
     /// Parses `text`; `path` is only used in error messages.
     pub fn parse(path: impl Into<PathBuf>, text: &str) -> Result<DotEnv, Error> {
         let path = path.into();
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut entries: Vec<DotEnvEntry> = Vec::new();
-        for (index, raw) in text.lines().enumerate() {
-            let line = index + 1;
-            let syntax = |reason: String| Error::DotEnvSyntax { path: path.clone(), line, reason };
-            let Some((key, value)) = parse_line(raw).map_err(syntax)? else { continue };
+        for (line, definition) in syntax::definitions(text) {
+            let (key, value) = definition.map_err(|reason| Error::DotEnvSyntax { path: path.clone(), line, reason })?;
             if let Some(first) = entries.iter().find(|entry| entry.key == key) {
                 return Err(Error::DotEnvDuplicate { path, name: key, first_line: first.line, second_line: line });
             }
@@ -68,93 +69,6 @@ impl DotEnv {
     pub fn get(&self, key: &str) -> Option<&DotEnvEntry> {
         self.entries.iter().find(|entry| entry.key == key)
     }
-}
-
-/// `Ok(None)` for blank and comment lines, `Ok(Some((key, value)))` for definitions.
-fn parse_line(raw: &str) -> Result<Option<(String, String)>, String> {
-    let line = raw.trim();
-    if line.is_empty() || line.starts_with('#') {
-        return Ok(None);
-    }
-    let line = match line.strip_prefix("export") {
-        Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start(),
-        _ => line,
-    };
-    let Some((key, raw_value)) = line.split_once('=') else {
-        return Err(format!("expected `KEY=VALUE`, found `{line}`"));
-    };
-    let key = key.trim_end();
-    if !is_variable_name(key) {
-        return Err(format!(
-            "`{key}` is not a valid variable name (letters, digits and `_`, not starting with a digit)"
-        ));
-    }
-    let value = parse_value(raw_value)?;
-    Ok(Some((key.to_string(), value)))
-}
-
-fn is_variable_name(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn parse_value(raw_value: &str) -> Result<String, String> {
-    let trimmed = raw_value.trim_start();
-    let (value, rest) = if let Some(quoted) = trimmed.strip_prefix('"') {
-        double_quoted(quoted)?
-    } else if let Some(quoted) = trimmed.strip_prefix('\'') {
-        let Some(end) = quoted.find('\'') else {
-            return Err("the single-quoted value has no closing `'`".to_string());
-        };
-        (quoted[..end].to_string(), &quoted[end + 1..])
-    } else {
-        return Ok(strip_trailing_comment(raw_value).trim().to_string());
-    };
-    let rest = rest.trim_start();
-    if !rest.is_empty() && !rest.starts_with('#') {
-        return Err(format!("unexpected `{rest}` after the closing quote"));
-    }
-    Ok(value)
-}
-
-/// Parses the inside of a double-quoted value (after the opening quote); returns the value and
-/// the text after the closing quote. `\"`, `\\`, `\n`, `\r` and `\t` are escapes; any other
-/// backslash is kept as written.
-fn double_quoted(quoted: &str) -> Result<(String, &str), String> {
-    let mut value = String::with_capacity(quoted.len());
-    let mut chars = quoted.char_indices();
-    while let Some((index, c)) = chars.next() {
-        match c {
-            '"' => return Ok((value, &quoted[index + 1..])),
-            '\\' => match chars.next() {
-                Some((_, '"')) => value.push('"'),
-                Some((_, '\\')) => value.push('\\'),
-                Some((_, 'n')) => value.push('\n'),
-                Some((_, 'r')) => value.push('\r'),
-                Some((_, 't')) => value.push('\t'),
-                Some((_, other)) => {
-                    value.push('\\');
-                    value.push(other);
-                }
-                None => break,
-            },
-            other => value.push(other),
-        }
-    }
-    Err("the double-quoted value has no closing `\"`".to_string())
-}
-
-/// Cuts an unquoted value at a `#` that follows whitespace: `a # note` is `a`, `a#b` stays.
-fn strip_trailing_comment(raw_value: &str) -> &str {
-    let mut previous_is_space = false;
-    for (index, c) in raw_value.char_indices() {
-        if c == '#' && previous_is_space {
-            return &raw_value[..index];
-        }
-        previous_is_space = c.is_whitespace();
-    }
-    raw_value
 }
 
 #[cfg(test)]

@@ -18,6 +18,12 @@ use anyhow::Context as _;
 #[allow(dead_code)]
 pub mod discover;
 
+/// The runtime's `.env` line syntax (`src/dotenv/syntax.rs`), compiled in so `check` and
+/// `status` read `.env.example` and `.env` exactly as the host does: a trailing ` # comment` or a
+/// quoted value means what it means at boot.
+#[path = "../../src/dotenv/syntax.rs"]
+pub mod dotenv;
+
 pub const ENV_EXAMPLE: &str = ".env.example";
 pub const CHANGELOG: &str = "CHANGELOG.md";
 

@@ -280,7 +280,7 @@ fn read_env_values(path: &std::path::Path) -> HashMap<String, String> {
     crate::check::repository::env_lines(&text)
         .into_iter()
         .filter(|(_, key, _)| key.starts_with("FEATURE_"))
-        .map(|(_, key, value)| (key.to_string(), value.to_string()))
+        .map(|(_, key, value)| (key, value))
         .collect()
 }
 

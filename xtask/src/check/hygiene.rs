@@ -116,6 +116,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             .collect();
         let all_lines: Vec<&str> = text.lines().collect();
         for (line, key, value) in super::repository::env_lines(&text) {
+            let (key, value) = (key.as_str(), value.as_str());
             let line_text = all_lines.get(line - 1).copied().unwrap_or_default();
             let hits = secrets::scan_line(line_text);
             let upper = key.to_ascii_uppercase();

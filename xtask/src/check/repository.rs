@@ -355,20 +355,18 @@ fn depends_on(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// `KEY=value` lines of a dotenv file, with their line numbers.
-pub fn env_lines(text: &str) -> Vec<(usize, &str, &str)> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(index, line)| {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                return None;
-            }
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (key, value) = line.split_once('=')?;
-            Some((index + 1, key.trim(), value.trim().trim_matches(['"', '\''])))
-        })
+/// The well-formed `KEY=value` definitions of a dotenv file with their line numbers, read by the
+/// runtime's own line syntax ([`layout::dotenv`]); malformed lines are left out (see
+/// [`env_syntax_errors`]).
+pub fn env_lines(text: &str) -> Vec<(usize, String, String)> {
+    layout::dotenv::definitions(text)
+        .filter_map(|(line, entry)| entry.ok().map(|(key, value)| (line, key, value)))
         .collect()
+}
+
+/// The lines of a dotenv file the runtime would refuse, with the reason it gives.
+pub fn env_syntax_errors(text: &str) -> Vec<(usize, String)> {
+    layout::dotenv::definitions(text).filter_map(|(line, entry)| entry.err().map(|reason| (line, reason))).collect()
 }
 
 fn read_optional(root: &Path, relative: &str) -> anyhow::Result<Option<String>> {
@@ -497,7 +495,16 @@ fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     // `.env.example` documents no flag by obligation; any flag it shows must be owned and off.
     let env_text = read_optional(root, env_path)?;
     let known: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.flag.as_str()).collect();
+    for (line, reason) in env_text.as_deref().map(env_syntax_errors).unwrap_or_default() {
+        findings.push(Finding::error(
+            "sop-3.3/env-example-syntax",
+            at(env_path, Some(line)),
+            format!("line {line} of `{env_path}` is malformed: {reason}; a `.env` copied from it stops the runtime"),
+            format!("write line {line} of {env_path} as `KEY=value`, or make it a comment with `#`"),
+        ));
+    }
     for (line, key, value) in env_text.as_deref().map(env_lines).unwrap_or_default() {
+        let (key, value) = (key.as_str(), value.as_str());
         if !key.starts_with("FEATURE_") {
             continue;
         }
@@ -721,8 +728,13 @@ mod tests {
 
     #[test]
     fn env_lines_read_keys_and_values() {
-        let lines = env_lines("# c\nexport A=1\nB = \"x\"\n\nnot a line\n");
-        assert_eq!(lines, [(2, "A", "1"), (3, "B", "x")]);
+        // The runtime's reading: a trailing comment is no part of the value, quotes are removed.
+        let text = "# c\nexport A=1\nB = \"x # y\"\n\nnot a line\nFEATURE_C=false # off until launch\n";
+        let owned = |line: usize, key: &str, value: &str| (line, key.to_string(), value.to_string());
+        assert_eq!(env_lines(text), [owned(2, "A", "1"), owned(3, "B", "x # y"), owned(6, "FEATURE_C", "false")]);
+        let errors = env_syntax_errors(text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, 5);
     }
 
     fn spec(contracts: &str, status: &str) -> String {

@@ -478,6 +478,25 @@ fn flags_are_declared_by_their_module_and_env_example_switches_none_on() {
     assert_eq!(errors(&out), [("sop-3.3/orphan-flag".to_string(), "src/core/ghost.rs".to_string())]);
 }
 
+/// `check` reads `.env.example` with the runtime's own `.env` syntax: a flag line with a trailing
+/// comment or quotes is what the host reads at boot (off), so it passes; a line the host would
+/// refuse is a finding at that line (the runtime's own `dotenv` tests refuse the same line).
+#[test]
+fn env_example_is_read_as_the_runtime_reads_a_dotenv() {
+    let sandbox = Sandbox::with_kit();
+    let env = sandbox.read(".env.example");
+    sandbox.write(".env.example", &format!("{env}FEATURE_HEALTH_MONITOR=false # off until launch\n"));
+    check_passes(&sandbox);
+    sandbox.write(".env.example", &format!("{env}export FEATURE_HEALTH_MONITOR=\"false\"\n"));
+    check_passes(&sandbox);
+
+    sandbox.write(".env.example", &format!("{env}FEATURE_HEALTH_MONITOR=\"false\n"));
+    let out = check_fails(&sandbox);
+    let line = env.lines().count() + 1;
+    assert_eq!(errors(&out), [("sop-3.3/env-example-syntax".to_string(), format!(".env.example:{line}"))]);
+    assert_contains(only(&out, "sop-3.3/env-example-syntax")["message"].as_str().unwrap(), "no closing `\"`");
+}
+
 /// A repository of the first layout (hand-edited lists between `sop:` markers) is told, in one
 /// finding, the command that moves it on.
 #[test]
