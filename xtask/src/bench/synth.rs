@@ -344,7 +344,9 @@ fn synthetic_manifest(kit: &Path, config: &Config) -> anyhow::Result<String> {
         toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))?;
     let workspace = table_at(&mut manifest, "workspace")?;
     if let Some(toml::Value::Array(members)) = workspace.get_mut("members") {
-        members.retain(|member| member.as_str() != Some("xtask"));
+        // The xtask and its crates (`xtask/secrets`) are not copied.
+        members
+            .retain(|member| member.as_str().is_some_and(|member| member != "xtask" && !member.starts_with("xtask/")));
     }
     let metadata = table_at(workspace, "metadata")?;
     let mut sop = config.clone();

@@ -43,6 +43,12 @@ pub struct FileChange {
     pub first_changed_line: Option<u32>,
     /// Every added line of a text file.
     pub added: Vec<AddedLine>,
+    /// The blobs compared: before (`None` when the file is added) and after (`None` when it is
+    /// deleted). Two changes with the same path and blobs add the same lines.
+    pub blobs: (Option<Oid>, Option<Oid>),
+    /// A commit's change left undiffed because the caller already holds a change of the same
+    /// path and blobs (see [`Repo::for_each_commit_diff`]): `added` is empty, the lines are those.
+    pub same_as_known: bool,
 }
 
 /// One commit of a branch, as the commit rules need it.
@@ -74,8 +80,9 @@ fn added_lines_options() -> DiffOptions {
     options
 }
 
-/// Every file of a diff, with the lines it adds (none for binary content).
-fn file_changes(diff: &git2::Diff<'_>) -> anyhow::Result<Vec<FileChange>> {
+/// Every file of a diff, with the lines it adds (none for binary content). An added file's lines
+/// are its content, read without running the diff algorithm (see [`Repo::added_blob`]).
+fn file_changes(repo: &Repo, diff: &git2::Diff<'_>) -> anyhow::Result<Vec<FileChange>> {
     let mut changes = Vec::with_capacity(diff.deltas().len());
     for index in 0..diff.deltas().len() {
         let Some(delta) = diff.get_delta(index) else { continue };
@@ -87,7 +94,21 @@ fn file_changes(diff: &git2::Diff<'_>) -> anyhow::Result<Vec<FileChange>> {
         };
         let file = if kind == ChangeKind::Deleted { delta.old_file() } else { delta.new_file() };
         let path = file.path().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
-        let mut change = FileChange { path, kind, binary: false, first_changed_line: None, added: Vec::new() };
+        let known = |file: git2::DiffFile<'_>| Some(file.id()).filter(|id| !id.is_zero());
+        let blobs = (known(delta.old_file()), known(delta.new_file()));
+        if let (ChangeKind::Added, (None, Some(new))) = (kind, blobs) {
+            changes.push(repo.added_blob(path, new, &mut added_lines_options(), &mut |_, _| true)?);
+            continue;
+        }
+        let mut change = FileChange {
+            path,
+            kind,
+            binary: false,
+            first_changed_line: None,
+            added: Vec::new(),
+            blobs,
+            same_as_known: false,
+        };
         let patch = git2::Patch::from_diff(diff, index).with_context(|| format!("failed to diff `{}`", change.path))?;
         match patch {
             Some(patch) => added_lines(&patch, &mut change)?,
@@ -169,7 +190,7 @@ impl Repo {
             .inner
             .diff_tree_to_index(base_tree.as_ref(), Some(&index), Some(&mut added_lines_options()))
             .context("failed to diff the branch against its base")?;
-        file_changes(&diff)
+        file_changes(self, &diff)
     }
 
     /// The commits reachable from `tips` and from none of `hide`, oldest first (parents before
@@ -192,9 +213,14 @@ impl Repo {
     /// database: no process, no working tree. An added line is listed only when `keep(path, text)`
     /// says so: the caller drops the lines it needs no more of before they are copied (a branch
     /// that adds 500,000 lines would otherwise hold them all).
+    ///
+    /// A single-parent commit's change whose path and blobs `known(path, old, new)` recognises
+    /// (the branch's own change of that file, already read) is not diffed again: it comes with
+    /// `same_as_known` set and no lines.
     pub fn for_each_commit_diff(
         &self,
         commits: &[Oid],
+        known: impl Fn(&str, Option<Oid>, Oid) -> bool,
         mut keep: impl FnMut(&str, &str) -> bool,
         mut visit: impl FnMut(CommitDiff<'_>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
@@ -203,6 +229,7 @@ impl Repo {
             let commit = self.inner.find_commit(*id).with_context(|| format!("failed to read commit {id}"))?;
             let tree = commit.tree().with_context(|| format!("failed to read the tree of commit {id}"))?;
             let parents: Vec<Oid> = commit.parent_ids().collect();
+            let single_parent = parents.len() <= 1;
             let mut diff_against =
                 |parent: Option<Oid>, options: &mut DiffOptions| -> anyhow::Result<Vec<FileChange>> {
                     let old = parent.map(|parent| self.tree_of(parent)).transpose()?;
@@ -211,7 +238,21 @@ impl Repo {
                         .with_context(|| format!("failed to diff commit {id} against its parent"))?;
                     blobs
                         .into_iter()
-                        .map(|(path, old, new)| self.blob_change(path, old, new, options, &mut keep))
+                        .map(|(path, old, new)| {
+                            if single_parent && known(&path, old, new) {
+                                let kind = if old.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
+                                return Ok(FileChange {
+                                    path,
+                                    kind,
+                                    binary: false,
+                                    first_changed_line: None,
+                                    added: Vec::new(),
+                                    blobs: (old, Some(new)),
+                                    same_as_known: true,
+                                });
+                            }
+                            self.blob_change(path, old, new, options, &mut keep)
+                        })
                         .collect::<anyhow::Result<Vec<_>>>()
                 };
             let mut changes = diff_against(parents.first().copied(), &mut options)?;
@@ -305,9 +346,8 @@ impl Repo {
         options: &mut DiffOptions,
         keep: &mut impl FnMut(&str, &str) -> bool,
     ) -> anyhow::Result<FileChange> {
-        let kind = if old.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
-        let old_blob =
-            old.map(|old| self.inner.find_blob(old)).transpose().with_context(|| format!("failed to read `{path}`"))?;
+        let Some(old) = old else { return self.added_blob(path, new, options, keep) };
+        let old_blob = self.inner.find_blob(old).with_context(|| format!("failed to read `{path}`"))?;
         let new_blob = self.inner.find_blob(new).with_context(|| format!("failed to read `{path}`"))?;
         // Streamed through callbacks rather than a `Patch`, which would hold every line of the
         // diff (a 500,000-line file is tens of MiB more at the peak of a `check`).
@@ -333,7 +373,7 @@ impl Repo {
         };
         self.inner
             .diff_blobs(
-                old_blob.as_ref(),
+                Some(&old_blob),
                 Some(&path),
                 Some(&new_blob),
                 Some(&path),
@@ -348,7 +388,80 @@ impl Repo {
             added.clear();
             first_changed_line = None;
         }
-        Ok(FileChange { path, kind, binary, first_changed_line, added })
+        let blobs = (Some(old), Some(new));
+        Ok(FileChange {
+            path,
+            kind: ChangeKind::Modified,
+            binary,
+            first_changed_line,
+            added,
+            blobs,
+            same_as_known: false,
+        })
+    }
+
+    /// An added file's change: every line of the blob, found by splitting it as git's diff does
+    /// (at `\n`, the line's `\r` dropped), which is the diff against nothing without running the
+    /// diff algorithm over it (most of a big branch's cost). Whether git sees it as binary (its
+    /// content, `binary` or `-diff` in `.gitattributes`) is still libgit2's judgement: the diff is
+    /// started, and stopped at its file callback, which comes before any line is compared.
+    fn added_blob(
+        &self,
+        path: String,
+        new: Oid,
+        options: &mut DiffOptions,
+        keep: &mut impl FnMut(&str, &str) -> bool,
+    ) -> anyhow::Result<FileChange> {
+        let blob = self.inner.find_blob(new).with_context(|| format!("failed to read `{path}`"))?;
+        let mut binary = false;
+        let mut on_file = |delta: git2::DiffDelta<'_>, _: f32| {
+            binary = delta.flags().is_binary();
+            false
+        };
+        match self.inner.diff_blobs(
+            None,
+            Some(&path),
+            Some(&blob),
+            Some(&path),
+            Some(options),
+            Some(&mut on_file),
+            None,
+            None,
+            None,
+        ) {
+            Err(error) if error.code() == git2::ErrorCode::User => {}
+            Err(error) => return Err(error).with_context(|| format!("failed to diff `{path}`")),
+            Ok(()) => {}
+        }
+        let mut change = FileChange {
+            path,
+            kind: ChangeKind::Added,
+            binary,
+            first_changed_line: None,
+            added: Vec::new(),
+            blobs: (None, Some(new)),
+            same_as_known: false,
+        };
+        if binary {
+            return Ok(change);
+        }
+        // Decoded once, not line by line: a `\n` is never part of an invalid sequence, so each
+        // line reads as it would alone, and the split is the standard library's memchr.
+        let content = String::from_utf8_lossy(blob.content());
+        if content.is_empty() {
+            return Ok(change);
+        }
+        change.first_changed_line = Some(1);
+        let body = content.strip_suffix('\n').unwrap_or(&content);
+        for (index, line) in body.split('\n').enumerate() {
+            // As `trim_end_matches('\r')`, which costs a call per line unoptimised.
+            let text = if line.ends_with('\r') { line.trim_end_matches('\r') } else { line };
+            if keep(&change.path, text) {
+                let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                change.added.push(AddedLine { line: number, text: text.to_string() });
+            }
+        }
+        Ok(change)
     }
 
     /// The oldest of `commits` (oldest first) that adds `path`: it is absent from the commit's
@@ -401,5 +514,61 @@ impl Repo {
     pub fn tracked_paths(&self) -> anyhow::Result<Vec<String>> {
         let index = self.inner.index().context("failed to read the index")?;
         Ok(index.iter().map(|entry| String::from_utf8_lossy(&entry.path).replace('\\', "/")).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An added file's lines are read without the diff algorithm; this proves they are exactly
+    /// what libgit2's diff against nothing lists, and that the binary judgement (content and
+    /// `.gitattributes`) is libgit2's, for the shapes a file takes.
+    #[test]
+    fn an_added_file_reads_as_libgit2_diffs_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = git2::Repository::init(dir.path()).unwrap();
+        std::fs::write(dir.path().join(".gitattributes"), "*.nodiff -diff\n*.bin binary\n*.text diff\n").unwrap();
+        let repo = Repo::discover(dir.path()).unwrap();
+        let mut utf16 = vec![0xff, 0xfe];
+        utf16.extend("key = 1\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("plain.txt", b"one\ntwo\n".to_vec()),
+            ("no-newline.txt", b"one\ntwo".to_vec()),
+            ("crlf.txt", b"one\r\ntwo\r\r\n\r\n".to_vec()),
+            ("blank-lines.txt", b"\n\n\nx\n\n".to_vec()),
+            ("empty.txt", Vec::new()),
+            ("only-newline.txt", b"\n".to_vec()),
+            ("latin1.txt", b"caf\xe9 \xff\xfe\nok\n".to_vec()),
+            ("nul.dat", b"a\0b\nc\n".to_vec()),
+            ("utf16.txt", utf16),
+            ("marked.nodiff", b"plain text\n".to_vec()),
+            ("marked.bin", b"plain text\n".to_vec()),
+            ("forced.text", b"a\0b\nc\n".to_vec()),
+        ];
+        for (path, content) in cases {
+            let id = git.blob(&content).unwrap();
+            let fast = repo.added_blob(path.to_string(), id, &mut added_lines_options(), &mut |_, _| true).unwrap();
+            let blob = git.find_blob(id).unwrap();
+            let patch = git2::Patch::from_blobs(
+                &git.find_blob(git.blob(b"").unwrap()).unwrap(),
+                Some(Path::new(path)),
+                &blob,
+                Some(Path::new(path)),
+                Some(&mut added_lines_options()),
+            )
+            .unwrap();
+            let mut slow = FileChange {
+                path: path.to_string(),
+                kind: ChangeKind::Added,
+                binary: false,
+                first_changed_line: None,
+                added: Vec::new(),
+                blobs: (None, Some(id)),
+                same_as_known: false,
+            };
+            added_lines(&patch, &mut slow).unwrap();
+            assert_eq!(fast, slow, "{path}");
+        }
     }
 }

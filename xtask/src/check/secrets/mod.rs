@@ -1,5 +1,5 @@
 //! The secret scanner (SOP 4.9): what is scanned, and what silences it. The rules that recognise
-//! a secret on one line are `rules.rs`'s; this module is their caller.
+//! a secret on one line are the `xtask-secrets` crate's (`xtask/secrets/`); this module is their caller.
 //!
 //! **What is scanned is what a push sends**: every line each commit of the pushed range adds
 //! against its parent (so a secret added in one commit and removed in a later one is still found,
@@ -38,7 +38,8 @@ use crate::error::Refusal;
 use crate::git::Repo;
 use crate::output::shell_word;
 
-pub mod rules;
+/// The detection rules: the `xtask-secrets` crate (`xtask/secrets/`), optimised even in dev.
+pub use xtask_secrets as rules;
 
 use rules::files::{credential_file, CredentialFile};
 
@@ -349,7 +350,9 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
     // Every added line of the final version, and the findings of those that hold a secret: a
     // commit's line equal to one of them gives the same hits, so it is looked up, not scanned again.
-    let mut final_lines = FinalLines::new(&facts.branch.changes);
+    // Built on first use: a branch whose every commit changes files straight to their final
+    // version (one commit a file, the common case) never needs the table.
+    let mut line_findings: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
 
     for (change_index, change) in facts.branch.changes.iter().enumerate() {
         if suppression.path_allowed(&change.path) {
@@ -360,7 +363,6 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             continue;
         }
         let file = credential_file(&change.path);
-        let path_hash = line_hash(PATH_SEED, change.path.as_bytes());
         for (line_index, added) in change.added.iter().enumerate() {
             let hits = hits_on(suppression, file, &added.text);
             let mut indices = Vec::new();
@@ -375,7 +377,9 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                 });
                 indices.push(index);
             }
-            final_lines.insert(path_hash, change_index, line_index, indices);
+            if !indices.is_empty() {
+                line_findings.insert((change_index, line_index), indices);
+            }
         }
     }
 
@@ -385,10 +389,18 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     let message_file = credential_file(MESSAGE_PATH);
     // A commit's line that the final version adds too, with no secret on it, is done with: it is
     // dropped before it is copied.
+    let (final_lines, line_findings) = (std::cell::OnceCell::new(), std::cell::RefCell::new(line_findings));
+    let final_lines =
+        || final_lines.get_or_init(|| FinalLines::new(&facts.branch.changes, &mut line_findings.borrow_mut()));
     let worth_reading = |path: &str, text: &str| {
-        final_lines.get(line_hash(PATH_SEED, path.as_bytes()), path, text).is_none_or(|found| !found.is_empty())
+        final_lines().get(line_hash(PATH_SEED, path.as_bytes()), path, text).is_none_or(|found| !found.is_empty())
     };
-    repo.for_each_commit_diff(&facts.branch.pushed, worth_reading, |commit| {
+    // A commit's change of a file to exactly the version the branch leaves, from exactly the
+    // version it started with, adds the lines already scanned above: it is not diffed again.
+    let final_blobs: HashMap<&str, (Option<Oid>, Option<Oid>)> =
+        facts.branch.changes.iter().map(|change| (change.path.as_str(), change.blobs)).collect();
+    let known = |path: &str, old: Option<Oid>, new: Oid| final_blobs.get(path) == Some(&(old, Some(new)));
+    repo.for_each_commit_diff(&facts.branch.pushed, known, worth_reading, |commit| {
         let origin = (commit.id, commit.parent);
         for change in &commit.changes {
             if suppression.path_allowed(&change.path) {
@@ -398,13 +410,19 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             if change.kind == crate::git::history::ChangeKind::Added && (is_key_file(name) || is_env_file(name)) {
                 named_files.entry(change.path.clone()).or_insert(origin);
             }
+            if change.same_as_known {
+                for secret in found.iter_mut().filter(|secret| secret.in_final && secret.path == change.path) {
+                    secret.commit.get_or_insert(origin);
+                }
+                continue;
+            }
             if change.binary {
                 continue;
             }
             let file = credential_file(&change.path);
             let path_hash = line_hash(PATH_SEED, change.path.as_bytes());
             for added in &change.added {
-                if let Some(indices) = final_lines.get(path_hash, &change.path, &added.text) {
+                if let Some(indices) = final_lines().get(path_hash, &change.path, &added.text) {
                     for index in indices {
                         found[*index].commit.get_or_insert(origin);
                     }
@@ -505,10 +523,24 @@ struct FinalLines<'a> {
 }
 
 impl<'a> FinalLines<'a> {
-    fn new(changes: &'a [crate::git::history::FileChange]) -> FinalLines<'a> {
+    /// Every added line of `changes` but those of binary files, with the findings each line
+    /// holds (by `(change, line)` index).
+    fn new(
+        changes: &'a [crate::git::history::FileChange],
+        findings: &mut HashMap<(usize, usize), Vec<usize>>,
+    ) -> FinalLines<'a> {
         let lines: usize = changes.iter().map(|change| change.added.len()).sum();
         let size = (lines * 2).next_power_of_two().max(16);
-        FinalLines { changes, entries: Vec::with_capacity(lines), slots: vec![0; size], found: HashMap::new() }
+        let mut table =
+            FinalLines { changes, entries: Vec::with_capacity(lines), slots: vec![0; size], found: HashMap::new() };
+        for (change_index, change) in changes.iter().enumerate() {
+            let path_hash = line_hash(PATH_SEED, change.path.as_bytes());
+            for line_index in 0..change.added.len() {
+                let found = findings.remove(&(change_index, line_index)).unwrap_or_default();
+                table.insert(path_hash, change_index, line_index, found);
+            }
+        }
+        table
     }
 
     fn text(&self, entry: u32) -> (&'a str, &'a str) {

@@ -1,7 +1,7 @@
 //! The secret scanner's recall corpus: fake secrets of many kinds in realistic files, generated at
 //! test time from a fixed seed, so that no scannable literal lives in this repository (its own
 //! `check` stays green, and no push protection trips). Included by path into the unit tests of
-//! `secrets/rules.rs` (which scan it with the rules directly) and into the integration test
+//! the `xtask-secrets` crate (which scan it with the rules directly) and into the integration test
 //! `secrets_recall.rs` (which scans it through `cargo xtask check`); plain `std`, no dependency.
 //!
 //! In a template, `{S}` is a fresh secret of the case's kind and marks its line as expected; `{D}`

@@ -1,7 +1,9 @@
 //! The secret scanner's detection rules: which text on a line is a secret, what it is (a rule id
 //! and a provider name the engineer can act on), and how to describe it without the secret. Pure
-//! functions over one line; what is scanned, and what is silenced, is `secrets/mod.rs`'s. Files
-//! recognised by name and undecoded bytes are `rules/files.rs`'s, which calls back into this file.
+//! functions over one line; what is scanned, and what is silenced, is the xtask's
+//! `check/secrets/mod.rs`. Files recognised by name and undecoded bytes are `files.rs`'s, which
+//! calls back into this file. A crate of its own so that it is compiled with optimisations even
+//! in the dev profile `cargo xtask` runs, without slowing the rebuild of the xtask itself.
 //!
 //! Speed: a line is first screened for the literal needles of every rule in one pass (a table of
 //! two-byte prefixes), and only the rules whose needles occur run their regular expression. Almost
@@ -26,7 +28,7 @@ mod tests;
 
 /// What a rule checks beyond its pattern before a match counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Check {
+pub enum Check {
     /// The pattern is precise enough.
     None,
     /// The secret must look random (assignments whose keyword is all we know).
@@ -43,7 +45,7 @@ pub(super) enum Check {
 
 /// Which cheap test of the whole line must pass before the rule's regex runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Screen {
+pub enum Screen {
     /// One of the rule's needles occurs.
     Needle,
     /// A needle occurs and so does this byte.
@@ -53,11 +55,11 @@ pub(super) enum Screen {
 }
 
 /// One built-in rule.
-pub(super) struct Rule {
+pub struct Rule {
     /// What the engineer reads: a provider and a kind (`GitHub token`).
-    pub(super) name: &'static str,
+    pub name: &'static str,
     /// The rule's finding id: `sop-4.9/secret/github-token`.
-    pub(super) id: &'static str,
+    pub id: &'static str,
     /// ASCII-only patterns: `regex-lite` has no Unicode classes.
     pattern: &'static str,
     /// The capture group that is the secret (0: the whole match).
@@ -112,7 +114,7 @@ const KEYWORD_NEEDLES: &[&str] =
     &["password", "passwd", "passphrase", "pwd", "secret", "token", "api", "key", "credential"];
 
 /// The rules, most precise first: where two hits overlap, the earlier rule's is kept.
-pub(super) const RULES: &[Rule] = &[
+pub const RULES: &[Rule] = &[
     rule("private key", id!("private-key"), r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY( BLOCK)?-----", &["-----BEGIN"])
         .check(Check::KeyHeader),
     rule("PuTTY private key", id!("private-key"), r"PuTTY-User-Key-File-[0-9]+:", &["PuTTY-User-Key-File-"]),
@@ -357,9 +359,11 @@ const GENERIC: &str = id!("generic-assignment");
 
 /// The needle screen: every needle's first two bytes (lower-cased) index the needles to compare.
 struct NeedleTable {
-    /// `(first << 8 | second)` → index + 1 into `buckets` (0: none).
+    /// `(first << 8 | second)`, in every case → index + 1 into `buckets` (0: none).
     index: Vec<u16>,
     buckets: Vec<Vec<(&'static [u8], bool, u128)>>,
+    /// A bit per `(first << 8 | second)` pair that has a bucket.
+    pairs: [u64; 1024],
     /// Whether a byte (either case) starts some needle: most bytes of a line do not, and are
     /// passed over with one load.
     starts: [bool; 256],
@@ -368,17 +372,27 @@ struct NeedleTable {
 fn needle_table() -> &'static NeedleTable {
     static TABLE: OnceLock<NeedleTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table = NeedleTable { index: vec![0; 1 << 16], buckets: Vec::new(), starts: [false; 256] };
+        let mut table =
+            NeedleTable { index: vec![0; 1 << 16], buckets: Vec::new(), pairs: [0; 1024], starts: [false; 256] };
         for (position, rule) in RULES.iter().enumerate() {
             for needle in rule.needles {
                 let bytes = needle.as_bytes();
                 let exact = bytes.iter().any(u8::is_ascii_uppercase);
-                let key = pair_key(bytes[0], bytes[1]);
                 table.starts[usize::from(bytes[0].to_ascii_lowercase())] = true;
                 table.starts[usize::from(bytes[0].to_ascii_uppercase())] = true;
+                let key = pair_key(bytes[0], bytes[1]);
                 if table.index[key] == 0 {
                     table.buckets.push(Vec::new());
-                    table.index[key] = table.buckets.len() as u16;
+                    let bucket = table.buckets.len() as u16;
+                    // Every case of the first two bytes leads to the bucket, so the scan looks
+                    // the raw bytes up without lower-casing them.
+                    for first in [bytes[0].to_ascii_lowercase(), bytes[0].to_ascii_uppercase()] {
+                        for second in [bytes[1].to_ascii_lowercase(), bytes[1].to_ascii_uppercase()] {
+                            let pair = raw_pair(first, second);
+                            table.index[pair] = bucket;
+                            table.pairs[pair >> 6] |= 1 << (pair & 63);
+                        }
+                    }
                 }
                 let bucket = &mut table.buckets[usize::from(table.index[key]) - 1];
                 match bucket.iter_mut().find(|(known, known_exact, _)| *known == bytes && *known_exact == exact) {
@@ -392,11 +406,15 @@ fn needle_table() -> &'static NeedleTable {
 }
 
 fn pair_key(first: u8, second: u8) -> usize {
-    (usize::from(first.to_ascii_lowercase()) << 8) | usize::from(second.to_ascii_lowercase())
+    raw_pair(first.to_ascii_lowercase(), second.to_ascii_lowercase())
+}
+
+fn raw_pair(first: u8, second: u8) -> usize {
+    (usize::from(first) << 8) | usize::from(second)
 }
 
 /// The rules (a bit per rule) whose needles occur on the line.
-pub(super) fn candidates(line: &[u8]) -> u128 {
+pub fn candidates(line: &[u8]) -> u128 {
     let table = needle_table();
     let mut mask = 0u128;
     // A plain index loop: this runs over every byte a branch adds, in the unoptimised dev profile.
@@ -408,7 +426,12 @@ pub(super) fn candidates(line: &[u8]) -> u128 {
         if !table.starts[usize::from(first)] {
             continue;
         }
-        let slot = table.index[pair_key(first, line[start])];
+        let pair = (usize::from(first) << 8) | usize::from(line[start]);
+        // An 8 KiB bit set (in L1) answers "no needle starts so" before the 128 KiB index is read.
+        if table.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
+            continue;
+        }
+        let slot = table.index[pair];
         if slot == 0 {
             continue;
         }
@@ -436,7 +459,7 @@ fn longest_hex_run(line: &[u8]) -> usize {
     longest
 }
 
-pub(super) fn compiled() -> &'static [Regex] {
+pub fn compiled() -> &'static [Regex] {
     static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
     // The patterns are constants, checked by a unit test; a failure here is a bug in this file.
     COMPILED.get_or_init(|| RULES.iter().map(|rule| Regex::new(rule.pattern).expect("built-in secret rule")).collect())
@@ -459,7 +482,7 @@ pub struct Hit {
 }
 
 /// Shannon entropy in bits per character.
-pub(super) fn entropy(value: &str) -> f64 {
+pub fn entropy(value: &str) -> f64 {
     let mut counts = [0u32; 256];
     for byte in value.bytes() {
         counts[byte as usize] += 1;
@@ -551,7 +574,7 @@ fn is_identifier_of_words(part: &str) -> bool {
 /// A value that looks random enough to be a real secret, not a word, a placeholder or code. The
 /// bar depends on the value's alphabet: a hex string can hold at most 4 bits per character, so a
 /// 32-hex-character key is judged against that, not against base64's 6.
-pub(super) fn looks_random(value: &str) -> bool {
+pub fn looks_random(value: &str) -> bool {
     if is_placeholder(value) || is_code_reference(value) {
         return false;
     }
@@ -577,7 +600,7 @@ pub(super) fn looks_random(value: &str) -> bool {
 }
 
 /// Default credentials and words documentation uses in place of a password.
-pub(super) fn is_placeholder_password(user: &str, password: &str) -> bool {
+pub fn is_placeholder_password(user: &str, password: &str) -> bool {
     let lower = password.to_ascii_lowercase();
     let words = [
         "password",
@@ -626,7 +649,7 @@ pub(super) fn is_placeholder_password(user: &str, password: &str) -> bool {
 }
 
 /// Decodes standard or URL-safe base64, padding optional; `None` on anything else.
-pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let (mut buffer, mut bits) = (0u32, 0u32);
     for byte in text.trim_end_matches('=').bytes() {
@@ -683,7 +706,7 @@ fn passes(rule: &Rule, line: &str, captures: &Captures<'_>) -> bool {
     }
 }
 
-pub(super) fn redact(shown: usize, secret: &str) -> String {
+pub fn redact(shown: usize, secret: &str) -> String {
     let length = secret.chars().count();
     let prefix: String = secret.chars().take(shown.min(length / 3)).collect();
     format!("`{prefix}****` ({length} characters)")
@@ -703,7 +726,7 @@ pub fn scan_line(line: &str) -> Vec<Hit> {
 }
 
 /// Runs the rules of `mask` (a bit per rule of `rules`) over the line.
-pub(super) fn scan_with(line: &str, mask: u128, rules: &[Rule], regexes: &[Regex]) -> Vec<Hit> {
+pub fn scan_with(line: &str, mask: u128, rules: &[Rule], regexes: &[Regex]) -> Vec<Hit> {
     let mut hex_run = None;
     let mut hits: Vec<Hit> = Vec::new();
     for (position, (rule, regex)) in rules.iter().zip(regexes).enumerate() {

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use super::files::{credential_file, scan_bytes, scan_path_line, Encoding, MAX_SCAN_BYTES};
 use super::*;
 
-#[path = "../../../../tests/corpus/secrets/corpus.rs"]
+#[path = "../../tests/corpus/secrets/corpus.rs"]
 mod corpus;
 
 fn join(parts: &[&str]) -> String {
