@@ -106,6 +106,7 @@ impl NameError {
             "not-reserved" => "the runtime kit or the toolchain uses that name; add a word",
             "portable-file-name" => "Windows cannot store a file of that name; add a word",
             "max-length" => "shorten it",
+            "canonical-slug" => "use the canonical slug",
             _ => "use another name",
         }
     }
