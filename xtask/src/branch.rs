@@ -79,7 +79,9 @@ pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Resul
         let fixed = error.suggestion.clone().unwrap_or_else(|| names::EXAMPLE.to_string());
         let mut message = format!("invalid branch name `{}`: {error}", name.escape_debug());
         if error.rule == "no-leading-dash" {
-            message.push_str("; whatever follows `--` is read as the name, never as an option, but no name starts with `-`");
+            message.push_str(
+                "; whatever follows `--` is read as the name, never as an option, but no name starts with `-`",
+            );
         }
         Refusal::usage(message).hint(format!("{}: {}", error.advice(), fixed_name(&fixed)))
     })?;

@@ -56,11 +56,12 @@
 //!   union;` compiles in editions 2021 and 2024. The suggested fix appends `-addon` (`type` →
 //!   `type-addon`).
 //! - `max-length`: the slug is at most [`MAX_SLUG_LEN`] = 80 characters. The longest path a
-//!   name gives is the architecture note, `docs/architecture/Lancelot_vNext2_Architecture_` (47)
-//!   + the feature (at most the slug's length) + `.md` (3) = 130 characters with the default
-//!   configuration; Windows' `MAX_PATH` is 260 including the terminating NUL, which leaves 129
-//!   characters for the clone's own folder (`C:\Users\someone\source\repos\lancelot\` is 39). The
-//!   git files of the branch (`.git/logs/refs/heads/chore/<slug>.lock`, 32 + 80) are shorter.
+//!   name gives is the architecture note: `docs/architecture/Lancelot_vNext2_Architecture_`
+//!   (47 characters), then the feature (at most the slug's length, 80), then `.md` (3), so 130
+//!   characters with the default configuration. Windows' `MAX_PATH` is 260 including the
+//!   terminating NUL, which leaves 129 characters for the clone's own folder
+//!   (`C:\Users\someone\source\repos\lancelot\` is 39). The git files of the branch
+//!   (`.git/logs/refs/heads/chore/<slug>.lock`, 32 plus the slug) are shorter.
 //! - `no-leading-dash`: a name starting with `-` is almost always a mistyped option; it is refused
 //!   with the name without the dash (`-health` → `health`). Everything after `--` on the command
 //!   line is read as the name, never as an option.
@@ -186,7 +187,10 @@ impl Words {
         }
         let first = trimmed.chars().next().unwrap_or(' ');
         if !first.is_ascii_alphanumeric() {
-            return error("starts-with-letter", format!("starts with `{first}`; a name starts with a letter or a digit"));
+            return error(
+                "starts-with-letter",
+                format!("starts with `{first}`; a name starts with a letter or a digit"),
+            );
         }
         let words = Words(canonical(trimmed));
         let slug = words.slug();
@@ -866,7 +870,18 @@ mod tests {
     #[test]
     fn every_case_style_of_the_same_words_agrees() {
         let groups: &[&[&str]] = &[
-            &["oauth2 client", "OAuth2 client", "OAUTH2_CLIENT", "oauth2-client", "Oauth2Client", "OAuth2Client", "oauth2Client", "Oauth2 Client", "OAUTH2 CLIENT", "oauth2_client"],
+            &[
+                "oauth2 client",
+                "OAuth2 client",
+                "OAUTH2_CLIENT",
+                "oauth2-client",
+                "Oauth2Client",
+                "OAuth2Client",
+                "oauth2Client",
+                "Oauth2 Client",
+                "OAUTH2 CLIENT",
+                "oauth2_client",
+            ],
             &["ipv6 pool", "IPv6 pool", "IPV6_POOL", "ipv6-pool", "Ipv6Pool", "IPv6Pool", "ipv6Pool"],
             &["http2 server", "HTTP2 server", "HTTP2_SERVER", "http2-server", "Http2Server", "HTTP2Server"],
             &["e2e", "E2E", "E2e"],

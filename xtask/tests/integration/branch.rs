@@ -136,8 +136,5 @@ fn hotfix_without_a_remote_is_refused() {
     assert_contains(&out.stderr, "error: no remote `origin` is configured in this clone");
     assert_contains(&out.stderr, "hint: ");
     let out = sandbox.xtask().args(["hotfix", "../x"]).refused(2);
-    assert_contains(
-        &out.stderr,
-        "hint: use ASCII letters, digits, spaces, `-` or `_`: cargo xtask hotfix x",
-    );
+    assert_contains(&out.stderr, "hint: use ASCII letters, digits, spaces, `-` or `_`: cargo xtask hotfix x");
 }

@@ -363,7 +363,11 @@ fn a_flag_declared_by_another_module_is_refused() {
 #[test]
 fn slug_overrides_the_derived_names() {
     let sandbox = Sandbox::with_kit();
-    let json = sandbox.xtask().args(["new-addon", "HTTPServer", "--slug", "httpserver", "--dry-run", "--json"]).success().json();
+    let json = sandbox
+        .xtask()
+        .args(["new-addon", "HTTPServer", "--slug", "httpserver", "--dry-run", "--json"])
+        .success()
+        .json();
     assert_eq!(json["names"]["slug"], "httpserver");
     assert_eq!(json["names"]["module"], "src/core/httpserver.rs");
     sandbox.xtask().args(["new-addon", "--slug", "type"]).refused(2);
