@@ -129,8 +129,11 @@ const RUST_KEYWORDS: &[&str] = &[
     "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
-/// Names the runtime kit or the toolchain already uses for something else.
-const RESERVED: &[&str] = &["core", "std", "alloc", "proc_macro", "test", "tests", "main", "lib", "mod", "build"];
+/// Names the runtime kit or the toolchain already uses for something else. `readme`: a branch's
+/// CHANGELOG fragment `docs/changelog.d/readme.md` would differ from that folder's `README.md`
+/// only in case.
+const RESERVED: &[&str] =
+    &["core", "std", "alloc", "proc_macro", "test", "tests", "main", "lib", "mod", "build", "readme"];
 
 /// Device names Windows refuses as file names, whatever the extension.
 const WINDOWS_DEVICES: &[&str] = &[
@@ -978,6 +981,7 @@ mod tests {
             ("type", "not-a-rust-keyword"),
             ("Self", "not-a-rust-keyword"),
             ("core", "not-reserved"),
+            ("README", "not-reserved"),
             ("nul", "portable-file-name"),
         ];
         for (input, rule) in cases {
