@@ -78,10 +78,15 @@ const COMMAND: &str = "new-addon";
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let config = &ctx.config;
     names::check_kind(&args.kind, config).map_err(|error| {
-        let mut fixed = Args { kind: "feat".into(), ..args.clone() };
-        if let (Ok(names), None) = (derive(ctx, &fixed), &args.slug) {
-            fixed.name = Some(names.slug);
-        }
+        // The engineer's own name when it is accepted and free, else the nearest that is.
+        let taken = taken_keys(ctx, &args).unwrap_or_default();
+        let typed = args.slug.as_deref().or(args.name.as_deref()).unwrap_or_default();
+        let slug = match names::Words::parse(typed) {
+            Ok(words) => Some(words.slug()),
+            Err(error) => error.suggestion,
+        };
+        let slug = slug.as_deref().and_then(|slug| free_slug(slug, &taken)).unwrap_or_else(|| "my-addon".into());
+        let fixed = Args { kind: "feat".into(), name: Some(slug), slug: None, ..args.clone() };
         Refusal::usage(format!("invalid branch kind: {error}")).hint(format!("use `feat`: {}", again(&fixed)))
     })?;
     let names = derive(ctx, &args)?;

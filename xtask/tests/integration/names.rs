@@ -221,6 +221,8 @@ fn every_names_hint_works_when_pasted() {
         (vec!["new-addon", &long], "max-length"),
         (vec!["new-addon", "--slug", "OAuth2-client"], "canonical-slug"),
         (vec!["new-addon", "type", "--kind", "fix", "--no-branch"], "not-a-rust-keyword"),
+        (vec!["new-addon", "type", "--kind", "wip"], "branch-kind"),
+        (vec!["new-addon", "health_Monitor", "--kind", "wip"], "branch-kind"),
         (vec!["branch", "feat", "--", "-x"], "no-leading-dash"),
         (vec!["branch", "feat", "type"], "not-a-rust-keyword"),
         (vec!["branch", "feat", "--slug", "X"], "canonical-slug"),
