@@ -21,8 +21,15 @@ pub struct Args {
     /// The branch kind: one of the configured kinds (feat, fix, chore, docs, spec)
     pub kind: String,
 
-    /// What the branch is for: `login timeout`, `login-timeout`, `LoginTimeout`…
-    pub name: String,
+    /// What the branch is for: `login timeout`, `login-timeout`, `LoginTimeout`… (a name
+    /// starting with `-` is refused with the name without it, never read as an option)
+    #[arg(allow_hyphen_values = true, required_unless_present = "slug")]
+    pub name: Option<String>,
+
+    /// Use this slug instead of the one derived from NAME (it must be canonical: what deriving
+    /// from it gives back)
+    #[arg(long, value_name = "SLUG")]
+    pub slug: Option<String>,
 
     /// Print what would be created and change nothing
     #[arg(long)]
@@ -36,7 +43,10 @@ pub struct Args {
 const COMMAND: &str = "branch";
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let names = derive(ctx, &args.kind, &args.name, COMMAND)?;
+    let names = match &args.slug {
+        Some(slug) => derive_slug(ctx, &args.kind, slug)?,
+        None => derive(ctx, &args.kind, args.name.as_deref().unwrap_or_default(), COMMAND)?,
+    };
     let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     preconditions(ctx, &names.branch, COMMAND)?;
     let main = &ctx.config.main_branch;
@@ -50,22 +60,46 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Derives the names for `<kind>/<name>`, refusing a bad kind or name (exit 2) like `new-addon`.
+/// Derives the names for `<kind>/<name>`, refusing a bad kind or name (exit 2) like `new-addon`:
+/// the hint names the rule's fix and ends with the command, with a fixed name that is accepted.
 pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Result<Names> {
+    let fixed_name = |slug: &str| {
+        if command == "hotfix" {
+            format!("cargo xtask hotfix {slug}")
+        } else {
+            format!("cargo xtask branch {kind} {slug}")
+        }
+    };
     names::check_kind(kind, &ctx.config).map_err(|error| {
+        let slug = names::Words::parse(name).map_or_else(|_| names::EXAMPLE.to_string(), |words| words.slug());
         Refusal::usage(format!("invalid branch kind: {error}"))
-            .hint(format!("use a configured kind: cargo xtask branch feat {}", names::EXAMPLE))
+            .hint(format!("use a configured kind: cargo xtask branch feat {slug}"))
     })?;
     let names = Names::derive(name, kind, &ctx.config).map_err(|error| {
-        let example = if command == "hotfix" {
-            format!("cargo xtask hotfix {}", names::EXAMPLE)
-        } else {
-            format!("cargo xtask branch {kind} {}", names::EXAMPLE)
-        };
-        Refusal::usage(format!("invalid branch name `{}`: {error}", name.escape_debug()))
-            .hint(format!("use letters, digits, spaces, `-` or `_`, starting with a letter: {example}"))
+        let fixed = error.suggestion.clone().unwrap_or_else(|| names::EXAMPLE.to_string());
+        let mut message = format!("invalid branch name `{}`: {error}", name.escape_debug());
+        if error.rule == "no-leading-dash" {
+            message.push_str(
+                "; whatever follows `--` is read as the name, never as an option, but no name starts with `-`",
+            );
+        }
+        Refusal::usage(message).hint(format!("{}: {}", error.advice(), fixed_name(&fixed)))
     })?;
     Ok(names)
+}
+
+/// The names for `<kind>/<slug>` from a `--slug` override, which must be a canonical slug.
+fn derive_slug(ctx: &Ctx, kind: &str, slug: &str) -> anyhow::Result<Names> {
+    names::check_kind(kind, &ctx.config).map_err(|error| {
+        Refusal::usage(format!("invalid branch kind: {error}"))
+            .hint(format!("use a configured kind: cargo xtask branch feat --slug {}", output::shell_word(slug)))
+    })?;
+    let words = names::parse_slug(slug).map_err(|error| {
+        let fixed = error.suggestion.clone().unwrap_or_else(|| names::EXAMPLE.to_string());
+        Refusal::usage(format!("invalid `--slug {}`: {error}", slug.escape_debug()))
+            .hint(format!("{}: cargo xtask branch {kind} --slug {fixed}", error.advice()))
+    })?;
+    Ok(Names::from_words(&words, kind, &ctx.config))
 }
 
 /// Everything that must hold before a branch is created; all read-only, so `--dry-run` checks

@@ -15,6 +15,7 @@ use crate::lock::RunLock;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// What is broken: `login timeout`, `login-timeout`… (the branch is `fix/<slug>`)
+    #[arg(allow_hyphen_values = true)]
     pub name: String,
 
     /// Check everything and say what would be created, without fetching or writing

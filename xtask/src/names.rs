@@ -1,43 +1,70 @@
 //! The one place that derives names. From an engineer's input (`health monitor`, `health-monitor`,
-//! `health_monitor`, `HealthMonitor`) it derives every name the SOP uses: feature, slug, snake,
-//! flag, branch, module and the four document paths. Every command, and the add-on inventory,
-//! derives names here and nowhere else; it must not touch the disk.
+//! `health_monitor`, `HealthMonitor`, `OAuth2 client`) it derives every name the SOP uses:
+//! feature, slug, snake, flag, branch, module and the four document paths. Every command, and the
+//! add-on inventory, derives names here and nowhere else; it must not touch the disk.
 //!
 //! The accepted alphabet is deliberately small (ASCII letters and digits in words separated by
 //! spaces, `-` or `_`) so that every accepted name is at once a safe file name, a valid git branch
 //! component, a Rust module name and an environment variable name.
 //!
-//! # The canonical form
+//! # The words of a name
 //!
-//! A spec file name (`Lancelot_vNext2_Spec_HealthMonitor.md`) records only the PascalCase feature,
-//! and every reader (`check`, `status`, `graph`, `spec`) starts from it. So the feature is the
-//! canonical name and every other name is a function of it; the input only picks the feature:
+//! A name is a list of lower-case words; every form is those words joined: slug `oauth2-client`,
+//! snake `oauth2_client`, feature `Oauth2Client`, title `Oauth2 Client`, flag
+//! `FEATURE_OAUTH2_CLIENT`, branch `feat/oauth2-client`. The input is split into words:
 //!
-//! 1. The input is split into words at spaces, `-`, `_` and case changes (`healthMonitor`,
-//!    `HTTPServer` → `http` `server`), and the words are joined as PascalCase: each word's first
-//!    letter upper case, the rest lower case, digits kept (`cache-2` → `Cache2`).
-//! 2. That PascalCase string is split again, and these are the canonical words: a word starts at
-//!    an upper-case letter that follows a lower-case letter or a digit, or at the last upper-case
-//!    letter of a run when a lower-case letter follows it (`Oauth2Client` → `oauth2` `client`,
-//!    `XRay` → `x` `ray`).
-//! 3. The feature is the canonical words in PascalCase; slug, snake, flag, branch, module and
-//!    document paths are the same words joined with `-`, `_`, upper-cased, etc.
+//! 1. At every space, `-` and `_`.
+//! 2. Inside a run of letters and digits, a new word starts only at an upper-case letter, and
+//!    only where the case change is an unambiguous word start:
+//!    - after a lower-case letter (`healthMonitor`, `getOAuth`), except after a single
+//!      lower-case letter that opens the run (`gRPC`, `iOS`, `eBay`, `iPhone` stay one word);
+//!    - after a digit, when that single capital opens a lower-case word (`OAuth2Client`,
+//!      `HTTP2Server`, `S3Bucket`), not otherwise (`E2E`, `B2B`, `Web3D` stay one word);
+//!    - inside a run of three or more capitals (or two after a digit: `E2ETests`), at its last
+//!      capital when at least two lower-case letters follow (`HTTPServer` → `http` `server`,
+//!      `APIKey` → `api` `key`); a run of two
+//!      capitals (`OAuth`, `IPv6`, `XRay`) or a single lower-case letter after the run
+//!      (`UUIDv7`, `URLs`) is one word.
 //!
-//! What that means for the engineer:
+//!    Digits never start a word: they belong to the word before them (`cache 2`, `cache-2` and
+//!    `Cache2` are all `cache2`; `K8s`, `IPv6`, `UUIDv7` are one word).
+//! 3. The words are joined as PascalCase and split again by the same rule until nothing changes.
+//!    That makes the feature (what a spec file name records) split back to the same words, so
+//!    every form derives the same names (a fixpoint; the property tests hold it). It merges what
+//!    PascalCase cannot show apart (letters typed one by one run together first: `a b c` → `abc`,
+//!    `m-o-d` → `mod`): a single-letter word between two words joins the word before
+//!    it (`plan b backup` → `planb-backup`), a leading one the word after it (`x-ray` → `xray`),
+//!    a single letter at the end stays (`vitamin c` → `vitamin-c`), and a word that does not
+//!    continue in lower case after a digit joins the word before it (`api2 v2` → `api2v2`).
+//! 4. A name cannot start with a digit in Rust (the module and the feature type), so leading
+//!    digits are spelled out, one word a digit: `2FA login` is `two-fa-login` /
+//!    `TwoFaLogin` / `FEATURE_TWO_FA_LOGIN`, `3D viewer` is `threed-viewer` (and `new-addon` prints the derived names whenever
+//!    the slug differs from what was typed). `--slug` overrides the derivation.
 //!
-//! - **Digits belong to the word before them**: `cache-2`, `cache_2` and `Cache2` are all
-//!   `Cache2` / `cache2` / `FEATURE_CACHE2` / `feat/cache2`; `api-v2` is `ApiV2` / `api-v2`;
-//!   `oauth2-client` is `Oauth2Client` / `oauth2-client`; `job-2` is `Job2` / `job2`.
-//! - **Acronyms are one word, capitalised once**: `HTTPServer`, `http server` and `HttpServer` are
-//!   all `HttpServer` / `http-server`; `API` is `Api`.
-//! - **Single letters in a row run together**: `a-b` is `Ab` / `ab` (a lone letter before a word
-//!   stays apart: `x-ray` is `XRay` / `x-ray`).
+//! So every case style of the same words gives the same names: `oauth2 client`,
+//! `OAuth2 client`, `OAUTH2_CLIENT`, `oauth2-client`, `Oauth2Client` and `OAuth2Client` are all
+//! `oauth2-client`; `IPv6` is `ipv6`, `gRPC` is `grpc`, `HTTPServer` is `http-server`.
+//! The refusal rules (keywords, reserved names, Windows devices, length) apply to the canonical
+//! form, so `m-o-d` (`mod`) and `com-1` (`com1`) are refused like `mod` and `com1`. Two names
+//! that differ only in case or separators would collide on a case-insensitive file system
+//! (macOS, Windows); [`Names::key`] is what `new-addon` compares to refuse such a second add-on.
 //!
-//! So for every accepted input `x`, with `n = Names::derive(x)`, deriving again from `n.feature`,
-//! `n.slug` or `n.snake` gives `n` (a fixpoint; the property tests hold it). When the canonical
-//! slug differs from what the engineer typed, `new-addon` prints the derived names. Two inputs may
-//! give the same names; the refusal rules (keywords, reserved names, Windows devices, length) apply
-//! to the canonical form, so `m-o-d` (`mod`) and `com-1` (`com1`) are refused like `mod` and `com1`.
+//! # Rules and their limits
+//!
+//! - `not-a-rust-keyword`: the strict and reserved keywords of every edition, which no module can
+//!   be named. Weak keywords (`union`, `macro_rules`, `raw`, `safe`, `auto`) are accepted: `mod
+//!   union;` compiles in editions 2021 and 2024. The suggested fix appends `-addon` (`type` →
+//!   `type-addon`).
+//! - `max-length`: the slug is at most [`MAX_SLUG_LEN`] = 80 characters. The longest path a
+//!   name gives is the architecture note: `docs/architecture/Lancelot_vNext2_Architecture_`
+//!   (47 characters), then the feature (at most the slug's length, 80), then `.md` (3), so 130
+//!   characters with the default configuration. Windows' `MAX_PATH` is 260 including the
+//!   terminating NUL, which leaves 129 characters for the clone's own folder
+//!   (`C:\Users\someone\source\repos\lancelot\` is 39). The git files of the branch
+//!   (`.git/logs/refs/heads/chore/<slug>.lock`, 32 plus the slug) are shorter.
+//! - `no-leading-dash`: a name starting with `-` is almost always a mistyped option; it is refused
+//!   with the name without the dash (`-health` → `health`). Everything after `--` on the command
+//!   line is read as the name, never as an option.
 //!
 //! A `Depends on` entry or a `--depends-on` value is resolved by [`resolve_dependency`], the one
 //! resolver every command uses: a feature, slug, snake name, spec file name, path or Markdown link
@@ -47,14 +74,17 @@ use std::fmt;
 
 use crate::config::Config;
 
-/// Longest accepted slug: long enough for any real feature, short enough for every file system.
-pub const MAX_SLUG_LEN: usize = 48;
+/// Longest accepted slug: see the module documentation for the path arithmetic behind 80.
+pub const MAX_SLUG_LEN: usize = 80;
 
-/// Why a name was refused: the rule that failed, and the detail for the engineer.
+/// Why a name was refused: the rule that failed, the detail for the engineer, and an accepted
+/// name built from the engineer's own words when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameError {
     pub rule: &'static str,
     pub detail: String,
+    /// A canonical slug that is accepted by every rule here (`type` → `type-addon`).
+    pub suggestion: Option<String>,
 }
 
 impl fmt::Display for NameError {
@@ -63,22 +93,47 @@ impl fmt::Display for NameError {
     }
 }
 
-/// An accepted example shown with every refusal.
+impl NameError {
+    /// What to do about it, for a `hint:` line that ends with the fixed command.
+    pub fn advice(&self) -> &'static str {
+        match self.rule {
+            "no-control-characters" | "ascii-only" | "allowed-characters" | "no-path-separators" => {
+                "use ASCII letters, digits, spaces, `-` or `_`"
+            }
+            "not-empty" => "name the add-on",
+            "no-leading-dash" => "drop the leading `-`",
+            "starts-with-letter" => "start with a letter or a digit",
+            "not-a-rust-keyword" => "a module cannot be named after a Rust keyword; add a word",
+            "not-reserved" => "the runtime kit or the toolchain uses that name; add a word",
+            "portable-file-name" => "Windows cannot store a file of that name; add a word",
+            "max-length" => "shorten it",
+            "canonical-slug" => "use the canonical slug",
+            _ => "use another name",
+        }
+    }
+}
+
+/// An accepted example shown when nothing of the engineer's input can be kept.
 pub const EXAMPLE: &str = "health-monitor";
 
 /// The words of a name, lowercase ASCII, each starting with a letter or digit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Words(Vec<String>);
 
+/// The strict and reserved keywords of every edition: no module can have these names. The weak
+/// keywords (`union`, `macro_rules`, `raw`, `safe`, `auto`) are ordinary identifiers as modules.
 const RUST_KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
     "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
-    "static", "struct", "super", "trait", "true", "type", "union", "unsafe", "use", "where", "while", "abstract",
-    "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
+    "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
-/// Names the runtime kit or the toolchain already uses for something else.
-const RESERVED: &[&str] = &["core", "std", "alloc", "proc_macro", "test", "tests", "main", "lib", "mod", "build"];
+/// Names the runtime kit or the toolchain already uses for something else. `readme`: a branch's
+/// CHANGELOG fragment `docs/changelog.d/readme.md` would differ from that folder's `README.md`
+/// only in case.
+const RESERVED: &[&str] =
+    &["core", "std", "alloc", "proc_macro", "test", "tests", "main", "lib", "mod", "build", "readme"];
 
 /// Device names Windows refuses as file names, whatever the extension.
 const WINDOWS_DEVICES: &[&str] = &[
@@ -86,10 +141,19 @@ const WINDOWS_DEVICES: &[&str] = &[
     "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
+const DIGIT_WORDS: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
 impl Words {
-    /// Splits and validates an engineer's input.
+    /// Splits and validates an engineer's input; a refusal carries an accepted suggestion.
     pub fn parse(input: &str) -> Result<Words, NameError> {
-        let error = |rule, detail: String| Err(NameError { rule, detail });
+        Words::check(input).map_err(|mut error| {
+            error.suggestion = suggest(input);
+            error
+        })
+    }
+
+    fn check(input: &str) -> Result<Words, NameError> {
+        let error = |rule, detail: String| Err(NameError { rule, detail, suggestion: None });
         if let Some(bad) = input.chars().find(|c| c.is_control()) {
             return error("no-control-characters", format!("contains the control character U+{:04X}", bad as u32));
         }
@@ -118,23 +182,25 @@ impl Words {
                 format!("contains `{bad}`; use ASCII letters, digits, spaces, `-` or `_`"),
             );
         }
+        if trimmed.starts_with('-') {
+            return error(
+                "no-leading-dash",
+                "starts with `-`, like an option; a name starts with a letter or a digit".into(),
+            );
+        }
         let first = trimmed.chars().next().unwrap_or(' ');
-        if !first.is_ascii_alphabetic() {
-            return error("starts-with-letter", format!("starts with `{first}`; a name must start with a letter"));
+        if !first.is_ascii_alphanumeric() {
+            return error(
+                "starts-with-letter",
+                format!("starts with `{first}`; a name starts with a letter or a digit"),
+            );
         }
-        let mut written = Vec::new();
-        for chunk in trimmed.split([' ', '-', '_']).filter(|chunk| !chunk.is_empty()) {
-            split_camel(chunk, &mut written);
-        }
-        // The canonical words: the PascalCase feature, split again (see the module documentation).
-        let mut canonical = Vec::with_capacity(written.len());
-        split_camel(&written.iter().map(|word| capitalize(word)).collect::<String>(), &mut canonical);
-        let words = Words(canonical);
+        let words = Words(canonical(trimmed));
         let slug = words.slug();
         if slug.len() > MAX_SLUG_LEN {
             return error(
                 "max-length",
-                format!("gives the {}-character slug; the limit is {MAX_SLUG_LEN}", slug.len()),
+                format!("gives the {}-character slug `{slug}`; the limit is {MAX_SLUG_LEN}", slug.len()),
             );
         }
         let snake = words.snake();
@@ -166,7 +232,7 @@ impl Words {
 
     /// `HealthMonitor`
     pub fn pascal(&self) -> String {
-        self.0.iter().map(|word| capitalize(word)).collect()
+        pascal(&self.0)
     }
 
     /// `Health Monitor`
@@ -180,30 +246,121 @@ impl Words {
     }
 }
 
-/// Splits `HealthMonitor`, `HTTPServer`, `oauth2Client` into lowercase words.
-fn split_camel(chunk: &str, words: &mut Vec<String>) {
-    let chars: Vec<char> = chunk.chars().collect();
-    let mut current = String::new();
-    for (index, &c) in chars.iter().enumerate() {
-        let previous = index.checked_sub(1).map(|i| chars[i]);
-        let next = chars.get(index + 1).copied();
-        let boundary = match previous {
-            None => false,
-            Some(p) => {
-                (c.is_ascii_uppercase() && (p.is_ascii_lowercase() || p.is_ascii_digit()))
-                    || (c.is_ascii_uppercase()
-                        && p.is_ascii_uppercase()
-                        && next.is_some_and(|n| n.is_ascii_lowercase()))
+/// The canonical words of an input of letters, digits and separators that starts with a letter
+/// or a digit (steps 1 to 4 of the module documentation).
+fn canonical(input: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for chunk in input.split([' ', '-', '_']).filter(|chunk| !chunk.is_empty()) {
+        split_chunk(chunk, &mut words);
+    }
+    // Letters typed one by one run together (`a b c` → `abc`, `m-o-d` → `mod`); a lone letter
+    // between two words, before a word that starts with a letter, reads as the end of the word
+    // before it (`plan b backup` → `planb` `backup`); step 3 would otherwise join it to the word
+    // after it.
+    let single = |word: &String| word.len() == 1 && word.starts_with(|c: char| c.is_ascii_alphabetic());
+    let mut joined: Vec<String> = Vec::with_capacity(words.len());
+    for index in 0..words.len() {
+        let word = &words[index];
+        let after_single = index > 0 && single(&words[index - 1]);
+        let before_single = words.get(index + 1).is_some_and(single);
+        let letter_next = words.get(index + 1).is_some_and(|next| next.starts_with(|c: char| c.is_ascii_alphabetic()));
+        match joined.last_mut() {
+            Some(previous) if single(word) && (after_single || (!before_single && letter_next)) => {
+                previous.push_str(word)
             }
-        };
-        if boundary && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
+            _ => joined.push(word.clone()),
         }
-        current.push(c.to_ascii_lowercase());
     }
-    if !current.is_empty() {
-        words.push(current);
+    let mut words = settle(joined);
+    // Step 4: leading digits spelled out, one word a digit.
+    if let Some(first) = words.first().filter(|word| word.starts_with(|c: char| c.is_ascii_digit())).cloned() {
+        let rest = first.trim_start_matches(|c: char| c.is_ascii_digit());
+        let mut spelled: Vec<String> = first[..first.len() - rest.len()]
+            .bytes()
+            .map(|digit| DIGIT_WORDS[usize::from(digit - b'0')].to_string())
+            .collect();
+        match spelled.last_mut() {
+            // `3D` → `threed`: a lone letter would join the next word (step 3).
+            Some(last) if rest.len() == 1 => last.push_str(rest),
+            _ if !rest.is_empty() => spelled.push(rest.to_string()),
+            _ => {}
+        }
+        spelled.extend(words.drain(1..));
+        words = settle(spelled);
     }
+    words
+}
+
+/// Step 3: joins the words as PascalCase and splits again until nothing changes. Each round
+/// only merges words (a PascalCase string has capitals only where words start), so it ends.
+fn settle(mut words: Vec<String>) -> Vec<String> {
+    for _ in 0..=words.len() {
+        let mut again = Vec::with_capacity(words.len());
+        split_chunk(&pascal(&words), &mut again);
+        if again == words {
+            break;
+        }
+        words = again;
+    }
+    words
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Upper,
+    Lower,
+    Digit,
+}
+
+fn class(c: u8) -> Class {
+    if c.is_ascii_uppercase() {
+        Class::Upper
+    } else if c.is_ascii_digit() {
+        Class::Digit
+    } else {
+        Class::Lower
+    }
+}
+
+/// Step 2: splits one run of ASCII letters and digits into lowercase words.
+fn split_chunk(chunk: &str, words: &mut Vec<String>) {
+    let bytes = chunk.as_bytes();
+    let classes: Vec<Class> = bytes.iter().map(|&b| class(b)).collect();
+    let run_length = |from: usize, step_back: bool, of: Class| -> usize {
+        if step_back {
+            classes[..=from].iter().rev().take_while(|&&c| c == of).count()
+        } else {
+            classes[from..].iter().take_while(|&&c| c == of).count()
+        }
+    };
+    let mut start = 0;
+    for index in 1..bytes.len() {
+        let (previous, current) = (classes[index - 1], classes[index]);
+        let next = classes.get(index + 1).copied();
+        let boundary = current == Class::Upper
+            && match previous {
+                Class::Lower => index != 1,
+                Class::Digit => next == Some(Class::Lower),
+                Class::Upper => {
+                    let run = run_length(index, true, Class::Upper);
+                    let after_digit = index >= run && classes[index - run] == Class::Digit;
+                    next == Some(Class::Lower)
+                        && (run >= 3 || after_digit)
+                        && run_length(index + 1, false, Class::Lower) >= 2
+                }
+            };
+        if boundary {
+            words.push(chunk[start..index].to_ascii_lowercase());
+            start = index;
+        }
+    }
+    if start < bytes.len() {
+        words.push(chunk[start..].to_ascii_lowercase());
+    }
+}
+
+fn pascal(words: &[String]) -> String {
+    words.iter().map(|word| capitalize(word)).collect()
 }
 
 fn capitalize(word: &str) -> String {
@@ -213,7 +370,6 @@ fn capitalize(word: &str) -> String {
         None => String::new(),
     }
 }
-
 /// Every name of one add-on, derived from the input and the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Names {
@@ -323,6 +479,28 @@ pub fn resolve_dependency(value: &str, config: &Config) -> Result<Names, NameErr
     }
 }
 
+/// The words a `--slug` override names: it must be accepted and already canonical (what
+/// deriving from it gives back), so the slug the engineer chose is exactly the one used.
+pub fn parse_slug(slug: &str) -> Result<Words, NameError> {
+    let words = Words::parse(slug)?;
+    if words.slug() != slug {
+        return Err(NameError {
+            rule: "canonical-slug",
+            detail: format!("`{}` is not a canonical slug; it derives to `{}`", slug.escape_debug(), words.slug()),
+            suggestion: Some(words.slug()),
+        });
+    }
+    Ok(words)
+}
+
+/// What two names must not share in one repository: their letters and digits in lower case.
+/// Names with the same key have documents whose paths differ only in case (`OAuth2Client`,
+/// `Oauth2Client`) or modules that read alike (`ab_c`, `a_bc`): on macOS and Windows the files of
+/// the first case are the same files.
+pub fn collision_key(name: &str) -> String {
+    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
 /// `[HealthMonitor](Lancelot_vNext2_Spec_HealthMonitor.md)`: how a Depends-on entry is written in
 /// a header, the canonical written form that [`resolve_dependency`] reads back.
 pub fn dependency_link(names: &Names) -> String {
@@ -331,32 +509,31 @@ pub fn dependency_link(names: &Names) -> String {
 }
 
 /// The accepted name nearest to a refused input, for a `hint:` that uses the engineer's own words
-/// (`my.addon` → `my-addon`, `type` → `type-addon`, `9lives` → `addon9lives`); `None` when
-/// nothing usable is left (`???`).
+/// (`my.addon` → `my-addon`, `type` → `type-addon`, `-health` → `health`, a long name cut at a
+/// word); `None` when nothing usable is left (`???`). What it returns is always accepted.
 pub fn suggest(input: &str) -> Option<String> {
-    let mut slug = String::new();
+    let mut cleaned = String::new();
     for c in input.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.ends_with('-') {
-            slug.push('-');
+        if c.is_ascii_alphanumeric() || c == '_' || c == ' ' {
+            cleaned.push(c);
+        } else if !cleaned.ends_with('-') {
+            cleaned.push('-');
         }
     }
-    let slug = slug.trim_matches('-');
-    if !slug.chars().any(|c| c.is_ascii_alphanumeric()) {
+    let cleaned = cleaned.trim_matches(|c: char| matches!(c, '-' | '_' | ' '));
+    if !cleaned.chars().any(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
-    let mut candidate =
-        if slug.starts_with(|c: char| c.is_ascii_alphabetic()) { slug.to_string() } else { format!("addon-{slug}") };
+    let mut words = canonical(cleaned);
+    // Cut at a word so the slug fits.
+    while words.len() > 1 && words.join("-").len() > MAX_SLUG_LEN {
+        words.pop();
+    }
+    let mut candidate = words.join("-");
+    candidate.truncate(MAX_SLUG_LEN - "-addon".len());
     for _ in 0..2 {
-        match Words::parse(&candidate) {
+        match Words::check(&candidate) {
             Ok(words) => return Some(words.slug()),
-            Err(error) if error.rule == "max-length" => {
-                let words = Words::parse(&candidate[..MAX_SLUG_LEN.min(candidate.len())]).ok()?;
-                let mut slug = words.slug();
-                slug.truncate(MAX_SLUG_LEN);
-                return Words::parse(slug.trim_end_matches('-')).ok().map(|words| words.slug());
-            }
             Err(_) => candidate.push_str("-addon"),
         }
     }
@@ -371,6 +548,7 @@ pub fn check_kind(kind: &str, config: &Config) -> Result<(), NameError> {
         Err(NameError {
             rule: "branch-kind",
             detail: format!("`{kind}` is not a branch kind; use one of: {}", config.branch_kinds.join(", ")),
+            suggestion: None,
         })
     }
 }
@@ -381,6 +559,7 @@ pub fn parse_branch(branch: &str, config: &Config) -> Result<(String, Words), Na
         return Err(NameError {
             rule: "branch-name",
             detail: format!("`{branch}` is not `<kind>/<slug>` (kinds: {})", config.branch_kinds.join(", ")),
+            suggestion: None,
         });
     };
     check_kind(kind, config)?;
@@ -389,6 +568,7 @@ pub fn parse_branch(branch: &str, config: &Config) -> Result<(String, Words), Na
         return Err(NameError {
             rule: "branch-name",
             detail: format!("`{slug}` is not a slug; the policy name is `{kind}/{}`", words.slug()),
+            suggestion: Some(words.slug()),
         });
     }
     Ok((kind.to_string(), words))
@@ -460,7 +640,7 @@ mod tests {
             ("http server", "HttpServer", "http-server", "http_server", "FEATURE_HTTP_SERVER"),
             ("API", "Api", "api", "api", "FEATURE_API"),
             ("x9", "X9", "x9", "x9", "FEATURE_X9"),
-            ("x-ray", "XRay", "x-ray", "x_ray", "FEATURE_X_RAY"),
+            ("x-ray", "Xray", "xray", "xray", "FEATURE_XRAY"),
             ("a-b", "Ab", "ab", "ab", "FEATURE_AB"),
             ("job-2", "Job2", "job2", "job2", "FEATURE_JOB2"),
         ];
@@ -499,13 +679,14 @@ mod tests {
         use proptest::prelude::*;
         let word = prop_oneof![
             4 => "[a-z]{1,6}",
+            2 => "[A-Z]{1,3}[a-z]{0,2}[0-9]{0,2}[A-Z]?[a-z]{0,3}",
             2 => "[A-Z][a-z]{0,5}",
             2 => "[A-Z]{1,4}",
             2 => "[0-9]{1,3}",
             2 => "[a-zA-Z][a-zA-Z0-9]{0,6}",
         ];
         let separator = prop_oneof![Just(" "), Just("-"), Just("_"), Just("")];
-        ("[a-zA-Z]{1,3}", proptest::collection::vec((separator, word), 0..5)).prop_map(|(first, rest)| {
+        ("[a-zA-Z0-9]{1,3}", proptest::collection::vec((separator, word), 0..5)).prop_map(|(first, rest)| {
             let mut out = first;
             for (separator, word) in rest {
                 out.push_str(separator);
@@ -525,7 +706,13 @@ mod tests {
         fn every_derived_name_derives_the_same_names(input in accepted_shapes(), kind in "feat|fix") {
             let config = Config::default();
             if let Ok(n) = Names::derive(&input, &kind, &config) {
-                for again in [&n.feature, &n.slug, &n.snake, &n.title] {
+                let screaming = n.flag.trim_start_matches("FEATURE_").to_string();
+                let camel = {
+                    let mut camel = n.feature.clone();
+                    camel[..1].make_ascii_lowercase();
+                    camel
+                };
+                for again in [&n.feature, &n.slug, &n.snake, &n.title, &screaming, &camel] {
                     proptest::prop_assert_eq!(&Names::derive(again, &kind, &config), &Ok(n.clone()), "from {:?} via {:?}", input, again);
                 }
                 proptest::prop_assert_eq!(resolve_dependency(&n.spec, &config).map(|d| d.feature), Ok(n.feature.clone()));
@@ -586,11 +773,181 @@ mod tests {
         assert_eq!(resolve_dependency(&dependency_link(&names), &config), Ok(names));
     }
 
+    /// The table: acronym and digit runs stay whole, realistic names of every shape get
+    /// the slug a person expects. (input, slug)
+    const SLUGS: &[(&str, &str)] = &[
+        ("OAuth2", "oauth2"),
+        ("IPv6", "ipv6"),
+        ("E2E", "e2e"),
+        ("gRPC", "grpc"),
+        ("iOS", "ios"),
+        ("UUIDv7", "uuidv7"),
+        ("HTTP2Server", "http2-server"),
+        ("S3Bucket", "s3-bucket"),
+        ("K8s", "k8s"),
+        ("OAuth2 client", "oauth2-client"),
+        ("oauth2 client", "oauth2-client"),
+        ("IPv6 address pool", "ipv6-address-pool"),
+        ("IPv6AddressPool", "ipv6-address-pool"),
+        ("E2E tests", "e2e-tests"),
+        ("E2ETests", "e2e-tests"),
+        ("gRPC gateway", "grpc-gateway"),
+        ("gRPCGateway", "grpc-gateway"),
+        ("iOS push", "ios-push"),
+        ("iOSPush", "ios-push"),
+        ("UUIDv7 ids", "uuidv7-ids"),
+        ("UUIDv7Generator", "uuidv7-generator"),
+        ("S3 bucket sync", "s3-bucket-sync"),
+        ("K8s operator", "k8s-operator"),
+        ("K8sOperator", "k8s-operator"),
+        ("HTTPServer", "http-server"),
+        ("HttpServer", "http-server"),
+        ("http server", "http-server"),
+        ("APIKey rotation", "api-key-rotation"),
+        ("MyAPIClient", "my-api-client"),
+        ("getOAuthToken", "get-oauth-token"),
+        ("JSONParser", "json-parser"),
+        ("XMLHttpRequest", "xml-http-request"),
+        ("macOS menu", "mac-os-menu"),
+        ("eBay sync", "ebay-sync"),
+        ("iPhone app", "iphone-app"),
+        ("OAuthToken", "oauth-token"),
+        ("PDFs", "pdfs"),
+        ("URLs", "urls"),
+        ("B2B", "b2b"),
+        ("B2BSales", "b2b-sales"),
+        ("a b c", "abc"),
+        ("Web3 wallet", "web3-wallet"),
+        ("SHA256 digest", "sha256-digest"),
+        ("SHA256Digest", "sha256-digest"),
+        ("health monitor", "health-monitor"),
+        ("HealthMonitor", "health-monitor"),
+        ("healthMonitor", "health-monitor"),
+        ("HEALTH_MONITOR", "health-monitor"),
+        ("Health-Monitor", "health-monitor"),
+        ("rate limiter", "rate-limiter"),
+        ("RateLimiter v2", "rate-limiter-v2"),
+        ("api-v2", "api-v2"),
+        ("cache 2", "cache2"),
+        ("job-2", "job2"),
+        ("x-ray", "xray"),
+        ("vitamin c", "vitamin-c"),
+        ("plan b backup", "planb-backup"),
+        ("2FA login", "two-fa-login"),
+        ("2fa-login", "two-fa-login"),
+        ("3D viewer", "threed-viewer"),
+        ("365 calendar", "three-six-five-calendar"),
+        ("union", "union"),
+        ("macro_rules", "macro-rules"),
+        ("Union Find", "union-find"),
+        ("alpha", "alpha"),
+        ("beta", "beta"),
+        ("gamma", "gamma"),
+        ("  spaced   out  ", "spaced-out"),
+        ("snake_case_name", "snake-case-name"),
+        ("SCREAMING_NAME_2", "screaming-name2"),
+        ("a-b", "ab"),
+        ("CSV export to SFTP", "csv-export-to-sftp"),
+        ("CSVExport", "csv-export"),
+        ("PostgreSQL backup", "postgre-sql-backup"),
+        ("MySQLPool", "my-sql-pool"),
+        ("WebSocket relay", "web-socket-relay"),
+        ("TOTP 2FA", "totp2fa"),
+    ];
+
+    #[test]
+    fn the_slug_table_holds() {
+        assert!(SLUGS.len() >= 60);
+        let mut failures = Vec::new();
+        for (input, slug) in SLUGS {
+            match Names::derive(input, "feat", &Config::default()) {
+                Ok(n) if n.slug == *slug => {}
+                Ok(n) => failures.push(format!("{input:?} → {:?}, expected {slug:?}", n.slug)),
+                Err(error) => failures.push(format!("{input:?} refused: {error}")),
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Every case style of the same words gives the same slug, and so the same names.
+    #[test]
+    fn every_case_style_of_the_same_words_agrees() {
+        let groups: &[&[&str]] = &[
+            &[
+                "oauth2 client",
+                "OAuth2 client",
+                "OAUTH2_CLIENT",
+                "oauth2-client",
+                "Oauth2Client",
+                "OAuth2Client",
+                "oauth2Client",
+                "Oauth2 Client",
+                "OAUTH2 CLIENT",
+                "oauth2_client",
+            ],
+            &["ipv6 pool", "IPv6 pool", "IPV6_POOL", "ipv6-pool", "Ipv6Pool", "IPv6Pool", "ipv6Pool"],
+            &["http2 server", "HTTP2 server", "HTTP2_SERVER", "http2-server", "Http2Server", "HTTP2Server"],
+            &["e2e", "E2E", "E2e"],
+            &["grpc", "gRPC", "GRPC", "Grpc"],
+            &["uuidv7", "UUIDv7", "UUIDV7", "Uuidv7"],
+            &["two fa login", "2FA login", "2fa_login", "TWO_FA_LOGIN", "TwoFaLogin", "two-fa-login"],
+        ];
+        for group in groups {
+            let first = names(group[0]);
+            for input in *group {
+                assert_eq!(names(input), first, "{input:?} differs from {:?}", group[0]);
+            }
+        }
+    }
+
+    /// A refused name's suggestion is accepted, names the rule's fix, and the hint text is
+    /// specific to the rule (a keyword is not told to "use letters").
+    #[test]
+    fn every_rule_suggests_an_accepted_name() {
+        for (input, rule, suggestion) in [
+            ("my.addon", "allowed-characters", "my-addon"),
+            ("café", "ascii-only", "caf"),
+            ("a/b", "no-path-separators", "ab"),
+            ("a\tb", "no-control-characters", "ab"),
+            ("-health", "no-leading-dash", "health"),
+            ("_health", "starts-with-letter", "health"),
+            ("type", "not-a-rust-keyword", "type-addon"),
+            ("core", "not-reserved", "core-addon"),
+            ("nul", "portable-file-name", "nul-addon"),
+        ] {
+            let input = input.replace("\\t", "\t");
+            let error = Words::parse(&input).unwrap_err();
+            assert_eq!((error.rule, error.suggestion.as_deref()), (rule, Some(suggestion)), "{input:?}");
+            assert!(Words::parse(suggestion).is_ok());
+        }
+        let long = ["word"; 30].join(" ");
+        let error = Words::parse(&long).unwrap_err();
+        assert_eq!(error.rule, "max-length");
+        let fixed = error.suggestion.unwrap();
+        assert!(fixed.len() <= MAX_SLUG_LEN && Words::parse(&fixed).is_ok(), "{fixed}");
+        assert_ne!(Words::parse("type").unwrap_err().advice(), Words::parse("a.b").unwrap_err().advice());
+        assert_eq!(Words::parse("").unwrap_err().suggestion, None);
+    }
+
+    /// `--slug` takes only a canonical slug, and `collision_key` ignores case and separators.
+    #[test]
+    fn slug_overrides_and_collision_keys() {
+        assert_eq!(parse_slug("oauth2-client").unwrap().pascal(), "Oauth2Client");
+        let error = parse_slug("OAuth2-client").unwrap_err();
+        assert_eq!((error.rule, error.suggestion.as_deref()), ("canonical-slug", Some("oauth2-client")));
+        assert_eq!(parse_slug("type").unwrap_err().rule, "not-a-rust-keyword");
+        assert_eq!(collision_key("OAuth2Client"), collision_key("o-auth2-client"));
+        assert_eq!(collision_key("o_auth2_client"), "oauth2client");
+    }
+
     #[test]
     fn suggestions_keep_the_engineers_words() {
         assert_eq!(suggest("my.addon").as_deref(), Some("my-addon"));
         assert_eq!(suggest("type").as_deref(), Some("type-addon"));
-        assert_eq!(suggest("9lives").as_deref(), Some("addon9lives"));
+        assert_eq!(suggest("-health").as_deref(), Some("health"));
+        assert_eq!(suggest("union!").as_deref(), Some("union"));
+        assert_eq!(suggest("com1").as_deref(), Some("com1-addon"));
+        assert_eq!(suggest("OAuth2 client!").as_deref(), Some("oauth2-client"));
         assert_eq!(suggest("café au lait").as_deref(), Some("caf-au-lait"));
         assert_eq!(suggest("???"), None);
         assert!(suggest(&"ab".repeat(100)).is_some_and(|s| s.len() <= MAX_SLUG_LEN));
@@ -609,8 +966,9 @@ mod tests {
             ("a\\b", "no-path-separators"),
             ("a..b", "no-path-separators"),
             ("café", "ascii-only"),
-            ("9lives", "starts-with-letter"),
-            ("-x", "starts-with-letter"),
+            ("-x", "no-leading-dash"),
+            ("-health", "no-leading-dash"),
+            ("--", "no-leading-dash"),
             ("_x", "starts-with-letter"),
             ("a*b", "allowed-characters"),
             ("a?b", "allowed-characters"),
@@ -623,6 +981,7 @@ mod tests {
             ("type", "not-a-rust-keyword"),
             ("Self", "not-a-rust-keyword"),
             ("core", "not-reserved"),
+            ("README", "not-reserved"),
             ("nul", "portable-file-name"),
         ];
         for (input, rule) in cases {

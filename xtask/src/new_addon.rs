@@ -24,10 +24,17 @@ use crate::plan::{BranchChange, Plan};
 use crate::receipts::{self, Kind, Receipt};
 use crate::render::{addon_context, Dependency, Details, Templates};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The add-on's name: `scheduler`, `"health monitor"`, `health-monitor`, `HealthMonitor`…
-    pub name: String,
+    /// (a name starting with `-` is refused with the name without it, never read as an option)
+    #[arg(allow_hyphen_values = true, required_unless_present = "slug")]
+    pub name: Option<String>,
+
+    /// Use this slug instead of the one derived from NAME (it must be canonical: what deriving
+    /// from it gives back); every other name derives from it
+    #[arg(long, value_name = "SLUG")]
+    pub slug: Option<String>,
 
     /// An existing spec this slice builds on, by name or file name (repeatable)
     #[arg(long = "depends-on", value_name = "SPEC")]
@@ -71,15 +78,18 @@ const COMMAND: &str = "new-addon";
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let config = &ctx.config;
     names::check_kind(&args.kind, config).map_err(|error| {
-        Refusal::usage(format!("invalid branch kind: {error}"))
-            .hint(format!("cargo xtask new-addon {} --kind feat", crate::output::shell_word(&args.name)))
+        // The engineer's own name when it is accepted and free, else the nearest that is.
+        let taken = taken_keys(ctx, &args).unwrap_or_default();
+        let typed = args.slug.as_deref().or(args.name.as_deref()).unwrap_or_default();
+        let slug = match names::Words::parse(typed) {
+            Ok(words) => Some(words.slug()),
+            Err(error) => error.suggestion,
+        };
+        let slug = slug.as_deref().and_then(|slug| free_slug(slug, &taken)).unwrap_or_else(|| "my-addon".into());
+        let fixed = Args { kind: "feat".into(), name: Some(slug), slug: None, ..args.clone() };
+        Refusal::usage(format!("invalid branch kind: {error}")).hint(format!("use `feat`: {}", again(&fixed)))
     })?;
-    let names = Names::derive(&args.name, &args.kind, config).map_err(|error| {
-        Refusal::usage(format!("invalid add-on name `{}`: {error}", args.name.escape_debug())).hint(format!(
-            "use letters, digits, spaces, `-` or `_`, starting with a letter: cargo xtask new-addon {}",
-            names::suggest(&args.name).unwrap_or_else(|| names::EXAMPLE.to_string())
-        ))
-    })?;
+    let names = derive(ctx, &args)?;
     for text in args.include.iter().chain(&args.exclude).chain(&args.summary) {
         if text.contains(['\n', '\r']) || text.chars().any(char::is_control) {
             return Err(Refusal::usage(
@@ -130,6 +140,162 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         );
     receipts::append(&ctx.repo, receipt).context("the add-on was created, but its receipt could not be written")?;
     print_done(&names, &plan, &base, args.json)
+}
+
+/// The names of the slice: from `--slug` when given, else from NAME; a refusal says which rule
+/// failed and ends with the command that works, with a fixed name that no add-on on the base
+/// already takes.
+fn derive(ctx: &Ctx, args: &Args) -> anyhow::Result<Names> {
+    let config = &ctx.config;
+    let (what, value, result) = match (&args.slug, &args.name) {
+        (Some(slug), _) => ("--slug", slug.as_str(), names::parse_slug(slug)),
+        (None, Some(name)) => ("name", name.as_str(), names::Words::parse(name)),
+        // Clap requires NAME unless `--slug` is given; an empty name is the same refusal.
+        (None, None) => ("name", "", names::Words::parse("")),
+    };
+    match result {
+        Ok(words) => Ok(Names::from_words(&words, &args.kind, config)),
+        Err(error) => {
+            let taken = taken_keys(ctx, args).unwrap_or_default();
+            let fixed = error
+                .suggestion
+                .as_deref()
+                .and_then(|suggestion| free_slug(suggestion, &taken))
+                .unwrap_or_else(|| free_slug(names::EXAMPLE, &taken).unwrap_or_else(|| "my-addon".into()));
+            let fixed_args = Args { name: Some(fixed), slug: None, ..args.clone() };
+            let mut message = if what == "name" {
+                format!("invalid add-on name `{}`: {error}", value.escape_debug())
+            } else {
+                format!("invalid `--slug {}`: {error}", value.escape_debug())
+            };
+            if error.rule == "no-leading-dash" {
+                message.push_str(
+                    "; whatever follows `--` is read as the name, never as an option (cargo xtask new-addon -- <name>), but no name starts with `-`",
+                );
+            }
+            Err(Refusal::usage(message).hint(format!("{}: {}", error.advice(), again(&fixed_args))).into())
+        }
+    }
+}
+
+/// The command line of `args` again, with its name: what a hint prints.
+fn again(args: &Args) -> String {
+    use crate::output::shell_word;
+    let mut line = String::from("cargo xtask new-addon");
+    if let Some(name) = &args.name {
+        line.push(' ');
+        if name.starts_with('-') {
+            line.push_str("-- ");
+        }
+        line.push_str(&shell_word(name));
+    }
+    if let Some(slug) = &args.slug {
+        line.push_str(&format!(" --slug {}", shell_word(slug)));
+    }
+    if args.kind != "feat" {
+        line.push_str(&format!(" --kind {}", shell_word(&args.kind)));
+    }
+    for dependency in &args.depends_on {
+        line.push_str(&format!(" --depends-on {}", shell_word(dependency)));
+    }
+    if let Some(summary) = &args.summary {
+        line.push_str(&format!(" --summary {}", shell_word(summary)));
+    }
+    for item in &args.include {
+        line.push_str(&format!(" --include {}", shell_word(item)));
+    }
+    for item in &args.exclude {
+        line.push_str(&format!(" --exclude {}", shell_word(item)));
+    }
+    if args.no_branch {
+        line.push_str(" --no-branch");
+    }
+    line
+}
+
+/// The collision keys ([`names::collision_key`]) of every add-on file on the commit a slice
+/// would start from: the four document folders, the modules and the integration tests.
+fn taken_keys(ctx: &Ctx, args: &Args) -> anyhow::Result<std::collections::HashSet<String>> {
+    let head = ctx.repo.head()?;
+    let base = Base::find(ctx, &head, args.no_branch)?;
+    let mut taken = std::collections::HashSet::new();
+    let Some(commit) = base.commit else { return Ok(taken) };
+    let config = &ctx.config;
+    for (dir, what) in [
+        (&config.docs.specs, "Spec"),
+        (&config.docs.blueprints, "Blueprint"),
+        (&config.docs.runbooks, "Runbook"),
+        (&config.docs.architecture, "Architecture"),
+    ] {
+        let prefix = names::doc_file_name(config, what, "");
+        let prefix = prefix.strip_suffix(".md").unwrap_or(&prefix).to_ascii_lowercase();
+        for name in ctx.repo.names_at(commit, dir)? {
+            let lower = name.to_ascii_lowercase();
+            if let Some(feature) = lower.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(".md")) {
+                taken.insert(names::collision_key(feature));
+            }
+        }
+    }
+    for dir in [config.modules_dir.as_str(), "tests/integration"] {
+        for name in ctx.repo.names_at(commit, dir)? {
+            taken.insert(names::collision_key(name.strip_suffix(".rs").unwrap_or(&name)));
+        }
+    }
+    Ok(taken)
+}
+
+/// `slug`, or `slug` with the first free number appended, whichever no add-on takes yet.
+fn free_slug(slug: &str, taken: &std::collections::HashSet<String>) -> Option<String> {
+    (1..100).find_map(|n| {
+        let candidate = if n == 1 { slug.to_string() } else { format!("{slug}-{n}") };
+        let words = names::Words::parse(&candidate).ok()?;
+        (!taken.contains(&names::collision_key(&words.slug()))).then(|| words.slug())
+    })
+}
+
+/// The add-on file on the base whose name equals one of this slice's paths ignoring case and
+/// separators (`OAuth2Client` and `Oauth2Client`, `o_auth2_client.rs` and `oauth2_client.rs`):
+/// on macOS and Windows the first pair is one file, and either pair reads as one add-on.
+fn colliding_path(ctx: &Ctx, base: &Base, names: &Names) -> anyhow::Result<Option<String>> {
+    let Some(commit) = base.commit else { return Ok(None) };
+    for path in [
+        &names.spec,
+        &names.blueprint,
+        &names.runbook,
+        &names.architecture,
+        &names.module,
+        &names.module_dir,
+        &names.integration_test,
+    ] {
+        let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+        let key = names::collision_key(file);
+        for existing in ctx.repo.names_at(commit, dir)? {
+            if existing != file && names::collision_key(&existing) == key {
+                return Ok(Some(format!("{dir}/{existing}")));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The module on the base that already declares `flag` (its `pub const FLAG`), read from the
+/// registry's entries (the modules the build discovers), never from any other text.
+fn declaring_module(ctx: &Ctx, base: &Base, flag: &str) -> anyhow::Result<Option<String>> {
+    let Some(commit) = base.commit else { return Ok(None) };
+    let dir = &ctx.config.modules_dir;
+    for name in ctx.repo.names_at(commit, dir)? {
+        let file = match name.strip_suffix(".rs") {
+            Some("mod") => continue,
+            Some(_) => format!("{dir}/{name}"),
+            None => format!("{dir}/{name}/mod.rs"),
+        };
+        let Some(bytes) = ctx.repo.file_at(commit, &file)? else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        if crate::layout::declared_str(&text, "FLAG").is_some_and(|(declared, _)| declared == flag) {
+            return Ok(Some(file));
+        }
+    }
+    Ok(None)
 }
 
 /// The commit a slice starts from: every check and every file is computed against its tree.
@@ -252,6 +418,29 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head,
             .hint(format!("move it out of the repository first: mv {path} /tmp/"))
             .into());
         }
+    }
+    if let Some(existing) = colliding_path(ctx, &base, names)? {
+        let taken = taken_keys(ctx, args).unwrap_or_default();
+        let fixed = free_slug(&format!("{}-2", names.slug), &taken).unwrap_or_else(|| format!("{}-2", names.slug));
+        return Err(Refusal::usage(format!(
+            "add-on `{}` would collide with `{existing}` on `{}`: their names differ only in case or separators, so on macOS and Windows they are the same files or read as the same add-on",
+            names.feature, base.label
+        ))
+        .hint(format!(
+            "work on the existing add-on, or pick a name that differs in more than case: {}",
+            again(&Args { name: Some(fixed), slug: None, ..args.clone() })
+        ))
+        .into());
+    }
+    if let Some(module) = declaring_module(ctx, &base, &names.flag)? {
+        let taken = taken_keys(ctx, args).unwrap_or_default();
+        let fixed = free_slug(&format!("{}-2", names.slug), &taken).unwrap_or_else(|| format!("{}-2", names.slug));
+        return Err(Refusal::usage(format!(
+            "the flag `{}` is already declared by `{module}` on `{}`",
+            names.flag, base.label
+        ))
+        .hint(format!("pick another name: {}", again(&Args { name: Some(fixed), slug: None, ..args.clone() })))
+        .into());
     }
     if !args.no_branch {
         if let Some(existing) = repo.conflicting_ref(&names.branch)? {

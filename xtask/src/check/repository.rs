@@ -52,7 +52,51 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     depends_on(facts, findings);
     flags(facts, findings)?;
     modules(facts, findings)?;
+    case_collisions(&ctx.repo.tracked_paths()?, findings);
     Ok(())
+}
+
+/// Tracked paths that differ only in case (`Foo.md` and `foo.md`, or folders `Docs/` and
+/// `docs/`): on macOS and Windows they are one file, so a clone there loses one of them
+/// (SOP 4.9). One pass over the index; each folder and file name is looked up once per path.
+fn case_collisions(paths: &[String], findings: &mut Vec<Finding>) {
+    let mut seen: HashMap<String, &str> = HashMap::with_capacity(paths.len());
+    let mut reported = std::collections::HashSet::new();
+    for path in paths {
+        let ends = path.match_indices('/').map(|(index, _)| index).chain([path.len()]);
+        for end in ends {
+            let prefix = &path[..end];
+            let lower = prefix.to_lowercase();
+            match seen.get(&lower) {
+                None => {
+                    seen.insert(lower, prefix);
+                }
+                Some(first) if *first != prefix => {
+                    if reported.insert(prefix) {
+                        let renamed = match prefix.rsplit_once('.').filter(|(stem, _)| !stem.ends_with('/')) {
+                            Some((stem, extension)) if !extension.contains('/') => format!("{stem}-2.{extension}"),
+                            _ => format!("{prefix}-2"),
+                        };
+                        findings.push(Finding::error(
+                            "sop-4.9/case-collision",
+                            at(prefix, None),
+                            format!(
+                                "`{prefix}` and `{first}` differ only in case: on macOS and Windows they are the same path, so a clone there keeps only one"
+                            ),
+                            format!(
+                                "rename one so they differ in more than case: git mv -- {} {}",
+                                crate::output::shell_word(prefix),
+                                crate::output::shell_word(&renamed)
+                            ),
+                        ));
+                    }
+                    // The folder's files would all repeat the same finding.
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+    }
 }
 
 fn documents(
@@ -711,6 +755,26 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Paths that differ only in case are one finding each, folders included; distinct paths
+    /// that share a prefix are none.
+    #[test]
+    fn case_collisions_are_found_in_one_pass() {
+        let paths: Vec<String> =
+            ["Foo.md", "foo.md", "docs/a.md", "Docs/b.md", "Docs/c.md", "src/x.rs", "src/xy.rs", "src/X.rs"]
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+        let mut findings = Vec::new();
+        case_collisions(&paths, &mut findings);
+        let located: Vec<_> = findings.iter().map(|f| f.location.clone().unwrap_or_default()).collect();
+        assert_eq!(located, ["foo.md", "Docs", "src/X.rs"]);
+        assert!(findings.iter().all(|f| f.rule == "sop-4.9/case-collision"));
+        assert!(findings[0].hint.ends_with("git mv -- foo.md foo-2.md"), "{}", findings[0].hint);
+        findings.clear();
+        case_collisions(&["a/b.rs".to_string(), "a/bc.rs".to_string(), "ab".to_string()], &mut findings);
+        assert!(findings.is_empty());
+    }
 
     #[test]
     fn flag_mentions_skip_comments_and_longer_names() {

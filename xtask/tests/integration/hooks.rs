@@ -124,17 +124,17 @@ fn pre_push_refuses_every_push_to_main() {
 #[test]
 fn pre_push_runs_the_check_rules_and_lets_a_clean_branch_through() {
     let sandbox = hooked_clone();
-    sandbox.git(&["switch", "-q", "-c", "docs/readme"]);
+    sandbox.git(&["switch", "-q", "-c", "docs/readme-wording"]);
     let readme = sandbox.read("README.md");
     sandbox.write("README.md", &format!("{readme}\nOne more line.\n"));
     // A branch adds its CHANGELOG fragment (a `check` branch rule).
-    sandbox.write("docs/changelog.d/readme.md", "<!-- section: Fixed -->\n- A clearer README.\n");
-    sandbox.git(&["add", "README.md", "docs/changelog.d/readme.md"]);
+    sandbox.write("docs/changelog.d/readme-wording.md", "<!-- section: Fixed -->\n- A clearer README.\n");
+    sandbox.git(&["add", "README.md", "docs/changelog.d/readme-wording.md"]);
     assert!(git(&sandbox, &["commit", "-q", "-m", "docs: clarify the readme"], &[]).ok);
 
-    let run = git(&sandbox, &["push", "-q", "-u", "origin", "docs/readme"], &[]);
+    let run = git(&sandbox, &["push", "-q", "-u", "origin", "docs/readme-wording"], &[]);
     assert!(run.ok, "{}", run.stderr);
-    assert_eq!(origin_ref(&sandbox, "docs/readme"), sandbox.head());
+    assert_eq!(origin_ref(&sandbox, "docs/readme-wording"), sandbox.head());
     let last = receipts(&sandbox).pop().unwrap();
     assert_eq!(
         (last["kind"].as_str(), last["message"].as_str()),

@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use crate::support::Sandbox;
+use crate::support::{assert_contains, Sandbox};
 
 const RUST_KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
@@ -187,4 +187,193 @@ fn check_and_graph_agree_on_loosely_written_dependencies() {
         let expected = if resolves { "HealthMonitor" } else { "HealthMonitors" };
         assert!(scheduler["depends_on"].as_array().unwrap().iter().all(|d| d == expected), "{scheduler}");
     }
+}
+
+/// Back on a clean `main`: whatever a pasted hint created (branch, untracked files) is gone.
+fn back_to_main(sandbox: &Sandbox) {
+    sandbox.git(&["checkout", "-q", "-f", "main"]);
+    sandbox.git(&["clean", "-q", "-f", "-d"]);
+    for branch in sandbox.git(&["for-each-ref", "--format=%(refname:short)", "refs/heads"]).lines() {
+        if branch != "main" {
+            sandbox.git(&["branch", "-q", "-D", branch]);
+        }
+    }
+}
+
+/// Proves every names refusal of `new-addon` and `branch` exits 2, changes nothing, names its own
+/// rule (a keyword is not told to "use letters"), and ends with a command that works when pasted
+/// exactly as printed: each hint is run through `sh` and must succeed.
+#[test]
+fn every_names_hint_works_when_pasted() {
+    let sandbox = Sandbox::with_kit();
+    let long = ["customer", "invoice", "export"].repeat(6).join(" ");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["new-addon", "type"], "not-a-rust-keyword"),
+        (vec!["new-addon", "core"], "not-reserved"),
+        (vec!["new-addon", "nul"], "portable-file-name"),
+        (vec!["new-addon", "my.addon"], "allowed-characters"),
+        (vec!["new-addon", "café"], "ascii-only"),
+        (vec!["new-addon", "a/b"], "no-path-separators"),
+        (vec!["new-addon", "-health"], "no-leading-dash"),
+        (vec!["new-addon", "--", "-health"], "no-leading-dash"),
+        (vec!["new-addon", "_health"], "starts-with-letter"),
+        (vec!["new-addon", "   "], "not-empty"),
+        (vec!["new-addon", &long], "max-length"),
+        (vec!["new-addon", "--slug", "OAuth2-client"], "canonical-slug"),
+        (vec!["new-addon", "type", "--kind", "fix", "--no-branch"], "not-a-rust-keyword"),
+        (vec!["new-addon", "type", "--kind", "wip"], "branch-kind"),
+        (vec!["new-addon", "health_Monitor", "--kind", "wip"], "branch-kind"),
+        (vec!["branch", "feat", "--", "-x"], "no-leading-dash"),
+        (vec!["branch", "feat", "type"], "not-a-rust-keyword"),
+        (vec!["branch", "feat", "--slug", "X"], "canonical-slug"),
+    ];
+    let mut advice = std::collections::HashSet::new();
+    for (args, rule) in cases {
+        let out = sandbox.xtask().args(&args).refused(2);
+        assert!(out.stderr.contains(&format!("({rule})")), "{args:?}: {}", out.stderr);
+        let hint = out.stderr.lines().find(|line| line.starts_with("hint: ")).unwrap().to_string();
+        advice.insert(hint.split(": cargo").next().unwrap().to_string());
+        let command = crate::support::hint_command(&out.stderr);
+        sandbox.sh(&sandbox.root, &command);
+        back_to_main(&sandbox);
+    }
+    assert!(advice.len() >= 8, "the hints must differ by rule: {advice:?}");
+    let out = sandbox.xtask().args(["new-addon", "-health"]).refused(2);
+    assert!(out.stderr.contains("`--`"), "the refusal documents `--`: {}", out.stderr);
+    assert!(!out.stdout.contains("Usage:"), "`-health` is a name, not `-h`: {}", out.stdout);
+}
+
+/// Proves a second add-on whose name differs from an existing one only in case or separators is
+/// refused with the repository byte-identical: an add-on scaffolded by an older rule as
+/// `OAuth2Client` (its four documents and `o_auth2_client.rs` on main) and `new-addon "OAuth2
+/// client"` (now `Oauth2Client`), whose spec path differs from the existing one only in case.
+/// The hint's name is free and works when pasted; an exact re-run is refused as existing.
+#[test]
+fn a_name_colliding_ignoring_case_is_refused() {
+    let sandbox = Sandbox::with_kit();
+    for (dir, kind) in
+        [("specs", "Spec"), ("blueprints", "Blueprint"), ("runbooks", "Runbook"), ("architecture", "Architecture")]
+    {
+        let text = sandbox.read(&format!("docs/{dir}/Lancelot_vNext2_{kind}_HealthMonitor.md"));
+        sandbox.write(
+            &format!("docs/{dir}/Lancelot_vNext2_{kind}_OAuth2Client.md"),
+            &text.replace("HealthMonitor", "OAuth2Client"),
+        );
+    }
+    sandbox.commit_all("docs: an add-on named by the old rule");
+    for name in ["OAuth2 client", "oauth2 client", "OAUTH2_CLIENT", "Oauth2Client", "oauth2-client"] {
+        let out = sandbox.xtask().args(["new-addon", name, "--yes"]).refused(2);
+        assert_contains(&out.stderr, "Lancelot_vNext2_Spec_OAuth2Client.md");
+        assert_contains(&out.stderr, "differ only in case");
+        let command = crate::support::hint_command(&out.stderr);
+        assert_eq!(command, "cargo xtask new-addon oauth2-client2");
+    }
+    let out = sandbox.xtask().args(["new-addon", "OAuth2 client", "--yes"]).refused(2);
+    sandbox.sh(&sandbox.root, &crate::support::hint_command(&out.stderr));
+    assert_eq!(sandbox.current_branch(), "feat/oauth2-client2");
+    back_to_main(&sandbox);
+
+    // Scaffolded by this rule, then typed in another case style: the same add-on, refused.
+    sandbox.xtask().args(["new-addon", "ipv6 pool", "--yes"]).success();
+    sandbox.commit_all("feat: add ipv6 pool skeleton");
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--ff-only", "feat/ipv6-pool"]);
+    sandbox.git(&["branch", "-q", "-D", "feat/ipv6-pool"]);
+    let out = sandbox.xtask().args(["new-addon", "IPv6Pool", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "already exists");
+    sandbox.sh(&sandbox.root, &crate::support::hint_command(&out.stderr));
+}
+
+/// Proves `check`'s case-collision rule: `Foo.md` and `foo.md` tracked together (git on Linux
+/// allows it) are an error naming both, and its hint, pasted, clears it.
+#[test]
+fn check_finds_tracked_paths_that_differ_only_in_case() {
+    let sandbox = Sandbox::with_kit();
+    let clean = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).run().json();
+    let rule = |check: &serde_json::Value| {
+        check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "sop-4.9/case-collision")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(rule(&clean).is_empty(), "{clean}");
+    sandbox.write("Foo.md", "one\n");
+    sandbox.write("foo.md", "two\n");
+    sandbox.commit_all("docs: two notes");
+    let out = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).failure(1);
+    let found = rule(&out.json());
+    assert_eq!(found.len(), 1, "{found:?}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(message.contains("`Foo.md`") && message.contains("`foo.md`"), "{message}");
+    let hint = found[0]["hint"].as_str().unwrap();
+    let command = &hint[hint.find("git mv").unwrap()..];
+    sandbox.sh(&sandbox.root, command);
+    let after = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).run().json();
+    assert!(rule(&after).is_empty(), "{after}");
+}
+
+/// Proves names the old tool refused or split badly are accepted in the kit fixture, and `check`
+/// reads them back under the same names: `alpha`, `beta`, `gamma` (the kit's unit tests mention
+/// `FEATURE_ALPHA`; only a module's declared `FLAG` counts as declared), `union` (a weak keyword,
+/// a legal module name), `2FA login` (leading digits spelled out), `IPv6`, `gRPC`, `E2E`.
+#[test]
+fn realistic_names_are_accepted_and_read_back() {
+    let sandbox = Sandbox::with_kit();
+    for (name, branch, flag) in [
+        ("alpha", "feat/alpha", "FEATURE_ALPHA"),
+        ("beta", "feat/beta", "FEATURE_BETA"),
+        ("gamma", "feat/gamma", "FEATURE_GAMMA"),
+        ("union", "feat/union", "FEATURE_UNION"),
+        ("2FA login", "feat/two-fa-login", "FEATURE_TWO_FA_LOGIN"),
+        ("IPv6", "feat/ipv6", "FEATURE_IPV6"),
+        ("gRPC gateway", "feat/grpc-gateway", "FEATURE_GRPC_GATEWAY"),
+        ("E2E", "feat/e2e", "FEATURE_E2E"),
+    ] {
+        let out = sandbox.xtask().args(["new-addon", name, "--yes"]).success();
+        assert_eq!(sandbox.current_branch(), branch, "{name}: {}", out.stdout);
+        assert_contains(&out.stdout, &format!("next: {flag}=true cargo run -- status"));
+        sandbox.commit_all(&format!("feat: add {name}"));
+        let check = sandbox.xtask().args(["check", "--json"]).run();
+        let findings = naming_findings(&check.json());
+        assert!(findings.is_empty(), "after `new-addon {name}`:\n{}", findings.join("\n"));
+        sandbox.git(&["switch", "-q", "main"]);
+        sandbox.git(&["merge", "-q", "--ff-only", branch]);
+    }
+}
+
+/// Proves the "already declared" refusal reads the registry's entries: a module on main that
+/// declares `FEATURE_ALPHA` as its `FLAG` (under another module name) refuses `new-addon alpha`
+/// with the repository unchanged, and the hint's name works.
+#[test]
+fn a_flag_declared_by_another_module_is_refused() {
+    let sandbox = Sandbox::with_kit();
+    let module = sandbox.read("src/core/health_monitor.rs");
+    sandbox.write("src/core/first_letter.rs", &module.replace("\"FEATURE_HEALTH_MONITOR\"", "\"FEATURE_ALPHA\""));
+    sandbox.commit_all("feat: a module declaring FEATURE_ALPHA");
+    let out = sandbox.xtask().args(["new-addon", "alpha", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "`FEATURE_ALPHA` is already declared by `src/core/first_letter.rs`");
+    sandbox.sh(&sandbox.root, &crate::support::hint_command(&out.stderr));
+    assert_eq!(sandbox.current_branch(), "feat/alpha2");
+}
+
+/// Proves `--slug` overrides the derivation and is held to the same rules: `--slug httpserver`
+/// names every file after `httpserver` whatever NAME says; a non-canonical or keyword slug is
+/// refused with the repository unchanged.
+#[test]
+fn slug_overrides_the_derived_names() {
+    let sandbox = Sandbox::with_kit();
+    let json = sandbox
+        .xtask()
+        .args(["new-addon", "HTTPServer", "--slug", "httpserver", "--dry-run", "--json"])
+        .success()
+        .json();
+    assert_eq!(json["names"]["slug"], "httpserver");
+    assert_eq!(json["names"]["module"], "src/core/httpserver.rs");
+    sandbox.xtask().args(["new-addon", "--slug", "type"]).refused(2);
+    sandbox.xtask().args(["new-addon", "--slug", "Http-Server"]).refused(2);
+    let out = sandbox.xtask().args(["branch", "fix", "--slug", "login-timeout", "--dry-run"]).success();
+    assert_contains(&out.stdout, "fix/login-timeout");
 }

@@ -134,7 +134,7 @@ fn hostile_names_are_refused_with_exit_2_and_nothing_changed() {
         ("../../etc/passwd", "path separator"),
         ("a\\b", "path separator"),
         ("..", "contains `..`"),
-        ("9lives", "must start with a letter"),
+        ("_lives", "starts with `_`"),
         ("sch\u{e9}duler", "non-ASCII"),
         ("tab\there", "control character"),
         ("type", "Rust keyword"),
@@ -151,7 +151,7 @@ fn hostile_names_are_refused_with_exit_2_and_nothing_changed() {
     }
     let long = "a".repeat(500);
     let out = sandbox.xtask().args(["new-addon", "--yes", &long]).refused(2);
-    assert_contains(&out.stderr, "the limit is 48");
+    assert_contains(&out.stderr, "the limit is 80");
     let out = sandbox.xtask().args(["new-addon", "--yes", "--kind", "wip", "x"]).refused(2);
     assert_contains(&out.stderr, "`wip` is not a branch kind");
 }
