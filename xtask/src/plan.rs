@@ -166,10 +166,11 @@ impl Plan {
     }
 
     fn apply_steps(&self, repo: &Repo, root: &Path) -> anyhow::Result<()> {
+        crate::test_hooks::plan_starting();
         if let Some(branch) = &self.branch {
             let commit = git2::Oid::from_str(&branch.commit).context("bad commit id in the plan")?;
             repo.create_and_checkout_branch(&branch.name, commit)?;
-            crate::test_hooks::pause_after_step("branch");
+            crate::test_hooks::after_step("branch");
         }
         for change in &self.changes {
             // Resolved again after the checkout: the branch may bring a link of its own.
@@ -188,7 +189,7 @@ impl Plan {
                     std::fs::remove_file(&full).with_context(|| format!("failed to remove `{}`", full.display()))?;
                 }
             }
-            crate::test_hooks::pause_after_step(change.path());
+            crate::test_hooks::after_step(change.path());
         }
         Ok(())
     }

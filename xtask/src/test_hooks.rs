@@ -1,32 +1,71 @@
-//! Test-only fault injection, the one place the test suite steers the binary it drives: pauses
-//! at chosen steps (so a test can SIGKILL a run there), a disk that fills up, a conflict
-//! prediction that is skipped, a trace of the run lock.
+//! Test-only fault injection, the one place the test suite steers the binary it drives: a run
+//! killed at an exact step, pauses at chosen steps (so a test can hold a run there), a disk that
+//! fills up, a conflict prediction that is skipped, a trace of the run lock.
 //!
 //! Compiled in only with the `test-hooks` feature. It is a default feature so that `cargo test`
 //! builds the binary the integration tests drive with it; the `cargo xtask` alias builds with
 //! `--no-default-features`, so the tool engineers run reads none of these variables and every
 //! function here is a no-op.
 
-/// With `XTASK_TEST_PAUSE_MS` set, sleeps after a step of an applied plan (`branch`, or a
-/// planned path); with `XTASK_TEST_PAUSE_AT` too, only after that step.
-pub fn pause_after_step(step: &str) {
+/// Called once an applied plan's journal is written, before its first step: with
+/// `XTASK_TEST_KILL_AFTER_STEPS=0`, the run is killed there.
+pub fn plan_starting() {
     #[cfg(feature = "test-hooks")]
-    if std::env::var("XTASK_TEST_PAUSE_AT").map_or(true, |at| at == step) {
-        sleep_for("XTASK_TEST_PAUSE_MS");
+    kill_after_steps(0);
+}
+
+/// Called after each step of an applied plan (`branch`, or a planned path). With
+/// `XTASK_TEST_KILL_AFTER_STEPS=<n>` the process is SIGKILLed once `n` steps are done: a test
+/// interrupts a run at an exact point, and knows it did, instead of racing a timer. With
+/// `XTASK_TEST_PAUSE_MS` it sleeps (after every step, or with `XTASK_TEST_PAUSE_AT` only after
+/// that one), for the tests that need a run to hold its lock.
+pub fn after_step(step: &str) {
+    #[cfg(feature = "test-hooks")]
+    {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static DONE: AtomicUsize = AtomicUsize::new(0);
+        kill_after_steps(DONE.fetch_add(1, Ordering::SeqCst) + 1);
+        if std::env::var("XTASK_TEST_PAUSE_AT").map_or(true, |at| at == step) {
+            sleep_for("XTASK_TEST_PAUSE_MS");
+        }
     }
     #[cfg(not(feature = "test-hooks"))]
     let _ = step;
 }
 
-/// With `XTASK_TEST_PAUSE_AT=write:<file name>` and `XTASK_TEST_PAUSE_MS`, sleeps between
-/// writing that file's temporary and renaming it into place.
-pub fn pause_in_write(file_name: &str) {
+/// Between writing a file's temporary and renaming it into place: with
+/// `XTASK_TEST_KILL_AT=write:<file name>` the process is SIGKILLed there; with
+/// `XTASK_TEST_PAUSE_AT=write:<file name>` and `XTASK_TEST_PAUSE_MS` it sleeps there.
+pub fn in_write(file_name: &str) {
     #[cfg(feature = "test-hooks")]
-    if std::env::var("XTASK_TEST_PAUSE_AT").is_ok_and(|at| at.strip_prefix("write:") == Some(file_name)) {
-        sleep_for("XTASK_TEST_PAUSE_MS");
+    {
+        let here =
+            |variable: &str| std::env::var(variable).is_ok_and(|at| at.strip_prefix("write:") == Some(file_name));
+        if here("XTASK_TEST_KILL_AT") {
+            die();
+        }
+        if here("XTASK_TEST_PAUSE_AT") {
+            sleep_for("XTASK_TEST_PAUSE_MS");
+        }
     }
     #[cfg(not(feature = "test-hooks"))]
     let _ = file_name;
+}
+
+#[cfg(feature = "test-hooks")]
+fn kill_after_steps(done: usize) {
+    if std::env::var("XTASK_TEST_KILL_AFTER_STEPS").is_ok_and(|wanted| wanted.parse() == Ok(done)) {
+        die();
+    }
+}
+
+/// Ends the process as `kill -9` does (no destructor, no cleanup, no exit code): the fault the
+/// crash journal and the OS lock are built for. Through `kill` itself, since the tool has no
+/// `unsafe`; should that fail, an abort ends the run as abruptly.
+#[cfg(feature = "test-hooks")]
+fn die() -> ! {
+    let _ = std::process::Command::new("kill").args(["-KILL", &std::process::id().to_string()]).status();
+    std::process::abort()
 }
 
 /// With `XTASK_TEST_CHECKOUT_PAUSE_MS` set, sleeps after each file of a branch checkout.

@@ -162,9 +162,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let existing = path.symlink_metadata().ok().filter(Metadata::is_file);
     let temporary = temporary_path(path);
     let result = write_temporary(&temporary, bytes, existing.as_ref()).and_then(|()| {
-        crate::test_hooks::pause_in_write(
-            &path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        );
+        crate::test_hooks::in_write(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         std::fs::rename(&temporary, path)
             .map_err(|error| io_error(error, format!("failed to move `{}` into place", path.display())))
     });

@@ -6,31 +6,19 @@ use std::time::{Duration, Instant};
 
 use crate::support::{assert_contains, Sandbox};
 
-/// The test-only pause `plan.rs` takes after each step (branch, then every file).
-const PAUSE_MS: u64 = 150;
-
-/// Starts `new-addon scheduler` with the test-only pause after each of its steps.
-fn spawn_paused_new_addon(sandbox: &Sandbox, pause_ms: u64) -> std::process::Child {
-    sandbox
-        .xtask()
-        .args(["new-addon", "scheduler", "--yes"])
-        .env("XTASK_TEST_PAUSE_MS", &pause_ms.to_string())
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
+/// Starts `new-addon scheduler` with the test-only pause after its steps (`env`: the knobs).
+fn spawn_paused_new_addon(sandbox: &Sandbox, env: &[(&str, &str)]) -> std::process::Child {
+    let mut run = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]);
+    for (key, value) in env {
+        run = run.env(key, value);
+    }
+    run.command().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap()
 }
 
 /// Waits (at most 30 s) until `path` exists or `child` has exited.
 fn wait_for(path: &std::path::Path, child: &mut std::process::Child) {
-    wait_until(|| path.exists(), child);
-}
-
-/// Waits (at most 30 s) until `ready()` or `child` has exited.
-fn wait_until(ready: impl Fn() -> bool, child: &mut std::process::Child) {
     let started = Instant::now();
-    while !ready() && started.elapsed() < Duration::from_secs(30) {
+    while !path.exists() && started.elapsed() < Duration::from_secs(30) {
         if child.try_wait().unwrap().is_some() {
             return;
         }
@@ -38,48 +26,72 @@ fn wait_until(ready: impl Fn() -> bool, child: &mut std::process::Child) {
     }
 }
 
-/// SIGKILLs `new-addon` after `steps` pauses, at many points, and checks the outcome each time.
+/// Runs `new-addon scheduler` killed (SIGKILL, from inside, by the test-only hook) at an exact
+/// point: after `steps` steps of its plan, or between writing a file's temporary and renaming it.
+/// Returns whether it was killed: a run that ends on its own returns false.
+fn new_addon_killed(sandbox: &Sandbox, knob: (&str, &str)) -> bool {
+    use std::os::unix::process::ExitStatusExt as _;
+    let status = sandbox
+        .xtask()
+        .args(["new-addon", "scheduler", "--yes"])
+        .env(knob.0, knob.1)
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    match status.signal() {
+        Some(9) => true,
+        None => false,
+        Some(other) => panic!("{knob:?}: new-addon died of signal {other}, not of the injected SIGKILL"),
+    }
+}
+
+/// After a killed `new-addon`, the next command restores the repository to exactly `before`, and
+/// the add-on can then be created normally.
+fn assert_rolled_back(sandbox: &Sandbox, before: &crate::support::Snapshot, point: &str) {
+    assert!(crate::recovery::journal_of(sandbox).is_some(), "{point}: the killed run left no journal");
+    let out = sandbox.xtask().args(["receipts", "--limit", "1"]).success();
+    if let Some(journal) = crate::recovery::journal_of(sandbox) {
+        panic!("{point}: the journal {} survived the next command:\n{}", journal.display(), out.stderr);
+    }
+    assert_eq!(&sandbox.snapshot(), before, "{point}: not restored:\n{}", out.stderr);
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    assert_eq!(sandbox.current_branch(), "feat/scheduler", "{point}");
+    assert!(sandbox.exists("src/core/scheduler.rs"), "{point}");
+}
+
+/// `new-addon` killed before its first step, after each of its steps (the branch, then every file
+/// it creates) and in the middle of a file's write is rolled back by the next command. Every
+/// point is a real interruption (the run died of the SIGKILL, asserted), reached by a step count,
+/// not a timer; the count runs until a run completes, so every step of the plan is covered.
 #[test]
 fn new_addon_killed_at_every_step_is_rolled_back_by_the_next_run() {
-    // Branch + 7 created files (a slice only adds files) = 8 steps; kill inside each of them and
-    // at the start.
-    for step in 0..9u64 {
+    let mut killed = 0;
+    for steps in 0.. {
         let sandbox = Sandbox::with_kit();
         let before = sandbox.snapshot();
-        let mut child = spawn_paused_new_addon(&sandbox, PAUSE_MS);
-        // Startup plus `step` pauses, then half a pause into the next one.
-        // Each run's journal has a name of its own: `.git/sop/journal.<run id>.json`.
-        wait_until(|| crate::recovery::journal_of(&sandbox).is_some(), &mut child);
-        std::thread::sleep(Duration::from_millis(step * PAUSE_MS + PAUSE_MS / 2));
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-
-        // A kill after the plan finished (its journal removed) but before the process exited
-        // also leaves the whole add-on: all, not nothing.
-        let completed = status.success()
-            || (crate::recovery::journal_of(&sandbox).is_none() && sandbox.exists("docs/changelog.d/scheduler.md"));
-        if completed {
-            // It finished before the kill: everything must be there.
-            assert!(sandbox.exists("src/core/scheduler.rs"), "step {step}: exited 0 without the module");
-            continue;
+        if !new_addon_killed(&sandbox, ("XTASK_TEST_KILL_AFTER_STEPS", &steps.to_string())) {
+            // More steps than the plan has: the run completed, with everything.
+            assert!(sandbox.exists("src/core/scheduler.rs") && sandbox.exists("docs/changelog.d/scheduler.md"));
+            break;
         }
-        // Any command now detects the leftover journal and rolls back to exactly `before`.
-        let out = sandbox.xtask().args(["receipts", "--limit", "1"]).success();
-        if let Some(journal) = crate::recovery::journal_of(&sandbox) {
-            panic!("step {step}: the journal {} survived the next command:\n{}", journal.display(), out.stderr);
-        }
-        assert_eq!(sandbox.snapshot(), before, "step {step}: not restored:\n{}", out.stderr);
-        assert!(!sandbox.path(".git/sop/run.lock").exists() || step == 0, "step {step}: the lock stayed");
-        // And the add-on can then be created normally.
-        sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
-        assert_eq!(sandbox.current_branch(), "feat/scheduler");
+        killed += 1;
+        assert_rolled_back(&sandbox, &before, &format!("killed after {steps} steps"));
     }
+    // The branch and the seven files of a slice: nine points, before the first step included.
+    assert!(killed >= 9, "only {killed} runs were interrupted");
+
+    let sandbox = Sandbox::with_kit();
+    let before = sandbox.snapshot();
+    assert!(new_addon_killed(&sandbox, ("XTASK_TEST_KILL_AT", "write:scheduler.rs")), "the write was not interrupted");
+    assert_rolled_back(&sandbox, &before, "killed mid-write");
 }
 
 #[test]
 fn a_second_writer_is_refused_while_the_first_runs() {
     let sandbox = Sandbox::with_kit();
-    let mut first = spawn_paused_new_addon(&sandbox, 300);
+    let mut first = spawn_paused_new_addon(&sandbox, &[("XTASK_TEST_PAUSE_MS", "300")]);
     let lock = sandbox.path(".git/sop/run.lock");
     wait_for(&lock, &mut first);
     assert!(lock.exists(), "the first run never took the lock");
@@ -104,9 +116,13 @@ fn a_lock_left_by_a_dead_process_is_taken_over() {
 #[test]
 fn rollback_never_deletes_work_made_after_the_interruption() {
     let sandbox = Sandbox::with_kit();
-    let mut child = spawn_paused_new_addon(&sandbox, 400);
-    let spec = sandbox.path("docs/specs/Lancelot_vNext2_Spec_Scheduler.md");
+    // Held after writing the spec (a pause of a minute that the kill ends): killed there.
+    let spec_path = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+    let mut child =
+        spawn_paused_new_addon(&sandbox, &[("XTASK_TEST_PAUSE_MS", "60000"), ("XTASK_TEST_PAUSE_AT", spec_path)]);
+    let spec = sandbox.path(spec_path);
     wait_for(&spec, &mut child);
+    assert!(child.try_wait().unwrap().is_none(), "new-addon ended before it was killed");
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(spec.exists(), "the spec was written before the kill");
