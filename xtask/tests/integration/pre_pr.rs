@@ -510,9 +510,6 @@ fn an_empty_scaffold_gets_no_box_it_did_not_earn() {
     let (sandbox, _origin) = scaffolded_slice(Some("[[\"true\"]]"));
     let out = sandbox.xtask().args(["pre-pr", "--json"]).success();
     let body = sandbox.read("target/pre-pr/PR_BODY.md");
-    eprintln!("{body}");
-    let spec = sandbox.read("docs/specs/Lancelot_vNext2_Spec_Scheduler.md");
-    for (i, l) in spec.lines().enumerate() { if l.contains("TODO(sop)") { eprintln!("SPEC {}: {l}", i + 1); } }
     let boxes = boxes(&body);
     assert_eq!(boxes.len(), 10, "{body}");
     let ticked: Vec<&str> = boxes.iter().filter(|(t, _, _)| *t).map(|(_, item, _)| item.as_str()).collect();
