@@ -584,27 +584,24 @@ fn beyond_template(names: &Names, module: Option<&Module>, scaffold: &Scaffold, 
         Ok(text) => text,
         Err(reason) => return open(format!("cannot tell the module's code from the scaffold's: {reason}")),
     };
-    let template_statements: Vec<String> =
-        statements(production(template)).into_iter().map(|(_, s)| s).filter(|s| marker.matches(s)).collect();
+    let template_all: Vec<String> = statements(production(template)).into_iter().map(|(_, s)| s).collect();
+    let template_statements: Vec<&String> = template_all.iter().filter(|s| marker.matches(s)).collect();
     let template_words: Vec<String> = template_statements.iter().flat_map(|s| marker.vocabulary(s)).collect();
-    let mut unmatched: HashMap<&str, usize> = HashMap::new();
-    for statement in &template_statements {
-        *unmatched.entry(statement.as_str()).or_default() += 1;
-    }
-    let mut own = Vec::new();
-    let mut new = Vec::new();
-    for (path, text) in &module.files {
-        for (line, statement) in statements(production(text)) {
-            if !marker.matches(&statement) {
-                continue;
-            }
-            own.push(statement.clone());
-            match unmatched.get_mut(statement.as_str()) {
-                Some(count) if *count > 0 => *count -= 1,
-                _ => new.push((format!("{path}:{line}"), statement)),
-            }
-        }
-    }
+    let module_all: Vec<(String, String)> = module
+        .files
+        .iter()
+        .flat_map(|(path, text)| {
+            statements(production(text)).into_iter().map(move |(line, statement)| (format!("{path}:{line}"), statement))
+        })
+        .collect();
+    let kept = common_subsequence(&template_all, &module_all);
+    let own = module_all.iter().filter(|(_, s)| marker.matches(s)).count();
+    let new: Vec<(String, String)> = module_all
+        .iter()
+        .zip(kept)
+        .filter(|((_, statement), kept)| !kept && marker.matches(statement))
+        .map(|((location, statement), _)| (location.clone(), statement.clone()))
+        .collect();
     let new_words: Vec<String> = {
         let mut words: Vec<String> =
             new.iter().flat_map(|(_, s)| marker.vocabulary(s)).filter(|w| !template_words.contains(w)).collect();
@@ -613,12 +610,12 @@ fn beyond_template(names: &Names, module: Option<&Module>, scaffold: &Scaffold, 
         words
     };
     let what = marker.what();
-    if own.len() <= template_statements.len() && new_words.is_empty() {
+    if own <= template_statements.len() && new_words.is_empty() {
         let changed = if new.is_empty() { "" } else { ", some reworded" };
         return open(format!(
             "`{}` has {} {what} statements, as many as the scaffold's template{changed}: it does nothing beyond what `templates/module.rs.tera` renders",
             module.path,
-            own.len(),
+            own,
         ));
     }
     let evidence: Vec<String> = new.iter().map(|(location, _)| location.clone()).collect();
@@ -626,14 +623,62 @@ fn beyond_template(names: &Names, module: Option<&Module>, scaffold: &Scaffold, 
     (
         true,
         format!(
-            "`{}` has {} {what} statements beyond the scaffold's {} ({}){uses}",
+            "`{}` has {} beyond the scaffold's {} ({}){uses}",
             module.path,
-            new.len(),
+            plural(new.len(), &format!("{what} statement")),
             template_statements.len(),
             evidence.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         ),
         evidence,
     )
+}
+
+/// For each statement of `module`, whether it is part of a longest common subsequence with
+/// `template`: the ones that are not are what the module added or changed.
+fn common_subsequence(template: &[String], module: &[(String, String)]) -> Vec<bool> {
+    let (n, m) = (template.len(), module.len());
+    if n.saturating_mul(m) > 4_000_000 {
+        // A module far beyond any template: match statements as a multiset instead.
+        let mut unmatched: HashMap<&str, usize> = HashMap::new();
+        for statement in template {
+            *unmatched.entry(statement.as_str()).or_default() += 1;
+        }
+        return module
+            .iter()
+            .map(|(_, statement)| match unmatched.get_mut(statement.as_str()) {
+                Some(count) if *count > 0 => {
+                    *count -= 1;
+                    true
+                }
+                _ => false,
+            })
+            .collect();
+    }
+    // lengths[i][j]: the LCS of template[i..] and module[j..].
+    let mut lengths = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lengths[i][j] = if template[i] == module[j].1 {
+                lengths[i + 1][j + 1] + 1
+            } else {
+                lengths[i + 1][j].max(lengths[i][j + 1])
+            };
+        }
+    }
+    let mut kept = vec![false; m];
+    let (mut i, mut j) = (0, 0);
+    while i < n && j < m {
+        if template[i] == module[j].1 {
+            kept[j] = true;
+            i += 1;
+            j += 1;
+        } else if lengths[i + 1][j] >= lengths[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    kept
 }
 
 /// The production part of a module: up to its `#[cfg(test)]` module.
@@ -845,6 +890,16 @@ mod tests {
         assert_eq!(statements(one), vec![(1, "letr=host.record(ReceiptKind::Job,NAME,\"x\")?".to_string())]);
         assert_eq!(statements(wrapped), statements(one));
         assert_eq!(statements("fn a() {\n    b();\n}\n"), vec![(1, "fna()".into()), (2, "b()".into())]);
+    }
+
+    #[test]
+    fn the_common_subsequence_finds_what_was_inserted() {
+        let template: Vec<String> = ["a", "x", "b", "x"].map(String::from).to_vec();
+        let module: Vec<(String, String)> =
+            ["a", "x", "new", "x", "b", "x"].iter().enumerate().map(|(i, s)| (i.to_string(), s.to_string())).collect();
+        let kept = common_subsequence(&template, &module);
+        assert_eq!(kept.iter().filter(|k| !**k).count(), 2);
+        assert!(!kept[2], "the inserted statement is not kept: {kept:?}");
     }
 
     #[test]

@@ -598,7 +598,7 @@ fn a_real_slice_verified_for_real_gets_the_honest_ticks() {
     assert_contains(&body, "`FEATURE_SCHEDULER` (off by default");
     assert_contains(&body, &format!("Tested commit: `{}` on `feat/scheduler`", sandbox.head()));
     assert_contains(&body, "| `cargo test --workspace` | passed | ");
-    assert!(!body.contains("TODO(sop)"), "{body}");
+    assert!(!body.contains("TODO(sop):"), "{body}");
     let boxes = boxes(&body);
     let open: Vec<&(bool, String, String)> = boxes.iter().filter(|(ticked, _, _)| !ticked).collect();
     assert!(open.is_empty(), "every box is earned here: {open:?}\n{body}");
@@ -608,13 +608,37 @@ fn a_real_slice_verified_for_real_gets_the_honest_ticks() {
         "`a_failure_is_recorded_and_degrades_its_war_room_row` (src/core/scheduler.rs:",
         "1 of the new ones among them",
         "- [x] Integration tests added (env-gated) — 1 env-gated test beyond the scaffold's: `scheduler_is_registered_with_its_flag`",
-        "- [x] Receipts emitted — `src/core/scheduler.rs` has 1 receipt statements beyond the scaffold's 3 (src/core/scheduler.rs:",
+        "- [x] Receipts emitted — `src/core/scheduler.rs` has 1 receipt statement beyond the scaffold's 3 (src/core/scheduler.rs:53)",
         "using ReceiptKind::Failure",
-        "- [x] War Room visibility added (if required) — `src/core/scheduler.rs` has 3 war-room statements beyond",
+        "- [x] War Room visibility added (if required) — `src/core/scheduler.rs` has 3 war-room statements beyond the scaffold's 12 (src/core/scheduler.rs:54, src/core/scheduler.rs:55, src/core/scheduler.rs:56), using AddonStatus::Degraded, self.entry.last_error",
         "- [x] Contracts defined — `## Contracts` (`docs/specs/Lancelot_vNext2_Spec_Scheduler.md:",
         "- [x] CHANGELOG updated",
     ] {
         assert_contains(&body, ticked);
     }
     assert_contains(&body, "feat(scheduler): record failures in receipts and the war room");
+}
+
+/// The PR body is rendered from `templates/pr_body.md.tera`, which a repository may override like
+/// any template: the override's text is what `pre-pr` writes (still redacted), and one that does
+/// not render stops the step with the command that checks it.
+#[test]
+fn the_pr_body_template_is_the_repository_s_own() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write(
+        "templates/pr_body.md.tera",
+        "{# sop-template: pr_body v1 #}\n# {{ pr.title }}\n{% for check in pr.checklist %}[{{ check.mark }}] {{ check.item }}\n{% endfor %}{% for c in pr.commits %}* {{ c.subject }}\n{% endfor %}",
+    );
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    sandbox.xtask().args(["pre-pr"]).success();
+    let body = sandbox.read("target/pre-pr/PR_BODY.md");
+    assert!(body.starts_with("# feat: add the feature file\n[ ] Spec created (new, not modified)\n"), "{body}");
+    assert_contains(&body, "[x] CHANGELOG updated\n");
+    assert!(body.ends_with("* feat: add the feature file\n"), "{body}");
+
+    sandbox.write("templates/pr_body.md.tera", "{# sop-template: pr_body v1 #}\n{{ pr.no_such_field }}\n");
+    sandbox.commit_all("chore: break the body template");
+    let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+    assert_contains(&out.stderr, "`templates/pr_body.md.tera` failed to render");
+    assert_contains(&out.stderr, "hint: fix the template, then check it: cargo xtask templates --check");
 }
