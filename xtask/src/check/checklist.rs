@@ -180,7 +180,8 @@ pub(super) fn evaluate(facts: &Facts<'_>, run: &TestRun) -> anyhow::Result<Check
         .map(|(_, text)| text)
         .filter(|text| !text.contains(PLACEHOLDER));
     let rollout = blueprint_text.as_deref().and_then(|text| section(text, "Rollout notes")).map(|(_, text)| text);
-    let rollout_placeholders = rollout.as_deref().map_or(0, |text| text.lines().filter(|l| l.contains(PLACEHOLDER)).count());
+    let rollout_placeholders =
+        rollout.as_deref().map_or(0, |text| text.lines().filter(|l| l.contains(PLACEHOLDER)).count());
     let rollout_notes = rollout.map(|text| {
         text.lines().filter(|line| !line.contains(PLACEHOLDER)).collect::<Vec<_>>().join("\n").trim().to_string()
     });
@@ -312,7 +313,9 @@ fn module_source(facts: &Facts<'_>, names: &Names) -> anyhow::Result<Option<Modu
 fn feature_gated(names: &Names, module: Option<&Module>) -> Verdict {
     let Some(module) = module else { return open(format!("the owning module `{}` does not exist", names.module)) };
     let declared = module.files.iter().find_map(|(path, text)| {
-        layout::declared_str(text, "FLAG").filter(|(flag, _)| *flag == names.flag).map(|(_, line)| format!("{path}:{line}"))
+        layout::declared_str(text, "FLAG")
+            .filter(|(flag, _)| *flag == names.flag)
+            .map(|(_, line)| format!("{path}:{line}"))
     });
     let Some(declared) = declared else {
         return open(format!("`{}` does not declare `pub const FLAG: &str = \"{}\"`", module.path, names.flag));
@@ -415,7 +418,9 @@ fn tests_ran(facts: &Facts<'_>, run: &TestRun) -> Result<String, String> {
     match run.passed {
         None => Err("verify printed no test results (no `test result:` line): no test is known to have run".into()),
         Some(0) => Err("verify ran 0 tests".into()),
-        Some(passed) if run.failed == 0 => Ok(format!("verify ran {} at `{tested}`", plural(passed as usize, "passing test"))),
+        Some(passed) if run.failed == 0 => {
+            Ok(format!("verify ran {} at `{tested}`", plural(passed as usize, "passing test")))
+        }
         Some(_) => Err(format!("{} failed", plural(run.failed as usize, "test"))),
     }
 }
@@ -438,7 +443,13 @@ fn ran_by_name<'a>(run: &TestRun, snake: &str, new: &'a [(String, usize, String)
     )
 }
 
-fn unit_tests(facts: &Facts<'_>, run: &TestRun, names: &Names, module: Option<&Module>, scaffold: &Scaffold) -> Verdict {
+fn unit_tests(
+    facts: &Facts<'_>,
+    run: &TestRun,
+    names: &Names,
+    module: Option<&Module>,
+    scaffold: &Scaffold,
+) -> Verdict {
     let Some(module) = module else { return open(format!("the owning module `{}` does not exist", names.module)) };
     let template = match &scaffold.module {
         Ok(text) => text,
@@ -465,11 +476,9 @@ fn unit_tests(facts: &Facts<'_>, run: &TestRun, names: &Names, module: Option<&M
     match tests_ran(facts, run) {
         Err(reason) => (false, format!("{added}; not verified: {reason}"), evidence),
         Ok(ran) => match ran_by_name(run, &names.snake, &new) {
-            Some(seen) if seen.is_empty() => (
-                false,
-                format!("{added}; not verified: none of them is among the tests verify ran"),
-                evidence,
-            ),
+            Some(seen) if seen.is_empty() => {
+                (false, format!("{added}; not verified: none of them is among the tests verify ran"), evidence)
+            }
             Some(seen) => (true, format!("{added}; {ran}, {} of the new ones among them", seen.len()), evidence),
             None => (true, format!("{added}; {ran} (its output names no tests)"), evidence),
         },
@@ -484,13 +493,21 @@ fn added_tests_elsewhere(facts: &Facts<'_>, run: &TestRun) -> Verdict {
         .iter()
         .filter(|change| !change.path.starts_with("tests/"))
         .flat_map(|change| {
-            change.added.iter().filter(|line| line.text.trim() == "#[test]").map(|line| format!("{}:{}", change.path, line.line))
+            change
+                .added
+                .iter()
+                .filter(|line| line.text.trim() == "#[test]")
+                .map(|line| format!("{}:{}", change.path, line.line))
         })
         .collect();
     if new.is_empty() {
         return open("the branch adds no `#[test]` function outside `tests/`".into());
     }
-    let added = format!("{} added ({})", plural(new.len(), "`#[test]` function"), new.iter().take(5).cloned().collect::<Vec<_>>().join(", "));
+    let added = format!(
+        "{} added ({})",
+        plural(new.len(), "`#[test]` function"),
+        new.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+    );
     match tests_ran(facts, run) {
         Ok(ran) => (true, format!("{added}; {ran}"), new),
         Err(reason) => (false, format!("{added}; not verified: {reason}"), new),
@@ -500,7 +517,9 @@ fn added_tests_elsewhere(facts: &Facts<'_>, run: &TestRun) -> Verdict {
 fn integration_tests(facts: &Facts<'_>, run: &TestRun, names: &Names, scaffold: &Scaffold) -> anyhow::Result<Verdict> {
     let env = &facts.ctx.config.integration_env;
     let path = &names.integration_test;
-    let Some(text) = facts.new_version(path)? else { return Ok(open(format!("`{path}` does not exist on this branch"))) };
+    let Some(text) = facts.new_version(path)? else {
+        return Ok(open(format!("`{path}` does not exist on this branch")));
+    };
     if !text.contains(env.as_str()) && !text.contains("#[ignore") {
         return Ok(open(format!("`{path}` is not env-gated by `{env}` (`#[ignore = \"integration: set {env}=1\"]`)")));
     }
@@ -546,7 +565,9 @@ impl Marker {
         match self {
             Marker::Receipts => statement.contains(".record(") || statement.contains(".record_with_detail("),
             Marker::WarRoom => {
-                statement.contains("self.entry.") || statement.contains("AddonStatus::") || statement.contains("WarRoomEntry")
+                statement.contains("self.entry.")
+                    || statement.contains("AddonStatus::")
+                    || statement.contains("WarRoomEntry")
             }
         }
     }
@@ -811,8 +832,7 @@ fn branch_commits(facts: &Facts<'_>) -> anyhow::Result<Vec<BranchCommit>> {
     let mut read: HashMap<Oid, (usize, String, bool)> = HashMap::new();
     repo.for_each_commit(head, hide, |commit| {
         let subject = commit.message.lines().next().unwrap_or_default().trim().to_string();
-        let conventional =
-            commit.parents > 1 || super::check_commit_message(commit.message, &facts.ctx.config).is_ok();
+        let conventional = commit.parents > 1 || super::check_commit_message(commit.message, &facts.ctx.config).is_ok();
         read.insert(commit.id, (commit.parents, subject, conventional));
     })?;
     let ordered = repo.commits_between(&[head], &hide.into_iter().collect::<Vec<_>>())?;
@@ -904,7 +924,8 @@ mod tests {
 
     #[test]
     fn test_functions_are_named_with_their_line() {
-        let text = "mod tests {\n    #[test]\n    #[ignore = \"x\"]\n    fn one() {}\n\n    #[test]\n    fn two_2() {}\n}\n";
+        let text =
+            "mod tests {\n    #[test]\n    #[ignore = \"x\"]\n    fn one() {}\n\n    #[test]\n    fn two_2() {}\n}\n";
         assert_eq!(test_functions(text), vec![(2, "one".to_string()), (6, "two_2".to_string())]);
     }
 
@@ -928,6 +949,9 @@ mod tests {
     fn flags_are_read_from_header_values_and_words_pluralised() {
         assert_eq!(flag_in("`FEATURE_SCHEDULER` (default `false`)").as_deref(), Some("FEATURE_SCHEDULER"));
         assert_eq!(flag_in("none"), None);
-        assert_eq!((plural(1, "entry"), plural(2, "entry"), plural(3, "test")), ("1 entry".into(), "2 entries".into(), "3 tests".into()));
+        assert_eq!(
+            (plural(1, "entry"), plural(2, "entry"), plural(3, "test")),
+            ("1 entry".into(), "2 entries".into(), "3 tests".into())
+        );
     }
 }

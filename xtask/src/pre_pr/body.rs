@@ -91,7 +91,12 @@ pub fn build(ctx: &Ctx, inputs: &Inputs<'_>) -> anyhow::Result<Body> {
             ("Architecture note", &slice.names.architecture, slice.architecture_exists),
         ]
         .into_iter()
-        .map(|(what, path, exists)| PrDocument { what: what.into(), path: path.clone(), link: links.link(path), exists })
+        .map(|(what, path, exists)| PrDocument {
+            what: what.into(),
+            path: path.clone(),
+            link: links.link(path),
+            exists,
+        })
         .collect(),
         None => Vec::new(),
     };
@@ -159,7 +164,10 @@ fn rollout(slice: Option<&Slice>) -> (String, Option<String>) {
     let Some(slice) = slice else {
         return (
             String::new(),
-            Some("Not an add-on slice, so there is no blueprint: say how this change rolls out and how to roll it back.".into()),
+            Some(
+                "Not an add-on slice, so there is no blueprint: say how this change rolls out and how to roll it back."
+                    .into(),
+            ),
         );
     };
     let blueprint = &slice.names.blueprint;

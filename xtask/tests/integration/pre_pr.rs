@@ -573,7 +573,9 @@ fn a_real_slice_verified_for_real_gets_the_honest_ticks() {
         "tests/integration/scheduler.rs",
         &format!("{test}\n#[test]\n#[ignore = \"integration: set LANCELOT_INTEGRATION=1 and run cargo test -- --ignored\"]\nfn scheduler_is_registered_with_its_flag() {{\n    assert!(REGISTRY.iter().any(|spec| spec.addon == addon::NAME && spec.name == addon::FLAG));\n}}\n"),
     );
-    for kind in ["specs/Lancelot_vNext2_Spec", "blueprints/Lancelot_vNext2_Blueprint", "runbooks/Lancelot_vNext2_Runbook"] {
+    for kind in
+        ["specs/Lancelot_vNext2_Spec", "blueprints/Lancelot_vNext2_Blueprint", "runbooks/Lancelot_vNext2_Runbook"]
+    {
         let path = format!("docs/{kind}_Scheduler.md");
         sandbox.write(&path, &sandbox.read(&path).replace("TODO(sop): ", ""));
     }
