@@ -166,7 +166,7 @@ pub(super) fn evaluate(facts: &Facts<'_>, run: &TestRun) -> anyhow::Result<Check
     push(1, document(facts, &names.blueprint, blueprint_text.as_deref(), true));
     push(2, feature_gated(names, module.as_ref()));
     push(3, contracts(&addon.spec, spec_text.as_deref()));
-    push(4, unit_tests(facts, run, names, module.as_ref(), &scaffold));
+    push(4, unit_tests(facts, run, names, module.as_ref(), &scaffold)?);
     push(5, integration_tests(facts, run, names, &scaffold)?);
     push(6, beyond_template(names, module.as_ref(), &scaffold, Marker::Receipts));
     push(7, beyond_template(names, module.as_ref(), &scaffold, Marker::WarRoom));
@@ -443,37 +443,56 @@ fn ran_by_name<'a>(run: &TestRun, snake: &str, new: &'a [(String, usize, String)
     )
 }
 
+/// The names of the `#[test]` functions `paths` had where the branch starts: tests the branch
+/// did not add.
+fn tests_at_base(facts: &Facts<'_>, paths: &[&str]) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for path in paths {
+        if let Some(text) = facts.version_at(facts.branch.base, path)? {
+            names.extend(test_functions(&text).into_iter().map(|(_, name)| name));
+        }
+    }
+    Ok(names)
+}
+
 fn unit_tests(
     facts: &Facts<'_>,
     run: &TestRun,
     names: &Names,
     module: Option<&Module>,
     scaffold: &Scaffold,
-) -> Verdict {
-    let Some(module) = module else { return open(format!("the owning module `{}` does not exist", names.module)) };
+) -> anyhow::Result<Verdict> {
+    let Some(module) = module else {
+        return Ok(open(format!("the owning module `{}` does not exist", names.module)));
+    };
     let template = match &scaffold.module {
         Ok(text) => text,
-        Err(reason) => return open(format!("cannot tell the branch's tests from the scaffold's: {reason}")),
+        Err(reason) => return Ok(open(format!("cannot tell the branch's tests from the scaffold's: {reason}"))),
     };
     let scaffold_tests: Vec<String> = test_functions(template).into_iter().map(|(_, name)| name).collect();
+    let paths: Vec<&str> = module.files.iter().map(|(path, _)| path.as_str()).collect();
+    let before = tests_at_base(facts, &paths)?;
     let new: Vec<(String, usize, String)> = module
         .files
         .iter()
         .flat_map(|(path, text)| test_functions(text).into_iter().map(move |(line, name)| (path.clone(), line, name)))
-        .filter(|(_, _, name)| !scaffold_tests.contains(name))
+        .filter(|(_, _, name)| !scaffold_tests.contains(name) && !before.contains(name))
         .collect();
     let scaffold_note = format!("the scaffold's {}", plural(scaffold_tests.len(), "test"));
     if new.is_empty() {
-        return open(format!(
-            "`{}` has only {scaffold_note} (as `templates/module.rs.tera` renders them): add the add-on's own `#[test]` functions",
+        let older = before.iter().filter(|name| !scaffold_tests.contains(name)).count();
+        let older =
+            if older > 0 { format!(" and {} from before this branch", plural(older, "test")) } else { String::new() };
+        return Ok(open(format!(
+            "`{}` has only {scaffold_note} (as `templates/module.rs.tera` renders them){older}: add the add-on's own `#[test]` functions",
             module.path
-        ));
+        )));
     }
     let evidence: Vec<String> = new.iter().map(|(path, line, _)| format!("{path}:{line}")).collect();
     let listed = new.iter().take(5).map(|(path, line, name)| format!("`{name}` ({path}:{line})")).collect::<Vec<_>>();
     let more = if new.len() > 5 { format!(" and {} more", new.len() - 5) } else { String::new() };
     let added = format!("{} beyond {scaffold_note}: {}{more}", plural(new.len(), "new test"), listed.join(", "));
-    match tests_ran(facts, run) {
+    Ok(match tests_ran(facts, run) {
         Err(reason) => (false, format!("{added}; not verified: {reason}"), evidence),
         Ok(ran) => match ran_by_name(run, &names.snake, &new) {
             Some(seen) if seen.is_empty() => {
@@ -482,7 +501,7 @@ fn unit_tests(
             Some(seen) => (true, format!("{added}; {ran}, {} of the new ones among them", seen.len()), evidence),
             None => (true, format!("{added}; {ran} (its output names no tests)"), evidence),
         },
-    }
+    })
 }
 
 /// Unit tests on a branch that is no add-on slice: `#[test]` lines the diff adds outside `tests/`.
@@ -528,8 +547,11 @@ fn integration_tests(facts: &Facts<'_>, run: &TestRun, names: &Names, scaffold: 
         Err(reason) => return Ok(open(format!("cannot tell the branch's tests from the scaffold's: {reason}"))),
     };
     let scaffold_tests: Vec<String> = test_functions(template).into_iter().map(|(_, name)| name).collect();
-    let new: Vec<(usize, String)> =
-        test_functions(&text).into_iter().filter(|(_, name)| !scaffold_tests.contains(name)).collect();
+    let before = tests_at_base(facts, &[path.as_str()])?;
+    let new: Vec<(usize, String)> = test_functions(&text)
+        .into_iter()
+        .filter(|(_, name)| !scaffold_tests.contains(name) && !before.contains(name))
+        .collect();
     if new.is_empty() {
         return Ok(open(format!(
             "`{path}` has only the scaffold's {} (as `templates/integration_test.rs.tera` renders it): add the add-on's own env-gated tests",

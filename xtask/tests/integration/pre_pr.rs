@@ -644,3 +644,33 @@ fn the_pr_body_template_is_the_repository_s_own() {
     assert_contains(&out.stderr, "`templates/pr_body.md.tera` failed to render");
     assert_contains(&out.stderr, "hint: fix the template, then check it: cargo xtask templates --check");
 }
+
+/// A branch on an add-on that exists already (`fix/health-monitor`): the documents it did not
+/// create are not "created", and the tests the module had before the branch are not "added" by it
+/// (only the ones the branch adds would be), while the runbook it updates is.
+#[test]
+fn a_branch_on_an_existing_add_on_claims_nothing_it_did_not_add() {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox.read("Cargo.toml");
+    sandbox.write("Cargo.toml", &format!("{manifest}verify = [[\"true\"]]\n"));
+    sandbox.commit_all("chore: fast verify");
+    sandbox.with_origin();
+    sandbox.xtask().args(["trust"]).success();
+    sandbox.git(&["switch", "-q", "-c", "fix/health-monitor"]);
+    let runbook = "docs/runbooks/Lancelot_vNext2_Runbook_HealthMonitor.md";
+    sandbox.write(runbook, &format!("{}\nOne more recovery step.\n", sandbox.read(runbook)));
+    commit_feature(&sandbox, "NOTES.md", "notes\n", "fix(health-monitor): document one more recovery step");
+    sandbox.xtask().args(["pre-pr"]).success();
+    let body = sandbox.read("target/pre-pr/PR_BODY.md");
+    let boxes = boxes(&body);
+    let find = |item: &str| boxes.iter().find(|(_, i, _)| i == item).unwrap().clone();
+    let (ticked, _, note) = find("Spec created (new, not modified)");
+    assert!(!ticked);
+    assert_contains(&note, "existed before this branch and is unchanged");
+    let (ticked, _, note) = find("Unit tests added");
+    assert!(!ticked, "{note}");
+    assert_contains(&note, "from before this branch: add the add-on's own `#[test]` functions");
+    let (ticked, _, note) = find("Runbook added/updated");
+    assert!(ticked, "{note}");
+    assert_contains(&note, &format!("`{runbook}` is updated on this branch"));
+}
