@@ -15,6 +15,7 @@ const TEMPLATES: &[&str] = &[
     "module.rs.tera",
     "integration_test.rs.tera",
     "changelog_entry.md.tera",
+    "pr_body.md.tera",
 ];
 
 fn main() {

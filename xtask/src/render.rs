@@ -34,6 +34,7 @@ pub const KNOWN: &[Known] = &[
     known!("module", "module.rs.tera"),
     known!("integration_test", "integration_test.rs.tera"),
     known!("changelog_entry", "changelog_entry.md.tera"),
+    known!("pr_body", "pr_body.md.tera"),
 ];
 
 /// A loaded template: where it came from, its declared version, its source.
@@ -257,4 +258,135 @@ pub fn addon_context(
     context.insert("version", &version);
     context.insert("template_version", &version);
     context
+}
+
+/// What `templates/pr_body.md.tera` sees, as `pr`: every value already decided by `pre-pr` and
+/// `check`'s checklist rules (the template only lays them out).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PrBody {
+    /// The suggested conventional-commit title.
+    pub title: String,
+    pub summary: String,
+    pub branch: String,
+    /// The branch is an add-on slice: `documents` lists its four documents.
+    pub slice: bool,
+    pub documents: Vec<PrDocument>,
+    /// The feature-flag line.
+    pub flag: String,
+    pub tested_commit: String,
+    /// `` `origin/main`: rebased 1 commit `` when synced; `None` with `--no-sync`.
+    pub synced: Option<String>,
+    /// `origin/main`
+    pub remote_main: String,
+    pub verify: Vec<PrCommand>,
+    /// `5 passed, 0 failed, 1 ignored` when any command printed test results.
+    pub tests: Option<String>,
+    /// `run (`X=1`)` or `not run — why`.
+    pub integration: String,
+    /// `0 errors, 1 warnings` when the compliance step ran.
+    pub compliance: Option<String>,
+    /// The blueprint's rollout notes without placeholder lines (empty: none left).
+    pub rollout_notes: String,
+    /// Why the rollout notes are missing or incomplete, when they are.
+    pub rollout_gap: Option<String>,
+    pub checklist: Vec<PrCheck>,
+    pub ticked: usize,
+    pub commits: Vec<PrCommit>,
+    pub merge_method: String,
+    pub merge_reason: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PrDocument {
+    /// `Spec`, `Blueprint`, `Runbook`, `Architecture note`
+    pub what: String,
+    pub path: String,
+    /// A Markdown link to the file on the branch.
+    pub link: String,
+    pub exists: bool,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PrCommand {
+    /// The command in backticks, and what it ran with (`` `cargo test` (`X=1`) ``).
+    pub command: String,
+    /// `passed`, `failed`
+    pub result: String,
+    /// The test counts, or `—`.
+    pub tests: String,
+    pub time: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PrCheck {
+    /// `x` when ticked, a blank otherwise.
+    pub mark: String,
+    pub item: String,
+    /// The evidence (ticked) or why the box is open.
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PrCommit {
+    pub short: String,
+    pub subject: String,
+}
+
+impl PrBody {
+    /// A body with every part filled in, for `templates --check`.
+    pub fn sample() -> PrBody {
+        PrBody {
+            title: "feat(sample-addon): add the Sample Addon add-on".into(),
+            summary: "A sample add-on used to check the templates.".into(),
+            branch: "feat/sample-addon".into(),
+            slice: true,
+            documents: vec![
+                PrDocument {
+                    what: "Spec".into(),
+                    path: "docs/specs/x.md".into(),
+                    link: "[`docs/specs/x.md`](docs/specs/x.md)".into(),
+                    exists: true,
+                },
+                PrDocument {
+                    what: "Runbook".into(),
+                    path: "docs/runbooks/x.md".into(),
+                    link: String::new(),
+                    exists: false,
+                },
+            ],
+            flag: "`FEATURE_SAMPLE_ADDON` (off by default)".into(),
+            tested_commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            synced: Some("`origin/main`: up to date".into()),
+            remote_main: "origin/main".into(),
+            verify: vec![PrCommand {
+                command: "`cargo test --workspace`".into(),
+                result: "passed".into(),
+                tests: "3 passed, 0 failed, 0 ignored".into(),
+                time: "1.0s".into(),
+            }],
+            tests: Some("3 passed, 0 failed, 0 ignored".into()),
+            integration: "not run — not requested".into(),
+            compliance: Some("0 errors, 0 warnings".into()),
+            rollout_notes: "- Ships dark.".into(),
+            rollout_gap: Some("1 placeholder line left out".into()),
+            checklist: vec![PrCheck {
+                mark: " ".into(),
+                item: "Spec created (new, not modified)".into(),
+                note: "why".into(),
+            }],
+            ticked: 0,
+            commits: vec![PrCommit { short: "0123456".into(), subject: "feat: add the sample".into() }],
+            merge_method: "rebase".into(),
+            merge_reason: "one clean conventional commit".into(),
+        }
+    }
+
+    /// The template's variables: `pr`, and the template's version.
+    pub fn context(&self, version: u32) -> tera::Context {
+        let mut context = tera::Context::new();
+        context.insert("pr", self);
+        context.insert("version", &version);
+        context.insert("template_version", &version);
+        context
+    }
 }

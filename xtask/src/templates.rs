@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::names::Names;
-use crate::render::{addon_context, Dependency, Details, Templates};
+use crate::render::{addon_context, Dependency, Details, PrBody, Templates};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -62,7 +62,11 @@ pub fn check(templates: &Templates, config: &Config) -> Vec<(&'static str, anyho
     };
     let mut failures = Vec::new();
     for loaded in templates.all() {
-        let context = addon_context(&names, config, &details, loaded.version);
+        // The PR body is not an add-on's document: it sees `pre-pr`'s results.
+        let context = match loaded.kind {
+            "pr_body" => PrBody::sample().context(loaded.version),
+            _ => addon_context(&names, config, &details, loaded.version),
+        };
         match templates.render(loaded.kind, &context) {
             Ok(text) if text.trim().is_empty() => failures.push((loaded.kind, anyhow::anyhow!("rendered nothing"))),
             Ok(_) => {}

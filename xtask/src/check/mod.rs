@@ -10,6 +10,7 @@
 //! scanner. A finding's message and hint never hold a secret in clear (see `secrets/mod.rs`).
 
 mod branch;
+pub mod checklist;
 mod commits;
 pub mod frozen;
 mod hygiene;
@@ -134,6 +135,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What the secret scanner read: the commits of the push and the staged changes.
     pub secret_scope: String,
+    /// SOP 4.4's PR checklist, with its evidence: only from [`evaluate_for_pr`].
+    #[serde(skip)]
+    pub checklist: Option<checklist::Checklist>,
 }
 
 impl Report {
@@ -154,6 +158,7 @@ impl Report {
         Report {
             findings: self.findings.iter().map(Finding::redacted).collect(),
             secret_scope: self.secret_scope.clone(),
+            checklist: self.checklist.as_ref().map(checklist::Checklist::redacted),
         }
     }
 }
@@ -208,15 +213,27 @@ pub fn evaluate(ctx: &Ctx, options: &Options) -> anyhow::Result<Report> {
 /// Runs every rule for the pre-push hook: the secret scanner also reads the history of the
 /// commits being pushed (`pushed`, their tips), which need not be HEAD's.
 pub fn evaluate_push(ctx: &Ctx, options: &Options, pushed: &[Oid]) -> anyhow::Result<Report> {
-    evaluate_inner(ctx, options, ExtraScanner::IfApproved, pushed)
+    evaluate_inner(ctx, options, ExtraScanner::IfApproved, pushed, None)
 }
 
 /// Runs every rule, the extra scanner as `extra_scanner` says.
 pub fn evaluate_with(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner) -> anyhow::Result<Report> {
-    evaluate_inner(ctx, options, extra_scanner, &[])
+    evaluate_inner(ctx, options, extra_scanner, &[], None)
 }
 
-fn evaluate_inner(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner, tips: &[Oid]) -> anyhow::Result<Report> {
+/// Runs every rule with the branch rules, and SOP 4.4's PR checklist over the same facts and
+/// what `pre-pr`'s verify step ran (`run`): the report's [`Report::checklist`].
+pub fn evaluate_for_pr(ctx: &Ctx, run: &checklist::TestRun) -> anyhow::Result<Report> {
+    evaluate_inner(ctx, &Options { branch_rules: true }, ExtraScanner::IfApproved, &[], Some(run))
+}
+
+fn evaluate_inner(
+    ctx: &Ctx,
+    options: &Options,
+    extra_scanner: ExtraScanner,
+    tips: &[Oid],
+    run: Option<&checklist::TestRun>,
+) -> anyhow::Result<Report> {
     let mut findings = Vec::new();
     let inventory = Inventory::load(ctx.root(), &ctx.config)?;
     let branch = branch_facts(ctx, tips, &mut findings)?;
@@ -233,9 +250,13 @@ fn evaluate_inner(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner, tip
         branch::check(&facts, &mut findings)?;
         commits::check(&facts, &mut findings)?;
     }
+    let checklist = match run {
+        Some(run) => Some(checklist::evaluate(&facts, run)?),
+        None => None,
+    };
     // Errors first; within a severity, the order the rules found them (SOP order).
     findings.sort_by_key(|finding| finding.severity);
-    Ok(Report { findings, secret_scope })
+    Ok(Report { findings, secret_scope, checklist })
 }
 
 fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow::Result<BranchFacts> {
@@ -430,6 +451,7 @@ mod tests {
                 Finding::warning("sop-9/placeholder", at("b.md", None), "m".into(), "h".into()),
             ],
             secret_scope: String::new(),
+            checklist: None,
         };
         assert_eq!((report.errors(), report.warnings(), report.is_ok()), (1, 1, false));
         let json = serde_json::to_value(&report).unwrap();

@@ -64,21 +64,6 @@ pub struct Args {
 
 const COMMAND: &str = "pre-pr";
 
-/// SOP 4.4's required PR checklist, word for word: the one place its wording lives. The
-/// repository's `.github/pull_request_template.md` lists exactly these items, in this order.
-pub const PR_CHECKLIST: [&str; 10] = [
-    "Spec created (new, not modified)",
-    "Blueprint created",
-    "Feature gated",
-    "Contracts defined",
-    "Unit tests added",
-    "Integration tests added (env-gated)",
-    "Receipts emitted",
-    "War Room visibility added (if required)",
-    "Runbook added/updated",
-    "CHANGELOG updated",
-];
-
 /// Where `pre-pr` writes the PR body and the verify logs: `<repository root>/target/pre-pr/`.
 ///
 /// Deliberately *not* under `CARGO_TARGET_DIR`: that directory may be shared by several clones
@@ -383,6 +368,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
 
     // 3. Verify, and the env-gated integration tests when asked for.
+    let tested_at = ctx.repo.head().ok().and_then(|head| head.commit());
     let verify =
         pipeline.step("verify", "verify", Kind::Job, || run_verify(ctx, &console, "verify", &ctx.config.verify, None));
     let gate = ctx.config.integration_env.as_str();
@@ -409,7 +395,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
     // 4. Compliance.
     let compliance = pipeline.step("compliance", "compliance: cargo xtask check", Kind::Job, || {
-        let report = crate::check::evaluate(ctx, &crate::check::Options { branch_rules: true })?.redacted();
+        // The checklist's rules see what verify ran, at the commit it ran on.
+        let run = crate::check::checklist::TestRun {
+            commit: verify.as_ref().filter(|v| !v.results.is_empty()).and(tested_at),
+            succeeded: verify.is_some(),
+            passed: verify.as_ref().and_then(|v| v.tests()).map(|t| t.passed),
+            failed: verify.as_ref().and_then(|v| v.tests()).map_or(0, |t| t.failed),
+            passed_names: verify.as_ref().map(|v| v.passed_names()).unwrap_or_default(),
+            integration_ran: integration_evidence.is_ok(),
+        };
+        let report = crate::check::evaluate_for_pr(ctx, &run)?.redacted();
         print_findings(&console, &report);
         let detail = format!("{}, {}", plural(report.errors(), "error"), plural(report.warnings(), "warning"));
         let data = serde_json::json!({ "errors": report.errors(), "warnings": report.warnings() });
@@ -503,7 +498,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             "compliance": compliance,
             "pr_body": written.as_ref().map(|(body, _)| serde_json::json!({
                 "path": body_relative, "title": body.title, "spec": body.spec, "blueprint": body.blueprint,
-                "flag": body.flag, "checklist": body.checklist, "merge": body.merge,
+                "flag": body.flag, "checklist": body.checklist, "commits": body.commits, "merge": body.merge,
             })),
             "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
         });
@@ -682,6 +677,7 @@ fn open_with_gh(ctx: &Ctx, json: bool, title: &str, body: &std::path::Path, main
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::checklist::PR_CHECKLIST;
 
     #[test]
     fn the_pull_request_template_has_the_checklist_word_for_word() {

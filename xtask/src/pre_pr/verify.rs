@@ -58,6 +58,9 @@ pub struct CommandResult {
     pub tests: Option<TestCounts>,
     /// The log, relative to the repository root.
     pub log: String,
+    /// The tests the output names as passed (see [`passed_tests`]): evidence that a given test ran.
+    #[serde(skip)]
+    pub passed_names: Vec<String>,
 }
 
 impl CommandResult {
@@ -85,6 +88,11 @@ impl Sequence {
             total.get_or_insert_with(TestCounts::default).add(counts);
         }
         total
+    }
+
+    /// Every test the commands' output names as passed.
+    pub fn passed_names(&self) -> Vec<String> {
+        self.results.iter().flat_map(|result| result.passed_names.iter().cloned()).collect()
     }
 
     pub fn describe(&self) -> String {
@@ -187,6 +195,7 @@ pub fn run_sequence(
                     duration,
                     tests: None,
                     log: relative,
+                    passed_names: Vec::new(),
                 });
                 return Ok(sequence);
             }
@@ -194,6 +203,7 @@ pub fn run_sequence(
         };
         let text = std::fs::read(&log).map(|bytes| strip_ansi(&String::from_utf8_lossy(&bytes))).unwrap_or_default();
         let tests = count_tests(&text);
+        let passed_names = passed_tests(&text);
         let passed = status.success();
         let counts = tests.map(|t| format!(", {}", t.describe())).unwrap_or_default();
         let result = CommandResult {
@@ -203,6 +213,7 @@ pub fn run_sequence(
             duration,
             tests,
             log: relative.clone(),
+            passed_names,
         };
         sequence.results.push(result);
         if passed {
@@ -357,9 +368,40 @@ pub fn count_tests(output: &str) -> Option<TestCounts> {
     total
 }
 
+/// The tests the output names as passed: cargo test's `test core::x::tests::y ... ok` lines and
+/// nextest's `PASS [   0.004s] lancelot core::x::tests::y` lines (`cargo test -q` names none).
+pub fn passed_tests(output: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in output.lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("test ").and_then(|rest| rest.strip_suffix(" ... ok")) {
+            names.push(name.trim().to_string());
+        } else if let Some(rest) = line.strip_prefix("PASS [") {
+            if let Some((_, rest)) = rest.split_once(']') {
+                if let Some(name) = rest.split_whitespace().last() {
+                    names.push(name.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_the_tests_that_passed() {
+        let output = "running 3 tests\n\
+            test core::x::tests::one ... ok\n\
+            test core::x::tests::two ... FAILED\n\
+            test core::x::tests::three ... ignored\n\
+            test result: FAILED. 1 passed; 1 failed; 1 ignored\n\
+                PASS [   0.004s] lancelot core::y::tests::four\n";
+        assert_eq!(passed_tests(output), ["core::x::tests::one", "core::y::tests::four"]);
+        assert!(passed_tests("...\ntest result: ok. 3 passed; 0 failed\n").is_empty());
+    }
 
     #[test]
     fn sums_cargo_test_result_lines() {
