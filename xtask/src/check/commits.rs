@@ -591,7 +591,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
 }
 
 /// The commit rule over `main..head`: what `check` reports, and what `cargo xtask bench` times.
-pub(crate) fn range_findings(
+pub fn range_findings(
     repo: &crate::git::Repo,
     config: &Config,
     head: git2::Oid,
@@ -619,11 +619,11 @@ pub(crate) fn range_findings(
     };
     let mut findings = Vec::with_capacity(bad.len());
     for (id, problem, fixup) in bad {
-        let short = repo.short_id(id);
+        let short = &id.to_string()[..10];
         let hint = if fixup {
             format!("fold it into the commit it names (save the todo list as git shows it): git rebase -i --autosquash {base}")
         } else if id == head {
-            "reword the last commit in your editor: git commit --amend".to_string()
+            "reword the last commit in your editor (`--only` leaves what is staged out): git commit --amend --only".to_string()
         } else {
             format!("reword it in an interactive rebase (change `pick` to `reword` on its line): git rebase -i {base}")
         };

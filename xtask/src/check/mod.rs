@@ -18,7 +18,7 @@ pub(crate) mod secrets;
 
 use git2::Oid;
 
-pub use commits::{autosquash_prefix, check_commit_message, cleanup, Cleanup};
+pub use commits::{autosquash_prefix, check_commit_message, cleanup, range_findings as commit_findings, Cleanup};
 
 use crate::addons::Inventory;
 use crate::ctx::Ctx;
