@@ -193,7 +193,10 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
         let reason = format!(
             "its first line `{shown}` starts with `{comment}`, git's comment character: `git commit -m` and `-F` keep that line as the subject, the editor drops it as a comment, and this hook cannot tell which git is doing"
         );
-        return Err(Rejection { reason, fix: if stripped_ok { Fix::DropComments } else { Fix::RewriteSubject(comment) } });
+        return Err(Rejection {
+            reason,
+            fix: if stripped_ok { Fix::DropComments } else { Fix::RewriteSubject(comment) },
+        });
     }
     judged(&kept).map_err(edit)?;
     judged(&dropped).map_err(|reason| {

@@ -360,7 +360,8 @@ fn commit_rules(bench: &Bench, config: &crate::config::Config, rows: &mut [Row])
         let tip = |name: &str| -> anyhow::Result<git2::Oid> {
             repo.branch_commit(name)?.with_context(|| format!("the synthetic branch `{name}` is missing"))
         };
-        let findings = crate::check::commit_findings(&repo, config, tip(&synthetic.history_branch)?, tip(&synthetic.main)?, None)?;
+        let findings =
+            crate::check::commit_findings(&repo, config, tip(&synthetic.history_branch)?, tip(&synthetic.main)?, None)?;
         let elapsed = started.elapsed();
         if !findings.is_empty() {
             anyhow::bail!("the commit rule refused {} synthetic commit(s): {}", findings.len(), findings[0].message);

@@ -202,8 +202,7 @@ fn name(c: char) -> String {
 fn shown(text: &str) -> String {
     let redacted = crate::redact::text(text);
     let mut out = String::new();
-    let mut count = 0;
-    for c in redacted.trim_end_matches(['\r', '\n']).chars() {
+    for (count, c) in redacted.trim_end_matches(['\r', '\n']).chars().enumerate() {
         if count == 57 {
             out.push('…');
             break;
@@ -213,7 +212,6 @@ fn shown(text: &str) -> String {
         } else {
             out.push(c);
         }
-        count += 1;
     }
     out
 }
@@ -247,7 +245,9 @@ fn parse_header<'a>(header: &'a str, config: &Config) -> Result<Header<'a>, Prob
         });
     }
 
-    let end = header.find(|c: char| matches!(c, '(' | ')' | '!' | ':') || is_invisible(c) || c == ' ').unwrap_or(header.len());
+    let end = header
+        .find(|c: char| matches!(c, '(' | ')' | '!' | ':') || is_invisible(c) || c == ' ')
+        .unwrap_or(header.len());
     let kind = &header[..end];
     let rest = &header[end..];
     if kind.is_empty() {
@@ -258,9 +258,7 @@ fn parse_header<'a>(header: &'a str, config: &Config) -> Result<Header<'a>, Prob
         Some('(') => {
             let inner = &rest[1..];
             let Some(close) = inner.find(')') else {
-                return Err(Problem::new(format!(
-                    "its scope is not closed: expected `{kind}(scope): description`"
-                )));
+                return Err(Problem::new(format!("its scope is not closed: expected `{kind}(scope): description`")));
             };
             let scope = &inner[..close];
             if scope.contains('(') {
@@ -282,18 +280,11 @@ fn parse_header<'a>(header: &'a str, config: &Config) -> Result<Header<'a>, Prob
                 });
             }
             if let Some(c) = scope.chars().find(|c| is_invisible(*c)) {
-                return Err(Problem::new(format!(
-                    "its scope `({})` holds an invisible {}",
-                    shown(scope),
-                    name(c)
-                )));
+                return Err(Problem::new(format!("its scope `({})` holds an invisible {}", shown(scope), name(c))));
             }
             if scope.starts_with(' ') || scope.ends_with(' ') {
                 return Err(Problem {
-                    text: format!(
-                        "its scope `({})` is malformed: no blanks inside the parentheses",
-                        shown(scope)
-                    ),
+                    text: format!("its scope `({})` is malformed: no blanks inside the parentheses", shown(scope)),
                     fixed: well_formed(&format!("{kind}({}){after}", scope.trim()), config),
                 });
             }
@@ -372,10 +363,7 @@ fn before_colon(kind: &str, scope: Option<&str>, breaking: bool, rest: &str, con
     let bang = if breaking { "!" } else { "" };
     let Some(c) = rest.chars().next() else {
         return if allowed_type(kind, config).is_some() || scope.is_some() {
-            Problem::new(format!(
-                "it has no `: ` and description after `{}{bang}`",
-                shown(&scoped)
-            ))
+            Problem::new(format!("it has no `: ` and description after `{}{bang}`", shown(&scoped)))
         } else {
             no_type()
         };
@@ -464,11 +452,11 @@ fn near_type<'c>(kind: &str, config: &'c Config) -> Option<&'c str> {
         let limit = if typed.chars().count().min(allowed_lower.chars().count()) <= 4 { 1 } else { 2 };
         let prefix = typed.len() >= 3
             && allowed_lower.len() >= 3
-            && (typed.starts_with(&allowed_lower) || allowed_lower.starts_with(&typed) || typed.ends_with(&allowed_lower));
-        if distance <= limit || prefix {
-            if best.is_none_or(|(d, _)| distance < d) {
-                best = Some((distance, allowed.as_str()));
-            }
+            && (typed.starts_with(&allowed_lower)
+                || allowed_lower.starts_with(&typed)
+                || typed.ends_with(&allowed_lower));
+        if (distance <= limit || prefix) && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, allowed.as_str()));
         }
     }
     best.map(|(_, allowed)| allowed)
@@ -482,8 +470,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -503,7 +491,9 @@ fn refusal(header: &str, problem: &Problem, config: &Config) -> String {
     let mut out = format!("`{}` is not a conventional commit: {}", shown(header), problem.text);
     // The fix below corrects the type too: say so.
     let typed = header.trim_start_matches(|c: char| is_invisible(c) || c == ' ');
-    let typed = &typed[..typed.find(|c: char| matches!(c, '(' | ')' | '!' | ':') || is_invisible(c) || c == ' ').unwrap_or(typed.len())];
+    let typed = &typed[..typed
+        .find(|c: char| matches!(c, '(' | ')' | '!' | ':') || is_invisible(c) || c == ' ')
+        .unwrap_or(typed.len())];
     if problem.fixed.is_some() && !typed.is_empty() && allowed_type(typed, config).is_none() {
         if let Some(near) = near_type(typed, config) {
             let _ = write!(out, ", and the type `{}` is not allowed (did you mean `{near}`?)", shown(typed));
@@ -561,10 +551,7 @@ fn body(rest: &str) -> Result<(), String> {
             let Some(value) = tail.strip_prefix(':') else { continue };
             if head != token {
                 if after_blank {
-                    return Err(format!(
-                        "the footer `{}:` must be written `{token}:`, in upper case",
-                        shown(head)
-                    ));
+                    return Err(format!("the footer `{}:` must be written `{token}:`, in upper case", shown(head)));
                 }
                 continue;
             }
@@ -572,9 +559,7 @@ fn body(rest: &str) -> Result<(), String> {
                 return Err(format!("the `{token}:` footer has no description: write `{token}: <what breaks>`"));
             }
             if !value.starts_with(' ') {
-                return Err(format!(
-                    "the `{token}:` footer needs one space after the colon: `{token}: <what breaks>`"
-                ));
+                return Err(format!("the `{token}:` footer needs one space after the colon: `{token}: <what breaks>`"));
             }
         }
         after_blank = false;
@@ -623,7 +608,8 @@ pub fn range_findings(
         let hint = if fixup {
             format!("fold it into the commit it names (save the todo list as git shows it): git rebase -i --autosquash {base}")
         } else if id == head {
-            "reword the last commit in your editor (`--only` leaves what is staged out): git commit --amend --only".to_string()
+            "reword the last commit in your editor (`--only` leaves what is staged out): git commit --amend --only"
+                .to_string()
         } else {
             format!("reword it in an interactive rebase (change `pick` to `reword` on its line): git rebase -i {base}")
         };
@@ -816,14 +802,25 @@ mod tests {
     fn cleanup_is_gits() {
         let raw = "\n\nfeat: add x  \n\n\n\nbody line\t\n# Please enter the commit message\n# ------------------------ >8 ------------------------\ndiff --git a b\n";
         assert_eq!(cleanup(raw, Cleanup::Strip, "#"), "feat: add x\n\nbody line\n");
-        assert_eq!(cleanup(raw, Cleanup::Whitespace, "#"), "feat: add x\n\nbody line\n# Please enter the commit message\n");
+        assert_eq!(
+            cleanup(raw, Cleanup::Whitespace, "#"),
+            "feat: add x\n\nbody line\n# Please enter the commit message\n"
+        );
         assert_eq!(cleanup(raw, Cleanup::Verbatim, "#"), &raw[..raw.find("# ----").unwrap()]);
         assert_eq!(cleanup("# only comments\n\n", Cleanup::Strip, "#"), "");
         assert_eq!(cleanup("; note\nfix: y\n#42 kept\n", Cleanup::Strip, ";"), "fix: y\n#42 kept\n");
         assert_eq!(cleanup("feat: x\r\n\r\nbody\r\n", Cleanup::Whitespace, "#"), "feat: x\n\nbody\n");
         // The scissors line only with the configured comment prefix.
-        assert_eq!(cleanup("a\n; ------------------------ >8 ------------------------\nb\n", Cleanup::Strip, ";"), "a\n");
-        assert_eq!(cleanup("a\n# ------------------------ >8 ------------------------\nb\n", Cleanup::Verbatim, ";").lines().count(), 3);
+        assert_eq!(
+            cleanup("a\n; ------------------------ >8 ------------------------\nb\n", Cleanup::Strip, ";"),
+            "a\n"
+        );
+        assert_eq!(
+            cleanup("a\n# ------------------------ >8 ------------------------\nb\n", Cleanup::Verbatim, ";")
+                .lines()
+                .count(),
+            3
+        );
     }
 
     #[test]

@@ -521,12 +521,8 @@ fn fixups_pass_the_hook_and_check_flags_them_until_autosquashed() {
 
     let out = sandbox.xtask().args(["check", "--json"]).run();
     let json = out.json();
-    let flagged: Vec<&serde_json::Value> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "sop-4.5/conventional-commit")
-        .collect();
+    let flagged: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "sop-4.5/conventional-commit").collect();
     assert_eq!(flagged.len(), 2, "{}", out.stdout);
     let base = sandbox.git(&["rev-parse", "--short", "main"]).trim().to_string();
     for finding in &flagged {
