@@ -88,7 +88,7 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
     };
     if let Err(rejection) = judge(&raw, &settings, &ctx.config) {
         // Never the rejected subject in clear: it may hold the token the engineer pasted.
-        let subject = crate::redact::owned(raw.lines().find(|line| !line.trim().is_empty()).unwrap_or_default());
+        let subject = crate::check::shown_subject(raw.lines().find(|line| !line.trim().is_empty()).unwrap_or_default());
         let receipt = Receipt::new("hook", Kind::Failure, "commit-msg hook rejected a commit message")
             .reason(rejection.reason.clone())
             .detail(serde_json::json!({ "hook": "commit-msg", "subject": subject }));
@@ -188,7 +188,7 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
     }
     if kept.starts_with(comment.as_str()) {
         let subject = kept.lines().next().unwrap_or_default();
-        let shown: String = crate::redact::owned(subject).chars().take(60).collect();
+        let shown = crate::check::shown_subject(subject);
         let stripped_ok = !dropped.trim().is_empty() && judged(&dropped).is_ok();
         let reason = format!(
             "its first line `{shown}` starts with `{comment}`, git's comment character: `git commit -m` and `-F` keep that line as the subject, the editor drops it as a comment, and this hook cannot tell which git is doing"

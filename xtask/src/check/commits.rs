@@ -199,7 +199,7 @@ fn name(c: char) -> String {
 
 /// `text` as it may be printed: redacted (it is the engineer's), invisible characters as
 /// `<U+FEFF>`, shortened to one line of a message.
-fn shown(text: &str) -> String {
+pub fn shown(text: &str) -> String {
     let redacted = crate::redact::text(text);
     let mut out = String::new();
     for (count, c) in redacted.trim_end_matches(['\r', '\n']).chars().enumerate() {
