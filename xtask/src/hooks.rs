@@ -4,7 +4,11 @@
 //! `cargo xtask hook <name> <git's arguments>` (or to `$LANCELOT_XTASK` when set: a prebuilt
 //! binary, and how the tests point the scripts at the binary under test). Every rule lives here:
 //! - `commit-msg` rejects a message that is not a conventional commit (the rule is
-//!   `check::check_commit_message`, shared with `cargo xtask check`) and shows a good one;
+//!   `check::check_commit_message`, shared with `cargo xtask check`) and shows a good one. It
+//!   judges the message git will store: git's cleanup (`check::cleanup`) with the clone's
+//!   `commit.cleanup` and `core.commentChar`; git sets `GIT_EDITOR=:` when it opens no editor,
+//!   and then comment lines may be kept (`-m`, `-F`) or dropped, so a subject that starts with the
+//!   comment character is refused with the reason. `fixup!`/`squash!`/`amend!` subjects pass;
 //! - `pre-push` refuses any push to the main branch (SOP 4.7) and runs the `check` rules; the
 //!   configured `extra_secret_scanner` only once this clone approved it (`trust.rs`): pushing a
 //!   teammate's branch must not run what their `Cargo.toml` names.

@@ -292,10 +292,8 @@ fn parse_header<'a>(header: &'a str, config: &Config) -> Result<Header<'a>, Prob
         }
         _ => (None, rest),
     };
-    let scoped = match scope {
-        Some(scope) => format!("{kind}({scope})"),
-        None => kind.to_string(),
-    };
+    // `type(scope)`, as written: a slice of the header, so a valid header allocates nothing.
+    let scoped = &header[..header.len() - rest.len()];
     let (breaking, rest) = match rest.strip_prefix('!') {
         Some(after) => (true, after),
         None => (false, rest),
