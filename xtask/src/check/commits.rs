@@ -115,7 +115,7 @@ pub fn check_commit_message(message: &str, config: &Config) -> Result<(), String
     }
     if let Some(prefix) = autosquash_prefix(header) {
         return Err(format!(
-            "`{}` is a `{}` commit: it is for `git rebase --autosquash`, which folds it into the commit it names; squash it before the pull request",
+            "`{}` is a commit for `git rebase --autosquash` (`{}`), which folds it into the commit it names; squash it before the pull request",
             shown(header),
             prefix.trim_end()
         ));
@@ -246,7 +246,7 @@ fn parse_header<'a>(header: &'a str, config: &Config) -> Result<Header<'a>, Prob
     }
 
     let end = header
-        .find(|c: char| matches!(c, '(' | ')' | '!' | ':') || is_invisible(c) || c == ' ')
+        .find(|c: char| matches!(c, '(' | ')' | '!' | ':' | '：') || is_invisible(c) || c == ' ')
         .unwrap_or(header.len());
     let kind = &header[..end];
     let rest = &header[end..];
@@ -381,6 +381,13 @@ fn before_colon(kind: &str, scope: Option<&str>, breaking: bool, rest: &str, con
     if c == ')' {
         return Problem::new(format!("an unmatched `)` after `{}`", shown(kind)));
     }
+    if c == '：' {
+        let tail = rest['：'.len_utf8()..].trim_start_matches(|c: char| is_blank(c) || is_invisible(c));
+        return Problem {
+            text: format!("its colon is the full-width {}, not an ASCII `:`", name(c)),
+            fixed: well_formed(&format!("{scoped}{bang}: {tail}"), config),
+        };
+    }
     if c == '(' {
         return Problem::new(format!("`{}` has a second scope: one `(scope)` at most", shown(&scoped)));
     }
@@ -407,6 +414,9 @@ fn before_colon(kind: &str, scope: Option<&str>, breaking: bool, rest: &str, con
             };
         }
         if scope.is_some() || allowed_type(kind, config).is_some() {
+            // `fix - login`, `fix – login`: the dash stood for the colon.
+            let after =
+                after.trim_start_matches(['-', '–', '—']).trim_start_matches(|c: char| is_blank(c) || is_invisible(c));
             return Problem {
                 text: format!("`{}` is followed by {what}, not by `: `", shown(&format!("{scoped}{bang}"))),
                 fixed: well_formed(&format!("{scoped}{bang}: {after}"), config),
@@ -490,7 +500,7 @@ fn refusal(header: &str, problem: &Problem, config: &Config) -> String {
     // The fix below corrects the type too: say so.
     let typed = header.trim_start_matches(|c: char| is_invisible(c) || c == ' ');
     let typed = &typed[..typed
-        .find(|c: char| matches!(c, '(' | ')' | '!' | ':') || is_invisible(c) || c == ' ')
+        .find(|c: char| matches!(c, '(' | ')' | '!' | ':' | '：') || is_invisible(c) || c == ' ')
         .unwrap_or(typed.len())];
     if problem.fixed.is_some() && !typed.is_empty() && allowed_type(typed, config).is_none() {
         if let Some(near) = near_type(typed, config) {
@@ -513,8 +523,10 @@ fn type_refusal(header: &str, parsed: &Header<'_>, config: &Config) -> String {
     let types = config.commit_types.join(", ");
     let mut out = format!("`{}`: the type `{}` is not allowed", shown(header), shown(parsed.kind));
     if let Some(near) = near_type(parsed.kind, config) {
-        let fixed = well_formed(header, config).unwrap_or_else(|| near.to_string());
-        let _ = write!(out, "; did you mean `{near}`? write `{}`", shown(&fixed));
+        let _ = write!(out, "; did you mean `{near}`?");
+        if let Some(fixed) = well_formed(header, config) {
+            let _ = write!(out, " write `{}`", shown(&fixed));
+        }
         let _ = write!(out, " (types: {types})");
     } else {
         let _ = write!(out, "; use one of: {types} (e.g. `{EXAMPLE}`)");
@@ -688,7 +700,9 @@ mod tests {
         ("feat\t: x", Some("U+0009 (a tab) before the colon")),
         ("feat(api) : x", Some("a space before the colon: the colon follows the type right away; write `feat(api): x`")),
         ("fix login bug", Some("`fix` is followed by a space, not by `: `; write `fix: login bug`")),
-        ("fix - login bug", Some("`fix` is followed by a space, not by `: `")),
+        ("fix - login bug", Some("`fix` is followed by a space, not by `: `; write `fix: login bug`")),
+        ("feat：x", Some("its colon is the full-width U+FF1A, not an ASCII `:`; write `feat: x`")),
+        ("feat(api)： x", Some("full-width U+FF1A")),
         ("feat", Some("it has no `: ` and description after `feat`")),
         ("feat(api)", Some("it has no `: ` and description after `feat(api)`")),
         ("feat.x: y", Some("the type `feat.x` is not allowed")),
@@ -743,9 +757,9 @@ mod tests {
         ("feat: x\n\nBREAKING CHANGE:moved\n", Some("needs one space after the colon")),
         ("feat: x\n\nBreaking change: moved\n", Some("must be written `BREAKING CHANGE:`, in upper case")),
         // Autosquash and git's own messages.
-        ("fixup! feat: add x", Some("is a `fixup!` commit: it is for `git rebase --autosquash`")),
-        ("squash! feat: add x\n\nmore\n", Some("is a `squash!` commit")),
-        ("amend! feat: add x\n\nfeat: add x better\n", Some("is a `amend!` commit")),
+        ("fixup! feat: add x", Some("is a commit for `git rebase --autosquash` (`fixup!`)")),
+        ("squash! feat: add x\n\nmore\n", Some("(`squash!`)")),
+        ("amend! feat: add x\n\nfeat: add x better\n", Some("(`amend!`)")),
         ("Revert \"feat: add x\"\n\nThis reverts commit 0123456.\n", Some("git's own revert message is not a conventional commit; write `revert: feat: add x`")),
     ];
 

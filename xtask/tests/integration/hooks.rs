@@ -526,7 +526,7 @@ fn fixups_pass_the_hook_and_check_flags_them_until_autosquashed() {
     assert_eq!(flagged.len(), 2, "{}", out.stdout);
     let base = sandbox.git(&["rev-parse", "--short", "main"]).trim().to_string();
     for finding in &flagged {
-        assert_contains(finding["message"].as_str().unwrap(), "it is for `git rebase --autosquash`");
+        assert_contains(finding["message"].as_str().unwrap(), "is a commit for `git rebase --autosquash`");
         assert_eq!(
             finding["hint"].as_str().unwrap(),
             format!(
