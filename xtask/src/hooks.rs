@@ -104,7 +104,8 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
                 format!("commit it without the comment lines: git -c commit.cleanup=strip commit -F {file_arg}")
             }
             Fix::RewriteSubject(comment) => format!(
-                "write the subject without the leading `{comment}` (the type comes first, e.g. `fix: …`): git commit -e -F {file_arg}"
+                "write the subject without the leading `{comment}`, starting with its type ({}): git commit -e -F {file_arg}",
+                ctx.config.commit_types.join(", ")
             ),
         };
         return Err(Refusal::failed(format!("commit message rejected: {}", rejection.reason)).hint(hint).into());

@@ -22,8 +22,17 @@ use crate::config::Config;
 
 use super::{Facts, Finding};
 
-/// A message that passes, shown with every refusal.
+/// A message that passes with the default types, shown with every refusal.
 pub const EXAMPLE: &str = "feat: add scheduler receipts";
+
+/// [`EXAMPLE`] with a type this configuration accepts (`feat` when configured, else the first):
+/// a refusal never suggests a type the hook would refuse.
+fn example(config: &Config) -> String {
+    match config.commit_types.iter().find(|kind| kind.as_str() == "feat").or(config.commit_types.first()) {
+        Some(kind) => format!("{kind}: add scheduler receipts"),
+        None => EXAMPLE.to_string(),
+    }
+}
 
 /// The rule's id in findings.
 const RULE: &str = "sop-4.5/conventional-commit";
@@ -134,12 +143,13 @@ pub fn check_commit_message(message: &str, config: &Config) -> Result<(), String
 fn blank_header(message: &str, config: &Config) -> String {
     let types = config.commit_types.join(", ");
     if message.trim_matches(is_blank).is_empty() {
-        return format!("the commit message is empty; write e.g. `{EXAMPLE}` (types: {types})");
+        return format!("the commit message is empty; write e.g. `{}` (types: {types})", example(config));
     }
     let first = message.lines().map(|line| line.trim_matches(is_blank)).find(|line| !line.is_empty());
     format!(
-        "`{}`: the message starts with a blank line; its first line must be the subject, e.g. `{EXAMPLE}` (types: {types})",
-        shown(first.unwrap_or_default())
+        "`{}`: the message starts with a blank line; its first line must be the subject, e.g. `{}` (types: {types})",
+        shown(first.unwrap_or_default()),
+        example(config)
     )
 }
 
@@ -512,7 +522,7 @@ fn refusal(header: &str, problem: &Problem, config: &Config) -> String {
             let _ = write!(out, "; write `{}`", shown(fixed));
         }
         None => {
-            let _ = write!(out, "; write e.g. `{EXAMPLE}` (types: {})", config.commit_types.join(", "));
+            let _ = write!(out, "; write e.g. `{}` (types: {})", example(config), config.commit_types.join(", "));
         }
     }
     out
@@ -529,7 +539,7 @@ fn type_refusal(header: &str, parsed: &Header<'_>, config: &Config) -> String {
         }
         let _ = write!(out, " (types: {types})");
     } else {
-        let _ = write!(out, "; use one of: {types} (e.g. `{EXAMPLE}`)");
+        let _ = write!(out, "; use one of: {types} (e.g. `{}`)", example(config));
     }
     out
 }
@@ -796,7 +806,8 @@ mod tests {
     fn the_configured_types_are_the_allowed_ones() {
         let config = Config { commit_types: vec!["change".into()], ..Config::default() };
         assert!(check_commit_message("change: x", &config).is_ok());
-        assert!(check_commit_message("feat: x", &config).unwrap_err().contains("use one of: change"));
+        let error = check_commit_message("feat: x", &config).unwrap_err();
+        assert!(error.contains("use one of: change (e.g. `change: add scheduler receipts`)"), "{error}");
         // Never a fix with a type the hook would reject.
         let error = check_commit_message("feat:x", &config).unwrap_err();
         assert!(!error.contains("write `feat"), "{error}");
