@@ -579,3 +579,21 @@ fn disk_is_full(dir: &Path) -> bool {
     let _ = std::fs::remove_file(&probe);
     result.is_err_and(|error| crate::plan::confine::is_disk_full(&error))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::config_parameter;
+
+    /// `GIT_CONFIG_PARAMETERS` as git writes it for `git -c`: the last value wins, keys ignore
+    /// case, quotes and `'\''` escapes are undone, the old `'key=value'` form is read too.
+    #[test]
+    fn git_dash_c_parameters_are_read_like_git() {
+        let parameters =
+            "'core.commentchar'=';' 'commit.cleanup'='strip' 'user.name'='it'\\''s me' 'commit.cleanup'='verbatim'";
+        assert_eq!(config_parameter(parameters, "core.commentChar").as_deref(), Some(";"));
+        assert_eq!(config_parameter(parameters, "commit.cleanup").as_deref(), Some("verbatim"));
+        assert_eq!(config_parameter(parameters, "user.name").as_deref(), Some("it's me"));
+        assert_eq!(config_parameter("'core.commentchar=@'", "core.commentchar").as_deref(), Some("@"));
+        assert_eq!(config_parameter("", "commit.cleanup"), None);
+    }
+}
