@@ -4,7 +4,11 @@
 //! `cargo xtask hook <name> <git's arguments>` (or to `$LANCELOT_XTASK` when set: a prebuilt
 //! binary, and how the tests point the scripts at the binary under test). Every rule lives here:
 //! - `commit-msg` rejects a message that is not a conventional commit (the rule is
-//!   `check::check_commit_message`, shared with `cargo xtask check`) and shows a good one;
+//!   `check::check_commit_message`, shared with `cargo xtask check`) and shows a good one. It
+//!   judges the message git will store: git's cleanup (`check::cleanup`) with the clone's
+//!   `commit.cleanup` and `core.commentChar`; git sets `GIT_EDITOR=:` when it opens no editor,
+//!   and then comment lines may be kept (`-m`, `-F`) or dropped, so a subject that starts with the
+//!   comment character is refused with the reason. `fixup!`/`squash!`/`amend!` subjects pass;
 //! - `pre-push` refuses any push to the main branch (SOP 4.7) and runs the `check` rules; the
 //!   configured `extra_secret_scanner` only once this clone approved it (`trust.rs`): pushing a
 //!   teammate's branch must not run what their `Cargo.toml` names.
@@ -68,27 +72,143 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
     let raw =
         std::fs::read(&path).with_context(|| format!("failed to read the commit message `{}`", path.display()))?;
     let raw = String::from_utf8_lossy(&raw);
-    let comment = comment_prefix(ctx.repo.config_string("core.commentChar").as_deref());
-    let message = strip_comments(&raw, &comment);
-    // An empty message is git's to refuse ("Aborting commit due to empty commit message").
     // During a merge the message is git's own `Merge branch …`: SOP 4.6 allows merge commits
     // when necessary, and `pre-pr` may create one, so it is not ours to reject.
-    if message.is_empty() || ctx.repo.git_dir().join("MERGE_HEAD").exists() {
+    if ctx.repo.git_dir().join("MERGE_HEAD").exists() {
         return run_previous_hook(ctx, "commit-msg", &[file.display().to_string()], &[]);
     }
-    if let Err(reason) = crate::check::check_commit_message(&message, &ctx.config) {
+    let settings = MessageSettings {
+        cleanup: ctx.repo.hook_config_string("commit.cleanup"),
+        comment: ctx
+            .repo
+            .hook_config_string("core.commentChar")
+            .or_else(|| ctx.repo.hook_config_string("core.commentString")),
+        // git sets `GIT_EDITOR=:` for the hook when it opens no editor (`-m`, `-F`).
+        editor: if std::env::var_os("GIT_EDITOR").is_some_and(|editor| editor == ":") {
+            Editor::Unknown
+        } else {
+            Editor::Used
+        },
+    };
+    if let Err(rejection) = judge(&raw, &settings, &ctx.config) {
         // Never the rejected subject in clear: it may hold the token the engineer pasted.
-        let subject = crate::redact::owned(message.lines().next().unwrap_or_default());
+        let subject = crate::check::shown_subject(raw.lines().find(|line| !line.trim().is_empty()).unwrap_or_default());
         let receipt = Receipt::new("hook", Kind::Failure, "commit-msg hook rejected a commit message")
-            .reason(reason.clone())
+            .reason(rejection.reason.clone())
             .detail(serde_json::json!({ "hook": "commit-msg", "subject": subject }));
         receipts::append(&ctx.repo, receipt)?;
-        // The reason names the problem and shows a good message (SOP 4.5).
-        return Err(Refusal::failed(format!("commit message rejected: {reason}"))
-            .hint(format!("edit the message you wrote and commit again: git commit -e -F {}", file.display()))
-            .into());
+        let file_arg = message_file_argument(ctx, &path);
+        let hint = match rejection.fix {
+            Fix::Edit => format!("edit the message you wrote and commit again: git commit -e -F {file_arg}"),
+            Fix::DropComments => {
+                format!("commit it without the comment lines: git -c commit.cleanup=strip commit -F {file_arg}")
+            }
+            Fix::RewriteSubject(comment) => format!(
+                "write the subject without the leading `{comment}`, starting with its type ({}): git commit -e -F {file_arg}",
+                ctx.config.commit_types.join(", ")
+            ),
+        };
+        return Err(Refusal::failed(format!("commit message rejected: {}", rejection.reason)).hint(hint).into());
     }
     run_previous_hook(ctx, "commit-msg", &[file.display().to_string()], &[])
+}
+
+/// The message file as a `git commit -F` argument valid from any directory of the clone:
+/// `"$(git rev-parse --git-path COMMIT_EDITMSG)"` for git's own file, else its quoted path.
+fn message_file_argument(ctx: &Ctx, path: &Path) -> String {
+    let in_git_dir = path.parent().is_some_and(|parent| same_path(parent, ctx.repo.git_dir()));
+    match path.file_name().and_then(|name| name.to_str()) {
+        Some(name) if in_git_dir && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') => {
+            format!("\"$(git rev-parse --git-path {name})\"")
+        }
+        _ => format!("'{}'", path.display().to_string().replace('\'', "'\\''")),
+    }
+}
+
+/// Whether git opened the editor for this commit (it then drops comment lines by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Editor {
+    Used,
+    /// `GIT_EDITOR` is `:`: git set it because it opens no editor (`-m`, `-F`), or the engineer
+    /// set it themselves and git "edited" with it. The two store different messages.
+    Unknown,
+}
+
+/// What decides how git stores the message: `commit.cleanup`, `core.commentChar`, the editor.
+#[derive(Debug, Clone)]
+struct MessageSettings {
+    cleanup: Option<String>,
+    comment: Option<String>,
+    editor: Editor,
+}
+
+/// Why the hook refused, and the way out its hint shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rejection {
+    reason: String,
+    fix: Fix,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fix {
+    /// Edit the message in the editor and commit again.
+    Edit,
+    /// The message is fine once git's comment lines are dropped: commit with `strip` cleanup.
+    DropComments,
+    /// The subject starts with the comment prefix: rewrite it.
+    RewriteSubject(String),
+}
+
+/// Judges the raw message file the way git will store it (`check::cleanup`). With the default
+/// cleanup and no way to tell whether git opened the editor, both ways are judged; when they
+/// differ in the subject (it starts with the comment prefix) the hook refuses and says why.
+fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) -> Result<(), Rejection> {
+    use crate::check::Cleanup;
+    let comment = comment_prefix(settings.comment.as_deref(), raw);
+    let edit = |reason: String| Rejection { reason, fix: Fix::Edit };
+    let judged = |message: &str| -> Result<(), String> {
+        // An empty message is git's to refuse ("Aborting commit due to empty commit message");
+        // `fixup!`, `squash!` and `amend!` commits are for `git rebase --autosquash`.
+        if message.trim().is_empty() || crate::check::autosquash_prefix(message).is_some() {
+            return Ok(());
+        }
+        crate::check::check_commit_message(message, config)
+    };
+    let mode = settings.cleanup.as_deref().map(str::to_ascii_lowercase);
+    let mode = match mode.as_deref() {
+        Some("strip") => Some(Cleanup::Strip),
+        Some("whitespace" | "scissors") => Some(Cleanup::Whitespace),
+        Some("verbatim") => Some(Cleanup::Verbatim),
+        // `default` (and unset): strip with the editor, whitespace without.
+        _ if settings.editor == Editor::Used => Some(Cleanup::Strip),
+        _ => None,
+    };
+    if let Some(mode) = mode {
+        return judged(&crate::check::cleanup(raw, mode, &comment)).map_err(edit);
+    }
+    let kept = crate::check::cleanup(raw, Cleanup::Whitespace, &comment);
+    let dropped = crate::check::cleanup(raw, Cleanup::Strip, &comment);
+    if kept == dropped {
+        return judged(&kept).map_err(edit);
+    }
+    if kept.starts_with(comment.as_str()) {
+        let subject = kept.lines().next().unwrap_or_default();
+        let shown = crate::check::shown_subject(subject);
+        let stripped_ok = !dropped.trim().is_empty() && judged(&dropped).is_ok();
+        let reason = format!(
+            "its first line `{shown}` starts with `{comment}`, git's comment character: `git commit -m` and `-F` keep that line as the subject, the editor drops it as a comment, and this hook cannot tell which git is doing"
+        );
+        return Err(Rejection {
+            reason,
+            fix: if stripped_ok { Fix::DropComments } else { Fix::RewriteSubject(comment) },
+        });
+    }
+    judged(&kept).map_err(edit)?;
+    judged(&dropped).map_err(|reason| {
+        edit(format!(
+            "{reason} (once git drops the lines starting with `{comment}`, as it does when it opens the editor)"
+        ))
+    })
 }
 
 fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
@@ -323,31 +443,19 @@ fn unchained_hooks(dir: &Path) -> Vec<String> {
     hook_files(dir).into_iter().filter(|name| !HOOK_NAMES.contains(&name.as_str())).collect()
 }
 
-/// The comment prefix git strips from messages: `core.commentChar`, `#` by default ("auto"
-/// picks a character the message does not use; `#` is what it starts from).
-fn comment_prefix(configured: Option<&str>) -> String {
+/// The comment prefix git uses: `core.commentChar`, `#` by default. With `auto` git picks the
+/// first of `#;@!$%^&|:` that starts no line of the message, then writes its own comment lines
+/// with it: the prefix is the last of the run of candidates, from `#`, that start a line.
+fn comment_prefix(configured: Option<&str>, raw: &str) -> String {
     match configured {
-        Some(value) if !value.is_empty() && value != "auto" => value.to_string(),
+        Some(value) if value.eq_ignore_ascii_case("auto") => {
+            let starts = |c: char| raw.starts_with(c) || raw.contains(&format!("\n{c}"));
+            let run = "#;@!$%^&|:".chars().take_while(|c| starts(*c)).last();
+            run.unwrap_or('#').to_string()
+        }
+        Some(value) if !value.is_empty() => value.to_string(),
         _ => "#".to_string(),
     }
-}
-
-/// The message as git will record it with the default `strip` cleanup: no comment lines, nothing
-/// below the `--verbose` scissors line, no trailing blank lines.
-fn strip_comments(raw: &str, comment: &str) -> String {
-    let scissors = format!("{comment} ------------------------ >8 ------------------------");
-    let mut lines = Vec::new();
-    for line in raw.lines() {
-        if line == scissors {
-            break;
-        }
-        if line.starts_with(comment) {
-            continue;
-        }
-        lines.push(line.trim_end());
-    }
-    let text = lines.join("\n");
-    text.trim_matches('\n').to_string()
 }
 
 /// One line of git's pre-push input.
@@ -403,18 +511,60 @@ mod tests {
         assert!(updates[1].is_deletion());
     }
 
+    fn settings(cleanup: Option<&str>, comment: Option<&str>, editor: Editor) -> MessageSettings {
+        MessageSettings { cleanup: cleanup.map(str::to_string), comment: comment.map(str::to_string), editor }
+    }
+
+    fn judged(raw: &str, settings: &MessageSettings) -> Result<(), Rejection> {
+        judge(raw, settings, &crate::config::Config::default())
+    }
+
+    /// Proves the hook judges what git will store: comment lines count only when git keeps them.
     #[test]
-    fn strips_comments_and_everything_below_the_scissors() {
-        let raw = "feat: add x\n\nbody line  \n# Please enter the commit message\n# ------------------------ >8 ------------------------\ndiff --git a b\n";
-        assert_eq!(strip_comments(raw, "#"), "feat: add x\n\nbody line");
-        assert_eq!(strip_comments("# only comments\n\n", "#"), "");
-        assert_eq!(strip_comments("; note\nfix: y\n", ";"), "fix: y");
+    fn the_hook_judges_the_message_git_will_store() {
+        let editor = settings(None, None, Editor::Used);
+        let no_editor = settings(None, None, Editor::Unknown);
+        // The editor's template and the `-v` diff are not part of the message.
+        let edited = "feat: add x\n\nbody line  \n# Please enter the commit message\n# ------------------------ >8 ------------------------\ndiff --git a b\n";
+        assert_eq!(judged(edited, &editor), Ok(()));
+        assert_eq!(judged(edited, &no_editor), Ok(()));
+        // `git commit -m "#42 fix login"` stores `#42 fix login`: refused, and why.
+        let rejection = judged("#42 fix login\n", &no_editor).unwrap_err();
+        assert!(rejection.reason.contains("starts with `#`, git's comment character"), "{}", rejection.reason);
+        assert_eq!(rejection.fix, Fix::RewriteSubject("#".into()));
+        // A comment line above a good subject: fine only once git drops it.
+        let rejection = judged("# note\nfeat: x\n", &no_editor).unwrap_err();
+        assert_eq!(rejection.fix, Fix::DropComments);
+        assert_eq!(judged("# note\nfeat: x\n", &settings(Some("strip"), None, Editor::Unknown)), Ok(()));
+        // verbatim and whitespace keep comment lines: the subject is `#…`.
+        assert!(judged("# note\nfeat: x\n", &settings(Some("verbatim"), None, Editor::Used)).is_err());
+        assert!(judged("# note\nfeat: x\n", &settings(Some("whitespace"), None, Editor::Used)).is_err());
+        // With the editor, the default cleanup drops them.
+        assert_eq!(judged("# note\nfeat: x\n", &editor), Ok(()));
+        // A comment line between subject and body matters either way it is stored.
+        assert!(judged("feat: x\n# note\nbody\n", &no_editor).is_err());
+        // core.commentChar: `;` lines are comments, `#` lines are text.
+        let semicolon = settings(None, Some(";"), Editor::Used);
+        assert_eq!(judged("; note\nfix: y\n", &semicolon), Ok(()));
+        assert!(judged("#42 fix login\n", &semicolon).is_err());
+        // Empty messages are git's to refuse; autosquash subjects pass.
+        assert_eq!(judged("# only a comment\n\n", &editor), Ok(()));
+        for subject in ["fixup! feat: x", "squash! feat: x", "amend! feat: x"] {
+            assert_eq!(judged(subject, &no_editor), Ok(()), "{subject}");
+        }
+        // CRLF from a Windows editor: git's cleanup trims the CRs.
+        assert_eq!(judged("feat: x\r\n\r\nbody\r\n", &no_editor), Ok(()));
+        assert!(judged("\u{feff}feat: x\n", &no_editor).unwrap_err().reason.contains("U+FEFF"));
     }
 
     #[test]
-    fn comment_prefix_defaults_to_hash() {
-        assert_eq!(comment_prefix(None), "#");
-        assert_eq!(comment_prefix(Some("auto")), "#");
-        assert_eq!(comment_prefix(Some(";")), ";");
+    fn the_comment_prefix_is_gits() {
+        assert_eq!(comment_prefix(None, "x"), "#");
+        assert_eq!(comment_prefix(Some(";"), "x"), ";");
+        assert_eq!(comment_prefix(Some("//"), "x"), "//");
+        // auto: the character git picked, which its own comment lines start with.
+        assert_eq!(comment_prefix(Some("auto"), "feat: x\n# Please enter\n"), "#");
+        assert_eq!(comment_prefix(Some("auto"), "#42 fix\n; Please enter\n"), ";");
+        assert_eq!(comment_prefix(Some("auto"), "feat: x\n"), "#");
     }
 }

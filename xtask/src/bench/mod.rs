@@ -154,7 +154,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     console.status("Measuring", "`check` and `status --json` against `git status`");
     rows.extend(group(everyday_rows(), |rows| everyday(&bench, rows)));
     console.status("Measuring", format!("the commit rules over {} commits against `git log`", args.commits));
-    rows.extend(group(commit_rows(args.commits), |rows| commit_rules(&bench, rows)));
+    rows.extend(group(commit_rows(args.commits), |rows| commit_rules(&bench, &ctx.config, rows)));
     console.status("Measuring", "`pre-pr`'s own overhead");
     rows.extend(group(vec![pre_pr_row()], |rows| pre_pr(&bench, rows)));
     console.status("Measuring", "`new-addon --no-branch` against `git branch` and copying the same files");
@@ -328,10 +328,11 @@ fn commit_rows(commits: u32) -> Vec<Row> {
             format!("commit rules over {commits} commits vs git log --format=%B"),
             Target::Ratio(1.5),
         ),
+        Row::new("commit_msg_hook", "commit-msg hook, one message (vs git rev-parse)", Target::Millis(10.0)),
     ]
 }
 
-fn commit_rules(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
+fn commit_rules(bench: &Bench, config: &crate::config::Config, rows: &mut [Row]) -> anyhow::Result<()> {
     let synthetic = &bench.synthetic;
     let range = format!("{}..{}", synthetic.main, synthetic.history_branch);
     let count = measure::run_checked(cmd!(bench.sh, "git rev-list --count {range}"), "`git rev-list --count`")?;
@@ -343,34 +344,63 @@ fn commit_rules(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
     let check = bench.xtask(sh, "cargo xtask check", &["check"]).accepting(&[0, 1]);
     let git_log = Probe::new(sh, "git log --format=%B", "git", &["log", "--format=%B", &range]);
     // Both checks in every round, each on its branch: the switch between them is not timed.
-    let mut short = || -> anyhow::Result<Duration> {
-        switch(sh, &synthetic.slice_branch)?;
-        Ok(check.run_once()?.elapsed)
-    };
     let mut long = || -> anyhow::Result<Duration> {
         switch(sh, &synthetic.history_branch)?;
         Ok(check.run_once()?.elapsed)
     };
     let mut log = || -> anyhow::Result<Duration> { Ok(git_log.run_once()?.elapsed) };
-    let timings = measure::rounds(bench.runs, &mut [&mut short, &mut long, &mut log], &mut || Ok(()))?;
+    // The commit rule alone, in this process (the binary `cargo xtask` runs): open the
+    // repository, walk the range, read and judge every message, as `check` does. A fresh
+    // repository handle each run, so no run reads another's cached objects. `check` also diffs
+    // every pushed commit for the secret scanner, which the row of the full check shows.
+    let dir = sh.current_dir();
+    let mut rule = || -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let repo = crate::git::Repo::discover(&dir)?;
+        let tip = |name: &str| -> anyhow::Result<git2::Oid> {
+            repo.branch_commit(name)?.with_context(|| format!("the synthetic branch `{name}` is missing"))
+        };
+        let findings =
+            crate::check::commit_findings(&repo, config, tip(&synthetic.history_branch)?, tip(&synthetic.main)?, None)?;
+        let elapsed = started.elapsed();
+        if !findings.is_empty() {
+            anyhow::bail!("the commit rule refused {} synthetic commit(s): {}", findings.len(), findings[0].message);
+        }
+        Ok(elapsed)
+    };
+    let timings = measure::rounds(bench.runs, &mut [&mut long, &mut rule, &mut log], &mut || Ok(()))?;
     switch(sh, &synthetic.slice_branch)?;
-    let (short_ms, long_ms, git_ms) = (timings[0].median_ms, timings[1].median_ms, timings[2].median_ms);
+    let (long_ms, rule_ms, git_ms) = (timings[0].median_ms, timings[1].median_ms, timings[2].median_ms);
     rows[0] = rows[0].clone().figures(Figure::Millis(long_ms), Some(Figure::Millis(git_ms))).note(format!(
-        "every rule on `{}`, whose diff against `{}` is one new add-on",
+        "every rule on `{}`, whose diff against `{}` is one new add-on; the secret scanner diffs each of its commits",
         synthetic.history_branch, synthetic.main
     ));
-    // `check` has no mode that runs only the commit rules, so their cost is the difference
-    // between two branches with the same diff: one commit, and M.
-    rows[1] = rows[1]
-        .clone()
-        .figures(Figure::Millis((long_ms - short_ms).max(0.0)), Some(Figure::Millis(git_ms)))
-        .note(format!(
-            "check on the {}-commit branch ({}) minus check on the one-commit branch ({}), which have the same diff",
-            bench.commits,
-            report::duration(long_ms),
-            report::duration(short_ms)
-        ));
+    rows[1] = rows[1].clone().figures(Figure::Millis(rule_ms), Some(Figure::Millis(git_ms))).note(format!(
+        "the rule alone, timed in the xtask's process: open the repository, walk `{range}`, read and judge {} messages",
+        bench.commits
+    ));
+    rows[2] = commit_msg_hook(bench, &rows[2])?;
     Ok(())
+}
+
+/// `cargo xtask hook commit-msg` on a message as the editor leaves it (subject, body, git's
+/// comment lines), in the synthetic repository; `git rev-parse --show-toplevel`, which the hook
+/// script runs before it, is the reference.
+fn commit_msg_hook(bench: &Bench, row: &Row) -> anyhow::Result<Row> {
+    let file = bench.scratch.join("COMMIT_EDITMSG");
+    let message = "feat(synthetic-history): judge one message\n\nWhy: the hook runs on every commit.\n\nRefs: #1\n# Please enter the commit message for your changes. Lines starting\n# with '#' will be ignored, and an empty message aborts the commit.\n#\n# On branch feat/synthetic-slice\n";
+    std::fs::write(&file, message).with_context(|| format!("failed to write `{}`", file.display()))?;
+    let file = file.to_string_lossy();
+    let sh = &bench.sh;
+    let hook = bench.xtask(sh, "cargo xtask hook commit-msg", &["hook", "commit-msg", file.as_ref()]);
+    let git = Probe::new(sh, "git rev-parse --show-toplevel", "git", &["rev-parse", "--show-toplevel"]);
+    let [hook_time, git_time]: [anyhow::Result<measure::Timing>; 2] = measure::compare(&[&hook, &git], bench.runs)
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("two probes gave another number of timings"))?;
+    Ok(row
+        .clone()
+        .figures(Figure::Millis(hook_time?.median_ms), Some(Figure::Millis(git_time?.median_ms)))
+        .note("the xtask's `hook commit-msg` on one edited message (subject, body, footer, git's comment lines), the process included"))
 }
 
 fn pre_pr_row() -> Row {

@@ -19,7 +19,10 @@ pub(crate) mod secrets;
 
 use git2::Oid;
 
-pub use commits::check_commit_message;
+pub use commits::{
+    autosquash_prefix, check_commit_message, cleanup, range_findings as commit_findings, shown as shown_subject,
+    Cleanup,
+};
 
 use crate::addons::Inventory;
 use crate::ctx::Ctx;

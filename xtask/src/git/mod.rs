@@ -514,9 +514,56 @@ impl Repo {
         self.inner.config().ok()?.get_string(key).ok()
     }
 
+    /// A configuration value as git gives it to a hook it runs: `git -c key=value` (passed in
+    /// `GIT_CONFIG_PARAMETERS`, which libgit2 does not read) and `GIT_CONFIG_COUNT` entries
+    /// first, then the config files.
+    pub fn hook_config_string(&self, key: &str) -> Option<String> {
+        let parameters = std::env::var("GIT_CONFIG_PARAMETERS").unwrap_or_default();
+        let mut found = config_parameter(&parameters, key);
+        let count: usize = std::env::var("GIT_CONFIG_COUNT").ok().and_then(|n| n.trim().parse().ok()).unwrap_or(0);
+        for index in 0..count.min(1000) {
+            let name = std::env::var(format!("GIT_CONFIG_KEY_{index}")).unwrap_or_default();
+            if name.eq_ignore_ascii_case(key) {
+                found = std::env::var(format!("GIT_CONFIG_VALUE_{index}")).ok();
+            }
+        }
+        found.or_else(|| self.config_string(key))
+    }
+
     /// The URL of a remote, if it is configured.
     pub fn remote_url(&self, remote: &str) -> Option<String> {
         self.inner.find_remote(remote).ok()?.url().ok().map(str::to_string)
+    }
+}
+
+/// The last value of `key` in git's `GIT_CONFIG_PARAMETERS` (`'key'='value' 'key2'='value'`,
+/// shell-quoted; older gits write `'key=value'`). Keys compare without regard to case.
+fn config_parameter(parameters: &str, key: &str) -> Option<String> {
+    let mut found = None;
+    let mut chars = parameters.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return found;
+        }
+        // One entry: quoted pieces, `\x` escapes, and one unquoted `=` between key and value.
+        let (mut name, mut value, mut split) = (String::new(), String::new(), false);
+        while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+            let target = if split { &mut value } else { &mut name };
+            match c {
+                '\'' => target.extend(chars.by_ref().take_while(|c| *c != '\'')),
+                '\\' => target.extend(chars.next()),
+                '=' if !split => split = true,
+                c => target.push(c),
+            }
+        }
+        if !split {
+            let (old_name, old_value) = name.split_once('=').unwrap_or((name.as_str(), ""));
+            (name, value) = (old_name.to_string(), old_value.to_string());
+        }
+        if name.eq_ignore_ascii_case(key) {
+            found = Some(value);
+        }
     }
 }
 
@@ -531,4 +578,22 @@ fn disk_is_full(dir: &Path) -> bool {
         .and_then(|mut file| file.write_all(&[0; 64 * 1024]).and_then(|()| file.sync_all()));
     let _ = std::fs::remove_file(&probe);
     result.is_err_and(|error| crate::plan::confine::is_disk_full(&error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_parameter;
+
+    /// `GIT_CONFIG_PARAMETERS` as git writes it for `git -c`: the last value wins, keys ignore
+    /// case, quotes and `'\''` escapes are undone, the old `'key=value'` form is read too.
+    #[test]
+    fn git_dash_c_parameters_are_read_like_git() {
+        let parameters =
+            "'core.commentchar'=';' 'commit.cleanup'='strip' 'user.name'='it'\\''s me' 'commit.cleanup'='verbatim'";
+        assert_eq!(config_parameter(parameters, "core.commentChar").as_deref(), Some(";"));
+        assert_eq!(config_parameter(parameters, "commit.cleanup").as_deref(), Some("verbatim"));
+        assert_eq!(config_parameter(parameters, "user.name").as_deref(), Some("it's me"));
+        assert_eq!(config_parameter("'core.commentchar=@'", "core.commentchar").as_deref(), Some("@"));
+        assert_eq!(config_parameter("", "commit.cleanup"), None);
+    }
 }

@@ -15,6 +15,7 @@ const ROWS: &[&str] = &[
     "status --json peak memory (vs git status)",
     "check on a 20-commit branch vs git log --format=%B",
     "commit rules over 20 commits vs git log --format=%B",
+    "commit-msg hook, one message (vs git rev-parse)",
     "pre-pr own overhead (share of its total)",
     "new-addon --no-branch vs git branch + copying its files",
     "build-time discovery of the add-ons vs git ls-files src/core",

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::support::{assert_contains, hooked_clone, project_root, Sandbox};
+use crate::support::{assert_contains, hint_command, hooked_clone, project_root, Sandbox};
 
 const HOOKS: [&str; 2] = ["commit-msg", "pre-push"];
 
@@ -57,12 +57,18 @@ fn commit_msg_rejects_a_non_conventional_message_and_shows_a_good_one() {
     assert_contains(&run.stderr, "feat: add scheduler receipts");
     assert_contains(
         &run.stderr,
-        "hint: edit the message you wrote and commit again: git commit -e -F .git/COMMIT_EDITMSG",
+        "hint: edit the message you wrote and commit again: git commit -e -F \"$(git rev-parse --git-path COMMIT_EDITMSG)\"",
     );
     assert_eq!(sandbox.head(), head, "no commit was made");
     let last = receipts(&sandbox).pop().unwrap();
     assert_eq!((last["command"].as_str(), last["kind"].as_str()), (Some("hook"), Some("failure")));
     assert_eq!(last["detail"]["subject"], "stuff");
+
+    // The hint works pasted, from a subdirectory too: the editor (here a script) rewrites it.
+    use_editor(&sandbox, "fix: say what changed");
+    let sub = sandbox.path("src");
+    run_hint(&sandbox, &sub, &hint_command(&run.stderr));
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "fix: say what changed");
 }
 
 #[test]
@@ -394,4 +400,198 @@ fn without_cargo_on_path_the_hooks_use_rustups_default_place() {
     assert!(out.ok, "{}", out.stderr);
     let arguments = std::fs::read_to_string(sandbox.home.join("cargo-arguments")).unwrap();
     assert_eq!(arguments, "xtask\nhook\ncommit-msg\n.git/COMMIT_EDITMSG\n");
+}
+
+/// Points the sandbox's editor at a script that writes `message`: what an engineer types.
+fn use_editor(sandbox: &Sandbox, message: &str) {
+    let editor = sandbox.home.join("editor.sh");
+    write_script(&editor, &format!("printf '%s\\n' '{message}' > \"$1\""));
+    sandbox.git(&["config", "core.editor", editor.to_str().unwrap()]);
+}
+
+/// Runs a printed hint exactly as printed, in `dir`, with the hooks pointed at the binary under
+/// test (what `LANCELOT_XTASK` does for every command of these tests).
+fn run_hint(sandbox: &Sandbox, dir: &Path, hint: &str) -> String {
+    sandbox.sh(dir, &format!("LANCELOT_XTASK='{}' {hint}", env!("CARGO_BIN_EXE_xtask")))
+}
+
+/// Runs `git commit` with `args` after staging a new file, from `dir`.
+fn commit_in(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> GitRun {
+    let file = format!("file-{}.txt", sandbox.git(&["rev-list", "--count", "--all"]).trim());
+    sandbox.write(&file, "x\n");
+    sandbox.git(&["add", &file]);
+    let mut command = sandbox.git_command(dir);
+    command.arg("commit").arg("-q").args(args).env("LANCELOT_XTASK", env!("CARGO_BIN_EXE_xtask")).stdin(Stdio::null());
+    let output = command.output().unwrap();
+    GitRun { ok: output.status.success(), stderr: String::from_utf8_lossy(&output.stderr).into_owned() }
+}
+
+/// Proves the hook judges what `git commit -m` stores: `#42 fix login` is the subject git would
+/// commit (no editor, no comment stripping), so it is refused with the reason, and the hint
+/// (rewrite the subject in the editor) works pasted from a subdirectory.
+#[test]
+fn commit_msg_refuses_a_hash_subject_that_git_would_store() {
+    let sandbox = hooked_clone();
+    let head = sandbox.head();
+    let sub = sandbox.path("src");
+    let run = commit_in(&sandbox, &sub, &["-m", "#42 fix login"]);
+    assert!(!run.ok, "`#42 fix login` was committed");
+    assert_eq!(sandbox.head(), head);
+    assert_contains(&run.stderr, "its first line `#42 fix login` starts with `#`, git's comment character");
+    assert_contains(&run.stderr, "hint: write the subject without the leading `#`");
+    use_editor(&sandbox, "fix: login (#42)");
+    run_hint(&sandbox, &sub, &hint_command(&run.stderr));
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "fix: login (#42)");
+}
+
+/// Proves a comment line above a good subject, given with `-F`, is refused (git would store it)
+/// with a hint that commits the message without it, and that the hint works pasted.
+#[test]
+fn commit_msg_offers_to_drop_comment_lines_given_with_dash_f() {
+    let sandbox = hooked_clone();
+    sandbox.write("../message.txt", "# written by a script\nfeat: add the notes\n\nWhy: x.\n");
+    let message = sandbox.root.parent().unwrap().join("message.txt");
+    let run = commit_in(&sandbox, &sandbox.root.clone(), &["-F", message.to_str().unwrap()]);
+    assert!(!run.ok, "a `#` subject was committed");
+    let hint = hint_command(&run.stderr);
+    assert_eq!(hint, "git -c commit.cleanup=strip commit -F \"$(git rev-parse --git-path COMMIT_EDITMSG)\"");
+    run_hint(&sandbox, &sandbox.path("src"), &hint);
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%B"]), "feat: add the notes\n\nWhy: x.\n\n");
+}
+
+/// Proves `core.commentChar` is git's: with `;`, `#` lines are text (refused as a subject with
+/// no type), `;` lines are what the editor drops, and the editor's own `;` comments pass.
+#[test]
+fn commit_msg_follows_core_comment_char() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["config", "core.commentChar", ";"]);
+    let run = commit_in(&sandbox, &sandbox.root.clone(), &["-m", "#42 fix login"]);
+    assert!(!run.ok);
+    assert_contains(&run.stderr, "`#42 fix login` is not a conventional commit: it has no type");
+    let run = commit_in(&sandbox, &sandbox.root.clone(), &["-m", "; a note\nfeat: x"]);
+    assert!(!run.ok);
+    assert_contains(&run.stderr, "starts with `;`, git's comment character");
+    // The editor flow: git adds its `;` help lines and drops them.
+    use_editor(&sandbox, "feat: written in the editor");
+    let run = commit_in(&sandbox, &sandbox.root.clone(), &[]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "feat: written in the editor");
+}
+
+/// Proves the exact header rules reach real commits: no space, a tab or a no-break space after
+/// the colon, a blank scope, the description only in the body and a BOM are refused, each with
+/// its own reason and invisible characters named, never printed raw.
+#[test]
+fn commit_msg_refuses_near_miss_headers_precisely() {
+    let sandbox = hooked_clone();
+    let cases = [
+        ("feat:x", "there is no space after the colon; write `feat: x`"),
+        ("feat:\tx", "U+0009 (a tab)"),
+        ("feat:\u{a0}x", "U+00A0 (a no-break space)"),
+        ("feat( ): x", "its scope `( )` is blank"),
+        ("feat: \n\nthe description", "it has no description"),
+        ("\u{feff}feat: x", "`<U+FEFF>feat: x` is not a conventional commit: it starts with an invisible U+FEFF"),
+        ("feature: x", "did you mean `feat`? write `feat: x`"),
+    ];
+    for (message, expected) in cases {
+        let run = commit(&sandbox, message, &[]);
+        assert!(!run.ok, "{message:?} was committed");
+        assert_contains(&run.stderr, expected);
+        assert!(!run.stderr.contains('\u{feff}') && !run.stderr.contains('\u{a0}'), "{}", run.stderr);
+    }
+    // And what the spec allows goes through.
+    for message in ["feat!: drop v1", "feat(api)!: drop v1\n\nBREAKING CHANGE: v1 is gone", "Fix: case-insensitive"] {
+        let run = commit(&sandbox, message, &[]);
+        assert!(run.ok, "{message:?}: {}", run.stderr);
+    }
+}
+
+/// Proves `git commit --fixup` and `--squash` pass the hook (autosquash works), that `check`
+/// flags them on the branch, and that its hint, pasted, folds them away.
+#[test]
+fn fixups_pass_the_hook_and_check_flags_them_until_autosquashed() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "feat/notes"]);
+    assert!(commit(&sandbox, "feat: add notes", &[]).ok);
+    let target = sandbox.head();
+    let run = commit_in(&sandbox, &sandbox.root.clone(), &["--fixup", &target]);
+    assert!(run.ok, "--fixup was refused: {}", run.stderr);
+    let run = commit_in(&sandbox, &sandbox.root.clone(), &["--squash", &target, "-m", "more words"]);
+    assert!(run.ok, "--squash was refused: {}", run.stderr);
+
+    let out = sandbox.xtask().args(["check", "--json"]).run();
+    let json = out.json();
+    let flagged: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "sop-4.5/conventional-commit").collect();
+    assert_eq!(flagged.len(), 2, "{}", out.stdout);
+    let base = sandbox.git(&["rev-parse", "--short", "main"]).trim().to_string();
+    for finding in &flagged {
+        assert_contains(finding["message"].as_str().unwrap(), "is a commit for `git rebase --autosquash`");
+        assert_eq!(
+            finding["hint"].as_str().unwrap(),
+            format!(
+                "fold it into the commit it names (save the todo list as git shows it): git rebase -i --autosquash {base}"
+            )
+        );
+    }
+    // The engineer's sequence editor saves the todo list as git wrote it.
+    sandbox.git(&["config", "sequence.editor", "true"]);
+    sandbox.git(&["config", "core.editor", "true"]);
+    let hint = hint_command(&format!("hint: {}", flagged[0]["hint"].as_str().unwrap()));
+    run_hint(&sandbox, &sandbox.path("src"), &hint);
+    let subjects = sandbox.git(&["log", "--format=%s", "main..HEAD"]);
+    assert_eq!(subjects.trim(), "feat: add notes");
+    let json = sandbox.xtask().args(["check", "--json"]).run().json();
+    assert!(!json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "sop-4.5/conventional-commit"));
+}
+
+/// The `sop-4.5/conventional-commit` findings of `check --json`, as (message, hint).
+fn commit_findings(sandbox: &Sandbox) -> Vec<(String, String)> {
+    let json = sandbox.xtask().args(["check", "--json"]).run().json();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "sop-4.5/conventional-commit")
+        .map(|f| (f["message"].as_str().unwrap().to_string(), f["hint"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Proves `check` judges each commit as git stored it (a leading blank line kept by
+/// `--cleanup=verbatim` is refused, which libgit2's trimmed message would hide), and that both
+/// reword hints work pasted from a subdirectory: the amend for the last commit, the rebase from
+/// the branch's real base for an older one.
+#[test]
+fn check_judges_stored_messages_and_its_reword_hints_work() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "feat/notes"]);
+    sandbox.write("a.txt", "a\n");
+    sandbox.git(&["add", "a.txt"]);
+    sandbox.git(&["commit", "-q", "--no-verify", "--cleanup=verbatim", "-m", "\nfeat: a"]);
+    assert!(commit(&sandbox, "feat: b", &[]).ok);
+    sandbox.write("c.txt", "c\n");
+    sandbox.git(&["add", "c.txt"]);
+    sandbox.git(&["commit", "-q", "--no-verify", "-m", "feat:c"]);
+
+    let findings = commit_findings(&sandbox);
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let (last, older) = (&findings[0], &findings[1]);
+    assert_contains(&last.0, "there is no space after the colon; write `feat: c`");
+    assert_eq!(hint_command(&format!("hint: {}", last.1)), "git commit --amend --only");
+    assert_contains(&older.0, "the message starts with a blank line");
+    let base = sandbox.git(&["merge-base", "HEAD", "main"]);
+    let base = sandbox.git(&["rev-parse", "--short", base.trim()]).trim().to_string();
+    assert_eq!(hint_command(&format!("hint: {}", older.1)), format!("git rebase -i {base}"));
+
+    let sub = sandbox.path("src");
+    use_editor(&sandbox, "feat: c");
+    run_hint(&sandbox, &sub, &hint_command(&format!("hint: {}", last.1)));
+    // The engineer marks the oldest commit `reword` in the todo list, then writes its message.
+    let marker = sandbox.home.join("mark-reword.sh");
+    write_script(&marker, "sed -i '1s/^pick/reword/' \"$1\"");
+    sandbox.git(&["config", "sequence.editor", marker.to_str().unwrap()]);
+    use_editor(&sandbox, "feat: a");
+    run_hint(&sandbox, &sub, &hint_command(&format!("hint: {}", older.1)));
+    assert_eq!(sandbox.git(&["log", "--format=%s", "main..HEAD"]), "feat: c\nfeat: b\nfeat: a\n");
+    assert_eq!(commit_findings(&sandbox), Vec::<(String, String)>::new());
 }
