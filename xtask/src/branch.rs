@@ -45,7 +45,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     create(ctx, &created, args.dry_run, args.json)?;
     if !args.json && !args.dry_run {
         println!();
-        println!("next: commit your work (git commit -m \"{}: …\"), then run cargo xtask pre-pr", args.kind);
+        println!("commit your work on it (git add -A && git commit -m \"{}: …\"), then:", args.kind);
+        println!("next: cargo xtask pre-pr");
     }
     Ok(())
 }
@@ -54,18 +55,35 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Result<Names> {
     names::check_kind(kind, &ctx.config).map_err(|error| {
         Refusal::usage(format!("invalid branch kind: {error}"))
-            .hint(format!("use a configured kind: cargo xtask branch feat {}", names::EXAMPLE))
+            .hint(format!(
+                "use a configured kind ({}):\ncargo xtask {command} {}",
+                ctx.config.branch_kinds.join(", "),
+                yours(ctx, kind, name, command)
+            ))
     })?;
     let names = Names::derive(name, kind, &ctx.config).map_err(|error| {
+        let suggested = crate::output::shell_word(&names::suggest(name).unwrap_or_else(|| names::EXAMPLE.to_string()));
         let example = if command == "hotfix" {
-            format!("cargo xtask hotfix {}", names::EXAMPLE)
+            format!("cargo xtask hotfix {suggested}")
         } else {
-            format!("cargo xtask branch {kind} {}", names::EXAMPLE)
+            format!("cargo xtask branch {} {suggested}", crate::output::shell_word(kind))
         };
         Refusal::usage(format!("invalid branch name `{}`: {error}", name.escape_debug()))
-            .hint(format!("use letters, digits, spaces, `-` or `_`, starting with a letter: {example}"))
+            .hint(format!("use letters, digits, spaces, `-` or `_`, starting with a letter:\n{example}"))
     })?;
     Ok(names)
+}
+
+/// The engineer's own name with a configured kind, for the hint of an unknown kind: `branch wip
+/// login` → `feat login`; `hotfix` takes no kind.
+fn yours(ctx: &Ctx, kind: &str, name: &str, command: &str) -> String {
+    let name = crate::output::shell_word(name);
+    if command == "hotfix" {
+        return name;
+    }
+    let kinds = &ctx.config.branch_kinds;
+    let kind = kinds.iter().find(|k| k.starts_with(kind) || kind.starts_with(k.as_str())).or(kinds.first());
+    format!("{} {name}", crate::output::shell_word(kind.map_or("feat", String::as_str)))
 }
 
 /// Everything that must hold before a branch is created; all read-only, so `--dry-run` checks
@@ -77,11 +95,13 @@ pub fn preconditions(ctx: &Ctx, branch: &str, command: &str) -> anyhow::Result<(
     repo.ensure_no_operation_in_progress()?;
     repo.ensure_clean(command)?;
     if let Some(existing) = repo.conflicting_ref(branch)? {
+        let word = crate::output::shell_word(&existing);
         let hint = if existing == branch {
-            format!("switch to it (git switch {existing}) or delete it (git branch -D {existing})")
+            format!("switch to it (or delete it: `git branch -D {word}`):\ngit switch {word}")
         } else {
             format!(
-                "rename or delete the branch `{existing}` (git branch -m {existing} <new-name>), or pick another name"
+                "move the branch `{existing}` out of the way (or pick another name):\ngit branch -m {word} {}",
+                crate::output::shell_word(&existing.replace('/', "-"))
             )
         };
         return Err(Refusal::usage(format!("branch `{branch}` cannot be created: `{existing}` already exists"))

@@ -53,7 +53,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             }
             None => {
                 return Err(Refusal::failed(format!("`{remote}/{main}` has never been fetched here"))
-                    .hint(format!("fetch it (git fetch {remote} {main}) or run without --dry-run"))
+                    .hint(format!(
+                        "fetch it first (or run without --dry-run):\ngit fetch {} {}",
+                        crate::output::shell_word(remote),
+                        crate::output::shell_word(main)
+                    ))
                     .into())
             }
         }

@@ -306,8 +306,8 @@ pub fn migrate(root: &Path, config: &Config, plan: &mut Plan) -> anyhow::Result<
     if let Some((line, problem)) = lock.problems.first() {
         return Err(Refusal::failed(format!("`{lock_path}` cannot be migrated: line {line}: {problem}"))
             .hint(format!(
-                "make line {line} `<spec file> = <hash>` or restore the file: git checkout {} -- {lock_path}",
-                config.main_branch
+                "make line {line} `<spec file> = <hash>`, or restore the committed file:\ngit checkout HEAD -- {}",
+                crate::git::hint::pathspec(&lock_path)
             ))
             .into());
     }
@@ -372,14 +372,22 @@ fn first_difference(old: &str, new: &str) -> usize {
 /// The command that brings a committed file back: from the main branch, else from HEAD; `None`
 /// when neither has it.
 fn restore_command(facts: &Facts<'_>, path: &str) -> anyhow::Result<Option<String>> {
-    let main_name = &facts.ctx.config.main_branch;
-    if facts.version_at(facts.branch.main, path)?.is_some() {
-        return Ok(Some(format!("git checkout {main_name} -- {path}")));
-    }
-    if facts.version_at(facts.branch.head, path)?.is_some() {
-        return Ok(Some(format!("git checkout HEAD -- {path}")));
-    }
-    Ok(None)
+    // The base as the check used it (the newest of `main` and `<remote>/main`), named so that a
+    // stale local `main` is never the source; root-relative, so it works from any folder.
+    let sources: Vec<git2::Oid> = [facts.branch.main, facts.branch.head].into_iter().flatten().collect();
+    Ok(crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources))
+}
+
+/// `git checkout <base> -- :/path`, the base named as the check used it.
+fn from_base(facts: &Facts<'_>, path: &str) -> String {
+    let sources: Vec<git2::Oid> = facts.branch.main.into_iter().collect();
+    crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources).unwrap_or_else(|| {
+        format!(
+            "git checkout {} -- {}",
+            crate::git::hint::base_name(&facts.ctx.repo, &facts.ctx.config),
+            crate::git::hint::pathspec(path)
+        )
+    })
 }
 
 pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
@@ -402,7 +410,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     for bad in &records.bad {
         let hint = match restore_command(facts, &bad.path)? {
             Some(restore) => restore,
-            None => format!("rm {}", bad.path),
+            None => format!("rm {}", crate::git::hint::root_path(&bad.path)),
         };
         findings.push(Finding::error(
             "sop-2.1/freeze-record",
@@ -437,7 +445,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                     "sop-2.1/freeze-record",
                     at(&change.path, None),
                     format!("`{spec_file}` is frozen on `{main_name}`; this branch deletes its freeze record"),
-                    format!("git checkout {main_name} -- {}", change.path),
+                    from_base(facts, &change.path),
                 ));
             }
             continue;
@@ -478,7 +486,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             "sop-2.1/frozen-spec",
             at(&change.path, line),
             format!("spec `{feature}` {state}; this branch {what}"),
-            format!("revert it (git checkout {main_name} -- {}) and start a new slice instead: {slice}", change.path),
+            format!("revert it, and start a new slice instead (`{slice}`):\n{}", from_base(facts, &change.path)),
         ));
         reported.insert(change.path.clone());
     }
@@ -501,10 +509,13 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                 let spec = format!("{}/{file}", config.docs.specs.trim_end_matches('/'));
                 let hint = match (restore_command(facts, &spec)?, Some(&recorded.path) == records.legacy.as_ref()) {
                     (Some(restore), _) => format!(
-                        "restore it ({restore}); to retire a frozen spec, supersede it: cargo xtask spec supersede <spec> --by <newer spec>"
+                        "restore it (to retire a frozen spec, supersede it: `cargo xtask spec supersede <spec> --by <newer spec>`):\n{restore}"
                     ),
-                    (None, false) => format!("it was never committed; remove its record: rm {}", recorded.path),
-                    (None, true) => "move the old lock to freeze records first: cargo xtask migrate --dry-run".into(),
+                    (None, false) => format!(
+                        "it was never committed; remove its record:\nrm {}",
+                        crate::git::hint::root_path(&recorded.path)
+                    ),
+                    (None, true) => "move the old lock to freeze records first:\ncargo xtask migrate --dry-run".into(),
                 };
                 findings.push(Finding::error(
                     "sop-2.1/freeze-record",
@@ -526,9 +537,9 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                         addon.feature, recorded.path
                     ),
                     format!(
-                        "a frozen spec never goes back: restore it (git checkout {main_name} -- {}) and start a new slice instead: {}",
-                        addon.spec,
-                        facts.inventory.new_slice_command(addon)
+                        "a frozen spec never goes back: restore it, and start a new slice instead (`{}`):\n{}",
+                        facts.inventory.new_slice_command(addon),
+                        from_base(facts, &addon.spec)
                     ),
                 ))
             }

@@ -314,11 +314,15 @@ fn env_item(ctx: &Ctx, state: EnvFile, args: &Args, approved: bool) -> anyhow::R
     Ok(match state {
         EnvFile::Tracked => item.failed(
             format!("`{ENV_FILE}` is tracked by git; it must never be committed (SOP 4.9)"),
-            format!("git rm --cached {ENV_FILE} && git commit -m \"chore: stop tracking {ENV_FILE}\""),
+            format!(
+                "git rm --cached {} && git commit -m {}",
+                crate::git::hint::pathspec(ENV_FILE),
+                crate::git::hint::message(&ctx.config, "chore", &format!("stop tracking {ENV_FILE}"))
+            ),
         ),
         EnvFile::NotIgnored => item.failed(
             format!("`{ENV_FILE}` is not ignored by git, so its secrets could be committed (SOP 4.9)"),
-            format!("echo '{ENV_FILE}' >> .gitignore"),
+            format!("echo '/{ENV_FILE}' >> {}", crate::git::hint::root_path(".gitignore")),
         ),
         EnvFile::Exists => item.ok(format!("`{ENV_FILE}` exists (kept as it is; ignored by git)")),
         EnvFile::NoExample => item.ok(format!("no `{example}` in this repository: nothing to create")),
@@ -326,7 +330,10 @@ fn env_item(ctx: &Ctx, state: EnvFile, args: &Args, approved: bool) -> anyhow::R
             item.skipped(format!("dry run: would create `{ENV_FILE}` from `{example}`"))
         }
         EnvFile::Create { .. } if !approved => {
-            item.failed(format!("`{ENV_FILE}` not created: declined at the prompt"), format!("cp {example} {ENV_FILE}"))
+            item.failed(
+                format!("`{ENV_FILE}` not created: declined at the prompt"),
+                format!("cp {} {}", crate::git::hint::root_path(example), crate::git::hint::root_path(ENV_FILE)),
+            )
         }
         EnvFile::Create { content } => {
             let mut plan = Plan::new(COMMAND);
@@ -353,7 +360,7 @@ fn build(ctx: &Ctx, json: bool) -> Item {
         Ok(()) => item.ok(description),
         Err(error) => item.failed(
             format!("the build failed ({error})"),
-            "fix the errors cargo printed above, then run: cargo xtask onboard",
+            "fix the errors cargo printed above",
         ),
     }
 }
@@ -376,7 +383,7 @@ fn check(ctx: &Ctx) -> Item {
                 .unwrap_or_default();
             item.failed(
                 format!("cargo xtask check found {} problem(s){first}", report.errors()),
-                "cargo xtask check (shows each problem with its fix)",
+                "cargo xtask check",
             )
         }
         Err(error) => item.failed(format!("cargo xtask check could not run: {error:#}"), "cargo xtask check"),
@@ -401,11 +408,19 @@ fn finish_dry_run(report: &Report, args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The first blocking item's fix, then `cargo xtask onboard` again, one command a line: a fix that
+/// is a command stands alone on its line (it is pasted as printed), one in words leads in.
 fn first_fix(report: &Report) -> String {
+    const AGAIN: &str = "cargo xtask onboard";
     let fix = report.items.iter().filter(|item| item.blocks_ready()).find_map(|item| item.fix.clone());
+    let is_command = |fix: &str| {
+        ["cargo ", "git ", "rustup ", "cp ", "echo "].iter().any(|program| fix.starts_with(program))
+    };
     match fix {
-        Some(fix) => format!("{fix}, then run: cargo xtask onboard"),
-        None => "run: cargo xtask onboard".to_string(),
+        Some(fix) if fix == AGAIN || fix.starts_with("cargo xtask onboard ") => fix,
+        Some(fix) if is_command(&fix) => format!("fix it, then run onboard again:\n{fix}\n{AGAIN}"),
+        Some(fix) => format!("{fix}, then run onboard again:\n{AGAIN}"),
+        None => AGAIN.to_string(),
     }
 }
 

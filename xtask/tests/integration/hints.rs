@@ -1,0 +1,328 @@
+//! Every `hint:` and `next:` line works when pasted exactly as printed. Each test brings a real
+//! repository into a state that makes a command refuse (or finish with `next:` lines), collects
+//! every printed line that holds a command, runs each through `sh -c` in that scenario (the
+//! sandbox's HOME, no terminal, from the directory the engineer is in), and then asserts the
+//! refusal is gone or the promised state was reached. A pasted line that exits non-zero fails
+//! the test unless the test declares that exit and what it means (`paste_hints`).
+
+use crate::pre_pr::{commit_feature, project, teammate_pushes};
+use crate::support::{assert_contains, hint_commands, paste_every_hint, paste_hints, Sandbox};
+
+/// Fast verify commands, so `pre-pr` runs in a second.
+const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
+const SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+const RECORD: &str = "docs/specs/frozen/Lancelot_vNext2_Spec_Scheduler.lock";
+
+/// A `project` whose commits go through the committed commit-msg hook, as after onboarding.
+fn hooked_project() -> (Sandbox, std::path::PathBuf) {
+    let (sandbox, origin) = project(FAST);
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.copy_githooks();
+    sandbox.commit_all("chore: add the git hooks");
+    sandbox.git(&["push", "-q", "origin", "main"]);
+    sandbox.git(&["config", "core.hooksPath", ".githooks"]);
+    sandbox.git(&["switch", "-q", "feat/work"]);
+    sandbox.git(&["reset", "-q", "--hard", "main"]);
+    (sandbox, origin)
+}
+
+fn status(sandbox: &Sandbox) -> String {
+    sandbox.git(&["status", "--porcelain", "--untracked-files=all"])
+}
+
+fn subject(sandbox: &Sandbox) -> String {
+    sandbox.git(&["log", "-1", "--format=%s"]).trim().to_string()
+}
+
+/// The dirty-tree refusal of `pre-pr` names a commit the commit-msg hook accepts (not `wip:`),
+/// with `git add -A` because a file is untracked; pasted, it commits everything and the refusal
+/// is gone.
+#[test]
+fn pre_pr_dirty_tree_hint_commits_through_the_hook_with_untracked_files() {
+    let (sandbox, _origin) = hooked_project();
+    sandbox.write("README.md", "one\ntwo\nthree\nfour\n");
+    sandbox.write("notes/new.txt", "a new file\n");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "uncommitted changes");
+    let commands = hint_commands(&out.all());
+    assert_eq!(commands, ["git add -A && git commit -m 'feat: save work in progress on work'"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(status(&sandbox), "");
+    assert_eq!(subject(&sandbox), "feat: save work in progress on work");
+    let again = sandbox.xtask().args(["pre-pr", "--no-sync"]).run();
+    assert!(!again.stderr.contains("uncommitted changes"), "{}", again.stderr);
+}
+
+/// Without untracked files the same refusal uses `git commit -am`, and it works from a subfolder.
+#[test]
+fn pre_pr_dirty_tree_hint_without_untracked_files_works_from_a_subfolder() {
+    let (sandbox, _origin) = hooked_project();
+    sandbox.write("sub/keep.txt", "kept\n");
+    sandbox.commit_all("feat: add a folder");
+    sandbox.write("README.md", "changed\n");
+    let dir = sandbox.path("sub");
+    let out = sandbox.xtask().current_dir(&dir).args(["pre-pr"]).refused(1);
+    assert_eq!(hint_commands(&out.all()), ["git commit -am 'feat: save work in progress on work'"]);
+    paste_every_hint(&sandbox, &dir, &out.all());
+    assert_eq!(status(&sandbox), "");
+}
+
+/// After `pre-pr` rebased a branch that was already pushed, the `next:` push carries
+/// `--force-with-lease` (a plain push is refused), and pasted, it updates the remote branch.
+/// Local `main` is stale throughout: the tool works from `origin/main`.
+#[test]
+fn pre_pr_next_push_after_a_rebase_of_a_pushed_branch_uses_a_lease() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/work"]);
+    teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert_contains(&out.stdout, "rebased 1 commit");
+    assert_eq!(hint_commands(&out.all()), ["git push --force-with-lease -u origin feat/work"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.git(&["rev-parse", "origin/feat/work"]).trim(), sandbox.head());
+}
+
+/// A branch never pushed gets a plain `git push -u`, even after a rebase, and it works.
+#[test]
+fn pre_pr_next_push_of_a_new_branch_is_plain_and_works() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    assert_eq!(hint_commands(&out.all()), ["git push -u origin feat/work"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.git(&["rev-parse", "origin/feat/work"]).trim(), sandbox.head());
+}
+
+/// A teammate pushed a commit to this branch (and this clone fetched it): the push hint brings
+/// their commit in first instead of overwriting it with a lease; pasted, both commits are on
+/// the remote branch.
+#[test]
+fn pre_pr_next_push_keeps_a_teammates_commit_on_the_branch() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/work"]);
+    let mate = sandbox.clone_of(&origin, "mate");
+    sandbox.git_in(&mate, &["switch", "-q", "feat/work"]);
+    std::fs::write(mate.join("theirs.txt"), "theirs\n").unwrap();
+    sandbox.git_in(&mate, &["add", "-A"]);
+    sandbox.git_in(&mate, &["commit", "-q", "-m", "feat: a teammate's part"]);
+    sandbox.git_in(&mate, &["push", "-q", "origin", "feat/work"]);
+    let theirs = sandbox.git_in(&mate, &["rev-parse", "HEAD"]).trim().to_string();
+    commit_feature(&sandbox, "feature.txt", "mine, more\n", "feat: more of the feature");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let out = sandbox.xtask().args(["pre-pr"]).success();
+    let commands = hint_commands(&out.all());
+    assert_eq!(commands, ["git pull --rebase origin feat/work && git push -u origin feat/work"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    sandbox.git(&["merge-base", "--is-ancestor", &theirs, "origin/feat/work"]);
+    assert_eq!(sandbox.git(&["rev-parse", "origin/feat/work"]).trim(), sandbox.head());
+}
+
+/// Commits made on `main` by mistake: the hint moves them to a branch named after the last
+/// commit (not `feat/<name>`, which a shell reads as a redirection) and puts `main` back at
+/// `origin/main`; pasted, `pre-pr` gets past its preflight.
+#[test]
+fn pre_pr_on_main_hint_moves_the_commits_to_a_branch_named_after_them() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.git(&["switch", "-q", "main"]);
+    commit_feature(&sandbox, "login.txt", "login\n", "feat: add login page");
+    let mine = sandbox.head();
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).refused(1);
+    assert_eq!(
+        hint_commands(&out.all()),
+        ["git switch -c feat/add-login-page && git branch -f main origin/main"]
+    );
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.current_branch(), "feat/add-login-page");
+    assert_eq!(sandbox.head(), mine);
+    assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]));
+    let again = sandbox.xtask().args(["pre-pr", "--no-sync"]).run();
+    assert!(!again.stderr.contains("main branch"), "{}", again.stderr);
+}
+
+/// A detached HEAD: the hint creates a real branch for the commits; pasted, preflight passes.
+#[test]
+fn pre_pr_detached_head_hint_creates_a_branch() {
+    let (sandbox, _origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "fix: repair the feature");
+    sandbox.git(&["switch", "-q", "--detach", "HEAD"]);
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).refused(1);
+    assert_eq!(hint_commands(&out.all()), ["git switch -c fix/repair-the-feature"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.current_branch(), "fix/repair-the-feature");
+}
+
+/// A branch outside the naming policy: the rename hint pastes, and the branch then passes.
+#[test]
+fn pre_pr_branch_name_hint_renames_it_into_the_policy() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.git(&["switch", "-q", "-c", "Feature/Login_Timeout"]);
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).refused(1);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.current_branch(), "feat/login-timeout");
+}
+
+/// A conflict with `origin/main`: the hint's command starts the rebase and stops at the
+/// conflict (exit 1, as promised: the steps above say what follows); `pre-pr` then refuses
+/// because a rebase is in progress, and that hint's command ends it, back where the engineer was.
+#[test]
+fn pre_pr_conflict_hints_start_the_rebase_and_the_next_refusal_aborts_it() {
+    let (sandbox, origin) = project(FAST);
+    sandbox.write("README.md", "one\nmine\nthree\n");
+    sandbox.commit_all("feat: change the readme");
+    let mine = sandbox.head();
+    teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
+    let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+    paste_hints(&sandbox, &sandbox.root, &out.stderr, &[("git rebase origin/main", 1)]);
+    assert!(sandbox.path(".git/rebase-merge").exists(), "the pasted rebase stopped at the conflict");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "in progress");
+    assert_eq!(hint_commands(&out.stderr), ["git rebase --abort"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert!(!sandbox.path(".git/rebase-merge").exists());
+    assert_eq!(sandbox.head(), mine);
+}
+
+/// `new-addon` with uncommitted changes: the hint's `git stash` pastes, and the same command
+/// then works.
+#[test]
+fn new_addon_on_a_dirty_tree_hint_stashes_and_the_command_then_works() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("README.md", "changed\n");
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).refused(1);
+    assert_eq!(hint_commands(&out.stderr), ["git stash"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+}
+
+/// `branch` with an unknown kind: the hint keeps the engineer's own name (not an example).
+#[test]
+fn branch_unknown_kind_hint_keeps_the_engineers_name() {
+    let sandbox = Sandbox::with_kit();
+    let out = sandbox.xtask().args(["branch", "wip", "login timeout"]).refused(2);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask branch feat 'login timeout'"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.current_branch(), "feat/login-timeout");
+}
+
+/// `branch` for a branch that exists: the hint switches to it.
+#[test]
+fn branch_that_exists_hint_switches_to_it() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["branch", "feat/login"]);
+    let out = sandbox.xtask().args(["branch", "feat", "login"]).refused(2);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.current_branch(), "feat/login");
+}
+
+/// A scaffold never committed, its spec approved from a subfolder: the `next:` lines add the
+/// add-on's untracked files too (root-relative, so they work from `src/`), commit with a type
+/// the hook accepts, start the spec, commit its freeze record and start the next slice: every
+/// line pasted, in order, from `src/`, leaves nothing of the add-on uncommitted.
+#[test]
+fn spec_next_lines_commit_the_whole_slice_from_a_subfolder() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.commit_all("chore: add the git hooks");
+    sandbox.git(&["config", "core.hooksPath", ".githooks"]);
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
+    let src = sandbox.path("src");
+    let approved = sandbox.xtask().current_dir(&src).args(["spec", "approve", "scheduler"]).success();
+    let pasted = paste_every_hint(&sandbox, &src, &approved.all());
+    assert_eq!(pasted.len(), 2, "commit, then start");
+    let tree = sandbox.git(&["ls-tree", "-r", "--name-only", "HEAD"]);
+    for path in ["src/core/scheduler.rs", "tests/integration/scheduler.rs", SPEC, "docs/changelog.d/scheduler.md"] {
+        assert_contains(&tree, path);
+    }
+    assert_eq!(subject(&sandbox), "spec: approve scheduler");
+    // What is left is what the pasted `spec start` changed: the spec's status and its record.
+    assert_eq!(status(&sandbox), format!(" M {SPEC}\n?? {RECORD}\n"), "the approve commit left add-on files out");
+    // Its own `next:` line commits both (a next slice waits until this one has landed).
+    let started = &pasted[1].stdout;
+    paste_every_hint(&sandbox, &src, started);
+    assert_contains(&sandbox.git(&["ls-tree", "-r", "--name-only", "HEAD"]), RECORD);
+    assert_eq!(status(&sandbox), "");
+}
+
+/// A spec frozen on this branch (so not on `main`), then edited: the refusal's revert restores
+/// the frozen text from HEAD (`git checkout main -- <spec>` fails: main has no such file), from
+/// a subfolder, and the transition then works.
+#[test]
+fn a_spec_frozen_on_the_branch_and_edited_is_reverted_by_the_hint() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
+    sandbox.commit_all("feat: add scheduler");
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.commit_all("spec: start scheduler");
+    sandbox.write(SPEC, &format!("{}\nA late idea.\n", sandbox.read(SPEC)));
+    let src = sandbox.path("src");
+    let out = sandbox.xtask().current_dir(&src).args(["spec", "complete", "scheduler"]).refused(1);
+    assert_eq!(hint_commands(&out.stderr), [format!("git checkout HEAD -- :/{SPEC}")]);
+    paste_every_hint(&sandbox, &src, &out.stderr);
+    sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
+}
+
+/// A transition that is not allowed: each allowed command stands on its own line and works.
+#[test]
+fn spec_not_allowed_transition_hint_lines_each_paste() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
+    sandbox.commit_all("feat: add scheduler");
+    let out = sandbox.xtask().args(["spec", "start", "scheduler"]).refused(2);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask spec approve scheduler"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    sandbox.commit_all("spec: approve scheduler");
+    let out = sandbox.xtask().args(["spec", "approve", "scheduler"]).refused(2);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask spec start scheduler"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+}
+
+/// A branch without its CHANGELOG fragment: the finding's command writes one from a subfolder,
+/// and the finding is gone.
+#[test]
+fn check_missing_fragment_hint_writes_it_from_a_subfolder() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write("sub/work.txt", "work\n");
+    sandbox.commit_all("feat: add work");
+    let dir = sandbox.path("sub");
+    let out = sandbox.xtask().current_dir(&dir).args(["check"]).refused(1);
+    assert_contains(&out.stdout, "sop-4.4/changelog");
+    paste_every_hint(&sandbox, &dir, &out.stdout);
+    let again = sandbox.xtask().current_dir(&dir).args(["check"]).run();
+    assert!(!again.stdout.contains("sop-4.4/changelog]"), "{}", again.stdout);
+}
+
+/// `hotfix --dry-run` before `origin/main` was ever fetched: the fetch pastes, and the dry run
+/// then works.
+#[test]
+fn hotfix_dry_run_unfetched_hint_fetches() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let clone = sandbox.clone_of(&origin, "fresh");
+    sandbox.git_in(&clone, &["update-ref", "-d", "refs/remotes/origin/main"]);
+    let out = sandbox.xtask().current_dir(&clone).args(["hotfix", "login crash", "--dry-run"]).refused(1);
+    paste_every_hint(&sandbox, &clone, &out.stderr);
+    sandbox.xtask().current_dir(&clone).args(["hotfix", "login crash", "--dry-run"]).success();
+}
+
+/// `changelog release` with CHANGELOG.md deleted by mistake: the hint restores it from HEAD
+/// (from any folder), and the release then works.
+#[test]
+fn a_deleted_file_a_command_edits_is_restored_by_the_hint() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("docs/changelog.d/login.md", "<!-- section: Added -->\n- Login\n");
+    sandbox.commit_all("docs: add a fragment");
+    std::fs::remove_file(sandbox.path("CHANGELOG.md")).unwrap();
+    let src = sandbox.path("src");
+    let out = sandbox.xtask().current_dir(&src).args(["changelog", "release", "0.2.0"]).run();
+    assert_ne!(out.code, 0);
+    paste_every_hint(&sandbox, &src, &out.stderr);
+    assert!(sandbox.exists("CHANGELOG.md"));
+    sandbox.xtask().args(["changelog", "release", "0.2.0"]).success();
+}
