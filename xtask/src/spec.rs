@@ -107,7 +107,7 @@ fn allowed_commands(from: Status, slug: &str) -> String {
     }
     if lines.is_empty() {
         lines.push("cargo xtask spec list".to_string());
-        lead.push_str(", nothing else: it is final; the add-ons and their status");
+        lead = format!("nothing is allowed from {from}: it is final; the add-ons and their status");
     }
     format!("{lead}:\n{}", lines.join("\n"))
 }
