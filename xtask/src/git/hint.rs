@@ -168,3 +168,9 @@ pub fn branch_for(repo: &Repo, config: &Config, commit: Oid) -> String {
     }
     shell_word(&name)
 }
+
+/// `mv <from> <to>` with root-relative paths, from any folder of the clone; tracked or not
+/// (`git mv` refuses a file git does not track), git sees the rename once it is added.
+pub fn move_file(from: &str, to: &str) -> String {
+    format!("mv {} {}", root_path(from), root_path(to))
+}

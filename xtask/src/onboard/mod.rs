@@ -402,25 +402,33 @@ fn finish_dry_run(report: &Report, args: &Args) -> anyhow::Result<()> {
     }
     if failed {
         return Err(Refusal::failed(format!("not READY: {}", report.reasons().join("; ")))
-            .hint(first_fix(report))
+            .hint(first_fix(report, args))
             .into());
     }
     Ok(())
 }
 
 /// The first blocking item's fix, then `cargo xtask onboard` again, one command a line: a fix that
-/// is a command stands alone on its line (it is pasted as printed), one in words leads in.
-fn first_fix(report: &Report) -> String {
-    const AGAIN: &str = "cargo xtask onboard";
+/// is a command stands alone on its line (it is pasted as printed), one in words leads in. The
+/// run again keeps `--yes` (without a terminal, a run without it declines every change) and
+/// `--dry-run`.
+fn first_fix(report: &Report, args: &Args) -> String {
+    let mut again = String::from("cargo xtask onboard");
+    for (set, flag) in [(args.yes, " --yes"), (args.dry_run, " --dry-run")] {
+        if set {
+            again.push_str(flag);
+        }
+    }
+    let again = again.as_str();
     let fix = report.items.iter().filter(|item| item.blocks_ready()).find_map(|item| item.fix.clone());
     let is_command = |fix: &str| {
         ["cargo ", "git ", "rustup ", "cp ", "echo "].iter().any(|program| fix.starts_with(program))
     };
     match fix {
-        Some(fix) if fix == AGAIN || fix.starts_with("cargo xtask onboard ") => fix,
-        Some(fix) if is_command(&fix) => format!("fix it, then run onboard again:\n{fix}\n{AGAIN}"),
-        Some(fix) => format!("{fix}, then run onboard again:\n{AGAIN}"),
-        None => AGAIN.to_string(),
+        Some(fix) if fix == "cargo xtask onboard" || fix.starts_with("cargo xtask onboard ") => fix,
+        Some(fix) if is_command(&fix) => format!("fix it, then run onboard again:\n{fix}\n{again}"),
+        Some(fix) => format!("{fix}, then run onboard again:\n{again}"),
+        None => again.to_string(),
     }
 }
 
@@ -498,7 +506,7 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
         println!("{}", serde_json::to_string_pretty(&value)?);
     }
     let what = if dropped { "dropped READY" } else { "not READY" };
-    Err(Refusal::failed(format!("{what}: {}", reasons.join("; "))).hint(first_fix(report)).into())
+    Err(Refusal::failed(format!("{what}: {}", reasons.join("; "))).hint(first_fix(report, args)).into())
 }
 
 /// The workflow in four steps, for the engineer who just became READY.

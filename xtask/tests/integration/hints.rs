@@ -326,3 +326,162 @@ fn a_deleted_file_a_command_edits_is_restored_by_the_hint() {
     assert!(sandbox.exists("CHANGELOG.md"));
     sandbox.xtask().args(["changelog", "release", "0.2.0"]).success();
 }
+
+/// A fragment named off the rule (`My Notes.txt`): the rename keeps the engineer's words,
+/// quotes the space, works from a subfolder, and `changelog --check` then passes.
+#[test]
+fn changelog_bad_fragment_name_rename_pastes_from_a_subfolder() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("docs/changelog.d/My Notes.txt", "<!-- section: Added -->\n- Notes\n");
+    let src = sandbox.path("src");
+    let out = sandbox.xtask().current_dir(&src).args(["changelog", "--check"]).failure(1);
+    paste_every_hint(&sandbox, &src, &out.all());
+    assert!(sandbox.exists("docs/changelog.d/my-notes.md"));
+    sandbox.xtask().current_dir(&src).args(["changelog", "--check"]).success();
+}
+
+/// Releasing a version the CHANGELOG already has: the hint names the next version (no
+/// `<version>` placeholder, which a shell reads as a redirection), and its dry run works.
+#[test]
+fn changelog_release_of_a_taken_version_suggests_the_next_one() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("docs/changelog.d/login.md", "<!-- section: Added -->\n- Login\n");
+    sandbox.commit_all("docs: add a fragment");
+    sandbox.xtask().args(["changelog", "release", "0.2.0"]).success();
+    sandbox.commit_all("chore: release 0.2.0");
+    sandbox.write("docs/changelog.d/logout.md", "<!-- section: Added -->\n- Logout\n");
+    let out = sandbox.xtask().args(["changelog", "release", "0.2.0"]).refused(2);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask changelog release 0.2.1 --dry-run"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+}
+
+/// The `next:` line after a release commits it with a type the commit-msg hook accepts.
+#[test]
+fn changelog_release_next_line_commits_through_the_hook() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.write("docs/changelog.d/login.md", "<!-- section: Added -->\n- Login\n");
+    sandbox.commit_all("docs: add a fragment");
+    sandbox.git(&["config", "core.hooksPath", ".githooks"]);
+    let out = sandbox.xtask().args(["changelog", "release", "0.2.0"]).success();
+    paste_every_hint(&sandbox, &sandbox.path("src"), &out.all());
+    assert_eq!(status(&sandbox), "");
+}
+
+/// `onboard --yes` where `.env` is not ignored: the fix and the run again are separate lines
+/// (not `<fix>, then run: …`), the run again keeps `--yes` (without a terminal a run without it
+/// declines every change), and pasted from a subfolder they make the clone READY.
+#[test]
+fn onboard_fix_and_run_again_are_separate_commands_that_reach_ready() {
+    let _cargo = crate::support::cargo_guard();
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.copy_lockfile();
+    sandbox.write(".gitignore", "/target/\n/Cargo.lock\n");
+    sandbox.commit_all("chore: forget the env rule");
+    sandbox.with_origin();
+    let src = sandbox.path("src");
+    let out = sandbox.xtask().current_dir(&src).args(["onboard", "--yes"]).failure(1);
+    let commands = hint_commands(&out.stderr);
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert_eq!(commands[1], "cargo xtask onboard --yes");
+    let pasted = paste_every_hint(&sandbox, &src, &out.stderr);
+    assert_contains(&pasted[1].stdout, "READY");
+}
+
+/// `trust`: a configured command list not yet approved; the hint approves it, and the command
+/// then runs.
+#[test]
+fn trust_hint_approves_and_the_command_then_runs() {
+    let (sandbox, _origin) = project("verify = [[\"true\"]]\n");
+    sandbox.write("Cargo.toml", "[workspace.metadata.sop]\nverify = [[\"echo\", \"changed\"]]\n");
+    sandbox.commit_all("chore: change verify");
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).failure(1);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask trust"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    let again = sandbox.xtask().args(["pre-pr", "--no-sync"]).run();
+    assert!(!again.stderr.contains("cargo xtask trust"), "{}", again.stderr);
+}
+
+/// A frozen spec on `main` that the branch edits, while the local `main` is stale: the revert
+/// names `origin/main` (where the tool found the base), works from a subfolder, and the
+/// finding is gone.
+#[test]
+fn check_revert_of_a_frozen_spec_uses_the_real_base_when_main_is_stale() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let mate = sandbox.clone_of(&origin, "mate");
+    // The teammate freezes a spec on main and pushes; this clone only fetches.
+    sandbox.xtask().current_dir(&mate).args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    let spec = mate.join(SPEC);
+    std::fs::write(&spec, std::fs::read_to_string(&spec).unwrap().replace("TODO(sop)", "Defined")).unwrap();
+    sandbox.xtask().current_dir(&mate).args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().current_dir(&mate).args(["spec", "start", "scheduler"]).success();
+    sandbox.git_in(&mate, &["add", "-A"]);
+    sandbox.git_in(&mate, &["commit", "-q", "-m", "feat: add scheduler"]);
+    sandbox.git_in(&mate, &["push", "-q", "origin", "HEAD:main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.git(&["switch", "-q", "-c", "fix/tweak", "origin/main"]);
+    sandbox.write(SPEC, &format!("{}\nA late idea.\n", sandbox.read(SPEC)));
+    sandbox.write("docs/changelog.d/tweak.md", "<!-- section: Fixed -->\n- Tweak\n");
+    sandbox.commit_all("fix: tweak the scheduler spec");
+    let src = sandbox.path("src");
+    let out = sandbox.xtask().current_dir(&src).args(["check"]).failure(1);
+    assert_contains(&out.stdout, "sop-2.1/frozen-spec");
+    let commands = hint_commands(&out.stdout);
+    assert!(commands.contains(&format!("git checkout origin/main -- :/{SPEC}")), "{commands:?}");
+    let revert: Vec<&String> = commands.iter().filter(|c| c.contains(SPEC)).collect();
+    for command in revert {
+        assert_eq!(sandbox.paste(&src, command).code, 0);
+    }
+    let again = sandbox.xtask().current_dir(&src).args(["check"]).run();
+    assert!(!again.stdout.contains("sop-2.1/frozen-spec"), "{}", again.stdout);
+}
+
+/// `spec start` on a branch whose spec has landed on the base: the `next:` new slice line
+/// pastes. (On a branch whose spec is not on the base it is not a `next:` line: stacking is
+/// refused.)
+#[test]
+fn spec_start_next_slice_line_pastes_once_the_spec_has_landed() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.commit_all("feat: add scheduler");
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--ff-only", "feat/scheduler"]);
+    sandbox.git(&["switch", "-q", "feat/scheduler"]);
+    let out = sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(pasted.len(), 2, "commit, then the next slice");
+    let branch = sandbox.current_branch();
+    assert!(branch.starts_with("feat/scheduler") && branch != "feat/scheduler", "{branch}");
+}
+
+/// A `.env` committed on the branch: the untrack command of the finding works from a subfolder.
+#[test]
+fn check_tracked_env_file_untrack_hint_works_from_a_subfolder() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write(".env", "MY_SETTING=1\n");
+    sandbox.git(&["add", "-f", ".env"]);
+    let sub = sandbox.path("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let out = sandbox.xtask().current_dir(&sub).args(["check"]).failure(1);
+    let untrack: Vec<String> = hint_commands(&out.stdout).into_iter().filter(|c| c.contains("rm --cached")).collect();
+    assert_eq!(untrack, ["git rm --cached :/.env"]);
+    assert_eq!(sandbox.paste(&sub, &untrack[0]).code, 0);
+    assert_eq!(sandbox.git(&["ls-files", ".env"]), "");
+}
+
+/// Every refusal of a malformed secret baseline names a restore that works: there is none on
+/// `main`, so the hint removes it rather than checking out a file `main` does not have.
+#[test]
+fn an_invalid_secret_baseline_hint_works_without_one_on_main() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write(".secrets.baseline.json", "{ not json");
+    let out = sandbox.xtask().args(["check", "--update-baseline"]).refused(2);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    sandbox.xtask().args(["check", "--update-baseline"]).success();
+    let baseline = std::fs::read_to_string(sandbox.path(".secrets.baseline.json")).unwrap_or_default();
+    assert!(!baseline.contains("not json"), "{baseline}");
+}
