@@ -236,14 +236,15 @@ fn move_aside_command(ctx: &Ctx, file: &InTheWay, upstream: Oid) -> anyhow::Resu
         if taken || (file.ignored && !ctx.repo.is_ignored(&candidate)?) {
             continue;
         }
-        return Ok(format!("mv {} {}", crate::output::shell_word(path), crate::output::shell_word(&candidate)));
+        // Root-relative: the hint works from any folder of the clone.
+        return Ok(format!("mv {} {}", crate::git::hint::root_path(path), crate::git::hint::root_path(&candidate)));
     }
     let aside = ctx.repo.sop_dir().join("aside");
     let target = aside.join(path.replace('/', "%2F"));
     Ok(format!(
         "mkdir -p {} && mv {} {}",
         crate::output::shell_word(&aside.to_string_lossy()),
-        crate::output::shell_word(path),
+        crate::git::hint::root_path(path),
         crate::output::shell_word(&target.to_string_lossy())
     ))
 }

@@ -522,7 +522,7 @@ fn committing_a_dotenv_fails() {
     sandbox.commit_all("fix: config");
     let out = check_fails(&sandbox);
     assert_eq!(errors(&out), [("sop-4.9/env-file".to_string(), ".env".to_string())]);
-    assert_contains(only(&out, "sop-4.9/env-file")["hint"].as_str().unwrap(), "git rm --cached .env");
+    assert_contains(only(&out, "sop-4.9/env-file")["hint"].as_str().unwrap(), "git rm --cached :/.env");
 }
 
 #[test]
