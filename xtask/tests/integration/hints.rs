@@ -485,3 +485,100 @@ fn an_invalid_secret_baseline_hint_works_without_one_on_main() {
     let baseline = std::fs::read_to_string(sandbox.path(".secrets.baseline.json")).unwrap_or_default();
     assert!(!baseline.contains("not json"), "{baseline}");
 }
+
+// Hints in files other engineers own while this was written (`new_addon.rs`, `hooks.rs`,
+// `check/commits.rs`): each test pastes what is printed today and fails; it is ignored until
+// the hint is fixed there (run them with `--ignored`).
+
+/// `new-addon`'s `next:` lines, pasted in order right after the scaffold.
+#[test]
+#[ignore = "new_addon.rs: `next: cargo xtask spec approve` is refused while the scaffold's TODO(sop) placeholders remain"]
+fn new_addon_next_lines_paste_in_order() {
+    let _cargo = crate::support::cargo_guard();
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_lockfile();
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+}
+
+/// The commit-msg hook's hint, pasted from a subfolder.
+#[test]
+#[ignore = "hooks.rs: `git commit -e -F .git/COMMIT_EDITMSG` names the message file relative to the root"]
+fn commit_msg_hook_hint_pastes_from_a_subfolder() {
+    let (sandbox, _origin) = hooked_project();
+    sandbox.write("sub/file.txt", "x\n");
+    sandbox.git(&["add", "-A"]);
+    let sub = sandbox.path("sub");
+    let refused = sandbox.paste(&sub, "git commit -m 'wip: stuff'");
+    assert_ne!(refused.code, 0);
+    let commands = hint_commands(&refused.stderr);
+    assert!(!commands.is_empty(), "{}", refused.stderr);
+    // The editor it opens writes a valid message.
+    let line = format!("GIT_EDITOR='printf \"feat: stuff\\n\" >' {}", commands[0]);
+    assert_eq!(sandbox.paste(&sub, &line).code, 0, "{}", sandbox.paste(&sub, &line).stderr);
+}
+
+/// `check`'s reword hint for a non-conventional commit when the local `main` is stale.
+#[test]
+#[ignore = "check/commits.rs: `git rebase -i main` (the stale local main, not the base the check used) and two commands on one line"]
+fn commit_reword_hint_uses_the_real_base() {
+    let (sandbox, origin) = project(FAST);
+    teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "theirs\n");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.git(&["reset", "-q", "--hard", "origin/main"]);
+    commit_feature(&sandbox, "a.txt", "a\n", "bad subject");
+    let out = sandbox.xtask().args(["check"]).failure(1);
+    let commands = hint_commands(&out.stdout);
+    let reword: Vec<&String> = commands.iter().filter(|c| c.starts_with("git rebase -i")).collect();
+    assert_eq!(reword, [&"git rebase -i origin/main".to_string()], "{commands:?}");
+}
+
+/// No remote: the hint's command (work offline) is on its own line, and pasted, `pre-pr` runs
+/// to the end.
+#[test]
+fn pre_pr_without_a_remote_hint_works_offline() {
+    let sandbox = crate::pre_pr::minimal_repository(FAST);
+    sandbox.git(&["switch", "-q", "-c", "fix/offline"]);
+    commit_feature(&sandbox, "fix.txt", "fixed\n", "fix: work offline");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask pre-pr --no-sync"]);
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_contains(&pasted[0].stdout, "ready for review");
+}
+
+/// An unreachable remote: the diagnosis (`git ls-remote`) fails as promised (it shows git's
+/// own error), and the offline run pastes and works.
+#[test]
+fn pre_pr_unreachable_remote_hints_diagnose_and_work_offline() {
+    let (sandbox, _origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let gone = sandbox.home.join("gone.git");
+    sandbox.git(&["remote", "set-url", "origin", gone.to_str().unwrap()]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_eq!(hint_commands(&out.stderr), ["git ls-remote origin", "cargo xtask pre-pr --no-sync"]);
+    let pasted = paste_hints(&sandbox, &sandbox.root, &out.stderr, &[("git ls-remote", 128)]);
+    assert_contains(&pasted[0].stderr, "gone.git");
+    assert_contains(&pasted[1].stdout, "ready for review");
+}
+
+/// An ignored file where `origin/main` adds a tracked one, `pre-pr` run from a subfolder: the
+/// move-aside-and-run-again line works there (root-relative paths).
+#[test]
+fn pre_pr_file_in_the_way_hint_works_from_a_subfolder() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "sub/feature.txt", "mine\n", "feat: add the feature file");
+    let mate = sandbox.clone_of(&origin, "mate");
+    std::fs::create_dir_all(mate.join("config")).unwrap();
+    std::fs::write(mate.join("config/local.toml"), "shared = true\n").unwrap();
+    sandbox.git_in(&mate, &["add", "-A"]);
+    sandbox.git_in(&mate, &["commit", "-q", "-m", "feat: share the settings"]);
+    sandbox.git_in(&mate, &["push", "-q", "origin", "main"]);
+    std::fs::write(sandbox.path(".git/info/exclude"), "config/\n").unwrap();
+    sandbox.write("config/local.toml", "token = \"mine\"\n");
+    let sub = sandbox.path("sub");
+    let out = sandbox.xtask().current_dir(&sub).args(["pre-pr"]).failure(1);
+    assert_contains(&out.stderr, "`config/local.toml`");
+    paste_every_hint(&sandbox, &sub, &out.stderr);
+    assert_eq!(sandbox.read("config/local.toml"), "shared = true\n");
+    assert!(sandbox.exists("target/pre-pr/PR_BODY.md"));
+}
