@@ -54,12 +54,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 /// Derives the names for `<kind>/<name>`, refusing a bad kind or name (exit 2) like `new-addon`.
 pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Result<Names> {
     names::check_kind(kind, &ctx.config).map_err(|error| {
-        Refusal::usage(format!("invalid branch kind: {error}"))
-            .hint(format!(
-                "use a configured kind ({}):\ncargo xtask {command} {}",
-                ctx.config.branch_kinds.join(", "),
-                yours(ctx, kind, name, command)
-            ))
+        Refusal::usage(format!("invalid branch kind: {error}")).hint(format!(
+            "use a configured kind ({}):\ncargo xtask {command} {}",
+            ctx.config.branch_kinds.join(", "),
+            yours(ctx, kind, name, command)
+        ))
     })?;
     let names = Names::derive(name, kind, &ctx.config).map_err(|error| {
         let suggested = crate::output::shell_word(&names::suggest(name).unwrap_or_else(|| names::EXAMPLE.to_string()));

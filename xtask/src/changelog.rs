@@ -387,11 +387,7 @@ pub fn examine(path: &str, text: &str) -> Result<Option<Fragment>, Problem> {
             ))
         }
         Err(error) => {
-            return Err(problem(
-                None,
-                format!("`{name}` is not named `<slug>.md`: {}", error.detail),
-                rename(stem),
-            ))
+            return Err(problem(None, format!("`{name}` is not named `<slug>.md`: {}", error.detail), rename(stem)))
         }
     }
     Fragment::parse(text).map(Some).map_err(|error| {
@@ -447,7 +443,9 @@ pub fn load(root: &Path) -> anyhow::Result<(Vec<Loaded>, Vec<Problem>)> {
                         .into_iter()
                         .flatten()
                         .flatten()
-                        .map(|entry| crate::git::hint::root_path(&format!("{path}/{}", entry.file_name().to_string_lossy())))
+                        .map(|entry| {
+                            crate::git::hint::root_path(&format!("{path}/{}", entry.file_name().to_string_lossy()))
+                        })
                         .collect();
                     files.sort();
                     format!(
@@ -697,8 +695,9 @@ pub fn migrate(root: &Path, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
         });
         if !migrated && split(&lines).is_some() {
             let fragment = old_entries(&changelog).map_err(|(line, message)| {
-                Refusal::usage(format!("cannot migrate `{path}`:{line}: {message}"))
-                    .hint(format!("edit {path} line {line}, then preview again:\ncargo xtask changelog migrate --dry-run"))
+                Refusal::usage(format!("cannot migrate `{path}`:{line}: {message}")).hint(format!(
+                    "edit {path} line {line}, then preview again:\ncargo xtask changelog migrate --dry-run"
+                ))
             })?;
             if !fragment.entries.is_empty() {
                 let target = fragment_path(MIGRATED_SLUG);
@@ -909,7 +908,10 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
                 .into()
         } else if message.contains("already has") {
             Refusal::usage(format!("cannot release into `{}`: {message}", layout::CHANGELOG))
-                .hint(format!("pick the next version:\ncargo xtask changelog release {} --dry-run", next_patch(version)))
+                .hint(format!(
+                    "pick the next version:\ncargo xtask changelog release {} --dry-run",
+                    next_patch(version)
+                ))
                 .into()
         } else {
             Refusal::failed(format!("cannot release into `{}`: {message}", layout::CHANGELOG))
@@ -984,7 +986,7 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
         }
     }
     println!("\nreview it, then commit it:");
-    println!("next: git add -A && git commit -m {}", crate::git::hint::message(&ctx.config, "docs", &done.to_string()));
+    println!("next: git add -A && git commit -m {}", crate::git::hint::message(&ctx.config, "docs", done));
     Ok(())
 }
 

@@ -260,7 +260,9 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     }
     let names = &addon.names;
     let fragment = crate::changelog::fragment_path(slug);
-    for path in [&names.blueprint, &names.runbook, &names.architecture, &names.module, &names.integration_test, &fragment] {
+    for path in
+        [&names.blueprint, &names.runbook, &names.architecture, &names.module, &names.integration_test, &fragment]
+    {
         if !paths.contains(path) && root.join(path).is_file() && ctx.repo.index_file(path)?.is_none() {
             paths.push(path.clone());
         }
@@ -369,7 +371,10 @@ fn ensure_contracts_defined(ctx: &Ctx, addon: &Addon, text: &str) -> anyhow::Res
     }
     let location = first.location.as_deref().unwrap_or(&addon.spec);
     Err(Refusal::failed(message)
-        .hint(format!("{} (at {location}), then approve it again:\ncargo xtask spec approve {}", first.hint, addon.names.slug))
+        .hint(format!(
+            "{} (at {location}), then approve it again:\ncargo xtask spec approve {}",
+            first.hint, addon.names.slug
+        ))
         .into())
 }
 

@@ -85,9 +85,9 @@ pub fn commit_all(repo: &Repo, config: &Config, preferred_type: &str, descriptio
 pub fn push(repo: &Repo, remote: &str, branch: &str, head: Oid) -> String {
     let upstream = repo.raw().refname_to_id(&format!("refs/remotes/{remote}/{branch}")).ok();
     let (remote, shown) = (shell_word(remote), shell_word(branch));
-    let Some(upstream) = upstream.filter(|upstream| {
-        *upstream != head && !repo.raw().graph_descendant_of(head, *upstream).unwrap_or(false)
-    }) else {
+    let Some(upstream) = upstream
+        .filter(|upstream| *upstream != head && !repo.raw().graph_descendant_of(head, *upstream).unwrap_or(false))
+    else {
         return format!("git push -u {remote} {shown}");
     };
     if only_rewritten(repo, upstream, head).unwrap_or(false) {

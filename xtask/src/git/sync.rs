@@ -371,7 +371,10 @@ pub fn fetch(sh: &Shell, repo: &Repo, remote: &str, branch: &str, interactive: b
             "cannot fetch `{branch}` from `{remote}` ({url}): {}",
             git_message(&output)
         ))
-        .hint(format!("check the network and the remote's URL (`git remote -v`); this reaches it:\ngit ls-remote {}", crate::output::shell_word(remote)))
+        .hint(format!(
+            "check the network and the remote's URL (`git remote -v`); this reaches it:\ngit ls-remote {}",
+            crate::output::shell_word(remote)
+        ))
         .into());
     }
     repo.remote_tracking_commit(remote, branch)

@@ -329,12 +329,10 @@ fn env_item(ctx: &Ctx, state: EnvFile, args: &Args, approved: bool) -> anyhow::R
         EnvFile::Create { .. } if args.dry_run => {
             item.skipped(format!("dry run: would create `{ENV_FILE}` from `{example}`"))
         }
-        EnvFile::Create { .. } if !approved => {
-            item.failed(
-                format!("`{ENV_FILE}` not created: declined at the prompt"),
-                format!("cp {} {}", crate::git::hint::root_path(example), crate::git::hint::root_path(ENV_FILE)),
-            )
-        }
+        EnvFile::Create { .. } if !approved => item.failed(
+            format!("`{ENV_FILE}` not created: declined at the prompt"),
+            format!("cp {} {}", crate::git::hint::root_path(example), crate::git::hint::root_path(ENV_FILE)),
+        ),
         EnvFile::Create { content } => {
             let mut plan = Plan::new(COMMAND);
             plan.create(ENV_FILE, content);
@@ -358,10 +356,7 @@ fn build(ctx: &Ctx, json: bool) -> Item {
     let description = format!("cargo build --workspace {}", locked.join(" ")).trim_end().to_string();
     match cmd!(ctx.sh, "cargo build --workspace {locked...}").run() {
         Ok(()) => item.ok(description),
-        Err(error) => item.failed(
-            format!("the build failed ({error})"),
-            "fix the errors cargo printed above",
-        ),
+        Err(error) => item.failed(format!("the build failed ({error})"), "fix the errors cargo printed above"),
     }
 }
 
@@ -381,10 +376,7 @@ fn check(ctx: &Ctx) -> Item {
                 .find(|finding| finding.severity == crate::check::Severity::Error)
                 .map(|finding| format!(", first: {}", finding.message))
                 .unwrap_or_default();
-            item.failed(
-                format!("cargo xtask check found {} problem(s){first}", report.errors()),
-                "cargo xtask check",
-            )
+            item.failed(format!("cargo xtask check found {} problem(s){first}", report.errors()), "cargo xtask check")
         }
         Err(error) => item.failed(format!("cargo xtask check could not run: {error:#}"), "cargo xtask check"),
     }
@@ -421,9 +413,8 @@ fn first_fix(report: &Report, args: &Args) -> String {
     }
     let again = again.as_str();
     let fix = report.items.iter().filter(|item| item.blocks_ready()).find_map(|item| item.fix.clone());
-    let is_command = |fix: &str| {
-        ["cargo ", "git ", "rustup ", "cp ", "echo "].iter().any(|program| fix.starts_with(program))
-    };
+    let is_command =
+        |fix: &str| ["cargo ", "git ", "rustup ", "cp ", "echo "].iter().any(|program| fix.starts_with(program));
     match fix {
         Some(fix) if fix == "cargo xtask onboard" || fix.starts_with("cargo xtask onboard ") => fix,
         Some(fix) if is_command(&fix) => format!("fix it, then run onboard again:\n{fix}\n{again}"),

@@ -680,7 +680,9 @@ fn open_with_gh(ctx: &Ctx, json: bool, title: &str, body: &std::path::Path, main
 /// The push of the current branch, built from the refs as they are now.
 fn push_command(ctx: &Ctx) -> String {
     match ctx.repo.head() {
-        Ok(crate::git::Head::Branch { name, commit }) => crate::git::hint::push(&ctx.repo, &ctx.config.remote, &name, commit),
+        Ok(crate::git::Head::Branch { name, commit }) => {
+            crate::git::hint::push(&ctx.repo, &ctx.config.remote, &name, commit)
+        }
         _ => format!("git push -u {} HEAD", crate::output::shell_word(&ctx.config.remote)),
     }
 }

@@ -8,8 +8,8 @@ use git2::Oid;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::git::{hint, Head};
-use crate::output;
 use crate::names::{self, Words};
+use crate::output;
 
 /// What preflight established about the branch.
 #[derive(Debug, Clone)]
@@ -76,15 +76,12 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
     if !changed.is_empty() && !autostash {
         let shown: Vec<String> = changed.iter().take(5).map(|path| format!("`{path}`")).collect();
         let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
-        return Err(Refusal::failed(format!(
-            "the working tree has uncommitted changes: {}{more}",
-            shown.join(", ")
-        ))
-        .hint(format!(
-            "commit them (or let pre-pr stash and restore them: `cargo xtask pre-pr --autostash`):\n{}",
-            hint::commit_all(repo, &ctx.config, &kind, &format!("save work in progress on {}", words.slug()))
-        ))
-        .into());
+        return Err(Refusal::failed(format!("the working tree has uncommitted changes: {}{more}", shown.join(", ")))
+            .hint(format!(
+                "commit them (or let pre-pr stash and restore them: `cargo xtask pre-pr --autostash`):\n{}",
+                hint::commit_all(repo, &ctx.config, &kind, &format!("save work in progress on {}", words.slug()))
+            ))
+            .into());
     }
     Ok(Branch { name, kind, words, head, changed })
 }

@@ -50,12 +50,13 @@ pub fn run(
     let upstream = format!("{remote}/{main}");
     let upstream_commit = if dry_run {
         ctx.repo.remote_tracking_commit(remote, main).ok_or_else(|| {
-            Refusal::failed(format!("`{upstream}` has never been fetched here, so nothing can be predicted"))
-                .hint(format!(
+            Refusal::failed(format!("`{upstream}` has never been fetched here, so nothing can be predicted")).hint(
+                format!(
                     "fetch it first (or run without --dry-run):\ngit fetch {} {}",
                     crate::output::shell_word(remote),
                     crate::output::shell_word(main)
-                ))
+                ),
+            )
         })?
     } else {
         sync::fetch(&ctx.sh, &ctx.repo, remote, main, ctx.interactive).map_err(|error| {
@@ -302,7 +303,12 @@ pub fn stash(ctx: &Ctx, branch: &str) -> anyhow::Result<Option<Oid>> {
         // The hint commits with a type the commit-msg hook accepts.
         Ok(refusal) => anyhow::Error::new(refusal.hint(format!(
             "commit the changes instead, then run cargo xtask pre-pr:\n{}",
-            crate::git::hint::commit_all(&ctx.repo, &ctx.config, branch.split('/').next().unwrap_or_default(), "save work in progress")
+            crate::git::hint::commit_all(
+                &ctx.repo,
+                &ctx.config,
+                branch.split('/').next().unwrap_or_default(),
+                "save work in progress"
+            )
         ))),
         Err(error) => error,
     });

@@ -53,7 +53,10 @@ fn bad_kinds_and_names_are_refused_with_exit_2() {
         &out.stderr,
         "error: invalid branch kind: `wip` is not a branch kind; use one of: feat, fix, chore, docs, spec",
     );
-    assert_contains(&out.stderr, "hint: use a configured kind (feat, fix, chore, docs, spec):\nhint: cargo xtask branch feat x\n");
+    assert_contains(
+        &out.stderr,
+        "hint: use a configured kind (feat, fix, chore, docs, spec):\nhint: cargo xtask branch feat x\n",
+    );
     for (name, message) in [
         ("../../etc", "path separator"),
         ("", "is empty"),
@@ -64,7 +67,10 @@ fn bad_kinds_and_names_are_refused_with_exit_2() {
         let out = sandbox.xtask().args(["branch", "feat", "--", name]).refused(2);
         assert_contains(&out.stderr, "error: invalid branch name");
         assert_contains(&out.stderr, message);
-        assert_contains(&out.stderr, "hint: use letters, digits, spaces, `-` or `_`, starting with a letter:\nhint: cargo xtask branch feat ");
+        assert_contains(
+            &out.stderr,
+            "hint: use letters, digits, spaces, `-` or `_`, starting with a letter:\nhint: cargo xtask branch feat ",
+        );
     }
 }
 

@@ -130,10 +130,7 @@ fn pre_pr_on_main_hint_moves_the_commits_to_a_branch_named_after_them() {
     commit_feature(&sandbox, "login.txt", "login\n", "feat: add login page");
     let mine = sandbox.head();
     let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).refused(1);
-    assert_eq!(
-        hint_commands(&out.all()),
-        ["git switch -c feat/add-login-page && git branch -f main origin/main"]
-    );
+    assert_eq!(hint_commands(&out.all()), ["git switch -c feat/add-login-page && git branch -f main origin/main"]);
     paste_every_hint(&sandbox, &sandbox.root, &out.all());
     assert_eq!(sandbox.current_branch(), "feat/add-login-page");
     assert_eq!(sandbox.head(), mine);

@@ -254,10 +254,7 @@ fn the_main_branch_is_refused() {
     sandbox.git(&["switch", "-q", "main"]);
     let out = sandbox.xtask().args(["pre-pr"]).refused(1);
     assert_contains(&out.stderr, "error: you are on the main branch `main`; it is never rebased");
-    assert_contains(
-        &out.stderr,
-        "hint: git switch -c chore/initial-commit\n",
-    );
+    assert_contains(&out.stderr, "hint: git switch -c chore/initial-commit\n");
 }
 
 #[test]

@@ -102,10 +102,7 @@ fn invalid_transitions_are_refused_with_the_allowed_ones() {
     let sandbox = draft_scheduler();
     let out = sandbox.xtask().args(["spec", "start", "scheduler"]).refused(2);
     assert_contains(&out.stderr, "error: spec `Scheduler` is Draft; it cannot go to In Progress");
-    assert_contains(
-        &out.stderr,
-        "hint: cargo xtask spec approve scheduler\n",
-    );
+    assert_contains(&out.stderr, "hint: cargo xtask spec approve scheduler\n");
     let out = sandbox.xtask().args(["spec", "complete", "scheduler"]).refused(2);
     assert_contains(&out.stderr, "it cannot go to Complete");
 

@@ -548,7 +548,10 @@ pub fn command_of(line: &str) -> Option<String> {
     if starts_with_command(line) {
         return Some(line.to_string());
     }
-    line.match_indices(": ").map(|(index, _)| &line[index + 2..]).find(|rest| starts_with_command(rest)).map(str::to_string)
+    line.match_indices(": ")
+        .map(|(index, _)| &line[index + 2..])
+        .find(|rest| starts_with_command(rest))
+        .map(str::to_string)
 }
 
 /// Every `hint:` and `next:` line of `output` (prefix removed), in order.

@@ -718,9 +718,8 @@ fn baseline_restore_hint(ctx: &Ctx) -> String {
 pub(super) fn update_baseline(ctx: &Ctx, report: &super::Report) -> anyhow::Result<usize> {
     let existing = read_working_baseline(ctx).map_err(|error| {
         anyhow::Error::new(
-            Refusal::usage(format!("`{BASELINE_FILE}` is not a valid secret baseline: {}", one_line(&error))).hint(
-                baseline_restore_hint(ctx),
-            ),
+            Refusal::usage(format!("`{BASELINE_FILE}` is not a valid secret baseline: {}", one_line(&error)))
+                .hint(baseline_restore_hint(ctx)),
         )
     })?;
     let exists = existing.is_some();
