@@ -165,7 +165,7 @@ impl Repo {
         if let Some(op) = self.in_progress() {
             return Err(Refusal::failed(format!("a {} is in progress in `{}`", op.operation, self.root.display()))
                 .hint(format!(
-                    "finish it with `{}`, or abort it and run this again: {}",
+                    "finish it with `{}`, or abort it, then run this again:\n{}",
                     op.continue_command, op.abort_command
                 ))
                 .into());

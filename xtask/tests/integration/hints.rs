@@ -579,3 +579,35 @@ fn pre_pr_file_in_the_way_hint_works_from_a_subfolder() {
     assert_eq!(sandbox.read("config/local.toml"), "shared = true\n");
     assert!(sandbox.exists("target/pre-pr/PR_BODY.md"));
 }
+
+/// A merge stopped at a conflict: `branch` refuses, its hint's abort pastes, and `branch` then
+/// works.
+#[test]
+fn an_operation_in_progress_hint_aborts_it_and_the_command_then_works() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "feat/one"]);
+    sandbox.write("README.md", "one\n");
+    sandbox.commit_all("feat: one");
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.write("README.md", "two\n");
+    sandbox.commit_all("feat: two");
+    let merge = sandbox.paste(&sandbox.root, "git merge feat/one");
+    assert_ne!(merge.code, 0, "the merge stops at the conflict");
+    let out = sandbox.xtask().args(["branch", "feat", "login"]).refused(1);
+    assert_eq!(hint_commands(&out.stderr), ["git merge --abort"]);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    sandbox.xtask().args(["branch", "feat", "login"]).success();
+}
+
+/// `migrate --dry-run` on a repository of the first layout: its `next:` line applies it, and
+/// the applied run's own `next:` lines (check, then a commit the hook accepts) paste too.
+#[test]
+fn migrate_next_lines_paste_in_order() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("docs/specs/spec.lock", "");
+    sandbox.commit_all("chore: the first layout's lock");
+    let preview = sandbox.xtask().args(["migrate", "--dry-run"]).success();
+    let applied = paste_every_hint(&sandbox, &sandbox.root, &preview.all());
+    paste_every_hint(&sandbox, &sandbox.root, &applied[0].stdout);
+    assert_eq!(status(&sandbox), "");
+}
