@@ -174,3 +174,26 @@ pub fn branch_for(repo: &Repo, config: &Config, commit: Oid) -> String {
 pub fn move_file(from: &str, to: &str) -> String {
     format!("mv {} {}", root_path(from), root_path(to))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_root_relative_and_one_shell_word() {
+        assert_eq!(pathspec("docs/specs/X.md"), ":/docs/specs/X.md");
+        assert_eq!(pathspec("docs/My Thing.md"), "':/docs/My Thing.md'");
+        assert_eq!(root_path(".env"), "\"$(git rev-parse --show-toplevel)\"/.env");
+        assert_eq!(root_path("a b"), "\"$(git rev-parse --show-toplevel)\"/'a b'");
+    }
+
+    #[test]
+    fn commit_types_are_the_configured_ones() {
+        let mut config = Config::default();
+        assert_eq!(commit_type(&config, "feat"), "feat");
+        assert_eq!(commit_type(&config, "wip"), "chore", "an unknown type falls back to chore");
+        config.commit_types = vec!["fix".into(), "docs".into()];
+        assert_eq!(commit_type(&config, "wip"), "fix", "without chore, the first configured type");
+        assert_eq!(message(&config, "docs", "release 1.0.0"), "'docs: release 1.0.0'");
+    }
+}
