@@ -589,11 +589,17 @@ fn check_addon(
     // The frozen text is on the main branch, or on this branch when it froze the spec: point at
     // the first changed line, and revert from where it is.
     let matches = |text: &String| spec_hash(text.as_bytes()).is_ok_and(|hash| hash == recorded.hash);
+    // Named as a command reads it: the base as the check found it (`origin/main` when the local
+    // `main` is behind), root-relative so the revert works from any folder.
+    let base_name = match facts.branch.main {
+        Some(main) => crate::git::hint::commit_name(&ctx.repo, &ctx.config, main),
+        None => crate::output::shell_word(main_name),
+    };
     let (source, frozen_text) = match facts.version_at(facts.branch.main, &addon.spec)?.filter(matches) {
-        Some(text) => (main_name.as_str(), Some(text)),
+        Some(text) => (base_name.as_str(), Some(text)),
         None => match facts.version_at(facts.branch.head, &addon.spec)?.filter(matches) {
             Some(text) => ("HEAD", Some(text)),
-            None => (main_name.as_str(), None),
+            None => (base_name.as_str(), None),
         },
     };
     let line = frozen_text.map(|text| first_difference(&text, &String::from_utf8_lossy(&bytes)));
@@ -605,9 +611,9 @@ fn check_addon(
             addon.feature, recorded.path
         ),
         format!(
-            "revert it (git checkout {source} -- {}) and start a new slice instead: {}",
-            addon.spec,
-            facts.inventory.new_slice_command(addon)
+            "revert it, and start a new slice instead (`{}`):\ngit checkout {source} -- {}",
+            facts.inventory.new_slice_command(addon),
+            crate::git::hint::pathspec(&addon.spec)
         ),
     ));
     Ok(())

@@ -202,11 +202,6 @@ fn list_shows_every_spec_with_its_status() {
     assert!(specs.iter().any(|s| s["feature"] == "HealthMonitor"));
 }
 
-/// The words of a printed command line, for commands without quoting (`git add <path>`).
-fn words(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
-
 /// `spec start` writes exactly one new file, the spec's own record, and no `spec.lock`; the
 /// `next:` lines it prints, run as printed, commit both and leave the tree clean.
 #[test]
@@ -241,10 +236,9 @@ fn editing_a_frozen_spec_fails_check_and_the_printed_revert_works() {
     let out = sandbox.xtask().args(["check", "--no-branch-rules"]).refused(1);
     assert_contains(&out.stdout, &format!("error[sop-2.1/frozen-spec] {SPEC}:"));
     assert_contains(&out.stdout, &format!("no longer matches the hash recorded in `{RECORD}`"));
-    let hint = out.stdout.lines().find(|line| line.trim_start().starts_with("hint: revert it (")).unwrap();
-    let revert = hint.split_once('(').unwrap().1.split_once(')').unwrap().0;
-    assert_eq!(revert, format!("git checkout HEAD -- {SPEC}"), "the spec was frozen on this branch");
-    sandbox.git(&words(revert)[1..]);
+    let revert = crate::support::hint_command(&out.stdout);
+    assert_eq!(revert, format!("git checkout HEAD -- :/{SPEC}"), "the spec was frozen on this branch");
+    sandbox.sh(&sandbox.root, &revert);
     sandbox.xtask().args(["check", "--no-branch-rules"]).success();
 }
 
