@@ -378,6 +378,21 @@ fn restore_command(facts: &Facts<'_>, path: &str) -> anyhow::Result<Option<Strin
     Ok(crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources))
 }
 
+/// A spec whose status was moved past Approved by hand: bring back a committed Approved version
+/// when HEAD or the base has one, then freeze it with the tool; one command a line.
+fn status_by_hand_hint(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<String> {
+    let start = format!("cargo xtask spec start {}", addon.names.slug);
+    for source in [facts.branch.head, facts.branch.main].into_iter().flatten() {
+        let Some(text) = facts.version_at(Some(source), &addon.spec)? else { continue };
+        if Header::parse(&text).status() == Ok(crate::docs::Status::Approved) {
+            if let Some(restore) = crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, &addon.spec, &[source]) {
+                return Ok(format!("put the Status line back to Approved, then freeze it with the tool:\n{restore}\n{start}"));
+            }
+        }
+    }
+    Ok(format!("put the Status line back to Approved (by hand), then freeze it with the tool:\n{start}"))
+}
+
 /// `git checkout <base> -- :/path`, the base named as the check used it.
 fn from_base(facts: &Facts<'_>, path: &str) -> String {
     let sources: Vec<git2::Oid> = facts.branch.main.into_iter().collect();
@@ -574,10 +589,7 @@ fn check_addon(
                 addon.feature,
                 FreezeRecord::path(&ctx.config, spec_file)
             ),
-            format!(
-                "put the Status line back to Approved and freeze it with the tool: cargo xtask spec start {}",
-                addon.names.slug
-            ),
+            status_by_hand_hint(facts, addon)?,
         ));
         return Ok(());
     };

@@ -611,3 +611,26 @@ fn migrate_next_lines_paste_in_order() {
     paste_every_hint(&sandbox, &sandbox.root, &applied[0].stdout);
     assert_eq!(status(&sandbox), "");
 }
+
+/// A spec moved to In Progress by hand (no freeze record): the hint brings back the committed
+/// Approved text and freezes it with the tool; both lines paste, and the finding is gone.
+#[test]
+fn a_status_changed_by_hand_hint_restores_and_freezes_it() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.commit_all("feat: add scheduler");
+    sandbox.write(SPEC, &crate::support::pin_status(&sandbox.read(SPEC), "In Progress"));
+    let out = sandbox.xtask().args(["check", "--no-branch-rules"]).failure(1);
+    assert_contains(&out.stdout, "changed by hand");
+    let commands: Vec<String> =
+        hint_commands(&out.stdout).into_iter().filter(|c| c.contains("Scheduler") || c.contains("scheduler")).collect();
+    assert_eq!(commands, [format!("git checkout HEAD -- :/{SPEC}"), "cargo xtask spec start scheduler".to_string()]);
+    for command in &commands {
+        assert_eq!(sandbox.paste(&sandbox.path("src"), command).code, 0, "{command}");
+    }
+    let again = sandbox.xtask().args(["check", "--no-branch-rules"]).run();
+    assert!(!again.stdout.contains("changed by hand"), "{}", again.stdout);
+    assert!(sandbox.exists(RECORD));
+}
