@@ -634,3 +634,14 @@ fn a_status_changed_by_hand_hint_restores_and_freezes_it() {
     assert!(!again.stdout.contains("changed by hand"), "{}", again.stdout);
     assert!(sandbox.exists(RECORD));
 }
+
+/// A spec command for an add-on that does not exist: the hint's one command lists the add-ons
+/// (not `list; create it: …`, which a shell runs as two commands, the second unknown).
+#[test]
+fn an_unknown_add_on_hint_lists_the_add_ons() {
+    let sandbox = Sandbox::with_kit();
+    let out = sandbox.xtask().args(["spec", "approve", "nowhere"]).refused(2);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask spec list"]);
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_contains(&pasted[0].stdout, "HealthMonitor");
+}

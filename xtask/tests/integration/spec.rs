@@ -143,7 +143,7 @@ fn bad_supersede_targets_and_unknown_names_are_refused() {
     assert_contains(&out.stderr, "error: there is no add-on `Jobs`");
     let out = sandbox.xtask().args(["spec", "approve", "nowhere"]).refused(2);
     assert_contains(&out.stderr, "error: there is no add-on `Nowhere` (known: HealthMonitor, Scheduler)");
-    assert_contains(&out.stderr, "hint: list them: cargo xtask spec list");
+    assert_contains(&out.stderr, "hint: cargo xtask spec list\n");
     let out = sandbox.xtask().args(["spec", "approve", "../etc"]).refused(2);
     assert_contains(&out.stderr, "is not an add-on name");
 }
