@@ -517,9 +517,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if !args.json {
         if let (Some(branch), Some((body, tested))) = (&branch, &written) {
             // Built from the refs as they are now: a lease only when the push would be refused.
-            let push = crate::git::hint::push(&ctx.repo, remote, &branch.name, *tested);
+            let mut push = format!("next: {}", crate::git::hint::push(&ctx.repo, remote, &branch.name, *tested));
+            if ctx.repo.remote_url(remote).is_none() {
+                // No command can push before the remote exists: not a `next:` line to paste.
+                push = format!("push it once the remote exists (`git remote add {remote} <url>`): `{}`", &push[6..]);
+            }
             console.text(&format!(
-                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\nnext: {push}",
+                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\n{push}",
                 body.title, body.merge.method, body.merge.reason
             ));
         }

@@ -541,6 +541,8 @@ fn pre_pr_without_a_remote_hint_works_offline() {
     assert_eq!(hint_commands(&out.stderr), ["cargo xtask pre-pr --no-sync"]);
     let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
     assert_contains(&pasted[0].stdout, "ready for review");
+    // No remote: the push is said, not offered as a `next:` line that cannot work.
+    assert_eq!(hint_commands(&pasted[0].stdout), Vec::<String>::new());
 }
 
 /// An unreachable remote: the diagnosis (`git ls-remote`) fails as promised (it shows git's
