@@ -385,8 +385,11 @@ fn status_by_hand_hint(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<Strin
     for source in [facts.branch.head, facts.branch.main].into_iter().flatten() {
         let Some(text) = facts.version_at(Some(source), &addon.spec)? else { continue };
         if Header::parse(&text).status() == Ok(crate::docs::Status::Approved) {
-            if let Some(restore) = crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, &addon.spec, &[source]) {
-                return Ok(format!("put the Status line back to Approved, then freeze it with the tool:\n{restore}\n{start}"));
+            if let Some(restore) = crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, &addon.spec, &[source])
+            {
+                return Ok(format!(
+                    "put the Status line back to Approved, then freeze it with the tool:\n{restore}\n{start}"
+                ));
             }
         }
     }
