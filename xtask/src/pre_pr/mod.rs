@@ -631,8 +631,9 @@ fn print_findings(console: &Console, report: &Report) {
             Severity::Warning => "warning",
         };
         let location = finding.location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
-        console
-            .text(&format!("{severity}[{}] {location}{}\n    hint: {}", finding.rule, finding.message, finding.hint));
+        // One `hint:` a line: a hint may be a why, then one command a line.
+        let hint = finding.hint.lines().collect::<Vec<_>>().join("\n    hint: ");
+        console.text(&format!("{severity}[{}] {location}{}\n    hint: {hint}", finding.rule, finding.message));
     }
 }
 

@@ -647,3 +647,22 @@ fn an_unknown_add_on_hint_lists_the_add_ons() {
     let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
     assert_contains(&pasted[0].stdout, "HealthMonitor");
 }
+
+/// `pre-pr`'s compliance step prints each finding's hint one `hint:` a line, as `check` does:
+/// a branch that adds an Unreleased line to CHANGELOG.md gets the restore on its own line, and
+/// pasted with the fragment written, the finding is gone.
+#[test]
+fn pre_pr_findings_print_one_hint_command_a_line() {
+    let (sandbox, _origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    sandbox.write("CHANGELOG.md", "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- the feature\n");
+    sandbox.commit_all("docs: note the feature");
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).failure(1);
+    assert_contains(&out.stdout, "    hint: git checkout main -- :/CHANGELOG.md\n");
+    let restore: Vec<String> = hint_commands(&out.all()).into_iter().filter(|c| c.contains("CHANGELOG.md")).collect();
+    assert_eq!(restore, ["git checkout main -- :/CHANGELOG.md"]);
+    assert_eq!(sandbox.paste(&sandbox.path("docs"), &restore[0]).code, 0);
+    sandbox.commit_all("docs: the entry is in the fragment");
+    let again = sandbox.xtask().args(["check"]).run();
+    assert!(!again.stdout.contains("sop-4.4/changelog]"), "{}", again.stdout);
+}
