@@ -243,7 +243,10 @@ impl Inventory {
                 format!("known: {}", known.join(", "))
             };
             Refusal::usage(format!("there is no add-on `{}` ({known})", names.feature))
-                .hint(format!("list them: cargo xtask spec list; create it: cargo xtask new-addon {}", names.slug))
+                .hint(format!(
+                    "create it (`cargo xtask new-addon {}`), or see the add-ons there are:\ncargo xtask spec list",
+                    names.slug
+                ))
                 .into()
         })
     }

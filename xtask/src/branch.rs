@@ -55,7 +55,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     create(ctx, &created, args.dry_run, args.json)?;
     if !args.json && !args.dry_run {
         println!();
-        println!("next: commit your work (git commit -m \"{}: …\"), then run cargo xtask pre-pr", args.kind);
+        println!("commit your work on it (git add -A && git commit -m \"{}: …\"), then:", args.kind);
+        println!("next: cargo xtask pre-pr");
     }
     Ok(())
 }
@@ -71,9 +72,11 @@ pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Resul
         }
     };
     names::check_kind(kind, &ctx.config).map_err(|error| {
-        let slug = names::Words::parse(name).map_or_else(|_| names::EXAMPLE.to_string(), |words| words.slug());
-        Refusal::usage(format!("invalid branch kind: {error}"))
-            .hint(format!("use a configured kind: cargo xtask branch feat {slug}"))
+        Refusal::usage(format!("invalid branch kind: {error}")).hint(format!(
+            "use a configured kind ({}):\ncargo xtask {command} {}",
+            ctx.config.branch_kinds.join(", "),
+            yours(ctx, kind, name, command)
+        ))
     })?;
     let names = Names::derive(name, kind, &ctx.config).map_err(|error| {
         let fixed = error.suggestion.clone().unwrap_or_else(|| names::EXAMPLE.to_string());
@@ -83,7 +86,7 @@ pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Resul
                 "; whatever follows `--` is read as the name, never as an option, but no name starts with `-`",
             );
         }
-        Refusal::usage(message).hint(format!("{}: {}", error.advice(), fixed_name(&fixed)))
+        Refusal::usage(message).hint(format!("{}:\n{}", error.advice(), fixed_name(&output::shell_word(&fixed))))
     })?;
     Ok(names)
 }
@@ -91,15 +94,38 @@ pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Resul
 /// The names for `<kind>/<slug>` from a `--slug` override, which must be a canonical slug.
 fn derive_slug(ctx: &Ctx, kind: &str, slug: &str) -> anyhow::Result<Names> {
     names::check_kind(kind, &ctx.config).map_err(|error| {
-        Refusal::usage(format!("invalid branch kind: {error}"))
-            .hint(format!("use a configured kind: cargo xtask branch feat --slug {}", output::shell_word(slug)))
+        Refusal::usage(format!("invalid branch kind: {error}")).hint(format!(
+            "use a configured kind ({}):\ncargo xtask branch {} --slug {}",
+            ctx.config.branch_kinds.join(", "),
+            output::shell_word(ctx.config.branch_kinds.first().map_or("feat", String::as_str)),
+            output::shell_word(slug)
+        ))
     })?;
     let words = names::parse_slug(slug).map_err(|error| {
         let fixed = error.suggestion.clone().unwrap_or_else(|| names::EXAMPLE.to_string());
-        Refusal::usage(format!("invalid `--slug {}`: {error}", slug.escape_debug()))
-            .hint(format!("{}: cargo xtask branch {kind} --slug {fixed}", error.advice()))
+        Refusal::usage(format!("invalid `--slug {}`: {error}", slug.escape_debug())).hint(format!(
+            "{}:\ncargo xtask branch {} --slug {fixed}",
+            error.advice(),
+            output::shell_word(kind)
+        ))
     })?;
     Ok(Names::from_words(&words, kind, &ctx.config))
+}
+
+/// The engineer's own name with a configured kind, for the hint of an unknown kind: `branch wip
+/// login` → `feat login`; `hotfix` takes no kind.
+fn yours(ctx: &Ctx, kind: &str, name: &str, command: &str) -> String {
+    // A name that would be refused too is replaced by the fix its own rule suggests.
+    let name = match names::Words::parse(name) {
+        Ok(_) => crate::output::shell_word(name),
+        Err(_) => names::suggest(name).unwrap_or_else(|| names::EXAMPLE.to_string()),
+    };
+    if command == "hotfix" {
+        return name;
+    }
+    let kinds = &ctx.config.branch_kinds;
+    let kind = kinds.iter().find(|k| k.starts_with(kind) || kind.starts_with(k.as_str())).or(kinds.first());
+    format!("{} {name}", crate::output::shell_word(kind.map_or("feat", String::as_str)))
 }
 
 /// Everything that must hold before a branch is created; all read-only, so `--dry-run` checks
@@ -111,11 +137,13 @@ pub fn preconditions(ctx: &Ctx, branch: &str, command: &str) -> anyhow::Result<(
     repo.ensure_no_operation_in_progress()?;
     repo.ensure_clean(command)?;
     if let Some(existing) = repo.conflicting_ref(branch)? {
+        let word = crate::output::shell_word(&existing);
         let hint = if existing == branch {
-            format!("switch to it (git switch {existing}) or delete it (git branch -D {existing})")
+            format!("switch to it (or delete it: `git branch -D {word}`):\ngit switch {word}")
         } else {
             format!(
-                "rename or delete the branch `{existing}` (git branch -m {existing} <new-name>), or pick another name"
+                "move the branch `{existing}` out of the way (or pick another name):\ngit branch -m {word} {}",
+                crate::output::shell_word(&existing.replace('/', "-"))
             )
         };
         return Err(Refusal::usage(format!("branch `{branch}` cannot be created: `{existing}` already exists"))

@@ -365,11 +365,16 @@ pub fn examine(path: &str, text: &str) -> Result<Option<Fragment>, Problem> {
     }
     let problem =
         |line: Option<usize>, message: String, hint: String| Problem { path: path.to_string(), line, message, hint };
+    // A rename to a real name made of the file's own words, root-relative (any folder).
+    let rename = |stem: &str| {
+        let slug = crate::names::suggest(&stem.to_lowercase()).unwrap_or_else(|| "change".to_string());
+        format!("rename it:\n{}", crate::git::hint::move_file(path, &fragment_path(&slug)))
+    };
     let Some(stem) = name.strip_suffix(".md") else {
         return Err(problem(
             None,
             format!("`{name}` is not a fragment: fragments are `<slug>.md` files"),
-            format!("rename it: git mv {path} {FRAGMENTS_DIR}/<slug>.md"),
+            rename(name.rsplit_once('.').map_or(name, |(stem, _)| stem)),
         ));
     };
     match crate::names::Words::parse(stem).map(|words| words.slug()) {
@@ -378,15 +383,11 @@ pub fn examine(path: &str, text: &str) -> Result<Option<Fragment>, Problem> {
             return Err(problem(
                 None,
                 format!("`{name}` is not named `<slug>.md` (lowercase words joined by `-`)"),
-                format!("rename it: git mv {path} {}", fragment_path(&slug)),
+                format!("rename it:\n{}", crate::git::hint::move_file(path, &fragment_path(&slug))),
             ))
         }
         Err(error) => {
-            return Err(problem(
-                None,
-                format!("`{name}` is not named `<slug>.md`: {}", error.detail),
-                format!("rename it: git mv {path} {FRAGMENTS_DIR}/<slug>.md"),
-            ))
+            return Err(problem(None, format!("`{name}` is not named `<slug>.md`: {}", error.detail), rename(stem)))
         }
     }
     Fragment::parse(text).map(Some).map_err(|error| {
@@ -394,7 +395,7 @@ pub fn examine(path: &str, text: &str) -> Result<Option<Fragment>, Problem> {
             Some(error.line),
             format!("not a valid CHANGELOG fragment: {}", error.message),
             format!(
-                "fix line {} of {path} (the format: {README}), then run: cargo xtask changelog --check",
+                "fix line {} of {path} (the format: {README}), then check again:\ncargo xtask changelog --check",
                 error.line
             ),
         )
@@ -436,7 +437,23 @@ pub fn load(root: &Path) -> anyhow::Result<(Vec<Loaded>, Vec<Problem>)> {
                 path: path.clone(),
                 line: None,
                 message: format!("`{name}` is a folder; fragments are files directly in {FRAGMENTS_DIR}/"),
-                hint: format!("move its files up: git mv {path}/<slug>.md {FRAGMENTS_DIR}/"),
+                hint: {
+                    // The folder's files by name: a shell glob would expand in the engineer's folder.
+                    let mut files: Vec<String> = std::fs::read_dir(&full)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(|entry| {
+                            crate::git::hint::root_path(&format!("{path}/{}", entry.file_name().to_string_lossy()))
+                        })
+                        .collect();
+                    files.sort();
+                    format!(
+                        "move its files up, then remove the folder:\nmv {} {}/",
+                        files.join(" "),
+                        crate::git::hint::root_path(FRAGMENTS_DIR)
+                    )
+                },
             });
             continue;
         }
@@ -448,7 +465,7 @@ pub fn load(root: &Path) -> anyhow::Result<(Vec<Loaded>, Vec<Problem>)> {
                         path: path.clone(),
                         line: None,
                         message: "not UTF-8 text".into(),
-                        hint: format!("save {path} as UTF-8, then run: cargo xtask changelog --check"),
+                        hint: format!("save {path} as UTF-8, then check again:\ncargo xtask changelog --check"),
                     });
                     continue;
                 }
@@ -678,8 +695,9 @@ pub fn migrate(root: &Path, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
         });
         if !migrated && split(&lines).is_some() {
             let fragment = old_entries(&changelog).map_err(|(line, message)| {
-                Refusal::usage(format!("cannot migrate `{path}`:{line}: {message}"))
-                    .hint(format!("edit {path} line {line}, then run: cargo xtask changelog migrate --dry-run"))
+                Refusal::usage(format!("cannot migrate `{path}`:{line}: {message}")).hint(format!(
+                    "edit {path} line {line}, then preview again:\ncargo xtask changelog migrate --dry-run"
+                ))
             })?;
             if !fragment.entries.is_empty() {
                 let target = fragment_path(MIGRATED_SLUG);
@@ -688,8 +706,8 @@ pub fn migrate(root: &Path, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
                         "`{target}` already exists; the migration would overwrite it"
                     ))
                     .hint(format!(
-                        "merge it into another fragment and remove it: git mv {target} {}",
-                        fragment_path("<slug>")
+                        "give it its own name (or merge it into another fragment), then migrate again:\n{}",
+                        crate::git::hint::move_file(&target, &fragment_path(&format!("{MIGRATED_SLUG}-earlier")))
                     ))
                     .into());
                 }
@@ -774,7 +792,7 @@ fn problems_refusal(problems: &[Problem]) -> anyhow::Error {
     let hint = if problems.len() == 1 {
         first
     } else {
-        "fix each fragment as its hint says, then run: cargo xtask changelog --check".into()
+        "fix each fragment as its hint says, then check again:\ncargo xtask changelog --check".into()
     };
     Refusal::failed(format!("{} CHANGELOG fragments are not valid", problems.len())).hint(hint).into()
 }
@@ -843,6 +861,16 @@ fn valid_date(date: &str) -> bool {
     )
 }
 
+/// `1.4.0` → `1.4.1`: the version after one that is taken.
+fn next_patch(version: &str) -> String {
+    let mut parts: Vec<String> = version.split('.').map(str::to_string).collect();
+    if let Some(last) = parts.last_mut() {
+        let digits: String = last.chars().take_while(char::is_ascii_digit).collect();
+        *last = digits.parse::<u64>().map_or_else(|_| "1".to_string(), |n| (n + 1).to_string());
+    }
+    parts.join(".")
+}
+
 fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
     let version = args.release.trim();
     if !valid_version(version) {
@@ -880,7 +908,10 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
                 .into()
         } else if message.contains("already has") {
             Refusal::usage(format!("cannot release into `{}`: {message}", layout::CHANGELOG))
-                .hint("pick the next version: cargo xtask changelog release <version> --dry-run")
+                .hint(format!(
+                    "pick the next version:\ncargo xtask changelog release {} --dry-run",
+                    next_patch(version)
+                ))
                 .into()
         } else {
             Refusal::failed(format!("cannot release into `{}`: {message}", layout::CHANGELOG))
@@ -954,7 +985,8 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
             Change::Delete { path, .. } => output::status("Removed", path),
         }
     }
-    println!("\nnext: review and commit it: git add -A && git commit -m \"docs: {done}\"");
+    println!("\nreview it, then commit it:");
+    println!("next: git add -A && git commit -m {}", crate::git::hint::message(&ctx.config, "docs", done));
     Ok(())
 }
 
@@ -1041,7 +1073,10 @@ mod tests {
         assert!(examine("docs/changelog.d/api-v2.md", ok).unwrap().is_some());
         assert!(examine("docs/changelog.d/README.md", "anything").unwrap().is_none());
         let error = examine("docs/changelog.d/My Thing.md", ok).unwrap_err();
-        assert_eq!(error.hint, "rename it: git mv docs/changelog.d/My Thing.md docs/changelog.d/my-thing.md");
+        assert_eq!(
+            error.hint,
+            "rename it:\nmv \"$(git rev-parse --show-toplevel)\"/'docs/changelog.d/My Thing.md' \"$(git rev-parse --show-toplevel)\"/docs/changelog.d/my-thing.md"
+        );
         assert!(examine("docs/changelog.d/x.txt", ok).unwrap_err().message.contains("not a fragment"));
         let error = examine("docs/changelog.d/x.md", "<!-- section: Added -->\nbad\n").unwrap_err();
         assert_eq!(error.location(), "docs/changelog.d/x.md:2");

@@ -71,6 +71,9 @@ pub fn report(error: &anyhow::Error) {
         eprintln!("  {} {}", paint.bold("caused by:"), redact(&cause.to_string()));
     }
     if let Some(hint) = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.as_ref()) {
-        eprintln!("{} {}", paint.cyan_bold("hint:"), redact(hint));
+        // A hint of several lines (a why, then one command a line) prints `hint:` on each.
+        for line in hint.lines() {
+            eprintln!("{} {}", paint.cyan_bold("hint:"), redact(line));
+        }
     }
 }

@@ -54,7 +54,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             }
             None => {
                 return Err(Refusal::failed(format!("`{remote}/{main}` has never been fetched here"))
-                    .hint(format!("fetch it (git fetch {remote} {main}) or run without --dry-run"))
+                    .hint(format!(
+                        "fetch it first (or run without --dry-run):\ngit fetch {} {}",
+                        crate::output::shell_word(remote),
+                        crate::output::shell_word(main)
+                    ))
                     .into())
             }
         }
@@ -70,8 +74,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     branch::create(ctx, &creation, args.dry_run, args.json)?;
     if !args.json && !args.dry_run {
         println!();
-        println!("next (SOP 4.8): make the minimal fix only, commit it (git commit -m \"fix: …\"),");
-        println!("then get it reviewed fast: cargo xtask pre-pr --open");
+        println!(
+            "make the minimal fix only (SOP 4.8), commit it (git commit -m \"fix: …\"), then get it reviewed fast:"
+        );
+        println!("next: cargo xtask pre-pr --open");
     }
     Ok(())
 }

@@ -89,7 +89,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         output::applied(&plan.changes);
         println!();
         println!("next: cargo xtask check");
-        println!("next: git add -A && git commit -m \"chore: move to the conflict-free layout\"");
+        println!(
+            "next: git add -A && git commit -m {}",
+            crate::git::hint::message(&ctx.config, "chore", "move to the conflict-free layout")
+        );
     }
     Ok(())
 }
@@ -242,7 +245,10 @@ const ENV_NOTE: &str = "# Add-on flags are not listed here by hand any more: `ca
 
 fn refuse(path: &str, problem: &str) -> anyhow::Error {
     Refusal::usage(format!("cannot migrate `{path}`: {problem}"))
-        .hint(format!("compare it with the first layout's version (git log -p -- {path}), fix it, then run: cargo xtask migrate --dry-run"))
+        .hint(format!(
+            "compare it with the first layout's version (`git log -p -- {}`), fix it, then preview again:\ncargo xtask migrate --dry-run",
+            crate::git::hint::pathspec(path)
+        ))
         .into()
 }
 

@@ -60,6 +60,22 @@ pub struct Plan {
     pub changes: Vec<Change>,
 }
 
+/// How to bring back a file this command edits: from HEAD when HEAD has it (a file created on the
+/// branch is not on the main branch), else where it was last seen in the history.
+fn restore_hint(root: &Path, path: &str) -> String {
+    let head = crate::git::Repo::discover(root).ok().and_then(|repo| {
+        let commit = repo.head().ok()?.commit()?;
+        repo.exists_at(commit, path).ok()?.then_some(())
+    });
+    match head {
+        Some(()) => format!("restore it:\ngit checkout HEAD -- {}", crate::git::hint::pathspec(path)),
+        None => format!(
+            "HEAD has no such file; find the commits that had it:\ngit log --oneline --all -- {}",
+            crate::git::hint::pathspec(path)
+        ),
+    }
+}
+
 impl Plan {
     pub fn new(command: &str) -> Plan {
         Plan { command: command.to_string(), ..Plan::default() }
@@ -81,7 +97,7 @@ impl Plan {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Refusal::failed(format!("`{path}` does not exist; this command edits it"))
-                    .hint(format!("restore it from the main branch: git checkout main -- {path}"))
+                    .hint(restore_hint(root, path))
                     .into())
             }
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", full.display())),

@@ -92,19 +92,24 @@ fn verb(status: Status) -> &'static str {
     }
 }
 
+/// The transitions allowed from `from`, one command a line after a lead-in line (`supersede`
+/// needs the newer spec's name, so it is named in the lead-in, not as a command).
 fn allowed_commands(from: Status, slug: &str) -> String {
-    let allowed: Vec<String> = allowed_transitions(from)
-        .iter()
-        .map(|to| match to {
-            Status::Superseded => format!("cargo xtask spec supersede {slug} --by <spec>"),
-            to => format!("cargo xtask spec {} {slug}", verb(*to)),
-        })
-        .collect();
-    if allowed.is_empty() {
-        "none: it is final".to_string()
-    } else {
-        allowed.join(" or ")
+    let mut lead = format!("allowed from {from}");
+    let mut lines = Vec::new();
+    for to in allowed_transitions(from) {
+        match to {
+            Status::Superseded => {
+                lead.push_str(&format!(" (to retire it: `cargo xtask spec supersede {slug} --by <newer spec>`)"))
+            }
+            to => lines.push(format!("cargo xtask spec {} {slug}", verb(*to))),
+        }
     }
+    if lines.is_empty() {
+        lines.push("cargo xtask spec list".to_string());
+        lead = format!("nothing is allowed from {from}: it is final; the add-ons and their status");
+    }
+    format!("{lead}:\n{}", lines.join("\n"))
 }
 
 fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow::Result<()> {
@@ -124,7 +129,7 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     })?;
     if from == to {
         return Err(Refusal::usage(format!("spec `{}` is already {to}", addon.feature))
-            .hint(format!("next: {}", allowed_commands(from, slug)))
+            .hint(allowed_commands(from, slug))
             .into());
     }
     if !allowed_transitions(from).contains(&to) {
@@ -132,7 +137,7 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
             "spec `{}` is {from}; it cannot go to {to} (Draft → Approved → In Progress → Complete, or Superseded)",
             addon.feature
         ))
-        .hint(format!("allowed from {from}: {}", allowed_commands(from, slug)))
+        .hint(allowed_commands(from, slug))
         .into());
     }
 
@@ -164,10 +169,9 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
                     addon.feature, recorded.path
                 ))
                 .hint(format!(
-                    "revert it (git checkout {} -- {}) and put the change in a new slice: {}",
-                    ctx.config.main_branch,
-                    addon.spec,
-                    inventory.new_slice_command(addon)
+                    "revert it, and put the change in a new slice (`{}`):\n{}",
+                    inventory.new_slice_command(addon),
+                    revert_frozen_command(ctx, &addon.spec, &recorded.hash)?
                 ))
                 .into());
             }
@@ -181,7 +185,9 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
             let other = inventory.resolve(by)?;
             if other.feature == addon.feature {
                 return Err(Refusal::usage(format!("spec `{}` cannot supersede itself", addon.feature))
-                    .hint(format!("name the newer spec: cargo xtask spec supersede {slug} --by <spec>"))
+                    .hint(format!(
+                        "name the newer spec (`cargo xtask spec supersede {slug} --by <newer spec>`); the add-ons:\ncargo xtask spec list"
+                    ))
                     .into());
             }
             let other_file = other.spec.rsplit('/').next().unwrap_or(&other.spec);
@@ -246,13 +252,46 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     println!();
     // Only the spec and its record: `commit -a` would leave a new record (or a spec the slice
     // has not committed yet) out, and `add -A` would sweep in unrelated work.
-    let record = if to.is_frozen() { format!(" {record_path}") } else { String::new() };
-    println!("next: git add {}{record} && git commit -m \"spec: {} {slug}\"", addon.spec, verb(to));
+    // The add-on's own files that were never committed go in too, so the commit builds; `add -A`
+    // would sweep in unrelated work. Root-relative pathspecs work from any folder.
+    let mut paths = vec![addon.spec.clone()];
+    if to.is_frozen() {
+        paths.push(record_path.clone());
+    }
+    let names = &addon.names;
+    let fragment = crate::changelog::fragment_path(slug);
+    for path in
+        [&names.blueprint, &names.runbook, &names.architecture, &names.module, &names.integration_test, &fragment]
+    {
+        if !paths.contains(path) && root.join(path).is_file() && ctx.repo.index_file(path)?.is_none() {
+            paths.push(path.clone());
+        }
+    }
+    let pathspecs: Vec<String> = paths.iter().map(|path| crate::git::hint::pathspec(path)).collect();
+    println!(
+        "next: git add {} && git commit -m {}",
+        pathspecs.join(" "),
+        crate::git::hint::message(&ctx.config, "spec", &format!("{} {slug}", verb(to)))
+    );
     match to {
         Status::Approved => println!("next: cargo xtask spec start {slug}"),
         Status::InProgress => {
-            println!("the spec is now frozen: anything new goes into a new slice, such as:");
-            println!("next: {}", inventory.new_slice_command(addon));
+            // A new slice starts from the base: it can build on this spec only once it is there.
+            let base = ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote).ok();
+            let landed = match base {
+                Some(base) => ctx.repo.exists_at(base, &addon.spec)?,
+                None => false,
+            };
+            if landed {
+                println!("the spec is now frozen: anything new goes into a new slice, such as:");
+                println!("next: {}", inventory.new_slice_command(addon));
+            } else {
+                println!(
+                    "the spec is now frozen: anything new goes into a new slice, once this branch has landed on `{}`: `{}`",
+                    ctx.config.main_branch,
+                    inventory.new_slice_command(addon)
+                );
+            }
         }
         _ => {}
     }
@@ -265,7 +304,34 @@ fn restore_record_command(ctx: &Ctx, path: &str) -> anyhow::Result<String> {
         Some(head) => ctx.repo.file_at(head, path)?.is_some(),
         None => false,
     };
-    Ok(if committed { format!("git checkout HEAD -- {path}") } else { format!("rm {path}") })
+    Ok(if committed {
+        format!("git checkout HEAD -- {}", crate::git::hint::pathspec(path))
+    } else {
+        format!("rm {}", crate::git::hint::root_path(path))
+    })
+}
+
+/// Brings a frozen spec back to the text its record holds: from HEAD or the base when one of
+/// them has exactly that text (a spec frozen on this branch is not on the main branch), else
+/// from the object database, where `spec start`/`approve` left the blob the hash names.
+fn revert_frozen_command(ctx: &Ctx, spec: &str, hash: &str) -> anyhow::Result<String> {
+    let mut sources = Vec::new();
+    if let Some(head) = ctx.repo.head()?.commit() {
+        sources.push(head);
+    }
+    if let Ok(base) = ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote) {
+        sources.push(base);
+    }
+    for source in sources {
+        if let Some(bytes) = ctx.repo.file_at(source, spec)? {
+            if spec_hash(&bytes)? == hash {
+                if let Some(command) = crate::git::hint::restore(&ctx.repo, &ctx.config, spec, &[source]) {
+                    return Ok(command);
+                }
+            }
+        }
+    }
+    Ok(format!("git cat-file blob {hash} > {}", crate::git::hint::root_path(spec)))
 }
 
 fn past_tense(status: Status) -> &'static str {
@@ -305,7 +371,10 @@ fn ensure_contracts_defined(ctx: &Ctx, addon: &Addon, text: &str) -> anyhow::Res
     }
     let location = first.location.as_deref().unwrap_or(&addon.spec);
     Err(Refusal::failed(message)
-        .hint(format!("{} (at {location}), then run: cargo xtask spec approve {}", first.hint, addon.names.slug))
+        .hint(format!(
+            "{} (at {location}), then approve it again:\ncargo xtask spec approve {}",
+            first.hint, addon.names.slug
+        ))
         .into())
 }
 

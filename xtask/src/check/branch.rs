@@ -124,10 +124,13 @@ fn changelog_rule(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Res
     let path = layout::CHANGELOG;
     let main = &facts.ctx.config.main_branch;
     let fragment = changelog::fragment_path(&branch_slug(facts));
+    // Root-relative paths: the hint works from any folder of the clone.
     let write_hint = format!(
-        "mkdir -p {} && printf '<!-- section: {} -->\\n- Describe the change\\n' > {fragment} && git add {fragment}",
-        changelog::FRAGMENTS_DIR,
-        likely_section(facts)
+        "mkdir -p {} && printf '<!-- section: {} -->\\n- Describe the change\\n' > {} && git add {}",
+        crate::git::hint::root_path(changelog::FRAGMENTS_DIR),
+        likely_section(facts),
+        crate::git::hint::root_path(&fragment),
+        crate::git::hint::pathspec(&fragment)
     );
     let changed = facts.branch.changes.iter().find(|change| change.path == path && change.kind != ChangeKind::Deleted);
     let (before, after) = match changed {
@@ -152,7 +155,15 @@ fn changelog_rule(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Res
                 format!(
                     "this branch adds `{text}` to the Unreleased section of {path}; entries go in a fragment, one file per branch, so branches never conflict"
                 ),
-                format!("move the entry to {fragment} (format: {}) and restore the file: git checkout {main} -- {path}", changelog::README),
+                format!(
+                    "move the entry to {fragment} (format: {}) and restore the file:\ngit checkout {} -- {}",
+                    changelog::README,
+                    facts.branch.main.map_or_else(
+                        || crate::output::shell_word(main),
+                        |base| crate::git::hint::commit_name(&facts.ctx.repo, &facts.ctx.config, base)
+                    ),
+                    crate::git::hint::pathspec(path)
+                ),
             ));
         }
     }

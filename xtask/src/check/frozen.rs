@@ -306,8 +306,8 @@ pub fn migrate(root: &Path, config: &Config, plan: &mut Plan) -> anyhow::Result<
     if let Some((line, problem)) = lock.problems.first() {
         return Err(Refusal::failed(format!("`{lock_path}` cannot be migrated: line {line}: {problem}"))
             .hint(format!(
-                "make line {line} `<spec file> = <hash>` or restore the file: git checkout {} -- {lock_path}",
-                config.main_branch
+                "make line {line} `<spec file> = <hash>`, or restore the committed file:\ngit checkout HEAD -- {}",
+                crate::git::hint::pathspec(&lock_path)
             ))
             .into());
     }
@@ -372,14 +372,40 @@ fn first_difference(old: &str, new: &str) -> usize {
 /// The command that brings a committed file back: from the main branch, else from HEAD; `None`
 /// when neither has it.
 fn restore_command(facts: &Facts<'_>, path: &str) -> anyhow::Result<Option<String>> {
-    let main_name = &facts.ctx.config.main_branch;
-    if facts.version_at(facts.branch.main, path)?.is_some() {
-        return Ok(Some(format!("git checkout {main_name} -- {path}")));
+    // The base as the check used it (the newest of `main` and `<remote>/main`), named so that a
+    // stale local `main` is never the source; root-relative, so it works from any folder.
+    let sources: Vec<git2::Oid> = [facts.branch.main, facts.branch.head].into_iter().flatten().collect();
+    Ok(crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources))
+}
+
+/// A spec whose status was moved past Approved by hand: bring back a committed Approved version
+/// when HEAD or the base has one, then freeze it with the tool; one command a line.
+fn status_by_hand_hint(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<String> {
+    let start = format!("cargo xtask spec start {}", addon.names.slug);
+    for source in [facts.branch.head, facts.branch.main].into_iter().flatten() {
+        let Some(text) = facts.version_at(Some(source), &addon.spec)? else { continue };
+        if Header::parse(&text).status() == Ok(crate::docs::Status::Approved) {
+            if let Some(restore) = crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, &addon.spec, &[source])
+            {
+                return Ok(format!(
+                    "put the Status line back to Approved, then freeze it with the tool:\n{restore}\n{start}"
+                ));
+            }
+        }
     }
-    if facts.version_at(facts.branch.head, path)?.is_some() {
-        return Ok(Some(format!("git checkout HEAD -- {path}")));
-    }
-    Ok(None)
+    Ok(format!("put the Status line back to Approved (by hand), then freeze it with the tool:\n{start}"))
+}
+
+/// `git checkout <base> -- :/path`, the base named as the check used it.
+fn from_base(facts: &Facts<'_>, path: &str) -> String {
+    let sources: Vec<git2::Oid> = facts.branch.main.into_iter().collect();
+    crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources).unwrap_or_else(|| {
+        format!(
+            "git checkout {} -- {}",
+            crate::git::hint::base_name(&facts.ctx.repo, &facts.ctx.config),
+            crate::git::hint::pathspec(path)
+        )
+    })
 }
 
 pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
@@ -402,7 +428,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     for bad in &records.bad {
         let hint = match restore_command(facts, &bad.path)? {
             Some(restore) => restore,
-            None => format!("rm {}", bad.path),
+            None => format!("rm {}", crate::git::hint::root_path(&bad.path)),
         };
         findings.push(Finding::error(
             "sop-2.1/freeze-record",
@@ -437,7 +463,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                     "sop-2.1/freeze-record",
                     at(&change.path, None),
                     format!("`{spec_file}` is frozen on `{main_name}`; this branch deletes its freeze record"),
-                    format!("git checkout {main_name} -- {}", change.path),
+                    from_base(facts, &change.path),
                 ));
             }
             continue;
@@ -478,7 +504,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             "sop-2.1/frozen-spec",
             at(&change.path, line),
             format!("spec `{feature}` {state}; this branch {what}"),
-            format!("revert it (git checkout {main_name} -- {}) and start a new slice instead: {slice}", change.path),
+            format!("revert it, and start a new slice instead (`{slice}`):\n{}", from_base(facts, &change.path)),
         ));
         reported.insert(change.path.clone());
     }
@@ -501,10 +527,13 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                 let spec = format!("{}/{file}", config.docs.specs.trim_end_matches('/'));
                 let hint = match (restore_command(facts, &spec)?, Some(&recorded.path) == records.legacy.as_ref()) {
                     (Some(restore), _) => format!(
-                        "restore it ({restore}); to retire a frozen spec, supersede it: cargo xtask spec supersede <spec> --by <newer spec>"
+                        "restore it (to retire a frozen spec, supersede it: `cargo xtask spec supersede <spec> --by <newer spec>`):\n{restore}"
                     ),
-                    (None, false) => format!("it was never committed; remove its record: rm {}", recorded.path),
-                    (None, true) => "move the old lock to freeze records first: cargo xtask migrate --dry-run".into(),
+                    (None, false) => format!(
+                        "it was never committed; remove its record:\nrm {}",
+                        crate::git::hint::root_path(&recorded.path)
+                    ),
+                    (None, true) => "move the old lock to freeze records first:\ncargo xtask migrate --dry-run".into(),
                 };
                 findings.push(Finding::error(
                     "sop-2.1/freeze-record",
@@ -526,9 +555,9 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                         addon.feature, recorded.path
                     ),
                     format!(
-                        "a frozen spec never goes back: restore it (git checkout {main_name} -- {}) and start a new slice instead: {}",
-                        addon.spec,
-                        facts.inventory.new_slice_command(addon)
+                        "a frozen spec never goes back: restore it, and start a new slice instead (`{}`):\n{}",
+                        facts.inventory.new_slice_command(addon),
+                        from_base(facts, &addon.spec)
                     ),
                 ))
             }
@@ -563,10 +592,7 @@ fn check_addon(
                 addon.feature,
                 FreezeRecord::path(&ctx.config, spec_file)
             ),
-            format!(
-                "put the Status line back to Approved and freeze it with the tool: cargo xtask spec start {}",
-                addon.names.slug
-            ),
+            status_by_hand_hint(facts, addon)?,
         ));
         return Ok(());
     };
@@ -578,11 +604,17 @@ fn check_addon(
     // The frozen text is on the main branch, or on this branch when it froze the spec: point at
     // the first changed line, and revert from where it is.
     let matches = |text: &String| spec_hash(text.as_bytes()).is_ok_and(|hash| hash == recorded.hash);
+    // Named as a command reads it: the base as the check found it (`origin/main` when the local
+    // `main` is behind), root-relative so the revert works from any folder.
+    let base_name = match facts.branch.main {
+        Some(main) => crate::git::hint::commit_name(&ctx.repo, &ctx.config, main),
+        None => crate::output::shell_word(main_name),
+    };
     let (source, frozen_text) = match facts.version_at(facts.branch.main, &addon.spec)?.filter(matches) {
-        Some(text) => (main_name.as_str(), Some(text)),
+        Some(text) => (base_name.as_str(), Some(text)),
         None => match facts.version_at(facts.branch.head, &addon.spec)?.filter(matches) {
             Some(text) => ("HEAD", Some(text)),
-            None => (main_name.as_str(), None),
+            None => (base_name.as_str(), None),
         },
     };
     let line = frozen_text.map(|text| first_difference(&text, &String::from_utf8_lossy(&bytes)));
@@ -594,9 +626,9 @@ fn check_addon(
             addon.feature, recorded.path
         ),
         format!(
-            "revert it (git checkout {source} -- {}) and start a new slice instead: {}",
-            addon.spec,
-            facts.inventory.new_slice_command(addon)
+            "revert it, and start a new slice instead (`{}`):\ngit checkout {source} -- {}",
+            facts.inventory.new_slice_command(addon),
+            crate::git::hint::pathspec(&addon.spec)
         ),
     ));
     Ok(())

@@ -153,16 +153,18 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
 fn untrack_hint(facts: &Facts<'_>, head: Option<git2::Oid>, path: &str) -> anyhow::Result<String> {
     let repo = &facts.ctx.repo;
     let quoted = shell_word(path);
+    // Root-relative for git: the command works from any folder of the clone.
+    let spec = crate::git::hint::pathspec(path);
     let committed = match head {
         Some(head) => repo.exists_at(head, path)?,
         None => false,
     };
     if !committed {
-        return Ok(format!("it is only staged, so no commit holds it yet; unstage it: git rm --cached {quoted}"));
+        return Ok(format!("it is only staged, so no commit holds it yet; unstage it: git rm --cached {spec}"));
     }
     let Some(commit) = repo.first_commit_adding(&facts.branch.pushed, path)? else {
         return Ok(format!(
-            "untrack it (it stays in the history `{}` already has, so rotating is what protects you; purging shared history takes a rewrite such as `git filter-repo --invert-paths --path {quoted}`, agreed with the team): git rm --cached {quoted}",
+            "untrack it (it stays in the history `{}` already has, so rotating is what protects you; purging shared history takes a rewrite such as `git filter-repo --invert-paths --path {quoted}`, agreed with the team): git rm --cached {spec}",
             facts.ctx.config.main_branch
         ));
     };
@@ -170,7 +172,7 @@ fn untrack_hint(facts: &Facts<'_>, head: Option<git2::Oid>, path: &str) -> anyho
     let parent = repo.first_parent(commit)?;
     let from = if parent.is_some() { format!("{short}~1") } else { "--root".to_string() };
     Ok(format!(
-        "untrack it in the commit that added it, so the push does not send it (in the list git opens, mark {short} `edit`, then run `git rm --cached {quoted}`, `git commit --amend --no-edit` and `git rebase --continue`), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}\nor only untrack it from now on (commit {short} still holds it): git rm --cached {quoted}"
+        "untrack it in the commit that added it, so the push does not send it (in the list git opens, mark {short} `edit`, then run `git rm --cached {spec}`, `git commit --amend --no-edit` and `git rebase --continue`), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}\nor only untrack it from now on (commit {short} still holds it): git rm --cached {spec}"
     ))
 }
 

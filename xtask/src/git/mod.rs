@@ -5,6 +5,7 @@
 //! git2: it runs the `git` CLI through xshell's `cmd!` (see `sync.rs`) so the engineer's
 //! credentials, SSH config and hooks apply. No other module may open a repository or run `git`.
 
+pub mod hint;
 pub mod history;
 pub mod setup;
 pub mod sync;
@@ -164,7 +165,7 @@ impl Repo {
         if let Some(op) = self.in_progress() {
             return Err(Refusal::failed(format!("a {} is in progress in `{}`", op.operation, self.root.display()))
                 .hint(format!(
-                    "finish it with `{}`, or abort it and run this again: {}",
+                    "finish it with `{}`, or abort it, then run this again:\n{}",
                     op.continue_command, op.abort_command
                 ))
                 .into());
@@ -342,7 +343,9 @@ impl Repo {
         let shown: Vec<String> = changed.iter().take(5).map(|path| format!("`{path}`")).collect();
         let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
         Err(Refusal::failed(format!("the working tree has uncommitted changes: {}{more}", shown.join(", ")))
-            .hint(format!("commit them (git commit -am \"wip: …\") or stash them (git stash), then run `cargo xtask {command}` again"))
+            .hint(format!(
+                "stash them (`git stash pop` brings them back), or commit them, then run `cargo xtask {command}` again:\ngit stash"
+            ))
             .into())
     }
 

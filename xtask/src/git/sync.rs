@@ -352,7 +352,7 @@ fn last_git_line(output: &std::process::Output) -> String {
 pub fn fetch(sh: &Shell, repo: &Repo, remote: &str, branch: &str, interactive: bool) -> anyhow::Result<Oid> {
     let Some(url) = repo.remote_url(remote) else {
         return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
-            .hint(format!("add it: git remote add {remote} <url>"))
+            .hint(format!("add it with the team repository's URL: `git remote add {remote} <url>`"))
             .into());
     };
     // An explicit refspec updates the remote-tracking branch whatever the clone's fetch config.
@@ -371,7 +371,10 @@ pub fn fetch(sh: &Shell, repo: &Repo, remote: &str, branch: &str, interactive: b
             "cannot fetch `{branch}` from `{remote}` ({url}): {}",
             git_message(&output)
         ))
-        .hint(format!("check the network and the remote: git remote -v; git ls-remote {remote}"))
+        .hint(format!(
+            "check the network and the remote's URL (`git remote -v`); this reaches it:\ngit ls-remote {}",
+            crate::output::shell_word(remote)
+        ))
         .into());
     }
     repo.remote_tracking_commit(remote, branch)
@@ -502,7 +505,7 @@ pub fn stash_push(sh: &Shell, repo: &Repo, message: &str) -> anyhow::Result<Opti
         .context("failed to run `git stash push`")?;
     if !output.status.success() {
         return Err(Refusal::failed(format!("`git stash push` failed: {}", git_message(&output)))
-            .hint("commit the changes instead (git commit -am \"wip: …\"), then run cargo xtask pre-pr")
+            .hint("commit the changes instead, then run cargo xtask pre-pr:\ngit add -A && git commit -m 'chore: save work in progress'")
             .into());
     }
     repo.reload_index()?;
@@ -517,7 +520,7 @@ pub fn stash_pop(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<Unstash
     let find = || repo.stash_entries().into_iter().find(|entry| entry.commit == commit);
     let Some(entry) = find() else {
         return Err(Refusal::failed(format!("the stash {commit} is no longer in the stash list"))
-            .hint(format!("look for it with git stash list, or apply it by id: git stash apply {commit}"))
+            .hint(format!("look for it with `git stash list`, or apply it by id:\ngit stash apply {commit}"))
             .into());
     };
     repo.reload_index()?;

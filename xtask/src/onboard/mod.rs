@@ -314,20 +314,25 @@ fn env_item(ctx: &Ctx, state: EnvFile, args: &Args, approved: bool) -> anyhow::R
     Ok(match state {
         EnvFile::Tracked => item.failed(
             format!("`{ENV_FILE}` is tracked by git; it must never be committed (SOP 4.9)"),
-            format!("git rm --cached {ENV_FILE} && git commit -m \"chore: stop tracking {ENV_FILE}\""),
+            format!(
+                "git rm --cached {} && git commit -m {}",
+                crate::git::hint::pathspec(ENV_FILE),
+                crate::git::hint::message(&ctx.config, "chore", &format!("stop tracking {ENV_FILE}"))
+            ),
         ),
         EnvFile::NotIgnored => item.failed(
             format!("`{ENV_FILE}` is not ignored by git, so its secrets could be committed (SOP 4.9)"),
-            format!("echo '{ENV_FILE}' >> .gitignore"),
+            format!("echo '/{ENV_FILE}' >> {}", crate::git::hint::root_path(".gitignore")),
         ),
         EnvFile::Exists => item.ok(format!("`{ENV_FILE}` exists (kept as it is; ignored by git)")),
         EnvFile::NoExample => item.ok(format!("no `{example}` in this repository: nothing to create")),
         EnvFile::Create { .. } if args.dry_run => {
             item.skipped(format!("dry run: would create `{ENV_FILE}` from `{example}`"))
         }
-        EnvFile::Create { .. } if !approved => {
-            item.failed(format!("`{ENV_FILE}` not created: declined at the prompt"), format!("cp {example} {ENV_FILE}"))
-        }
+        EnvFile::Create { .. } if !approved => item.failed(
+            format!("`{ENV_FILE}` not created: declined at the prompt"),
+            format!("cp {} {}", crate::git::hint::root_path(example), crate::git::hint::root_path(ENV_FILE)),
+        ),
         EnvFile::Create { content } => {
             let mut plan = Plan::new(COMMAND);
             plan.create(ENV_FILE, content);
@@ -351,10 +356,7 @@ fn build(ctx: &Ctx, json: bool) -> Item {
     let description = format!("cargo build --workspace {}", locked.join(" ")).trim_end().to_string();
     match cmd!(ctx.sh, "cargo build --workspace {locked...}").run() {
         Ok(()) => item.ok(description),
-        Err(error) => item.failed(
-            format!("the build failed ({error})"),
-            "fix the errors cargo printed above, then run: cargo xtask onboard",
-        ),
+        Err(error) => item.failed(format!("the build failed ({error})"), "fix the errors cargo printed above"),
     }
 }
 
@@ -374,10 +376,7 @@ fn check(ctx: &Ctx) -> Item {
                 .find(|finding| finding.severity == crate::check::Severity::Error)
                 .map(|finding| format!(", first: {}", finding.message))
                 .unwrap_or_default();
-            item.failed(
-                format!("cargo xtask check found {} problem(s){first}", report.errors()),
-                "cargo xtask check (shows each problem with its fix)",
-            )
+            item.failed(format!("cargo xtask check found {} problem(s){first}", report.errors()), "cargo xtask check")
         }
         Err(error) => item.failed(format!("cargo xtask check could not run: {error:#}"), "cargo xtask check"),
     }
@@ -395,17 +394,32 @@ fn finish_dry_run(report: &Report, args: &Args) -> anyhow::Result<()> {
     }
     if failed {
         return Err(Refusal::failed(format!("not READY: {}", report.reasons().join("; ")))
-            .hint(first_fix(report))
+            .hint(first_fix(report, args))
             .into());
     }
     Ok(())
 }
 
-fn first_fix(report: &Report) -> String {
+/// The first blocking item's fix, then `cargo xtask onboard` again, one command a line: a fix that
+/// is a command stands alone on its line (it is pasted as printed), one in words leads in. The
+/// run again keeps `--yes` (without a terminal, a run without it declines every change) and
+/// `--dry-run`.
+fn first_fix(report: &Report, args: &Args) -> String {
+    let mut again = String::from("cargo xtask onboard");
+    for (set, flag) in [(args.yes, " --yes"), (args.dry_run, " --dry-run")] {
+        if set {
+            again.push_str(flag);
+        }
+    }
+    let again = again.as_str();
     let fix = report.items.iter().filter(|item| item.blocks_ready()).find_map(|item| item.fix.clone());
+    let is_command =
+        |fix: &str| ["cargo ", "git ", "rustup ", "cp ", "echo "].iter().any(|program| fix.starts_with(program));
     match fix {
-        Some(fix) => format!("{fix}, then run: cargo xtask onboard"),
-        None => "run: cargo xtask onboard".to_string(),
+        Some(fix) if fix == "cargo xtask onboard" || fix.starts_with("cargo xtask onboard ") => fix,
+        Some(fix) if is_command(&fix) => format!("fix it, then run onboard again:\n{fix}\n{again}"),
+        Some(fix) => format!("{fix}, then run onboard again:\n{again}"),
+        None => again.to_string(),
     }
 }
 
@@ -483,7 +497,7 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
         println!("{}", serde_json::to_string_pretty(&value)?);
     }
     let what = if dropped { "dropped READY" } else { "not READY" };
-    Err(Refusal::failed(format!("{what}: {}", reasons.join("; "))).hint(first_fix(report)).into())
+    Err(Refusal::failed(format!("{what}: {}", reasons.join("; "))).hint(first_fix(report, args)).into())
 }
 
 /// The workflow in four steps, for the engineer who just became READY.

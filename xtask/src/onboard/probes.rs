@@ -127,7 +127,7 @@ pub fn remote(ctx: &Ctx) -> Item {
         Some(url) => item.ok(format!("`{remote}` → {}", crate::redact::url(&url))),
         None => item.failed(
             format!("the remote `{remote}` is not configured"),
-            format!("git remote add {remote} <url-of-the-Lancelot-repository>"),
+            format!("add it with the URL of the Lancelot repository: `git remote add {remote} <url>`"),
         ),
     }
 }

@@ -413,7 +413,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         } else {
             Outcome::Failed(
                 Refusal::failed(format!("the branch breaks {}", plural(report.errors(), "SOP rule")))
-                    .hint("fix the findings listed above; `cargo xtask check` shows them again")
+                    .hint("fix the findings listed above as each hint says; this shows them again:\ncargo xtask check")
                     .into(),
             )
         };
@@ -510,15 +510,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return Err(error);
     }
     if !args.json {
-        if let (Some(branch), Some((body, _))) = (&branch, &written) {
-            let rebased = synced.as_ref().is_some_and(|s| s.before != s.after);
-            let push = if rebased && ctx.config.sync_strategy == crate::config::SyncStrategy::Rebase {
-                format!("git push --force-with-lease -u {remote} {}", branch.name)
-            } else {
-                format!("git push -u {remote} {}", branch.name)
-            };
+        if let (Some(branch), Some((body, tested))) = (&branch, &written) {
+            // Built from the refs as they are now: a lease only when the push would be refused.
+            let mut push = format!("next: {}", crate::git::hint::push(&ctx.repo, remote, &branch.name, *tested));
+            if ctx.repo.remote_url(remote).is_none() {
+                // No command can push before the remote exists: not a `next:` line to paste.
+                push = format!("push it once the remote exists (`git remote add {remote} <url>`): `{}`", &push[6..]);
+            }
             console.text(&format!(
-                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\nnext: {push}",
+                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\n{push}",
                 body.title, body.merge.method, body.merge.reason
             ));
         }
@@ -626,8 +626,9 @@ fn print_findings(console: &Console, report: &Report) {
             Severity::Warning => "warning",
         };
         let location = finding.location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
-        console
-            .text(&format!("{severity}[{}] {location}{}\n    hint: {}", finding.rule, finding.message, finding.hint));
+        // One `hint:` a line: a hint may be a why, then one command a line.
+        let hint = finding.hint.lines().collect::<Vec<_>>().join("\n    hint: ");
+        console.text(&format!("{severity}[{}] {location}{}\n    hint: {hint}", finding.rule, finding.message));
     }
 }
 
@@ -665,13 +666,25 @@ fn open_with_gh(ctx: &Ctx, json: bool, title: &str, body: &std::path::Path, main
     if !status.success() {
         return Err(Refusal::failed(format!("`gh pr create` failed ({status})"))
             .hint(format!(
-                "push the branch first (git push -u {} <branch>) and run: gh pr create --title \"{title}\" --body-file {}",
-                ctx.config.remote,
-                body.display()
+                "push the branch first ({}), then open the pull request:\ngh pr create --title {} --body-file {} --base {}",
+                push_command(ctx),
+                crate::output::shell_word(title),
+                crate::output::shell_word(&body.to_string_lossy()),
+                crate::output::shell_word(main)
             ))
             .into());
     }
     Ok(())
+}
+
+/// The push of the current branch, built from the refs as they are now.
+fn push_command(ctx: &Ctx) -> String {
+    match ctx.repo.head() {
+        Ok(crate::git::Head::Branch { name, commit }) => {
+            crate::git::hint::push(&ctx.repo, &ctx.config.remote, &name, commit)
+        }
+        _ => format!("git push -u {} HEAD", crate::output::shell_word(&ctx.config.remote)),
+    }
 }
 
 #[cfg(test)]

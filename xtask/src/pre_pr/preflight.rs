@@ -7,8 +7,9 @@ use git2::Oid;
 
 use crate::ctx::Ctx;
 use crate::error::Refusal;
-use crate::git::Head;
+use crate::git::{hint, Head};
 use crate::names::{self, Words};
+use crate::output;
 
 /// What preflight established about the branch.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
             ctx.root().display()
         ))
         .hint(format!(
-            "finish it (resolve the conflicts, `git add` them, `{}`) or go back to where you were with `{}`, then run cargo xtask pre-pr again",
+            "finish it (resolve the conflicts, `git add` them, `{}`), or go back to where you were, then run cargo xtask pre-pr again:\n{}",
             operation.continue_command, operation.abort_command
         ))
         .into());
@@ -42,7 +43,10 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         Head::Branch { name, commit } => (name, commit),
         Head::Unborn { name } => {
             return Err(Refusal::failed(format!("branch `{name}` has no commits yet; there is nothing to review"))
-                .hint("commit your work first: git add -A && git commit -m \"feat: …\"")
+                .hint(format!(
+                    "commit your work first:\ngit add -A && git commit -m {}",
+                    hint::message(&ctx.config, name.split('/').next().unwrap_or_default(), "first commit")
+                ))
                 .into())
         }
         Head::Detached { commit } => {
@@ -50,7 +54,10 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
                 "HEAD is detached at {}; pre-pr works on a branch",
                 crate::branch::short(&commit)
             ))
-            .hint("put the commits on a branch: git switch -c feat/<name> (or switch back: git switch <branch>)")
+            .hint(format!(
+                "put the commits on a branch (or go back to yours: `git switch -`):\ngit switch -c {}",
+                hint::branch_for(repo, &ctx.config, commit)
+            ))
             .into())
         }
     };
@@ -58,23 +65,23 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         return Err(Refusal::failed(format!(
             "you are on the main branch `{main}`; it is never rebased and never gets direct commits (SOP 2.4, 4.2)"
         ))
-        .hint("move your commits to a branch (they come along) and run pre-pr there: git switch -c feat/<name>")
+        .hint(format!("move your commits to a branch (they come along) and run pre-pr there:\n{}", off_main(ctx, head)))
         .into());
     }
     let (kind, words) = names::parse_branch(&name, &ctx.config).map_err(|error| {
         Refusal::failed(format!("branch `{name}` does not follow the naming policy: {error}"))
-            .hint(format!("rename it: git branch -m {}", suggest_name(&name, ctx)))
+            .hint(format!("rename it:\ngit branch -m {}", output::shell_word(&suggest_name(&name, ctx))))
     })?;
     let changed = repo.changed_paths()?;
     if !changed.is_empty() && !autostash {
         let shown: Vec<String> = changed.iter().take(5).map(|path| format!("`{path}`")).collect();
         let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
-        return Err(Refusal::failed(format!(
-            "the working tree has uncommitted changes: {}{more}",
-            shown.join(", ")
-        ))
-        .hint("commit them (git commit -am \"wip: …\"), or let pre-pr stash and restore them: cargo xtask pre-pr --autostash")
-        .into());
+        return Err(Refusal::failed(format!("the working tree has uncommitted changes: {}{more}", shown.join(", ")))
+            .hint(format!(
+                "commit them (or let pre-pr stash and restore them: `cargo xtask pre-pr --autostash`):\n{}",
+                hint::commit_all(repo, &ctx.config, &kind, &format!("save work in progress on {}", words.slug()))
+            ))
+            .into());
     }
     Ok(Branch { name, kind, words, head, changed })
 }
@@ -87,4 +94,19 @@ fn suggest_name(name: &str, ctx: &Ctx) -> String {
     let rest: String = rest.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     let slug = Words::parse(rest.trim_matches('-')).map(|words| words.slug()).unwrap_or_else(|_| "<slug>".into());
     format!("{kind}/{slug}")
+}
+
+/// `git switch -c <branch>` for commits made on the main branch, and, when `<remote>/<main>` is
+/// behind them, `git branch -f <main> <remote>/<main>` so the main branch no longer holds them.
+fn off_main(ctx: &Ctx, head: Oid) -> String {
+    let (main, remote) = (&ctx.config.main_branch, &ctx.config.remote);
+    let switch = format!("git switch -c {}", hint::branch_for(&ctx.repo, &ctx.config, head));
+    match ctx.repo.remote_tracking_commit(remote, main) {
+        Some(upstream) if upstream != head && ctx.repo.is_merged(upstream, head) => format!(
+            "{switch} && git branch -f {} {}",
+            output::shell_word(main),
+            output::shell_word(&format!("{remote}/{main}"))
+        ),
+        _ => switch,
+    }
 }

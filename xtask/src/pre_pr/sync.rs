@@ -50,15 +50,20 @@ pub fn run(
     let upstream = format!("{remote}/{main}");
     let upstream_commit = if dry_run {
         ctx.repo.remote_tracking_commit(remote, main).ok_or_else(|| {
-            Refusal::failed(format!("`{upstream}` has never been fetched here, so nothing can be predicted"))
-                .hint(format!("fetch it (git fetch {remote} {main}) or run without --dry-run"))
+            Refusal::failed(format!("`{upstream}` has never been fetched here, so nothing can be predicted")).hint(
+                format!(
+                    "fetch it first (or run without --dry-run):\ngit fetch {} {}",
+                    crate::output::shell_word(remote),
+                    crate::output::shell_word(main)
+                ),
+            )
         })?
     } else {
         sync::fetch(&ctx.sh, &ctx.repo, remote, main, ctx.interactive).map_err(|error| {
             match error.downcast::<Refusal>() {
                 Ok(refusal) => {
                     let hint = refusal.hint.clone().unwrap_or_default();
-                    anyhow::Error::new(refusal.hint(format!("{hint}; or work offline: cargo xtask pre-pr --no-sync")))
+                    anyhow::Error::new(refusal.hint(format!("{hint}\nor work offline:\ncargo xtask pre-pr --no-sync")))
                 }
                 Err(error) => error,
             }
@@ -232,14 +237,15 @@ fn move_aside_command(ctx: &Ctx, file: &InTheWay, upstream: Oid) -> anyhow::Resu
         if taken || (file.ignored && !ctx.repo.is_ignored(&candidate)?) {
             continue;
         }
-        return Ok(format!("mv {} {}", crate::output::shell_word(path), crate::output::shell_word(&candidate)));
+        // Root-relative: the hint works from any folder of the clone.
+        return Ok(format!("mv {} {}", crate::git::hint::root_path(path), crate::git::hint::root_path(&candidate)));
     }
     let aside = ctx.repo.sop_dir().join("aside");
     let target = aside.join(path.replace('/', "%2F"));
     Ok(format!(
         "mkdir -p {} && mv {} {}",
         crate::output::shell_word(&aside.to_string_lossy()),
-        crate::output::shell_word(path),
+        crate::git::hint::root_path(path),
         crate::output::shell_word(&target.to_string_lossy())
     ))
 }
@@ -264,15 +270,16 @@ fn print_resolution(console: &Console, strategy: SyncStrategy, upstream: &str, p
     console.text(&text);
 }
 
+/// The first command of the resolution `print_resolution` lists: it stops at the conflicts.
 fn resolution_hint(strategy: SyncStrategy, upstream: &str) -> String {
-    match strategy {
-        SyncStrategy::Rebase => format!(
-            "resolve it locally: git rebase {upstream}, fix the files, git add them, git rebase --continue; then run cargo xtask pre-pr"
-        ),
-        SyncStrategy::Merge => format!(
-            "resolve it locally: git merge {upstream}, fix the files, git add them, git commit --no-edit; then run cargo xtask pre-pr"
-        ),
-    }
+    let (verb, finish) = match strategy {
+        SyncStrategy::Rebase => ("rebase", "git rebase --continue"),
+        SyncStrategy::Merge => ("merge", "git commit --no-edit"),
+    };
+    format!(
+        "resolve it locally as listed above (fix the files it stops at, `git add` them, `{finish}`, then run cargo xtask pre-pr), starting with:\ngit {verb} {}",
+        crate::output::shell_word(upstream)
+    )
 }
 
 fn list(paths: &[String]) -> String {
@@ -292,7 +299,19 @@ pub fn stash(ctx: &Ctx, branch: &str) -> anyhow::Result<Option<Oid>> {
     let message = format!("{} on {branch}", sync::AUTOSTASH_MESSAGE);
     let mut turn = interrupt::git_turn();
     let before = ctx.repo.stash_entries().first().map(|entry| entry.commit);
-    let result = sync::stash_push(&ctx.sh, &ctx.repo, &message);
+    let result = sync::stash_push(&ctx.sh, &ctx.repo, &message).map_err(|error| match error.downcast::<Refusal>() {
+        // The hint commits with a type the commit-msg hook accepts.
+        Ok(refusal) => anyhow::Error::new(refusal.hint(format!(
+            "commit the changes instead, then run cargo xtask pre-pr:\n{}",
+            crate::git::hint::commit_all(
+                &ctx.repo,
+                &ctx.config,
+                branch.split('/').next().unwrap_or_default(),
+                "save work in progress"
+            )
+        ))),
+        Err(error) => error,
+    });
     let newest = ctx.repo.stash_entries().into_iter().next();
     let made = newest.filter(|entry| Some(entry.commit) != before && entry.message.contains(&message));
     turn.stash = made.map(|entry| entry.commit);

@@ -132,7 +132,7 @@ fn a_broken_fragment_fails_check_with_its_line() {
     assert_contains(finding["message"].as_str().unwrap(), "does not start with `- `");
     assert_eq!(
         finding["hint"],
-        "fix line 2 of docs/changelog.d/scheduler.md (the format: docs/changelog.d/README.md), then run: cargo xtask changelog --check"
+        "fix line 2 of docs/changelog.d/scheduler.md (the format: docs/changelog.d/README.md), then check again:\ncargo xtask changelog --check"
     );
 
     let out = sandbox.xtask().args(["changelog", "--check"]).refused(1);

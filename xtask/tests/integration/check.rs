@@ -165,7 +165,7 @@ fn editing_an_in_progress_spec_on_a_branch_fails() {
     // People read the same finding, with the rule, the file and the hint.
     let out = sandbox.xtask().args(["check"]).refused(1);
     assert_contains(&out.stdout, &format!("error[sop-2.1/frozen-spec] {SCHEDULER_SPEC}:{line}:"));
-    assert_contains(&out.stdout, "hint: revert it (git checkout main -- docs/specs/Lancelot_vNext2_Spec_Scheduler.md)");
+    assert_contains(&out.stdout, "hint: git checkout main -- :/docs/specs/Lancelot_vNext2_Spec_Scheduler.md\n");
 }
 
 #[test]
@@ -209,7 +209,7 @@ fn deleting_a_freeze_record_on_a_branch_fails() {
     let finding = only(&out, "sop-2.1/freeze-record");
     assert_eq!(finding["location"], SCHEDULER_RECORD);
     assert_contains(finding["message"].as_str().unwrap(), "this branch deletes its freeze record");
-    assert_eq!(finding["hint"], format!("git checkout main -- {SCHEDULER_RECORD}"));
+    assert_eq!(finding["hint"], format!("git checkout main -- :/{SCHEDULER_RECORD}"));
     run_git_hint(&sandbox, finding["hint"].as_str().unwrap());
     sandbox.commit_all("fix: restore the freeze record");
     check_passes(&sandbox);
@@ -225,7 +225,7 @@ fn a_malformed_freeze_record_fails_with_its_line() {
     let finding = only(&out, "sop-2.1/freeze-record");
     assert_eq!(finding["location"], format!("{SCHEDULER_RECORD}:{}", line_of(&record, "hash = ")));
     assert_eq!(errors(&out).len(), 1, "one finding, not also `status changed by hand`: {}", out.stdout);
-    assert_eq!(finding["hint"], format!("git checkout main -- {SCHEDULER_RECORD}"));
+    assert_eq!(finding["hint"], format!("git checkout HEAD -- :/{SCHEDULER_RECORD}"));
     run_git_hint(&sandbox, finding["hint"].as_str().unwrap());
     check_passes(&sandbox);
 }
@@ -247,7 +247,7 @@ fn a_record_must_name_a_frozen_spec() {
     assert_contains(ghost["message"].as_str().unwrap(), "there is no such spec");
     assert_eq!(
         ghost["hint"],
-        "it was never committed; remove its record: rm docs/specs/frozen/Lancelot_vNext2_Spec_Ghost.lock"
+        "it was never committed; remove its record:\nrm \"$(git rev-parse --show-toplevel)\"/docs/specs/frozen/Lancelot_vNext2_Spec_Ghost.lock"
     );
     let monitor = only(&out, "sop-2.1/frozen-spec");
     assert_eq!(monitor["location"], format!("{HM_SPEC}:3"));
@@ -541,7 +541,7 @@ fn committing_a_dotenv_fails() {
     sandbox.commit_all("fix: config");
     let out = check_fails(&sandbox);
     assert_eq!(errors(&out), [("sop-4.9/env-file".to_string(), ".env".to_string())]);
-    assert_contains(only(&out, "sop-4.9/env-file")["hint"].as_str().unwrap(), "git rm --cached .env");
+    assert_contains(only(&out, "sop-4.9/env-file")["hint"].as_str().unwrap(), "git rm --cached :/.env");
 }
 
 #[test]
@@ -676,7 +676,7 @@ fn a_branch_without_a_changelog_fragment_fails_and_its_hint_fixes_it() {
     let hint = only(&out, "sop-4.4/changelog")["hint"].as_str().unwrap().to_string();
     assert_eq!(
         hint,
-        "mkdir -p docs/changelog.d && printf '<!-- section: Fixed -->\\n- Describe the change\\n' > docs/changelog.d/thing.md && git add docs/changelog.d/thing.md"
+        "mkdir -p \"$(git rev-parse --show-toplevel)\"/docs/changelog.d && printf '<!-- section: Fixed -->\\n- Describe the change\\n' > \"$(git rev-parse --show-toplevel)\"/docs/changelog.d/thing.md && git add :/docs/changelog.d/thing.md"
     );
     let shell = std::process::Command::new("sh")
         .args(["-c", &hint])
@@ -708,7 +708,7 @@ fn a_branch_that_edits_the_unreleased_section_fails() {
     let finding = only(&out, "sop-4.4/changelog");
     assert_contains(finding["message"].as_str().unwrap(), "entries go in a fragment");
     assert_contains(finding["hint"].as_str().unwrap(), "move the entry to docs/changelog.d/thing.md");
-    assert_contains(finding["hint"].as_str().unwrap(), "git checkout main -- CHANGELOG.md");
+    assert_contains(finding["hint"].as_str().unwrap(), "git checkout main -- :/CHANGELOG.md");
 }
 
 #[test]

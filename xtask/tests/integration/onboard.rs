@@ -128,7 +128,7 @@ fn a_fresh_clone_reaches_ready_then_the_hooks_guard_commits_and_pushes() {
     sandbox.git(&["remote", "remove", "origin"]);
     let out = sandbox.xtask().args(["onboard", "--yes", "--json"]).failure(1);
     assert_contains(&out.stderr, "error: dropped READY: `remote`: the remote `origin` is not configured");
-    assert_contains(&out.stderr, "hint: git remote add origin <url-of-the-Lancelot-repository>");
+    assert_contains(&out.stderr, "hint: add it with the URL of the Lancelot repository: `git remote add origin <url>`");
     let json = out.json();
     assert_eq!(json["ready"], false);
     assert_eq!(json["dropped"], true);
@@ -153,7 +153,7 @@ fn missing_identity_and_remote_are_reported_with_their_fixes_and_nothing_is_buil
         "✘ git identity    `user.name` and `user.email` are not set",
         "fix: git config --global user.name \"Your Name\" && git config --global user.email you@example.com",
         "✘ remote          the remote `origin` is not configured",
-        "fix: git remote add origin <url-of-the-Lancelot-repository>",
+        "fix: add it with the URL of the Lancelot repository: `git remote add origin <url>`",
         "✔ main branch     `main` at ",
         "✔ .env            `.env` exists (kept as it is; ignored by git)",
         "- build           skipped: fix the items above first",
@@ -215,7 +215,7 @@ fn an_env_file_git_would_not_ignore_is_refused_and_not_created() {
         &out.stdout,
         "✘ .env            `.env` is not ignored by git, so its secrets could be committed (SOP 4.9)",
     );
-    assert_contains(&out.stdout, "fix: echo '.env' >> .gitignore");
+    assert_contains(&out.stdout, "fix: echo '/.env' >> \"$(git rev-parse --show-toplevel)\"/.gitignore");
     assert!(!sandbox.exists(".env"), "`.env` must not be created where git would commit it");
 }
 

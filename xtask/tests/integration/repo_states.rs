@@ -50,7 +50,7 @@ fn dirty_and_staged_trees_refuse_writers_and_keep_the_changes() {
     assert_read_only_commands_are_harmless(&sandbox, "dirty");
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(1);
     assert_contains(&out.stderr, "uncommitted changes: `README.md`");
-    assert_contains(&out.stderr, "hint: commit them");
+    assert_contains(&out.stderr, "hint: git stash\n");
 
     sandbox.git(&["add", "README.md"]);
     assert_read_only_commands_are_harmless(&sandbox, "staged");

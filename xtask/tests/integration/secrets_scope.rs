@@ -334,5 +334,5 @@ fn a_tracked_key_file_hint_says_how_to_take_it_out_of_history() {
     let out = check(&sandbox);
     let hint = only(&out, "sop-4.9/key-file")["hint"].as_str().unwrap().to_string();
     assert_contains(&hint, &format!("git rebase -i {}~1", short(&sandbox, &added)));
-    assert_contains(&hint, "git rm --cached deploy/server.pem");
+    assert_contains(&hint, "git rm --cached :/deploy/server.pem");
 }

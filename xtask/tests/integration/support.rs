@@ -515,20 +515,138 @@ pub fn next_lines(output: &str) -> Vec<String> {
     output.lines().filter_map(|line| line.strip_prefix("next: ")).map(str::to_string).collect()
 }
 
-/// The command of the first `hint:` line, from the first `: ` that precedes `cargo ` or `git `
-/// (hints read `hint: <why>: <command>`), or the whole hint when it starts with a command.
+/// The command of the first `hint:` line that holds one (see [`command_of`]): hints read
+/// `hint: <why>:` then `hint: <command>`, one command a line, or `hint: <why>: <command>`.
 pub fn hint_command(output: &str) -> String {
-    let hint = output.lines().find_map(|line| line.trim_start().strip_prefix("hint: ")).expect("a hint: line");
-    if hint.starts_with("cargo ") || hint.starts_with("git ") {
-        return hint.to_string();
+    let hints: Vec<&str> = output.lines().filter_map(|line| line.trim_start().strip_prefix("hint: ")).collect();
+    assert!(!hints.is_empty(), "no hint: line in:\n{output}");
+    hints.iter().find_map(|hint| command_of(hint)).unwrap_or_else(|| panic!("the hint holds no command: {hints:?}"))
+}
+
+/// The programs a printed command may start with (after `NAME=value` assignments).
+const PROGRAMS: &[&str] = &["cargo", "git", "gh", "rm", "mv", "mkdir", "cp", "echo", "printf", "rustup", "unset"];
+
+/// Whether `text` starts with a command: optional `NAME=value ` assignments, then a program.
+fn starts_with_command(text: &str) -> bool {
+    let mut rest = text;
+    while let Some((word, tail)) = rest.split_once(' ') {
+        let assignment = word.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        });
+        if !assignment {
+            break;
+        }
+        rest = tail;
     }
-    for (index, _) in hint.match_indices(": ") {
-        let rest = &hint[index + 2..];
-        if rest.starts_with("cargo ") || rest.starts_with("git ") {
-            return rest.to_string();
+    PROGRAMS.iter().any(|program| rest.strip_prefix(program).is_some_and(|tail| tail.starts_with(' ')))
+}
+
+/// The command a `hint:`/`next:` line holds: the whole line when it starts with one, else what
+/// follows the first `: ` that precedes one (`<why>: <command>`); `None` for a line of words.
+pub fn command_of(line: &str) -> Option<String> {
+    let line = line.trim();
+    if starts_with_command(line) {
+        return Some(line.to_string());
+    }
+    line.match_indices(": ")
+        .map(|(index, _)| &line[index + 2..])
+        .find(|rest| starts_with_command(rest))
+        .map(str::to_string)
+}
+
+/// Every `hint:` and `next:` line of `output` (prefix removed), in order.
+pub fn hint_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .map(str::trim_start)
+        .filter_map(|line| line.strip_prefix("hint: ").or_else(|| line.strip_prefix("next: ")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The commands of every `hint:` and `next:` line of `output`, in order (lines of words dropped).
+pub fn hint_commands(output: &str) -> Vec<String> {
+    hint_lines(output).iter().filter_map(|line| command_of(line)).collect()
+}
+
+/// One printed command, pasted.
+#[derive(Debug)]
+pub struct Pasted {
+    pub line: String,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// stdout then stderr: where `next:` and `hint:` lines are printed.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Sandbox {
+    /// Runs a command line exactly as printed (see [`Sandbox::sh`]) and returns what it did,
+    /// whatever its exit code.
+    pub fn paste(&self, dir: &Path, line: &str) -> Pasted {
+        if line.contains("cargo ") {
+            touch_sources(dir);
+        }
+        let binary = env!("CARGO_BIN_EXE_xtask");
+        let script = line.replace("cargo xtask ", &format!("'{binary}' "));
+        let output = self
+            .git_command(dir)
+            .env("CARGO_TARGET_DIR", fixture_target_dir())
+            .env("LANCELOT_XTASK", binary)
+            .stdin(Stdio::null())
+            .output_of_shell(&script);
+        Pasted {
+            line: line.to_string(),
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
-    panic!("the hint holds no command: {hint}")
+}
+
+/// Pastes every command of the `hint:` and `next:` lines of `output`, in order, in `dir`
+/// (the sandbox's HOME, no terminal), and fails the test unless each exits 0. A refusal's output
+/// must hold at least one command. See [`paste_hints`] for a line whose promised effect is not
+/// an exit 0.
+#[track_caller]
+pub fn paste_every_hint(sandbox: &Sandbox, dir: &Path, output: &str) -> Vec<Pasted> {
+    paste_hints(sandbox, dir, output, &[])
+}
+
+/// Like [`paste_every_hint`], with the exit codes a test declares for the lines that start with
+/// a given prefix (`("git rebase origin/main", 1)`: it stops at the conflict, as promised); every
+/// other line must exit 0, and every declared prefix must match a printed line.
+#[track_caller]
+pub fn paste_hints(sandbox: &Sandbox, dir: &Path, output: &str, expected: &[(&str, i32)]) -> Vec<Pasted> {
+    let commands = hint_commands(output);
+    assert!(!commands.is_empty(), "no hint: or next: line with a command to paste in:\n{output}");
+    for (prefix, _) in expected {
+        assert!(
+            commands.iter().any(|command| command.starts_with(prefix)),
+            "no printed command starts with {prefix:?}: {commands:?}"
+        );
+    }
+    let mut pasted = Vec::new();
+    for command in commands {
+        let run = sandbox.paste(dir, &command);
+        let want = expected.iter().find(|(prefix, _)| command.starts_with(prefix)).map_or(0, |(_, code)| *code);
+        assert_eq!(
+            run.code,
+            want,
+            "pasted `{command}` in {}: exit {} (expected {want})\n--- stdout\n{}\n--- stderr\n{}\n--- the output it came from\n{output}",
+            dir.display(),
+            run.code,
+            run.stdout,
+            run.stderr
+        );
+        pasted.push(run);
+    }
+    pasted
 }
 
 impl Sandbox {

@@ -291,7 +291,7 @@ fn an_ignored_env_file_the_sync_would_overwrite_is_refused_and_kept() {
     assert_contains(&out.stderr, "error: `origin/main` adds `.env`, an ignored file here: the sync would overwrite it");
     assert_eq!(sandbox.read(".env"), "SECRET_TOKEN=hunter2\n");
     let hint = hint_after_colon(&out.stderr);
-    assert_eq!(hint, "mv .env .env.mine && cargo xtask pre-pr");
+    assert_eq!(hint, "mv \"$(git rev-parse --show-toplevel)\"/.env \"$(git rev-parse --show-toplevel)\"/.env.mine && cargo xtask pre-pr");
     sandbox.sh(&sandbox.root, "mv .env .env.mine");
     let out = sandbox.xtask().args(["pre-pr"]).failure(1);
     assert_contains(&out.stdout, "Passed sync: rebased 1 commit");
@@ -317,7 +317,7 @@ fn the_hint_for_a_file_in_the_way_works_when_pasted() {
     let out = sandbox.xtask().args(["pre-pr"]).refused(1);
     assert_contains(&out.stderr, "`config/settings.toml`, an ignored file here");
     let hint = hint_after_colon(&out.stderr);
-    assert_eq!(hint, "mv config/settings.toml config/settings.mine.toml && cargo xtask pre-pr");
+    assert_eq!(hint, "mv \"$(git rev-parse --show-toplevel)\"/config/settings.toml \"$(git rev-parse --show-toplevel)\"/config/settings.mine.toml && cargo xtask pre-pr");
     sandbox.sh(&sandbox.root, &hint);
     assert_eq!(sandbox.read("config/settings.mine.toml"), "token = \"mine\"\n");
     assert_eq!(sandbox.read("config/settings.toml"), "shared = true\n");
@@ -342,7 +342,7 @@ fn an_untracked_file_in_the_way_is_refused_before_the_sync_even_when_stashed() {
     assert_contains(&out.stderr, "untracked");
     assert_eq!(sandbox.git(&["stash", "list"]), "");
     let hint = hint_after_colon(&out.stderr);
-    assert_eq!(hint, "mv docs/notes.md docs/notes.md.mine && cargo xtask pre-pr --autostash");
+    assert_eq!(hint, "mv \"$(git rev-parse --show-toplevel)\"/docs/notes.md \"$(git rev-parse --show-toplevel)\"/docs/notes.md.mine && cargo xtask pre-pr --autostash");
     sandbox.sh(&sandbox.root, &hint);
     assert_eq!(sandbox.read("docs/notes.md.mine"), "my own notes\n");
     assert_eq!(sandbox.read("docs/notes.md"), "theirs\n");

@@ -736,17 +736,22 @@ fn message_finding(repo: &Repo, (commit, parent): (Oid, Option<Oid>), hit: &Hit,
     finding
 }
 
+/// How to start the baseline again: the base's version when it has one, else none at all.
+fn baseline_restore_hint(ctx: &Ctx) -> String {
+    let base = ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote).ok();
+    match base.and_then(|base| crate::git::hint::restore(&ctx.repo, &ctx.config, BASELINE_FILE, &[base])) {
+        Some(restore) => format!("fix it, or start again from the main branch's:\n{restore}"),
+        None => format!("fix it, or start again without one:\nrm {}", crate::git::hint::root_path(BASELINE_FILE)),
+    }
+}
+
 /// `check --update-baseline`: adds every current secret finding to the working tree's baseline
 /// (through the plan writer), keeping what it already accepts. Returns how many it added.
 pub(super) fn update_baseline(ctx: &Ctx, report: &super::Report) -> anyhow::Result<usize> {
     let existing = read_working_baseline(ctx).map_err(|error| {
         anyhow::Error::new(
-            Refusal::usage(format!("`{BASELINE_FILE}` is not a valid secret baseline: {}", one_line(&error))).hint(
-                format!(
-                    "fix it, or start again from the main branch's: git checkout {} -- {BASELINE_FILE}",
-                    shell_word(&ctx.config.main_branch)
-                ),
-            ),
+            Refusal::usage(format!("`{BASELINE_FILE}` is not a valid secret baseline: {}", one_line(&error)))
+                .hint(baseline_restore_hint(ctx)),
         )
     })?;
     let exists = existing.is_some();

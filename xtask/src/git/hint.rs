@@ -1,0 +1,199 @@
+//! Commands for `hint:` and `next:` lines, built from the repository's real state so that each
+//! works when pasted as printed: the base the tool really used (not a stale local `main`), paths
+//! valid from any directory of the clone (`:/path` pathspecs), `git add -A` only when there are
+//! untracked files, `--force-with-lease` only when the upstream is not an ancestor of HEAD, and
+//! commit messages of a type the commit-msg hook accepts. One command per returned string.
+
+use git2::{Oid, StatusOptions};
+
+use super::Repo;
+use crate::config::Config;
+use crate::output::shell_word;
+
+/// `path` (relative to the root) as a git pathspec that means the same file from any directory
+/// of the clone: `:/docs/specs/X.md`, one shell word.
+pub fn pathspec(path: &str) -> String {
+    shell_word(&format!(":/{path}"))
+}
+
+/// `path` (relative to the root) for a program that is not git, from any directory of the clone.
+pub fn root_path(path: &str) -> String {
+    format!("\"$(git rev-parse --show-toplevel)\"/{}", shell_word(path))
+}
+
+/// How a command names `commit`: the main branch when it points there, else `<remote>/<main>`
+/// when that does, else its short id (a stale local `main` is never named for a newer base).
+pub fn commit_name(repo: &Repo, config: &Config, commit: Oid) -> String {
+    let (main, remote) = (&config.main_branch, &config.remote);
+    if repo.raw().refname_to_id(&format!("refs/heads/{main}")).ok() == Some(commit) {
+        return shell_word(main);
+    }
+    if repo.raw().refname_to_id(&format!("refs/remotes/{remote}/{main}")).ok() == Some(commit) {
+        return shell_word(&format!("{remote}/{main}"));
+    }
+    repo.short_id(commit)
+}
+
+/// The commit a branch is measured against, named for a command: the newest of `main` and
+/// `<remote>/<main>` (as `new-addon`, `check` and `pre-pr` use it), else the configured name.
+pub fn base_name(repo: &Repo, config: &Config) -> String {
+    match repo.main_commit(&config.main_branch, &config.remote) {
+        Ok(commit) => commit_name(repo, config, commit),
+        Err(_) => shell_word(&config.main_branch),
+    }
+}
+
+/// A type the commit-msg hook accepts: `preferred` when it is configured, else `chore`, else the
+/// first configured type.
+pub fn commit_type<'a>(config: &'a Config, preferred: &str) -> &'a str {
+    let find = |wanted: &str| config.commit_types.iter().find(|kind| kind.as_str() == wanted);
+    find(preferred).or_else(|| find("chore")).or_else(|| config.commit_types.first()).map_or("chore", String::as_str)
+}
+
+/// `<type>: <description>` as one shell word, with a type the hook accepts.
+pub fn message(config: &Config, preferred: &str, description: &str) -> String {
+    shell_word(&format!("{}: {description}", commit_type(config, preferred)))
+}
+
+/// Whether the working tree has untracked (not ignored) files, which `git commit -a` leaves out.
+pub fn has_untracked(repo: &Repo) -> bool {
+    let mut options = StatusOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(false).include_ignored(false).exclude_submodules(true);
+    repo.raw()
+        .statuses(Some(&mut options))
+        .map(|statuses| statuses.iter().any(|entry| entry.status().contains(git2::Status::WT_NEW)))
+        .unwrap_or(true)
+}
+
+/// Commits every change of the working tree: `git add -A && git commit -m …` when some files are
+/// untracked (`-a` would leave them out), else `git commit -am …`.
+pub fn commit_all(repo: &Repo, config: &Config, preferred_type: &str, description: &str) -> String {
+    let message = message(config, preferred_type, description);
+    if has_untracked(repo) {
+        format!("git add -A && git commit -m {message}")
+    } else {
+        format!("git commit -am {message}")
+    }
+}
+
+/// Pushes `branch` to `remote`, as the refs are now. A plain push when `<remote>/<branch>` is
+/// absent or an ancestor of `head`. When it is not: `--force-with-lease` if every commit only the
+/// upstream has is one of the branch's own commits rewritten (same author time and subject: the
+/// branch was rebased since it was pushed), which a plain push would have refused; otherwise
+/// someone else pushed to the branch, and their commits are brought in first
+/// (`git pull --rebase`), never overwritten.
+pub fn push(repo: &Repo, remote: &str, branch: &str, head: Oid) -> String {
+    let upstream = repo.raw().refname_to_id(&format!("refs/remotes/{remote}/{branch}")).ok();
+    let (remote, shown) = (shell_word(remote), shell_word(branch));
+    let Some(upstream) = upstream
+        .filter(|upstream| *upstream != head && !repo.raw().graph_descendant_of(head, *upstream).unwrap_or(false))
+    else {
+        return format!("git push -u {remote} {shown}");
+    };
+    if only_rewritten(repo, upstream, head).unwrap_or(false) {
+        format!("git push --force-with-lease -u {remote} {shown}")
+    } else {
+        format!("git pull --rebase {remote} {shown} && git push -u {remote} {shown}")
+    }
+}
+
+/// Whether every commit reachable from `upstream` but not `head` has a counterpart among the
+/// commits reachable from `head` but not `upstream` (same author time and subject).
+fn only_rewritten(repo: &Repo, upstream: Oid, head: Oid) -> Result<bool, git2::Error> {
+    let raw = repo.raw();
+    let key = |id: Oid| -> Result<(i64, Vec<u8>), git2::Error> {
+        let commit = raw.find_commit(id)?;
+        let subject = commit.message_bytes().split(|b| *b == b'\n').next().unwrap_or_default().to_vec();
+        let when = commit.author().when().seconds();
+        Ok((when, subject))
+    };
+    let walk = |from: Oid, hide: Oid| -> Result<Vec<Oid>, git2::Error> {
+        let mut walk = raw.revwalk()?;
+        walk.push(from)?;
+        walk.hide(hide)?;
+        walk.collect()
+    };
+    let ours: std::collections::HashSet<(i64, Vec<u8>)> =
+        walk(head, upstream)?.into_iter().map(key).collect::<Result<_, _>>()?;
+    for theirs in walk(upstream, head)? {
+        if !ours.contains(&key(theirs)?) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Brings back `path` as it is in the first of `sources` that has it (`HEAD`, the base…):
+/// `git checkout <source> -- :/path`. `None` when none of them has the file.
+pub fn restore(repo: &Repo, config: &Config, path: &str, sources: &[Oid]) -> Option<String> {
+    sources.iter().find(|source| repo.exists_at(**source, path).unwrap_or(false)).map(|source| {
+        let name = if repo.head().ok().and_then(|head| head.commit()) == Some(*source) {
+            "HEAD".to_string()
+        } else {
+            commit_name(repo, config, *source)
+        };
+        format!("git checkout {name} -- {}", pathspec(path))
+    })
+}
+
+/// A branch name for commits that are on no branch yet (a detached HEAD, the main branch), from
+/// the engineer's own words: `feat: add login` at `commit` gives `feat/add-login`; a name that is
+/// taken gets a number. The kind is the commit's type when it is a configured branch kind.
+pub fn branch_for(repo: &Repo, config: &Config, commit: Oid) -> String {
+    let summary = repo
+        .raw()
+        .find_commit(commit)
+        .ok()
+        .map(|commit| String::from_utf8_lossy(commit.message_bytes()).lines().next().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    let (kind, description) = match summary.split_once(':') {
+        Some((kind, description)) => {
+            let kind = kind.split(['(', '!']).next().unwrap_or_default().trim().to_string();
+            (kind, description.trim().to_string())
+        }
+        None => (String::new(), summary.clone()),
+    };
+    let kind = if config.branch_kinds.contains(&kind) {
+        kind
+    } else {
+        config.branch_kinds.first().cloned().unwrap_or_else(|| "feat".into())
+    };
+    let slug = crate::names::suggest(&description).unwrap_or_else(|| "my-work".into());
+    let taken = |name: &str| repo.raw().refname_to_id(&format!("refs/heads/{name}")).is_ok();
+    let mut name = format!("{kind}/{slug}");
+    let mut n = 2;
+    while taken(&name) {
+        name = format!("{kind}/{slug}-{n}");
+        n += 1;
+    }
+    shell_word(&name)
+}
+
+/// `mv <from> <to>` with root-relative paths, from any folder of the clone; tracked or not
+/// (`git mv` refuses a file git does not track), git sees the rename once it is added.
+pub fn move_file(from: &str, to: &str) -> String {
+    format!("mv {} {}", root_path(from), root_path(to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_root_relative_and_one_shell_word() {
+        assert_eq!(pathspec("docs/specs/X.md"), ":/docs/specs/X.md");
+        assert_eq!(pathspec("docs/My Thing.md"), "':/docs/My Thing.md'");
+        assert_eq!(root_path(".env"), "\"$(git rev-parse --show-toplevel)\"/.env");
+        assert_eq!(root_path("a b"), "\"$(git rev-parse --show-toplevel)\"/'a b'");
+    }
+
+    #[test]
+    fn commit_types_are_the_configured_ones() {
+        let mut config = Config::default();
+        assert_eq!(commit_type(&config, "feat"), "feat");
+        assert_eq!(commit_type(&config, "wip"), "chore", "an unknown type falls back to chore");
+        config.commit_types = vec!["fix".into(), "docs".into()];
+        assert_eq!(commit_type(&config, "wip"), "fix", "without chore, the first configured type");
+        assert_eq!(message(&config, "docs", "release 1.0.0"), "'docs: release 1.0.0'");
+    }
+}
