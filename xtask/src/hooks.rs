@@ -221,6 +221,9 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     let (shown_remote, shown_url) = (crate::redact::url(remote), url.map(crate::redact::url));
     let main = &ctx.config.main_branch;
     let main_ref = format!("refs/heads/{main}");
+    // The remote as a command names it: a remote's name or a URL without credentials pastes as
+    // printed; a URL that carries a credential is never printed, so no command names it.
+    let pasted_remote = (shown_remote == remote).then(|| output::shell_word(remote));
 
     if updates.iter().any(|update| update.remote_ref == main_ref) {
         let receipt = Receipt::new("hook", Kind::Failure, format!("pre-push hook refused a push to `{main}`"))
@@ -230,9 +233,7 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
         return Err(Refusal::failed(format!(
             "pushing to `{main}` is not allowed: changes land on `{main}` through pull requests (SOP 4.7)"
         ))
-        .hint(format!(
-            "move your commits to a branch and push that: git switch -c feat/<slug> && git push -u {shown_remote} feat/<slug>"
-        ))
+        .hint(main_push_hint(ctx, &updates, &main_ref, pasted_remote.as_deref(), &shown_remote))
         .into());
     }
 
@@ -262,7 +263,7 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
                 "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
                 report.errors()
             ))
-            .hint(format!("fix them, or push once without the Lancelot hooks: {SKIP_ENV}=1 git push …"))
+            .hint(skip_hint(&updates, pasted_remote.as_deref()))
             .into());
         }
         let refs: Vec<String> =
@@ -277,6 +278,43 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     run_previous_hook(ctx, "pre-push", &hook_args, &input)
 }
 
+/// How commits pushed to the main branch get there instead: a branch named from the pushed
+/// commit's own subject, cut at that commit, and pushed — one command a line.
+fn main_push_hint(ctx: &Ctx, updates: &[PushUpdate], main_ref: &str, remote: Option<&str>, shown: &str) -> String {
+    let commit = updates
+        .iter()
+        .find(|update| update.remote_ref == main_ref)
+        .and_then(|update| git2::Oid::from_str(&update.local_sha).ok());
+    let Some(commit) = commit.filter(|commit| !commit.is_zero()) else {
+        return "changes land on the main branch through pull requests; push a branch instead".to_string();
+    };
+    let branch = crate::git::hint::branch_for(&ctx.repo, &ctx.config, commit);
+    let mut hint =
+        format!("move your commits to a branch and push that:\ngit switch -c {branch} {}", ctx.repo.short_id(commit));
+    match remote {
+        Some(remote) => hint.push_str(&format!("\ngit push -u {remote} {branch}")),
+        None => hint.push_str(&format!("\nthen push `{branch}` to {shown} as you pushed before")),
+    }
+    hint
+}
+
+/// The way past a failed pre-push check: fix the findings, or the same push once without the
+/// Lancelot checks, spelled out with its refs so it pastes.
+fn skip_hint(updates: &[PushUpdate], remote: Option<&str>) -> String {
+    let refspecs: Vec<String> = updates
+        .iter()
+        .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
+        .map(|update| output::shell_word(&format!("{}:{}", update.local_ref, update.remote_ref)))
+        .collect();
+    match remote {
+        Some(remote) if !refspecs.is_empty() => format!(
+            "fix each finding (its `fix:` line above) and push again; or push once without the Lancelot checks:\n{SKIP_ENV}=1 git push {remote} {}",
+            refspecs.join(" ")
+        ),
+        _ => format!("fix each finding (its `fix:` line above) and push again; or push once with {SKIP_ENV}=1 set"),
+    }
+}
+
 /// Says so when the configured extra scanner did not run (not approved in this clone): the push
 /// goes on with the built-in rules, and the engineer knows why the scanner was silent.
 fn print_skipped_scanner(report: &crate::check::Report) {
@@ -287,7 +325,9 @@ fn print_skipped_scanner(report: &crate::check::Report) {
         .filter(|f| f.rule == "sop-4.9/extra-scanner" && f.severity == crate::check::Severity::Warning);
     for finding in skipped {
         output::warning(&finding.message);
-        eprintln!("    {} {}", paint.cyan_bold("hint:"), finding.hint);
+        for line in finding.hint.lines() {
+            eprintln!("    {} {line}", paint.cyan_bold("hint:"));
+        }
     }
 }
 
@@ -296,7 +336,10 @@ fn print_findings(report: &crate::check::Report) {
     for finding in report.findings.iter().filter(|f| f.severity == crate::check::Severity::Error) {
         let location = finding.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
         eprintln!("{} {location}{} [{}]", paint.red_bold("✘"), finding.message, finding.rule);
-        eprintln!("    {} {}", paint.cyan_bold("fix:"), finding.hint);
+        // One command a line: each line of the hint gets its own prefix.
+        for line in finding.hint.lines() {
+            eprintln!("    {} {line}", paint.cyan_bold("fix:"));
+        }
     }
 }
 

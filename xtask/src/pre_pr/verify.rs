@@ -226,7 +226,7 @@ pub fn run_sequence(
         sequence.failure = Some(
             Refusal::failed(format!("{name} failed: `{shown}` ended with {code}"))
                 .hint(format!(
-                    "fix what its output above says (full log: {relative}), then run cargo xtask pre-pr again"
+                    "fix what its output above says (full log: {relative}), then run it again:\ncargo xtask pre-pr"
                 ))
                 .into(),
         );

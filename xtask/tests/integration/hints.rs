@@ -483,24 +483,23 @@ fn an_invalid_secret_baseline_hint_works_without_one_on_main() {
     assert!(!baseline.contains("not json"), "{baseline}");
 }
 
-// Hints in files other engineers own while this was written (`new_addon.rs`, `hooks.rs`,
-// `check/commits.rs`): each test pastes what is printed today and fails; it is ignored until
-// the hint is fixed there (run them with `--ignored`).
-
-/// `new-addon`'s `next:` lines, pasted in order right after the scaffold.
+/// `new-addon`'s `next:` lines, pasted in order right after the scaffold: the skeleton is
+/// committed (the tree is clean, the commit-msg rules accept it) and boots with its flag on.
 #[test]
-#[ignore = "new_addon.rs: `next: cargo xtask spec approve` is refused while the scaffold's TODO(sop) placeholders remain"]
 fn new_addon_next_lines_paste_in_order() {
     let _cargo = crate::support::cargo_guard();
     let sandbox = Sandbox::with_kit();
     sandbox.copy_lockfile();
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
-    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(pasted.len(), 2, "{pasted:?}");
+    assert_eq!(status(&sandbox), "");
+    assert_eq!(subject(&sandbox), "feat: add scheduler skeleton");
+    assert_contains(&pasted[1].stdout, "scheduler");
 }
 
 /// The commit-msg hook's hint, pasted from a subfolder.
 #[test]
-#[ignore = "hooks.rs: `git commit -e -F .git/COMMIT_EDITMSG` names the message file relative to the root"]
 fn commit_msg_hook_hint_pastes_from_a_subfolder() {
     let (sandbox, _origin) = hooked_project();
     sandbox.write("sub/file.txt", "x\n");
@@ -515,19 +514,36 @@ fn commit_msg_hook_hint_pastes_from_a_subfolder() {
     assert_eq!(sandbox.paste(&sub, &line).code, 0, "{}", sandbox.paste(&sub, &line).stderr);
 }
 
-/// `check`'s reword hint for a non-conventional commit when the local `main` is stale.
+/// `check`'s reword hint for a non-conventional commit below the branch's tip when the local
+/// `main` is stale: the rebase starts at the merge-base the check used (the teammate's commit on
+/// `origin/main`, not the stale local `main`), so pasted with an editor that rewords the first
+/// line, it replays exactly the branch's two commits and the finding is gone.
 #[test]
-#[ignore = "check/commits.rs: `git rebase -i main` (the stale local main, not the base the check used) and two commands on one line"]
 fn commit_reword_hint_uses_the_real_base() {
     let (sandbox, origin) = project(FAST);
     teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "theirs\n");
     sandbox.git(&["fetch", "-q", "origin"]);
     sandbox.git(&["reset", "-q", "--hard", "origin/main"]);
     commit_feature(&sandbox, "a.txt", "a\n", "bad subject");
+    commit_feature(&sandbox, "b.txt", "b\n", "feat: second");
     let out = sandbox.xtask().args(["check"]).failure(1);
     let commands = hint_commands(&out.stdout);
     let reword: Vec<&String> = commands.iter().filter(|c| c.starts_with("git rebase -i")).collect();
-    assert_eq!(reword, [&"git rebase -i origin/main".to_string()], "{commands:?}");
+    assert_eq!(reword.len(), 1, "{commands:?}");
+    let base = reword[0].trim_start_matches("git rebase -i ");
+    assert_eq!(
+        sandbox.git(&["rev-parse", base]),
+        sandbox.git(&["rev-parse", "origin/main"]),
+        "the rebase starts where the branch left origin/main"
+    );
+    let line = format!(
+        "GIT_SEQUENCE_EDITOR=\"sed -i -e '1s/^pick/reword/'\" GIT_EDITOR='printf \"feat: first\\n\" >' {}",
+        reword[0]
+    );
+    let pasted = sandbox.paste(&sandbox.root, &line);
+    assert_eq!(pasted.code, 0, "{}", pasted.stderr);
+    assert_eq!(sandbox.git(&["log", "--format=%s", "origin/main..HEAD"]), "feat: second\nfeat: first\n");
+    sandbox.xtask().args(["check"]).success();
 }
 
 /// No remote: the hint's command (work offline) is on its own line, and pasted, `pre-pr` runs

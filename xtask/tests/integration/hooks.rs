@@ -98,11 +98,18 @@ fn commit_msg_accepts_conventional_messages_comments_and_merges() {
     assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "Merge branch 'main' into feat/notes");
 }
 
+/// Proves a push to main is refused in every form, and the hint, pasted line by line from the
+/// main branch, moves the commit to a branch named from its subject and pushes that branch
+/// (through the same hook, which now lets it through).
 #[test]
 fn pre_push_refuses_every_push_to_main() {
     let sandbox = hooked_clone();
     let before = origin_ref(&sandbox, "main");
-    assert!(commit(&sandbox, "chore: a change on main", &[]).ok);
+    // The commit carries its CHANGELOG fragment, so its branch passes the check when pushed.
+    sandbox.write("docs/changelog.d/tidy-settings.md", "<!-- section: Changed -->\n- A change.\n");
+    sandbox.git(&["add", "docs/changelog.d/tidy-settings.md"]);
+    assert!(commit(&sandbox, "chore: tidy the settings", &[]).ok);
+    let work = sandbox.head();
 
     let run = git(&sandbox, &["push", "origin", "main"], &[]);
     assert!(!run.ok, "a push to main went through");
@@ -110,7 +117,14 @@ fn pre_push_refuses_every_push_to_main() {
         &run.stderr,
         "error: pushing to `main` is not allowed: changes land on `main` through pull requests (SOP 4.7)",
     );
-    assert_contains(&run.stderr, "hint: move your commits to a branch and push that: git switch -c feat/<slug> && git push -u origin feat/<slug>");
+    assert_contains(
+        &run.stderr,
+        "hint: move your commits to a branch and push that:\nhint: git switch -c chore/tidy-the-settings ",
+    );
+    assert_contains(&run.stderr, "hint: git push -u origin chore/tidy-the-settings\n");
+    assert_eq!(origin_ref(&sandbox, "main"), before, "origin's main must not move");
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &run.stderr);
+    assert_eq!(origin_ref(&sandbox, "chore/tidy-the-settings"), work, "the pasted push delivered the commit");
 
     // From another branch too: the remote ref is what matters.
     sandbox.git(&["switch", "-q", "-c", "feat/sneaky"]);
@@ -125,6 +139,7 @@ fn pre_push_refuses_every_push_to_main() {
     let refusals =
         receipts(&sandbox).into_iter().filter(|r| r["kind"] == "failure" && r["detail"]["hook"] == "pre-push").count();
     assert_eq!(refusals, 3);
+    sandbox.git(&["switch", "-q", "main"]);
 }
 
 #[test]
@@ -163,9 +178,12 @@ fn pre_push_stops_a_branch_that_fails_the_check() {
     assert_contains(&run.stderr, ".env");
     assert_contains(
         &run.stderr,
-        "hint: fix them, or push once without the Lancelot hooks: LANCELOT_SKIP_HOOKS=1 git push …",
+        "hint: fix each finding (its `fix:` line above) and push again; or push once without the Lancelot checks:\nhint: LANCELOT_SKIP_HOOKS=1 git push origin refs/heads/chore/settings:refs/heads/chore/settings\n",
     );
     assert_eq!(origin_ref(&sandbox, "chore/settings"), "", "nothing reached origin");
+    // Pasted, the skip line pushes exactly that branch, once.
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &run.stderr);
+    assert_eq!(origin_ref(&sandbox, "chore/settings"), sandbox.head());
 }
 
 #[test]

@@ -69,9 +69,9 @@ fn running_it_again_is_refused_and_changes_nothing() {
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
     assert_contains(&out.stderr, "error: add-on `Scheduler` already exists on `feat/scheduler` (not on `main` yet)");
     // The hint's command works where it was printed: a separate slice, from main.
-    assert_contains(&out.stderr, "for a separate slice: cargo xtask new-addon scheduler-2\n");
-    sandbox.xtask().args(["new-addon", "scheduler-2", "--yes"]).success();
-    assert_eq!(sandbox.current_branch(), "feat/scheduler2", "`scheduler-2` is canonically `scheduler2`");
+    assert_contains(&out.stderr, "for a separate slice:\nhint: cargo xtask new-addon scheduler2\n");
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.current_branch(), "feat/scheduler2");
     assert!(!sandbox.exists("src/core/scheduler.rs"), "the new slice carries none of feat/scheduler's files");
 }
 
@@ -87,8 +87,12 @@ fn an_in_progress_spec_points_at_a_new_slice() {
     assert_contains(&out.stderr, "is In Progress, so it is frozen");
     assert_contains(
         &out.stderr,
-        "hint: start a new slice that builds on it: cargo xtask new-addon health-monitor-2 --depends-on HealthMonitor",
+        "hint: start a new slice that builds on it:\nhint: cargo xtask new-addon health-monitor2 --depends-on health-monitor\n",
     );
+    // Pasted, it starts that slice from main, building on the frozen one.
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.current_branch(), "feat/health-monitor2");
+    assert_contains(&sandbox.read("docs/specs/Lancelot_vNext2_Spec_HealthMonitor2.md"), "HealthMonitor");
 }
 
 #[test]
@@ -165,7 +169,9 @@ fn names_that_collide_with_existing_refs_are_refused() {
     sandbox.git(&["branch", "-D", "feat/scheduler/old"]);
     sandbox.git(&["branch", "feat/scheduler"]);
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
-    assert_contains(&out.stderr, "hint: switch to it (git switch feat/scheduler)");
+    assert_contains(&out.stderr, "hint: git switch feat/scheduler\n");
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.current_branch(), "feat/scheduler");
 }
 
 #[test]

@@ -82,8 +82,7 @@ fn a_dependency_only_on_an_unmerged_branch_is_refused_and_the_hint_works_once_la
     sandbox.commit_all("feat: add alpha skeleton");
     let out = sandbox.xtask().args(["new-addon", "alpha-next", "--yes", "--depends-on", "Alpha"]).refused(2);
     assert_contains(&out.stderr, "is not on `main` yet, only on this unmerged branch");
-    let hint = out.stderr.lines().find_map(|line| line.strip_prefix("hint: ")).expect("a hint").to_string();
-    let command = hint.split("then run: ").nth(1).expect("the hint ends with a command");
+    let command = hint_command(&out.stderr);
 
     land(&sandbox, &sandbox.root, "feat/alpha");
     let words: Vec<&str> = command.split_whitespace().collect();
@@ -260,7 +259,7 @@ fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
     sandbox.git_in(&c, &["pull", "-q", "--ff-only"]);
     let refused = sandbox.xtask().current_dir(&c).args(["new-addon", "ledger", "--yes"]).failure(2);
     let command = hint_command(&refused.stderr);
-    assert_eq!(command, "cargo xtask new-addon ledger-2 --depends-on Ledger");
+    assert_eq!(command, "cargo xtask new-addon ledger2 --depends-on ledger");
     let out_c = sandbox.sh(&c, &command);
     define(&c, "Ledger2");
     follow(&sandbox, &c, &out_c, &["spec approve", "pre-pr", "cargo run"]);
