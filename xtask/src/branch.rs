@@ -54,8 +54,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let created = Creation { command: COMMAND, branch: names.branch.clone(), from: main.clone(), commit };
     create(ctx, &created, args.dry_run, args.json)?;
     if !args.json && !args.dry_run {
-        println!();
-        println!("next: commit your work (git commit -m \"{}: …\"), then run cargo xtask pre-pr", args.kind);
+        outln!();
+        outln!("next: commit your work (git commit -m \"{}: …\"), then run cargo xtask pre-pr", args.kind);
     }
     Ok(())
 }
@@ -151,11 +151,12 @@ pub fn create(ctx: &Ctx, creation: &Creation, dry_run: bool, json: bool) -> anyh
     let short = short(&creation.commit);
     if dry_run {
         if json {
-            println!("{}", serde_json::to_string_pretty(&creation.json(true))?);
+            outln!("{}", serde_json::to_string_pretty(&creation.json(true))?);
         } else {
-            println!(
+            outln!(
                 "dry run: would create and check out `{}` from `{}` ({short}); nothing is written",
-                creation.branch, creation.from
+                creation.branch,
+                creation.from
             );
         }
         return Ok(());
@@ -186,7 +187,7 @@ pub fn create(ctx: &Ctx, creation: &Creation, dry_run: bool, json: bool) -> anyh
     );
     receipts::append(&ctx.repo, receipt)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&creation.json(false))?);
+        outln!("{}", serde_json::to_string_pretty(&creation.json(false))?);
     } else {
         output::status("Branched", format!("`{}` from `{}` ({short})", creation.branch, creation.from));
     }

@@ -69,9 +69,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         Creation { command: COMMAND, branch: names.branch.clone(), from: format!("{remote}/{main}"), commit };
     branch::create(ctx, &creation, args.dry_run, args.json)?;
     if !args.json && !args.dry_run {
-        println!();
-        println!("next (SOP 4.8): make the minimal fix only, commit it (git commit -m \"fix: …\"),");
-        println!("then get it reviewed fast: cargo xtask pre-pr --open");
+        outln!();
+        outln!("next (SOP 4.8): make the minimal fix only, commit it (git commit -m \"fix: …\"),");
+        outln!("then get it reviewed fast: cargo xtask pre-pr --open");
     }
     Ok(())
 }

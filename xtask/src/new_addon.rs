@@ -599,17 +599,17 @@ fn build_plan(
 
 fn print_dry_run(names: &Names, plan: &Plan, json: bool) -> anyhow::Result<()> {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "names": names, "plan": plan }))?
         );
         return Ok(());
     }
-    println!("dry run: `cargo xtask new-addon {}` would do the following; nothing is written\n", names.slug);
+    outln!("dry run: `cargo xtask new-addon {}` would do the following; nothing is written\n", names.slug);
     print_names(names);
-    println!();
-    print!("{}", plan.render());
-    println!("\nrun it without --dry-run to apply");
+    outln!();
+    out!("{}", plan.render());
+    outln!("\nrun it without --dry-run to apply");
     Ok(())
 }
 
@@ -621,13 +621,13 @@ fn print_names(names: &Names) {
         vec!["branch".to_string(), names.branch.clone()],
         vec!["module".to_string(), names.module.clone()],
     ];
-    print!("{}", output::table(&rows));
+    out!("{}", output::table(&rows));
 }
 
 fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Result<()> {
     if json {
         let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({ "dry_run": false, "names": names, "branch": plan.branch.as_ref().map(|b| &b.name), "files": files })
@@ -640,13 +640,13 @@ fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Re
         output::status("Branched", format!("`{}` from `{}` ({short})", branch.name, base.label));
     }
     output::applied(&plan.changes);
-    println!();
-    println!("next steps: define Scope and Contracts in {} (replace every {}),", names.spec, crate::docs::PLACEHOLDER);
-    println!("then build it in {}. Each `next:` line is a command, in order:", names.module);
-    println!("next: git add -A && git commit -m \"feat: add {} skeleton\"", names.slug);
-    println!("next: cargo xtask spec approve {}", names.slug);
-    println!("next: {}=true cargo run -- status", names.flag);
-    println!("next: cargo xtask pre-pr");
+    outln!();
+    outln!("next steps: define Scope and Contracts in {} (replace every {}),", names.spec, crate::docs::PLACEHOLDER);
+    outln!("then build it in {}. Each `next:` line is a command, in order:", names.module);
+    outln!("next: git add -A && git commit -m \"feat: add {} skeleton\"", names.slug);
+    outln!("next: cargo xtask spec approve {}", names.slug);
+    outln!("next: {}=true cargo run -- status", names.flag);
+    outln!("next: cargo xtask pre-pr");
     Ok(())
 }
 

@@ -192,9 +192,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         rows,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.json())?);
+        outln!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
-        print!("\n{}", report.text());
+        out!("\n{}", report.text());
     }
     if args.write_docs {
         let _lock = crate::lock::RunLock::acquire(&ctx.repo, COMMAND)?;
