@@ -57,6 +57,8 @@ const TEST_KNOB: &str = "test-knob";
 const PRINTLN: &str = "println-outside-output";
 /// Every subcommand and long flag of `cargo xtask` is in the README's command table.
 const README: &str = "readme-table";
+/// The root crate, what ships, never links the tool's dependencies.
+const ROOT_DEPS: &str = "root-crate-dependency";
 /// An allow-list entry that excuses nothing any more.
 const STALE: &str = "stale-allow-list-entry";
 
@@ -66,7 +68,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     // CLI, as an engineer would: it measures git, so it cannot go through the tool's git layer.
     // Issue 14 item 4 moves it into a workspace member of its own.
     ("xtask/src/bench/", GIT, "measures the git CLI on synthetic repositories in a scratch dir"),
-    ("xtask/src/bench/", WRITE, "scratch repositories, the synthetic receipts log, docs/benchmarks.md (issue 14 item 4)"),
+    (
+        "xtask/src/bench/",
+        WRITE,
+        "scratch repositories, the synthetic receipts log, docs/benchmarks.md (issue 14 item 4)",
+    ),
     ("xtask/src/bench/", TOML_READER, "edits the synthetic repository's Cargo.toml (issue 14 item 4)"),
     ("xtask/src/bench/cold.rs", PRINTLN, "the source text of a git2-only program it compiles"),
     // `onboard` reports the installed git's version: a probe of the machine, not repository work.
@@ -123,7 +129,10 @@ fn is_test_cfg(line: &str) -> bool {
     let line = line.trim();
     (line.starts_with("#[cfg(") || line.starts_with("#![cfg("))
         && !line.contains("not(")
-        && (line.contains("(test)") || line.contains("(test,") || line.contains(" test)") || line.contains("\"test-hooks\""))
+        && (line.contains("(test)")
+            || line.contains("(test,")
+            || line.contains(" test)")
+            || line.contains("\"test-hooks\""))
 }
 
 fn indent(line: &str) -> usize {
@@ -190,9 +199,18 @@ fn is_git_call(code: &str) -> bool {
 }
 
 fn is_file_write(code: &str) -> bool {
-    ["fs::write(", "File::create(", "OpenOptions", "create_dir(", "create_dir_all(", "fs::rename(", "remove_file(", "remove_dir"]
-        .iter()
-        .any(|needle| code.contains(needle))
+    [
+        "fs::write(",
+        "File::create(",
+        "OpenOptions",
+        "create_dir(",
+        "create_dir_all(",
+        "fs::rename(",
+        "remove_file(",
+        "remove_dir",
+    ]
+    .iter()
+    .any(|needle| code.contains(needle))
 }
 
 fn is_bare_print(code: &str) -> bool {
@@ -240,7 +258,9 @@ fn check_sources(files: &[SourceFile], allowed: &[(&str, &str, &str)]) -> Vec<Vi
             {
                 report(&mut found, number, TOML_READER, line);
             }
-            if (code.contains("split_once('=')") || code.contains("split_once(\"=\")") || code.contains("splitn(2, '=')"))
+            if (code.contains("split_once('=')")
+                || code.contains("split_once(\"=\")")
+                || code.contains("splitn(2, '=')"))
                 && path != "src/dotenv/syntax.rs"
             {
                 report(&mut found, number, DOTENV_READER, line);
@@ -360,9 +380,9 @@ fn check_readme(readme: &str, global: &[String], commands: &[CliCommand]) -> Vec
     }
     for command in commands {
         let prefix = format!("| `cargo xtask {}", command.name);
-        let row = rows.iter().find(|(_, row)| {
-            row.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with([' ', '`']))
-        });
+        let row = rows
+            .iter()
+            .find(|(_, row)| row.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with([' ', '`'])));
         let Some((number, row)) = row else {
             report(0, format!("`cargo xtask {}` has no row in the command table", command.name));
             continue;
@@ -382,6 +402,30 @@ fn check_readme(readme: &str, global: &[String], commands: &[CliCommand]) -> Vec
     found
 }
 
+/// The tool's dependencies in the `[dependencies]` of the root manifest (line-based: a test
+/// reading a manifest's section headers, not a second TOML reader of the tool).
+fn check_root_dependencies(manifest: &str) -> Vec<Violation> {
+    let mut section = "";
+    let mut found = Vec::new();
+    for (index, line) in manifest.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        let name = line.split(['=', ' ', '.']).next().unwrap_or_default();
+        if section == "[dependencies]" && ["git2", "tera", "dialoguer", "clap"].contains(&name) {
+            found.push(Violation {
+                path: "Cargo.toml".to_string(),
+                line: index + 1,
+                rule: ROOT_DEPS,
+                text: line.to_string(),
+            });
+        }
+    }
+    found
+}
+
 fn fail_on(violations: &[Violation], what: &str) {
     if !violations.is_empty() {
         let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
@@ -395,7 +439,10 @@ fn the_source_tree_keeps_the_architecture_invariants() {
     let files = read_sources(workspace_root());
     assert!(files.iter().any(|file| file.path == "xtask/src/main.rs"), "the walk found the xtask");
     assert!(files.iter().any(|file| file.path == "src/lib.rs"), "the walk found the runtime");
-    fail_on(&check_sources(&files, ALLOWED), "the architecture invariants (docs/ARCHITECTURE.md)");
+    let mut found = check_sources(&files, ALLOWED);
+    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).expect("the root manifest");
+    found.extend(check_root_dependencies(&manifest));
+    fail_on(&found, "the architecture invariants (docs/ARCHITECTURE.md)");
 }
 
 /// Holds the README's command table to what clap offers the engineer.
@@ -459,6 +506,12 @@ fn the_tidy_test_reports_a_violation_of_every_rule() {
     assert!(!found.iter().any(|v| v.path == "xtask/src/spec.rs"), "{found:?}");
     assert!(found.iter().any(|v| v.path == "xtask/src/graph.rs" && v.rule == GIT), "{found:?}");
     assert!(found.iter().any(|v| v.rule == STALE && v.text.contains("graph.rs")), "{found:?}");
+
+    // The root crate's manifest: a tool dependency under `[dependencies]` is reported, the same
+    // crate under the xtask's or a dev section is not.
+    let manifest = "[package]\nname = \"lancelot\"\n\n[dependencies]\nserde = \"1\"\ngit2 = { version = \"0.21\" }\n\n[dev-dependencies]\nclap = \"4\"\n";
+    let listed: Vec<String> = check_root_dependencies(manifest).iter().map(ToString::to_string).collect();
+    assert_eq!(listed, ["Cargo.toml:6: root-crate-dependency: git2 = { version = \"0.21\" }"]);
 }
 
 /// The README half of the tidy test can fail: a missing row, subcommand and flag are reported.
