@@ -75,8 +75,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     ("xtask/src/bench/", TOML_READER, "edits the synthetic repository's Cargo.toml (issue 14 item 4)"),
     ("xtask/src/bench/cold.rs", PRINTLN, "the source text of a git2-only program it compiles"),
-    // `onboard` reports the installed git's version: a probe of the machine, not repository work.
-    ("xtask/src/onboard/probes.rs", GIT, "`git --version`, a probe of the machine"),
     // The tool's own state lives in the clone's git directory, never in the working tree.
     ("xtask/src/lock.rs", WRITE, "the run lock in .git/sop (an OS advisory lock on its own file)"),
     ("xtask/src/receipts.rs", WRITE, "appends to .git/sop/receipts.jsonl"),
