@@ -34,6 +34,26 @@ macro_rules! out {
     };
 }
 
+/// `eprintln!` through the output layer: a closed stderr is ignored instead of a panic.
+macro_rules! errln {
+    ($($arg:tt)+) => {
+        $crate::output::write_stderr(format_args!("{}\n", format_args!($($arg)+)))
+    };
+}
+
+/// `eprint!` through the output layer: a closed stderr is ignored instead of a panic.
+macro_rules! err {
+    ($($arg:tt)+) => {
+        $crate::output::write_stderr(format_args!($($arg)+))
+    };
+}
+
+/// Writes to stderr, ignoring failure (`2>&1 | head -1` closes it too): there is nowhere left
+/// to say that stderr failed, and the exit code still tells.
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
 /// Writes to stdout. When the reader has gone (`BrokenPipe`), stdout is switched off for the
 /// rest of the run, silently: what the reader wanted was printed. Any other failure (a full
 /// disk behind a redirect) says so once on stderr, then switches stdout off the same way.
@@ -110,7 +130,7 @@ pub fn status(verb: &str, message: impl std::fmt::Display) {
 /// Prints a warning line to stderr (redacted).
 pub fn warning(message: impl std::fmt::Display) {
     let paint = Paint::stderr();
-    eprintln!("{} {}", paint.yellow_bold("warning:"), crate::redact::text(&message.to_string()));
+    errln!("{} {}", paint.yellow_bold("warning:"), crate::redact::text(&message.to_string()));
 }
 
 /// Renders rows as an aligned plain-text table (first row is the header).

@@ -255,7 +255,7 @@ fn check(ctx: &Ctx, lists: &[List], may_ask: bool) -> anyhow::Result<()> {
     }
     let listing = describe_lists(ctx, &pending);
     if may_ask {
-        eprint!("{listing}");
+        err!("{listing}");
         let answer = dialoguer::Confirm::new()
             .with_prompt("Run these commands, and remember that this clone approved them?")
             .default(false)

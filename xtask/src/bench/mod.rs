@@ -83,7 +83,7 @@ impl Console {
     fn status(&self, verb: &str, message: impl std::fmt::Display) {
         if self.json {
             let paint = crate::output::Paint::stderr();
-            eprintln!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
+            errln!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
         } else {
             crate::output::status(verb, message);
         }

@@ -219,9 +219,9 @@ fn confirm(ctx: &Ctx, changes: &[String]) -> anyhow::Result<bool> {
     if !ctx.interactive {
         return Ok(true);
     }
-    eprintln!("onboarding will:");
+    errln!("onboarding will:");
     for change in changes {
-        eprintln!("  - {change}");
+        errln!("  - {change}");
     }
     dialoguer::Confirm::new()
         .with_prompt("Make these changes?")

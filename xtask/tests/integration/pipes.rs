@@ -81,3 +81,19 @@ fn a_writing_command_finishes_its_work_on_a_closed_pipe() {
     let receipts = sandbox.read(".git/sop/receipts.jsonl");
     assert!(receipts.contains("new-addon"), "the receipt is written:\n{receipts}");
 }
+
+/// `2>&1 | head -1` closes stderr too: a refusal still exits with its own code (2 for a bad
+/// name, never 101) and a reader's run exits 0, with both streams closed from the start.
+#[test]
+fn both_streams_closed_keep_the_exit_code() {
+    let sandbox = sandbox();
+    for (args, code) in [(&["new-addon", "--dry-run", "a b!"][..], 2), (&["status"][..], 0), (&["check"][..], 0)] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let stderr = writer.try_clone().expect("a second handle on the pipe");
+        let mut command = sandbox.xtask().args(args).command();
+        command.stdin(Stdio::null()).stdout(writer).stderr(stderr);
+        let status = command.status().expect("the xtask binary runs");
+        assert_eq!(status.code(), Some(code), "`{}` with stdout and stderr closed", args.join(" "));
+    }
+}
