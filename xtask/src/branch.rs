@@ -54,9 +54,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let created = Creation { command: COMMAND, branch: names.branch.clone(), from: main.clone(), commit };
     create(ctx, &created, args.dry_run, args.json)?;
     if !args.json && !args.dry_run {
-        println!();
-        println!("commit your work on it (git add -A && git commit -m \"{}: …\"), then:", args.kind);
-        println!("next: cargo xtask pre-pr");
+        outln!();
+        outln!("commit your work on it (git add -A && git commit -m \"{}: …\"), then:", args.kind);
+        outln!("next: cargo xtask pre-pr");
     }
     Ok(())
 }
@@ -179,11 +179,12 @@ pub fn create(ctx: &Ctx, creation: &Creation, dry_run: bool, json: bool) -> anyh
     let short = short(&creation.commit);
     if dry_run {
         if json {
-            println!("{}", serde_json::to_string_pretty(&creation.json(true))?);
+            outln!("{}", serde_json::to_string_pretty(&creation.json(true))?);
         } else {
-            println!(
+            outln!(
                 "dry run: would create and check out `{}` from `{}` ({short}); nothing is written",
-                creation.branch, creation.from
+                creation.branch,
+                creation.from
             );
         }
         return Ok(());
@@ -214,7 +215,7 @@ pub fn create(ctx: &Ctx, creation: &Creation, dry_run: bool, json: bool) -> anyh
     );
     receipts::append(&ctx.repo, receipt)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&creation.json(false))?);
+        outln!("{}", serde_json::to_string_pretty(&creation.json(false))?);
     } else {
         output::status("Branched", format!("`{}` from `{}` ({short})", creation.branch, creation.from));
     }

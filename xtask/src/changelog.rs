@@ -782,8 +782,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 fn print_problems(problems: &[Problem]) {
     let paint = Paint::stdout();
     for problem in problems {
-        println!("{} {}: {}", paint.red_bold("error[sop-4.4/changelog-fragment]"), problem.location(), problem.message);
-        println!("  {} {}", paint.cyan_bold("hint:"), problem.hint);
+        outln!("{} {}: {}", paint.red_bold("error[sop-4.4/changelog-fragment]"), problem.location(), problem.message);
+        outln!("  {} {}", paint.cyan_bold("hint:"), problem.hint);
     }
 }
 
@@ -809,7 +809,7 @@ fn preview(ctx: &Ctx, check: bool, json: bool) -> anyhow::Result<()> {
             problems: &problems,
             markdown,
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_problems(&problems);
         if check {
@@ -827,7 +827,7 @@ fn preview(ctx: &Ctx, check: bool, json: bool) -> anyhow::Result<()> {
                     format!("no fragments in {FRAGMENTS_DIR}/: the next release has no entries yet"),
                 );
             } else {
-                print!("## [Unreleased]\n\n{entries}");
+                out!("## [Unreleased]\n\n{entries}");
             }
         }
     }
@@ -944,7 +944,7 @@ fn run_migrate(ctx: &Ctx, args: Migrate) -> anyhow::Result<()> {
     if summary.is_empty() {
         if args.json {
             let report = PlanReport { version: JSON_VERSION, dry_run: args.dry_run, summary: &summary, plan: &plan };
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            outln!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             output::status(
                 "Migrated",
@@ -966,16 +966,16 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
     }
     if json {
         let report = PlanReport { version: JSON_VERSION, dry_run, summary, plan };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
     if dry_run {
-        println!("dry run: `cargo xtask {}` would do the following; nothing is written\n", plan.command);
+        outln!("dry run: `cargo xtask {}` would do the following; nothing is written\n", plan.command);
         for line in summary {
-            println!("  {line}");
+            outln!("  {line}");
         }
-        print!("{}", plan.render());
-        println!("\nrun it without --dry-run to apply");
+        out!("{}", plan.render());
+        outln!("\nrun it without --dry-run to apply");
         return Ok(());
     }
     for change in &plan.changes {
@@ -985,8 +985,8 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
             Change::Delete { path, .. } => output::status("Removed", path),
         }
     }
-    println!("\nreview it, then commit it:");
-    println!("next: git add -A && git commit -m {}", crate::git::hint::message(&ctx.config, "docs", done));
+    outln!("\nreview it, then commit it:");
+    outln!("next: git add -A && git commit -m {}", crate::git::hint::message(&ctx.config, "docs", done));
     Ok(())
 }
 

@@ -13,13 +13,13 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let value = serde_json::to_value(&ctx.config)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!("# effective [workspace.metadata.sop] of {}", ctx.root().join("Cargo.toml").display());
+    outln!("# effective [workspace.metadata.sop] of {}", ctx.root().join("Cargo.toml").display());
     if let serde_json::Value::Object(map) = value {
         for (key, value) in map {
-            println!("{key} = {value}");
+            outln!("{key} = {value}");
         }
     }
     Ok(())

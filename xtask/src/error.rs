@@ -66,14 +66,14 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
 pub fn report(error: &anyhow::Error) {
     use crate::redact::text as redact;
     let paint = crate::output::Paint::stderr();
-    eprintln!("{} {}", paint.red_bold("error:"), redact(&error.to_string()));
+    errln!("{} {}", paint.red_bold("error:"), redact(&error.to_string()));
     for cause in error.chain().skip(1) {
-        eprintln!("  {} {}", paint.bold("caused by:"), redact(&cause.to_string()));
+        errln!("  {} {}", paint.bold("caused by:"), redact(&cause.to_string()));
     }
     if let Some(hint) = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.as_ref()) {
         // A hint of several lines (a why, then one command a line) prints `hint:` on each.
         for line in hint.lines() {
-            eprintln!("{} {}", paint.cyan_bold("hint:"), redact(line));
+            errln!("{} {}", paint.cyan_bold("hint:"), redact(line));
         }
     }
 }

@@ -41,17 +41,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             .map(|(from, to, resolved)| serde_json::json!({ "from": from, "to": to, "resolved": resolved }))
             .collect();
         let missing: Vec<_> = missing.iter().collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes, "edges": edges, "missing": missing }))?
         );
         return Ok(());
     }
-    println!("```mermaid");
-    println!("graph TD");
+    outln!("```mermaid");
+    outln!("graph TD");
     for addon in &inventory.addons {
         let status = addon.status.map(|s| s.to_string()).unwrap_or_else(|| "unreadable".into());
-        println!("  {}[\"{}<br/>{status}\"]", addon.feature, addon.names.title);
+        outln!("  {}[\"{}<br/>{status}\"]", addon.feature, addon.names.title);
     }
     // A missing entry that is not a name may hold any character: its node id is made safe, its
     // label keeps the text.
@@ -65,13 +65,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     };
     for name in &missing {
         let id = node_id(name);
-        println!("  {id}[\"{}<br/>no spec\"]", name.replace('"', "#quot;"));
-        println!("  style {id} stroke-dasharray: 5 5");
+        outln!("  {id}[\"{}<br/>no spec\"]", name.replace('"', "#quot;"));
+        outln!("  style {id} stroke-dasharray: 5 5");
     }
     for (from, to, resolved) in &edges {
         let arrow = if *resolved { "-->" } else { "-.->" };
-        println!("  {from} {arrow} {}", node_id(to));
+        outln!("  {from} {arrow} {}", node_id(to));
     }
-    println!("```");
+    outln!("```");
     Ok(())
 }

@@ -326,7 +326,7 @@ fn print_skipped_scanner(report: &crate::check::Report) {
     for finding in skipped {
         output::warning(&finding.message);
         for line in finding.hint.lines() {
-            eprintln!("    {} {line}", paint.cyan_bold("hint:"));
+            errln!("    {} {line}", paint.cyan_bold("hint:"));
         }
     }
 }
@@ -335,10 +335,10 @@ fn print_findings(report: &crate::check::Report) {
     let paint = output::Paint::stderr();
     for finding in report.findings.iter().filter(|f| f.severity == crate::check::Severity::Error) {
         let location = finding.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
-        eprintln!("{} {location}{} [{}]", paint.red_bold("✘"), finding.message, finding.rule);
+        errln!("{} {location}{} [{}]", paint.red_bold("✘"), finding.message, finding.rule);
         // One command a line: each line of the hint gets its own prefix.
         for line in finding.hint.lines() {
-            eprintln!("    {} {line}", paint.cyan_bold("fix:"));
+            errln!("    {} {line}", paint.cyan_bold("fix:"));
         }
     }
 }

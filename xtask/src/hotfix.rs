@@ -73,11 +73,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         Creation { command: COMMAND, branch: names.branch.clone(), from: format!("{remote}/{main}"), commit };
     branch::create(ctx, &creation, args.dry_run, args.json)?;
     if !args.json && !args.dry_run {
-        println!();
-        println!(
-            "make the minimal fix only (SOP 4.8), commit it (git commit -m \"fix: …\"), then get it reviewed fast:"
-        );
-        println!("next: cargo xtask pre-pr --open");
+        outln!();
+        outln!("make the minimal fix only (SOP 4.8), commit it (git commit -m \"fix: …\"), then get it reviewed fast:");
+        outln!("next: cargo xtask pre-pr --open");
     }
     Ok(())
 }

@@ -5,6 +5,10 @@
 //! Each command lives in its own module; shared pieces (git, names, templates, the file writer,
 //! receipts) each have exactly one module. See docs/ARCHITECTURE.md.
 
+// First, so that its `outln!` and `out!` are in scope in every module below.
+#[macro_use]
+mod output;
+
 mod addons;
 mod bench;
 mod branch;
@@ -28,7 +32,6 @@ mod migrate;
 mod names;
 mod new_addon;
 mod onboard;
-mod output;
 mod plan;
 mod pre_pr;
 mod receipts;
@@ -49,11 +52,21 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A write that bypassed the output layer met the pipe the output layer found closed
+        // (`| head -1`): the reader has what it wanted, so this is the quiet exit, not a failure.
+        Err(error) if output::stdout_closed() && is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             error::report(&error);
             ExitCode::from(error::exit_code(&error) as u8)
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<()> {

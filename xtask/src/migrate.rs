@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
     if args.json {
         let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({ "dry_run": args.dry_run, "steps": steps, "files": files })
@@ -70,13 +70,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
     if args.dry_run {
         if !args.json {
-            println!("dry run: `cargo xtask migrate` would do the following; nothing is written\n");
+            outln!("dry run: `cargo xtask migrate` would do the following; nothing is written\n");
             for step in &steps {
-                println!("  - {step}");
+                outln!("  - {step}");
             }
-            println!();
-            print!("{}", plan.render());
-            println!("\nnext: cargo xtask migrate");
+            outln!();
+            out!("{}", plan.render());
+            outln!("\nnext: cargo xtask migrate");
         }
         return Ok(());
     }
@@ -87,9 +87,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     receipts::append(&ctx.repo, receipt).context("the migration was written, but its receipt could not be")?;
     if !args.json {
         output::applied(&plan.changes);
-        println!();
-        println!("next: cargo xtask check");
-        println!(
+        outln!();
+        outln!("next: cargo xtask check");
+        outln!(
             "next: git add -A && git commit -m {}",
             crate::git::hint::message(&ctx.config, "chore", "move to the conflict-free layout")
         );

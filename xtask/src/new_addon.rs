@@ -630,17 +630,17 @@ fn build_plan(
 
 fn print_dry_run(names: &Names, plan: &Plan, json: bool) -> anyhow::Result<()> {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "names": names, "plan": plan }))?
         );
         return Ok(());
     }
-    println!("dry run: `cargo xtask new-addon {}` would do the following; nothing is written\n", names.slug);
+    outln!("dry run: `cargo xtask new-addon {}` would do the following; nothing is written\n", names.slug);
     print_names(names);
-    println!();
-    print!("{}", plan.render());
-    println!("\nrun it without --dry-run to apply");
+    outln!();
+    out!("{}", plan.render());
+    outln!("\nrun it without --dry-run to apply");
     Ok(())
 }
 
@@ -652,13 +652,13 @@ fn print_names(names: &Names) {
         vec!["branch".to_string(), names.branch.clone()],
         vec!["module".to_string(), names.module.clone()],
     ];
-    print!("{}", output::table(&rows));
+    out!("{}", output::table(&rows));
 }
 
 fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Result<()> {
     if json {
         let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({ "dry_run": false, "names": names, "branch": plan.branch.as_ref().map(|b| &b.name), "files": files })
@@ -671,13 +671,13 @@ fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Re
         output::status("Branched", format!("`{}` from `{}` ({short})", branch.name, base.label));
     }
     output::applied(&plan.changes);
-    println!();
+    outln!();
     // Only what works right now is a `next:` line (the tests paste them); approving needs the
     // contracts written first, so it is said, not offered.
-    println!("next steps: commit the skeleton and see it boot with its flag on:");
-    println!("next: git add -A && git commit -m \"feat: add {} skeleton\"", names.slug);
-    println!("next: {}=true cargo run -- status", names.flag);
-    println!(
+    outln!("next steps: commit the skeleton and see it boot with its flag on:");
+    outln!("next: git add -A && git commit -m \"feat: add {} skeleton\"", names.slug);
+    outln!("next: {}=true cargo run -- status", names.flag);
+    outln!(
         "then define Scope and Contracts in {} (replace every {}), approve the spec with \
          `cargo xtask spec approve {}`, build it in {}, and run `cargo xtask pre-pr`",
         names.spec,

@@ -1,8 +1,78 @@
 //! Terminal output: colour only on a terminal and never with `NO_COLOR`, and the helpers every
 //! command uses to say what it did. Commands decide *what* to print; this module decides *how*,
 //! and passes every message through the redaction layer (`redact.rs`) on the way out.
+//!
+//! All stdout goes through [`write_stdout`] (the `outln!` and `out!` macros are its `println!`
+//! and `print!`). A reader that goes away (`cargo xtask status | head -1`) closes the pipe: the
+//! first write that finds it closed switches stdout off for the rest of the run, and the command
+//! finishes as it would have (its plan applied or rolled back, its receipt written, an autostash
+//! restored) instead of panicking with exit 101. Exiting on the spot would skip exactly that
+//! cleanup. The tidy test (`xtask/tests/tidy.rs`) keeps `println!` out of every other module.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once stdout could not be written: the rest of the run prints nothing more there.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+// The macros are in scope in every module: `main.rs` declares this module first, `#[macro_use]`.
+
+/// `println!` through the output layer: quiet on a closed pipe instead of a panic.
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)+) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)+)))
+    };
+}
+
+/// `print!` through the output layer: quiet on a closed pipe instead of a panic.
+macro_rules! out {
+    ($($arg:tt)+) => {
+        $crate::output::write_stdout(format_args!($($arg)+))
+    };
+}
+
+/// `eprintln!` through the output layer: a closed stderr is ignored instead of a panic.
+macro_rules! errln {
+    ($($arg:tt)+) => {
+        $crate::output::write_stderr(format_args!("{}\n", format_args!($($arg)+)))
+    };
+}
+
+/// `eprint!` through the output layer: a closed stderr is ignored instead of a panic.
+macro_rules! err {
+    ($($arg:tt)+) => {
+        $crate::output::write_stderr(format_args!($($arg)+))
+    };
+}
+
+/// Writes to stderr, ignoring failure (`2>&1 | head -1` closes it too): there is nowhere left
+/// to say that stderr failed, and the exit code still tells.
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
+/// Writes to stdout. When the reader has gone (`BrokenPipe`), stdout is switched off for the
+/// rest of the run, silently: what the reader wanted was printed. Any other failure (a full
+/// disk behind a redirect) says so once on stderr, then switches stdout off the same way.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout.write_fmt(args) {
+        if !STDOUT_CLOSED.swap(true, Ordering::Relaxed) && error.kind() != std::io::ErrorKind::BrokenPipe {
+            warning(format!("stdout cannot be written ({error}); the rest of the output is dropped"));
+        }
+    }
+}
+
+/// Whether stdout was found closed during this run (see [`write_stdout`]).
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
 
 /// ANSI styling that is a no-op when the stream is not a terminal or `NO_COLOR` is set.
 #[derive(Clone, Copy, Debug)]
@@ -54,13 +124,13 @@ fn color_allowed() -> bool {
 /// Prints a cargo-style status line: a right-aligned green verb, then the message (redacted).
 pub fn status(verb: &str, message: impl std::fmt::Display) {
     let paint = Paint::stdout();
-    println!("{} {}", paint.green_bold(&format!("{verb:>12}")), crate::redact::text(&message.to_string()));
+    outln!("{} {}", paint.green_bold(&format!("{verb:>12}")), crate::redact::text(&message.to_string()));
 }
 
 /// Prints a warning line to stderr (redacted).
 pub fn warning(message: impl std::fmt::Display) {
     let paint = Paint::stderr();
-    eprintln!("{} {}", paint.yellow_bold("warning:"), crate::redact::text(&message.to_string()));
+    errln!("{} {}", paint.yellow_bold("warning:"), crate::redact::text(&message.to_string()));
 }
 
 /// Renders rows as an aligned plain-text table (first row is the header).

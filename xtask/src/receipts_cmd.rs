@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let shown: Vec<receipts::Receipt> = newest_first.into_iter().map(receipts::Receipt::redacted).collect();
     let shown = &shown;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "receipts": shown, "problems": report.problems }))?
         );
@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         output::warning(problem);
     }
     if shown.is_empty() && !older {
-        println!("no receipts yet in {}", path.display());
+        outln!("no receipts yet in {}", path.display());
         return Ok(());
     }
     let mut rows = vec![vec!["TIME".into(), "COMMAND".into(), "KIND".into(), "BRANCH".into(), "MESSAGE".into()]];
@@ -71,11 +71,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             message,
         ]);
     }
-    print!("{}", output::table(&rows));
+    out!("{}", output::table(&rows));
     if older {
-        println!("(older receipts not shown; --limit {} shows more)", args.limit.saturating_mul(2).max(1));
+        outln!("(older receipts not shown; --limit {} shows more)", args.limit.saturating_mul(2).max(1));
     } else if report.stopped_at_budget {
-        println!("(only the last {} MiB of the log were read)", receipts::READ_BUDGET >> 20);
+        outln!("(only the last {} MiB of the log were read)", receipts::READ_BUDGET >> 20);
     }
     Ok(())
 }

@@ -217,10 +217,10 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
 
     if args.dry_run {
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, true))?);
+            outln!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, true))?);
         } else {
-            println!("dry run: `cargo xtask spec {} {slug}` would do the following; nothing is written\n", verb(to));
-            print!("{}", plan.render());
+            outln!("dry run: `cargo xtask spec {} {slug}` would do the following; nothing is written\n", verb(to));
+            out!("{}", plan.render());
         }
         return Ok(());
     }
@@ -237,7 +237,7 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     receipts::append(&ctx.repo, receipt)?;
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, false))?);
+        outln!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, false))?);
         return Ok(());
     }
     output::status(past_tense(to), format!("spec `{}`: {from} → {value} ({})", addon.feature, addon.spec));
@@ -249,7 +249,7 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
             "`{lock_path}` is the old layout of the freeze records; `cargo xtask check` fails until it is migrated\n  hint: cargo xtask migrate --dry-run"
         ));
     }
-    println!();
+    outln!();
     // Only the spec and its record: `commit -a` would leave a new record (or a spec the slice
     // has not committed yet) out, and `add -A` would sweep in unrelated work.
     // The add-on's own files that were never committed go in too, so the commit builds; `add -A`
@@ -268,13 +268,13 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
         }
     }
     let pathspecs: Vec<String> = paths.iter().map(|path| crate::git::hint::pathspec(path)).collect();
-    println!(
+    outln!(
         "next: git add {} && git commit -m {}",
         pathspecs.join(" "),
         crate::git::hint::message(&ctx.config, "spec", &format!("{} {slug}", verb(to)))
     );
     match to {
-        Status::Approved => println!("next: cargo xtask spec start {slug}"),
+        Status::Approved => outln!("next: cargo xtask spec start {slug}"),
         Status::InProgress => {
             // A new slice starts from the base: it can build on this spec only once it is there.
             let base = ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote).ok();
@@ -283,10 +283,10 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
                 None => false,
             };
             if landed {
-                println!("the spec is now frozen: anything new goes into a new slice, such as:");
-                println!("next: {}", inventory.new_slice_command(addon));
+                outln!("the spec is now frozen: anything new goes into a new slice, such as:");
+                outln!("next: {}", inventory.new_slice_command(addon));
             } else {
-                println!(
+                outln!(
                     "the spec is now frozen: anything new goes into a new slice, once this branch has landed on `{}`: `{}`",
                     ctx.config.main_branch,
                     inventory.new_slice_command(addon)
@@ -400,7 +400,7 @@ fn print_list(ctx: &Ctx, args: List) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "specs": specs, "problems": inventory.problems }))?
         );
@@ -410,7 +410,7 @@ fn print_list(ctx: &Ctx, args: List) -> anyhow::Result<()> {
         output::warning(format!("{}: {}", problem.path, problem.message));
     }
     if inventory.addons.is_empty() {
-        println!("no specs yet in {}; create one: cargo xtask new-addon <name>", ctx.config.docs.specs);
+        outln!("no specs yet in {}; create one: cargo xtask new-addon <name>", ctx.config.docs.specs);
         return Ok(());
     }
     let mut rows = vec![vec!["FEATURE".into(), "STATUS".into(), "DEPENDS ON".into(), "SPEC".into()]];
@@ -423,6 +423,6 @@ fn print_list(ctx: &Ctx, args: List) -> anyhow::Result<()> {
         let depends = if addon.depends_on.is_empty() { "-".to_string() } else { addon.depends_on.join(", ") };
         rows.push(vec![addon.feature.clone(), status, depends, addon.spec.clone()]);
     }
-    print!("{}", output::table(&rows));
+    out!("{}", output::table(&rows));
     Ok(())
 }

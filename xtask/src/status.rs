@@ -72,7 +72,7 @@ impl Docs {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let rows = rows(ctx)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "addons": rows.0, "problems": rows.1 }))?);
+        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "addons": rows.0, "problems": rows.1 }))?);
         return Ok(());
     }
     let (rows, problems) = rows;
@@ -80,7 +80,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         output::warning(problem);
     }
     if rows.is_empty() {
-        println!("no add-ons yet; create one: cargo xtask new-addon scheduler");
+        outln!("no add-ons yet; create one: cargo xtask new-addon scheduler");
         return Ok(());
     }
     let mut table =
@@ -104,8 +104,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             row.recovery.clone(),
         ]);
     }
-    print!("{}", output::table(&table));
-    println!("\nDOCS: S spec, B blueprint, R runbook, A architecture note; `-` is missing");
+    out!("{}", output::table(&table));
+    outln!("\nDOCS: S spec, B blueprint, R runbook, A architecture note; `-` is missing");
     Ok(())
 }
 

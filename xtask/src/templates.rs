@@ -21,14 +21,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         for loaded in templates.all() {
             rows.push(vec![loaded.kind.to_string(), format!("v{}", loaded.version), loaded.origin.clone()]);
         }
-        print!("{}", crate::output::table(&rows));
+        out!("{}", crate::output::table(&rows));
         return Ok(());
     }
     let failures = check(&templates, &ctx.config);
     for loaded in templates.all() {
         match failures.iter().find(|(kind, _)| *kind == loaded.kind) {
-            Some((_, error)) => println!("FAIL  {} v{} ({}): {error:#}", loaded.kind, loaded.version, loaded.origin),
-            None => println!("ok    {} v{} ({})", loaded.kind, loaded.version, loaded.origin),
+            Some((_, error)) => outln!("FAIL  {} v{} ({}): {error:#}", loaded.kind, loaded.version, loaded.origin),
+            None => outln!("ok    {} v{} ({})", loaded.kind, loaded.version, loaded.origin),
         }
     }
     if !failures.is_empty() {
@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .hint("fix the templates named above, then run: cargo xtask templates --check")
         .into());
     }
-    println!("{} templates rendered", templates.all().len());
+    outln!("{} templates rendered", templates.all().len());
     Ok(())
 }
 

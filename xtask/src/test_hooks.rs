@@ -92,7 +92,12 @@ pub fn disk_full_at(temporary: &str) -> bool {
 /// With `XTASK_TEST_SKIP_PREDICTION` set: whether `pre-pr` ignores a predicted conflict, so a
 /// test reaches the path a wrong prediction would take (the real sync conflicts and is aborted).
 pub fn skip_conflict_prediction() -> bool {
-    cfg!(feature = "test-hooks") && std::env::var_os("XTASK_TEST_SKIP_PREDICTION").is_some()
+    #[cfg(feature = "test-hooks")]
+    {
+        std::env::var_os("XTASK_TEST_SKIP_PREDICTION").is_some()
+    }
+    #[cfg(not(feature = "test-hooks"))]
+    false
 }
 
 /// With `XTASK_TEST_LOCK_TRACE=<file>` set, appends `<event> <pid>` to that file (`enter` once

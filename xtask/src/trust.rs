@@ -255,7 +255,7 @@ fn check(ctx: &Ctx, lists: &[List], may_ask: bool) -> anyhow::Result<()> {
     }
     let listing = describe_lists(ctx, &pending);
     if may_ask {
-        eprint!("{listing}");
+        err!("{listing}");
         let answer = dialoguer::Confirm::new()
             .with_prompt("Run these commands, and remember that this clone approved them?")
             .default(false)
@@ -404,8 +404,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     for list in List::ALL {
         lists.push((list, status_in(ctx, &store, list)?));
     }
-    println!("the commands `[workspace.metadata.sop]` in `Cargo.toml` names:");
-    print!("{}", describe_lists(ctx, &lists));
+    outln!("the commands `[workspace.metadata.sop]` in `Cargo.toml` names:");
+    out!("{}", describe_lists(ctx, &lists));
     let pending: Vec<List> = lists
         .iter()
         .filter(|(_, status)| matches!(status, Status::New | Status::Changed { .. } | Status::ApprovedByEnvironment))
@@ -415,7 +415,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         if pending.is_empty() {
             output::status("Trusted", "every configured command may run in this clone");
         } else {
-            println!("next: {TRUST_COMMAND}");
+            outln!("next: {TRUST_COMMAND}");
         }
         return Ok(());
     }

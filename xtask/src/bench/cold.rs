@@ -7,8 +7,11 @@
 //! workspace (so the template edit below and cargo's lock-file updates stay in the copy), each
 //! into its own fresh `CARGO_TARGET_DIR`. `RUSTC_WRAPPER` is removed for both: a compiler cache
 //! would make a cold build warm. Then, in the warm copy: append a line to a template and build
-//! again (the xtask reads templates at run time, so nothing may recompile), and time
-//! `cargo xtask --version` against the binary alone (what `cargo run` adds to every command).
+//! again (the xtask reads templates at run time, so nothing may recompile), append a comment line
+//! to one xtask source file and build again, once per run (the edit loop of an engineer who
+//! changes the tool: the xtask must recompile, quickly), and time `cargo xtask --version` against
+//! the binary alone (what `cargo run` adds to every command). Every build of the xtask is the
+//! `cargo xtask` alias's: `-p xtask --no-default-features`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -33,12 +36,20 @@ pub struct ColdBuilds {
     pub git2_only: Build,
     /// The build after appending a line to `templates/spec.md.tera`.
     pub template_edit: Build,
+    /// The builds after appending a comment line to [`EDITED_SOURCE`], one per run.
+    pub source_edits: Vec<Build>,
     /// `cargo xtask --version` (through cargo, warm) and the binary's own `--version`.
     pub wrapper: (Timing, Timing),
 }
 
 /// The template the rebuild check edits.
 pub const EDITED_TEMPLATE: &str = "templates/spec.md.tera";
+
+/// The xtask source file the edit-loop rebuild edits.
+pub const EDITED_SOURCE: &str = "xtask/src/status.rs";
+
+/// How `cargo xtask` builds the tool (the alias in `.cargo/config.toml`).
+const XTASK_BUILD: &[&str] = &["-p", "xtask", "--no-default-features"];
 
 /// Runs every build. `workspace` is the engineer's clone (read only).
 pub fn measure(workspace: &Path, scratch: &Path, runs: u32) -> anyhow::Result<ColdBuilds> {
@@ -52,14 +63,24 @@ pub fn measure(workspace: &Path, scratch: &Path, runs: u32) -> anyhow::Result<Co
     // favours anyone it is the xtask, and the ratio errs against us, not for us.
     let git2_only = build(&cargo, &git2_crate, &scratch.join("target-git2-only"), &[])?;
     let target = scratch.join("target-xtask");
-    let xtask = build(&cargo, &copy, &target, &["-p", "xtask"])?;
+    let xtask = build(&cargo, &copy, &target, XTASK_BUILD)?;
 
     let template = copy.join(EDITED_TEMPLATE);
     let mut text =
         std::fs::read_to_string(&template).with_context(|| format!("failed to read `{}`", template.display()))?;
     text.push_str("\n{# edited by cargo xtask bench: templates are read at run time #}\n");
     std::fs::write(&template, text).with_context(|| format!("failed to write `{}`", template.display()))?;
-    let template_edit = build(&cargo, &copy, &target, &["-p", "xtask"])?;
+    let template_edit = build(&cargo, &copy, &target, XTASK_BUILD)?;
+
+    let source = copy.join(EDITED_SOURCE);
+    let mut source_edits = Vec::new();
+    for run in 0..runs.max(1) {
+        let mut text =
+            std::fs::read_to_string(&source).with_context(|| format!("failed to read `{}`", source.display()))?;
+        text.push_str(&format!("// edited by cargo xtask bench ({run})\n"));
+        std::fs::write(&source, text).with_context(|| format!("failed to write `{}`", source.display()))?;
+        source_edits.push(build(&cargo, &copy, &target, XTASK_BUILD)?);
+    }
 
     let sh = shell(&copy, &target)?;
     let binary = target.join("debug").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
@@ -70,7 +91,7 @@ pub fn measure(workspace: &Path, scratch: &Path, runs: u32) -> anyhow::Result<Co
         anyhow::bail!("the wrapper measurement returned no timings");
     };
     let wrapper = (through_cargo?, alone?);
-    Ok(ColdBuilds { xtask, git2_only, template_edit, wrapper })
+    Ok(ColdBuilds { xtask, git2_only, template_edit, source_edits, wrapper })
 }
 
 fn shell(dir: &Path, target: &Path) -> anyhow::Result<Shell> {

@@ -83,7 +83,7 @@ impl Console {
     fn status(&self, verb: &str, message: impl std::fmt::Display) {
         if self.json {
             let paint = crate::output::Paint::stderr();
-            eprintln!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
+            errln!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
         } else {
             crate::output::status(verb, message);
         }
@@ -192,9 +192,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         rows,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.json())?);
+        outln!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
-        print!("\n{}", report.text());
+        out!("\n{}", report.text());
     }
     if args.write_docs {
         let _lock = crate::lock::RunLock::acquire(&ctx.repo, COMMAND)?;
@@ -609,6 +609,11 @@ fn cold_rows() -> Vec<Row> {
             format!("rebuild after editing {}", cold::EDITED_TEMPLATE),
             Target::NoRebuild,
         ),
+        Row::new(
+            "source_edit_rebuild",
+            format!("rebuild after editing one xtask source file ({})", cold::EDITED_SOURCE),
+            Target::Millis(1500.0),
+        ),
         Row::new("cargo_xtask_wrapper", "cargo xtask --version vs the binary alone", Target::Report),
     ]
 }
@@ -629,8 +634,24 @@ fn cold_build(workspace: &Path, bench: &Bench, rows: &mut [Row]) -> anyhow::Resu
         .clone()
         .figures(Figure::Rebuild { ms: builds.template_edit.ms, rebuilt }, None)
         .note(format!("cargo compiled {} crates after the edit", builds.template_edit.crates));
+    let mut edits: Vec<f64> = builds.source_edits.iter().map(|build| build.ms).collect();
+    edits.sort_by(f64::total_cmp);
+    if builds.source_edits.iter().any(|build| !build.compiled_xtask) {
+        anyhow::bail!(
+            "editing `{}` did not recompile the xtask: the edit-loop row measured nothing",
+            cold::EDITED_SOURCE
+        );
+    }
+    let (Some(&median), Some(&slowest)) = (edits.get(edits.len() / 2), edits.last()) else {
+        anyhow::bail!("no build after editing `{}` was measured", cold::EDITED_SOURCE);
+    };
+    rows[2] = rows[2].clone().figures(Figure::Millis(median), None).note(format!(
+        "median of {} builds, each after appending a comment line (slowest {}); `[profile.dev.package.xtask]` decides it",
+        edits.len(),
+        report::duration(slowest)
+    ));
     let (through_cargo, alone) = builds.wrapper;
-    rows[2] = rows[2]
+    rows[3] = rows[3]
         .clone()
         .figures(Figure::Millis(through_cargo.median_ms), Some(Figure::Millis(alone.median_ms)))
         .note("what `cargo run` adds to every `cargo xtask` command: checking that the build is fresh");

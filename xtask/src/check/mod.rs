@@ -385,7 +385,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             "secret_scope": report.secret_scope,
             "findings": report.findings,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print_report(&report, branch_rules);
     }
@@ -413,8 +413,8 @@ fn update_baseline(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
         Receipt::new("check", Kind::StateChange, format!("check: accepted {added} secret finding(s) in the baseline"))
             .detail(serde_json::json!({ "file": file, "accepted": added }));
     receipts::append(&ctx.repo, receipt)?;
-    println!("next: git add {file}");
-    println!("next: git commit -m \"chore: accept {added} secret scanner finding(s)\"");
+    outln!("next: git add {file}");
+    outln!("next: git commit -m \"chore: accept {added} secret scanner finding(s)\"");
     Ok(())
 }
 
@@ -426,11 +426,11 @@ fn print_report(report: &Report, branch_rules: bool) {
             Severity::Warning => paint.yellow_bold(&format!("warning[{}]", finding.rule)),
         };
         match &finding.location {
-            Some(location) => println!("{label} {location}: {}", finding.message),
-            None => println!("{label} {}", finding.message),
+            Some(location) => outln!("{label} {location}: {}", finding.message),
+            None => outln!("{label} {}", finding.message),
         }
         for hint in finding.hint.lines() {
-            println!("  {} {hint}", paint.cyan_bold("hint:"));
+            outln!("  {} {hint}", paint.cyan_bold("hint:"));
         }
     }
     crate::output::status("Scanned", format!("for secrets: {} and the staged changes", report.secret_scope));

@@ -80,3 +80,9 @@ impl Repo {
         Ok(index.get_path(Path::new(path), 0).is_some())
     }
 }
+
+/// `git --version` on the engineer's shell, for `onboard`'s probe of the installed git: the one
+/// git subprocess outside `sync.rs`, and like every other one, it lives in `git/`.
+pub fn version_command(sh: &xshell::Shell) -> xshell::Cmd<'_> {
+    xshell::cmd!(sh, "git --version")
+}

@@ -139,9 +139,9 @@ fn print_item(item: &Item) {
         Status::Warning => paint.yellow_bold("!"),
         Status::Skipped => paint.dim("-"),
     };
-    println!("  {mark} {:<15} {}", item.label, item.detail);
+    outln!("  {mark} {:<15} {}", item.label, item.detail);
     if let Some(fix) = &item.fix {
-        println!("    {:<15} {} {fix}", "", paint.cyan_bold("fix:"));
+        outln!("    {:<15} {} {fix}", "", paint.cyan_bold("fix:"));
     }
 }
 
@@ -169,7 +169,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let changes = planned_changes(&hooks_state, &env_state);
     let approved = args.dry_run || changes.is_empty() || confirm(ctx, &changes)?;
     if !approved && !args.json {
-        println!("  nothing was changed");
+        outln!("  nothing was changed");
     }
     report.push(hooks_item(ctx, &hooks_state, &args, approved)?);
     report.push(env_item(ctx, env_state, &args, approved)?);
@@ -219,9 +219,9 @@ fn confirm(ctx: &Ctx, changes: &[String]) -> anyhow::Result<bool> {
     if !ctx.interactive {
         return Ok(true);
     }
-    eprintln!("onboarding will:");
+    errln!("onboarding will:");
     for change in changes {
-        eprintln!("  - {change}");
+        errln!("  - {change}");
     }
     dialoguer::Confirm::new()
         .with_prompt("Make these changes?")
@@ -386,9 +386,9 @@ fn finish_dry_run(report: &Report, args: &Args) -> anyhow::Result<()> {
     let failed = report.has_failures();
     if args.json {
         let value = serde_json::json!({ "dry_run": true, "ready": false, "items": report.items });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!(
+        outln!(
             "\ndry run: nothing was changed and the READY state was not touched; run `cargo xtask onboard` to apply"
         );
     }
@@ -464,10 +464,10 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
                 "dry_run": false, "ready": true, "already_ready": already, "dropped": false,
                 "state_file": path, "since": new_state.since, "items": report.items,
             });
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            outln!("{}", serde_json::to_string_pretty(&value)?);
             return Ok(());
         }
-        println!();
+        outln!();
         if already {
             output::status(
                 "Ready",
@@ -476,7 +476,7 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
         } else {
             output::status("Ready", "this clone is READY: every mandatory item is installed and verified");
         }
-        println!("{:>12} receipt: {}", "", path.display());
+        outln!("{:>12} receipt: {}", "", path.display());
         print_tour(ctx);
         return Ok(());
     }
@@ -494,7 +494,7 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
             "dry_run": false, "ready": false, "already_ready": false, "dropped": dropped,
             "state_file": path, "items": report.items,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     }
     let what = if dropped { "dropped READY" } else { "not READY" };
     Err(Refusal::failed(format!("{what}: {}", reasons.join("; "))).hint(first_fix(report, args)).into())
@@ -503,14 +503,12 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
 /// The workflow in four steps, for the engineer who just became READY.
 fn print_tour(ctx: &Ctx) {
     let main = &ctx.config.main_branch;
-    println!();
-    println!("the workflow (SOP 3 and 4):");
-    println!("  1. cargo xtask new-addon <name>   a new slice: branch, spec, blueprint, flag, module, tests");
-    println!("  2. work on the branch             fill in the spec, build the module behind its flag,");
-    println!(
-        "                                    commit small conventional commits (\"feat: add scheduler receipts\")"
-    );
-    println!("  3. cargo xtask pre-pr             sync with `{main}`, verify, and write the PR body");
-    println!("  4. open the pull request          `{main}` is protected: reviews and CI decide (SOP 4.7)");
-    println!("the hooks check every commit message and every push; `cargo xtask --help` lists the commands");
+    outln!();
+    outln!("the workflow (SOP 3 and 4):");
+    outln!("  1. cargo xtask new-addon <name>   a new slice: branch, spec, blueprint, flag, module, tests");
+    outln!("  2. work on the branch             fill in the spec, build the module behind its flag,");
+    outln!("                                    commit small conventional commits (\"feat: add scheduler receipts\")");
+    outln!("  3. cargo xtask pre-pr             sync with `{main}`, verify, and write the PR body");
+    outln!("  4. open the pull request          `{main}` is protected: reviews and CI decide (SOP 4.7)");
+    outln!("the hooks check every commit message and every push; `cargo xtask --help` lists the commands");
 }

@@ -85,7 +85,7 @@ pub fn nextest(ctx: &Ctx) -> Item {
 pub fn git(ctx: &Ctx) -> Item {
     let item = Item::mandatory("git", "git");
     let fix = format!("install git {}.{} or newer (https://git-scm.com/downloads)", MIN_GIT.0, MIN_GIT.1);
-    match version_of(cmd!(ctx.sh, "git --version")) {
+    match version_of(crate::git::setup::version_command(&ctx.sh)) {
         Ok(text) => match parse_git_version(&text) {
             Some(version) if version >= MIN_GIT => item.ok(text),
             Some(_) => item.failed(format!("{text} is older than {}.{}", MIN_GIT.0, MIN_GIT.1), fix),

@@ -504,7 +504,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         });
         // Step details and the error quote git, URLs and commit subjects.
         crate::redact::json(&mut report);
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     }
     if let Some((_, error)) = failure {
         return Err(error);
@@ -563,7 +563,7 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
             "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
         });
         crate::redact::json(&mut report);
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else if failure.is_none() {
         console.text(&format!(
             "dry run: nothing was fetched, run or written; the real run would then run:\n{}",

@@ -31,6 +31,7 @@ const ROWS: &[&str] = &[
     "lancelot: one receipt appended and fsynced",
     "cold build of the xtask vs a git2-only crate",
     "rebuild after editing templates/spec.md.tera",
+    "rebuild after editing one xtask source file (xtask/src/status.rs)",
     "cargo xtask --version vs the binary alone",
 ];
 

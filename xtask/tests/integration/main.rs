@@ -15,6 +15,7 @@ mod migrate;
 mod names;
 mod new_addon;
 mod onboard;
+mod pipes;
 mod pre_pr;
 mod receipts_log;
 mod recovery;
