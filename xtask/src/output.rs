@@ -182,3 +182,43 @@ pub fn shell_word(text: &str) -> String {
         format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
+
+/// `--json`, shared by every command that reports (`#[command(flatten)]`): one declaration, one
+/// help text. The report printed is a typed [`Report`].
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct JsonArg {
+    /// Print the result as JSON (a typed report with a `version` field; docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--dry-run`, shared by every command that changes something (`#[command(flatten)]`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct DryRunArg {
+    /// Print what would be done and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// A command's `--json` report: a typed struct whose shape is documented in `docs/json.md`.
+/// `VERSION` goes up when a field is removed or changes meaning (adding one does not).
+#[allow(dead_code)] // Used as the commands' reports move to typed structs (issue 14).
+pub trait Report: serde::Serialize {
+    /// The `version` field of this report.
+    const VERSION: u32;
+}
+
+/// Prints `report` as pretty JSON on stdout, `{"version": N, ...its fields}`, redacted like
+/// every other output. The one way a `--json` report is printed.
+#[allow(dead_code)]
+pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
+    let mut value = serde_json::to_value(report)?;
+    if let serde_json::Value::Object(fields) = &mut value {
+        let mut versioned = serde_json::Map::with_capacity(fields.len() + 1);
+        versioned.insert("version".into(), R::VERSION.into());
+        versioned.extend(std::mem::take(fields));
+        *fields = versioned;
+    }
+    outln!("{}", crate::redact::text(&serde_json::to_string_pretty(&value)?));
+    Ok(())
+}
