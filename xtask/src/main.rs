@@ -34,6 +34,7 @@ mod new_addon;
 mod onboard;
 mod plan;
 mod pre_pr;
+mod prune;
 mod receipts;
 mod receipts_cmd;
 mod redact;
@@ -80,6 +81,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Branch(args) => branch::run(&ctx(true)?, args),
         cli::Command::Hotfix(args) => hotfix::run(&ctx(false)?, args),
         cli::Command::PrePr(args) => pre_pr::run(&ctx(false)?, args),
+        cli::Command::Prune(args) => prune::run(&ctx(args.yes)?, args),
         cli::Command::Templates(args) => templates::run(&ctx(true)?, args),
         cli::Command::Config(args) => config_cmd::run(&ctx(true)?, args),
         cli::Command::Receipts(args) => receipts_cmd::run(&ctx(true)?, args),

@@ -7,6 +7,7 @@
 
 pub mod hint;
 pub mod history;
+pub mod merged;
 pub mod setup;
 pub mod sync;
 

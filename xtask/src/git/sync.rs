@@ -334,7 +334,7 @@ fn conflicted_paths(index: &git2::Index) -> anyhow::Result<Vec<String>> {
 
 /// The last meaningful line git printed, for an error message, through the redaction layer (git
 /// strips credentials from the URLs it prints, but not from every message, nor a hook's output).
-fn git_message(output: &std::process::Output) -> String {
+pub(super) fn git_message(output: &std::process::Output) -> String {
     crate::redact::owned(&last_git_line(output))
 }
 

@@ -17,6 +17,7 @@ mod new_addon;
 mod onboard;
 mod pipes;
 mod pre_pr;
+mod prune;
 mod receipts_log;
 mod recovery;
 mod repo_states;

@@ -1,0 +1,161 @@
+//! `cargo xtask prune` with a team: a bare origin, this clone and a teammate's. The teammate
+//! lands this clone's branches the three ways a forge does (a merge commit, a squash, a rebase)
+//! and pushes to one of them afterwards; `prune` must delete exactly the branches whose work is
+//! in main, here and on the origin, keep every branch holding a commit main lacks, and every
+//! hint it prints must do what it says when pasted.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{assert_contains, hint_commands, paste_every_hint, Sandbox};
+
+fn team() -> (Sandbox, PathBuf, PathBuf) {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    (sandbox, origin, teammate)
+}
+
+/// Commits `content` to `path` on the current branch of `dir`.
+fn commit_file(sandbox: &Sandbox, dir: &Path, path: &str, content: &str, message: &str) {
+    std::fs::write(dir.join(path), content).unwrap();
+    sandbox.git_in(dir, &["add", path]);
+    sandbox.git_in(dir, &["commit", "-q", "--no-verify", "-m", message]);
+}
+
+/// A branch of `commits` commits (each a line of `path`) cut from main and pushed with upstream.
+fn pushed_branch(sandbox: &Sandbox, name: &str, path: &str, commits: usize) {
+    sandbox.git(&["switch", "-q", "-c", name, "main"]);
+    let mut text = String::new();
+    for n in 1..=commits {
+        text.push_str(&format!("{name} line {n}\n"));
+        commit_file(sandbox, &sandbox.root, path, &text, &format!("feat: {name} part {n}"));
+    }
+    sandbox.git(&["push", "-q", "-u", "origin", name]);
+    sandbox.git(&["switch", "-q", "main"]);
+}
+
+/// The teammate brings `origin/<name>` into main the way `how` says, and pushes main.
+fn land(sandbox: &Sandbox, teammate: &Path, name: &str, how: &str) {
+    let git = |args: &[&str]| sandbox.git_in(teammate, args);
+    git(&["fetch", "-q", "origin"]);
+    git(&["switch", "-q", "main"]);
+    git(&["merge", "-q", "--ff-only", "origin/main"]);
+    let remote = format!("origin/{name}");
+    match how {
+        "merge" => drop(git(&["merge", "-q", "--no-ff", "--no-edit", &remote])),
+        "squash" => {
+            git(&["merge", "-q", "--squash", &remote]);
+            git(&["commit", "-q", "--no-verify", "-m", &format!("feat: {name} (#1)")]);
+        }
+        "rebase" => drop(git(&["cherry-pick", &format!("main..{remote}")])),
+        _ => unreachable!(),
+    }
+    git(&["push", "-q", "origin", "main"]);
+}
+
+fn local_branches(sandbox: &Sandbox) -> Vec<String> {
+    sandbox.git(&["for-each-ref", "--format=%(refname:short)", "refs/heads"]).lines().map(str::to_string).collect()
+}
+
+fn origin_branches(sandbox: &Sandbox, origin: &Path) -> Vec<String> {
+    sandbox
+        .git_in(origin, &["for-each-ref", "--format=%(refname:short)", "refs/heads"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The whole team scenario, step by step:
+/// - without a terminal and without `--yes`, `prune` refuses (exit 2), changing nothing;
+/// - `--dry-run --json` names what would go and why the rest stays, changing nothing;
+/// - the refusal's hints, pasted, preview then delete: merged, squash-merged (remote already
+///   deleted by the forge) and rebase-merged (main rewrote its lines since) branches go, locally
+///   and on the origin; an unmerged branch, a branch with no commits yet, and a squash-merged
+///   branch the teammate pushed to afterwards stay, the last on the origin too;
+/// - the checked-out merged branch stays, and its hints (switch, prune again) delete it;
+/// - the "bring it back" hints restore a deleted branch here and on the origin at its commit.
+#[test]
+fn prune_deletes_exactly_the_branches_whose_work_is_in_main() {
+    let (sandbox, origin, teammate) = team();
+    pushed_branch(&sandbox, "feat/merged", "merged.txt", 1);
+    pushed_branch(&sandbox, "feat/squashed", "squashed.txt", 2);
+    pushed_branch(&sandbox, "feat/rebased", "rebased.txt", 2);
+    pushed_branch(&sandbox, "feat/pushed-to", "pushed.txt", 1);
+    pushed_branch(&sandbox, "feat/unmerged", "unmerged.txt", 1);
+    sandbox.git(&["branch", "feat/fresh", "main"]);
+    land(&sandbox, &teammate, "feat/merged", "merge");
+    land(&sandbox, &teammate, "feat/squashed", "squash");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "--delete", "feat/squashed"]);
+    land(&sandbox, &teammate, "feat/rebased", "rebase");
+    // Main rewrites the rebased branch's lines afterwards: replaying it would conflict.
+    commit_file(&sandbox, &teammate, "rebased.txt", "rewritten on main\n", "fix: reword rebased lines");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    land(&sandbox, &teammate, "feat/pushed-to", "squash");
+    sandbox.git_in(&teammate, &["switch", "-q", "-c", "feat/pushed-to", "origin/feat/pushed-to"]);
+    commit_file(&sandbox, &teammate, "pushed.txt", "a teammate's later work\n", "feat: more on pushed-to");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "feat/pushed-to"]);
+    sandbox.git(&["switch", "-q", "feat/merged"]);
+
+    let refused = sandbox.xtask().args(["prune"]).refused(2);
+    assert_contains(&refused.stderr, "no terminal");
+
+    sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+    let before = sandbox.snapshot();
+    let preview = sandbox.xtask().args(["prune", "--dry-run", "--json"]).success().json();
+    assert_eq!(sandbox.snapshot(), before, "--dry-run changed the repository");
+    let action = |name: &str| {
+        let entry = preview["branches"].as_array().unwrap().iter().find(|b| b["branch"] == name).cloned();
+        let entry = entry.unwrap_or_else(|| panic!("{name} not in the report: {preview:#}"));
+        (entry["action"].as_str().unwrap().to_string(), entry["merged"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(action("feat/squashed"), ("delete".into(), "squash-merged".into()));
+    assert_eq!(action("feat/rebased"), ("delete".into(), "rebase-merged".into()));
+    assert_eq!(action("feat/merged"), ("keep".into(), "merged".into()), "it is checked out");
+    assert_eq!(action("feat/pushed-to"), ("keep".into(), "squash-merged".into()), "the origin has more");
+    assert_eq!(action("feat/unmerged").0, "keep");
+    assert_eq!(action("feat/fresh").0, "keep");
+
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    let deleted = &pasted.last().unwrap().stdout;
+    assert_contains(deleted, "Deleted feat/rebased (rebase-merged");
+    let mut here = local_branches(&sandbox);
+    here.sort();
+    assert_eq!(here, ["feat/fresh", "feat/merged", "feat/pushed-to", "feat/unmerged", "main"]);
+    let there = origin_branches(&sandbox, &origin);
+    assert!(!there.contains(&"feat/rebased".to_string()), "the origin still has feat/rebased: {there:?}");
+    assert!(there.contains(&"feat/pushed-to".to_string()), "the teammate's pushed work was deleted");
+    assert!(there.contains(&"feat/merged".to_string()), "the checked-out branch's remote was deleted");
+
+    // The checked-out branch's hints: switch to main, prune again; then the bring-back hints.
+    let rebased_tip = sandbox.git_in(&teammate, &["rev-parse", "origin/feat/rebased"]);
+    let commands = hint_commands(deleted);
+    assert!(commands.iter().any(|c| c == "git switch main"), "{commands:?}");
+    paste_every_hint(&sandbox, &sandbox.root, deleted);
+    let here = local_branches(&sandbox);
+    assert!(!here.contains(&"feat/merged".to_string()), "the switch-then-prune hints left feat/merged: {here:?}");
+    assert!(!origin_branches(&sandbox, &origin).contains(&"feat/merged".to_string()));
+    assert_eq!(sandbox.git(&["rev-parse", "feat/rebased"]), rebased_tip, "brought back at its commit");
+    assert!(origin_branches(&sandbox, &origin).contains(&"feat/rebased".to_string()), "brought back on the origin");
+    let receipts = sandbox.read(".git/sop/receipts.jsonl");
+    assert!(receipts.contains("deleted `feat/squashed` (squash-merged"), "{receipts}");
+}
+
+/// A delete pushed through the committed pre-push hook passes it, and nothing is asked or
+/// deleted when no branch's work is in main.
+#[test]
+fn prune_passes_the_pre_push_hook_and_says_when_there_is_nothing_to_do() {
+    let sandbox = crate::support::hooked_clone();
+    let out = sandbox.xtask().args(["prune", "--yes"]).success();
+    assert_contains(&out.stdout, "Nothing to prune");
+    sandbox.git(&["switch", "-q", "-c", "feat/done"]);
+    commit_file(&sandbox, &sandbox.root, "done.txt", "done\n", "feat: done");
+    sandbox.git(&["push", "-q", "--no-verify", "-u", "origin", "feat/done"]);
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--no-verify", "--no-ff", "--no-edit", "feat/done"]);
+    sandbox.git(&["push", "-q", "--no-verify", "origin", "main"]);
+    let hooked = sandbox.xtask().args(["prune", "--yes"]).env("LANCELOT_XTASK", env!("CARGO_BIN_EXE_xtask"));
+    let out = hooked.success();
+    assert_contains(&out.stdout, "Deleted feat/done (merged");
+    let remote = sandbox.git(&["ls-remote", "--heads", "origin"]);
+    assert!(!remote.contains("feat/done"), "still on the origin:\n{remote}");
+}
