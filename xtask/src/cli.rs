@@ -30,6 +30,8 @@ pub enum Command {
     PrePr(crate::pre_pr::Args),
     /// Render every template with a sample add-on (`--check`), or list them
     Templates(crate::templates::Args),
+    /// Bring the branch up to date: fetch, fast-forward main, a teammate's commits, then main; `--continue`/`--abort`
+    Sync(crate::sync_cmd::Args),
     /// Delete the branches whose work is in main (merged, squash- or rebase-merged), here and on the remote
     Prune(crate::prune::Args),
     /// Print the effective `[workspace.metadata.sop]` settings

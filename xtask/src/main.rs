@@ -41,6 +41,7 @@ mod redact;
 mod render;
 mod spec;
 mod status;
+mod sync_cmd;
 mod templates;
 mod test_hooks;
 mod trust;
@@ -81,6 +82,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Branch(args) => branch::run(&ctx(true)?, args),
         cli::Command::Hotfix(args) => hotfix::run(&ctx(false)?, args),
         cli::Command::PrePr(args) => pre_pr::run(&ctx(false)?, args),
+        cli::Command::Sync(args) => sync_cmd::run(&ctx(true)?, args),
         cli::Command::Prune(args) => prune::run(&ctx(args.yes)?, args),
         cli::Command::Templates(args) => templates::run(&ctx(true)?, args),
         cli::Command::Config(args) => config_cmd::run(&ctx(true)?, args),

@@ -92,7 +92,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let remote = &ctx.config.remote;
     let has_remote = ctx.repo.remote_url(remote).is_some();
     if has_remote && !args.no_fetch && !dry_run {
-        merged::fetch_all(&ctx.sh, &ctx.repo, remote)?;
+        crate::git::sync::fetch_all(
+            &ctx.sh,
+            &ctx.repo,
+            remote,
+            "prune local branches only:\ncargo xtask prune --no-fetch --local-only",
+        )?;
     }
     let (main_name, main_commit) = judge_against(ctx)?;
     let mut verdicts = judge(ctx, &args, main_commit)?;

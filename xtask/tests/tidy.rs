@@ -86,6 +86,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("xtask/src/receipts.rs", WRITE, "appends to .git/sop/receipts.jsonl"),
     ("xtask/src/trust.rs", WRITE, "`trust --revoke` removes .git/sop/trust.json"),
     ("xtask/src/onboard/state.rs", WRITE, "`onboard` drops the READY state in .git/sop"),
+    ("xtask/src/sync_cmd.rs", WRITE, "a finished or aborted sync removes its state, .git/sop/sync.json"),
     ("xtask/src/git/mod.rs", WRITE, "a probe file that tells a full disk from another failure"),
     // Not `.env` syntax: the freeze records' `file = hash` lines, and the runtime's `--name=value`.
     ("xtask/src/check/frozen.rs", DOTENV_READER, "the freeze records' `key = value` lines"),

@@ -99,7 +99,7 @@ pub fn push(repo: &Repo, remote: &str, branch: &str, head: Oid) -> String {
 
 /// Whether every commit reachable from `upstream` but not `head` has a counterpart among the
 /// commits reachable from `head` but not `upstream` (same author time and subject).
-fn only_rewritten(repo: &Repo, upstream: Oid, head: Oid) -> Result<bool, git2::Error> {
+pub fn only_rewritten(repo: &Repo, upstream: Oid, head: Oid) -> Result<bool, git2::Error> {
     let raw = repo.raw();
     let key = |id: Oid| -> Result<(i64, Vec<u8>), git2::Error> {
         let commit = raw.find_commit(id)?;

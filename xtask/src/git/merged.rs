@@ -16,7 +16,6 @@ use git2::{Diff, Oid, Repository, Sort};
 use xshell::{cmd, Shell};
 
 use super::Repo;
-use crate::error::Refusal;
 
 /// How a branch's work is in main.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -180,29 +179,6 @@ fn patch_ids(scratch: &Repository, tip: Oid, base: Oid) -> anyhow::Result<HashSe
         }
     }
     Ok(ids)
-}
-
-/// Fetches every branch of `remote`, pruning remote-tracking branches deleted there.
-pub fn fetch_all(sh: &Shell, repo: &Repo, remote: &str) -> anyhow::Result<()> {
-    let Some(url) = repo.remote_url(remote) else {
-        return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
-            .hint(format!("add it with the team repository's URL: `git remote add {remote} <url>`"))
-            .into());
-    };
-    let refspec = format!("+refs/heads/*:refs/remotes/{remote}/*");
-    let output = cmd!(sh, "git fetch --quiet --no-tags --prune {remote} {refspec}")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .ignore_status()
-        .quiet()
-        .output()
-        .context("failed to run `git fetch` (is git installed?)")?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let url = crate::redact::url(&url);
-    Err(Refusal::failed(format!("cannot fetch from `{remote}` ({url}): {}", super::sync::git_message(&output)))
-        .hint("check the network and the remote's URL (`git remote -v`), or prune local branches only:\ncargo xtask prune --no-fetch --local-only")
-        .into())
 }
 
 /// Deletes `branch` on `remote` if it still points at `expected` there (a lease: a teammate's

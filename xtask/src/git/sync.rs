@@ -44,6 +44,9 @@ pub enum Applied {
     Done { from: Oid, to: Oid },
     /// It conflicted in `paths` and was aborted; the repository is exactly as it was.
     Conflicts { paths: Vec<String> },
+    /// It stopped at a conflict in `paths`, left in place for the engineer to resolve
+    /// ([`apply_stopping_at_conflicts`], [`continue_operation`]).
+    Stopped { paths: Vec<String> },
     /// It failed for another reason (`message`, git's own words). With `unfinished` `None` it was
     /// aborted (or never started) and the repository is proven exactly as it was.
     Failed { message: String, unfinished: Option<Unfinished> },
@@ -123,6 +126,49 @@ impl Checkpoint {
 }
 
 impl Repo {
+    /// The commit a full reference name (`refs/heads/main`) points at.
+    pub fn raw_ref(&self, reference: &str) -> anyhow::Result<Oid> {
+        self.raw().refname_to_id(reference).with_context(|| format!("`{reference}` does not exist"))
+    }
+
+    /// An object id the tool itself recorded (a state file, a receipt).
+    pub fn parse_oid(text: &str) -> anyhow::Result<Oid> {
+        Oid::from_str(text).with_context(|| format!("`{text}` is not an object id"))
+    }
+
+    /// Points the local branch `name` at `commit` (created if missing), with a reflog message.
+    /// Not for the branch checked out here: its index and files would not follow.
+    pub fn set_branch(&self, name: &str, commit: Oid, message: &str) -> anyhow::Result<()> {
+        self.raw()
+            .reference(&format!("refs/heads/{name}"), commit, true, message)
+            .with_context(|| format!("failed to move `{name}`"))?;
+        Ok(())
+    }
+
+    /// The staged files (index against HEAD) that still hold a conflict marker line: a resolution
+    /// `git add`ed before the markers were removed.
+    pub fn staged_conflict_markers(&self) -> anyhow::Result<Vec<String>> {
+        let head = self.raw().head().ok().and_then(|head| head.peel_to_tree().ok());
+        let index = self.raw().index().context("failed to read the index")?;
+        let diff = self
+            .raw()
+            .diff_tree_to_index(head.as_ref(), Some(&index), None)
+            .context("failed to compare the index with HEAD")?;
+        let mut found = Vec::new();
+        for delta in diff.deltas() {
+            let file = delta.new_file();
+            let Ok(blob) = self.raw().find_blob(file.id()) else { continue };
+            let marked = blob
+                .content()
+                .split(|byte| *byte == b'\n')
+                .any(|line| line.starts_with(b"<<<<<<< ") || line.starts_with(b">>>>>>> ") || line == b"=======");
+            if marked {
+                found.push(file.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default());
+            }
+        }
+        Ok(found)
+    }
+
     /// The commit of `refs/remotes/<remote>/<branch>`, if it exists.
     pub fn remote_tracking_commit(&self, remote: &str, branch: &str) -> Option<Oid> {
         self.raw().refname_to_id(&format!("refs/remotes/{remote}/{branch}")).ok()
@@ -393,6 +439,29 @@ pub fn apply(
     upstream: &str,
     message: &str,
 ) -> anyhow::Result<Applied> {
+    apply_with(sh, repo, strategy, upstream, message, false)
+}
+
+/// Like [`apply`], except that a conflict is left in place, the rebase or merge in progress, for
+/// the engineer to resolve: [`Applied::Stopped`]. Any other failure is aborted as in `apply`.
+pub fn apply_stopping_at_conflicts(
+    sh: &Shell,
+    repo: &Repo,
+    strategy: SyncStrategy,
+    upstream: &str,
+    message: &str,
+) -> anyhow::Result<Applied> {
+    apply_with(sh, repo, strategy, upstream, message, true)
+}
+
+fn apply_with(
+    sh: &Shell,
+    repo: &Repo,
+    strategy: SyncStrategy,
+    upstream: &str,
+    message: &str,
+    stop_at_conflicts: bool,
+) -> anyhow::Result<Applied> {
     let before = repo.checkpoint()?;
     let head = repo.head()?;
     let from = head.commit().context("HEAD has no commit")?;
@@ -420,6 +489,10 @@ pub fn apply(
     let in_progress = repo.in_progress();
     let unmerged = repo.conflicted_paths().unwrap_or_default();
     let conflict = is_conflict(&output, in_progress.is_some(), &unmerged);
+    if conflict && stop_at_conflicts {
+        repo.reload_index()?;
+        return Ok(Applied::Stopped { paths: unmerged });
+    }
     let failure = if conflict { format!("it conflicted in {}", unmerged.join(", ")) } else { git_message(&output) };
     // Where the branch was: the command that puts it back whatever git left.
     let reset = match &head {
@@ -485,6 +558,106 @@ fn is_conflict(output: &std::process::Output, in_progress: bool, unmerged: &[Str
         line.starts_with("fatal:") || (line.starts_with("error:") && !line.starts_with("error: could not apply"))
     });
     output.status.code() == Some(1) && in_progress && !unmerged.is_empty() && said_conflict && !other_error
+}
+
+/// Continues the rebase or merge in progress once its conflicts are resolved and staged:
+/// `git rebase --continue` (commit messages kept as they were), or the merge's commit. It may stop
+/// at the next commit's conflict ([`Applied::Stopped`]); any other failure is
+/// [`Applied::Failed`] and leaves the operation in progress, as git does.
+pub fn continue_operation(sh: &Shell, repo: &Repo, strategy: SyncStrategy, from: Oid) -> anyhow::Result<Applied> {
+    let output = match strategy {
+        SyncStrategy::Rebase => cmd!(sh, "git -c rebase.autoStash=false rebase --continue"),
+        SyncStrategy::Merge => cmd!(sh, "git commit --no-edit --quiet"),
+    }
+    .env("GIT_EDITOR", "true")
+    .ignore_status()
+    .quiet()
+    .output()
+    .with_context(|| format!("failed to continue the {}", strategy_verb(strategy)))?;
+    repo.reload_index()?;
+    if output.status.success() && repo.in_progress().is_none() {
+        let to = repo.head()?.commit().context("HEAD has no commit after the sync")?;
+        return Ok(Applied::Done { from, to });
+    }
+    let unmerged = repo.conflicted_paths().unwrap_or_default();
+    if is_conflict(&output, repo.in_progress().is_some(), &unmerged) {
+        return Ok(Applied::Stopped { paths: unmerged });
+    }
+    Ok(Applied::Failed { message: git_message(&output), unfinished: None })
+}
+
+/// Aborts the rebase or merge in progress (`git rebase --abort`, `git merge --abort`); `Err` with
+/// git's message when it could not.
+pub fn abort_operation(sh: &Shell, repo: &Repo) -> anyhow::Result<Result<(), String>> {
+    let Some(operation) = repo.in_progress() else { return Ok(Ok(())) };
+    let output = match operation.abort_command {
+        "git rebase --abort" => cmd!(sh, "git rebase --abort"),
+        "git merge --abort" => cmd!(sh, "git merge --abort"),
+        "git rebase --quit" => cmd!(sh, "git rebase --quit"),
+        other => return Ok(Err(format!("a {} is in progress; end it first: {other}", operation.operation))),
+    }
+    .ignore_status()
+    .quiet()
+    .output()
+    .context("failed to run the abort")?;
+    repo.reload_index()?;
+    if output.status.success() && repo.in_progress().is_none() {
+        Ok(Ok(()))
+    } else {
+        Ok(Err(git_message(&output)))
+    }
+}
+
+/// Points the current branch (HEAD) at `commit` and makes the index and the working tree match
+/// it: `git reset --hard`. Only for putting back what a sync moved, on a tree it left clean.
+pub fn reset_hard(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
+    let commit = commit.to_string();
+    let output = cmd!(sh, "git reset --hard --quiet {commit}")
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git reset --hard`")?;
+    repo.reload_index()?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("`git reset --hard {commit}` failed: {}", git_message(&output)))
+    }
+}
+
+/// Fast-forwards the branch checked out here to `upstream` (`git merge --ff-only`).
+pub fn fast_forward(sh: &Shell, repo: &Repo, upstream: &str) -> anyhow::Result<Result<(), String>> {
+    let output = cmd!(sh, "git merge --ff-only --quiet {upstream}")
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git merge --ff-only`")?;
+    repo.reload_index()?;
+    Ok(if output.status.success() { Ok(()) } else { Err(git_message(&output)) })
+}
+
+/// Fetches every branch of `remote` into its remote-tracking branches, pruning the ones deleted
+/// there: one round trip for main, the branch's own upstream and everything `prune` judges.
+pub fn fetch_all(sh: &Shell, repo: &Repo, remote: &str, offline_hint: &str) -> anyhow::Result<()> {
+    let Some(url) = repo.remote_url(remote) else {
+        return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
+            .hint(format!("add it with the team repository's URL: `git remote add {remote} <url>`"))
+            .into());
+    };
+    let refspec = format!("+refs/heads/*:refs/remotes/{remote}/*");
+    let output = cmd!(sh, "git fetch --quiet --no-tags --prune {remote} {refspec}")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git fetch` (is git installed?)")?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let url = crate::redact::url(&url);
+    Err(Refusal::failed(format!("cannot fetch from `{remote}` ({url}): {}", git_message(&output)))
+        .hint(format!("check the network and the remote's URL (`git remote -v`), or {offline_hint}"))
+        .into())
 }
 
 fn strategy_verb(strategy: SyncStrategy) -> &'static str {

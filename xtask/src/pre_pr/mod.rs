@@ -19,6 +19,9 @@ mod progress;
 mod sync;
 mod verify;
 
+/// Putting back an autostash, shared with `cargo xtask sync`.
+pub use sync::restore_report;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -148,7 +148,7 @@ pub fn run(
             };
             Ok(synced)
         }
-        Applied::Conflicts { paths } => {
+        Applied::Conflicts { paths } | Applied::Stopped { paths } => {
             print_resolution(console, strategy, &upstream, &paths);
             Err(Refusal::failed(format!(
                 "{verb} onto `{upstream}` ({short_upstream}) conflicted in {} and was aborted; HEAD, the index and the working tree are as before",

@@ -26,6 +26,7 @@ mod secrets_scope;
 mod spec;
 mod status;
 mod support;
+mod sync_cmd;
 mod sync_safety;
 mod team;
 mod templates;

@@ -1,0 +1,520 @@
+//! `cargo xtask sync`: brings the branch up to date the way the team works (SOP 4.2), in steps
+//! that each either finish or stop at a conflict the engineer resolves in place:
+//!
+//! 1. fetch the remote (every branch, pruned);
+//! 2. fast-forward the local main to the remote's, when it can (it never rewrites main);
+//! 3. bring in the branch's own upstream first, so a teammate's commits on the same branch are
+//!    kept and never force-pushed away (skipped when the upstream only holds the branch's own
+//!    commits as they were before a rebase);
+//! 4. rebase onto (or merge, per `sync_strategy`) the remote's main.
+//!
+//! Uncommitted work is stashed first and put back at the end. The state of a sync that stopped
+//! lives in `.git/sop/sync.json`: `sync --continue` finishes it once the conflict is resolved and
+//! staged; `sync --abort` puts back exactly what was there before — the branch, the local main and
+//! the uncommitted work. Every finished, stopped or aborted sync leaves a receipt.
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SyncStrategy;
+use crate::ctx::Ctx;
+use crate::error::Refusal;
+use crate::git::sync::{self as gitsync, Applied};
+use crate::lock::RunLock;
+use crate::output::{DryRunArg, JsonArg, Report};
+use crate::receipts::{self, Kind, Receipt};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Finish the sync that stopped at a conflict, once the files are resolved and `git add`ed
+    #[arg(long = "continue", conflicts_with = "abort")]
+    pub resume: bool,
+
+    /// Go back to exactly where the stopped sync started: the branch, main, the uncommitted work
+    #[arg(long)]
+    pub abort: bool,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+const COMMAND: &str = "sync";
+const STATE_FILE: &str = "sync.json";
+const STATE_VERSION: u32 = 1;
+
+/// A step that can stop at a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Step {
+    /// Bringing in the branch's own upstream (`origin/<branch>`).
+    Upstream,
+    /// Rebasing onto (or merging) the remote's main.
+    Main,
+}
+
+/// What a sync in progress needs to continue or to go back: `.git/sop/sync.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct State {
+    version: u32,
+    branch: String,
+    /// HEAD when the sync started.
+    before: String,
+    /// The local main before it was fast-forwarded, to put back on `--abort`.
+    main_before: Option<String>,
+    /// The uncommitted work, stashed.
+    stash: Option<String>,
+    strategy: SyncStrategy,
+    /// `origin/<branch>`, when the branch has one.
+    own_upstream: Option<String>,
+    /// `origin/main` (or `main` without a remote).
+    main_upstream: String,
+    /// The step that stopped, or is next.
+    step: Step,
+    /// What was done so far, for the summary.
+    done: Vec<String>,
+}
+
+/// `sync --json`.
+#[derive(Debug, Serialize)]
+struct SyncReport<'a> {
+    /// `done`, `stopped` (at a conflict), `aborted`, `planned` (`--dry-run`).
+    outcome: &'static str,
+    branch: &'a str,
+    before: String,
+    after: String,
+    /// What each step did, in order.
+    steps: &'a [String],
+    /// The files of the conflict it stopped at.
+    conflicts: &'a [String],
+}
+
+impl Report for SyncReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let state = load(ctx)?;
+    match (args.resume, args.abort, state) {
+        (true, _, Some(state)) => resume(ctx, &args, state),
+        (_, true, Some(state)) => abort(ctx, &args, state),
+        (true, _, None) | (_, true, None) => Err(Refusal::usage("there is no stopped sync to continue or abort")
+            .hint("sync the branch:\ncargo xtask sync")
+            .into()),
+        (false, false, Some(state)) => Err(Refusal::usage(format!(
+            "a sync of `{}` stopped at a conflict and is not finished (`.git/sop/{STATE_FILE}`)",
+            state.branch
+        ))
+        .hint("finish it once the conflicts are resolved and staged:\ncargo xtask sync --continue\nor go back to where it started:\ncargo xtask sync --abort")
+        .into()),
+        (false, false, None) => start(ctx, &args),
+    }
+}
+
+fn state_path(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.repo.sop_dir().join(STATE_FILE)
+}
+
+/// The stopped sync's state; an unreadable one is refused, never guessed at.
+fn load(ctx: &Ctx) -> anyhow::Result<Option<State>> {
+    let path = state_path(ctx);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(anyhow::anyhow!("cannot read `{}`: {error}", path.display())),
+    };
+    match serde_json::from_str::<State>(&text) {
+        Ok(state) if state.version == STATE_VERSION => Ok(Some(state)),
+        _ => Err(Refusal::failed(format!(
+            "`{}` is not a sync state this version understands; nothing was changed",
+            path.display()
+        ))
+        .hint(format!(
+            "look at it, then set it aside and finish by hand (git status says how):\nmv {} {}.bad",
+            crate::output::shell_word(&path.display().to_string()),
+            crate::output::shell_word(&path.display().to_string())
+        ))
+        .into()),
+    }
+}
+
+fn save(ctx: &Ctx, state: &State) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(state)?;
+    crate::plan::write_atomically(&state_path(ctx), text.as_bytes())
+}
+
+fn clear(ctx: &Ctx) -> anyhow::Result<()> {
+    match std::fs::remove_file(state_path(ctx)) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(anyhow::anyhow!("cannot remove `.git/sop/{STATE_FILE}`: {error}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A fresh sync: checks, fetch, main, then the steps.
+fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
+    let dry_run = args.dry_run.dry_run;
+    ctx.repo.ensure_no_operation_in_progress()?;
+    ctx.repo.ensure_index_unlocked()?;
+    let head = ctx.repo.head()?;
+    let (Some(branch), Some(before)) = (head.branch_name().map(str::to_string), head.commit()) else {
+        return Err(Refusal::usage("HEAD is not on a branch with commits; there is nothing to sync")
+            .hint(format!(
+                "switch to your branch first:\ngit switch {}",
+                crate::output::shell_word(&ctx.config.main_branch)
+            ))
+            .into());
+    };
+    let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
+    let has_remote = ctx.repo.remote_url(remote).is_some();
+    if has_remote && !dry_run {
+        gitsync::fetch_all(&ctx.sh, &ctx.repo, remote, "work offline: commit, and sync when the remote is back")?;
+    }
+    let main_upstream =
+        if ctx.repo.remote_tracking_commit(remote, main).is_some() { format!("{remote}/{main}") } else { main.clone() };
+    let mut state = State {
+        version: STATE_VERSION,
+        branch: branch.clone(),
+        before: before.to_string(),
+        main_before: None,
+        stash: None,
+        strategy: ctx.config.sync_strategy,
+        own_upstream: own_upstream(ctx, &branch),
+        main_upstream,
+        step: Step::Upstream,
+        done: Vec::new(),
+    };
+    if dry_run {
+        return plan(ctx, args, &state, before);
+    }
+    state.main_before = fast_forward_main(ctx, &mut state)?;
+    if branch == *main {
+        return finish(ctx, args, state);
+    }
+    if !ctx.repo.changed_paths()?.is_empty() {
+        let message = format!("cargo xtask sync --autostash on {branch}");
+        state.stash = gitsync::stash_push(&ctx.sh, &ctx.repo, &message)?.map(|id| id.to_string());
+    }
+    save(ctx, &state)?;
+    steps(ctx, args, state)
+}
+
+/// `origin/<branch>` when the branch tracks one (or one of its name exists), and it is fetched.
+fn own_upstream(ctx: &Ctx, branch: &str) -> Option<String> {
+    let remote = &ctx.config.remote;
+    let configured = ctx.repo.config_string(&format!("branch.{branch}.merge"));
+    let name = configured.as_deref().and_then(|merge| merge.strip_prefix("refs/heads/")).unwrap_or(branch);
+    ctx.repo.remote_tracking_commit(remote, name).map(|_| format!("{remote}/{name}"))
+}
+
+/// Fast-forwards the local main to the remote's when it is strictly behind; returns its commit
+/// before, if it moved. A main with commits of its own is left alone, with a warning.
+fn fast_forward_main(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<String>> {
+    let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
+    let (Some(local), Some(upstream)) = (ctx.repo.branch_commit(main)?, ctx.repo.remote_tracking_commit(remote, main))
+    else {
+        return Ok(None);
+    };
+    if local == upstream {
+        return Ok(None);
+    }
+    if !ctx.repo.is_merged(local, upstream) {
+        crate::output::warning(format!(
+            "the local `{main}` has commits `{remote}/{main}` lacks; it is never rewritten, so it was left as it is"
+        ));
+        return Ok(None);
+    }
+    let short = ctx.repo.short_id(upstream);
+    if state.branch == *main {
+        if let Err(message) = gitsync::fast_forward(&ctx.sh, &ctx.repo, &format!("refs/remotes/{remote}/{main}"))? {
+            return Err(Refusal::failed(format!("`{main}` could not be fast-forwarded: {message}"))
+                .hint("commit or stash your changes, then sync again:\ngit stash\ncargo xtask sync\ngit stash pop")
+                .into());
+        }
+    } else if ctx.repo.checked_out_branches().contains(main) {
+        state.done.push(format!("left `{main}` as it is: it is checked out in another worktree"));
+        return Ok(None);
+    } else {
+        ctx.repo.set_branch(main, upstream, &format!("cargo xtask sync: fast-forward to {remote}/{main}"))?;
+    }
+    state.done.push(format!("fast-forwarded `{main}` to `{remote}/{main}` ({short})"));
+    Ok(Some(local.to_string()))
+}
+
+/// Runs the steps from `state.step` on; stops at a conflict (state saved, exit 1) or finishes.
+fn steps(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
+    if state.step == Step::Upstream {
+        if let Some(stopped) = bring_in_upstream(ctx, &mut state)? {
+            return stop(ctx, args, state, stopped);
+        }
+        state.step = Step::Main;
+        save(ctx, &state)?;
+    }
+    if let Some(stopped) = onto_main(ctx, &mut state)? {
+        return stop(ctx, args, state, stopped);
+    }
+    finish(ctx, args, state)
+}
+
+/// Step 3: the branch's own upstream, unless it holds nothing but the branch's own commits.
+fn bring_in_upstream(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Vec<String>>> {
+    let Some(upstream) = state.own_upstream.clone() else { return Ok(None) };
+    let (remote, name) = upstream.split_once('/').unwrap_or((upstream.as_str(), ""));
+    let (Some(theirs), Some(head)) = (ctx.repo.remote_tracking_commit(remote, name), ctx.repo.head()?.commit()) else {
+        return Ok(None);
+    };
+    if ctx.repo.is_merged(theirs, head) {
+        return Ok(None);
+    }
+    if !ctx.repo.is_merged(head, theirs) && crate::git::hint::only_rewritten(&ctx.repo, theirs, head).unwrap_or(false) {
+        // The upstream holds this branch's commits as they were before a rebase: nothing to take.
+        return Ok(None);
+    }
+    let message = format!("chore: merge {upstream} into {}", state.branch);
+    let applied = gitsync::apply_stopping_at_conflicts(
+        &ctx.sh,
+        &ctx.repo,
+        state.strategy,
+        &format!("refs/remotes/{upstream}"),
+        &message,
+    )?;
+    outcome(ctx, state, applied, &format!("brought in `{upstream}`, a teammate's commits on this branch"))
+}
+
+/// Step 4: onto the remote's main.
+fn onto_main(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Vec<String>>> {
+    let upstream = state.main_upstream.clone();
+    let reference = match upstream.split_once('/') {
+        Some(_) if upstream != ctx.config.main_branch => format!("refs/remotes/{upstream}"),
+        _ => format!("refs/heads/{upstream}"),
+    };
+    let target = ctx.repo.raw_ref(&reference)?;
+    let head = ctx.repo.head()?.commit().ok_or_else(|| anyhow::anyhow!("HEAD has no commit"))?;
+    if ctx.repo.is_merged(target, head) {
+        state.done.push(format!("up to date with `{upstream}`"));
+        return Ok(None);
+    }
+    let verb = match state.strategy {
+        SyncStrategy::Rebase => "rebased onto",
+        SyncStrategy::Merge => "merged",
+    };
+    let message = format!("chore: merge {upstream} into {}", state.branch);
+    let applied = gitsync::apply_stopping_at_conflicts(&ctx.sh, &ctx.repo, state.strategy, &reference, &message)?;
+    let short = ctx.repo.short_id(target);
+    outcome(ctx, state, applied, &format!("{verb} `{upstream}` ({short})"))
+}
+
+/// Records a step's result: done, stopped (the conflicting files), or failed (the sync is undone,
+/// then the failure is reported).
+fn outcome(ctx: &Ctx, state: &mut State, applied: Applied, done: &str) -> anyhow::Result<Option<Vec<String>>> {
+    match applied {
+        Applied::Done { .. } => {
+            state.done.push(done.to_string());
+            Ok(None)
+        }
+        Applied::Stopped { paths } | Applied::Conflicts { paths } => Ok(Some(paths)),
+        Applied::Failed { message, unfinished } => {
+            let undone = go_back(ctx, state).and_then(|undone| clear(ctx).map(|()| undone));
+            let recover = unfinished.map(|u| format!("\n{}", u.recover)).unwrap_or_default();
+            Err(Refusal::failed(format!("the sync failed: {message}; {}", undone.unwrap_or_else(|e| format!("{e:#}"))))
+                .hint(format!("fix the cause above, then sync again:{recover}\ncargo xtask sync"))
+                .into())
+        }
+    }
+}
+
+/// Stopped at a conflict: state saved, what to do printed, exit 1.
+fn stop(ctx: &Ctx, args: &Args, state: State, paths: Vec<String>) -> anyhow::Result<()> {
+    save(ctx, &state)?;
+    let upstream = match state.step {
+        Step::Upstream => state.own_upstream.clone().unwrap_or_default(),
+        Step::Main => state.main_upstream.clone(),
+    };
+    let receipt = Receipt::new(COMMAND, Kind::Failure, format!("sync of `{}` stopped at a conflict", state.branch))
+        .reason(format!("conflicts with `{upstream}` in {}", paths.join(", ")));
+    receipts::append(&ctx.repo, receipt)?;
+    if args.json.json {
+        report(ctx, &state, "stopped", &paths)?;
+    } else {
+        outln!("Conflicts with `{upstream}` in:");
+        for path in &paths {
+            outln!("    {path}");
+        }
+        outln!("Resolve them: edit the files, remove the conflict markers, `git add` them, then run");
+        outln!("`cargo xtask sync --continue`. Your uncommitted work, if any, is kept in the stash until then.");
+    }
+    Err(Refusal::failed(format!("the sync of `{}` stopped at a conflict with `{upstream}`", state.branch))
+        .hint("or give up, and go back to exactly where the sync started:\ncargo xtask sync --abort")
+        .into())
+}
+
+/// `sync --continue`.
+fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
+    let _lock = RunLock::acquire(&ctx.repo, COMMAND)?;
+    if ctx.repo.in_progress().is_some() {
+        let unresolved = ctx.repo.conflicted_paths()?;
+        if !unresolved.is_empty() {
+            return Err(Refusal::failed(format!("these files still have conflicts: {}", unresolved.join(", ")))
+                .hint("edit them, `git add` them, then continue; or go back to where the sync started:\ncargo xtask sync --abort")
+                .into());
+        }
+        let markers = ctx.repo.staged_conflict_markers()?;
+        if !markers.is_empty() {
+            return Err(Refusal::failed(format!("these staged files still hold conflict markers: {}", markers.join(", ")))
+                .hint("remove the `<<<<<<<`, `=======`, `>>>>>>>` lines, `git add` the files, then continue; or go back:\ncargo xtask sync --abort")
+                .into());
+        }
+        let from = crate::git::Repo::parse_oid(&state.before)?;
+        let applied = gitsync::continue_operation(&ctx.sh, &ctx.repo, state.strategy, from)?;
+        let label = match state.step {
+            Step::Upstream => format!("brought in `{}`", state.own_upstream.clone().unwrap_or_default()),
+            Step::Main => format!("synced onto `{}` after resolving conflicts", state.main_upstream),
+        };
+        if let Some(paths) = outcome(ctx, &mut state, applied, &label)? {
+            return stop(ctx, args, state, paths);
+        }
+        if state.step == Step::Main {
+            return finish(ctx, args, state);
+        }
+        state.step = Step::Main;
+        save(ctx, &state)?;
+    } else if state.step == Step::Upstream {
+        // Finished by hand (`git rebase --continue`): on to the next step. A step onto main
+        // finished by hand is checked again below, and is then up to date.
+        state.step = Step::Main;
+        save(ctx, &state)?;
+    }
+    steps(ctx, args, state)
+}
+
+/// The work is synced: restore the uncommitted work, forget the state, say what happened.
+fn finish(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
+    let restored = restore_stash(ctx, &mut state);
+    clear(ctx)?;
+    let head = ctx.repo.head()?.commit().map(|c| c.to_string()).unwrap_or_default();
+    let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("synced `{}`", state.branch))
+        .detail(serde_json::json!({ "before": state.before, "after": head, "steps": state.done }));
+    receipts::append(&ctx.repo, receipt)?;
+    if args.json.json {
+        report(ctx, &state, "done", &[])?;
+    } else {
+        for line in &state.done {
+            outln!("{} {line}", crate::output::Paint::stdout().green_bold("Synced"));
+        }
+        if state.done.is_empty() {
+            outln!("`{}` is up to date; nothing to do.", state.branch);
+        }
+        if head != state.before && state.branch != ctx.config.main_branch {
+            let oid = crate::git::Repo::parse_oid(&head)?;
+            outln!("next: {}", crate::git::hint::push(&ctx.repo, &ctx.config.remote, &state.branch, oid));
+        }
+    }
+    restored
+}
+
+/// Puts the stashed uncommitted work back; when it cannot, says exactly where it is.
+fn restore_stash(ctx: &Ctx, state: &mut State) -> anyhow::Result<()> {
+    let Some(stash) = state.stash.take() else { return Ok(()) };
+    let commit = crate::git::Repo::parse_oid(&stash)?;
+    let report = crate::pre_pr::restore_report(&ctx.sh, &ctx.repo, commit, None);
+    if let Some(text) = &report.text {
+        errln!("{text}");
+    }
+    match (report.restored, report.error) {
+        (Some(restored), _) => {
+            state.done.push(restored);
+            Ok(())
+        }
+        (None, Some(error)) => Err(error.into()),
+        (None, None) => Ok(()),
+    }
+}
+
+/// `sync --abort`: exactly the state before the sync.
+fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
+    let _lock = RunLock::acquire(&ctx.repo, COMMAND)?;
+    let result = go_back(ctx, &mut state)?;
+    clear(ctx)?;
+    let receipt =
+        Receipt::new(COMMAND, Kind::StateChange, format!("sync of `{}` aborted", state.branch)).reason(result.clone());
+    receipts::append(&ctx.repo, receipt)?;
+    if args.json.json {
+        state.done = vec![result];
+        report(ctx, &state, "aborted", &[])
+    } else {
+        outln!("{result}");
+        Ok(())
+    }
+}
+
+/// Puts back the branch, main and the uncommitted work as they were when the sync started.
+fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
+    if let Err(message) = gitsync::abort_operation(&ctx.sh, &ctx.repo)? {
+        return Err(Refusal::failed(format!("the stopped rebase or merge could not be aborted: {message}"))
+            .hint("abort it by hand, then go back:\ngit rebase --abort\ncargo xtask sync --abort")
+            .into());
+    }
+    let before = crate::git::Repo::parse_oid(&state.before)?;
+    if ctx.repo.head()?.branch_name() != Some(state.branch.as_str()) {
+        ctx.repo.checkout(&format!("refs/heads/{}", state.branch), before)?;
+    }
+    if ctx.repo.head()?.commit() != Some(before) {
+        gitsync::reset_hard(&ctx.sh, &ctx.repo, before)?;
+    }
+    if let Some(main_before) = state.main_before.take() {
+        let main = &ctx.config.main_branch;
+        ctx.repo.set_branch(main, crate::git::Repo::parse_oid(&main_before)?, "cargo xtask sync --abort")?;
+    }
+    restore_stash(ctx, state)?;
+    Ok(format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)))
+}
+
+/// `--dry-run`: what each step would do, predicted in memory from the refs as last fetched.
+fn plan(ctx: &Ctx, args: &Args, state: &State, head: Oid) -> anyhow::Result<()> {
+    let mut lines = Vec::new();
+    if let Some(upstream) = &state.own_upstream {
+        lines.push(format!("bring in `{upstream}` if a teammate pushed to it"));
+    }
+    let reference = if state.main_upstream == ctx.config.main_branch {
+        format!("refs/heads/{}", state.main_upstream)
+    } else {
+        format!("refs/remotes/{}", state.main_upstream)
+    };
+    let target = ctx.repo.raw_ref(&reference)?;
+    let prediction = ctx.repo.predict_sync(head, target, state.strategy)?;
+    lines.push(match prediction {
+        gitsync::Prediction::UpToDate => format!("nothing to do for `{}`: up to date", state.main_upstream),
+        gitsync::Prediction::FastForward => format!("fast-forward to `{}`", state.main_upstream),
+        gitsync::Prediction::Clean { .. } => format!("sync onto `{}` without conflicts", state.main_upstream),
+        gitsync::Prediction::Conflicts { paths, .. } => {
+            format!("sync onto `{}`: it would stop at conflicts in {}", state.main_upstream, paths.join(", "))
+        }
+    });
+    if args.json.json {
+        let mut planned = state.clone();
+        planned.done = lines;
+        return report(ctx, &planned, "planned", &[]);
+    }
+    outln!("Would sync `{}` (judged against the refs as last fetched; nothing was changed):", state.branch);
+    for line in &lines {
+        outln!("    {line}");
+    }
+    outln!("next: cargo xtask sync");
+    Ok(())
+}
+
+fn report(ctx: &Ctx, state: &State, outcome: &'static str, conflicts: &[String]) -> anyhow::Result<()> {
+    let after = ctx.repo.head()?.commit().map(|c| c.to_string()).unwrap_or_default();
+    crate::output::json(&SyncReport {
+        outcome,
+        branch: &state.branch,
+        before: state.before.clone(),
+        after,
+        steps: &state.done,
+        conflicts,
+    })
+}

@@ -1,0 +1,148 @@
+//! `cargo xtask sync` with a team: a bare origin, this clone and a teammate's. The teammate
+//! pushes to main (a line this branch changed too) and to this very branch; this clone has a
+//! stale local main and uncommitted work. What these tests prove: the teammate's commits on the
+//! branch are kept (brought in first, never force-pushed away); the conflict with main stops the
+//! sync in place; `--continue` finishes it (refusing files still holding conflict markers);
+//! `--abort` puts back exactly what was there; the uncommitted work comes back; every printed
+//! hint works when pasted; both sync strategies behave alike.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{assert_contains, next_lines, paste_every_hint, paste_hints, Sandbox};
+
+fn commit_file(sandbox: &Sandbox, dir: &Path, path: &str, content: &str, message: &str) {
+    std::fs::write(dir.join(path), content).unwrap();
+    sandbox.git_in(dir, &["add", path]);
+    sandbox.git_in(dir, &["commit", "-q", "--no-verify", "-m", message]);
+}
+
+/// This clone on `feat/x` (pushed), with a tracked change and an untracked file uncommitted;
+/// the teammate has pushed a commit to `feat/x` and a conflicting one to main. `strategy` is
+/// written to this clone's `sync_strategy`.
+fn diverged(strategy: &str) -> (Sandbox, PathBuf, PathBuf) {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox.read("Cargo.toml");
+    let manifest = manifest
+        .replace("[workspace.metadata.sop]\n", &format!("[workspace.metadata.sop]\nsync_strategy = \"{strategy}\"\n"));
+    assert!(manifest.contains("sync_strategy"), "the kit's Cargo.toml has no [workspace.metadata.sop]");
+    sandbox.write("Cargo.toml", &manifest);
+    sandbox.write("shared.txt", "base\n");
+    sandbox.write("wip.txt", "committed\n");
+    sandbox.commit_all("chore: shared files");
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
+    commit_file(&sandbox, &sandbox.root, "shared.txt", "mine\n", "feat: my change to shared");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/x"]);
+    let team = |args: &[&str]| sandbox.git_in(&teammate, args);
+    team(&["fetch", "-q", "origin"]);
+    team(&["switch", "-q", "feat/x"]);
+    commit_file(&sandbox, &teammate, "other.txt", "a teammate's work\n", "feat: a teammate's commit on feat/x");
+    team(&["push", "-q", "origin", "feat/x"]);
+    team(&["switch", "-q", "main"]);
+    commit_file(&sandbox, &teammate, "shared.txt", "theirs\n", "fix: main changes shared");
+    team(&["push", "-q", "origin", "main"]);
+    sandbox.write("wip.txt", "uncommitted work\n");
+    sandbox.write("scratch.txt", "untracked\n");
+    (sandbox, origin, teammate)
+}
+
+fn state_exists(sandbox: &Sandbox) -> bool {
+    sandbox.path(".git/sop/sync.json").exists()
+}
+
+/// The journey, for both strategies: stop at the conflict with main (after bringing in the
+/// teammate's commit), refuse a resolution still holding markers, continue, paste the push hint,
+/// and end with the teammate's commit and main's both on the origin's branch, local main
+/// fast-forwarded, and the uncommitted work back.
+#[test]
+fn sync_keeps_a_teammates_commits_stops_at_the_conflict_and_continues() {
+    for strategy in ["rebase", "merge"] {
+        let (sandbox, origin, _teammate) = diverged(strategy);
+        let stopped = sandbox.xtask().args(["sync"]).failure(1);
+        assert_contains(&stopped.stdout, "Conflicts with `origin/main` in:\n    shared.txt");
+        assert!(state_exists(&sandbox), "{strategy}: no state was saved");
+        let branch_log = sandbox.git(&["log", "--format=%s", "refs/heads/feat/x"]);
+        assert_contains(&branch_log, "feat: a teammate's commit on feat/x");
+        assert_eq!(sandbox.read("wip.txt"), "committed\n", "{strategy}: the work was not stashed");
+
+        // Running `sync` again is refused until the stopped one is finished or aborted.
+        let again = sandbox.xtask().args(["sync"]).refused(2);
+        assert_contains(&again.stderr, "cargo xtask sync --continue");
+
+        // A resolution staged with its markers is refused.
+        sandbox.git(&["add", "shared.txt"]);
+        let marked = sandbox.xtask().args(["sync", "--continue"]).failure(1);
+        assert_contains(&marked.stderr, "conflict markers: shared.txt");
+
+        sandbox.write("shared.txt", "resolved\n");
+        sandbox.git(&["add", "shared.txt"]);
+        let done = sandbox.xtask().args(["sync", "--continue"]).success();
+        assert!(!state_exists(&sandbox), "{strategy}: the state outlived the sync");
+        assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "{strategy}: the uncommitted work is not back");
+        assert_eq!(sandbox.read("scratch.txt"), "untracked\n", "{strategy}: the untracked file is gone");
+        assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]), "main is stale");
+        let pushes = next_lines(&done.stdout);
+        assert_eq!(pushes.len(), 1, "{strategy}: {}", done.stdout);
+        if strategy == "rebase" {
+            assert_contains(&pushes[0], "--force-with-lease");
+        }
+        paste_every_hint(&sandbox, &sandbox.root, &done.stdout);
+        let log = sandbox.git_in(&origin, &["log", "--format=%s", "feat/x"]);
+        assert_contains(&log, "feat: a teammate's commit on feat/x");
+        assert_contains(&log, "fix: main changes shared");
+        assert_contains(&log, "feat: my change to shared");
+        assert_eq!(sandbox.git_in(&origin, &["show", "feat/x:shared.txt"]), "resolved\n");
+        assert_contains(&sandbox.read(".git/sop/receipts.jsonl"), "synced `feat/x`");
+
+        let idle = sandbox.xtask().args(["sync"]).success();
+        assert!(next_lines(&idle.stdout).is_empty(), "{strategy}: nothing to push after a no-op sync: {}", idle.stdout);
+    }
+}
+
+/// `sync --abort` after the stop puts back exactly the repository as it was before the sync:
+/// the branch (before the teammate's commit came in), the stale local main, the tracked change
+/// and the untracked file. The refusal's hints, pasted: `--continue` fails (conflicts remain),
+/// `--abort` goes back.
+#[test]
+fn sync_abort_puts_back_exactly_what_was_there() {
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    // Fetched first, so the remote-tracking refs the sync's own fetch moves are already there.
+    sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+    let before = sandbox.snapshot();
+    sandbox.xtask().args(["sync"]).failure(1);
+    assert_ne!(sandbox.snapshot(), before, "the sync changed nothing before stopping");
+    let again = sandbox.xtask().args(["sync"]).refused(2);
+    paste_hints(&sandbox, &sandbox.root, &again.stderr, &[("cargo xtask sync --continue", 1)]);
+    assert!(!state_exists(&sandbox), "the abort left the state");
+    assert_eq!(sandbox.snapshot(), before, "--abort did not put back exactly what was there");
+    let receipts = sandbox.read(".git/sop/receipts.jsonl");
+    assert_contains(&receipts, "sync of `feat/x` aborted");
+}
+
+/// On main, `sync` fast-forwards a stale local main; `--dry-run` changes nothing and its `next:`
+/// line does what it previews; `--continue` with no stopped sync is refused, with a hint that works.
+#[test]
+fn sync_on_main_fast_forwards_and_previews_without_changing_anything() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    commit_file(&sandbox, &teammate, "news.txt", "news\n", "feat: news on main");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+
+    let nothing = sandbox.xtask().args(["sync", "--continue"]).refused(2);
+    paste_every_hint(&sandbox, &sandbox.root, &nothing.stderr);
+    assert_eq!(sandbox.read("news.txt"), "news\n", "the pasted `cargo xtask sync` did not sync main");
+
+    commit_file(&sandbox, &teammate, "more.txt", "more\n", "feat: more on main");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let before = sandbox.snapshot();
+    let preview = sandbox.xtask().args(["sync", "--dry-run"]).success();
+    assert_eq!(sandbox.snapshot(), before, "--dry-run changed the repository");
+    assert_contains(&preview.stdout, "fast-forward to `origin/main`");
+    paste_every_hint(&sandbox, &sandbox.root, &preview.stdout);
+    assert_eq!(sandbox.read("more.txt"), "more\n");
+    assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]));
+}
