@@ -308,10 +308,10 @@ fn skip_hint(updates: &[PushUpdate], remote: Option<&str>) -> String {
         .collect();
     match remote {
         Some(remote) if !refspecs.is_empty() => format!(
-            "fix each finding (its `fix:` line above) and push again; or push once without the Lancelot checks:\n{SKIP_ENV}=1 git push {remote} {}",
+            "fix each finding (its `hint:` lines above) and push again; or push once without the Lancelot checks:\n{SKIP_ENV}=1 git push {remote} {}",
             refspecs.join(" ")
         ),
-        _ => format!("fix each finding (its `fix:` line above) and push again; or push once with {SKIP_ENV}=1 set"),
+        _ => format!("fix each finding (its `hint:` lines above) and push again; or push once with {SKIP_ENV}=1 set"),
     }
 }
 
@@ -331,16 +331,10 @@ fn print_skipped_scanner(report: &crate::check::Report) {
     }
 }
 
+/// The errors that stopped the push, on stderr (git shows it), as `check` prints them.
 fn print_findings(report: &crate::check::Report) {
-    let paint = output::Paint::stderr();
-    for finding in report.findings.iter().filter(|f| f.severity == crate::check::Severity::Error) {
-        let location = finding.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
-        errln!("{} {location}{} [{}]", paint.red_bold("✘"), finding.message, finding.rule);
-        // One command a line: each line of the hint gets its own prefix.
-        for line in finding.hint.lines() {
-            errln!("    {} {line}", paint.cyan_bold("fix:"));
-        }
-    }
+    let errors = report.findings.iter().filter(|f| f.severity == crate::check::Severity::Error);
+    err!("{}", crate::check::render_findings(errors, output::Paint::stderr()));
 }
 
 /// Runs the hook the engineer had before onboarding, with git's arguments and stdin. Its

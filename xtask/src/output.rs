@@ -202,15 +202,14 @@ pub struct DryRunArg {
 
 /// A command's `--json` report: a typed struct whose shape is documented in `docs/json.md`.
 /// `VERSION` goes up when a field is removed or changes meaning (adding one does not).
-#[allow(dead_code)] // Used as the commands' reports move to typed structs (issue 14).
 pub trait Report: serde::Serialize {
     /// The `version` field of this report.
     const VERSION: u32;
 }
 
 /// Prints `report` as pretty JSON on stdout, `{"version": N, ...its fields}`, redacted like
-/// every other output. The one way a `--json` report is printed.
-#[allow(dead_code)]
+/// every other output: each string before it is encoded, so that a secret is found in its text
+/// (a multi-line one too), not in its JSON escapes. The one way a `--json` report is printed.
 pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(report)?;
     if let serde_json::Value::Object(fields) = &mut value {
@@ -219,6 +218,7 @@ pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
         versioned.extend(std::mem::take(fields));
         *fields = versioned;
     }
-    outln!("{}", crate::redact::text(&serde_json::to_string_pretty(&value)?));
+    crate::redact::json(&mut value);
+    outln!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
 }

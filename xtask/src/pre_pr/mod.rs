@@ -16,6 +16,7 @@ mod body;
 mod interrupt;
 mod preflight;
 mod progress;
+mod report;
 mod sync;
 mod verify;
 
@@ -28,7 +29,7 @@ use xshell::cmd;
 
 use progress::Console;
 
-use crate::check::{Report, Severity};
+use crate::check::Report;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::git::Repo;
@@ -53,13 +54,11 @@ pub struct Args {
     #[arg(long)]
     pub open: bool,
 
-    /// Check the branch and predict the sync from the last fetch; run, write and fetch nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: crate::output::DryRunArg,
 
-    /// Print the summary as JSON on stdout (progress lines go to stderr)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::output::JsonArg,
 }
 
 const COMMAND: &str = "pre-pr";
@@ -273,15 +272,15 @@ fn first_line(text: &str) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let console = Console::new(args.json);
+    let console = Console::new(args.json.json);
     // The configured commands must be approved (or asked for) before anything changes.
-    if !args.dry_run {
+    if !args.dry_run.dry_run {
         verify::approve(ctx, args.integration)?;
     }
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let rerun = rerun_command(&args);
-    if !args.dry_run {
-        interrupt::install(ctx.root().to_path_buf(), rerun.clone(), args.json);
+    if !args.dry_run.dry_run {
+        interrupt::install(ctx.root().to_path_buf(), rerun.clone(), args.json.json);
     }
     let (remote, main) = (ctx.config.remote.as_str(), ctx.config.main_branch.as_str());
     let ready = clone_is_ready(&ctx.repo);
@@ -302,7 +301,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             entry.reference()
         ));
     }
-    let mut pipeline = Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), failure: None };
+    let mut pipeline =
+        Pipeline { ctx, console: &console, dry_run: args.dry_run.dry_run, steps: Vec::new(), failure: None };
 
     // 1. Preflight.
     let branch = pipeline.step("preflight", "preflight: checking the branch", Kind::Job, || {
@@ -321,7 +321,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if args.autostash {
         match &branch {
             None => pipeline.not_run("autostash"),
-            Some(_) if args.dry_run => pipeline.skip("autostash", "dry run: nothing is stashed".into()),
+            Some(_) if args.dry_run.dry_run => pipeline.skip("autostash", "dry run: nothing is stashed".into()),
             Some(branch) => {
                 stashed = pipeline
                     .step("autostash", "autostash: stashing uncommitted work", Kind::StateChange, || {
@@ -357,13 +357,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             None
         }
         Some(branch) => pipeline.step("sync", &format!("sync: fetching `{remote}/{main}`"), Kind::StateChange, || {
-            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run, stashed, &rerun)?;
+            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run.dry_run, stashed, &rerun)?;
             let data = serde_json::to_value(&synced)?;
             Ok(Done::passed(synced.clone(), synced.outcome.clone(), data))
         }),
     };
 
-    if args.dry_run {
+    if args.dry_run.dry_run {
         return finish_dry_run(ctx, &console, pipeline, &args);
     }
 
@@ -452,7 +452,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             }
             (Some((body, _)), Some(_)) => {
                 pipeline.step("open", "open: gh pr create", Kind::StateChange, || {
-                    open_with_gh(ctx, args.json, &body.title, &body_path, main)?;
+                    open_with_gh(ctx, args.json.json, &body.title, &body_path, main)?;
                     Ok(Done::passed(
                         (),
                         "opened the PR with `gh pr create`",
@@ -477,39 +477,34 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
-    if args.json {
+    if args.json.json {
         let tests = verify.as_ref().and_then(|v| v.tests()).map(|mut total| {
             if let Some(counts) = integration.as_ref().and_then(|i| i.tests()) {
                 total.add(counts);
             }
             total
         });
-        let mut report = serde_json::json!({
-            "ok": failure.is_none(),
-            "dry_run": false,
-            "ready": ready,
-            "branch": branch.as_ref().map(|b| &b.name),
-            "tested_commit": written.as_ref().map(|(_, commit)| commit.to_string()),
-            "steps": steps,
-            "sync": synced,
-            "verify": verify.as_ref().map(|v| &v.results),
-            "integration": integration.as_ref().map(|i| &i.results),
-            "tests": tests,
-            "compliance": compliance,
-            "pr_body": written.as_ref().map(|(body, _)| serde_json::json!({
-                "path": body_relative, "title": body.title, "spec": body.spec, "blueprint": body.blueprint,
-                "flag": body.flag, "checklist": body.checklist, "commits": body.commits, "merge": body.merge,
-            })),
-            "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
-        });
-        // Step details and the error quote git, URLs and commit subjects.
-        crate::redact::json(&mut report);
-        outln!("{}", serde_json::to_string_pretty(&report)?);
+        // Step details and the error quote git, URLs and commit subjects: `output::json` redacts.
+        crate::output::json(&report::RunReport {
+            ok: failure.is_none(),
+            dry_run: false,
+            ready,
+            branch: branch.as_ref().map(|b| b.name.as_str()),
+            tested_commit: written.as_ref().map(|(_, commit)| commit.to_string()),
+            steps: &steps,
+            sync: synced.as_ref(),
+            verify: verify.as_ref().map(|v| v.results.as_slice()),
+            integration: integration.as_ref().map(|i| i.results.as_slice()),
+            tests,
+            compliance: compliance.as_ref(),
+            pr_body: written.as_ref().map(|(body, _)| report::PrBody { path: &body_relative, body }),
+            error: failure.as_ref().map(|(_, error)| format!("{error:#}")),
+        })?;
     }
     if let Some((_, error)) = failure {
         return Err(error);
     }
-    if !args.json {
+    if !args.json.json {
         if let (Some(branch), Some((body, tested))) = (&branch, &written) {
             // Built from the refs as they are now: a lease only when the push would be refused.
             let mut push = format!("next: {}", crate::git::hint::push(&ctx.repo, remote, &branch.name, *tested));
@@ -534,8 +529,8 @@ fn rerun_command(args: &Args) -> String {
         (args.no_sync, "--no-sync"),
         (args.integration, "--integration"),
         (args.open, "--open"),
-        (args.dry_run, "--dry-run"),
-        (args.json, "--json"),
+        (args.dry_run.dry_run, "--dry-run"),
+        (args.json.json, "--json"),
     ] {
         if set {
             command.push(' ');
@@ -557,13 +552,14 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
     }
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
-    if args.json {
-        let mut report = serde_json::json!({
-            "ok": failure.is_none(), "dry_run": true, "steps": steps, "verify_commands": commands,
-            "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
-        });
-        crate::redact::json(&mut report);
-        outln!("{}", serde_json::to_string_pretty(&report)?);
+    if args.json.json {
+        crate::output::json(&report::DryRunReport {
+            ok: failure.is_none(),
+            dry_run: true,
+            steps: &steps,
+            verify_commands: &commands,
+            error: failure.as_ref().map(|(_, error)| format!("{error:#}")),
+        })?;
     } else if failure.is_none() {
         console.text(&format!(
             "dry run: nothing was fetched, run or written; the real run would then run:\n{}",
@@ -620,15 +616,8 @@ fn run_verify(
 }
 
 fn print_findings(console: &Console, report: &Report) {
-    for finding in &report.findings {
-        let severity = match finding.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let location = finding.location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
-        // One `hint:` a line: a hint may be a why, then one command a line.
-        let hint = finding.hint.lines().collect::<Vec<_>>().join("\n    hint: ");
-        console.text(&format!("{severity}[{}] {location}{}\n    hint: {hint}", finding.rule, finding.message));
+    if !report.findings.is_empty() {
+        console.text(&crate::check::render_findings(&report.findings, console.paint()));
     }
 }
 

@@ -178,7 +178,7 @@ fn pre_push_stops_a_branch_that_fails_the_check() {
     assert_contains(&run.stderr, ".env");
     assert_contains(
         &run.stderr,
-        "hint: fix each finding (its `fix:` line above) and push again; or push once without the Lancelot checks:\nhint: LANCELOT_SKIP_HOOKS=1 git push origin refs/heads/chore/settings:refs/heads/chore/settings\n",
+        "hint: fix each finding (its `hint:` lines above) and push again; or push once without the Lancelot checks:\nhint: LANCELOT_SKIP_HOOKS=1 git push origin refs/heads/chore/settings:refs/heads/chore/settings\n",
     );
     assert_eq!(origin_ref(&sandbox, "chore/settings"), "", "nothing reached origin");
     // Pasted, the skip line pushes exactly that branch, once.
