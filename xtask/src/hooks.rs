@@ -95,7 +95,7 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
         let subject = crate::check::shown_subject(raw.lines().find(|line| !line.trim().is_empty()).unwrap_or_default());
         let receipt = Receipt::new("hook", Kind::Failure, "commit-msg hook rejected a commit message")
             .reason(rejection.reason.clone())
-            .detail(serde_json::json!({ "hook": "commit-msg", "subject": subject }));
+            .detail(serde_json::to_value(CommitDetail { hook: "commit-msg", subject: &subject })?);
         receipts::append(&ctx.repo, receipt)?;
         let file_arg = message_file_argument(ctx, &path);
         let hint = match rejection.fix {
@@ -211,6 +211,39 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
     })
 }
 
+/// The receipt's detail of the commit-msg hook.
+#[derive(serde::Serialize)]
+struct CommitDetail<'a> {
+    hook: &'static str,
+    subject: &'a str,
+}
+
+/// The receipt's detail of the pre-push hook: the remote (redacted), and what happened.
+#[derive(serde::Serialize)]
+struct PushDetail<'a> {
+    hook: &'static str,
+    remote: &'a str,
+    #[serde(flatten)]
+    pushed: Pushed<'a>,
+}
+
+impl<'a> PushDetail<'a> {
+    fn new(remote: &'a str, pushed: Pushed<'a>) -> PushDetail<'a> {
+        PushDetail { hook: "pre-push", remote, pushed }
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Pushed<'a> {
+    /// Refused: a push to the main branch (the URL redacted).
+    Url { url: Option<&'a str> },
+    /// Stopped: `check` failed.
+    Findings { findings: &'a [crate::check::Finding] },
+    /// Passed: the refs pushed.
+    Refs { refs: &'a [String] },
+}
+
 fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     use std::io::Read as _;
     let mut input = Vec::new();
@@ -228,7 +261,7 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     if updates.iter().any(|update| update.remote_ref == main_ref) {
         let receipt = Receipt::new("hook", Kind::Failure, format!("pre-push hook refused a push to `{main}`"))
             .reason("SOP 4.7: no direct commits to the main branch; changes land through pull requests")
-            .detail(serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "url": shown_url }));
+            .detail(serde_json::to_value(PushDetail::new(&shown_remote, Pushed::Url { url: shown_url.as_deref() }))?);
         receipts::append(&ctx.repo, receipt)?;
         return Err(Refusal::failed(format!(
             "pushing to `{main}` is not allowed: changes land on `{main}` through pull requests (SOP 4.7)"
@@ -255,9 +288,10 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
             let receipt =
                 Receipt::new("hook", Kind::Failure, "pre-push hook stopped a push: `cargo xtask check` failed")
                     .reason(format!("{} problem(s) found", report.errors()))
-                    .detail(
-                        serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "findings": report.findings }),
-                    );
+                    .detail(serde_json::to_value(PushDetail::new(
+                        &shown_remote,
+                        Pushed::Findings { findings: &report.findings },
+                    ))?);
             receipts::append(&ctx.repo, receipt)?;
             return Err(Refusal::failed(format!(
                 "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
@@ -269,7 +303,7 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
         let refs: Vec<String> =
             updates.iter().map(|update| format!("{} -> {}", update.local_ref, update.remote_ref)).collect();
         let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{shown_remote}`"))
-            .detail(serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "refs": refs }));
+            .detail(serde_json::to_value(PushDetail::new(&shown_remote, Pushed::Refs { refs: &refs }))?);
         receipts::append(&ctx.repo, receipt)?;
     }
 

@@ -89,6 +89,12 @@ impl Paint {
         Paint { enabled: color_allowed() && std::io::stderr().is_terminal() }
     }
 
+    /// No styling at all (tests; text that is not printed on a stream).
+    #[cfg(test)]
+    pub fn disabled() -> Paint {
+        Paint { enabled: false }
+    }
+
     fn wrap(self, code: &str, text: &str) -> String {
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")

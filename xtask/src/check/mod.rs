@@ -493,4 +493,25 @@ mod tests {
         assert_eq!(json["findings"][0]["location"], "a.md:3");
         assert_eq!(json["findings"][1]["location"], "b.md");
     }
+
+    /// The one renderer: label, location and message on a line, then each hint line on its own
+    /// `hint:` line, so every command pastes as printed; no colour when the stream has none.
+    #[test]
+    fn findings_render_one_hint_a_line() {
+        let findings = [
+            Finding::error(
+                "sop-4.9/env-file",
+                at(".env", Some(2)),
+                "tracked".into(),
+                "why:\ngit rm --cached :/.env".into(),
+            ),
+            Finding::warning("sop-9/placeholder", None, "left".into(), "fill it in".into()),
+        ];
+        let text = render_findings(&findings, Paint::disabled());
+        assert_eq!(
+            text,
+            "error[sop-4.9/env-file] .env:2: tracked\n    hint: why:\n    hint: git rm --cached :/.env\n\
+             warning[sop-9/placeholder] left\n    hint: fill it in\n"
+        );
+    }
 }
