@@ -273,43 +273,54 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     let pushes_a_branch =
         updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
     if pushes_a_branch {
-        let on_main = ctx.repo.head()?.branch_name() == Some(main.as_str());
-        // The secret scanner reads every commit being pushed, not only HEAD's.
-        let pushed: Vec<git2::Oid> = updates
-            .iter()
-            .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
-            .filter_map(|update| git2::Oid::from_str(&update.local_sha).ok())
-            .collect();
-        let report =
-            crate::check::evaluate_push(ctx, &crate::check::Options { branch_rules: !on_main }, &pushed)?.redacted();
-        print_skipped_scanner(&report);
-        if !report.is_ok() {
-            print_findings(&report);
-            let receipt =
-                Receipt::new("hook", Kind::Failure, "pre-push hook stopped a push: `cargo xtask check` failed")
-                    .reason(format!("{} problem(s) found", report.errors()))
-                    .detail(serde_json::to_value(PushDetail::new(
-                        &shown_remote,
-                        Pushed::Findings { findings: &report.findings },
-                    ))?);
-            receipts::append(&ctx.repo, receipt)?;
-            return Err(Refusal::failed(format!(
-                "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
-                report.errors()
-            ))
-            .hint(skip_hint(&updates, pasted_remote.as_deref()))
-            .into());
-        }
-        let refs: Vec<String> =
-            updates.iter().map(|update| format!("{} -> {}", update.local_ref, update.remote_ref)).collect();
-        let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{shown_remote}`"))
-            .detail(serde_json::to_value(PushDetail::new(&shown_remote, Pushed::Refs { refs: &refs }))?);
-        receipts::append(&ctx.repo, receipt)?;
+        check_push(ctx, &updates, &shown_remote, pasted_remote.as_deref())?;
     }
 
     let mut hook_args = vec![remote.to_string()];
     hook_args.extend(url.map(str::to_string));
     run_previous_hook(ctx, "pre-push", &hook_args, &input)
+}
+
+/// `check` on the commits a push sends: a failure stops the push (its findings on stderr, a
+/// receipt, the way past it); a pass leaves a receipt naming the refs.
+fn check_push(
+    ctx: &Ctx,
+    updates: &[PushUpdate],
+    shown_remote: &str,
+    pasted_remote: Option<&str>,
+) -> anyhow::Result<()> {
+    let on_main = ctx.repo.head()?.branch_name() == Some(ctx.config.main_branch.as_str());
+    // The secret scanner reads every commit being pushed, not only HEAD's.
+    let pushed: Vec<git2::Oid> = updates
+        .iter()
+        .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
+        .filter_map(|update| git2::Oid::from_str(&update.local_sha).ok())
+        .collect();
+    let report =
+        crate::check::evaluate_push(ctx, &crate::check::Options { branch_rules: !on_main }, &pushed)?.redacted();
+    print_skipped_scanner(&report);
+    if !report.is_ok() {
+        print_findings(&report);
+        let receipt = Receipt::new("hook", Kind::Failure, "pre-push hook stopped a push: `cargo xtask check` failed")
+            .reason(format!("{} problem(s) found", report.errors()))
+            .detail(serde_json::to_value(PushDetail::new(
+                shown_remote,
+                Pushed::Findings { findings: &report.findings },
+            ))?);
+        receipts::append(&ctx.repo, receipt)?;
+        return Err(Refusal::failed(format!(
+            "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
+            report.errors()
+        ))
+        .hint(skip_hint(updates, pasted_remote))
+        .into());
+    }
+    let refs: Vec<String> =
+        updates.iter().map(|update| format!("{} -> {}", update.local_ref, update.remote_ref)).collect();
+    let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{shown_remote}`"))
+        .detail(serde_json::to_value(PushDetail::new(shown_remote, Pushed::Refs { refs: &refs }))?);
+    receipts::append(&ctx.repo, receipt)?;
+    Ok(())
 }
 
 /// How commits pushed to the main branch get there instead: a branch named from the pushed

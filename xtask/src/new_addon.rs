@@ -167,13 +167,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             let _ = receipts::append(&ctx.repo, receipt);
         })
         .map_err(|error| disk_full(error, &names, &args))?;
+    record(ctx, &names, &plan)?;
+    print_done(&names, &plan, &base, args.json.json)
+}
+
+/// The receipt of a new add-on: its branch, flag and files.
+fn record(ctx: &Ctx, names: &Names, plan: &Plan) -> anyhow::Result<()> {
     let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
     let branch = plan.branch.as_ref().map(|b| b.name.as_str());
     let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("scaffolded add-on {}", names.feature))
         .addon(&names.feature)
         .detail(serde_json::to_value(Detail { branch, flag: &names.flag, files })?);
-    receipts::append(&ctx.repo, receipt).context("the add-on was created, but its receipt could not be written")?;
-    print_done(&names, &plan, &base, args.json.json)
+    receipts::append(&ctx.repo, receipt).context("the add-on was created, but its receipt could not be written")
 }
 
 /// The names of the slice: from `--slug` when given, else from NAME; a refusal says which rule

@@ -470,65 +470,64 @@ fn first_fix(report: &Report, args: &Args) -> String {
 
 /// Writes the READY receipt when every mandatory item passed; drops it, and says why, when not.
 fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args: &Args) -> anyhow::Result<()> {
-    let ready = !report.items.iter().any(Item::blocks_ready);
-    let path = state::path(&ctx.repo);
     let detail = serde_json::to_value(ItemsDetail { items: &report.items })?;
-    if ready {
-        let now = receipts::now_unix_ms();
-        let time = receipts::rfc3339(now / 1000);
-        let head = ctx.repo.head().ok();
-        let already = previous.is_some();
-        let new_state = state::ReadyState {
-            ready: true,
-            since: previous.map(|p| p.since).unwrap_or_else(|| time.clone()),
-            verified_at: time,
-            verified_unix_ms: now,
-            xtask_version: env!("CARGO_PKG_VERSION").to_string(),
-            branch: head.as_ref().and_then(|h| h.branch_name()).map(str::to_string),
-            commit: head.as_ref().and_then(|h| h.commit()).map(|c| c.to_string()),
-            verified: report
-                .items
-                .iter()
-                .filter(|item| item.status == Status::Ok)
-                .map(|item| state::Verified {
-                    id: item.id.into(),
-                    label: item.label.into(),
-                    detail: item.detail.clone(),
-                })
-                .collect(),
-        };
-        state::write(&ctx.repo, &new_state)?;
-        let receipt = if already {
-            Receipt::new(COMMAND, Kind::Job, "re-verified the clone: still READY")
-        } else {
-            Receipt::new(COMMAND, Kind::StateChange, "the clone is READY")
-        };
-        receipts::append(&ctx.repo, receipt.detail(detail))?;
-        if args.json.json {
-            return output::json(&OnboardReport {
-                dry_run: false,
-                ready: true,
-                already_ready: already,
-                dropped: false,
-                state_file: &path,
-                since: Some(&new_state.since),
-                items: &report.items,
-            });
-        }
-        outln!();
-        if already {
-            output::status(
-                "Ready",
-                format!("already READY since {}; every item re-verified just now", new_state.since),
-            );
-        } else {
-            output::status("Ready", "this clone is READY: every mandatory item is installed and verified");
-        }
-        outln!("{:>12} receipt: {}", "", path.display());
-        print_tour(ctx);
-        return Ok(());
+    if report.items.iter().any(Item::blocks_ready) {
+        return persist_not_ready(ctx, report, args, detail);
     }
+    let path = state::path(&ctx.repo);
+    let already = previous.is_some();
+    let new_state = ready_state(ctx, report, previous);
+    state::write(&ctx.repo, &new_state)?;
+    let receipt = if already {
+        Receipt::new(COMMAND, Kind::Job, "re-verified the clone: still READY")
+    } else {
+        Receipt::new(COMMAND, Kind::StateChange, "the clone is READY")
+    };
+    receipts::append(&ctx.repo, receipt.detail(detail))?;
+    if args.json.json {
+        return output::json(&OnboardReport {
+            dry_run: false,
+            ready: true,
+            already_ready: already,
+            dropped: false,
+            state_file: &path,
+            since: Some(&new_state.since),
+            items: &report.items,
+        });
+    }
+    outln!();
+    if already {
+        output::status("Ready", format!("already READY since {}; every item re-verified just now", new_state.since));
+    } else {
+        output::status("Ready", "this clone is READY: every mandatory item is installed and verified");
+    }
+    outln!("{:>12} receipt: {}", "", path.display());
+    print_tour(ctx);
+    Ok(())
+}
 
+/// The READY state of this run: every item verified, since the first READY run.
+fn ready_state(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>) -> state::ReadyState {
+    let now = receipts::now_unix_ms();
+    let time = receipts::rfc3339(now / 1000);
+    let head = ctx.repo.head().ok();
+    state::ReadyState {
+        ready: true,
+        since: previous.map(|p| p.since).unwrap_or_else(|| time.clone()),
+        verified_at: time,
+        verified_unix_ms: now,
+        xtask_version: env!("CARGO_PKG_VERSION").to_string(),
+        branch: head.as_ref().and_then(|h| h.branch_name()).map(str::to_string),
+        commit: head.as_ref().and_then(|h| h.commit()).map(|c| c.to_string()),
+        verified: (report.items.iter())
+            .filter(|item| item.status == Status::Ok)
+            .map(|item| state::Verified { id: item.id.into(), label: item.label.into(), detail: item.detail.clone() })
+            .collect(),
+    }
+}
+
+/// Drops the READY state (a mandatory item failed), with its receipt, and says why.
+fn persist_not_ready(ctx: &Ctx, report: &Report, args: &Args, detail: serde_json::Value) -> anyhow::Result<()> {
     let reasons = report.reasons();
     let dropped = state::remove(&ctx.repo)?;
     let receipt = if dropped {
@@ -543,7 +542,7 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
             ready: false,
             already_ready: false,
             dropped,
-            state_file: &path,
+            state_file: &state::path(&ctx.repo),
             since: None,
             items: &report.items,
         })?;
