@@ -61,6 +61,23 @@ pub struct Args {
     pub json: crate::output::JsonArg,
 }
 
+/// [`Args`] with the shared flags read: what `run` and its steps look at.
+struct Options {
+    autostash: bool,
+    no_sync: bool,
+    integration: bool,
+    open: bool,
+    dry_run: bool,
+    json: bool,
+}
+
+impl From<Args> for Options {
+    fn from(args: Args) -> Options {
+        let Args { autostash, no_sync, integration, open, dry_run, json } = args;
+        Options { autostash, no_sync, integration, open, dry_run: dry_run.dry_run, json: json.json }
+    }
+}
+
 const COMMAND: &str = "pre-pr";
 
 /// Where `pre-pr` writes the PR body and the verify logs: `<repository root>/target/pre-pr/`.
@@ -272,15 +289,16 @@ fn first_line(text: &str) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let console = Console::new(args.json.json);
+    let args = Options::from(args);
+    let console = Console::new(args.json);
     // The configured commands must be approved (or asked for) before anything changes.
-    if !args.dry_run.dry_run {
+    if !args.dry_run {
         verify::approve(ctx, args.integration)?;
     }
-    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let rerun = rerun_command(&args);
-    if !args.dry_run.dry_run {
-        interrupt::install(ctx.root().to_path_buf(), rerun.clone(), args.json.json);
+    if !args.dry_run {
+        interrupt::install(ctx.root().to_path_buf(), rerun.clone(), args.json);
     }
     let (remote, main) = (ctx.config.remote.as_str(), ctx.config.main_branch.as_str());
     let ready = clone_is_ready(&ctx.repo);
@@ -301,8 +319,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             entry.reference()
         ));
     }
-    let mut pipeline =
-        Pipeline { ctx, console: &console, dry_run: args.dry_run.dry_run, steps: Vec::new(), failure: None };
+    let mut pipeline = Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), failure: None };
 
     // 1. Preflight.
     let branch = pipeline.step("preflight", "preflight: checking the branch", Kind::Job, || {
@@ -321,7 +338,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if args.autostash {
         match &branch {
             None => pipeline.not_run("autostash"),
-            Some(_) if args.dry_run.dry_run => pipeline.skip("autostash", "dry run: nothing is stashed".into()),
+            Some(_) if args.dry_run => pipeline.skip("autostash", "dry run: nothing is stashed".into()),
             Some(branch) => {
                 stashed = pipeline
                     .step("autostash", "autostash: stashing uncommitted work", Kind::StateChange, || {
@@ -357,13 +374,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             None
         }
         Some(branch) => pipeline.step("sync", &format!("sync: fetching `{remote}/{main}`"), Kind::StateChange, || {
-            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run.dry_run, stashed, &rerun)?;
+            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run, stashed, &rerun)?;
             let data = serde_json::to_value(&synced)?;
             Ok(Done::passed(synced.clone(), synced.outcome.clone(), data))
         }),
     };
 
-    if args.dry_run.dry_run {
+    if args.dry_run {
         return finish_dry_run(ctx, &console, pipeline, &args);
     }
 
@@ -452,7 +469,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             }
             (Some((body, _)), Some(_)) => {
                 pipeline.step("open", "open: gh pr create", Kind::StateChange, || {
-                    open_with_gh(ctx, args.json.json, &body.title, &body_path, main)?;
+                    open_with_gh(ctx, args.json, &body.title, &body_path, main)?;
                     Ok(Done::passed(
                         (),
                         "opened the PR with `gh pr create`",
@@ -477,7 +494,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
-    if args.json.json {
+    if args.json {
         let tests = verify.as_ref().and_then(|v| v.tests()).map(|mut total| {
             if let Some(counts) = integration.as_ref().and_then(|i| i.tests()) {
                 total.add(counts);
@@ -504,7 +521,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if let Some((_, error)) = failure {
         return Err(error);
     }
-    if !args.json.json {
+    if !args.json {
         if let (Some(branch), Some((body, tested))) = (&branch, &written) {
             // Built from the refs as they are now: a lease only when the push would be refused.
             let mut push = format!("next: {}", crate::git::hint::push(&ctx.repo, remote, &branch.name, *tested));
@@ -522,15 +539,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 }
 
 /// `cargo xtask pre-pr` with the options that change what a run does, to run it again as started.
-fn rerun_command(args: &Args) -> String {
+fn rerun_command(args: &Options) -> String {
     let mut command = String::from("cargo xtask pre-pr");
     for (set, flag) in [
         (args.autostash, "--autostash"),
         (args.no_sync, "--no-sync"),
         (args.integration, "--integration"),
         (args.open, "--open"),
-        (args.dry_run.dry_run, "--dry-run"),
-        (args.json.json, "--json"),
+        (args.dry_run, "--dry-run"),
+        (args.json, "--json"),
     ] {
         if set {
             command.push(' ');
@@ -541,7 +558,7 @@ fn rerun_command(args: &Args) -> String {
 }
 
 /// `--dry-run`: what was checked and predicted, and what the real run would do next.
-fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args: &Args) -> anyhow::Result<()> {
+fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args: &Options) -> anyhow::Result<()> {
     let commands: Vec<String> = ctx.config.verify.iter().map(|c| verify::display_command(c)).collect();
     for name in ["verify", "integration", "compliance", "pr-body"] {
         if pipeline.failure.is_some() {
@@ -552,7 +569,7 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
     }
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
-    if args.json.json {
+    if args.json {
         crate::output::json(&report::DryRunReport {
             ok: failure.is_none(),
             dry_run: true,
