@@ -13,6 +13,9 @@ use crate::git::sync;
 use crate::lock::RunLock;
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Check everything and say what would be created, without fetching or writing"
+)))]
 pub struct Args {
     /// What is broken: `login timeout`, `login-timeout`… (the branch is `fix/<slug>`)
     #[arg(allow_hyphen_values = true)]

@@ -21,6 +21,9 @@ use crate::plan::Plan;
 use crate::receipts::{self, Kind, Receipt};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Print the whole plan and write nothing"
+)))]
 pub struct Args {
     #[command(flatten)]
     pub dry_run: output::DryRunArg,

@@ -25,6 +25,9 @@ use crate::receipts::{self, Kind, Receipt};
 use crate::render::{addon_context, Dependency, Details, Templates};
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Print the whole plan (branch, every file and its content, every edit) and write nothing"
+)))]
 pub struct Args {
     /// The add-on's name: `scheduler`, `"health monitor"`, `health-monitor`, `HealthMonitor`…
     /// (a name starting with `-` is refused with the name without it, never read as an option)

@@ -25,6 +25,9 @@ use crate::plan::Plan;
 use crate::receipts::{self, Kind, Receipt};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Verify and say what would change, but change nothing (no hooks, no `.env`, no build)"
+)))]
 pub struct Args {
     /// Never prompt: make every change without asking (for scripts)
     #[arg(long, short = 'y')]

@@ -37,6 +37,9 @@ use crate::lock::RunLock;
 use crate::receipts::{self, Kind, Receipt};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Check the branch and predict the sync from the last fetch; run, write and fetch nothing"
+)))]
 pub struct Args {
     /// Stash uncommitted changes (untracked files too) first and restore them at the end
     #[arg(long)]
