@@ -217,14 +217,15 @@ pub trait Report: serde::Serialize {
 /// every other output: each string before it is encoded, so that a secret is found in its text
 /// (a multi-line one too), not in its JSON escapes. The one way a `--json` report is printed.
 pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
-    let mut value = serde_json::to_value(report)?;
-    if let serde_json::Value::Object(fields) = &mut value {
-        let mut versioned = serde_json::Map::with_capacity(fields.len() + 1);
-        versioned.insert("version".into(), R::VERSION.into());
-        versioned.extend(std::mem::take(fields));
-        *fields = versioned;
+    /// `version` first, then the report's fields (in serde_json's order: sorted by key).
+    #[derive(serde::Serialize)]
+    struct Versioned {
+        version: u32,
+        #[serde(flatten)]
+        fields: serde_json::Value,
     }
-    crate::redact::json(&mut value);
-    outln!("{}", serde_json::to_string_pretty(&value)?);
+    let mut fields = serde_json::to_value(report)?;
+    crate::redact::json(&mut fields);
+    outln!("{}", serde_json::to_string_pretty(&Versioned { version: R::VERSION, fields })?);
     Ok(())
 }
