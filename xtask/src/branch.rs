@@ -31,13 +31,11 @@ pub struct Args {
     #[arg(long, value_name = "SLUG")]
     pub slug: Option<String>,
 
-    /// Print what would be created and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: crate::output::DryRunArg,
 
-    /// Print the result as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::output::JsonArg,
 }
 
 const COMMAND: &str = "branch";
@@ -47,13 +45,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         Some(slug) => derive_slug(ctx, &args.kind, slug)?,
         None => derive(ctx, &args.kind, args.name.as_deref().unwrap_or_default(), COMMAND)?,
     };
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     preconditions(ctx, &names.branch, COMMAND)?;
     let main = &ctx.config.main_branch;
     let commit = ctx.repo.main_commit(main, &ctx.config.remote)?;
     let created = Creation { command: COMMAND, branch: names.branch.clone(), from: main.clone(), commit };
-    create(ctx, &created, args.dry_run, args.json)?;
-    if !args.json && !args.dry_run {
+    create(ctx, &created, args.dry_run.dry_run, args.json.json)?;
+    if !args.json.json && !args.dry_run.dry_run {
         outln!();
         outln!("commit your work on it (git add -A && git commit -m \"{}: …\"), then:", args.kind);
         outln!("next: cargo xtask pre-pr");
@@ -162,14 +160,23 @@ pub struct Creation {
     pub commit: Oid,
 }
 
+/// `branch --json` and `hotfix --json` (docs/json.md); without `dry_run`, the receipt's detail.
+#[derive(Debug, serde::Serialize)]
+struct BranchReport<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dry_run: Option<bool>,
+    branch: &'a str,
+    from: &'a str,
+    commit: String,
+}
+
+impl crate::output::Report for BranchReport<'_> {
+    const VERSION: u32 = 1;
+}
+
 impl Creation {
-    fn json(&self, dry_run: bool) -> serde_json::Value {
-        serde_json::json!({
-            "dry_run": dry_run,
-            "branch": self.branch,
-            "from": self.from,
-            "commit": self.commit.to_string(),
-        })
+    fn report(&self, dry_run: Option<bool>) -> BranchReport<'_> {
+        BranchReport { dry_run, branch: &self.branch, from: &self.from, commit: self.commit.to_string() }
     }
 }
 
@@ -179,14 +186,13 @@ pub fn create(ctx: &Ctx, creation: &Creation, dry_run: bool, json: bool) -> anyh
     let short = short(&creation.commit);
     if dry_run {
         if json {
-            outln!("{}", serde_json::to_string_pretty(&creation.json(true))?);
-        } else {
-            outln!(
-                "dry run: would create and check out `{}` from `{}` ({short}); nothing is written",
-                creation.branch,
-                creation.from
-            );
+            return crate::output::json(&creation.report(Some(true)));
         }
+        outln!(
+            "dry run: would create and check out `{}` from `{}` ({short}); nothing is written",
+            creation.branch,
+            creation.from
+        );
         return Ok(());
     }
     let head = ctx.repo.head()?;
@@ -210,12 +216,10 @@ pub fn create(ctx: &Ctx, creation: &Creation, dry_run: bool, json: bool) -> anyh
         Kind::StateChange,
         format!("created and checked out `{}` from `{}`", creation.branch, creation.from),
     )
-    .detail(
-        serde_json::json!({ "branch": creation.branch, "from": creation.from, "commit": creation.commit.to_string() }),
-    );
+    .detail(serde_json::to_value(creation.report(None))?);
     receipts::append(&ctx.repo, receipt)?;
     if json {
-        outln!("{}", serde_json::to_string_pretty(&creation.json(false))?);
+        crate::output::json(&creation.report(Some(false)))?;
     } else {
         output::status("Branched", format!("`{}` from `{}` ({short})", creation.branch, creation.from));
     }

@@ -52,9 +52,6 @@ pub const UNRELEASED_NOTE: &str = "Entries for the next release live in `docs/ch
 (`docs/changelog.d/<slug>.md`); preview them with `cargo xtask changelog`, fold them in here with \
 `cargo xtask changelog release <version>`.";
 
-/// Version of the `--json` reports of this command.
-const JSON_VERSION: u32 = 1;
-
 const COMMAND: &str = "changelog";
 
 #[derive(Debug, clap::Args)]
@@ -67,9 +64,8 @@ pub struct Args {
     #[arg(long)]
     pub check: bool,
 
-    /// Print the fragments and the preview as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -88,22 +84,18 @@ pub struct Release {
     /// The release date, `YYYY-MM-DD` (default: today, UTC)
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
-    /// Print what would change and write nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the result as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub dry_run: output::DryRunArg,
+    #[command(flatten)]
+    pub json: output::JsonArg,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct Migrate {
-    /// Print what would change and write nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the result as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub dry_run: output::DryRunArg,
+    #[command(flatten)]
+    pub json: output::JsonArg,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -753,7 +745,6 @@ Check your fragment with `cargo xtask changelog --check`; preview the next relea
 /// The `--json` report of the preview and `--check`.
 #[derive(Debug, serde::Serialize)]
 struct PreviewReport<'a> {
-    version: u32,
     ok: bool,
     fragments: &'a [Loaded],
     problems: &'a [Problem],
@@ -764,18 +755,31 @@ struct PreviewReport<'a> {
 /// The `--json` report of `release` and `migrate`.
 #[derive(Debug, serde::Serialize)]
 struct PlanReport<'a> {
-    version: u32,
     dry_run: bool,
     /// What the command did (or would do), one line each.
     summary: &'a [String],
     plan: &'a Plan,
 }
 
+impl output::Report for PreviewReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+impl output::Report for PlanReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+/// The receipt's detail of a release or a migration.
+#[derive(serde::Serialize)]
+struct Detail<'a> {
+    files: Vec<&'a str>,
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     match args.action {
         Some(Action::Release(release)) => run_release(ctx, release),
         Some(Action::Migrate(migrate)) => run_migrate(ctx, migrate),
-        None => preview(ctx, args.check, args.json),
+        None => preview(ctx, args.check, args.json.json),
     }
 }
 
@@ -802,14 +806,8 @@ fn preview(ctx: &Ctx, check: bool, json: bool) -> anyhow::Result<()> {
     let entries = render_entries(&fragments);
     if json {
         let markdown = format!("## [Unreleased]\n\n{entries}");
-        let report = PreviewReport {
-            version: JSON_VERSION,
-            ok: problems.is_empty(),
-            fragments: &fragments,
-            problems: &problems,
-            markdown,
-        };
-        outln!("{}", serde_json::to_string_pretty(&report)?);
+        let report = PreviewReport { ok: problems.is_empty(), fragments: &fragments, problems: &problems, markdown };
+        output::json(&report)?;
     } else {
         print_problems(&problems);
         if check {
@@ -886,7 +884,7 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
             .hint(format!("cargo xtask changelog release {version} --date {} --dry-run", receipts::today()))
             .into());
     }
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let root = ctx.root();
     let (fragments, problems) = load(root)?;
     if !problems.is_empty() {
@@ -934,17 +932,16 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
         fragments.len(),
         layout::CHANGELOG
     )];
-    finish(ctx, &plan, &summary, args.dry_run, args.json, &format!("release {version}"))
+    finish(ctx, &plan, &summary, args.dry_run.dry_run, args.json.json, &format!("release {version}"))
 }
 
 fn run_migrate(ctx: &Ctx, args: Migrate) -> anyhow::Result<()> {
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let mut plan = Plan::new(&format!("{COMMAND} migrate"));
     let summary = migrate(ctx.root(), &mut plan)?;
     if summary.is_empty() {
-        if args.json {
-            let report = PlanReport { version: JSON_VERSION, dry_run: args.dry_run, summary: &summary, plan: &plan };
-            outln!("{}", serde_json::to_string_pretty(&report)?);
+        if args.json.json {
+            return output::json(&PlanReport { dry_run: args.dry_run.dry_run, summary: &summary, plan: &plan });
         } else {
             output::status(
                 "Migrated",
@@ -953,7 +950,7 @@ fn run_migrate(ctx: &Ctx, args: Migrate) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    finish(ctx, &plan, &summary, args.dry_run, args.json, "move CHANGELOG entries to fragments")
+    finish(ctx, &plan, &summary, args.dry_run.dry_run, args.json.json, "move CHANGELOG entries to fragments")
 }
 
 /// Prints (`--dry-run`) or applies a plan, with a receipt.
@@ -961,13 +958,11 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
     if !dry_run {
         plan.apply(&ctx.repo)?;
         let files: Vec<&str> = plan.changes.iter().map(Change::path).collect();
-        let receipt = Receipt::new(COMMAND, Kind::StateChange, done).detail(serde_json::json!({ "files": files }));
+        let receipt = Receipt::new(COMMAND, Kind::StateChange, done).detail(serde_json::to_value(Detail { files })?);
         receipts::append(&ctx.repo, receipt)?;
     }
     if json {
-        let report = PlanReport { version: JSON_VERSION, dry_run, summary, plan };
-        outln!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+        return output::json(&PlanReport { dry_run, summary, plan });
     }
     if dry_run {
         outln!("dry run: `cargo xtask {}` would do the following; nothing is written\n", plan.command);

@@ -6,12 +6,40 @@ use std::collections::BTreeSet;
 
 use crate::addons::Inventory;
 use crate::ctx::Ctx;
+use crate::output;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print nodes and edges as JSON instead of Mermaid
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
+}
+
+/// `graph --json` (docs/json.md): the add-ons, the Depends-on edges and the names with no spec.
+#[derive(Debug, serde::Serialize)]
+struct GraphReport<'a> {
+    nodes: Vec<Node<'a>>,
+    edges: Vec<Edge<'a>>,
+    missing: Vec<&'a str>,
+}
+
+impl output::Report for GraphReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Node<'a> {
+    addon: &'a str,
+    /// `None` when the spec's status cannot be read.
+    status: Option<String>,
+    spec: &'a str,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Edge<'a> {
+    from: &'a str,
+    to: &'a str,
+    /// Whether `to` names a spec that exists.
+    resolved: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
@@ -30,22 +58,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             edges.push((addon.feature.clone(), target, resolved));
         }
     }
-    if args.json {
-        let nodes: Vec<_> = inventory
-            .addons
-            .iter()
-            .map(|a| serde_json::json!({ "addon": a.feature, "status": a.status.map(|s| s.to_string()), "spec": a.spec }))
-            .collect();
-        let edges: Vec<_> = edges
-            .iter()
-            .map(|(from, to, resolved)| serde_json::json!({ "from": from, "to": to, "resolved": resolved }))
-            .collect();
-        let missing: Vec<_> = missing.iter().collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes, "edges": edges, "missing": missing }))?
-        );
-        return Ok(());
+    if args.json.json {
+        let report = GraphReport {
+            nodes: (inventory.addons.iter())
+                .map(|a| Node { addon: &a.feature, status: a.status.map(|s| s.to_string()), spec: &a.spec })
+                .collect(),
+            edges: (edges.iter()).map(|(from, to, resolved)| Edge { from, to, resolved: *resolved }).collect(),
+            missing: missing.iter().map(String::as_str).collect(),
+        };
+        return output::json(&report);
     }
     outln!("```mermaid");
     outln!("graph TD");

@@ -95,7 +95,7 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
         let subject = crate::check::shown_subject(raw.lines().find(|line| !line.trim().is_empty()).unwrap_or_default());
         let receipt = Receipt::new("hook", Kind::Failure, "commit-msg hook rejected a commit message")
             .reason(rejection.reason.clone())
-            .detail(serde_json::json!({ "hook": "commit-msg", "subject": subject }));
+            .detail(serde_json::to_value(CommitDetail { hook: "commit-msg", subject: &subject })?);
         receipts::append(&ctx.repo, receipt)?;
         let file_arg = message_file_argument(ctx, &path);
         let hint = match rejection.fix {
@@ -211,6 +211,39 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
     })
 }
 
+/// The receipt's detail of the commit-msg hook.
+#[derive(serde::Serialize)]
+struct CommitDetail<'a> {
+    hook: &'static str,
+    subject: &'a str,
+}
+
+/// The receipt's detail of the pre-push hook: the remote (redacted), and what happened.
+#[derive(serde::Serialize)]
+struct PushDetail<'a> {
+    hook: &'static str,
+    remote: &'a str,
+    #[serde(flatten)]
+    pushed: Pushed<'a>,
+}
+
+impl<'a> PushDetail<'a> {
+    fn new(remote: &'a str, pushed: Pushed<'a>) -> PushDetail<'a> {
+        PushDetail { hook: "pre-push", remote, pushed }
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Pushed<'a> {
+    /// Refused: a push to the main branch (the URL redacted).
+    Url { url: Option<&'a str> },
+    /// Stopped: `check` failed.
+    Findings { findings: &'a [crate::check::Finding] },
+    /// Passed: the refs pushed.
+    Refs { refs: &'a [String] },
+}
+
 fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     use std::io::Read as _;
     let mut input = Vec::new();
@@ -228,7 +261,7 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     if updates.iter().any(|update| update.remote_ref == main_ref) {
         let receipt = Receipt::new("hook", Kind::Failure, format!("pre-push hook refused a push to `{main}`"))
             .reason("SOP 4.7: no direct commits to the main branch; changes land through pull requests")
-            .detail(serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "url": shown_url }));
+            .detail(serde_json::to_value(PushDetail::new(&shown_remote, Pushed::Url { url: shown_url.as_deref() }))?);
         receipts::append(&ctx.repo, receipt)?;
         return Err(Refusal::failed(format!(
             "pushing to `{main}` is not allowed: changes land on `{main}` through pull requests (SOP 4.7)"
@@ -240,42 +273,54 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
     let pushes_a_branch =
         updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
     if pushes_a_branch {
-        let on_main = ctx.repo.head()?.branch_name() == Some(main.as_str());
-        // The secret scanner reads every commit being pushed, not only HEAD's.
-        let pushed: Vec<git2::Oid> = updates
-            .iter()
-            .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
-            .filter_map(|update| git2::Oid::from_str(&update.local_sha).ok())
-            .collect();
-        let report =
-            crate::check::evaluate_push(ctx, &crate::check::Options { branch_rules: !on_main }, &pushed)?.redacted();
-        print_skipped_scanner(&report);
-        if !report.is_ok() {
-            print_findings(&report);
-            let receipt =
-                Receipt::new("hook", Kind::Failure, "pre-push hook stopped a push: `cargo xtask check` failed")
-                    .reason(format!("{} problem(s) found", report.errors()))
-                    .detail(
-                        serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "findings": report.findings }),
-                    );
-            receipts::append(&ctx.repo, receipt)?;
-            return Err(Refusal::failed(format!(
-                "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
-                report.errors()
-            ))
-            .hint(skip_hint(&updates, pasted_remote.as_deref()))
-            .into());
-        }
-        let refs: Vec<String> =
-            updates.iter().map(|update| format!("{} -> {}", update.local_ref, update.remote_ref)).collect();
-        let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{shown_remote}`"))
-            .detail(serde_json::json!({ "hook": "pre-push", "remote": shown_remote, "refs": refs }));
-        receipts::append(&ctx.repo, receipt)?;
+        check_push(ctx, &updates, &shown_remote, pasted_remote.as_deref())?;
     }
 
     let mut hook_args = vec![remote.to_string()];
     hook_args.extend(url.map(str::to_string));
     run_previous_hook(ctx, "pre-push", &hook_args, &input)
+}
+
+/// `check` on the commits a push sends: a failure stops the push (its findings on stderr, a
+/// receipt, the way past it); a pass leaves a receipt naming the refs.
+fn check_push(
+    ctx: &Ctx,
+    updates: &[PushUpdate],
+    shown_remote: &str,
+    pasted_remote: Option<&str>,
+) -> anyhow::Result<()> {
+    let on_main = ctx.repo.head()?.branch_name() == Some(ctx.config.main_branch.as_str());
+    // The secret scanner reads every commit being pushed, not only HEAD's.
+    let pushed: Vec<git2::Oid> = updates
+        .iter()
+        .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
+        .filter_map(|update| git2::Oid::from_str(&update.local_sha).ok())
+        .collect();
+    let report =
+        crate::check::evaluate_push(ctx, &crate::check::Options { branch_rules: !on_main }, &pushed)?.redacted();
+    print_skipped_scanner(&report);
+    if !report.is_ok() {
+        print_findings(&report);
+        let receipt = Receipt::new("hook", Kind::Failure, "pre-push hook stopped a push: `cargo xtask check` failed")
+            .reason(format!("{} problem(s) found", report.errors()))
+            .detail(serde_json::to_value(PushDetail::new(
+                shown_remote,
+                Pushed::Findings { findings: &report.findings },
+            ))?);
+        receipts::append(&ctx.repo, receipt)?;
+        return Err(Refusal::failed(format!(
+            "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
+            report.errors()
+        ))
+        .hint(skip_hint(updates, pasted_remote))
+        .into());
+    }
+    let refs: Vec<String> =
+        updates.iter().map(|update| format!("{} -> {}", update.local_ref, update.remote_ref)).collect();
+    let receipt = Receipt::new("hook", Kind::Job, format!("pre-push checks passed for a push to `{shown_remote}`"))
+        .detail(serde_json::to_value(PushDetail::new(shown_remote, Pushed::Refs { refs: &refs }))?);
+    receipts::append(&ctx.repo, receipt)?;
+    Ok(())
 }
 
 /// How commits pushed to the main branch get there instead: a branch named from the pushed
@@ -308,10 +353,10 @@ fn skip_hint(updates: &[PushUpdate], remote: Option<&str>) -> String {
         .collect();
     match remote {
         Some(remote) if !refspecs.is_empty() => format!(
-            "fix each finding (its `fix:` line above) and push again; or push once without the Lancelot checks:\n{SKIP_ENV}=1 git push {remote} {}",
+            "fix each finding (its `hint:` lines above) and push again; or push once without the Lancelot checks:\n{SKIP_ENV}=1 git push {remote} {}",
             refspecs.join(" ")
         ),
-        _ => format!("fix each finding (its `fix:` line above) and push again; or push once with {SKIP_ENV}=1 set"),
+        _ => format!("fix each finding (its `hint:` lines above) and push again; or push once with {SKIP_ENV}=1 set"),
     }
 }
 
@@ -331,16 +376,10 @@ fn print_skipped_scanner(report: &crate::check::Report) {
     }
 }
 
+/// The errors that stopped the push, on stderr (git shows it), as `check` prints them.
 fn print_findings(report: &crate::check::Report) {
-    let paint = output::Paint::stderr();
-    for finding in report.findings.iter().filter(|f| f.severity == crate::check::Severity::Error) {
-        let location = finding.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
-        errln!("{} {location}{} [{}]", paint.red_bold("✘"), finding.message, finding.rule);
-        // One command a line: each line of the hint gets its own prefix.
-        for line in finding.hint.lines() {
-            errln!("    {} {line}", paint.cyan_bold("fix:"));
-        }
-    }
+    let errors = report.findings.iter().filter(|f| f.severity == crate::check::Severity::Error);
+    err!("{}", crate::check::render_findings(errors, output::Paint::stderr()));
 }
 
 /// Runs the hook the engineer had before onboarding, with git's arguments and stdin. Its

@@ -13,18 +13,19 @@ use crate::git::sync;
 use crate::lock::RunLock;
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Check everything and say what would be created, without fetching or writing"
+)))]
 pub struct Args {
     /// What is broken: `login timeout`, `login-timeout`… (the branch is `fix/<slug>`)
     #[arg(allow_hyphen_values = true)]
     pub name: String,
 
-    /// Check everything and say what would be created, without fetching or writing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: crate::output::DryRunArg,
 
-    /// Print the result as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::output::JsonArg,
 }
 
 const COMMAND: &str = "hotfix";
@@ -41,10 +42,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .into());
     }
     let names = branch::derive(ctx, KIND, &args.name, COMMAND)?;
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     branch::preconditions(ctx, &names.branch, COMMAND)?;
     let (remote, main) = (&config.remote, &config.main_branch);
-    let commit = if args.dry_run {
+    let commit = if args.dry_run.dry_run {
         match ctx.repo.remote_tracking_commit(remote, main) {
             Some(commit) => commit,
             None if ctx.repo.remote_url(remote).is_none() => {
@@ -64,15 +65,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         }
     } else {
         let commit = sync::fetch(&ctx.sh, &ctx.repo, remote, main, ctx.interactive)?;
-        if !args.json {
+        if !args.json.json {
             crate::output::status("Fetched", format!("`{remote}/{main}` ({})", branch::short(&commit)));
         }
         commit
     };
     let creation =
         Creation { command: COMMAND, branch: names.branch.clone(), from: format!("{remote}/{main}"), commit };
-    branch::create(ctx, &creation, args.dry_run, args.json)?;
-    if !args.json && !args.dry_run {
+    branch::create(ctx, &creation, args.dry_run.dry_run, args.json.json)?;
+    if !args.json.json && !args.dry_run.dry_run {
         outln!();
         outln!("make the minimal fix only (SOP 4.8), commit it (git commit -m \"fix: …\"), then get it reviewed fast:");
         outln!("next: cargo xtask pre-pr --open");

@@ -21,14 +21,36 @@ use crate::plan::Plan;
 use crate::receipts::{self, Kind, Receipt};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Print the whole plan and write nothing"
+)))]
 pub struct Args {
-    /// Print the whole plan and write nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: output::DryRunArg,
 
-    /// Print what was done (or planned) as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
+}
+
+/// `migrate --json` (docs/json.md): what was moved (or, with `--dry-run`, would be).
+#[derive(Debug, serde::Serialize)]
+struct MigrateReport<'a> {
+    dry_run: bool,
+    /// One line per step, for people.
+    steps: &'a [String],
+    /// Every path created, edited or removed.
+    files: Vec<&'a str>,
+}
+
+impl output::Report for MigrateReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+/// The receipt's detail of a migration.
+#[derive(serde::Serialize)]
+struct Detail<'a> {
+    steps: &'a [String],
+    files: Vec<&'a str>,
 }
 
 const COMMAND: &str = "migrate";
@@ -41,10 +63,11 @@ const BUILD_DISCOVER_PATH: &str = "src/build/discover.rs";
 const BUILD_KEY: &str = "build = \"src/build/main.rs\"";
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let (dry_run, json) = (args.dry_run.dry_run, args.json.json);
+    let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     ctx.repo.ensure_index_unlocked()?;
     ctx.repo.ensure_no_operation_in_progress()?;
-    if !args.dry_run {
+    if !dry_run {
         ctx.repo.ensure_clean(COMMAND)?;
     }
     let root = ctx.root();
@@ -53,23 +76,19 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     steps.extend(crate::changelog::migrate(root, &mut plan)?);
     steps.extend(crate::check::frozen::migrate(root, &ctx.config, &mut plan)?);
 
-    if args.json {
-        let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "dry_run": args.dry_run, "steps": steps, "files": files })
-            )?
-        );
+    let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
+    let report = MigrateReport { dry_run, steps: &steps, files: files.clone() };
+    if json && (dry_run || plan.changes.is_empty()) {
+        output::json(&report)?;
     }
     if plan.changes.is_empty() {
-        if !args.json {
+        if !json {
             output::status("Up to date", "this repository already has the conflict-free layout; nothing to do");
         }
         return Ok(());
     }
-    if args.dry_run {
-        if !args.json {
+    if dry_run {
+        if !json {
             outln!("dry run: `cargo xtask migrate` would do the following; nothing is written\n");
             for step in &steps {
                 outln!("  - {step}");
@@ -81,11 +100,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     plan.apply(&ctx.repo)?;
-    let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
     let receipt = Receipt::new(COMMAND, Kind::StateChange, "moved to the conflict-free layout")
-        .detail(serde_json::json!({ "steps": steps, "files": files }));
+        .detail(serde_json::to_value(Detail { steps: &steps, files })?);
     receipts::append(&ctx.repo, receipt).context("the migration was written, but its receipt could not be")?;
-    if !args.json {
+    // Printed once the migration is written: the report says what was done, not what was tried.
+    if json {
+        output::json(&report)?;
+    } else {
         output::applied(&plan.changes);
         outln!();
         outln!("next: cargo xtask check");

@@ -25,6 +25,9 @@ use crate::receipts::{self, Kind, Receipt};
 use crate::render::{addon_context, Dependency, Details, Templates};
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Print the whole plan (branch, every file and its content, every edit) and write nothing"
+)))]
 pub struct Args {
     /// The add-on's name: `scheduler`, `"health monitor"`, `health-monitor`, `HealthMonitor`…
     /// (a name starting with `-` is refused with the name without it, never read as an option)
@@ -60,17 +63,52 @@ pub struct Args {
     #[arg(long)]
     pub no_branch: bool,
 
-    /// Print the whole plan (branch, every file and its content, every edit) and write nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: output::DryRunArg,
 
     /// Never prompt; use the flags and defaults
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Print what was done (or planned) as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
+}
+
+/// `new-addon --json` (docs/json.md): the same keys with and without `--dry-run`.
+#[derive(Debug, serde::Serialize)]
+struct NewAddonReport<'a> {
+    dry_run: bool,
+    names: &'a Names,
+    /// The branch created (or to be created); `None` with `--no-branch`.
+    branch: Option<&'a str>,
+    /// Every path created (or to be created).
+    files: Vec<&'a str>,
+    /// The whole plan, contents included: only with `--dry-run`.
+    plan: Option<&'a Plan>,
+}
+
+impl output::Report for NewAddonReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+impl<'a> NewAddonReport<'a> {
+    fn new(names: &'a Names, plan: &'a Plan, dry_run: bool) -> NewAddonReport<'a> {
+        NewAddonReport {
+            dry_run,
+            names,
+            branch: plan.branch.as_ref().map(|b| b.name.as_str()),
+            files: plan.changes.iter().map(|c| c.path()).collect(),
+            plan: dry_run.then_some(plan),
+        }
+    }
+}
+
+/// The receipt's detail of a new add-on.
+#[derive(serde::Serialize)]
+struct Detail<'a> {
+    branch: Option<&'a str>,
+    flag: &'a str,
+    files: Vec<&'a str>,
 }
 
 const COMMAND: &str = "new-addon";
@@ -101,7 +139,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
 
     // Writers take the clone's lock (`Ctx::new` has already rolled back an interrupted run).
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
 
     let (head, base) = preconditions(ctx, &names, &args)?;
     let depends_on = resolve_dependencies(ctx, &names, &base, &args)?;
@@ -120,8 +158,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         });
     }
 
-    if args.dry_run {
-        return print_dry_run(&names, &plan, args.json);
+    if args.dry_run.dry_run {
+        return print_dry_run(&names, &plan, args.json.json);
     }
 
     plan.apply(&ctx.repo)
@@ -132,14 +170,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             let _ = receipts::append(&ctx.repo, receipt);
         })
         .map_err(|error| disk_full(error, &names, &args))?;
+    record(ctx, &names, &plan)?;
+    print_done(&names, &plan, &base, args.json.json)
+}
+
+/// The receipt of a new add-on: its branch, flag and files.
+fn record(ctx: &Ctx, names: &Names, plan: &Plan) -> anyhow::Result<()> {
     let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
+    let branch = plan.branch.as_ref().map(|b| b.name.as_str());
     let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("scaffolded add-on {}", names.feature))
         .addon(&names.feature)
-        .detail(
-            serde_json::json!({ "branch": plan.branch.as_ref().map(|b| &b.name), "flag": names.flag, "files": files }),
-        );
-    receipts::append(&ctx.repo, receipt).context("the add-on was created, but its receipt could not be written")?;
-    print_done(&names, &plan, &base, args.json)
+        .detail(serde_json::to_value(Detail { branch, flag: &names.flag, files })?);
+    receipts::append(&ctx.repo, receipt).context("the add-on was created, but its receipt could not be written")
 }
 
 /// The names of the slice: from `--slug` when given, else from NAME; a refusal says which rule
@@ -362,7 +404,7 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head,
     repo.ensure_index_unlocked()?;
     repo.ensure_no_operation_in_progress()?;
     let head = repo.head()?;
-    if !args.dry_run {
+    if !args.dry_run.dry_run {
         repo.ensure_clean(&format!("new-addon {}", names.slug))?;
     }
     let base = Base::find(ctx, &head, args.no_branch)?;
@@ -545,7 +587,7 @@ fn ask_details(ctx: &Ctx, args: &Args, base: &Base, mut depends_on: Vec<Dependen
         depends_on: Vec::new(),
         date: receipts::today(),
     };
-    if ctx.interactive && !args.dry_run {
+    if ctx.interactive && !args.dry_run.dry_run {
         let prompt_error = |e: dialoguer::Error| anyhow::anyhow!("prompt failed: {e}");
         if args.summary.is_none() {
             details.summary = dialoguer::Input::<String>::new()
@@ -630,11 +672,7 @@ fn build_plan(
 
 fn print_dry_run(names: &Names, plan: &Plan, json: bool) -> anyhow::Result<()> {
     if json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "names": names, "plan": plan }))?
-        );
-        return Ok(());
+        return output::json(&NewAddonReport::new(names, plan, true));
     }
     outln!("dry run: `cargo xtask new-addon {}` would do the following; nothing is written\n", names.slug);
     print_names(names);
@@ -657,14 +695,7 @@ fn print_names(names: &Names) {
 
 fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Result<()> {
     if json {
-        let files: Vec<&str> = plan.changes.iter().map(|c| c.path()).collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "dry_run": false, "names": names, "branch": plan.branch.as_ref().map(|b| &b.name), "files": files })
-            )?
-        );
-        return Ok(());
+        return output::json(&NewAddonReport::new(names, plan, false));
     }
     if let Some(branch) = &plan.branch {
         let short = &branch.commit[..branch.commit.len().min(10)];

@@ -89,6 +89,12 @@ impl Paint {
         Paint { enabled: color_allowed() && std::io::stderr().is_terminal() }
     }
 
+    /// No styling at all (tests; text that is not printed on a stream).
+    #[cfg(test)]
+    pub fn disabled() -> Paint {
+        Paint { enabled: false }
+    }
+
     fn wrap(self, code: &str, text: &str) -> String {
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -202,23 +208,24 @@ pub struct DryRunArg {
 
 /// A command's `--json` report: a typed struct whose shape is documented in `docs/json.md`.
 /// `VERSION` goes up when a field is removed or changes meaning (adding one does not).
-#[allow(dead_code)] // Used as the commands' reports move to typed structs (issue 14).
 pub trait Report: serde::Serialize {
     /// The `version` field of this report.
     const VERSION: u32;
 }
 
 /// Prints `report` as pretty JSON on stdout, `{"version": N, ...its fields}`, redacted like
-/// every other output. The one way a `--json` report is printed.
-#[allow(dead_code)]
+/// every other output: each string before it is encoded, so that a secret is found in its text
+/// (a multi-line one too), not in its JSON escapes. The one way a `--json` report is printed.
 pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
-    let mut value = serde_json::to_value(report)?;
-    if let serde_json::Value::Object(fields) = &mut value {
-        let mut versioned = serde_json::Map::with_capacity(fields.len() + 1);
-        versioned.insert("version".into(), R::VERSION.into());
-        versioned.extend(std::mem::take(fields));
-        *fields = versioned;
+    /// `version` first, then the report's fields (in serde_json's order: sorted by key).
+    #[derive(serde::Serialize)]
+    struct Versioned {
+        version: u32,
+        #[serde(flatten)]
+        fields: serde_json::Value,
     }
-    outln!("{}", crate::redact::text(&serde_json::to_string_pretty(&value)?));
+    let mut fields = serde_json::to_value(report)?;
+    crate::redact::json(&mut fields);
+    outln!("{}", serde_json::to_string_pretty(&Versioned { version: R::VERSION, fields })?);
     Ok(())
 }

@@ -17,9 +17,24 @@ pub struct Args {
     /// Only receipts of this command (`new-addon`, `pre-pr`, …)
     #[arg(long, value_name = "COMMAND")]
     pub command: Option<String>,
-    /// Print JSON (one array) instead of a table
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
+}
+
+/// `receipts --json` (docs/json.md): an object, not a bare array, so that the log's problems
+/// travel with the receipts and a field can be added without breaking a reader.
+#[derive(Debug, serde::Serialize)]
+struct ReceiptsReport<'a> {
+    /// Oldest first, at most `--limit`, redacted.
+    receipts: &'a [receipts::Receipt],
+    /// Lines of the log that are not receipts.
+    problems: &'a [String],
+    /// Older receipts exist that `--limit` left out.
+    older: bool,
+}
+
+impl output::Report for ReceiptsReport<'_> {
+    const VERSION: u32 = 1;
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
@@ -40,12 +55,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     // A receipt written before the redaction layer existed may hold a secret: shown redacted.
     let shown: Vec<receipts::Receipt> = newest_first.into_iter().map(receipts::Receipt::redacted).collect();
     let shown = &shown;
-    if args.json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "receipts": shown, "problems": report.problems }))?
-        );
-        return Ok(());
+    if args.json.json {
+        return output::json(&ReceiptsReport { receipts: shown, problems: &report.problems, older });
     }
     for problem in &report.problems {
         output::warning(problem);

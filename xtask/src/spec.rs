@@ -45,12 +45,10 @@ pub enum Action {
 pub struct Transition {
     /// The add-on: `health-monitor`, `HealthMonitor`, `"health monitor"` or its spec file name
     pub name: String,
-    /// Print what would change and write nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the result as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub dry_run: output::DryRunArg,
+    #[command(flatten)]
+    pub json: output::JsonArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,9 +62,8 @@ pub struct Supersede {
 
 #[derive(Debug, clap::Args)]
 pub struct List {
-    /// Print JSON instead of a table
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
 }
 
 const COMMAND: &str = "spec";
@@ -112,16 +109,99 @@ fn allowed_commands(from: Status, slug: &str) -> String {
     format!("{lead}:\n{}", lines.join("\n"))
 }
 
+/// One transition being made: the spec, its old and new status, and the plan that writes it.
+struct Change<'a> {
+    addon: &'a Addon,
+    from: Status,
+    to: Status,
+    /// The new `**Status:**` value (`Superseded by [X](x.md)` names the newer spec).
+    value: String,
+    /// The content hash of the spec's new text.
+    hash: String,
+    /// The spec's freeze record, `docs/specs/frozen/<stem>.lock`.
+    record_path: String,
+    plan: Plan,
+}
+
+/// `spec approve|start|complete|supersede` (and `--json` as `spec-transition` in docs/json.md).
+#[derive(Debug, serde::Serialize)]
+struct TransitionReport<'a> {
+    dry_run: bool,
+    feature: &'a str,
+    spec: &'a str,
+    from: Status,
+    to: Status,
+    status: &'a str,
+    frozen: bool,
+    hash: &'a str,
+}
+
+impl output::Report for TransitionReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+impl Change<'_> {
+    fn report(&self, dry_run: bool) -> TransitionReport<'_> {
+        TransitionReport {
+            dry_run,
+            feature: &self.addon.feature,
+            spec: &self.addon.spec,
+            from: self.from,
+            to: self.to,
+            status: &self.value,
+            frozen: self.to.is_frozen(),
+            hash: &self.hash,
+        }
+    }
+}
+
+/// Moves a spec to `to`: validated, planned, then printed (`--dry-run`) or applied.
 fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow::Result<()> {
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
-    if !args.dry_run {
+    let dry_run = args.dry_run.dry_run;
+    let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    if !dry_run {
         // A spec edited in the middle of a merge, rebase or bisect would be swept into git's
         // resolution (or lost by its abort): finish the operation first.
         ctx.repo.ensure_no_operation_in_progress()?;
     }
-    let root = ctx.root();
-    let inventory = Inventory::load(root, &ctx.config)?;
+    let inventory = Inventory::load(ctx.root(), &ctx.config)?;
     let addon = inventory.resolve(&args.name)?;
+    let from = transition_from(addon, to)?;
+    let full = ctx.root().join(&addon.spec);
+    let text = std::fs::read_to_string(&full)
+        .map_err(|error| anyhow::anyhow!("failed to read `{}`: {error}", full.display()))?;
+    let records = FreezeRecords::load(ctx.root(), &ctx.config)?;
+    // A frozen spec changes only through here: refuse to carry hand edits into the new status.
+    if from.is_frozen() {
+        ensure_unedited(ctx, &inventory, addon, &records, &text)?;
+    }
+    if to == Status::Approved {
+        ensure_contracts_defined(ctx, addon, &text)?;
+    }
+    let value = status_value(&inventory, addon, to, by.as_deref())?;
+    let change = plan_change(ctx, addon, &text, from, to, value)?;
+    if dry_run {
+        if args.json.json {
+            return output::json(&change.report(true));
+        }
+        outln!(
+            "dry run: `cargo xtask spec {} {}` would do the following; nothing is written\n",
+            verb(to),
+            addon.names.slug
+        );
+        out!("{}", change.plan.render());
+        return Ok(());
+    }
+    apply(ctx, &change)?;
+    if args.json.json {
+        return output::json(&change.report(false));
+    }
+    print_done(&change, &records);
+    print_next(ctx, &inventory, &change)
+}
+
+/// The status the spec is in, once moving it to `to` is allowed; a refusal names what is.
+fn transition_from(addon: &Addon, to: Status) -> anyhow::Result<Status> {
     let slug = &addon.names.slug;
     let from = addon.status().map_err(|problem| {
         Refusal::failed(format!("the status of spec `{}` cannot be read: {problem}", addon.feature))
@@ -140,92 +220,100 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
         .hint(allowed_commands(from, slug))
         .into());
     }
+    Ok(from)
+}
 
-    let full = root.join(&addon.spec);
-    let text = std::fs::read_to_string(&full)
-        .map_err(|error| anyhow::anyhow!("failed to read `{}`: {error}", full.display()))?;
-    let records = FreezeRecords::load(root, &ctx.config)?;
-    let file_name = addon.spec.rsplit('/').next().unwrap_or(&addon.spec).to_string();
-    let record_path = FreezeRecord::path(&ctx.config, &file_name);
-
-    // A frozen spec changes only through here: refuse to carry hand edits into the new status.
-    if from.is_frozen() {
-        if let Some(bad) = records.bad.iter().find(|bad| bad.spec_file.as_deref() == Some(file_name.as_str())) {
-            let location = match bad.problem.line {
-                Some(line) => format!("{}:{line}", bad.path),
-                None => bad.path.clone(),
-            };
+/// A frozen spec still has the text its freeze record holds, and that record can be read.
+fn ensure_unedited(
+    ctx: &Ctx,
+    inventory: &Inventory,
+    addon: &Addon,
+    records: &FreezeRecords,
+    text: &str,
+) -> anyhow::Result<()> {
+    let file_name = addon.spec.rsplit('/').next().unwrap_or(&addon.spec);
+    if let Some(bad) = records.bad.iter().find(|bad| bad.spec_file.as_deref() == Some(file_name)) {
+        let location = match bad.problem.line {
+            Some(line) => format!("{}:{line}", bad.path),
+            None => bad.path.clone(),
+        };
+        return Err(Refusal::failed(format!(
+            "the freeze record of spec `{}` cannot be read ({location}): {}",
+            addon.feature, bad.problem.message
+        ))
+        .hint(restore_record_command(ctx, &bad.path)?)
+        .into());
+    }
+    if let Some(recorded) = records.get(file_name) {
+        if spec_hash(text.as_bytes())? != recorded.hash {
             return Err(Refusal::failed(format!(
-                "the freeze record of spec `{}` cannot be read ({location}): {}",
-                addon.feature, bad.problem.message
+                "spec `{}` was edited after it was frozen (it no longer matches `{}`)",
+                addon.feature, recorded.path
             ))
-            .hint(restore_record_command(ctx, &bad.path)?)
+            .hint(format!(
+                "revert it, and put the change in a new slice (`{}`):\n{}",
+                inventory.new_slice_command(addon),
+                revert_frozen_command(ctx, &addon.spec, &recorded.hash)?
+            ))
             .into());
         }
-        if let Some(recorded) = records.get(&file_name) {
-            if spec_hash(text.as_bytes())? != recorded.hash {
-                return Err(Refusal::failed(format!(
-                    "spec `{}` was edited after it was frozen (it no longer matches `{}`)",
-                    addon.feature, recorded.path
-                ))
-                .hint(format!(
-                    "revert it, and put the change in a new slice (`{}`):\n{}",
-                    inventory.new_slice_command(addon),
-                    revert_frozen_command(ctx, &addon.spec, &recorded.hash)?
-                ))
-                .into());
-            }
-        }
     }
-    if to == Status::Approved {
-        ensure_contracts_defined(ctx, addon, &text)?;
+    Ok(())
+}
+
+/// The new `**Status:**` value: the status, or `Superseded by [X](x.md)` naming the newer spec.
+fn status_value(inventory: &Inventory, addon: &Addon, to: Status, by: Option<&str>) -> anyhow::Result<String> {
+    let Some(by) = by else { return Ok(to.as_str().to_string()) };
+    let other = inventory.resolve(by)?;
+    if other.feature == addon.feature {
+        let slug = &addon.names.slug;
+        return Err(Refusal::usage(format!("spec `{}` cannot supersede itself", addon.feature))
+            .hint(format!(
+                "name the newer spec (`cargo xtask spec supersede {slug} --by <newer spec>`); the add-ons:\ncargo xtask spec list"
+            ))
+            .into());
     }
-    let value = match &by {
-        Some(by) => {
-            let other = inventory.resolve(by)?;
-            if other.feature == addon.feature {
-                return Err(Refusal::usage(format!("spec `{}` cannot supersede itself", addon.feature))
-                    .hint(format!(
-                        "name the newer spec (`cargo xtask spec supersede {slug} --by <newer spec>`); the add-ons:\ncargo xtask spec list"
-                    ))
-                    .into());
-            }
-            let other_file = other.spec.rsplit('/').next().unwrap_or(&other.spec);
-            format!("Superseded by [{}]({other_file})", other.feature)
-        }
-        None => to.as_str().to_string(),
-    };
-    let Some(new_text) = docs::set_status(&text, &value) else {
+    let other_file = other.spec.rsplit('/').next().unwrap_or(&other.spec);
+    Ok(format!("Superseded by [{}]({other_file})", other.feature))
+}
+
+/// The plan: the spec's Status line, and in a frozen state the freeze record of its new text
+/// (so `complete` and `supersede` rewrite it; a repository still on the old `spec.lock` gets
+/// records from here on).
+fn plan_change<'a>(
+    ctx: &Ctx,
+    addon: &'a Addon,
+    text: &str,
+    from: Status,
+    to: Status,
+    value: String,
+) -> anyhow::Result<Change<'a>> {
+    let root = ctx.root();
+    let Some(new_text) = docs::set_status(text, &value) else {
         return Err(Refusal::failed(format!("spec `{}` has no `**Status:**` line to change", addon.feature))
             .hint(format!("add `**Status:** {from}` to the header of {}", addon.spec))
             .into());
     };
-
-    let mut plan = Plan::new(&format!("{COMMAND} {} {slug}", verb(to)));
+    let file_name = addon.spec.rsplit('/').next().unwrap_or(&addon.spec);
+    let record_path = FreezeRecord::path(&ctx.config, file_name);
+    let mut plan = Plan::new(&format!("{COMMAND} {} {}", verb(to), addon.names.slug));
     plan.edit(root, &addon.spec, |_| Ok(new_text.clone()))?;
     let hash = spec_hash(new_text.as_bytes())?;
-    // Every frozen state keeps the record of the text it now has (so `complete` and `supersede`
-    // rewrite it); a repository still on the old `spec.lock` gets records from here on.
     if to.is_frozen() {
-        let rendered = FreezeRecord { hash: hash.clone() }.render(&file_name);
+        let rendered = FreezeRecord { hash: hash.clone() }.render(file_name);
         if root.join(&record_path).symlink_metadata().is_ok() {
             plan.edit(root, &record_path, |_| Ok(rendered))?;
         } else {
             plan.create(&record_path, rendered);
         }
     }
+    Ok(Change { addon, from, to, value, hash, record_path, plan })
+}
 
-    if args.dry_run {
-        if args.json {
-            outln!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, true))?);
-        } else {
-            outln!("dry run: `cargo xtask spec {} {slug}` would do the following; nothing is written\n", verb(to));
-            out!("{}", plan.render());
-        }
-        return Ok(());
-    }
-
-    plan.apply(&ctx.repo).inspect_err(|error| {
+/// Writes the plan and the receipt (a failure's receipt too).
+fn apply(ctx: &Ctx, change: &Change<'_>) -> anyhow::Result<()> {
+    let Change { addon, from, to, .. } = change;
+    change.plan.apply(&ctx.repo).inspect_err(|error| {
         let receipt = Receipt::new(COMMAND, Kind::Failure, format!("spec {}: {from} → {to} failed", addon.feature))
             .addon(&addon.feature)
             .reason(format!("{error:#}"));
@@ -233,16 +321,34 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     })?;
     let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("spec {}: {from} → {to}", addon.feature))
         .addon(&addon.feature)
-        .detail(serde_json::json!({ "file": addon.spec, "from": from, "to": to, "status": value, "hash": hash, "frozen": to.is_frozen() }));
-    receipts::append(&ctx.repo, receipt)?;
+        .detail(serde_json::to_value(Detail {
+            file: &addon.spec,
+            from: *from,
+            to: *to,
+            status: &change.value,
+            hash: &change.hash,
+            frozen: to.is_frozen(),
+        })?);
+    receipts::append(&ctx.repo, receipt)
+}
 
-    if args.json {
-        outln!("{}", serde_json::to_string_pretty(&summary(addon, from, to, &value, &hash, false))?);
-        return Ok(());
-    }
-    output::status(past_tense(to), format!("spec `{}`: {from} → {value} ({})", addon.feature, addon.spec));
+/// The receipt's detail of a transition.
+#[derive(serde::Serialize)]
+struct Detail<'a> {
+    file: &'a str,
+    from: Status,
+    to: Status,
+    status: &'a str,
+    hash: &'a str,
+    frozen: bool,
+}
+
+/// What changed, for people.
+fn print_done(change: &Change<'_>, records: &FreezeRecords) {
+    let Change { addon, from, to, .. } = change;
+    output::status(past_tense(*to), format!("spec `{}`: {from} → {} ({})", addon.feature, change.value, addon.spec));
     if to.is_frozen() {
-        output::status("Recorded", format!("its hash in {record_path}; from now on the spec is frozen"));
+        output::status("Recorded", format!("its hash in {}; from now on the spec is frozen", change.record_path));
     }
     if let Some(lock_path) = &records.legacy {
         output::warning(format!(
@@ -250,20 +356,26 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
         ));
     }
     outln!();
-    // Only the spec and its record: `commit -a` would leave a new record (or a spec the slice
-    // has not committed yet) out, and `add -A` would sweep in unrelated work.
-    // The add-on's own files that were never committed go in too, so the commit builds; `add -A`
-    // would sweep in unrelated work. Root-relative pathspecs work from any folder.
+}
+
+/// The `next:` lines: commit the spec (and the add-on's files never committed), then the next
+/// transition or the new slice a frozen spec calls for.
+fn print_next(ctx: &Ctx, inventory: &Inventory, change: &Change<'_>) -> anyhow::Result<()> {
+    let (addon, to) = (change.addon, change.to);
+    let slug = &addon.names.slug;
+    // Only the spec and its record, and the add-on's own files that were never committed (so
+    // the commit builds): `commit -a` would leave a new record out, and `add -A` would sweep in
+    // unrelated work. Root-relative pathspecs work from any folder.
     let mut paths = vec![addon.spec.clone()];
     if to.is_frozen() {
-        paths.push(record_path.clone());
+        paths.push(change.record_path.clone());
     }
     let names = &addon.names;
     let fragment = crate::changelog::fragment_path(slug);
     for path in
         [&names.blueprint, &names.runbook, &names.architecture, &names.module, &names.integration_test, &fragment]
     {
-        if !paths.contains(path) && root.join(path).is_file() && ctx.repo.index_file(path)?.is_none() {
+        if !paths.contains(path) && ctx.root().join(path).is_file() && ctx.repo.index_file(path)?.is_none() {
             paths.push(path.clone());
         }
     }
@@ -275,25 +387,29 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     );
     match to {
         Status::Approved => outln!("next: cargo xtask spec start {slug}"),
-        Status::InProgress => {
-            // A new slice starts from the base: it can build on this spec only once it is there.
-            let base = ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote).ok();
-            let landed = match base {
-                Some(base) => ctx.repo.exists_at(base, &addon.spec)?,
-                None => false,
-            };
-            if landed {
-                outln!("the spec is now frozen: anything new goes into a new slice, such as:");
-                outln!("next: {}", inventory.new_slice_command(addon));
-            } else {
-                outln!(
-                    "the spec is now frozen: anything new goes into a new slice, once this branch has landed on `{}`: `{}`",
-                    ctx.config.main_branch,
-                    inventory.new_slice_command(addon)
-                );
-            }
-        }
+        Status::InProgress => print_new_slice(ctx, inventory, addon)?,
         _ => {}
+    }
+    Ok(())
+}
+
+/// A started spec is frozen: anything new goes into a new slice, which starts from the base and
+/// so can build on this spec only once it is there.
+fn print_new_slice(ctx: &Ctx, inventory: &Inventory, addon: &Addon) -> anyhow::Result<()> {
+    let base = ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote).ok();
+    let landed = match base {
+        Some(base) => ctx.repo.exists_at(base, &addon.spec)?,
+        None => false,
+    };
+    if landed {
+        outln!("the spec is now frozen: anything new goes into a new slice, such as:");
+        outln!("next: {}", inventory.new_slice_command(addon));
+    } else {
+        outln!(
+            "the spec is now frozen: anything new goes into a new slice, once this branch has landed on `{}`: `{}`",
+            ctx.config.main_branch,
+            inventory.new_slice_command(addon)
+        );
     }
     Ok(())
 }
@@ -344,19 +460,6 @@ fn past_tense(status: Status) -> &'static str {
     }
 }
 
-fn summary(addon: &Addon, from: Status, to: Status, value: &str, hash: &str, dry_run: bool) -> serde_json::Value {
-    serde_json::json!({
-        "dry_run": dry_run,
-        "feature": addon.feature,
-        "spec": addon.spec,
-        "from": from,
-        "to": to,
-        "status": value,
-        "frozen": to.is_frozen(),
-        "hash": hash,
-    })
-}
-
 /// SOP 3.5: contracts are defined before implementation. Approval refuses while the spec has a
 /// placeholder or lacks a section its template version requires.
 fn ensure_contracts_defined(ctx: &Ctx, addon: &Addon, text: &str) -> anyhow::Result<()> {
@@ -378,33 +481,52 @@ fn ensure_contracts_defined(ctx: &Ctx, addon: &Addon, text: &str) -> anyhow::Res
         .into())
 }
 
+/// `spec list --json` (docs/json.md).
+#[derive(Debug, serde::Serialize)]
+struct ListReport<'a> {
+    specs: Vec<ListedSpec<'a>>,
+    problems: &'a [crate::addons::Problem],
+}
+
+impl output::Report for ListReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+/// One spec of `spec list --json`.
+#[derive(Debug, serde::Serialize)]
+struct ListedSpec<'a> {
+    feature: &'a str,
+    slug: &'a str,
+    /// `None` when the Status line cannot be read (`status_error` says why).
+    status: Option<Status>,
+    status_line: Option<&'a str>,
+    status_error: Option<&'a str>,
+    frozen: bool,
+    /// Whether a freeze record holds its hash.
+    locked: bool,
+    depends_on: &'a [String],
+    spec: &'a str,
+}
+
 fn print_list(ctx: &Ctx, args: List) -> anyhow::Result<()> {
     let inventory = Inventory::load(ctx.root(), &ctx.config)?;
     let records = FreezeRecords::load(ctx.root(), &ctx.config)?;
     let locked = |addon: &Addon| records.get(addon.spec.rsplit('/').next().unwrap_or(&addon.spec)).is_some();
-    if args.json {
-        let specs: Vec<serde_json::Value> = inventory
-            .addons
-            .iter()
-            .map(|addon| {
-                serde_json::json!({
-                    "feature": addon.feature,
-                    "slug": addon.names.slug,
-                    "status": addon.status,
-                    "status_line": addon.header.get("Status"),
-                    "status_error": addon.status_error,
-                    "frozen": addon.is_frozen(),
-                    "locked": locked(addon),
-                    "depends_on": addon.depends_on,
-                    "spec": addon.spec,
-                })
+    if args.json.json {
+        let specs = (inventory.addons.iter())
+            .map(|addon| ListedSpec {
+                feature: &addon.feature,
+                slug: &addon.names.slug,
+                status: addon.status,
+                status_line: addon.header.get("Status"),
+                status_error: addon.status_error.as_deref(),
+                frozen: addon.is_frozen(),
+                locked: locked(addon),
+                depends_on: &addon.depends_on,
+                spec: &addon.spec,
             })
             .collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "specs": specs, "problems": inventory.problems }))?
-        );
-        return Ok(());
+        return output::json(&ListReport { specs, problems: &inventory.problems });
     }
     for problem in &inventory.problems {
         output::warning(format!("{}: {}", problem.path, problem.message));

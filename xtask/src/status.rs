@@ -26,9 +26,19 @@ pub const STATUS_READ_BUDGET: u64 = 4 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print JSON instead of a table
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
+}
+
+/// `status --json` (docs/json.md).
+#[derive(Debug, serde::Serialize)]
+struct StatusReport<'a> {
+    addons: &'a [Row],
+    problems: &'a [String],
+}
+
+impl output::Report for StatusReport<'_> {
+    const VERSION: u32 = 1;
 }
 
 /// One add-on's row.
@@ -70,12 +80,10 @@ impl Docs {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let rows = rows(ctx)?;
-    if args.json {
-        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "addons": rows.0, "problems": rows.1 }))?);
-        return Ok(());
+    let (rows, problems) = rows(ctx)?;
+    if args.json.json {
+        return output::json(&StatusReport { addons: &rows, problems: &problems });
     }
-    let (rows, problems) = rows;
     for problem in &problems {
         output::warning(problem);
     }

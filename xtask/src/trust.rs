@@ -184,10 +184,33 @@ impl Store {
     }
 }
 
+/// What an approval's key hashes: `{"commands":…,"key":…}`. The fields are in that order, the
+/// order approvals recorded before this type existed were hashed in, so they stay valid.
+#[derive(serde::Serialize)]
+struct Canonical<'a> {
+    commands: &'a [Vec<String>],
+    key: &'a str,
+}
+
 /// The key of an approval: the git blob id of the list's name and exact commands.
 fn hash(list: List, commands: &[Vec<String>]) -> anyhow::Result<String> {
-    let canonical = serde_json::to_vec(&serde_json::json!({ "key": list.key(), "commands": commands }))?;
-    Repo::hash_blob(&canonical)
+    Repo::hash_blob(&canonical(list, commands)?)
+}
+
+fn canonical(list: List, commands: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
+    Ok(serde_json::to_vec(&Canonical { commands, key: list.key() })?)
+}
+
+/// The receipt's detail of an approval: each list approved and its key.
+#[derive(serde::Serialize)]
+struct Approved<'a> {
+    approved: Vec<ApprovedList<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ApprovedList<'a> {
+    key: &'a str,
+    hash: String,
 }
 
 /// Whether `LANCELOT_TRUST_CONFIG` approves: `1` does; unset, empty or `0` does not; anything
@@ -304,14 +327,14 @@ fn approve(ctx: &Ctx, lists: &[List]) -> anyhow::Result<()> {
             commands,
             approved_unix_ms: now,
         });
-        approved.push(serde_json::json!({ "key": list.key(), "hash": hash }));
+        approved.push(ApprovedList { key: list.key(), hash });
     }
     let excess = store.approved.len().saturating_sub(KEPT);
     store.approved.drain(..excess);
     store.save(&ctx.repo)?;
     let keys: Vec<&str> = lists.iter().map(|list| list.key()).collect();
     let receipt = Receipt::new("trust", Kind::StateChange, format!("approved the configured {}", keys.join(", ")))
-        .detail(serde_json::json!({ "approved": approved }));
+        .detail(serde_json::to_value(Approved { approved })?);
     receipts::append(&ctx.repo, receipt)?;
     Ok(())
 }
@@ -456,6 +479,13 @@ mod tests {
         assert!(List::ExtraSecretScanner.needs_approval(&config));
         config.integration_verify = Vec::new();
         assert!(!List::IntegrationVerify.needs_approval(&config));
+    }
+
+    /// The hashed text is what it was when approvals were first recorded: they stay valid.
+    #[test]
+    fn the_canonical_text_of_an_approval_is_unchanged() {
+        let text = canonical(List::Verify, &commands(&["cargo test"])).unwrap();
+        assert_eq!(String::from_utf8(text).unwrap(), r#"{"commands":[["cargo","test"]],"key":"verify"}"#);
     }
 
     #[test]

@@ -33,9 +33,8 @@ use crate::receipts::{self, Kind, Receipt};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print the findings as JSON (`{"ok", "errors", "warnings", "findings": [...]}`)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::output::JsonArg,
 
     /// Run the branch rules (name, one slice, commits, CHANGELOG, add-on checklist) even on the
     /// main branch or a detached HEAD; by default they run on any other branch
@@ -348,6 +347,35 @@ fn missing_main_hint(ctx: &Ctx, head: Option<Oid>) -> anyhow::Result<String> {
     })
 }
 
+/// `check --json` (docs/json.md).
+#[derive(Debug, serde::Serialize)]
+struct CheckReport<'a> {
+    ok: bool,
+    errors: usize,
+    warnings: usize,
+    branch_rules: bool,
+    secret_scope: &'a str,
+    findings: &'a [Finding],
+}
+
+impl crate::output::Report for CheckReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+/// The receipt's detail of a check.
+#[derive(serde::Serialize)]
+struct Detail<'a> {
+    branch_rules: bool,
+    rules: Vec<&'a str>,
+}
+
+/// The receipt's detail of `--update-baseline`.
+#[derive(serde::Serialize)]
+struct BaselineDetail<'a> {
+    file: &'a str,
+    accepted: usize,
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let head = ctx.repo.head()?;
     let on_other_branch = head.branch_name().is_some_and(|name| name != ctx.config.main_branch);
@@ -368,24 +396,21 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let report = report.redacted();
 
     let summary = format!("{} errors, {} warnings", report.errors(), report.warnings());
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule).collect();
     let receipt =
         Receipt::new("check", if report.is_ok() { Kind::Job } else { Kind::Failure }, format!("check: {summary}"))
-            .detail(serde_json::json!({
-                "branch_rules": branch_rules,
-                "rules": report.findings.iter().map(|f| f.rule).collect::<Vec<_>>(),
-            }));
+            .detail(serde_json::to_value(Detail { branch_rules, rules })?);
     receipts::append(&ctx.repo, receipt)?;
 
-    if args.json {
-        let value = serde_json::json!({
-            "ok": report.is_ok(),
-            "errors": report.errors(),
-            "warnings": report.warnings(),
-            "branch_rules": branch_rules,
-            "secret_scope": report.secret_scope,
-            "findings": report.findings,
-        });
-        outln!("{}", serde_json::to_string_pretty(&value)?);
+    if args.json.json {
+        crate::output::json(&CheckReport {
+            ok: report.is_ok(),
+            errors: report.errors(),
+            warnings: report.warnings(),
+            branch_rules,
+            secret_scope: &report.secret_scope,
+            findings: &report.findings,
+        })?;
     } else {
         print_report(&report, branch_rules);
     }
@@ -411,28 +436,34 @@ fn update_baseline(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
     );
     let receipt =
         Receipt::new("check", Kind::StateChange, format!("check: accepted {added} secret finding(s) in the baseline"))
-            .detail(serde_json::json!({ "file": file, "accepted": added }));
+            .detail(serde_json::to_value(BaselineDetail { file, accepted: added })?);
     receipts::append(&ctx.repo, receipt)?;
     outln!("next: git add {file}");
     outln!("next: git commit -m \"chore: accept {added} secret scanner finding(s)\"");
     Ok(())
 }
 
-fn print_report(report: &Report, branch_rules: bool) {
-    let paint = Paint::stdout();
-    for finding in &report.findings {
+/// Findings as people read them, the one renderer `check`, `pre-pr` and the pre-push hook use:
+/// `error[rule] location: message`, then the hint one `hint:` line each (a hint may be a why,
+/// then one command a line, each pasted as printed). `paint` is the stream's (colour or not).
+pub fn render_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>, paint: Paint) -> String {
+    let mut out = String::new();
+    for finding in findings {
         let label = match finding.severity {
             Severity::Error => paint.red_bold(&format!("error[{}]", finding.rule)),
             Severity::Warning => paint.yellow_bold(&format!("warning[{}]", finding.rule)),
         };
-        match &finding.location {
-            Some(location) => outln!("{label} {location}: {}", finding.message),
-            None => outln!("{label} {}", finding.message),
-        }
+        let location = finding.location.as_deref().map(|location| format!("{location}: ")).unwrap_or_default();
+        out.push_str(&format!("{label} {location}{}\n", finding.message));
         for hint in finding.hint.lines() {
-            outln!("  {} {hint}", paint.cyan_bold("hint:"));
+            out.push_str(&format!("    {} {hint}\n", paint.cyan_bold("hint:")));
         }
     }
+    out
+}
+
+fn print_report(report: &Report, branch_rules: bool) {
+    out!("{}", render_findings(&report.findings, Paint::stdout()));
     crate::output::status("Scanned", format!("for secrets: {} and the staged changes", report.secret_scope));
     if report.findings.is_empty() {
         let scope = if branch_rules { "repository, hygiene and branch rules" } else { "repository and hygiene rules" };
@@ -461,5 +492,26 @@ mod tests {
         assert_eq!(json["findings"][0]["severity"], "error");
         assert_eq!(json["findings"][0]["location"], "a.md:3");
         assert_eq!(json["findings"][1]["location"], "b.md");
+    }
+
+    /// The one renderer: label, location and message on a line, then each hint line on its own
+    /// `hint:` line, so every command pastes as printed; no colour when the stream has none.
+    #[test]
+    fn findings_render_one_hint_a_line() {
+        let findings = [
+            Finding::error(
+                "sop-4.9/env-file",
+                at(".env", Some(2)),
+                "tracked".into(),
+                "why:\ngit rm --cached :/.env".into(),
+            ),
+            Finding::warning("sop-9/placeholder", None, "left".into(), "fill it in".into()),
+        ];
+        let text = render_findings(&findings, Paint::disabled());
+        assert_eq!(
+            text,
+            "error[sop-4.9/env-file] .env:2: tracked\n    hint: why:\n    hint: git rm --cached :/.env\n\
+             warning[sop-9/placeholder] left\n    hint: fill it in\n"
+        );
     }
 }

@@ -25,18 +25,54 @@ use crate::plan::Plan;
 use crate::receipts::{self, Kind, Receipt};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Verify and say what would change, but change nothing (no hooks, no `.env`, no build)"
+)))]
 pub struct Args {
     /// Never prompt: make every change without asking (for scripts)
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Verify and say what would change, but change nothing (no hooks, no `.env`, no build)
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: output::DryRunArg,
 
-    /// Print the items and the READY state as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: output::JsonArg,
+}
+
+/// `onboard --json` (docs/json.md): the same keys with and without `--dry-run`.
+#[derive(Debug, Serialize)]
+struct OnboardReport<'a> {
+    dry_run: bool,
+    ready: bool,
+    /// It was READY before this run (it stays READY).
+    already_ready: bool,
+    /// It was READY before this run and no longer is.
+    dropped: bool,
+    /// Where the READY state lives (`.git/sop/ready.json`).
+    state_file: &'a std::path::Path,
+    /// When it first became READY; `None` when it is not.
+    since: Option<&'a str>,
+    items: &'a [Item],
+}
+
+impl output::Report for OnboardReport<'_> {
+    const VERSION: u32 = 1;
+}
+
+/// The receipt's detail of the hooks' installation.
+#[derive(Serialize)]
+struct HooksDetail<'a> {
+    #[serde(rename = "core.hooksPath")]
+    hooks_path: &'a str,
+    chained: Option<&'a str>,
+    hooks: &'a [&'a str],
+}
+
+/// The receipt's detail of a run: every item.
+#[derive(Serialize)]
+struct ItemsDetail<'a> {
+    items: &'a [Item],
 }
 
 const COMMAND: &str = "onboard";
@@ -146,10 +182,10 @@ fn print_item(item: &Item) {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let previous = state::read(&ctx.repo)?;
-    let mut report = Report { json: args.json, items: Vec::new() };
-    if !args.json {
+    let mut report = Report { json: args.json.json, items: Vec::new() };
+    if !args.json.json {
         output::status("Onboarding", format!("`{}` (SOP 8.1: verify, install, then READY)", ctx.root().display()));
     }
 
@@ -167,15 +203,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let hooks_state = hooks::inspect(ctx)?;
     let env_state = inspect_env(ctx)?;
     let changes = planned_changes(&hooks_state, &env_state);
-    let approved = args.dry_run || changes.is_empty() || confirm(ctx, &changes)?;
-    if !approved && !args.json {
+    let approved = args.dry_run.dry_run || changes.is_empty() || confirm(ctx, &changes)?;
+    if !approved && !args.json.json {
         outln!("  nothing was changed");
     }
     report.push(hooks_item(ctx, &hooks_state, &args, approved)?);
     report.push(env_item(ctx, env_state, &args, approved)?);
 
     // 3. Build and check: only when everything they depend on is there.
-    if args.dry_run {
+    if args.dry_run.dry_run {
         report.push(Item::mandatory("build", "build").skipped("dry run: would run cargo build --workspace"));
         report.push(Item::mandatory("check", "check").skipped("dry run: would run the `cargo xtask check` rules"));
     } else if report.has_failures() {
@@ -186,12 +222,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             .reason(format!("mandatory items failed: {}", reasons.join("; ")));
         receipts::append(&ctx.repo, receipt)?;
     } else {
-        report.push(build(ctx, args.json));
+        report.push(build(ctx, args.json.json));
         report.push(check(ctx));
     }
 
-    if args.dry_run {
-        return finish_dry_run(&report, &args);
+    if args.dry_run.dry_run {
+        return finish_dry_run(ctx, &report, &args);
     }
     persist(ctx, &report, previous, &args)
 }
@@ -237,7 +273,7 @@ fn hooks_item(ctx: &Ctx, state: &HooksState, args: &Args, approved: bool) -> any
         previous.as_deref().map(|p| format!("; chaining your hooks in `{p}`")).unwrap_or_default()
     };
     let warn_unchained = |previous: &Option<String>, unchained: &[String]| {
-        if args.json {
+        if args.json.json {
             return;
         }
         for name in unchained {
@@ -254,7 +290,7 @@ fn hooks_item(ctx: &Ctx, state: &HooksState, args: &Args, approved: bool) -> any
             warn_unchained(previous, unchained);
             item.ok(format!("installed ({names}): `core.hooksPath` is `{}`{}", hooks::HOOKS_DIR, chaining(previous)))
         }
-        HooksState::NotInstalled { previous, .. } if args.dry_run => {
+        HooksState::NotInstalled { previous, .. } if args.dry_run.dry_run => {
             item.skipped(format!("dry run: would set `core.hooksPath` to `{}`{}", hooks::HOOKS_DIR, chaining(previous)))
         }
         HooksState::NotInstalled { .. } if !approved => {
@@ -262,8 +298,13 @@ fn hooks_item(ctx: &Ctx, state: &HooksState, args: &Args, approved: bool) -> any
         }
         HooksState::NotInstalled { previous, unchained } => {
             hooks::install(ctx, previous.as_deref())?;
-            let receipt = Receipt::new(COMMAND, Kind::StateChange, "installed the git hooks")
-                .detail(serde_json::json!({ "core.hooksPath": hooks::HOOKS_DIR, "chained": previous, "hooks": hooks::HOOK_NAMES }));
+            let receipt = Receipt::new(COMMAND, Kind::StateChange, "installed the git hooks").detail(
+                serde_json::to_value(HooksDetail {
+                    hooks_path: hooks::HOOKS_DIR,
+                    chained: previous.as_deref(),
+                    hooks: &hooks::HOOK_NAMES,
+                })?,
+            );
             receipts::append(&ctx.repo, receipt)?;
             warn_unchained(previous, unchained);
             item.ok(format!(
@@ -326,7 +367,7 @@ fn env_item(ctx: &Ctx, state: EnvFile, args: &Args, approved: bool) -> anyhow::R
         ),
         EnvFile::Exists => item.ok(format!("`{ENV_FILE}` exists (kept as it is; ignored by git)")),
         EnvFile::NoExample => item.ok(format!("no `{example}` in this repository: nothing to create")),
-        EnvFile::Create { .. } if args.dry_run => {
+        EnvFile::Create { .. } if args.dry_run.dry_run => {
             item.skipped(format!("dry run: would create `{ENV_FILE}` from `{example}`"))
         }
         EnvFile::Create { .. } if !approved => item.failed(
@@ -382,11 +423,18 @@ fn check(ctx: &Ctx) -> Item {
     }
 }
 
-fn finish_dry_run(report: &Report, args: &Args) -> anyhow::Result<()> {
+fn finish_dry_run(ctx: &Ctx, report: &Report, args: &Args) -> anyhow::Result<()> {
     let failed = report.has_failures();
-    if args.json {
-        let value = serde_json::json!({ "dry_run": true, "ready": false, "items": report.items });
-        outln!("{}", serde_json::to_string_pretty(&value)?);
+    if args.json.json {
+        output::json(&OnboardReport {
+            dry_run: true,
+            ready: false,
+            already_ready: false,
+            dropped: false,
+            state_file: &state::path(&ctx.repo),
+            since: None,
+            items: &report.items,
+        })?;
     } else {
         outln!(
             "\ndry run: nothing was changed and the READY state was not touched; run `cargo xtask onboard` to apply"
@@ -406,7 +454,7 @@ fn finish_dry_run(report: &Report, args: &Args) -> anyhow::Result<()> {
 /// `--dry-run`.
 fn first_fix(report: &Report, args: &Args) -> String {
     let mut again = String::from("cargo xtask onboard");
-    for (set, flag) in [(args.yes, " --yes"), (args.dry_run, " --dry-run")] {
+    for (set, flag) in [(args.yes, " --yes"), (args.dry_run.dry_run, " --dry-run")] {
         if set {
             again.push_str(flag);
         }
@@ -425,62 +473,64 @@ fn first_fix(report: &Report, args: &Args) -> String {
 
 /// Writes the READY receipt when every mandatory item passed; drops it, and says why, when not.
 fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args: &Args) -> anyhow::Result<()> {
-    let ready = !report.items.iter().any(Item::blocks_ready);
-    let path = state::path(&ctx.repo);
-    let detail = serde_json::json!({ "items": report.items });
-    if ready {
-        let now = receipts::now_unix_ms();
-        let time = receipts::rfc3339(now / 1000);
-        let head = ctx.repo.head().ok();
-        let already = previous.is_some();
-        let new_state = state::ReadyState {
-            ready: true,
-            since: previous.map(|p| p.since).unwrap_or_else(|| time.clone()),
-            verified_at: time,
-            verified_unix_ms: now,
-            xtask_version: env!("CARGO_PKG_VERSION").to_string(),
-            branch: head.as_ref().and_then(|h| h.branch_name()).map(str::to_string),
-            commit: head.as_ref().and_then(|h| h.commit()).map(|c| c.to_string()),
-            verified: report
-                .items
-                .iter()
-                .filter(|item| item.status == Status::Ok)
-                .map(|item| state::Verified {
-                    id: item.id.into(),
-                    label: item.label.into(),
-                    detail: item.detail.clone(),
-                })
-                .collect(),
-        };
-        state::write(&ctx.repo, &new_state)?;
-        let receipt = if already {
-            Receipt::new(COMMAND, Kind::Job, "re-verified the clone: still READY")
-        } else {
-            Receipt::new(COMMAND, Kind::StateChange, "the clone is READY")
-        };
-        receipts::append(&ctx.repo, receipt.detail(detail))?;
-        if args.json {
-            let value = serde_json::json!({
-                "dry_run": false, "ready": true, "already_ready": already, "dropped": false,
-                "state_file": path, "since": new_state.since, "items": report.items,
-            });
-            outln!("{}", serde_json::to_string_pretty(&value)?);
-            return Ok(());
-        }
-        outln!();
-        if already {
-            output::status(
-                "Ready",
-                format!("already READY since {}; every item re-verified just now", new_state.since),
-            );
-        } else {
-            output::status("Ready", "this clone is READY: every mandatory item is installed and verified");
-        }
-        outln!("{:>12} receipt: {}", "", path.display());
-        print_tour(ctx);
-        return Ok(());
+    let detail = serde_json::to_value(ItemsDetail { items: &report.items })?;
+    if report.items.iter().any(Item::blocks_ready) {
+        return persist_not_ready(ctx, report, args, detail);
     }
+    let path = state::path(&ctx.repo);
+    let already = previous.is_some();
+    let new_state = ready_state(ctx, report, previous);
+    state::write(&ctx.repo, &new_state)?;
+    let receipt = if already {
+        Receipt::new(COMMAND, Kind::Job, "re-verified the clone: still READY")
+    } else {
+        Receipt::new(COMMAND, Kind::StateChange, "the clone is READY")
+    };
+    receipts::append(&ctx.repo, receipt.detail(detail))?;
+    if args.json.json {
+        return output::json(&OnboardReport {
+            dry_run: false,
+            ready: true,
+            already_ready: already,
+            dropped: false,
+            state_file: &path,
+            since: Some(&new_state.since),
+            items: &report.items,
+        });
+    }
+    outln!();
+    if already {
+        output::status("Ready", format!("already READY since {}; every item re-verified just now", new_state.since));
+    } else {
+        output::status("Ready", "this clone is READY: every mandatory item is installed and verified");
+    }
+    outln!("{:>12} receipt: {}", "", path.display());
+    print_tour(ctx);
+    Ok(())
+}
 
+/// The READY state of this run: every item verified, since the first READY run.
+fn ready_state(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>) -> state::ReadyState {
+    let now = receipts::now_unix_ms();
+    let time = receipts::rfc3339(now / 1000);
+    let head = ctx.repo.head().ok();
+    state::ReadyState {
+        ready: true,
+        since: previous.map(|p| p.since).unwrap_or_else(|| time.clone()),
+        verified_at: time,
+        verified_unix_ms: now,
+        xtask_version: env!("CARGO_PKG_VERSION").to_string(),
+        branch: head.as_ref().and_then(|h| h.branch_name()).map(str::to_string),
+        commit: head.as_ref().and_then(|h| h.commit()).map(|c| c.to_string()),
+        verified: (report.items.iter())
+            .filter(|item| item.status == Status::Ok)
+            .map(|item| state::Verified { id: item.id.into(), label: item.label.into(), detail: item.detail.clone() })
+            .collect(),
+    }
+}
+
+/// Drops the READY state (a mandatory item failed), with its receipt, and says why.
+fn persist_not_ready(ctx: &Ctx, report: &Report, args: &Args, detail: serde_json::Value) -> anyhow::Result<()> {
     let reasons = report.reasons();
     let dropped = state::remove(&ctx.repo)?;
     let receipt = if dropped {
@@ -489,12 +539,16 @@ fn persist(ctx: &Ctx, report: &Report, previous: Option<state::ReadyState>, args
         Receipt::new(COMMAND, Kind::Failure, "onboarding incomplete: not READY")
     };
     receipts::append(&ctx.repo, receipt.reason(reasons.join("; ")).detail(detail))?;
-    if args.json {
-        let value = serde_json::json!({
-            "dry_run": false, "ready": false, "already_ready": false, "dropped": dropped,
-            "state_file": path, "items": report.items,
-        });
-        outln!("{}", serde_json::to_string_pretty(&value)?);
+    if args.json.json {
+        output::json(&OnboardReport {
+            dry_run: false,
+            ready: false,
+            already_ready: false,
+            dropped,
+            state_file: &state::path(&ctx.repo),
+            since: None,
+            items: &report.items,
+        })?;
     }
     let what = if dropped { "dropped READY" } else { "not READY" };
     Err(Refusal::failed(format!("{what}: {}", reasons.join("; "))).hint(first_fix(report, args)).into())

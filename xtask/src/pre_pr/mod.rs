@@ -16,6 +16,7 @@ mod body;
 mod interrupt;
 mod preflight;
 mod progress;
+mod report;
 mod sync;
 mod verify;
 
@@ -31,7 +32,7 @@ use xshell::cmd;
 
 use progress::Console;
 
-use crate::check::{Report, Severity};
+use crate::check::Report;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::git::Repo;
@@ -39,6 +40,9 @@ use crate::lock::RunLock;
 use crate::receipts::{self, Kind, Receipt};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Check the branch and predict the sync from the last fetch; run, write and fetch nothing"
+)))]
 pub struct Args {
     /// Stash uncommitted changes (untracked files too) first and restore them at the end
     #[arg(long)]
@@ -56,13 +60,28 @@ pub struct Args {
     #[arg(long)]
     pub open: bool,
 
-    /// Check the branch and predict the sync from the last fetch; run, write and fetch nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub dry_run: crate::output::DryRunArg,
 
-    /// Print the summary as JSON on stdout (progress lines go to stderr)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::output::JsonArg,
+}
+
+/// [`Args`] with the shared flags read: what `run` and its steps look at.
+struct Options {
+    autostash: bool,
+    no_sync: bool,
+    integration: bool,
+    open: bool,
+    dry_run: bool,
+    json: bool,
+}
+
+impl From<Args> for Options {
+    fn from(args: Args) -> Options {
+        let Args { autostash, no_sync, integration, open, dry_run, json } = args;
+        Options { autostash, no_sync, integration, open, dry_run: dry_run.dry_run, json: json.json }
+    }
 }
 
 const COMMAND: &str = "pre-pr";
@@ -276,6 +295,7 @@ fn first_line(text: &str) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let args = Options::from(args);
     let console = Console::new(args.json);
     // The configured commands must be approved (or asked for) before anything changes.
     if !args.dry_run {
@@ -487,27 +507,22 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             }
             total
         });
-        let mut report = serde_json::json!({
-            "ok": failure.is_none(),
-            "dry_run": false,
-            "ready": ready,
-            "branch": branch.as_ref().map(|b| &b.name),
-            "tested_commit": written.as_ref().map(|(_, commit)| commit.to_string()),
-            "steps": steps,
-            "sync": synced,
-            "verify": verify.as_ref().map(|v| &v.results),
-            "integration": integration.as_ref().map(|i| &i.results),
-            "tests": tests,
-            "compliance": compliance,
-            "pr_body": written.as_ref().map(|(body, _)| serde_json::json!({
-                "path": body_relative, "title": body.title, "spec": body.spec, "blueprint": body.blueprint,
-                "flag": body.flag, "checklist": body.checklist, "commits": body.commits, "merge": body.merge,
-            })),
-            "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
-        });
-        // Step details and the error quote git, URLs and commit subjects.
-        crate::redact::json(&mut report);
-        outln!("{}", serde_json::to_string_pretty(&report)?);
+        // Step details and the error quote git, URLs and commit subjects: `output::json` redacts.
+        crate::output::json(&report::RunReport {
+            ok: failure.is_none(),
+            dry_run: false,
+            ready,
+            branch: branch.as_ref().map(|b| b.name.as_str()),
+            tested_commit: written.as_ref().map(|(_, commit)| commit.to_string()),
+            steps: &steps,
+            sync: synced.as_ref(),
+            verify: verify.as_ref().map(|v| v.results.as_slice()),
+            integration: integration.as_ref().map(|i| i.results.as_slice()),
+            tests,
+            compliance: compliance.as_ref(),
+            pr_body: written.as_ref().map(|(body, _)| report::PrBody { path: &body_relative, body }),
+            error: failure.as_ref().map(|(_, error)| format!("{error:#}")),
+        })?;
     }
     if let Some((_, error)) = failure {
         return Err(error);
@@ -530,7 +545,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 }
 
 /// `cargo xtask pre-pr` with the options that change what a run does, to run it again as started.
-fn rerun_command(args: &Args) -> String {
+fn rerun_command(args: &Options) -> String {
     let mut command = String::from("cargo xtask pre-pr");
     for (set, flag) in [
         (args.autostash, "--autostash"),
@@ -549,7 +564,7 @@ fn rerun_command(args: &Args) -> String {
 }
 
 /// `--dry-run`: what was checked and predicted, and what the real run would do next.
-fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args: &Args) -> anyhow::Result<()> {
+fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args: &Options) -> anyhow::Result<()> {
     let commands: Vec<String> = ctx.config.verify.iter().map(|c| verify::display_command(c)).collect();
     for name in ["verify", "integration", "compliance", "pr-body"] {
         if pipeline.failure.is_some() {
@@ -561,12 +576,13 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
     if args.json {
-        let mut report = serde_json::json!({
-            "ok": failure.is_none(), "dry_run": true, "steps": steps, "verify_commands": commands,
-            "error": failure.as_ref().map(|(_, error)| format!("{error:#}")),
-        });
-        crate::redact::json(&mut report);
-        outln!("{}", serde_json::to_string_pretty(&report)?);
+        crate::output::json(&report::DryRunReport {
+            ok: failure.is_none(),
+            dry_run: true,
+            steps: &steps,
+            verify_commands: &commands,
+            error: failure.as_ref().map(|(_, error)| format!("{error:#}")),
+        })?;
     } else if failure.is_none() {
         console.text(&format!(
             "dry run: nothing was fetched, run or written; the real run would then run:\n{}",
@@ -623,15 +639,8 @@ fn run_verify(
 }
 
 fn print_findings(console: &Console, report: &Report) {
-    for finding in &report.findings {
-        let severity = match finding.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let location = finding.location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
-        // One `hint:` a line: a hint may be a why, then one command a line.
-        let hint = finding.hint.lines().collect::<Vec<_>>().join("\n    hint: ");
-        console.text(&format!("{severity}[{}] {location}{}\n    hint: {hint}", finding.rule, finding.message));
+    if !report.findings.is_empty() {
+        console.text(&crate::check::render_findings(&report.findings, console.paint()));
     }
 }
 

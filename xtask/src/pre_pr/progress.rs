@@ -57,6 +57,11 @@ impl Console {
         }
     }
 
+    /// The styling of the stream this console writes to.
+    pub fn paint(&self) -> Paint {
+        self.paint
+    }
+
     /// A cargo-style status line: the verb right-aligned and coloured, then the message.
     pub fn status(&self, verb: &str, message: impl std::fmt::Display) {
         let padded = format!("{verb:>12}");
