@@ -31,3 +31,4 @@ mod sync_safety;
 mod team;
 mod templates;
 mod trust;
+mod undo;
