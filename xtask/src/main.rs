@@ -45,6 +45,7 @@ mod sync_cmd;
 mod templates;
 mod test_hooks;
 mod trust;
+mod undo;
 
 use std::process::ExitCode;
 
@@ -83,6 +84,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Hotfix(args) => hotfix::run(&ctx(false)?, args),
         cli::Command::PrePr(args) => pre_pr::run(&ctx(false)?, args),
         cli::Command::Sync(args) => sync_cmd::run(&ctx(true)?, args),
+        cli::Command::Undo(args) => undo::run(&ctx(true)?, args),
         cli::Command::Prune(args) => prune::run(&ctx(args.yes)?, args),
         cli::Command::Templates(args) => templates::run(&ctx(true)?, args),
         cli::Command::Config(args) => config_cmd::run(&ctx(true)?, args),

@@ -177,7 +177,10 @@ impl Plan {
                 ))),
             };
         }
-        std::fs::remove_file(&journal).with_context(|| format!("failed to remove `{}`", journal.display()))?;
+        // The journal of a finished run is what `cargo xtask undo` reads: kept as the last run.
+        if std::fs::rename(&journal, journal::last_run_path(repo)).is_err() {
+            std::fs::remove_file(&journal).with_context(|| format!("failed to remove `{}`", journal.display()))?;
+        }
         Ok(())
     }
 

@@ -396,6 +396,18 @@ fn finish(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     let restored = restore_stash(ctx, &mut state);
     clear(ctx)?;
     let head = ctx.repo.head()?.commit().map(|c| c.to_string()).unwrap_or_default();
+    let main_after = ctx.repo.branch_commit(&ctx.config.main_branch)?.map(|c| c.to_string());
+    if head != state.before || state.main_before.is_some() {
+        let run = crate::undo::SyncRun {
+            kind: "sync".into(),
+            root: ctx.root().display().to_string(),
+            branch: state.branch.clone(),
+            before: state.before.clone(),
+            after: head.clone(),
+            main: state.main_before.clone().zip(main_after),
+        };
+        crate::undo::record_sync(ctx, &run);
+    }
     let receipt = Receipt::new(COMMAND, Kind::StateChange, format!("synced `{}`", state.branch))
         .detail(serde_json::json!({ "before": state.before, "after": head, "steps": state.done }));
     receipts::append(&ctx.repo, receipt)?;

@@ -625,6 +625,24 @@ pub fn reset_hard(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
     }
 }
 
+/// Points the current branch at `commit`, keeping uncommitted changes (`git reset --keep`: git
+/// refuses, changing nothing, when a changed file differs between the two commits).
+pub fn reset_keep(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
+    let target = commit.to_string();
+    let output = cmd!(sh, "git reset --keep --quiet {target}")
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git reset --keep`")?;
+    repo.reload_index()?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(Refusal::failed(format!("`git reset --keep` refused: {}; nothing was changed", git_message(&output)))
+        .hint("commit or stash your uncommitted changes, then undo again:\ngit stash\ncargo xtask undo\ngit stash pop")
+        .into())
+}
+
 /// Fast-forwards the branch checked out here to `upstream` (`git merge --ff-only`).
 pub fn fast_forward(sh: &Shell, repo: &Repo, upstream: &str) -> anyhow::Result<Result<(), String>> {
     let output = cmd!(sh, "git merge --ff-only --quiet {upstream}")

@@ -99,6 +99,47 @@ pub fn path_for(repo: &Repo, run: &str) -> PathBuf {
     repo.sop_dir().join(format!("journal.{run}.json"))
 }
 
+/// The journal of the last plan applied in this clone, kept after it finished for
+/// `cargo xtask undo` (never read by crash recovery: its name is not `journal.*`).
+pub fn last_run_path(repo: &Repo) -> PathBuf {
+    repo.sop_dir().join("last-run.json")
+}
+
+/// Forgets the last run once it was undone: undo is one level deep.
+pub fn forget_last_run(repo: &Repo) {
+    let _ = std::fs::remove_file(last_run_path(repo));
+}
+
+/// Why the repository is no longer exactly as the finished run left it (empty: it is), for
+/// `undo`. A run's crash recovery accepts any state on the way; an undo only the end state.
+pub fn changed_since(repo: &Repo, record: &Record) -> anyhow::Result<Vec<String>> {
+    let mut why = assess(repo, record)?;
+    if let Some(branch) = &record.plan.branch {
+        let head = repo.head()?;
+        if head.branch_name() != Some(branch.name.as_str()) {
+            why.insert(0, format!("HEAD is no longer on `{}`, the branch the run created", branch.name));
+        }
+    }
+    for change in &record.plan.changes {
+        let now = planned_bytes(repo.root(), change.path());
+        let written = match change {
+            Change::Create { content, .. } => Some(content.as_bytes()),
+            Change::Edit { after, .. } => Some(after.as_bytes()),
+            Change::Delete { .. } => None,
+        };
+        if now.as_deref() != written && !why.iter().any(|w| w.contains(change.path())) {
+            why.push(format!("`{}` was changed after the run", change.path()));
+        }
+    }
+    why.truncate(5);
+    Ok(why)
+}
+
+/// Checks a rollback: what still differs from the state before the run (empty: nothing).
+pub fn left_after_rollback(repo: &Repo, record: &Record) -> anyhow::Result<Vec<String>> {
+    verify(repo, record)
+}
+
 /// Every journal present: this layout's `journal.<run>.json` and the earlier `journal.json`.
 pub fn pending(repo: &Repo) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(repo.sop_dir()) else { return Vec::new() };

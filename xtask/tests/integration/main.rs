@@ -33,3 +33,4 @@ mod sync_safety;
 mod team;
 mod templates;
 mod trust;
+mod undo;
