@@ -122,6 +122,12 @@ fn runs() -> Vec<(&'static str, Where, Vec<&'static str>)> {
         ("cargo xtask hotfix <name> --json", Project, vec!["hotfix", "login", "--dry-run", "--json"]),
         ("cargo xtask hotfix <name> --json", Project, vec!["hotfix", "login", "--json"]),
         ("cargo xtask branch <kind> <name> --json", Project, vec!["branch", "chore", "tidy", "--json"]),
+        ("cargo xtask undo --json", Project, vec!["undo", "--dry-run", "--json"]),
+        ("cargo xtask undo --json", Project, vec!["undo", "--json"]),
+        ("cargo xtask sync --json", Project, vec!["sync", "--dry-run", "--json"]),
+        ("cargo xtask sync --json", Project, vec!["sync", "--json"]),
+        ("cargo xtask prune --json", Project, vec!["prune", "--dry-run", "--json"]),
+        ("cargo xtask prune --json", Project, vec!["prune", "--yes", "--json"]),
     ]
 }
 
