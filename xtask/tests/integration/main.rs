@@ -6,6 +6,7 @@ mod branch;
 mod changelog;
 mod check;
 mod confinement;
+mod golden;
 mod hints;
 mod hooks;
 mod interruptions;
