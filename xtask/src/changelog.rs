@@ -974,6 +974,7 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
         for line in summary {
             outln!("  {line}");
         }
+        outln!();
         out!("{}", plan.render());
         outln!("\nrun it without --dry-run to apply");
         return Ok(());
