@@ -76,10 +76,10 @@ impl Golden {
     }
 }
 
-/// A run as a snapshot's text: the command line, its exit code and both streams, redacted.
+/// A run as a snapshot's text: the command line, its exit code and both streams, all redacted.
 pub fn render(redactor: &Redactor, args: &[&str], outcome: &Outcome) -> String {
     let command: Vec<String> = args.iter().map(|arg| shell_word(arg)).collect();
-    let mut text = format!("$ cargo xtask {}\nexit: {}\n", command.join(" "), outcome.code);
+    let mut text = format!("$ cargo xtask {}\nexit: {}\n", redactor.redact(&command.join(" ")), outcome.code);
     for (stream, content) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
         if content.is_empty() {
             continue;

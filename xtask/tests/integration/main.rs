@@ -23,6 +23,7 @@ mod recovery;
 mod repo_states;
 mod secrets_recall;
 mod secrets_scope;
+mod snapshots;
 mod spec;
 mod status;
 mod support;
