@@ -269,8 +269,8 @@ fn receipt_count(sandbox: &Sandbox) -> usize {
 
 // Proves what the README and the guide say about receipts: a command that only reads (and every
 // dry run and refusal of bad input) leaves none; one that changes the repository or the clone's
-// state leaves exactly one; `check` records each run (so `status` can show it) and `pre-pr` one
-// receipt per step.
+// state leaves exactly one; `check` records each run (so `status` can show it), `pre-pr` one
+// receipt per step, the hooks one per verdict but an accepted commit message.
 #[test]
 fn read_only_commands_leave_no_receipt_and_changes_leave_one() {
     let s = kit_scenario();
@@ -309,10 +309,19 @@ fn read_only_commands_leave_no_receipt_and_changes_leave_one() {
     for args in reads {
         expect(args, 0);
     }
+    // The hooks record their verdicts but an accepted commit message; `pre-pr` records each
+    // step even when preflight refuses (here: on `main`, with its configured verify untrusted).
+    sandbox.write(".git/COMMIT_EDITMSG", "feat: add scheduler receipts\n");
+    expect(&["hook", "commit-msg", ".git/COMMIT_EDITMSG"], 0);
+    sandbox.write(".git/COMMIT_EDITMSG", "stuff\n");
+    expect(&["hook", "commit-msg", ".git/COMMIT_EDITMSG"], 1);
     let changes: &[&[&str]] = &[&["trust"], &["trust", "--revoke"], &["trust"], &["new-addon", "scheduler", "--yes"]];
     for args in changes {
         expect(args, 1);
     }
+    sandbox.git(&["switch", "-q", "main"]);
+    expect(&["pre-pr"], 6);
+    sandbox.git(&["switch", "-q", "feat/scheduler"]);
     sandbox.commit_all("feat: add scheduler skeleton");
     expect(&["check"], 1);
     expect(&["spec", "start", "health-monitor"], 1);
