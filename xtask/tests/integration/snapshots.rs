@@ -332,3 +332,25 @@ fn read_only_commands_leave_no_receipt_and_changes_leave_one() {
     expect(&["branch", "fix", "login"], 1);
     expect(&["hotfix", "broken build"], 1);
 }
+
+// Proves: every file in `xtask/tests/snapshots/` is named by a scenario of this file, and every
+// name has its file, so a renamed or removed snapshot leaves no stale file behind (overwrite
+// mode only writes).
+#[test]
+fn every_snapshot_file_belongs_to_a_scenario() {
+    let source = include_str!("snapshots.rs");
+    let call = regex_lite::Regex::new(r#"\.(?:run|refused|file|snap|onboard_dry_run)\(\s*"([a-z0-9-]+)""#).unwrap();
+    let mut named: Vec<String> = call.captures_iter(source).map(|caps| format!("{}.txt", &caps[1])).collect();
+    named.sort();
+    named.dedup();
+    let mut files: Vec<String> = std::fs::read_dir(crate::golden::snapshot_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let stale: Vec<&String> = files.iter().filter(|file| !named.contains(file)).collect();
+    let missing: Vec<&String> = named.iter().filter(|name| !files.contains(name)).collect();
+    assert!(stale.is_empty(), "snapshot files no scenario names (delete them): {stale:?}");
+    assert!(missing.is_empty(), "snapshots without a file (run {}): {missing:?}", crate::golden::UPDATE);
+    assert!(named.len() > 60, "the pattern finds the scenarios' names: {named:?}");
+}
