@@ -186,6 +186,7 @@ fn commands_around_the_slices() {
     s.run("changelog-migrate-dry-run", &["changelog", "migrate", "--dry-run"]);
     s.run("migrate-dry-run", &["migrate", "--dry-run"]);
     s.run("templates", &["templates"]);
+    s.run("templates-check", &["templates", "--check"]);
     s.run("branch-dry-run", &["branch", "fix", "login timeout", "--dry-run"]);
     s.run("branch", &["branch", "fix", "login timeout"]);
     s.sandbox.git(&["switch", "-q", "main"]);
@@ -209,7 +210,10 @@ fn refusals_of_simple_bad_input() {
         2,
     );
     s.refused("refusal-new-addon-bad-kind", &["new-addon", "scheduler", "--yes", "--kind", "wip"], 2);
+    s.refused("refusal-new-addon-bad-slug", &["new-addon", "scheduler", "--yes", "--slug", "Sched_Uler"], 2);
     s.refused("refusal-spec-unknown-addon", &["spec", "approve", "nosuch"], 2);
+    s.refused("refusal-spec-supersede-itself", &["spec", "supersede", "health-monitor", "--by", "health-monitor"], 2);
+    s.refused("refusal-receipts-bad-limit", &["receipts", "--limit", "many"], 2);
     s.refused("refusal-spec-wrong-transition", &["spec", "complete", "health-monitor"], 2);
     s.refused("refusal-spec-supersede-unknown", &["spec", "supersede", "health-monitor", "--by", "nosuch"], 2);
     s.refused("refusal-branch-bad-kind", &["branch", "wip", "login"], 2);
