@@ -289,6 +289,7 @@ fn read_only_commands_leave_no_receipt_and_changes_leave_one() {
             args.join(" ")
         );
     };
+    expect(&["trust"], 1);
     let reads: &[&[&str]] = &[
         &["status"],
         &["graph"],
@@ -313,16 +314,16 @@ fn read_only_commands_leave_no_receipt_and_changes_leave_one() {
     for args in reads {
         expect(args, 0);
     }
-    // The hooks record their verdicts but an accepted commit message; `pre-pr` records each
-    // step even when preflight refuses (here: on `main`, with its configured verify untrusted).
+    // The hooks record their verdicts but an accepted commit message.
     sandbox.write(".git/COMMIT_EDITMSG", "feat: add scheduler receipts\n");
     expect(&["hook", "commit-msg", ".git/COMMIT_EDITMSG"], 0);
     sandbox.write(".git/COMMIT_EDITMSG", "stuff\n");
     expect(&["hook", "commit-msg", ".git/COMMIT_EDITMSG"], 1);
-    let changes: &[&[&str]] = &[&["trust"], &["trust", "--revoke"], &["trust"], &["new-addon", "scheduler", "--yes"]];
+    let changes: &[&[&str]] = &[&["trust", "--revoke"], &["trust"], &["new-addon", "scheduler", "--yes"]];
     for args in changes {
         expect(args, 1);
     }
+    // `pre-pr` records each step, even when preflight refuses (here: on `main`).
     sandbox.git(&["switch", "-q", "main"]);
     expect(&["pre-pr"], 6);
     sandbox.git(&["switch", "-q", "feat/scheduler"]);
