@@ -436,8 +436,8 @@ fn print_report(report: &Report, branch_rules: bool) {
             outln!("  {} {hint}", paint.cyan_bold("hint:"));
         }
     }
-    // "secrets" never sits right before the scope: `secrets: `origin/main..HEAD`` reads as a
-    // secret assignment to the redaction layer, which masked the range.
+    // The scope never follows the word "secrets" and a colon: the redaction layer reads that as
+    // a secret assignment and masked the range.
     let scanned = match report.secret_scope.as_str() {
         NO_COMMITS => "the staged changes for secrets (no commits yet)".to_string(),
         scope => format!("{scope} and the staged changes for secrets"),
