@@ -200,6 +200,7 @@ fn commands_around_the_slices() {
 fn refusals_of_simple_bad_input() {
     let mut s = kit_scenario();
     s.refused("refusal-new-addon-empty-name", &["new-addon", "", "--yes"], 2);
+    s.refused("refusal-branch-empty-name", &["branch", "fix", ""], 2);
     s.refused("refusal-new-addon-no-words", &["new-addon", "***", "--yes"], 2);
     s.refused("refusal-new-addon-dash", &["new-addon", "-scheduler", "--yes"], 2);
     s.refused("refusal-new-addon-symbols", &["new-addon", "sched!uler", "--yes"], 2);
