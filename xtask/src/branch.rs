@@ -78,7 +78,7 @@ pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Resul
     })?;
     let names = Names::derive(name, kind, &ctx.config).map_err(|error| {
         let fixed = error.suggestion.clone().unwrap_or_else(|| names::EXAMPLE.to_string());
-        let mut message = format!("invalid branch name `{}`: {error}", name.escape_debug());
+        let mut message = format!("invalid branch name{}: {error}", names::quoted_input(name));
         if error.rule == "no-leading-dash" {
             message.push_str(
                 "; whatever follows `--` is read as the name, never as an option, but no name starts with `-`",

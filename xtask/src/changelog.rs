@@ -704,8 +704,8 @@ pub fn migrate(root: &Path, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
                     .into());
                 }
                 done.push(format!(
-                    "move {} entries from the Unreleased section of {path} to {target}",
-                    fragment.entries.len()
+                    "move {} from the Unreleased section of {path} to {target}",
+                    counted(fragment.entries.len(), "entry", "entries")
                 ));
                 plan.create(target, fragment.render());
             }
@@ -928,11 +928,18 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
     }
     let count: usize = fragments.iter().map(|f| f.fragment.entries.len()).sum();
     let summary = vec![format!(
-        "fold {count} entries from {} fragments into `## [{version}] - {date}` of {}, and delete the fragments",
-        fragments.len(),
-        layout::CHANGELOG
+        "fold {} from {} into `## [{version}] - {date}` of {}, and delete {}",
+        counted(count, "entry", "entries"),
+        counted(fragments.len(), "fragment", "fragments"),
+        layout::CHANGELOG,
+        if fragments.len() == 1 { "it" } else { "them" }
     )];
     finish(ctx, &plan, &summary, args.dry_run.dry_run, args.json.json, &format!("release {version}"))
+}
+
+/// `1 entry`, `2 entries`.
+fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 fn run_migrate(ctx: &Ctx, args: Migrate) -> anyhow::Result<()> {
@@ -969,6 +976,7 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
         for line in summary {
             outln!("  {line}");
         }
+        outln!();
         out!("{}", plan.render());
         outln!("\nrun it without --dry-run to apply");
         return Ok(());

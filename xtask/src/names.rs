@@ -100,7 +100,7 @@ impl NameError {
             "no-control-characters" | "ascii-only" | "allowed-characters" | "no-path-separators" => {
                 "use ASCII letters, digits, spaces, `-` or `_`"
             }
-            "not-empty" => "name the add-on",
+            "not-empty" => "give it a name",
             "no-leading-dash" => "drop the leading `-`",
             "starts-with-letter" => "start with a letter or a digit",
             "not-a-rust-keyword" => "a module cannot be named after a Rust keyword; add a word",
@@ -110,6 +110,16 @@ impl NameError {
             "canonical-slug" => "use the canonical slug",
             _ => "use another name",
         }
+    }
+}
+
+/// The engineer's input as a refusal quotes it after a noun (`invalid add-on name `x``): a space
+/// and the escaped input in backticks, or nothing for an empty input (an empty code span).
+pub fn quoted_input(input: &str) -> String {
+    if input.is_empty() {
+        String::new()
+    } else {
+        format!(" `{}`", input.escape_debug())
     }
 }
 

@@ -206,7 +206,7 @@ fn derive(ctx: &Ctx, args: &Args) -> anyhow::Result<Names> {
                 .unwrap_or_else(|| free_slug(names::EXAMPLE, &taken).unwrap_or_else(|| "my-addon".into()));
             let fixed_args = Args { name: Some(fixed), slug: None, ..args.clone() };
             let mut message = if what == "name" {
-                format!("invalid add-on name `{}`: {error}", value.escape_debug())
+                format!("invalid add-on name{}: {error}", names::quoted_input(value))
             } else {
                 format!("invalid `--slug {}`: {error}", value.escape_debug())
             };

@@ -122,19 +122,23 @@ impl Plan {
             out.push_str(&format!("branch  create and check out `{}` from {}\n", branch.name, short(&branch.commit)));
         }
         for change in &self.changes {
+            // A blank line between blocks, none before the first: callers lead in with their own.
+            if !out.is_empty() {
+                out.push('\n');
+            }
             match change {
                 Change::Create { path, content } => {
-                    out.push_str(&format!("\ncreate  {path} ({} lines)\n", content.lines().count()));
+                    out.push_str(&format!("create  {path} ({} lines)\n", content.lines().count()));
                     for line in content.lines() {
                         out.push_str(&format!("    + {line}\n"));
                     }
                 }
                 Change::Edit { path, before, after } => {
-                    out.push_str(&format!("\nedit    {path}\n"));
+                    out.push_str(&format!("edit    {path}\n"));
                     out.push_str(&diff(before, after));
                 }
                 Change::Delete { path, before } => {
-                    out.push_str(&format!("\ndelete  {path} ({} lines)\n", before.lines().count()));
+                    out.push_str(&format!("delete  {path} ({} lines)\n", before.lines().count()));
                 }
             }
         }

@@ -146,7 +146,8 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             .find_map(|name| branches.get(&name).map(|(oid, time)| (name, *oid, *time)));
         let branch_state = match (&branch, main_commit) {
             (None, _) => "none",
-            (Some((_, oid, _)), Some(main)) if ctx.repo.is_merged(*oid, main) => "merged",
+            // A branch still at main's commit (just created) has nothing merged yet: open.
+            (Some((_, oid, _)), Some(main)) if *oid != main && ctx.repo.is_merged(*oid, main) => "merged",
             (Some(_), _) => "open",
         };
         // Last activity: the newer of the add-on's last receipt and its branch's last commit.

@@ -183,7 +183,8 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         main_before: None,
         stash: None,
         strategy: ctx.config.sync_strategy,
-        own_upstream: own_upstream(ctx, &branch),
+        // On main, the remote's main is the only upstream: step 4's.
+        own_upstream: if branch == *main { None } else { own_upstream(ctx, &branch) },
         main_upstream,
         step: Step::Upstream,
         done: Vec::new(),

@@ -301,12 +301,15 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
 /// Hidden: `<remote>/<main>` when it exists (what the remote is known to have), else the local
 /// main branch on another branch; on the main branch itself with no `<remote>/<main>`, nothing
 /// is hidden (fail closed: none of it is known to be pushed).
+/// The secret scope of a branch without commits: only the staged changes are scanned.
+const NO_COMMITS: &str = "staged changes only (no commits yet)";
+
 fn pushed_commits(ctx: &Ctx, head: &Head, main: Option<Oid>, tips: &[Oid]) -> anyhow::Result<(Vec<Oid>, String)> {
     let config = &ctx.config;
     let mut all_tips: Vec<Oid> = head.commit().into_iter().collect();
     all_tips.extend(tips.iter().copied().filter(|tip| Some(*tip) != head.commit()));
     if all_tips.is_empty() {
-        return Ok((Vec::new(), "staged changes only (no commits yet)".into()));
+        return Ok((Vec::new(), NO_COMMITS.into()));
     }
     let tracking = ctx.repo.remote_tracking_commit(&config.remote, &config.main_branch);
     let on_main = head.branch_name() == Some(config.main_branch.as_str());
@@ -464,7 +467,13 @@ pub fn render_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>, pain
 
 fn print_report(report: &Report, branch_rules: bool) {
     out!("{}", render_findings(&report.findings, Paint::stdout()));
-    crate::output::status("Scanned", format!("for secrets: {} and the staged changes", report.secret_scope));
+    // The scope never follows the word "secrets" and a colon: the redaction layer reads that as
+    // a secret assignment and masked the range.
+    let scanned = match report.secret_scope.as_str() {
+        NO_COMMITS => "the staged changes for secrets (no commits yet)".to_string(),
+        scope => format!("{scope} and the staged changes for secrets"),
+    };
+    crate::output::status("Scanned", scanned);
     if report.findings.is_empty() {
         let scope = if branch_rules { "repository, hygiene and branch rules" } else { "repository and hygiene rules" };
         crate::output::status("Checked", format!("{scope}: no findings"));

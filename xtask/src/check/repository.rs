@@ -270,7 +270,14 @@ pub fn check_document(
             ("spec", Some(status)) if status > Status::Draft => Finding::error(
                 "sop-3.5/placeholder",
                 at(path, Some(*first)),
-                format!("the spec is {status} but its contracts are not defined: {message}"),
+                // `spec approve` asks about the status the spec would have: only a status the
+                // header holds is stated as the spec's.
+                match header.status() {
+                    Ok(current) if current == status => {
+                        format!("the spec is {status} but its contracts are not defined: {message}")
+                    }
+                    _ => format!("its contracts are not defined: {message}"),
+                },
                 format!("{hint}; contracts are defined before implementation (SOP 3.5)"),
             ),
             ("spec", _) => Finding::warning(

@@ -165,6 +165,16 @@ impl Report {
             .map(|item| format!("`{}`: {}", item.label, item.detail))
             .collect()
     }
+
+    /// `label`: detail, for each mandatory item that failed (a dry run's skipped items are what
+    /// it would do, not why the clone is not READY).
+    fn failures(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|item| item.mandatory && item.status == Status::Failed)
+            .map(|item| format!("`{}`: {}", item.label, item.detail))
+            .collect()
+    }
 }
 
 fn print_item(item: &Item) {
@@ -441,7 +451,7 @@ fn finish_dry_run(ctx: &Ctx, report: &Report, args: &Args) -> anyhow::Result<()>
         );
     }
     if failed {
-        return Err(Refusal::failed(format!("not READY: {}", report.reasons().join("; ")))
+        return Err(Refusal::failed(format!("not READY: {}", report.failures().join("; ")))
             .hint(first_fix(report, args))
             .into());
     }
