@@ -7,6 +7,7 @@
 
 pub mod hint;
 pub mod history;
+pub mod scratch;
 pub mod setup;
 pub mod sync;
 
