@@ -121,8 +121,13 @@ mod tests {
 
     #[test]
     fn forwarded_options_parse_back_to_the_same_options() {
-        let parse = |words: &[&str]| Line::try_parse_from(std::iter::once("bench").chain(words.iter().copied())).unwrap().args;
-        for words in [&[][..], &["--addons", "5", "--runs", "1", "--skip-cold-build", "--json"], &["--write-docs", "--keep", "--commits", "20"]] {
+        let parse =
+            |words: &[&str]| Line::try_parse_from(std::iter::once("bench").chain(words.iter().copied())).unwrap().args;
+        for words in [
+            &[][..],
+            &["--addons", "5", "--runs", "1", "--skip-cold-build", "--json"],
+            &["--write-docs", "--keep", "--commits", "20"],
+        ] {
             let args = parse(words);
             let again = parse(&args.to_args().iter().map(String::as_str).collect::<Vec<_>>());
             assert_eq!(again, args, "{words:?}");

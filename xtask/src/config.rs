@@ -235,7 +235,8 @@ fn check_folder(key: &str, value: &str) -> Result<(), String> {
 /// xtask's: the one other reading of a manifest, kept here so `Cargo.toml` has one reader.
 pub fn manifest_table(path: &Path) -> anyhow::Result<toml::Table> {
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    toml::from_str(&text).map_err(|error| anyhow::anyhow!("failed to parse `{}`: {}", path.display(), one_line(&error.to_string())))
+    toml::from_str(&text)
+        .map_err(|error| anyhow::anyhow!("failed to parse `{}`: {}", path.display(), one_line(&error.to_string())))
 }
 
 /// toml's errors are multi-line with a source excerpt; keep the excerpt but make it one block.

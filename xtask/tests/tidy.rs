@@ -557,8 +557,11 @@ fn the_tidy_test_reports_a_violation_of_every_rule() {
 /// The first-build check can fail: a missing figure, and one that is not the cold-build row's.
 #[test]
 fn the_first_build_check_reports_a_missing_or_stale_figure() {
-    let doc = "| measurement | ours |\n| --- | --- |\n| cold build of the xtask vs a git2-only crate | 27.68 s | 12.89 s |\n";
-    let readme = |figure: &str| format!("# L\n\nbuilds once (<!-- bench:first-build -->{figure}<!-- bench:first-build:end -->).\n");
+    let doc =
+        "| measurement | ours |\n| --- | --- |\n| cold build of the xtask vs a git2-only crate | 27.68 s | 12.89 s |\n";
+    let readme = |figure: &str| {
+        format!("# L\n\nbuilds once (<!-- bench:first-build -->{figure}<!-- bench:first-build:end -->).\n")
+    };
     assert_eq!(check_first_build(&readme("about 28 s"), doc), []);
     let stale: Vec<String> = check_first_build(&readme("about 30 s"), doc).iter().map(ToString::to_string).collect();
     assert_eq!(stale.len(), 1);

@@ -28,7 +28,6 @@ use xtask::git::scratch as git;
 use xtask::names::{self, Names};
 use xtask::render::{addon_context, Dependency, Details, Templates};
 
-
 /// The folders and files of the kit copied into the synthetic repository (`Cargo.toml` apart).
 const KIT_DIRS: &[&str] = &["src", "tests", "templates", "docs"];
 const KIT_FILES: &[&str] = &["CHANGELOG.md", ".env.example", ".gitignore", "README.md"];

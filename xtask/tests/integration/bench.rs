@@ -15,7 +15,10 @@ fn fake_cargo(sandbox: &Sandbox, code: i32) -> std::path::PathBuf {
     let script = dir.join("cargo");
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nfor word in \"$@\"; do printf '%s\\n' \"$word\"; done > \"{}\"\nexit {code}\n", dir.join("args.txt").display()),
+        format!(
+            "#!/bin/sh\nfor word in \"$@\"; do printf '%s\\n' \"$word\"; done > \"{}\"\nexit {code}\n",
+            dir.join("args.txt").display()
+        ),
     )
     .unwrap();
     #[cfg(unix)]
@@ -39,13 +42,30 @@ fn bench_runs_the_bench_package_with_the_options_and_this_binary() {
     let sandbox = Sandbox::with_kit();
     let before = sandbox.snapshot();
     let cargo = fake_cargo(&sandbox, 0);
-    sandbox.xtask().args(["bench", "--addons", "5", "--runs", "1", "--skip-cold-build", "--json"]).env("CARGO", cargo.to_str().unwrap()).success();
+    sandbox
+        .xtask()
+        .args(["bench", "--addons", "5", "--runs", "1", "--skip-cold-build", "--json"])
+        .env("CARGO", cargo.to_str().unwrap())
+        .success();
     let args = recorded_args(&cargo);
     let manifest = project_root().join("xtask/bench/Cargo.toml");
-    let head = ["run", "--manifest-path", manifest.to_str().unwrap(), "-p", "xtask-bench", "--bin", "xtask-bench", "--", "--xtask"];
+    let head = [
+        "run",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "-p",
+        "xtask-bench",
+        "--bin",
+        "xtask-bench",
+        "--",
+        "--xtask",
+    ];
     assert_eq!(args[..head.len()], head, "{args:?}");
     let binary = std::path::Path::new(&args[head.len()]);
-    assert_eq!(binary.canonicalize().unwrap(), std::path::Path::new(env!("CARGO_BIN_EXE_xtask")).canonicalize().unwrap());
+    assert_eq!(
+        binary.canonicalize().unwrap(),
+        std::path::Path::new(env!("CARGO_BIN_EXE_xtask")).canonicalize().unwrap()
+    );
     assert_eq!(args[head.len() + 1], "-C");
     let root = std::path::Path::new(&args[head.len() + 2]);
     assert_eq!(root.canonicalize().unwrap(), sandbox.root.canonicalize().unwrap());
