@@ -78,8 +78,10 @@ fn manifest() -> PathBuf {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let manifest = manifest();
     if !manifest.is_file() {
+        let workspace =
+            crate::output::shell_word(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..").display().to_string());
         return Err(Refusal::failed(format!("the benchmark's manifest `{}` is missing", manifest.display()))
-            .hint("restore it from the main branch: git checkout origin/main -- xtask/bench")
+            .hint(format!("restore the benchmark beside the xtask: git -C {workspace} checkout HEAD -- xtask/bench"))
             .into());
     }
     // The cargo that started this binary (`cargo run` sets `CARGO`), else the one on `PATH`.
@@ -93,19 +95,24 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let status = std::process::Command::from(command)
         .status()
         .with_context(|| format!("failed to start `cargo run -p {PACKAGE}`"))?;
-    match status.code() {
-        Some(0) => Ok(()),
-        // The bench reported its own error (or cargo its build error) above.
-        Some(code) => {
-            let mut refusal = Refusal::failed(format!("`cargo run -p {PACKAGE}` exited with code {code} (see above)"))
-                .hint(format!("build the benchmark alone to see its errors: cargo build -p {PACKAGE}"));
-            if code == crate::error::EXIT_USAGE {
-                refusal.code = code;
-            }
-            Err(refusal.into())
+    let refusal = match status.code() {
+        Some(0) => return Ok(()),
+        // The bench's own exit codes: it printed its report and its error above.
+        Some(code @ (crate::error::EXIT_FAILED | crate::error::EXIT_USAGE)) => {
+            let mut refusal = Refusal::failed("the benchmark failed (its error is above)").hint(
+                "keep the synthetic repository to look into it: cargo xtask bench --keep --runs 1 --skip-cold-build",
+            );
+            refusal.code = code;
+            refusal
         }
-        None => Err(Refusal::failed(format!("`cargo run -p {PACKAGE}` was killed by a signal")).into()),
-    }
+        Some(code) => Refusal::failed(format!(
+            "`cargo run -p {PACKAGE}` failed with exit code {code}: the benchmark did not build or start (see above)"
+        ))
+        .hint(format!("build it alone to see why: cargo build -p {PACKAGE}")),
+        None => Refusal::failed(format!("`cargo run -p {PACKAGE}` was killed by a signal"))
+            .hint("run it again: cargo xtask bench"),
+    };
+    Err(refusal.into())
 }
 
 #[cfg(test)]

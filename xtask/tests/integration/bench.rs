@@ -74,15 +74,19 @@ fn bench_runs_the_bench_package_with_the_options_and_this_binary() {
     assert_eq!(sandbox.snapshot(), before, "forwarding changed the repository");
 }
 
-/// Proves the bench's failure is the command's: a failed run exits 1 and says where to look.
+/// Proves the bench's failure is the command's: a bench that did not build, or failed, exits 1
+/// and says where to look.
 #[cfg(unix)]
 #[test]
 fn a_failed_bench_fails_the_command() {
     let sandbox = Sandbox::with_kit();
     let cargo = fake_cargo(&sandbox, 101);
     let out = sandbox.xtask().args(["bench", "--runs", "1"]).env("CARGO", cargo.to_str().unwrap()).refused(1);
-    assert_contains(&out.stderr, "`cargo run -p xtask-bench` exited with code 101");
-    assert_contains(&out.stderr, "hint: build the benchmark alone to see its errors: cargo build -p xtask-bench");
+    assert_contains(&out.stderr, "`cargo run -p xtask-bench` failed with exit code 101");
+    assert_contains(&out.stderr, "hint: build it alone to see why: cargo build -p xtask-bench");
+    let cargo = fake_cargo(&sandbox, 1);
+    let out = sandbox.xtask().args(["bench", "--runs", "1"]).env("CARGO", cargo.to_str().unwrap()).refused(1);
+    assert_contains(&out.stderr, "error: the benchmark failed (its error is above)");
 }
 
 /// Proves the options are checked before anything is built or run: no cargo is started at all.
