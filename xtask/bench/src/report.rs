@@ -533,6 +533,53 @@ mod tests {
         assert!(with_figures("# B\n", "x\n").ends_with(&format!("## Latest figures\n\n{DOC_BEGIN}\nx\n{DOC_END}\n")));
     }
 
+    /// Proves `--write-docs` writes both documents through the plan (no journal left behind), the
+    /// README's figure from the cold-build row.
+    #[test]
+    fn write_docs_writes_the_figures_and_the_first_build_through_one_plan() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let git = |args: &[&str]| {
+            let mut command = std::process::Command::new("git");
+            command.args(args).current_dir(root).env("GIT_CONFIG_NOSYSTEM", "1");
+            assert!(command.output().unwrap().status.success(), "git {args:?}");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        std::fs::create_dir(root.join("docs")).unwrap();
+        std::fs::write(root.join(DOC), format!("# B\n\n{DOC_BEGIN}\nold\n{DOC_END}\n")).unwrap();
+        let readme = format!("# L\n\nonce ({FIRST_BUILD_BEGIN}about 30 s{FIRST_BUILD_END}).\n");
+        std::fs::write(root.join(README), &readme).unwrap();
+        let machine = Machine {
+            cpus: 2,
+            cpu_model: None,
+            memory_gib: None,
+            kernel: "linux".into(),
+            rustc: "rustc".into(),
+            git: "git".into(),
+            load_average: None,
+        };
+        let cold = Row::new(COLD_BUILD_KEY, "cold build", Target::Ratio(1.35))
+            .figures(Figure::Millis(27_680.0), Some(Figure::Millis(12_890.0)));
+        let report = Report {
+            date: "2026-12-03T00:00:00Z".into(),
+            machine,
+            addons: 1,
+            files: 1,
+            commits: 1,
+            runs: 1,
+            setup_ms: 1.0,
+            total_ms: 2.0,
+            rows: vec![cold],
+        };
+        let ctx = Ctx::new(root, true).unwrap();
+        assert_eq!(write_docs(&ctx, &report).unwrap(), [DOC, README]);
+        assert!(std::fs::read_to_string(root.join(DOC)).unwrap().contains("| cold build | 27.68 s | 12.89 s |"));
+        assert_eq!(std::fs::read_to_string(root.join(README)).unwrap(), readme.replace("about 30 s", "about 28 s"));
+        assert!(xtask::plan::Journal::pending(&ctx.repo).is_empty(), "the plan left its journal");
+        // Written again with the same figures: nothing to change, nothing written.
+        assert!(write_docs(&ctx, &report).unwrap().is_empty());
+    }
+
     #[test]
     fn the_first_build_figure_is_replaced_between_its_markers_only() {
         let text = format!("builds once ({FIRST_BUILD_BEGIN}about 30 s{FIRST_BUILD_END} in the bench).\n");
