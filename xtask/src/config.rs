@@ -2,7 +2,8 @@
 //!
 //! Every key is optional and defaults to the SOP's value. Unknown keys and wrong types are errors
 //! that name the key (serde's `deny_unknown_fields` plus toml's spans give `file:line:column`).
-//! Nothing else in the xtask parses `Cargo.toml` ([`manifest_table`] reads a whole one for the bench).
+//! Nothing else in the xtask parses `Cargo.toml`: [`manifest_table`] reads a whole one for the
+//! bench.
 
 use std::path::Path;
 

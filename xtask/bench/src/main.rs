@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: what the xtask costs, measured side by side with git in the same run.
-//! A workspace member of its own (`xtask-bench`), started by `cargo xtask bench` (`xtask/src/bench.rs`
-//! forwards the options, `--xtask <the binary cargo xtask built>` and `-C <repository>`).
+//! A workspace member of its own (`xtask-bench`), started by `cargo xtask bench`
+//! (`xtask/src/bench.rs` forwards the options, `--xtask <the binary cargo xtask built>` and
+//! `-C <repository>`).
 //!
 //! It builds a deterministic synthetic repository in a temp dir (`synth.rs`: N add-ons made the
 //! way `new-addon` makes them, a branch of M commits), then times — median of several runs, ours
