@@ -61,6 +61,8 @@ const README: &str = "readme-table";
 const ROOT_DEPS: &str = "root-crate-dependency";
 /// The README's first-build figure is docs/benchmarks.md's cold build, as the bench wrote both.
 const FIRST_BUILD: &str = "readme-first-build";
+/// The bench's dependencies stay out of the xtask's manifest (and so out of its cold build).
+const BENCH_DEPS: &str = "bench-dependency-in-xtask";
 /// An allow-list entry that excuses nothing any more.
 const STALE: &str = "stale-allow-list-entry";
 
@@ -411,6 +413,22 @@ fn check_readme(readme: &str, global: &[String], commands: &[CliCommand]) -> Vec
     found
 }
 
+/// What only the bench needs, in the xtask's own manifest: toml's writer (`display`) or the bench
+/// package itself. The `cargo xtask` alias builds `--package xtask`: what is not in its manifest is
+/// not in its cold build (line-based, like the check below).
+fn check_xtask_manifest(manifest: &str) -> Vec<Violation> {
+    let mut found = Vec::new();
+    for (index, line) in manifest.lines().enumerate() {
+        let code = line.trim();
+        let writer = code.starts_with("toml") && code.contains("\"display\"");
+        if writer || code.starts_with("xtask-bench") {
+            let path = "xtask/Cargo.toml".to_string();
+            found.push(Violation { path, line: index + 1, rule: BENCH_DEPS, text: code.to_string() });
+        }
+    }
+    found
+}
+
 /// The tool's dependencies in the `[dependencies]` of the root manifest (line-based: a test
 /// reading a manifest's section headers, not a second TOML reader of the tool).
 fn check_root_dependencies(manifest: &str) -> Vec<Violation> {
@@ -474,6 +492,8 @@ fn the_source_tree_keeps_the_architecture_invariants() {
     let mut found = check_sources(&files, ALLOWED);
     let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).expect("the root manifest");
     found.extend(check_root_dependencies(&manifest));
+    let xtask_manifest = std::fs::read_to_string(workspace_root().join("xtask/Cargo.toml")).expect("xtask's manifest");
+    found.extend(check_xtask_manifest(&xtask_manifest));
     let read = |path: &str| std::fs::read_to_string(workspace_root().join(path)).unwrap_or_default();
     found.extend(check_first_build(&read("README.md"), &read("docs/benchmarks.md")));
     fail_on(&found, "the architecture invariants (docs/ARCHITECTURE.md)");
@@ -552,6 +572,13 @@ fn the_tidy_test_reports_a_violation_of_every_rule() {
     let manifest = "[package]\nname = \"lancelot\"\n\n[dependencies]\nserde = \"1\"\ngit2 = { version = \"0.21\" }\n\n[dev-dependencies]\nclap = \"4\"\n";
     let listed: Vec<String> = check_root_dependencies(manifest).iter().map(ToString::to_string).collect();
     assert_eq!(listed, ["Cargo.toml:6: root-crate-dependency: git2 = { version = \"0.21\" }"]);
+
+    // The xtask's manifest: toml's writer or the bench package is reported, the parser is not.
+    let manifest = "[dependencies]\ntoml = { version = \"1\", features = [\"parse\"] }\n";
+    assert_eq!(check_xtask_manifest(manifest), []);
+    let manifest = "[dependencies]\ntoml = { version = \"1\", features = [\"parse\", \"display\"] }\nxtask-bench = { path = \"bench\" }\n";
+    let listed: Vec<String> = check_xtask_manifest(manifest).iter().map(|v| format!("{}:{}", v.line, v.rule)).collect();
+    assert_eq!(listed, ["2:bench-dependency-in-xtask", "3:bench-dependency-in-xtask"]);
 }
 
 /// The first-build check can fail: a missing figure, and one that is not the cold-build row's.
