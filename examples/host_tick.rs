@@ -1,4 +1,4 @@
-//! The host's own cost per tick, for `cargo xtask bench` (`xtask/src/bench/host_tick.rs`): N
+//! The host's own cost per tick, for `cargo xtask bench` (`xtask/bench/src/host_tick.rs`): N
 //! synthetic add-ons, all enabled, each with one job and a dependency on the one before it, so
 //! every tick walks every gate. Time comes from a manual clock; receipts go to memory, so what is
 //! measured is the runtime itself, not the add-ons or the disk. Separately: one receipt appended

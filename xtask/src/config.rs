@@ -2,7 +2,8 @@
 //!
 //! Every key is optional and defaults to the SOP's value. Unknown keys and wrong types are errors
 //! that name the key (serde's `deny_unknown_fields` plus toml's spans give `file:line:column`).
-//! Nothing else in the xtask parses `Cargo.toml`.
+//! Nothing else in the xtask parses `Cargo.toml`: [`manifest_table`] reads a whole one for the
+//! bench.
 
 use std::path::Path;
 
@@ -228,6 +229,15 @@ fn check_folder(key: &str, value: &str) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// A whole manifest (`Cargo.toml`) as a TOML table, for `cargo xtask bench`, which copies the
+/// kit's manifest into its synthetic repository and generates a git2-only crate from the
+/// xtask's: the one other reading of a manifest, kept here so `Cargo.toml` has one reader.
+pub fn manifest_table(path: &Path) -> anyhow::Result<toml::Table> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    toml::from_str(&text)
+        .map_err(|error| anyhow::anyhow!("failed to parse `{}`: {}", path.display(), one_line(&error.to_string())))
 }
 
 /// toml's errors are multi-line with a source excerpt; keep the excerpt but make it one block.

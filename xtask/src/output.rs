@@ -15,9 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Set once stdout could not be written: the rest of the run prints nothing more there.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
-// The macros are in scope in every module: `main.rs` declares this module first, `#[macro_use]`.
+// The macros are in scope in every module: `lib.rs` declares this module first, `#[macro_use]`;
+// exported for the bench beside the tool (`xtask/bench/`).
 
 /// `println!` through the output layer: quiet on a closed pipe instead of a panic.
+#[macro_export]
 macro_rules! outln {
     () => {
         $crate::output::write_stdout(format_args!("\n"))
@@ -28,6 +30,7 @@ macro_rules! outln {
 }
 
 /// `print!` through the output layer: quiet on a closed pipe instead of a panic.
+#[macro_export]
 macro_rules! out {
     ($($arg:tt)+) => {
         $crate::output::write_stdout(format_args!($($arg)+))
@@ -35,6 +38,7 @@ macro_rules! out {
 }
 
 /// `eprintln!` through the output layer: a closed stderr is ignored instead of a panic.
+#[macro_export]
 macro_rules! errln {
     ($($arg:tt)+) => {
         $crate::output::write_stderr(format_args!("{}\n", format_args!($($arg)+)))
@@ -42,6 +46,7 @@ macro_rules! errln {
 }
 
 /// `eprint!` through the output layer: a closed stderr is ignored instead of a panic.
+#[macro_export]
 macro_rules! err {
     ($($arg:tt)+) => {
         $crate::output::write_stderr(format_args!($($arg)+))

@@ -234,7 +234,7 @@ impl<F: FnMut(Receipt) -> ControlFlow<()>> Visitor for F {
 /// The add-on of a receipt line as this tool writes it (compact JSON, fields in declaration
 /// order: it starts with `{"time":"`): `Ok(None)` when it has no `addon` field, `Err(())` when
 /// the line is not one of ours or the name is escaped, and only parsing can tell.
-pub fn addon_of_line(line: &str) -> Result<Option<&str>, ()> {
+pub(crate) fn addon_of_line(line: &str) -> Result<Option<&str>, ()> {
     if !(line.starts_with("{\"time\":\"") && line.ends_with('}')) {
         return Err(());
     }

@@ -8,6 +8,7 @@
 pub mod hint;
 pub mod history;
 pub mod merged;
+pub mod scratch;
 pub mod setup;
 pub mod sync;
 

@@ -19,15 +19,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
-use xshell::{cmd, Shell};
+use xshell::Shell;
 
-use crate::check::frozen::FreezeRecord;
-use crate::config::Config;
-use crate::docs::{self, Status, PLACEHOLDER};
-use crate::names::{self, Names};
-use crate::render::{addon_context, Dependency, Details, Templates};
-
-use super::measure::run_checked;
+use xtask::check::frozen::FreezeRecord;
+use xtask::config::{self, Config};
+use xtask::docs::{self, Status, PLACEHOLDER};
+use xtask::git::scratch as git;
+use xtask::names::{self, Names};
+use xtask::render::{addon_context, Dependency, Details, Templates};
 
 /// The folders and files of the kit copied into the synthetic repository (`Cargo.toml` apart).
 const KIT_DIRS: &[&str] = &["src", "tests", "templates", "docs"];
@@ -137,7 +136,7 @@ pub fn build(
         if status.is_frozen() {
             let spec = &main_tree.files[&names.spec].bytes;
             let file_name = names.spec.rsplit('/').next().unwrap_or(&names.spec);
-            let record = FreezeRecord { hash: crate::check::frozen::spec_hash(spec)? };
+            let record = FreezeRecord { hash: xtask::check::frozen::spec_hash(spec)? };
             main_tree.insert(&FreezeRecord::path(config, file_name), record.render(file_name));
         }
         previous = Some(names);
@@ -175,25 +174,21 @@ pub fn build(
     }
     stream.out.extend_from_slice(b"done\n");
 
-    run_checked(cmd!(sh, "git init -q -b {main}"), "`git init`")?;
-    run_checked(cmd!(sh, "git fast-import --quiet --done").stdin(stream.out), "`git fast-import`")?;
-    run_checked(cmd!(sh, "git reset -q --hard"), "`git reset --hard` (the first checkout)")?;
+    git::init(sh, &main)?;
+    git::fast_import(sh, stream.out)?;
+    // The first checkout.
+    git::reset_hard(sh)?;
     Ok(Synthetic {
         main,
         slice_branch: slice.branch,
         history_branch: history.branch,
         addons: addons as usize + count_kit_addons(kit, config),
-        files: main_tree_len(sh)?,
+        files: git::tracked_files(sh)?,
     })
 }
 
 fn count_kit_addons(kit: &Path, config: &Config) -> usize {
-    crate::addons::Inventory::load(kit, config).map(|inventory| inventory.addons.len()).unwrap_or(0)
-}
-
-fn main_tree_len(sh: &Shell) -> anyhow::Result<usize> {
-    let output = run_checked(cmd!(sh, "git ls-files"), "`git ls-files`")?;
-    Ok(String::from_utf8_lossy(&output.stdout).lines().count())
+    xtask::addons::Inventory::load(kit, config).map(|inventory| inventory.addons.len()).unwrap_or(0)
 }
 
 /// A conventional message per commit, cycling through the configured types, some with a body
@@ -274,8 +269,8 @@ fn scaffold(
     }
     tree.insert(&names.module, render("module")?);
     tree.insert(&names.integration_test, render("integration_test")?);
-    let fragment = crate::changelog::fragment_path(&names.slug);
-    tree.insert(&fragment, crate::changelog::render_fragment("Added", &render("changelog_entry")?));
+    let fragment = xtask::changelog::fragment_path(&names.slug);
+    tree.insert(&fragment, xtask::changelog::render_fragment("Added", &render("changelog_entry")?));
     created.extend([names.module.clone(), names.integration_test.clone(), fragment]);
     Ok(created)
 }
@@ -338,10 +333,7 @@ fn is_executable(_path: &Path) -> bool {
 /// The kit's `Cargo.toml` as the synthetic repository's: the workspace without the xtask (it is
 /// not copied), and the verify commands replaced by `true`, so `pre-pr`'s own time is what shows.
 fn synthetic_manifest(kit: &Path, config: &Config) -> anyhow::Result<String> {
-    let path = kit.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let mut manifest: toml::Table =
-        toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))?;
+    let mut manifest = config::manifest_table(&kit.join("Cargo.toml"))?;
     let workspace = table_at(&mut manifest, "workspace")?;
     if let Some(toml::Value::Array(members)) = workspace.get_mut("members") {
         // The xtask and its crates (`xtask/secrets`) are not copied.
@@ -354,7 +346,7 @@ fn synthetic_manifest(kit: &Path, config: &Config) -> anyhow::Result<String> {
     sop.integration_verify = vec![vec!["true".to_string()]];
     let value = toml::Value::try_from(&sop).context("failed to convert the settings to TOML")?;
     metadata.insert("sop".to_string(), value);
-    Ok(super::toml_text::document(&manifest))
+    toml::to_string(&manifest).context("failed to write the synthetic `Cargo.toml`")
 }
 
 /// The sub-table `key` of `table`, created when missing (or when `key` holds something else).
@@ -432,7 +424,7 @@ mod tests {
         let config = Config::default();
         for number in 2..40 {
             let message = history_message(number, "synthetic-history", &config.commit_types);
-            assert_eq!(crate::check::check_commit_message(&message, &config), Ok(()), "{message}");
+            assert_eq!(xtask::check::check_commit_message(&message, &config), Ok(()), "{message}");
         }
     }
 

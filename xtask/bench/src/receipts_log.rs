@@ -171,7 +171,7 @@ fn tool_line(n: u64) -> String {
         [("check", "job"), ("pre-pr", "job"), ("new-addon", "state_change"), ("pre-pr", "failure")][(n % 4) as usize];
     format!(
         "{{\"time\":\"{}\",\"unix_ms\":{unix_ms},\"command\":\"{command}\",\"kind\":\"{kind}\",\"message\":\"synthetic receipt {n} for the bench\",\"addon\":\"Synthetic{}\",\"branch\":\"feat/synthetic-{}\",\"commit\":\"{:040x}\"}}\n",
-        crate::receipts::rfc3339(unix_ms / 1000),
+        xtask::receipts::rfc3339(unix_ms / 1000),
         n % 50,
         n % 50,
         n

@@ -1,4 +1,7 @@
 //! `cargo xtask bench`: what the xtask costs, measured side by side with git in the same run.
+//! A workspace member of its own (`xtask-bench`), started by `cargo xtask bench`
+//! (`xtask/src/bench.rs` forwards the options, `--xtask <the binary cargo xtask built>` and
+//! `-C <repository>`).
 //!
 //! It builds a deterministic synthetic repository in a temp dir (`synth.rs`: N add-ons made the
 //! way `new-addon` makes them, a branch of M commits), then times — median of several runs, ours
@@ -6,13 +9,16 @@
 //! `git status`, their peak memory, the commit rules over the M-commit range against
 //! `git log --format=%B`, `new-addon --no-branch` against `git branch` plus copying the same
 //! files, `pre-pr`'s own overhead, the runtime host's cost per tick (`host_tick.rs`), and the
-//! xtask's cold build against a git2-only crate (`cold.rs`). It prints a table (`report.rs`), `--json` for scripts, and with `--write-docs`
-//! the figures section of `docs/benchmarks.md`.
+//! xtask's cold build against a git2-only crate (`cold.rs`). It prints a table (`report.rs`),
+//! `--json` for scripts, and with `--write-docs` the figures section of `docs/benchmarks.md` and
+//! the README's first-build figure, through the xtask's plan writer.
 //!
-//! The binary timed is the running one (`std::env::current_exe()`): the one `cargo xtask` built,
-//! in the profile the alias uses. A missed target is reported, never an error: the command exits
-//! non-zero only when a measurement fails. It never changes the engineer's repository except for
-//! `--write-docs` and its receipt.
+//! It links the xtask as a library: the synthetic repository is made with the tool's own names,
+//! templates and configuration reader, its scratch repositories are driven through the tool's git
+//! wrapper (`git/scratch.rs`), and the rules it times in-process are the tool's. The binary timed
+//! is the one `--xtask` names: the one `cargo xtask` built, in the profile the alias uses. A missed
+//! target is reported, never an error: the command exits non-zero only when a measurement fails.
+//! It never changes the engineer's repository except for `--write-docs` and its receipt.
 
 mod cold;
 mod host_tick;
@@ -21,49 +27,58 @@ mod receipts_log;
 mod report;
 mod secrets_scan;
 mod synth;
-mod toml_text;
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use xshell::{cmd, Shell};
+use clap::Parser as _;
+use xshell::Shell;
 
-use crate::ctx::Ctx;
-use crate::error::Refusal;
-use crate::receipts::{self, Kind, Receipt};
 use measure::{Memory, Probe, Scratch};
 use report::{Figure, Machine, Report, Row, State, Target};
+use xtask::bench::Args;
+use xtask::ctx::Ctx;
+use xtask::error::Refusal;
+use xtask::git::scratch as git;
+use xtask::receipts::{self, Kind, Receipt};
+use xtask::{errln, out, outln};
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Add-ons in the synthetic repository
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
-    pub addons: u32,
+/// The benchmark of `cargo xtask`: start it with `cargo xtask bench`, which builds and names the
+/// binary to time.
+#[derive(Debug, clap::Parser)]
+#[command(name = "xtask-bench", version)]
+struct Cli {
+    /// The xtask binary to time (`cargo xtask bench` passes the one it built)
+    #[arg(long, value_name = "PATH")]
+    xtask: PathBuf,
 
-    /// Commits on the synthetic branch whose range the commit rules read
-    #[arg(long, value_name = "M", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=200_000))]
-    pub commits: u32,
+    /// The repository whose kit and workspace are measured (like `git -C`)
+    #[arg(short = 'C', value_name = "DIR")]
+    directory: Option<PathBuf>,
 
-    /// Timed runs of each command; the table shows the median
-    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub runs: u32,
+    #[command(flatten)]
+    args: Args,
+}
 
-    /// Skip the cold build of the xtask and of the git2-only crate (about a minute on 2 cores)
-    #[arg(long)]
-    pub skip_cold_build: bool,
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    xtask::finish(start(cli))
+}
 
-    /// Write the figures into docs/benchmarks.md (between its `bench:figures` markers)
-    #[arg(long)]
-    pub write_docs: bool,
-
-    /// Keep the synthetic repository and print where it is (to profile a command on it)
-    #[arg(long)]
-    pub keep: bool,
-
-    /// Print the figures as JSON (progress lines go to stderr)
-    #[arg(long)]
-    pub json: bool,
+fn start(cli: Cli) -> anyhow::Result<()> {
+    let dir = match cli.directory {
+        Some(dir) => dir,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    if !cli.xtask.is_file() {
+        return Err(Refusal::usage(format!("`{}` is not an xtask binary", cli.xtask.display()))
+            .hint("start the bench through the xtask, which passes its own binary: cargo xtask bench")
+            .into());
+    }
+    let exe = std::path::absolute(&cli.xtask).context("failed to resolve the xtask binary's path")?;
+    run(&Ctx::new(&dir, true)?, cli.args, exe)
 }
 
 const COMMAND: &str = "bench";
@@ -82,10 +97,10 @@ struct Console {
 impl Console {
     fn status(&self, verb: &str, message: impl std::fmt::Display) {
         if self.json {
-            let paint = crate::output::Paint::stderr();
+            let paint = xtask::output::Paint::stderr();
             errln!("{} {message}", paint.green_bold(&format!("{verb:>12}")));
         } else {
-            crate::output::status(verb, message);
+            xtask::output::status(verb, message);
         }
     }
 }
@@ -102,7 +117,7 @@ struct Bench {
 }
 
 impl Bench {
-    /// The running xtask, as `xtask -C <dir> <args>` where `dir` is the shell's working tree.
+    /// The timed xtask, as `xtask -C <dir> <args>` where `dir` is the shell's working tree.
     fn xtask<'a>(&self, sh: &'a Shell, label: &str, args: &[&str]) -> Probe<'a> {
         let dir = sh.current_dir();
         let dir = dir.to_string_lossy();
@@ -112,11 +127,10 @@ impl Bench {
     }
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Ctx, args: Args, exe: PathBuf) -> anyhow::Result<()> {
     let started = Instant::now();
     let console = Console { json: args.json };
     let scratch = Scratch::create(args.keep)?;
-    let exe = std::env::current_exe().context("failed to find the running xtask binary")?;
     let gitconfig = scratch.path.join("gitconfig");
     std::fs::write(&gitconfig, GITCONFIG).with_context(|| format!("failed to write `{}`", gitconfig.display()))?;
     let root = scratch.path.join("repo");
@@ -131,7 +145,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     );
     let setup = Instant::now();
     let built = synth::build(ctx.root(), &ctx.config, &sh, &root, args.addons, args.commits).and_then(|synthetic| {
-        switch(&sh, &synthetic.slice_branch)?;
+        git::switch(&sh, &synthetic.slice_branch, false)?;
         settle(&sh)?;
         Ok(synthetic)
     });
@@ -150,36 +164,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
 
     let bench = Bench { exe, scratch: scratch.path.clone(), runs: args.runs, commits: args.commits, synthetic, sh };
-    let mut rows = Vec::new();
-    console.status("Measuring", "`check` and `status --json` against `git status`");
-    rows.extend(group(everyday_rows(), |rows| everyday(&bench, rows)));
-    console.status("Measuring", format!("the commit rules over {} commits against `git log`", args.commits));
-    rows.extend(group(commit_rows(args.commits), |rows| commit_rules(&bench, &ctx.config, rows)));
-    console.status("Measuring", "`pre-pr`'s own overhead");
-    rows.extend(group(vec![pre_pr_row()], |rows| pre_pr(&bench, rows)));
-    console.status("Measuring", "`new-addon --no-branch` against `git branch` and copying the same files");
-    rows.extend(group(vec![new_addon_row()], |rows| new_addon(&bench, rows)));
-    console.status("Measuring", "build-time discovery of the add-ons (what it adds to an incremental build)");
-    rows.extend(group(vec![discovery_row()], |rows| discovery(&bench, rows)));
-    console.status("Measuring", "what confining every write adds to `new-addon`");
-    rows.extend(group(vec![confinement_row()], |rows| confinement(ctx, &bench, rows)));
-    let lines = secrets_scan::lines_for(args.addons);
-    console.status("Measuring", format!("the secret scanner on a {lines}-line diff against `git diff`"));
-    rows.extend(group(secrets_scan::rows(lines), |rows| secrets_scan::measure(ctx.root(), &bench, rows, lines)));
-    console.status("Measuring", "`receipts --limit 1`, `status` and `lancelot status` on 100 MiB receipts logs");
-    rows.extend(group(receipts_log::rows(), |rows| receipts_log::measure(ctx.root(), &bench, rows)));
-    console.status("Measuring", "the runtime host's own cost per tick with 100 add-ons, and its fsyncs");
-    rows.extend(group(host_tick::rows(), |rows| host_tick::measure(ctx.root(), rows)));
-    if args.skip_cold_build {
-        rows.extend(cold_rows().into_iter().map(|row| row.state(State::Skipped("--skip-cold-build".into()))));
-        let receipt = Receipt::new(COMMAND, Kind::Skipped, "bench: cold build not measured")
-            .reason("--skip-cold-build was given");
-        receipts::append(&ctx.repo, receipt)?;
-    } else {
-        console.status("Measuring", "the cold build of the xtask against a git2-only crate (about a minute)");
-        rows.extend(group(cold_rows(), |rows| cold_build(ctx.root(), &bench, rows)));
-    }
-
+    let rows = measure_all(ctx, &bench, &args, &console)?;
     let report = Report {
         date: receipts::rfc3339(receipts::now_unix_ms() / 1000),
         machine,
@@ -191,16 +176,57 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         total_ms: started.elapsed().as_secs_f64() * 1000.0,
         rows,
     };
+    finish(ctx, &args, &report, &console)
+}
+
+/// Every group of rows, in the table's order.
+fn measure_all(ctx: &Ctx, bench: &Bench, args: &Args, console: &Console) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    console.status("Measuring", "`check` and `status --json` against `git status`");
+    rows.extend(group(everyday_rows(), |rows| everyday(bench, rows)));
+    console.status("Measuring", format!("the commit rules over {} commits against `git log`", args.commits));
+    rows.extend(group(commit_rows(args.commits), |rows| commit_rules(bench, &ctx.config, rows)));
+    console.status("Measuring", "`pre-pr`'s own overhead");
+    rows.extend(group(vec![pre_pr_row()], |rows| pre_pr(bench, rows)));
+    console.status("Measuring", "`new-addon --no-branch` against `git branch` and copying the same files");
+    rows.extend(group(vec![new_addon_row()], |rows| new_addon(bench, rows)));
+    console.status("Measuring", "build-time discovery of the add-ons (what it adds to an incremental build)");
+    rows.extend(group(vec![discovery_row()], |rows| discovery(bench, rows)));
+    console.status("Measuring", "what confining every write adds to `new-addon`");
+    rows.extend(group(vec![confinement_row()], |rows| confinement(ctx, bench, rows)));
+    let lines = secrets_scan::lines_for(args.addons);
+    console.status("Measuring", format!("the secret scanner on a {lines}-line diff against `git diff`"));
+    rows.extend(group(secrets_scan::rows(lines), |rows| secrets_scan::measure(ctx.root(), bench, rows, lines)));
+    console.status("Measuring", "`receipts --limit 1`, `status` and `lancelot status` on 100 MiB receipts logs");
+    rows.extend(group(receipts_log::rows(), |rows| receipts_log::measure(ctx.root(), bench, rows)));
+    console.status("Measuring", "the runtime host's own cost per tick with 100 add-ons, and its fsyncs");
+    rows.extend(group(host_tick::rows(), |rows| host_tick::measure(ctx.root(), rows)));
+    if args.skip_cold_build {
+        rows.extend(cold_rows().into_iter().map(|row| row.state(State::Skipped("--skip-cold-build".into()))));
+        let receipt = Receipt::new(COMMAND, Kind::Skipped, "bench: cold build not measured")
+            .reason("--skip-cold-build was given");
+        receipts::append(&ctx.repo, receipt)?;
+    } else {
+        console.status("Measuring", "the cold build of the xtask against a git2-only crate (about a minute)");
+        rows.extend(group(cold_rows(), |rows| cold_build(ctx.root(), bench, rows)));
+    }
+    Ok(rows)
+}
+
+/// Prints the report, writes the documents when asked, records the receipt, and fails when a
+/// measurement did.
+fn finish(ctx: &Ctx, args: &Args, report: &Report, console: &Console) -> anyhow::Result<()> {
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
         out!("\n{}", report.text());
     }
     if args.write_docs {
-        let _lock = crate::lock::RunLock::acquire(&ctx.repo, COMMAND)?;
-        report::write_doc(ctx.root(), &report)?;
-        receipts::append(&ctx.repo, Receipt::new(COMMAND, Kind::StateChange, format!("bench: wrote {}", report::DOC)))?;
-        console.status("Wrote", report::DOC);
+        let _lock = xtask::lock::RunLock::acquire(&ctx.repo, COMMAND)?;
+        let written = report::write_docs(ctx, report)?;
+        let message = format!("bench: wrote {}", written.join(", "));
+        receipts::append(&ctx.repo, Receipt::new(COMMAND, Kind::StateChange, message))?;
+        console.status("Wrote", written.join(", "));
     }
 
     let failed = report.failed();
@@ -243,14 +269,12 @@ fn group(mut rows: Vec<Row>, fill: impl FnOnce(&mut Vec<Row>) -> anyhow::Result<
 /// sees an engineer's, so no command pays for the checkout.
 fn settle(sh: &Shell) -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_millis(1100));
-    measure::run_checked(cmd!(sh, "git update-index -q --refresh"), "`git update-index --refresh`")?;
-    Ok(())
+    git::refresh_index(sh)
 }
 
 /// Checks out `branch` (untimed; only the few files that differ are written).
 fn switch(sh: &Shell, branch: &str) -> anyhow::Result<()> {
-    measure::run_checked(cmd!(sh, "git switch -q {branch}"), "`git switch`")?;
-    Ok(())
+    git::switch(sh, branch, false)
 }
 
 fn everyday_rows() -> Vec<Row> {
@@ -332,11 +356,10 @@ fn commit_rows(commits: u32) -> Vec<Row> {
     ]
 }
 
-fn commit_rules(bench: &Bench, config: &crate::config::Config, rows: &mut [Row]) -> anyhow::Result<()> {
+fn commit_rules(bench: &Bench, config: &xtask::config::Config, rows: &mut [Row]) -> anyhow::Result<()> {
     let synthetic = &bench.synthetic;
     let range = format!("{}..{}", synthetic.main, synthetic.history_branch);
-    let count = measure::run_checked(cmd!(bench.sh, "git rev-list --count {range}"), "`git rev-list --count`")?;
-    let count = String::from_utf8_lossy(&count.stdout).trim().to_string();
+    let count = git::count_commits(&bench.sh, &range)?;
     if count != bench.commits.to_string() {
         anyhow::bail!("the synthetic range `{range}` holds {count} commits, not {}", bench.commits);
     }
@@ -356,12 +379,12 @@ fn commit_rules(bench: &Bench, config: &crate::config::Config, rows: &mut [Row])
     let dir = sh.current_dir();
     let mut rule = || -> anyhow::Result<Duration> {
         let started = Instant::now();
-        let repo = crate::git::Repo::discover(&dir)?;
+        let repo = xtask::git::Repo::discover(&dir)?;
         let tip = |name: &str| -> anyhow::Result<git2::Oid> {
             repo.branch_commit(name)?.with_context(|| format!("the synthetic branch `{name}` is missing"))
         };
         let findings =
-            crate::check::commit_findings(&repo, config, tip(&synthetic.history_branch)?, tip(&synthetic.main)?, None)?;
+            xtask::check::commit_findings(&repo, config, tip(&synthetic.history_branch)?, tip(&synthetic.main)?, None)?;
         let elapsed = started.elapsed();
         if !findings.is_empty() {
             anyhow::bail!("the commit rule refused {} synthetic commit(s): {}", findings.len(), findings[0].message);
@@ -411,7 +434,7 @@ fn pre_pr(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
     // The synthetic repository's `verify = [["true"]]` is configuration like any other: approve
     // it once, as an engineer would, so pre-pr runs it.
     let (exe, dir) = (&bench.exe, bench.sh.current_dir());
-    measure::run_checked(cmd!(bench.sh, "{exe} -C {dir} trust"), "`cargo xtask trust`")?;
+    measure::run_checked(xshell::cmd!(bench.sh, "{exe} -C {dir} trust"), "`cargo xtask trust`")?;
     let probe = bench
         .xtask(&bench.sh, "cargo xtask pre-pr --no-sync --json", &["pre-pr", "--no-sync", "--json"])
         .accepting(&[0, 1]);
@@ -470,10 +493,10 @@ fn new_addon(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
     let main = &bench.synthetic.main;
     switch(sh, main)?;
     let reset = || -> anyhow::Result<()> {
-        measure::run_checked(cmd!(sh, "git reset -q --hard"), "`git reset --hard`")?;
-        measure::run_checked(cmd!(sh, "git clean -q -fd"), "`git clean`")?;
+        git::reset_hard(sh)?;
+        git::clean(sh)?;
         // The baseline's branch, when there is one.
-        let _ = cmd!(sh, "git branch -q -D {BASELINE_BRANCH}").quiet().ignore_status().ignore_stderr().output();
+        git::delete_branch_if_any(sh, BASELINE_BRANCH);
         Ok(())
     };
     let probe = bench.xtask(
@@ -482,7 +505,10 @@ fn new_addon(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
         &["new-addon", synth::NEW_ADDON, "--no-branch", "--yes", "--summary", "Measured by cargo xtask bench."],
     );
     probe.run_once()?;
-    let files = changed_files(sh)?;
+    let files = git::changed_files(sh)?;
+    if files.is_empty() {
+        anyhow::bail!("`cargo xtask new-addon` changed no file in the synthetic repository");
+    }
     let saved = bench.scratch.join("new-addon-files");
     let root = sh.current_dir();
     for path in &files {
@@ -522,16 +548,16 @@ fn confinement(ctx: &Ctx, bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()>
     let sh = &bench.sh;
     switch(sh, &bench.synthetic.main)?;
     let root = sh.current_dir();
-    let names = crate::names::Names::derive(synth::NEW_ADDON, "feat", &ctx.config)
+    let names = xtask::names::Names::derive(synth::NEW_ADDON, "feat", &ctx.config)
         .map_err(|error| anyhow::anyhow!("the synthetic name is refused: {error}"))?;
     let mut paths: Vec<String> = names.documents().iter().map(|(_, path)| path.to_string()).collect();
-    paths.extend([names.module.clone(), names.integration_test.clone(), crate::changelog::fragment_path(&names.slug)]);
+    paths.extend([names.module.clone(), names.integration_test.clone(), xtask::changelog::fragment_path(&names.slug)]);
     let mut ours = || -> anyhow::Result<Duration> {
         let started = Instant::now();
         let canonical = root.canonicalize()?;
         for _ in 0..2 {
             for path in &paths {
-                crate::plan::confine::resolve(&canonical, path, crate::plan::confine::Purpose::Create)?;
+                xtask::plan::confine::resolve(&canonical, path, xtask::plan::confine::Purpose::Create)?;
             }
         }
         Ok(started.elapsed())
@@ -567,7 +593,7 @@ fn discovery(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
     let mut found = 0;
     let mut ours = || -> anyhow::Result<Duration> {
         let started = Instant::now();
-        let (addons, _) = crate::layout::discover::addons(&root);
+        let (addons, _) = xtask::layout::discover::addons(&root);
         found = addons.len();
         Ok(started.elapsed())
     };
@@ -581,18 +607,6 @@ fn discovery(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The paths `git status` lists (created or modified), from its NUL-separated porcelain output.
-fn changed_files(sh: &Shell) -> anyhow::Result<Vec<String>> {
-    let output = measure::run_checked(cmd!(sh, "git status --porcelain=v1 -z -uall"), "`git status --porcelain`")?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let files: Vec<String> =
-        text.split('\0').filter(|entry| entry.len() > 3).map(|entry| entry[3..].to_string()).collect();
-    if files.is_empty() {
-        anyhow::bail!("`cargo xtask new-addon` changed no file in the synthetic repository");
-    }
-    Ok(files)
-}
-
 fn copy_into(from: &Path, to: &Path) -> anyhow::Result<()> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;
@@ -603,7 +617,7 @@ fn copy_into(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 fn cold_rows() -> Vec<Row> {
     vec![
-        Row::new("cold_build_vs_git2", "cold build of the xtask vs a git2-only crate", Target::Ratio(1.35)),
+        Row::new(report::COLD_BUILD_KEY, "cold build of the xtask vs a git2-only crate", Target::Ratio(1.35)),
         Row::new(
             "template_edit_rebuild",
             format!("rebuild after editing {}", cold::EDITED_TEMPLATE),

@@ -5,9 +5,9 @@
 //!
 //! This module formats and judges figures; it never measures (that is `measure.rs`).
 
-use std::path::Path;
-
 use anyhow::Context as _;
+use xtask::ctx::Ctx;
+use xtask::plan::{Change, Plan};
 
 /// One figure of a row.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -269,8 +269,8 @@ impl Machine {
             "" => format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             release => format!("{} {release} {}", std::env::consts::OS, std::env::consts::ARCH),
         };
-        let version = |program: &str| {
-            xshell::cmd!(sh, "{program} --version")
+        let first_line = |command: xshell::Cmd<'_>| {
+            command
                 .quiet()
                 .ignore_status()
                 .output()
@@ -286,8 +286,8 @@ impl Machine {
             cpu_model,
             memory_gib,
             kernel,
-            rustc: version("rustc"),
-            git: version("git"),
+            rustc: first_line(xshell::cmd!(sh, "rustc --version")),
+            git: first_line(xtask::git::setup::version_command(sh)),
             load_average: read("/proc/loadavg").split_whitespace().next().and_then(|load| load.parse().ok()),
         }
     }
@@ -363,7 +363,7 @@ impl Report {
             out.push('\n');
         }
         out.push('\n');
-        out.push_str(&crate::output::table(&self.table_rows()));
+        out.push_str(&xtask::output::table(&self.table_rows()));
         let explanations = self.explanations();
         if !explanations.is_empty() {
             out.push_str("\nnotes:\n");
@@ -433,15 +433,60 @@ pub fn with_figures(text: &str, figures: &str) -> String {
     }
 }
 
-/// Writes the figures into `docs/benchmarks.md` under `root`.
-pub fn write_doc(root: &Path, report: &Report) -> anyhow::Result<()> {
-    let path = root.join(DOC);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
-    };
-    crate::plan::write_atomically(&path, with_figures(&text, &report.markdown()).as_bytes())
+/// The README, whose first-build figure is the cold build's.
+pub const README: &str = "README.md";
+pub const FIRST_BUILD_BEGIN: &str = "<!-- bench:first-build -->";
+pub const FIRST_BUILD_END: &str = "<!-- bench:first-build:end -->";
+
+/// The README's words for a cold build of `ms` milliseconds.
+pub fn first_build_text(ms: f64) -> String {
+    format!("about {:.0} s", ms / 1000.0)
+}
+
+/// `text` with the figure between the first-build markers replaced; `None` without the markers.
+pub fn with_first_build(text: &str, ms: f64) -> Option<String> {
+    let begin = text.find(FIRST_BUILD_BEGIN)? + FIRST_BUILD_BEGIN.len();
+    let end = begin + text[begin..].find(FIRST_BUILD_END)?;
+    Some(format!("{}{}{}", &text[..begin], first_build_text(ms), &text[end..]))
+}
+
+impl Report {
+    /// The cold build's figure, when it was measured.
+    pub fn first_build_ms(&self) -> Option<f64> {
+        let row = self.rows.iter().find(|row| row.key == COLD_BUILD_KEY && row.state == State::Measured)?;
+        match row.ours? {
+            Figure::Millis(ms) => Some(ms),
+            _ => None,
+        }
+    }
+}
+
+/// The key of the cold build's row.
+pub const COLD_BUILD_KEY: &str = "cold_build_vs_git2";
+
+/// Writes the figures into `docs/benchmarks.md` and, when the cold build was measured, its
+/// figure into the README (between its first-build markers), as one plan of the xtask's writer:
+/// journaled, all or nothing, and only over the text it read. Returns the files it changed.
+pub fn write_docs(ctx: &Ctx, report: &Report) -> anyhow::Result<Vec<String>> {
+    let root = ctx.root();
+    let figures = report.markdown();
+    let mut plan = Plan::new("bench");
+    if root.join(DOC).is_file() {
+        plan.edit(root, DOC, |text| Ok(with_figures(text, &figures)))?;
+    } else {
+        plan.create(DOC, with_figures("", &figures));
+    }
+    let readme = std::fs::read_to_string(root.join(README)).unwrap_or_default();
+    if let Some(ms) = report.first_build_ms().filter(|_| with_first_build(&readme, 0.0).is_some()) {
+        plan.edit(root, README, |text| {
+            with_first_build(text, ms).with_context(|| format!("no `{FIRST_BUILD_BEGIN}` marker"))
+        })?;
+    }
+    plan.changes.retain(|change| !matches!(change, Change::Edit { before, after, .. } if before == after));
+    if !plan.changes.is_empty() {
+        plan.apply(&ctx.repo)?;
+    }
+    Ok(plan.changes.iter().map(|change| change.path().to_string()).collect())
 }
 
 #[cfg(test)]
@@ -486,5 +531,62 @@ mod tests {
         assert_eq!(with_figures(&out, "new\n"), out);
         assert_eq!(with_figures("", "x\n"), format!("# Benchmarks\n\n{DOC_BEGIN}\nx\n{DOC_END}\n"));
         assert!(with_figures("# B\n", "x\n").ends_with(&format!("## Latest figures\n\n{DOC_BEGIN}\nx\n{DOC_END}\n")));
+    }
+
+    /// Proves `--write-docs` writes both documents through the plan (no journal left behind), the
+    /// README's figure from the cold-build row.
+    #[test]
+    fn write_docs_writes_the_figures_and_the_first_build_through_one_plan() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let git = |args: &[&str]| {
+            let mut command = std::process::Command::new("git");
+            command.args(args).current_dir(root).env("GIT_CONFIG_NOSYSTEM", "1");
+            assert!(command.output().unwrap().status.success(), "git {args:?}");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        std::fs::create_dir(root.join("docs")).unwrap();
+        std::fs::write(root.join(DOC), format!("# B\n\n{DOC_BEGIN}\nold\n{DOC_END}\n")).unwrap();
+        let readme = format!("# L\n\nonce ({FIRST_BUILD_BEGIN}about 30 s{FIRST_BUILD_END}).\n");
+        std::fs::write(root.join(README), &readme).unwrap();
+        let machine = Machine {
+            cpus: 2,
+            cpu_model: None,
+            memory_gib: None,
+            kernel: "linux".into(),
+            rustc: "rustc".into(),
+            git: "git".into(),
+            load_average: None,
+        };
+        let cold = Row::new(COLD_BUILD_KEY, "cold build", Target::Ratio(1.35))
+            .figures(Figure::Millis(27_680.0), Some(Figure::Millis(12_890.0)));
+        let report = Report {
+            date: "2026-12-03T00:00:00Z".into(),
+            machine,
+            addons: 1,
+            files: 1,
+            commits: 1,
+            runs: 1,
+            setup_ms: 1.0,
+            total_ms: 2.0,
+            rows: vec![cold],
+        };
+        let ctx = Ctx::new(root, true).unwrap();
+        assert_eq!(write_docs(&ctx, &report).unwrap(), [DOC, README]);
+        assert!(std::fs::read_to_string(root.join(DOC)).unwrap().contains("| cold build | 27.68 s | 12.89 s |"));
+        assert_eq!(std::fs::read_to_string(root.join(README)).unwrap(), readme.replace("about 30 s", "about 28 s"));
+        assert!(xtask::plan::Journal::pending(&ctx.repo).is_empty(), "the plan left its journal");
+        // Written again with the same figures: nothing to change, nothing written.
+        assert!(write_docs(&ctx, &report).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_first_build_figure_is_replaced_between_its_markers_only() {
+        let text = format!("builds once ({FIRST_BUILD_BEGIN}about 30 s{FIRST_BUILD_END} in the bench).\n");
+        let out = with_first_build(&text, 27_680.0).unwrap();
+        assert_eq!(out, format!("builds once ({FIRST_BUILD_BEGIN}about 28 s{FIRST_BUILD_END} in the bench).\n"));
+        assert_eq!(with_first_build(&out, 27_680.0).as_deref(), Some(out.as_str()));
+        assert_eq!(with_first_build("no markers\n", 1.0), None);
+        assert_eq!(with_first_build(&format!("{FIRST_BUILD_BEGIN} unterminated"), 1.0), None);
     }
 }

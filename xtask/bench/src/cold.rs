@@ -14,7 +14,7 @@
 //! `cargo xtask` alias's: `-p xtask --no-default-features`.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -143,12 +143,8 @@ fn copy_workspace(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// The one-file crate: git2 exactly as the xtask declares it, the workspace's `[profile]`
 /// settings, lock file, toolchain file and cargo configuration.
 fn write_git2_crate(workspace: &Path, dir: &Path) -> anyhow::Result<()> {
-    let read_table = |path: PathBuf| -> anyhow::Result<toml::Table> {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))
-    };
-    let root = read_table(workspace.join("Cargo.toml"))?;
-    let xtask = read_table(workspace.join("xtask").join("Cargo.toml"))?;
+    let root = xtask::config::manifest_table(&workspace.join("Cargo.toml"))?;
+    let xtask = xtask::config::manifest_table(&workspace.join("xtask").join("Cargo.toml"))?;
     let git2 = xtask
         .get("dependencies")
         .and_then(|dependencies| dependencies.get("git2"))
@@ -181,7 +177,7 @@ fn write_git2_crate(workspace: &Path, dir: &Path) -> anyhow::Result<()> {
         }
         std::fs::write(&path, text).with_context(|| format!("failed to write `{}`", path.display()))
     };
-    write("Cargo.toml", &super::toml_text::document(&manifest))?;
+    write("Cargo.toml", &toml::to_string(&manifest).context("failed to write the git2-only crate's manifest")?)?;
     write(
         "src/main.rs",
         "//! The floor of the xtask's cold build: git2 alone.\n\nfn main() {\n    let found = git2::Repository::discover(\".\").is_ok();\n    println!(\"repository: {found}\");\n}\n",

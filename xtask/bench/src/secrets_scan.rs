@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use xshell::cmd;
+use xtask::git::scratch as git;
 
 use super::measure::{self, Memory, Probe};
 use super::report::{Figure, Row, State, Target};
@@ -40,18 +40,11 @@ pub fn measure(workspace: &std::path::Path, bench: &Bench, rows: &mut [Row], lin
     let main = &bench.synthetic.main;
     switch(sh, main)?;
     let corpus = corpus(workspace, lines)?;
-    measure::run_checked(cmd!(sh, "git switch -q -c {BRANCH}"), "`git switch -c`")?;
+    git::switch(sh, BRANCH, true)?;
     let path = sh.current_dir().join(FILE);
     std::fs::create_dir_all(path.parent().unwrap_or(&path)).context("failed to create the corpus folder")?;
     std::fs::write(&path, corpus).with_context(|| format!("failed to write `{}`", path.display()))?;
-    measure::run_checked(cmd!(sh, "git add {FILE}"), "`git add`")?;
-    measure::run_checked(
-        cmd!(
-            sh,
-            "git -c user.name=Bench -c user.email=bench@example.invalid commit -q --no-verify -m 'test: a big diff'"
-        ),
-        "`git commit`",
-    )?;
+    git::commit_file(sh, FILE, "test: a big diff")?;
 
     let check = bench.xtask(sh, "cargo xtask check", &["check", "--no-branch-rules"]).accepting(&[0, 1]);
     let range = format!("{main}..{BRANCH}");

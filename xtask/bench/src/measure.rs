@@ -26,11 +26,6 @@ use xshell::{cmd, Cmd, Shell};
 /// GNU time: reports the peak resident set size of the command it runs.
 pub const GNU_TIME: &str = "/usr/bin/time";
 
-/// Environment variables that would point git (and so the xtask) at another repository: a bench
-/// started from a git hook inherits them, and every measured command must see only its own.
-const GIT_REPOSITORY_VARIABLES: &[&str] =
-    &["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_NAMESPACE"];
-
 /// A shell for the synthetic repository: its working tree as the current directory, and a git
 /// configuration of its own so that neither the engineer's global settings (an fsmonitor, an
 /// untracked cache, a pager) nor the system's change what is measured.
@@ -44,13 +39,9 @@ pub fn isolated_shell(dir: &Path, gitconfig: &Path) -> anyhow::Result<Shell> {
     Ok(sh)
 }
 
-/// Removes the variables that would point a command at another repository.
-pub fn without_git_overrides(mut command: Cmd<'_>) -> Cmd<'_> {
-    for key in GIT_REPOSITORY_VARIABLES {
-        command = command.env_remove(key);
-    }
-    command
-}
+/// Removes the variables that would point a command (git, the xtask) at another repository:
+/// a bench started from a git hook inherits them.
+pub use xtask::git::scratch::without_overrides as without_git_overrides;
 
 /// Runs a command that must succeed (a setup step, not a measurement), returning its output; the
 /// error quotes the end of its stderr.
