@@ -5,6 +5,7 @@
 //! git2: it runs the `git` CLI through xshell's `cmd!` (see `sync.rs`) so the engineer's
 //! credentials, SSH config and hooks apply. No other module may open a repository or run `git`.
 
+pub mod branches;
 pub mod hint;
 pub mod history;
 pub mod merged;

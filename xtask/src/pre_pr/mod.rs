@@ -658,7 +658,7 @@ fn summary_table(steps: &[StepRecord]) -> String {
 }
 
 /// The program's path if it is on `PATH`.
-fn find_program(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))

@@ -87,6 +87,7 @@ fn runs() -> Vec<(&'static str, Where, Vec<&'static str>)> {
     vec![
         ("cargo xtask config --json", Kit, vec!["config", "--json"]),
         ("cargo xtask status --json", Kit, vec!["status", "--json"]),
+        ("cargo xtask status --all --json", Kit, vec!["status", "--all", "--json"]),
         ("cargo xtask graph --json", Kit, vec!["graph", "--json"]),
         ("cargo xtask check --json", Kit, vec!["check", "--json"]),
         ("cargo xtask spec list --json", Kit, vec!["spec", "list", "--json"]),

@@ -29,6 +29,7 @@ mod secrets_scope;
 mod snapshots;
 mod spec;
 mod status;
+mod status_all;
 mod support;
 mod sync_cmd;
 mod sync_safety;

@@ -90,6 +90,8 @@ fn json_reports() {
     scenario.run("json-sync-dry-run", &["sync", "--dry-run", "--json"]);
     scenario.run("json-prune-dry-run", &["prune", "--dry-run", "--json"]);
     scenario.run("json-new-addon", &["new-addon", "scheduler", "--yes", "--json"]);
+    scenario.run("status-all", &["status", "--all"]);
+    scenario.run("json-status-all", &["status", "--all", "--json"]);
     scenario.run("json-undo-dry-run", &["undo", "--dry-run", "--json"]);
     scenario.run("json-undo", &["undo", "--json"]);
     scenario.run("json-spec-start-dry-run", &["spec", "start", "health-monitor", "--dry-run", "--json"]);

@@ -10,6 +10,8 @@
 //! `STATUS_READ_BUDGET` bytes were read), so it stays fast on thousands of add-ons and on a
 //! log of any length (see docs/benchmarks.md).
 
+mod all;
+
 use std::collections::HashMap;
 
 use crate::addons::{Addon, Inventory};
@@ -26,6 +28,11 @@ pub const STATUS_READ_BUDGET: u64 = 4 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The war room across branches: every local and remote branch, its slices, ahead/behind
+    /// main and its PR (with `gh`), then every flag with this clone's `.env` value
+    #[arg(long)]
+    pub all: bool,
+
     #[command(flatten)]
     pub json: output::JsonArg,
 }
@@ -80,6 +87,9 @@ impl Docs {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    if args.all {
+        return all::run(ctx, args.json.json);
+    }
     let (rows, problems) = rows(ctx)?;
     if args.json.json {
         return output::json(&StatusReport { addons: &rows, problems: &problems });

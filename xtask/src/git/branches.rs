@@ -1,0 +1,74 @@
+//! Every branch of the clone at once, local and remote-tracking, for the war room across
+//! branches (`status --all`): one pass over the refs, and per branch what git computes without
+//! touching the working tree — ahead/behind main and which files of a folder differ from main's.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use git2::{BranchType, Oid};
+
+use super::Repo;
+
+/// One branch name with its local tip and its remote-tracking tip, when each exists.
+#[derive(Debug, Clone)]
+pub struct BranchTip {
+    pub name: String,
+    pub local: Option<Oid>,
+    pub remote: Option<Oid>,
+}
+
+impl BranchTip {
+    /// The newer of the two tips (the local one when they diverged: it is the engineer's).
+    pub fn tip(&self, repo: &Repo) -> Option<Oid> {
+        match (self.local, self.remote) {
+            (Some(local), Some(remote)) if repo.is_merged(local, remote) => Some(remote),
+            (local, remote) => local.or(remote),
+        }
+    }
+}
+
+impl Repo {
+    /// Every local branch and every branch of `remote` (its `HEAD` alias left out), merged by
+    /// name and sorted.
+    pub fn branch_tips(&self, remote: &str) -> anyhow::Result<Vec<BranchTip>> {
+        let mut tips: BTreeMap<String, BranchTip> = BTreeMap::new();
+        let prefix = format!("{remote}/");
+        for branch in self.raw().branches(None).context("failed to list branches")? {
+            let (branch, kind) = branch.context("failed to read a branch")?;
+            let (Ok(Some(name)), Some(oid)) = (branch.name(), branch.get().target()) else { continue };
+            let (name, local) = match kind {
+                BranchType::Local => (name.to_string(), true),
+                BranchType::Remote => match name.strip_prefix(&prefix) {
+                    Some("HEAD") | None => continue,
+                    Some(name) => (name.to_string(), false),
+                },
+            };
+            let entry = tips.entry(name.clone()).or_insert_with(|| BranchTip { name, local: None, remote: None });
+            if local {
+                entry.local = Some(oid);
+            } else {
+                entry.remote = Some(oid);
+            }
+        }
+        Ok(tips.into_values().collect())
+    }
+
+    /// How many commits `tip` has that `base` lacks, and the other way round.
+    pub fn ahead_behind(&self, tip: Oid, base: Oid) -> (usize, usize) {
+        self.raw().graph_ahead_behind(tip, base).unwrap_or((0, 0))
+    }
+
+    /// The files directly in `dir` whose blob at `tip` is new or differs from `base`'s.
+    pub fn changed_in_dir(&self, tip: Oid, base: Oid, dir: &str) -> anyhow::Result<Vec<String>> {
+        let entries = |commit: Oid| -> anyhow::Result<BTreeMap<String, Oid>> {
+            let tree = self.raw().find_commit(commit).and_then(|c| c.tree()).context("failed to read a tree")?;
+            let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(BTreeMap::new()) };
+            let object = entry.to_object(self.raw()).context("failed to read a folder")?;
+            let Some(folder) = object.as_tree() else { return Ok(BTreeMap::new()) };
+            Ok(folder.iter().filter_map(|e| e.name().ok().map(|name| (name.to_string(), e.id()))).collect())
+        };
+        let (at_tip, at_base) = (entries(tip)?, entries(base)?);
+        Ok(at_tip.into_iter().filter(|(name, id)| at_base.get(name) != Some(id)).map(|(name, _)| name).collect())
+    }
+}
