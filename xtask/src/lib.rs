@@ -37,6 +37,7 @@ mod new_addon;
 mod onboard;
 pub mod plan;
 mod pre_pr;
+mod prompt;
 mod prune;
 pub mod receipts;
 mod receipts_cmd;

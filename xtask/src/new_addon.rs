@@ -21,6 +21,7 @@ use crate::lock::RunLock;
 use crate::names::{self, Names};
 use crate::output;
 use crate::plan::{BranchChange, Plan};
+use crate::prompt;
 use crate::receipts::{self, Kind, Receipt};
 use crate::render::{addon_context, Dependency, Details, Templates};
 
@@ -160,6 +161,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
     if args.dry_run.dry_run {
         return print_dry_run(&names, &plan, args.json.json);
+    }
+    if ctx.interactive {
+        confirm_plan(&plan)?;
     }
 
     plan.apply(&ctx.repo)
@@ -578,6 +582,23 @@ fn resolve_dependencies(ctx: &Ctx, names: &Names, base: &Base, args: &Args) -> a
     Ok(out)
 }
 
+/// The last question before anything is written: the branch and every file, then yes or no.
+fn confirm_plan(plan: &Plan) -> anyhow::Result<()> {
+    if let Some(branch) = &plan.branch {
+        errln!("new-addon will create and check out `{}`, and write:", branch.name);
+    } else {
+        errln!("new-addon will write:");
+    }
+    for change in &plan.changes {
+        errln!("    {}", change.path());
+    }
+    if prompt::confirm("Write them?", true, "nothing was written")? {
+        Ok(())
+    } else {
+        Err(prompt::cancelled("nothing was written"))
+    }
+}
+
 /// Fills in what flags did not say: prompts on a terminal, defaults otherwise.
 fn ask_details(ctx: &Ctx, args: &Args, base: &Base, mut depends_on: Vec<Dependency>) -> anyhow::Result<Details> {
     let mut details = Details {
@@ -588,41 +609,25 @@ fn ask_details(ctx: &Ctx, args: &Args, base: &Base, mut depends_on: Vec<Dependen
         date: receipts::today(),
     };
     if ctx.interactive && !args.dry_run.dry_run {
-        let prompt_error = |e: dialoguer::Error| anyhow::anyhow!("prompt failed: {e}");
+        const NOTHING: &str = "nothing was written";
         if args.summary.is_none() {
-            details.summary = dialoguer::Input::<String>::new()
-                .with_prompt("One-line summary (empty to fill in later)")
-                .allow_empty(true)
-                .interact_text()
-                .map_err(prompt_error)?;
+            details.summary = prompt::text("One-line summary (empty to fill in later)", NOTHING)?;
         }
         let split = |text: String| -> Vec<String> {
             text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
         };
         if args.include.is_empty() {
-            let text = dialoguer::Input::<String>::new()
-                .with_prompt("In scope (items separated by `;`, empty to fill in later)")
-                .allow_empty(true)
-                .interact_text()
-                .map_err(prompt_error)?;
-            details.include = split(text);
+            details.include =
+                split(prompt::text("In scope (items separated by `;`, empty to fill in later)", NOTHING)?);
         }
         if args.exclude.is_empty() {
-            let text = dialoguer::Input::<String>::new()
-                .with_prompt("Out of scope (items separated by `;`, empty to fill in later)")
-                .allow_empty(true)
-                .interact_text()
-                .map_err(prompt_error)?;
-            details.exclude = split(text);
+            details.exclude =
+                split(prompt::text("Out of scope (items separated by `;`, empty to fill in later)", NOTHING)?);
         }
         if args.depends_on.is_empty() {
             let specs = existing_specs(ctx, base)?;
             if !specs.is_empty() {
-                let chosen = dialoguer::MultiSelect::new()
-                    .with_prompt("Depends on (space to select, enter to confirm)")
-                    .items(&specs)
-                    .interact()
-                    .map_err(prompt_error)?;
+                let chosen = prompt::choose("Depends on (space to select, enter to confirm)", &specs, NOTHING)?;
                 depends_on = chosen
                     .into_iter()
                     .map(|index| Dependency {

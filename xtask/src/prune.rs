@@ -103,7 +103,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let mut verdicts = judge(ctx, &args, main_commit)?;
     let doomed = verdicts.iter().filter(|v| v.action == "delete").count();
     if !dry_run && doomed > 0 && !args.yes && !confirm(&verdicts, &main_name)? {
-        return Err(Refusal { message: "cancelled: no branch was deleted".into(), hint: None, code: 130 }.into());
+        return Err(crate::prompt::cancelled("no branch was deleted"));
     }
     if !dry_run {
         delete(ctx, &mut verdicts, &main_name)?;
@@ -220,19 +220,7 @@ fn confirm(verdicts: &[Verdict], main: &str) -> anyhow::Result<bool> {
     for verdict in verdicts.iter().filter(|v| v.action == "delete") {
         errln!("  {}", line_of(verdict));
     }
-    let answer = dialoguer::Confirm::new().with_prompt("Delete them?").default(false).interact_opt().map_err(
-        |error| match error {
-            dialoguer::Error::IO(error) if error.kind() == std::io::ErrorKind::Interrupted => {
-                anyhow::Error::new(Refusal {
-                    message: "cancelled: no branch was deleted".into(),
-                    hint: None,
-                    code: 130,
-                })
-            }
-            error => anyhow::anyhow!("prompt failed: {error}"),
-        },
-    )?;
-    Ok(answer.unwrap_or(false))
+    crate::prompt::confirm("Delete them?", false, "no branch was deleted")
 }
 
 /// Deletes what the verdicts say: the remote branch first (leased), then the local one (only if

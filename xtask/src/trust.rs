@@ -279,23 +279,11 @@ fn check(ctx: &Ctx, lists: &[List], may_ask: bool) -> anyhow::Result<()> {
     let listing = describe_lists(ctx, &pending);
     if may_ask {
         err!("{listing}");
-        let answer = dialoguer::Confirm::new()
-            .with_prompt("Run these commands, and remember that this clone approved them?")
-            .default(false)
-            .interact_opt();
-        let approved = match answer {
-            Ok(answer) => answer.unwrap_or(false),
-            // Ctrl-C: nothing was approved, run or locked yet; exit 130 like any interrupted command.
-            Err(dialoguer::Error::IO(error)) if error.kind() == std::io::ErrorKind::Interrupted => {
-                return Err(Refusal {
-                    message: "cancelled: nothing was approved or run".into(),
-                    hint: Some(TRUST_COMMAND.into()),
-                    code: 130,
-                }
-                .into());
-            }
-            Err(error) => return Err(anyhow::anyhow!("prompt failed: {error}")),
-        };
+        let approved = crate::prompt::confirm(
+            "Run these commands, and remember that this clone approved them?",
+            false,
+            "nothing was approved or run",
+        )?;
         if approved {
             let lists: Vec<List> = pending.iter().map(|(list, _)| *list).collect();
             return approve(ctx, &lists);

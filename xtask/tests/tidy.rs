@@ -55,6 +55,8 @@ const DEBUG_MACRO: &str = "debug-macro";
 const TEST_KNOB: &str = "test-knob";
 /// The xtask prints only through the output layer (`outln!`, `out!`, `errln!`, `err!`, `output::…`).
 const PRINTLN: &str = "println-outside-output";
+/// The tool asks questions only through `xtask/src/prompt.rs` (Ctrl-C and Esc cancel cleanly).
+const PROMPT: &str = "prompt-outside-prompt";
 /// Every subcommand and long flag of `cargo xtask` is in the README's command table.
 const README: &str = "readme-table";
 /// The root crate, what ships, never links the tool's dependencies.
@@ -282,6 +284,9 @@ fn check_sources(files: &[SourceFile], allowed: &[(&str, &str, &str)]) -> Vec<Vi
             }
             if xtask && is_bare_print(code) && path != "xtask/src/output.rs" {
                 report(&mut found, number, PRINTLN, line);
+            }
+            if xtask && code.contains("dialoguer::") && path != "xtask/src/prompt.rs" {
+                report(&mut found, number, PROMPT, line);
             }
         }
     }
@@ -532,6 +537,7 @@ fn the_tidy_test_reports_a_violation_of_every_rule() {
         synthetic("xtask/src/trust.rs", "//! t\nfn f() {\n    eprint!(\"hello\");\n    errln!(\"fine\");\n}\n"),
         synthetic("xtask/bench/src/measure.rs", "//! m\nfn f(sh: &Shell) {\n    Probe::new(sh, \"git status\", \"git\", &[\"status\"]);\n}\n"),
         synthetic("xtask/bench/src/synth.rs", "//! s\nfn f() {\n    std::fs::write(\"x\", \"y\").unwrap();\n}\n"),
+        synthetic("xtask/src/prune.rs", "//! p\nfn f() {\n    dialoguer::Confirm::new().interact();\n}\n"),
         // Not violations: the output layer, the writer, git/, test code, gated items, comments.
         synthetic("xtask/src/output.rs", "//! o\nfn f() {\n    println!(\"x\");\n}\n"),
         synthetic("xtask/src/plan.rs", "//! p\nfn f() {\n    std::fs::rename(\"a\", \"b\");\n}\n"),
@@ -555,6 +561,7 @@ fn the_tidy_test_reports_a_violation_of_every_rule() {
         "xtask/src/trust.rs:3: println-outside-output: eprint!(\"hello\");",
         "xtask/bench/src/measure.rs:3: git-outside-git: Probe::new(sh, \"git status\", \"git\", &[\"status\"]);",
         "xtask/bench/src/synth.rs:3: write-outside-plan: std::fs::write(\"x\", \"y\").unwrap();",
+        "xtask/src/prune.rs:3: prompt-outside-prompt: dialoguer::Confirm::new().interact();",
     ];
     assert_eq!(listed, expected, "each rule reports its breach, and nothing else is reported");
 

@@ -269,11 +269,7 @@ fn confirm(ctx: &Ctx, changes: &[String]) -> anyhow::Result<bool> {
     for change in changes {
         errln!("  - {change}");
     }
-    dialoguer::Confirm::new()
-        .with_prompt("Make these changes?")
-        .default(true)
-        .interact()
-        .map_err(|error| anyhow::anyhow!("prompt failed: {error}"))
+    crate::prompt::confirm("Make these changes?", true, "nothing was changed")
 }
 
 fn hooks_item(ctx: &Ctx, state: &HooksState, args: &Args, approved: bool) -> anyhow::Result<Item> {
