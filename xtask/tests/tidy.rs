@@ -476,7 +476,7 @@ fn the_tidy_test_reports_a_violation_of_every_rule() {
         synthetic("xtask/src/check/mod.rs", "//! c\nfn f(t: &str) {\n    let v: toml::Table = toml::from_str(t);\n}\n"),
         synthetic("xtask/src/status_env.rs", "//! e\nfn f(l: &str) {\n    l.split_once('=');\n}\n"),
         synthetic("src/host.rs", &format!("//! h\nfn f() {{\n    {dbg}\n}}\n")),
-        synthetic("xtask/src/lock.rs", "//! l\nfn f() {\n    std::env::var(\"XTASK_TEST_PAUSE_MS\");\n}\n"),
+        synthetic("xtask/src/lock.rs", "//! l\nfn f() {\n    std::env::var(\"XTASK_TEST_KILL_AT\");\n}\n"),
         synthetic("xtask/src/templates.rs", "//! t\nfn f() {\n    println!(\"hello\");\n}\n"),
         synthetic("xtask/src/trust.rs", "//! t\nfn f() {\n    eprint!(\"hello\");\n    errln!(\"fine\");\n}\n"),
         // Not violations: the output layer, the writer, git/, test code, gated items, comments.
@@ -497,7 +497,7 @@ fn the_tidy_test_reports_a_violation_of_every_rule() {
         "xtask/src/check/mod.rs:3: toml-reader: let v: toml::Table = toml::from_str(t);",
         "xtask/src/status_env.rs:3: dotenv-reader: l.split_once('=');",
         &format!("src/host.rs:3: debug-macro: {dbg}"),
-        "xtask/src/lock.rs:3: test-knob: std::env::var(\"XTASK_TEST_PAUSE_MS\");",
+        "xtask/src/lock.rs:3: test-knob: std::env::var(\"XTASK_TEST_KILL_AT\");",
         "xtask/src/templates.rs:3: println-outside-output: println!(\"hello\");",
         "xtask/src/trust.rs:3: println-outside-output: eprint!(\"hello\");",
     ];

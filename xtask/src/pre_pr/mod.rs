@@ -174,9 +174,11 @@ impl<'a> Pipeline<'a> {
         kind: Kind,
         body: impl FnOnce() -> anyhow::Result<Done<T>>,
     ) -> Option<T> {
+        crate::test_hooks::point(&format!("pre-pr:{name}"));
         let activity = self.console.begin(label);
         let result = body();
         let duration = activity.finish();
+        crate::test_hooks::point(&format!("pre-pr:receipt:{name}"));
         match result {
             Ok(done) => {
                 let (status, error) = match done.outcome {

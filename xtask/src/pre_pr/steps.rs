@@ -1,7 +1,7 @@
 //! `pre-pr`'s steps, one function each, in the order `run` calls them: preflight, autostash,
 //! sync, verify and integration, compliance, the PR body, `--open` and the restore. Each runs
 //! through the [`Pipeline`] (timed, printed, a receipt, skipped after a failure); its name is the
-//! step's row in the summary.
+//! step's row in the summary and its fault-injection point (`pre-pr:<name>`, `test_hooks.rs`).
 
 use std::path::Path;
 

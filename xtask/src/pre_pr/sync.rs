@@ -59,6 +59,7 @@ pub fn run(
             )
         })?
     } else {
+        crate::test_hooks::point("pre-pr:fetch");
         sync::fetch(&ctx.sh, &ctx.repo, remote, main, ctx.interactive).map_err(|error| {
             match error.downcast::<Refusal>() {
                 Ok(refusal) => {
@@ -69,6 +70,7 @@ pub fn run(
             }
         })?
     };
+    crate::test_hooks::point("pre-pr:predict");
     let short_upstream = crate::branch::short(&upstream_commit);
     let mut prediction = ctx.repo.predict_sync(head, upstream_commit, strategy)?;
     if crate::test_hooks::skip_conflict_prediction() && matches!(prediction, Prediction::Conflicts { .. }) {
@@ -127,6 +129,7 @@ pub fn run(
     }
     let message = format!("chore: merge {upstream} into {branch}");
     // Git rewrites the tree: a signal waits for it (and for the abort, if it fails).
+    crate::test_hooks::point(&format!("pre-pr:{verb}"));
     let applied = {
         let mut turn = interrupt::git_turn();
         let applied = sync::apply(&ctx.sh, &ctx.repo, strategy, &format!("refs/remotes/{upstream}"), &message)?;
@@ -135,6 +138,7 @@ pub fn run(
         }
         applied
     };
+    crate::test_hooks::point("pre-pr:synced");
     match applied {
         Applied::Done { from, to } => {
             synced.before = from.to_string();
@@ -315,6 +319,8 @@ pub fn stash(ctx: &Ctx, branch: &str) -> anyhow::Result<Option<Oid>> {
     let newest = ctx.repo.stash_entries().into_iter().next();
     let made = newest.filter(|entry| Some(entry.commit) != before && entry.message.contains(&message));
     turn.stash = made.map(|entry| entry.commit);
+    drop(turn);
+    crate::test_hooks::point("pre-pr:stashed");
     result
 }
 

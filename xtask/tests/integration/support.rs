@@ -795,3 +795,77 @@ pub fn assert_never_printed(sandbox: &Sandbox, out: &Outcome, secret: &str) {
     let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
     assert!(!receipts.contains(secret), "secret in the receipts");
 }
+
+/// A run held at a named point (`XTASK_TEST_HOLD_AT`, see `xtask/src/test_hooks.rs`): the run
+/// says when it is there and waits for the test, so the test acts at an exact point of the run,
+/// with no timing guess. One a run; its files live in a folder of the sandbox's home.
+pub struct Hold {
+    dir: PathBuf,
+    point: String,
+}
+
+impl Hold {
+    pub fn at(sandbox: &Sandbox, point: &str) -> Hold {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = sandbox.home.join(format!("hold-{number}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Hold { dir, point: point.to_string() }
+    }
+
+    /// `run` with the knobs that hold it at the point.
+    pub fn on<'a>(&self, run: Run<'a>) -> Run<'a> {
+        run.env("XTASK_TEST_HOLD_AT", &self.point).env("XTASK_TEST_HOLD_DIR", self.dir.to_str().unwrap())
+    }
+
+    /// Waits until the run is held at the point. Fails if it ends first (the point was never
+    /// reached), or after a minute (a deadlock guard, not a timing assumption).
+    #[track_caller]
+    pub fn wait(&self, child: &mut std::process::Child) {
+        let started = std::time::Instant::now();
+        while !self.dir.join("reached").exists() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the run ended ({status}) before it reached `{}`", self.point);
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "`{}` was never reached", self.point);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        assert_eq!(std::fs::read_to_string(self.dir.join("reached")).unwrap().trim(), self.point);
+    }
+
+    /// Lets the held run go on.
+    pub fn release(&self) {
+        std::fs::write(self.dir.join("release"), "").unwrap();
+    }
+}
+
+/// Spawns `run` with its output discarded (for a run a test holds or kills).
+pub fn spawn_quiet(run: &Run<'_>) -> std::process::Child {
+    run.command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the xtask binary starts")
+}
+
+/// SIGKILLs `child` (held, so it cannot have finished) and proves the kill is what ended it.
+#[track_caller]
+pub fn kill_held(child: &mut std::process::Child) {
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.code().is_none(), "the run finished before the kill ({status}): it was not interrupted");
+}
+
+/// The named points (`XTASK_TEST_POINTS`) a run passed, in order, from the trace at `path`.
+pub fn points_of(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+/// Runs `run` with `XTASK_TEST_KILL_AT=<point>` (output discarded): whether it died of the
+/// SIGKILL. A run that ends on its own returns false; any other signal fails the test.
+#[track_caller]
+pub fn killed_at(run: Run<'_>, point: &str) -> bool {
+    use std::os::unix::process::ExitStatusExt as _;
+    let status = spawn_quiet(&run.env("XTASK_TEST_KILL_AT", point)).wait().unwrap();
+    match status.signal() {
+        Some(9) => true,
+        None => false,
+        Some(other) => panic!("{point}: the run died of signal {other}, not of the injected SIGKILL"),
+    }
+}
