@@ -94,6 +94,13 @@ impl Sandbox {
 
     /// Like [`Sandbox::empty`], with the working tree at `<temp>/<relative>` (spaces, non-ASCII…).
     pub fn empty_at(relative: &str) -> Sandbox {
+        let sandbox = Sandbox::unborn_at(relative);
+        sandbox.git(&["init", "-q", "-b", "main"]);
+        sandbox
+    }
+
+    /// The temp dir, its home and an empty working-tree folder, with no repository yet.
+    fn unborn_at(relative: &str) -> Sandbox {
         let temp = tempfile::Builder::new().prefix("xtask-test-").tempdir().expect("temp dir");
         let home = temp.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -104,16 +111,63 @@ impl Sandbox {
         .unwrap();
         let root = temp.path().join(relative);
         std::fs::create_dir_all(&root).unwrap();
-        let sandbox = Sandbox { _temp: temp, root, home };
-        sandbox.git(&["init", "-q", "-b", "main"]);
-        sandbox
+        Sandbox { _temp: temp, root, home }
     }
 
     /// A repository holding a copy of this project's runtime kit (no xtask), one commit on `main`.
+    /// Built once per test process, then copied (see [`Sandbox::cached`]).
     pub fn with_kit() -> Sandbox {
-        let sandbox = Sandbox::empty();
-        sandbox.copy_kit();
-        sandbox.commit_all("chore: initial commit");
+        Sandbox::cached("kit", || {
+            let built = Sandbox::empty();
+            built.copy_kit();
+            built.commit_all("chore: initial commit");
+            built
+        })
+    }
+
+    /// The sandbox `build` makes, built once per test process for each `key` and kept in memory;
+    /// each call gets a byte-for-byte copy of its files (`.git` and a bare `origin.git` beside it
+    /// included, the home folder made afresh) instead of running the git processes again. The
+    /// one absolute path a repository holds, a remote's URL in `.git/config`, is moved to the
+    /// copy's folder, and the index's stat data are refreshed.
+    pub fn cached(key: &str, build: impl FnOnce() -> Sandbox) -> Sandbox {
+        type Files = Vec<(PathBuf, Vec<u8>, u32)>;
+        static TEMPLATES: std::sync::Mutex<BTreeMap<String, std::sync::Arc<(String, Files)>>> =
+            std::sync::Mutex::new(BTreeMap::new());
+        let found = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned();
+        let template = found.unwrap_or_else(|| {
+            let built = build();
+            assert!(built.root.ends_with("repo"), "a cached sandbox has its working tree at <temp>/repo");
+            let temp = built.root.parent().unwrap().to_path_buf();
+            let mut files = Vec::new();
+            read_all(&temp, &temp, &mut files);
+            files.retain(|(path, _, _)| !path.starts_with("home"));
+            let template = std::sync::Arc::new((temp.to_string_lossy().into_owned(), files));
+            let mut templates = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            templates.entry(key.to_string()).or_insert(template).clone()
+        });
+        let (built_in, files) = &*template;
+        let sandbox = Sandbox::unborn_at("repo");
+        let temp = sandbox.root.parent().unwrap().to_path_buf();
+        for (relative, bytes, mode) in files {
+            let path = temp.join(relative);
+            if *mode == EMPTY_FOLDER {
+                std::fs::create_dir_all(&path).unwrap();
+                continue;
+            }
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            if relative.ends_with(".git/config") || relative.ends_with("origin.git/config") {
+                let text = String::from_utf8_lossy(bytes).replace(built_in.as_str(), &temp.to_string_lossy());
+                std::fs::write(&path, text).unwrap();
+            } else {
+                std::fs::write(&path, bytes).unwrap();
+            }
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
+        }
+        // The index's stat data are the template's files': refreshed, as after a checkout, so git
+        // sees the copies as the clean files they are (a sparse checkout removes them).
+        sandbox.git(&["update-index", "-q", "--refresh"]);
         sandbox
     }
 
@@ -332,6 +386,27 @@ fn hash_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, u64>) {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
             out.insert(relative, hasher.finish());
+        }
+    }
+}
+
+/// Every file under `dir` (relative to `root`), with its bytes and mode, and every empty folder
+/// (mode [`EMPTY_FOLDER`]: git's `refs/tags`, `objects/pack`).
+const EMPTY_FOLDER: u32 = u32::MAX;
+
+fn read_all(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>, u32)>) {
+    if std::fs::read_dir(dir).unwrap().next().is_none() {
+        out.push((dir.strip_prefix(root).unwrap().to_path_buf(), Vec::new(), EMPTY_FOLDER));
+    }
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let metadata = std::fs::symlink_metadata(&path).unwrap();
+        if metadata.is_dir() {
+            read_all(root, &path, out);
+        } else {
+            use std::os::unix::fs::PermissionsExt as _;
+            let relative = path.strip_prefix(root).unwrap().to_path_buf();
+            out.push((relative, std::fs::read(&path).unwrap(), metadata.permissions().mode()));
         }
     }
 }
@@ -708,7 +783,17 @@ pub fn cargo_guard() -> CargoGuard {
     }
     let guard = CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     HELD.with(|held| held.set(true));
+    forget_touched();
     CargoGuard(Some(guard))
+}
+
+/// The fixture whose sources the holder of [`cargo_guard`] touched last: cargo has built nothing
+/// in another fixture since (every build holds the guard), so its artefacts are this fixture's
+/// and the next cargo command there needs no touch (no rebuild of what is fresh).
+static TOUCHED: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+fn forget_touched() {
+    *TOUCHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
 }
 
 thread_local! {
@@ -722,6 +807,7 @@ pub struct CargoGuard(Option<std::sync::MutexGuard<'static, ()>>);
 impl Drop for CargoGuard {
     fn drop(&mut self) {
         if self.0.is_some() {
+            forget_touched();
             HELD.with(|held| held.set(false));
         }
     }
@@ -732,8 +818,17 @@ impl Drop for CargoGuard {
 /// *relative* to the workspace: all fixtures share one set of artefacts in the shared target
 /// dir, and cargo judges them fresh by comparing the sources' mtimes with the artefacts'. A
 /// fixture written before another fixture's build would otherwise be given that build's
-/// artefacts (and its build script's add-on list). Called under [`cargo_guard`].
+/// artefacts (and its build script's add-on list). Called under [`cargo_guard`]; a fixture the
+/// holder touched last is not touched again (files changed since are newer than its artefacts).
 pub fn touch_sources(dir: &Path) {
+    let holder = HELD.with(std::cell::Cell::get);
+    let mut touched = TOUCHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if holder && touched.as_deref() == Some(dir) {
+        return;
+    }
+    if holder {
+        *touched = Some(dir.to_path_buf());
+    }
     fn touch(path: &Path, now: std::time::SystemTime) {
         if let Ok(file) = std::fs::File::open(path) {
             let _ = file.set_modified(now);
