@@ -15,9 +15,10 @@
 //!   `write:<file name>` between writing a file's temporary and renaming it into place (the
 //!   journal's is `write:journal`; a name reached again is `<name>#<n>`);
 //! - a checkout through git2: `checkout:<n>` once it has reported `n` files (never traced);
-//! - `pre-pr` (`pre_pr/`): `pre-pr:<step>` before each step of its pipeline, and inside the steps
-//!   the points `pre_pr::point` names (`pre-pr:stashed`, `pre-pr:fetch`, `pre-pr:predict`,
-//!   `pre-pr:rebase`/`pre-pr:merge`, `pre-pr:synced`, `pre-pr:receipt:<step>`, …).
+//! - `pre-pr` (`pre_pr/`): `pre-pr:<step>` before each step of its pipeline and
+//!   `pre-pr:receipt:<step>` once it ran, before its receipt; inside the steps `pre-pr:stashed`,
+//!   `pre-pr:fetch`, `pre-pr:predict`, `pre-pr:rebase` (or `pre-pr:merge`) and `pre-pr:synced`;
+//!   and `pre-pr:signal` in the signal handler, once it knows of the signal.
 //!
 //! The knobs:
 //! - `XTASK_TEST_KILL_AT=<point>`: the process SIGKILLs itself there, as `kill -9` would.
@@ -110,15 +111,10 @@ fn die() -> ! {
 }
 
 /// Says the run reached `name` (`<dir>/reached`, complete once it exists) and waits for
-/// `<dir>/release`. Only the first time: a point reached again runs on.
+/// `<dir>/release`.
 #[cfg(feature = "test-hooks")]
 fn hold(name: &str) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static HELD: AtomicBool = AtomicBool::new(false);
     let Some(dir) = std::env::var_os("XTASK_TEST_HOLD_DIR").map(std::path::PathBuf::from) else { return };
-    if HELD.swap(true, Ordering::SeqCst) {
-        return;
-    }
     let partial = dir.join("reached.partial");
     append_line(&partial, name);
     let _ = std::fs::rename(&partial, dir.join("reached"));
