@@ -50,6 +50,48 @@ fn new_addon_killed_at_every_step_is_rolled_back_by_the_next_run() {
     }
 }
 
+/// A draft spec approved and committed: `spec start` freezes it (edits its status, adds a record).
+fn approved_scheduler() -> Sandbox {
+    let sandbox = crate::spec::draft_scheduler();
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.commit_all("spec: approve scheduler");
+    sandbox
+}
+
+/// The other commands that write through a plan, killed at every named point of it: `spec start`
+/// (an edited spec and a new freeze record), `changelog release` (an edited CHANGELOG and
+/// deleted fragments) and `migrate` (edits, new files and deletions across the kit; there, the
+/// points between its steps only: the mid-write ones of the same writer are covered above, and
+/// each of its many files costs a run). Each kill is asserted, the next command restores the repository to
+/// exactly its state before (edits undone, deleted files back), and the command then completes.
+#[test]
+fn spec_changelog_and_migrate_killed_at_every_step_are_rolled_back() {
+    /// The command's name, how its repository is made, its arguments, the points killed at.
+    type Case = (&'static str, fn() -> Sandbox, &'static [&'static str], &'static str);
+    let cases: [Case; 3] = [
+        ("spec start", approved_scheduler, &["spec", "start", "scheduler"], ""),
+        ("changelog release", crate::changelog::with_fragments, &["changelog", "release", "0.2.0"], ""),
+        ("migrate", crate::migrate::first_layout, &["migrate"], "plan:"),
+    ];
+    for (name, setup, args, only) in cases {
+        let sandbox = Sandbox::cached(name, setup);
+        let trace = sandbox.home.join("points");
+        sandbox.xtask().args(args).env("XTASK_TEST_POINTS", trace.to_str().unwrap()).success();
+        let mut points = points_of(&trace);
+        points.retain(|point| point.starts_with(only));
+        assert!(points.iter().filter(|p| p.starts_with("plan:")).count() >= 3, "{name}: {points:?}");
+        for point in &points {
+            let sandbox = Sandbox::cached(name, setup);
+            let before = sandbox.snapshot();
+            assert!(killed_at(sandbox.xtask().args(args), point), "{name} at {point}: not interrupted");
+            let out = sandbox.xtask().args(["receipts", "--limit", "1"]).success();
+            assert!(crate::recovery::journal_of(&sandbox).is_none(), "{name} at {point}: the journal stayed");
+            assert_eq!(sandbox.snapshot(), before, "{name} at {point}: not restored:\n{}", out.stderr);
+            sandbox.xtask().args(args).success();
+        }
+    }
+}
+
 /// Proves a second writer is refused while the first holds the lock (held at the start of its
 /// plan, the journal written), and that the first, let go, finishes undisturbed and lets go of
 /// the lock.
