@@ -132,61 +132,16 @@ impl Sandbox {
     /// one absolute path a repository holds, a remote's URL in `.git/config`, is moved to the
     /// copy's folder, and the index's stat data are refreshed.
     pub fn cached(key: &str, build: impl FnOnce() -> Sandbox) -> Sandbox {
-        type Files = Vec<(PathBuf, Vec<u8>, u32)>;
-        static TEMPLATES: std::sync::Mutex<BTreeMap<String, std::sync::Arc<(String, Files)>>> =
+        static TEMPLATES: std::sync::Mutex<BTreeMap<String, std::sync::Arc<Template>>> =
             std::sync::Mutex::new(BTreeMap::new());
         let found = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned();
         let template = found.unwrap_or_else(|| {
-            let built = build();
-            assert!(built.root.ends_with("repo"), "a cached sandbox has its working tree at <temp>/repo");
-            let temp = built.root.parent().unwrap().to_path_buf();
-            // Loose objects packed (two files to copy instead of hundreds); refs untouched.
-            for entry in std::fs::read_dir(&temp).unwrap().flatten() {
-                let git_dir =
-                    [entry.path().join(".git"), entry.path()].into_iter().find(|d| d.join("objects").is_dir());
-                if let Some(git_dir) = git_dir {
-                    built.git_in(&git_dir, &["repack", "-a", "-d", "-q"]);
-                }
-            }
-            let mut files = Vec::new();
-            read_all(&temp, &temp, &mut files);
-            files.retain(|(path, _, _)| !path.starts_with("home"));
-            // The hook samples are left out, their folder kept (a test may install a hook).
-            for (path, bytes, mode) in &mut files {
-                if path.to_string_lossy().ends_with(".sample") {
-                    (*path, *bytes, *mode) = (path.parent().unwrap().to_path_buf(), Vec::new(), EMPTY_FOLDER);
-                }
-            }
-            files.dedup();
-            let template = std::sync::Arc::new((temp.to_string_lossy().into_owned(), files));
+            let template = std::sync::Arc::new(Template::capture(&build()));
             let mut templates = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             templates.entry(key.to_string()).or_insert(template).clone()
         });
-        let (built_in, files) = &*template;
         let sandbox = Sandbox::unborn_at("repo");
-        let temp = sandbox.root.parent().unwrap().to_path_buf();
-        let mut folders = std::collections::BTreeSet::new();
-        for (relative, bytes, mode) in files {
-            let path = temp.join(relative);
-            let folder = if *mode == EMPTY_FOLDER { path.clone() } else { path.parent().unwrap().to_path_buf() };
-            if folders.insert(folder.clone()) {
-                std::fs::create_dir_all(&folder).unwrap();
-            }
-            if *mode == EMPTY_FOLDER {
-                continue;
-            }
-            if relative.ends_with(".git/config") || relative.ends_with("origin.git/config") {
-                let text = String::from_utf8_lossy(bytes).replace(built_in.as_str(), &temp.to_string_lossy());
-                std::fs::write(&path, text).unwrap();
-            } else {
-                std::fs::write(&path, bytes).unwrap();
-            }
-            // New files are not executable: only an executable one needs its mode set.
-            if mode & 0o111 != 0 {
-                use std::os::unix::fs::PermissionsExt as _;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
-            }
-        }
+        template.write_to(sandbox.root.parent().unwrap());
         // The index's stat data are the template's files': refreshed, as after a checkout, so git
         // sees the copies as the clean files they are (a sparse checkout removes them).
         // Exit 1 when a file is really changed (a template with uncommitted work): not an error.
@@ -415,6 +370,64 @@ fn hash_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, u64>) {
 
 /// Every file under `dir` (relative to `root`), with its bytes and mode, and every empty folder
 /// (mode [`EMPTY_FOLDER`]: git's `refs/tags`, `objects/pack`).
+/// A built sandbox's files, for [`Sandbox::cached`]: the temp folder it was built in, and every
+/// file under it but the home folder's, with its bytes and mode (or an empty folder).
+struct Template {
+    built_in: String,
+    files: Vec<(PathBuf, Vec<u8>, u32)>,
+}
+
+impl Template {
+    fn capture(built: &Sandbox) -> Template {
+        assert!(built.root.ends_with("repo"), "a cached sandbox has its working tree at <temp>/repo");
+        let temp = built.root.parent().unwrap().to_path_buf();
+        // Loose objects packed (two files to copy instead of hundreds); refs untouched.
+        for entry in std::fs::read_dir(&temp).unwrap().flatten() {
+            let git_dir = [entry.path().join(".git"), entry.path()].into_iter().find(|d| d.join("objects").is_dir());
+            if let Some(git_dir) = git_dir {
+                built.git_in(&git_dir, &["repack", "-a", "-d", "-q"]);
+            }
+        }
+        let mut files = Vec::new();
+        read_all(&temp, &temp, &mut files);
+        files.retain(|(path, _, _)| !path.starts_with("home"));
+        // The hook samples are left out, their folder kept (a test may install a hook).
+        for (path, bytes, mode) in &mut files {
+            if path.to_string_lossy().ends_with(".sample") {
+                (*path, *bytes, *mode) = (path.parent().unwrap().to_path_buf(), Vec::new(), EMPTY_FOLDER);
+            }
+        }
+        files.dedup();
+        Template { built_in: temp.to_string_lossy().into_owned(), files }
+    }
+
+    /// Writes the files under `temp`, a remote's URL moved from the folder they were built in.
+    fn write_to(&self, temp: &Path) {
+        let mut folders = std::collections::BTreeSet::new();
+        for (relative, bytes, mode) in &self.files {
+            let path = temp.join(relative);
+            let folder = if *mode == EMPTY_FOLDER { path.clone() } else { path.parent().unwrap().to_path_buf() };
+            if folders.insert(folder.clone()) {
+                std::fs::create_dir_all(&folder).unwrap();
+            }
+            if *mode == EMPTY_FOLDER {
+                continue;
+            }
+            if relative.ends_with(".git/config") || relative.ends_with("origin.git/config") {
+                let text = String::from_utf8_lossy(bytes).replace(&self.built_in, &temp.to_string_lossy());
+                std::fs::write(&path, text).unwrap();
+            } else {
+                std::fs::write(&path, bytes).unwrap();
+            }
+            // New files are not executable: only an executable one needs its mode set.
+            if mode & 0o111 != 0 {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
+            }
+        }
+    }
+}
+
 const EMPTY_FOLDER: u32 = u32::MAX;
 
 fn read_all(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>, u32)>) {
