@@ -489,6 +489,8 @@ pub struct Run<'a> {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<String>,
+    /// Set by [`Run::without_cargo`]: the run builds no fixture, whatever its command.
+    no_build: bool,
 }
 
 /// What a run printed and returned.
@@ -508,7 +510,7 @@ impl Outcome {
 
 impl<'a> Run<'a> {
     fn new(sandbox: &'a Sandbox, dir: PathBuf) -> Run<'a> {
-        Run { sandbox, dir, args: Vec::new(), env: Vec::new(), stdin: None }
+        Run { sandbox, dir, args: Vec::new(), env: Vec::new(), stdin: None, no_build: false }
     }
 
     /// Runs in another directory (a teammate's clone, a subfolder).
@@ -524,6 +526,13 @@ impl<'a> Run<'a> {
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// For a run whose `PATH` has no real cargo (none, or a test double): it builds no fixture,
+    /// so it neither waits for [`cargo_guard`] nor touches the sources.
+    pub fn without_cargo(mut self) -> Self {
+        self.no_build = true;
         self
     }
 
@@ -547,7 +556,9 @@ impl<'a> Run<'a> {
     pub fn run(self) -> Outcome {
         use std::io::Write as _;
         // `onboard` builds the fixture with cargo: it takes its turn on the shared target dir.
-        let builds = self.args.first().is_some_and(|a| a == "onboard") && !self.args.iter().any(|a| a == "--dry-run");
+        let builds = !self.no_build
+            && self.args.first().is_some_and(|a| a == "onboard")
+            && !self.args.iter().any(|a| a == "--dry-run");
         let _cargo = builds.then(cargo_guard);
         if builds {
             touch_sources(&self.dir);
