@@ -1,62 +1,104 @@
-//! Test-only fault injection, the one place the test suite steers the binary it drives: a run
-//! killed at an exact step, pauses at chosen steps (so a test can hold a run there), a disk that
-//! fills up, a conflict prediction that is skipped, a trace of the run lock.
+//! Test-only fault injection, the one place the test suite steers the binary it drives, and only
+//! ever at named points of a run, never after a delay: a run killed at an exact point, a run held
+//! at an exact point until the test lets it go (a file handshake, no timer), a trace of the points
+//! a run passed, a disk that fills up, a conflict prediction that is skipped, a trace of the run
+//! lock.
 //!
 //! Compiled in only with the `test-hooks` feature. It is a default feature so that `cargo test`
 //! builds the binary the integration tests drive with it; the `cargo xtask` alias builds with
 //! `--no-default-features`, so the tool engineers run reads none of these variables and every
 //! function here is a no-op.
+//!
+//! The points a run passes, by name:
+//! - an applied plan (`plan.rs`): `plan:start` (its journal written, the lock held), `plan:branch`
+//!   (the branch created and checked out), `plan:<path>` after each planned path, and
+//!   `write:<file name>` between writing a file's temporary and renaming it into place (the
+//!   journal's is `write:journal`; a name reached again is `<name>#<n>`);
+//! - a checkout through git2: `checkout:<n>` once it has reported `n` files (never traced);
+//! - `pre-pr` (`pre_pr/`): `pre-pr:<step>` before each step of its pipeline and
+//!   `pre-pr:receipt:<step>` once it ran, before its receipt; inside the steps `pre-pr:stashed`,
+//!   `pre-pr:fetch`, `pre-pr:predict`, `pre-pr:rebase` (or `pre-pr:merge`) and `pre-pr:synced`;
+//!   and `pre-pr:signal` in the signal handler, once it knows of the signal.
+//!
+//! The knobs:
+//! - `XTASK_TEST_KILL_AT=<point>`: the process SIGKILLs itself there, as `kill -9` would.
+//! - `XTASK_TEST_HOLD_AT=<point>` with `XTASK_TEST_HOLD_DIR=<dir>`: there, the run creates
+//!   `<dir>/reached` (holding the point's name) and waits until the test creates
+//!   `<dir>/release`, or kills it. The test holds a run at an exact point, with no timing guess.
+//! - `XTASK_TEST_POINTS=<file>`: appends each point's name to that file as it is reached, so a
+//!   test can list every point of a run, and prove which one a kill landed on.
 
-/// Called once an applied plan's journal is written, before its first step: with
-/// `XTASK_TEST_KILL_AFTER_STEPS=0`, the run is killed there.
-pub fn plan_starting() {
-    #[cfg(feature = "test-hooks")]
-    kill_after_steps(0);
-}
-
-/// Called after each step of an applied plan (`branch`, or a planned path). With
-/// `XTASK_TEST_KILL_AFTER_STEPS=<n>` the process is SIGKILLed once `n` steps are done: a test
-/// interrupts a run at an exact point, and knows it did, instead of racing a timer. With
-/// `XTASK_TEST_PAUSE_MS` it sleeps (after every step, or with `XTASK_TEST_PAUSE_AT` only after
-/// that one), for the tests that need a run to hold its lock.
-pub fn after_step(step: &str) {
+/// A named point of a run: traced, and where a test kills or holds the run. A name reached again
+/// in the same run is a point of its own, `<name>#<n>` (the module and the test of a slice are
+/// both `write:scheduler.rs`: the second is `write:scheduler.rs#2`).
+pub fn point(name: &str) {
     #[cfg(feature = "test-hooks")]
     {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static DONE: AtomicUsize = AtomicUsize::new(0);
-        kill_after_steps(DONE.fetch_add(1, Ordering::SeqCst) + 1);
-        if std::env::var("XTASK_TEST_PAUSE_AT").map_or(true, |at| at == step) {
-            sleep_for("XTASK_TEST_PAUSE_MS");
+        let name = occurrence(name);
+        if let Some(trace) = std::env::var_os("XTASK_TEST_POINTS") {
+            append_line(std::path::Path::new(&trace), &name);
         }
+        kill_or_hold(&name);
     }
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = name;
+}
+
+/// `name`, or `name#<n>` the `n`th time this run reaches it.
+#[cfg(feature = "test-hooks")]
+fn occurrence(name: &str) -> String {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    seen.push(name.to_string());
+    match seen.iter().filter(|seen| *seen == name).count() {
+        1 => name.to_string(),
+        n => format!("{name}#{n}"),
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+fn kill_or_hold(name: &str) {
+    if std::env::var("XTASK_TEST_KILL_AT").is_ok_and(|at| at == name) {
+        die();
+    }
+    if std::env::var("XTASK_TEST_HOLD_AT").is_ok_and(|at| at == name) {
+        hold(name);
+    }
+}
+
+/// Called once an applied plan's journal is written, before its first step.
+pub fn plan_starting() {
+    point("plan:start");
+}
+
+/// Called after each step of an applied plan: `branch`, or a planned path.
+pub fn after_step(step: &str) {
+    #[cfg(feature = "test-hooks")]
+    point(&format!("plan:{step}"));
     #[cfg(not(feature = "test-hooks"))]
     let _ = step;
 }
 
-/// Between writing a file's temporary and renaming it into place: with
-/// `XTASK_TEST_KILL_AT=write:<file name>` the process is SIGKILLed there; with
-/// `XTASK_TEST_PAUSE_AT=write:<file name>` and `XTASK_TEST_PAUSE_MS` it sleeps there.
+/// Between writing a file's temporary and renaming it into place: `write:<file name>`, and
+/// `write:journal` for a run's journal (whose name holds the run's pid).
 pub fn in_write(file_name: &str) {
     #[cfg(feature = "test-hooks")]
-    {
-        let here =
-            |variable: &str| std::env::var(variable).is_ok_and(|at| at.strip_prefix("write:") == Some(file_name));
-        if here("XTASK_TEST_KILL_AT") {
-            die();
-        }
-        if here("XTASK_TEST_PAUSE_AT") {
-            sleep_for("XTASK_TEST_PAUSE_MS");
-        }
+    if file_name.starts_with("journal.") && file_name.ends_with(".json") {
+        point("write:journal");
+    } else {
+        point(&format!("write:{file_name}"));
     }
     #[cfg(not(feature = "test-hooks"))]
     let _ = file_name;
 }
 
-#[cfg(feature = "test-hooks")]
-fn kill_after_steps(done: usize) {
-    if std::env::var("XTASK_TEST_KILL_AFTER_STEPS").is_ok_and(|wanted| wanted.parse() == Ok(done)) {
-        die();
-    }
+/// Called by a checkout's progress report, `done` files so far: the point `checkout:<done>`,
+/// never traced (a checkout reports every file).
+pub fn in_checkout(done: usize) {
+    #[cfg(feature = "test-hooks")]
+    kill_or_hold(&format!("checkout:{done}"));
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = done;
 }
 
 /// Ends the process as `kill -9` does (no destructor, no cleanup, no exit code): the fault the
@@ -68,10 +110,27 @@ fn die() -> ! {
     std::process::abort()
 }
 
-/// With `XTASK_TEST_CHECKOUT_PAUSE_MS` set, sleeps after each file of a branch checkout.
-pub fn pause_in_checkout() {
-    #[cfg(feature = "test-hooks")]
-    sleep_for("XTASK_TEST_CHECKOUT_PAUSE_MS");
+/// Says the run reached `name` (`<dir>/reached`, complete once it exists) and waits for
+/// `<dir>/release`.
+#[cfg(feature = "test-hooks")]
+fn hold(name: &str) {
+    let Some(dir) = std::env::var_os("XTASK_TEST_HOLD_DIR").map(std::path::PathBuf::from) else { return };
+    let partial = dir.join("reached.partial");
+    append_line(&partial, name);
+    let _ = std::fs::rename(&partial, dir.join("reached"));
+    // Polls the file system, never a clock: the test, not a delay, decides when it goes on.
+    while !dir.join("release").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+fn append_line(path: &std::path::Path, line: &str) {
+    use std::io::Write as _;
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        // One short line per write: appends this small are atomic.
+        let _ = file.write_all(format!("{line}\n").as_bytes());
+    }
 }
 
 /// With `XTASK_TEST_DISK_FULL` set to a file name: whether creating `temporary` (that file's
@@ -106,21 +165,10 @@ pub fn skip_conflict_prediction() -> bool {
 pub fn trace_lock(event: &str) {
     #[cfg(feature = "test-hooks")]
     if let Some(trace) = std::env::var_os("XTASK_TEST_LOCK_TRACE") {
-        use std::io::Write as _;
-        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(trace) {
-            // One short line per write: appends this small are atomic.
-            let _ = file.write_all(format!("{event} {}\n", std::process::id()).as_bytes());
-        }
+        append_line(std::path::Path::new(&trace), &format!("{event} {}", std::process::id()));
     }
     #[cfg(not(feature = "test-hooks"))]
     let _ = event;
-}
-
-#[cfg(feature = "test-hooks")]
-fn sleep_for(variable: &str) {
-    if let Some(ms) = std::env::var(variable).ok().and_then(|value| value.parse::<u64>().ok()) {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
 }
 
 #[cfg(test)]

@@ -212,46 +212,57 @@ fn code_lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim_start).filter(|line| !line.starts_with("//"))
 }
 
+/// SOP 4.4's checklist for a branch that adds an add-on: each rule below, by name.
 fn addon_checklist(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let Some(addon) = branch_addon(facts) else { return Ok(()) };
-    let ctx = facts.ctx;
-    let names = &addon.names;
-    let integration_env = &ctx.config.integration_env;
+    // The repository rules already report a missing module.
+    let Some((module_path, module_text)) = module_sources(facts, addon)? else { return Ok(()) };
+    unit_tests_rule(addon, &module_path, &module_text, findings);
+    receipts_rule(addon, &module_path, &module_text, findings);
+    integration_test_rule(facts, addon, findings)?;
+    runbook_rule(facts, addon, findings)?;
+    Ok(())
+}
 
-    // The module's sources as the branch has them: the file, or every file of the folder.
-    let mut module_text = String::new();
-    let mut module_path = names.module.clone();
+/// The module's sources as the branch has them, with the path to name: the file, or every file
+/// of the folder; `None` when there are none.
+fn module_sources(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<Option<(String, String)>> {
+    let names = &addon.names;
     if let Some(text) = facts.new_version(&names.module)? {
-        module_text = text;
-    } else {
-        let prefix = format!("{}/", names.module_dir);
-        for path in
-            ctx.repo.tracked_paths()?.into_iter().filter(|path| path.starts_with(&prefix) && path.ends_with(".rs"))
-        {
-            if let Some(text) = facts.new_version(&path)? {
-                module_text.push_str(&text);
-                module_text.push('\n');
-                module_path = names.module_dir.clone();
-            }
+        return Ok((!text.is_empty()).then(|| (names.module.clone(), text)));
+    }
+    let prefix = format!("{}/", names.module_dir);
+    let mut module_text = String::new();
+    for path in
+        facts.ctx.repo.tracked_paths()?.into_iter().filter(|path| path.starts_with(&prefix) && path.ends_with(".rs"))
+    {
+        if let Some(text) = facts.new_version(&path)? {
+            module_text.push_str(&text);
+            module_text.push('\n');
         }
     }
-    if module_text.is_empty() {
-        // The repository rules already report a missing module.
-        return Ok(());
-    }
+    Ok((!module_text.is_empty()).then(|| (names.module_dir.clone(), module_text)))
+}
+
+/// "Unit tests added": the module has `#[test]` functions.
+fn unit_tests_rule(addon: &Addon, module_path: &str, module_text: &str, findings: &mut Vec<Finding>) {
     if !module_text.contains("#[test]") {
         findings.push(Finding::error(
             "sop-4.4/unit-tests",
-            at(&module_path, None),
+            at(module_path, None),
             format!("add-on `{}` has no unit tests in its module", addon.feature),
             format!("add a `#[cfg(test)] mod tests` with `#[test]` functions to {module_path} (deterministic, no network, injected clock)"),
         ));
     }
+}
+
+/// "Receipts emitted": the module's production code records a receipt.
+fn receipts_rule(addon: &Addon, module_path: &str, module_text: &str, findings: &mut Vec<Finding>) {
     let production = module_text.split("#[cfg(test)]").next().unwrap_or_default();
     if !code_lines(production).any(|line| line.contains("ReceiptKind::") && !line.starts_with("use ")) {
         findings.push(Finding::error(
             "sop-4.4/receipts",
-            at(&module_path, None),
+            at(module_path, None),
             format!(
                 "add-on `{}`'s module emits no receipts (SOP 6.2: state changes, jobs, failures, skipped actions)",
                 addon.feature
@@ -261,23 +272,34 @@ fn addon_checklist(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Re
             ),
         ));
     }
-    match facts.new_version(&names.integration_test)? {
+}
+
+/// "Integration tests added (env-gated)": the add-on's integration test exists and is gated.
+fn integration_test_rule(facts: &Facts<'_>, addon: &Addon, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let integration_env = &facts.ctx.config.integration_env;
+    let path = &addon.names.integration_test;
+    match facts.new_version(path)? {
         None => findings.push(Finding::error(
             "sop-4.4/integration-tests",
-            at(&names.integration_test, None),
-            format!("add-on `{}` has no integration test `{}`", addon.feature, names.integration_test),
+            at(path, None),
+            format!("add-on `{}` has no integration test `{path}`", addon.feature),
             format!("add it from templates/integration_test.rs.tera, gated by {integration_env}=1, and commit it"),
         )),
         Some(text) if !text.contains(integration_env.as_str()) => findings.push(Finding::error(
             "sop-4.4/integration-tests",
-            at(&names.integration_test, None),
+            at(path, None),
             format!("the integration test of `{}` is not env-gated by `{integration_env}`", addon.feature),
             format!("mark each test `#[ignore = \"integration: set {integration_env}=1\"]` (SOP 5.2: real services, env-gated)"),
         )),
         Some(_) => {}
     }
-    // A runbook missing from the working tree is the repository rules' finding; here it is one
-    // that exists but is not part of the branch.
+    Ok(())
+}
+
+/// "Runbook added/updated": a runbook missing from the working tree is the repository rules'
+/// finding; here it is one that exists but is not part of the branch.
+fn runbook_rule(facts: &Facts<'_>, addon: &Addon, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let names = &addon.names;
     if addon.has_runbook && facts.new_version(&names.runbook)?.is_none() {
         findings.push(Finding::error(
             "sop-4.4/runbook",

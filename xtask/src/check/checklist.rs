@@ -24,20 +24,64 @@ use crate::layout;
 use crate::names::{self, Names};
 use crate::render::{addon_context, Dependency, Details, Templates};
 
-/// SOP 4.4's required PR checklist, word for word: the one place its wording lives. The
-/// repository's `.github/pull_request_template.md` lists exactly these items, in this order.
-pub const PR_CHECKLIST: [&str; 10] = [
-    "Spec created (new, not modified)",
-    "Blueprint created",
-    "Feature gated",
-    "Contracts defined",
-    "Unit tests added",
-    "Integration tests added (env-gated)",
-    "Receipts emitted",
-    "War Room visibility added (if required)",
-    "Runbook added/updated",
-    "CHANGELOG updated",
-];
+/// One box of SOP 4.4's required PR checklist, in the checklist's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    SpecCreated,
+    BlueprintCreated,
+    FeatureGated,
+    ContractsDefined,
+    UnitTests,
+    IntegrationTests,
+    ReceiptsEmitted,
+    WarRoomVisibility,
+    Runbook,
+    Changelog,
+}
+
+impl Check {
+    /// Every box, in the checklist's order.
+    pub const ALL: [Check; 10] = [
+        Check::SpecCreated,
+        Check::BlueprintCreated,
+        Check::FeatureGated,
+        Check::ContractsDefined,
+        Check::UnitTests,
+        Check::IntegrationTests,
+        Check::ReceiptsEmitted,
+        Check::WarRoomVisibility,
+        Check::Runbook,
+        Check::Changelog,
+    ];
+
+    /// The box's wording, word for word: the one place it lives.
+    pub const fn wording(self) -> &'static str {
+        match self {
+            Check::SpecCreated => "Spec created (new, not modified)",
+            Check::BlueprintCreated => "Blueprint created",
+            Check::FeatureGated => "Feature gated",
+            Check::ContractsDefined => "Contracts defined",
+            Check::UnitTests => "Unit tests added",
+            Check::IntegrationTests => "Integration tests added (env-gated)",
+            Check::ReceiptsEmitted => "Receipts emitted",
+            Check::WarRoomVisibility => "War Room visibility added (if required)",
+            Check::Runbook => "Runbook added/updated",
+            Check::Changelog => "CHANGELOG updated",
+        }
+    }
+}
+
+/// SOP 4.4's required PR checklist, word for word, in order ([`Check::wording`] of
+/// [`Check::ALL`]). The repository's `.github/pull_request_template.md` lists exactly these.
+pub const PR_CHECKLIST: [&str; Check::ALL.len()] = {
+    let mut wordings = [""; Check::ALL.len()];
+    let mut next = 0;
+    while next < wordings.len() {
+        wordings[next] = Check::ALL[next].wording();
+        next += 1;
+    }
+    wordings
+};
 
 /// What `pre-pr`'s verify step established: the evidence the test rules need.
 #[derive(Debug, Clone, Default)]
@@ -151,57 +195,91 @@ pub(super) fn evaluate(facts: &Facts<'_>, run: &TestRun) -> anyhow::Result<Check
     let docs_only = docs_only(facts, changes);
     let commits = branch_commits(facts)?;
     let Some((addon, spec_added)) = branch_addon(facts) else {
-        return Ok(Checklist { items: without_slice(facts, run, docs_only)?, slice: None, docs_only, commits });
+        let items = Check::ALL.into_iter().map(|check| without_slice(facts, run, docs_only, check));
+        return Ok(Checklist { items: items.collect::<anyhow::Result<_>>()?, slice: None, docs_only, commits });
     };
-    let names = &addon.names;
-    let spec_text = facts.new_version(&addon.spec)?;
-    let blueprint_text = facts.new_version(&names.blueprint)?;
-    let module = module_source(facts, names)?;
-    let scaffold = Scaffold::render(facts, addon);
-    let mut items = Vec::with_capacity(PR_CHECKLIST.len());
-    let mut push = |index: usize, (ticked, note, evidence): Verdict| {
-        items.push(Item { item: PR_CHECKLIST[index], ticked, note, evidence });
-    };
-    push(0, document(facts, &addon.spec, spec_text.as_deref(), true));
-    push(1, document(facts, &names.blueprint, blueprint_text.as_deref(), true));
-    push(2, feature_gated(names, module.as_ref()));
-    push(3, contracts(&addon.spec, spec_text.as_deref()));
-    push(4, unit_tests(facts, run, names, module.as_ref(), &scaffold)?);
-    push(5, integration_tests(facts, run, names, &scaffold)?);
-    push(6, beyond_template(names, module.as_ref(), &scaffold, Marker::Receipts));
-    push(7, beyond_template(names, module.as_ref(), &scaffold, Marker::WarRoom));
-    let runbook_text = facts.new_version(&names.runbook)?;
-    push(8, document(facts, &names.runbook, runbook_text.as_deref(), false));
-    push(9, changelog_updated(facts)?);
-
-    let summary = spec_text
-        .as_deref()
-        .and_then(|spec| section(spec, "Summary"))
-        .map(|(_, text)| text)
-        .filter(|text| !text.contains(PLACEHOLDER));
-    let rollout = blueprint_text.as_deref().and_then(|text| section(text, "Rollout notes")).map(|(_, text)| text);
-    let rollout_placeholders =
-        rollout.as_deref().map_or(0, |text| text.lines().filter(|l| l.contains(PLACEHOLDER)).count());
-    let rollout_notes = rollout.map(|text| {
-        text.lines().filter(|line| !line.contains(PLACEHOLDER)).collect::<Vec<_>>().join("\n").trim().to_string()
-    });
-    let declared_flag = spec_text
-        .as_deref()
-        .and_then(|spec| docs::Header::parse(spec).get("Feature flag").map(str::to_string))
-        .and_then(|value| flag_in(&value));
-    let slice = Slice {
-        names: names.clone(),
-        spec_added,
-        spec_exists: spec_text.is_some(),
-        blueprint_exists: blueprint_text.is_some(),
-        runbook_exists: runbook_text.is_some(),
-        architecture_exists: facts.new_version(&names.architecture)?.is_some(),
-        declared_flag,
-        summary,
-        rollout_notes,
-        rollout_placeholders,
-    };
+    let sources = SliceSources::read(facts, addon)?;
+    let items = Check::ALL.into_iter().map(|check| sources.verdict(facts, run, check));
+    let items = items.collect::<anyhow::Result<_>>()?;
+    let slice = sources.slice(facts, spec_added)?;
     Ok(Checklist { items, slice: Some(slice), docs_only, commits })
+}
+
+/// What the slice's boxes are judged on, as the branch has it: its documents, its module and
+/// the scaffold `new-addon` would write for it.
+struct SliceSources<'a> {
+    addon: &'a Addon,
+    spec: Option<String>,
+    blueprint: Option<String>,
+    runbook: Option<String>,
+    module: Option<Module>,
+    scaffold: Scaffold,
+}
+
+impl<'a> SliceSources<'a> {
+    fn read(facts: &Facts<'_>, addon: &'a Addon) -> anyhow::Result<SliceSources<'a>> {
+        let names = &addon.names;
+        Ok(SliceSources {
+            addon,
+            spec: facts.new_version(&addon.spec)?,
+            blueprint: facts.new_version(&names.blueprint)?,
+            runbook: facts.new_version(&names.runbook)?,
+            module: module_source(facts, names)?,
+            scaffold: Scaffold::render(facts, addon),
+        })
+    }
+
+    /// The box `check` of an add-on slice.
+    fn verdict(&self, facts: &Facts<'_>, run: &TestRun, check: Check) -> anyhow::Result<Item> {
+        let (names, module, scaffold) = (&self.addon.names, self.module.as_ref(), &self.scaffold);
+        let (ticked, note, evidence) = match check {
+            Check::SpecCreated => document(facts, &self.addon.spec, self.spec.as_deref(), true),
+            Check::BlueprintCreated => document(facts, &names.blueprint, self.blueprint.as_deref(), true),
+            Check::FeatureGated => feature_gated(names, module),
+            Check::ContractsDefined => contracts(&self.addon.spec, self.spec.as_deref()),
+            Check::UnitTests => unit_tests(facts, run, names, module, scaffold)?,
+            Check::IntegrationTests => integration_tests(facts, run, names, scaffold)?,
+            Check::ReceiptsEmitted => beyond_template(names, module, scaffold, Marker::Receipts),
+            Check::WarRoomVisibility => beyond_template(names, module, scaffold, Marker::WarRoom),
+            Check::Runbook => document(facts, &names.runbook, self.runbook.as_deref(), false),
+            Check::Changelog => changelog_updated(facts)?,
+        };
+        Ok(Item { item: check.wording(), ticked, note, evidence })
+    }
+
+    /// The slice as the PR body shows it beside the checklist.
+    fn slice(&self, facts: &Facts<'_>, spec_added: bool) -> anyhow::Result<Slice> {
+        let names = &self.addon.names;
+        let summary = self
+            .spec
+            .as_deref()
+            .and_then(|spec| section(spec, "Summary"))
+            .map(|(_, text)| text)
+            .filter(|text| !text.contains(PLACEHOLDER));
+        let rollout = self.blueprint.as_deref().and_then(|text| section(text, "Rollout notes")).map(|(_, text)| text);
+        let rollout_placeholders =
+            rollout.as_deref().map_or(0, |text| text.lines().filter(|l| l.contains(PLACEHOLDER)).count());
+        let rollout_notes = rollout.map(|text| {
+            text.lines().filter(|line| !line.contains(PLACEHOLDER)).collect::<Vec<_>>().join("\n").trim().to_string()
+        });
+        let declared_flag = self
+            .spec
+            .as_deref()
+            .and_then(|spec| docs::Header::parse(spec).get("Feature flag").map(str::to_string))
+            .and_then(|value| flag_in(&value));
+        Ok(Slice {
+            names: names.clone(),
+            spec_added,
+            spec_exists: self.spec.is_some(),
+            blueprint_exists: self.blueprint.is_some(),
+            runbook_exists: self.runbook.is_some(),
+            architecture_exists: facts.new_version(&names.architecture)?.is_some(),
+            declared_flag,
+            summary,
+            rollout_notes,
+            rollout_placeholders,
+        })
+    }
 }
 
 /// A rule's answer: ticked, the note, the locations.
@@ -211,22 +289,19 @@ fn open(note: String) -> Verdict {
     (false, note, Vec::new())
 }
 
-/// The checklist of a branch that is no add-on slice: the slice's boxes do not apply.
-fn without_slice(facts: &Facts<'_>, run: &TestRun, docs_only: bool) -> anyhow::Result<Vec<Item>> {
-    let branch = facts.branch.name.as_deref().unwrap_or("HEAD");
-    let not_a_slice = format!("n/a: `{branch}` is not an add-on slice (it adds no spec and no spec is named after it)");
-    let mut items = Vec::with_capacity(PR_CHECKLIST.len());
-    for (index, item) in PR_CHECKLIST.iter().enumerate() {
-        let (ticked, note, evidence) = match index {
-            2 if docs_only => open("n/a: a docs-only change needs no flag".into()),
-            4 => added_tests_elsewhere(facts, run),
-            8 => changed_runbook(facts)?,
-            9 => changelog_updated(facts)?,
-            _ => open(not_a_slice.clone()),
-        };
-        items.push(Item { item, ticked, note, evidence });
-    }
-    Ok(items)
+/// The box `check` of a branch that is no add-on slice: the slice's boxes do not apply.
+fn without_slice(facts: &Facts<'_>, run: &TestRun, docs_only: bool, check: Check) -> anyhow::Result<Item> {
+    let (ticked, note, evidence) = match check {
+        Check::FeatureGated if docs_only => open("n/a: a docs-only change needs no flag".into()),
+        Check::UnitTests => added_tests_elsewhere(facts, run),
+        Check::Runbook => changed_runbook(facts)?,
+        Check::Changelog => changelog_updated(facts)?,
+        _ => {
+            let branch = facts.branch.name.as_deref().unwrap_or("HEAD");
+            open(format!("n/a: `{branch}` is not an add-on slice (it adds no spec and no spec is named after it)"))
+        }
+    };
+    Ok(Item { item: check.wording(), ticked, note, evidence })
 }
 
 /// Spec, blueprint, runbook: on the branch (new, or for a runbook new or updated) and with no
@@ -921,8 +996,10 @@ mod tests {
     #[test]
     fn the_checklist_is_sop_4_4_word_for_word() {
         assert_eq!(PR_CHECKLIST.len(), 10);
-        assert_eq!(PR_CHECKLIST[0], "Spec created (new, not modified)");
-        assert_eq!(PR_CHECKLIST[9], "CHANGELOG updated");
+        assert_eq!(PR_CHECKLIST.first(), Some(&"Spec created (new, not modified)"));
+        assert_eq!(PR_CHECKLIST.last(), Some(&"CHANGELOG updated"));
+        let wordings: Vec<&str> = Check::ALL.iter().map(|check| check.wording()).collect();
+        assert_eq!(wordings, PR_CHECKLIST);
     }
 
     #[test]

@@ -419,7 +419,7 @@ impl Repo {
         let target = self.inner.find_commit(commit).context("failed to find the commit to check out")?;
         let mut options = git2::build::CheckoutBuilder::new();
         options.safe();
-        options.progress(|_, _, _| crate::test_hooks::pause_in_checkout());
+        options.progress(|_, done, _| crate::test_hooks::in_checkout(done));
         let name = reference.trim_start_matches("refs/heads/");
         if let Err(error) = self.inner.checkout_tree(target.as_object(), Some(&mut options)) {
             let conflict = error.code() == git2::ErrorCode::Conflict;

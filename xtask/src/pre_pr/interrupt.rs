@@ -77,6 +77,7 @@ pub fn wait_for_handler() -> ! {
 
 fn handle() {
     INTERRUPTED.store(true, Ordering::SeqCst);
+    crate::test_hooks::point("pre-pr:signal");
     let mut pending = git_turn();
     let console = Console::new(pending.json);
     // A live progress line may be on the terminal: start on a fresh line.

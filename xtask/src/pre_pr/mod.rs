@@ -17,6 +17,7 @@ mod interrupt;
 mod preflight;
 mod progress;
 mod report;
+mod steps;
 mod sync;
 mod verify;
 
@@ -195,9 +196,11 @@ impl<'a> Pipeline<'a> {
         kind: Kind,
         body: impl FnOnce() -> anyhow::Result<Done<T>>,
     ) -> Option<T> {
+        crate::test_hooks::point(&format!("pre-pr:{name}"));
         let activity = self.console.begin(label);
         let result = body();
         let duration = activity.finish();
+        crate::test_hooks::point(&format!("pre-pr:receipt:{name}"));
         match result {
             Ok(done) => {
                 let (status, error) = match done.outcome {
@@ -297,207 +300,23 @@ fn first_line(text: &str) -> String {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let args = Options::from(args);
     let console = Console::new(args.json);
-    // The configured commands must be approved (or asked for) before anything changes.
-    if !args.dry_run {
-        verify::approve(ctx, args.integration)?;
-    }
-    let _lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
-    let rerun = rerun_command(&args);
-    if !args.dry_run {
-        interrupt::install(ctx.root().to_path_buf(), rerun.clone(), args.json);
-    }
-    let (remote, main) = (ctx.config.remote.as_str(), ctx.config.main_branch.as_str());
-    let ready = clone_is_ready(&ctx.repo);
-    if !ready {
-        console.warning("this clone is not READY (SOP 8.2): onboarding has not verified it; run `cargo xtask onboard`");
-    }
-    for entry in ctx.repo.forgotten_autostashes() {
-        // Never advise putting it back inside an unfinished rebase or merge: that ends first.
-        let get_back = match ctx.repo.in_progress() {
-            Some(operation) => format!(
-                "once the {} is finished or aborted ({}), get it back: git stash apply {}",
-                operation.operation, operation.abort_command, entry.commit
-            ),
-            None => format!("get it back: git stash pop {}", entry.reference()),
-        };
-        console.warning(format!(
-            "`{}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; {get_back}",
-            entry.reference()
-        ));
-    }
+    let Started { lock: _lock, rerun, ready } = start(ctx, &args, &console)?;
     let mut pipeline = Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), failure: None };
-
-    // 1. Preflight.
-    let branch = pipeline.step("preflight", "preflight: checking the branch", Kind::Job, || {
-        let branch = preflight::check(ctx, args.autostash)?;
-        let tree = match branch.changed.len() {
-            0 => "clean tree".to_string(),
-            n => format!("{n} uncommitted change{} to stash", if n == 1 { "" } else { "s" }),
-        };
-        let detail = format!("on `{}` at {}, {tree}", branch.name, crate::branch::short(&branch.head));
-        let data = serde_json::json!({ "branch": branch.name, "head": branch.head.to_string(), "ready": ready });
-        Ok(Done::passed(branch, detail, data))
-    });
-
-    // The autostash: everything after it runs on the committed work only.
-    let mut stashed = None;
-    if args.autostash {
-        match &branch {
-            None => pipeline.not_run("autostash"),
-            Some(_) if args.dry_run => pipeline.skip("autostash", "dry run: nothing is stashed".into()),
-            Some(branch) => {
-                stashed = pipeline
-                    .step("autostash", "autostash: stashing uncommitted work", Kind::StateChange, || {
-                        Ok(match sync::stash(ctx, &branch.name)? {
-                            Some(commit) => Done::passed(
-                                Some(commit),
-                                format!("stashed the uncommitted work as {}", crate::branch::short(&commit)),
-                                serde_json::json!({ "stash": commit.to_string() }),
-                            ),
-                            None => Done {
-                                value: None,
-                                detail: String::new(),
-                                data: serde_json::Value::Null,
-                                outcome: Outcome::Skipped("nothing to stash: the tree is clean".into()),
-                            },
-                        })
-                    })
-                    .flatten();
-                // A stash git made before it failed (or was killed) is the work's copy too.
-                stashed = stashed.or(interrupt::git_turn().stash);
-            }
-        }
-    }
-
-    // 2. Sync.
-    let synced = match &branch {
-        None => {
-            pipeline.not_run("sync");
-            None
-        }
-        Some(_) if args.no_sync => {
-            pipeline.skip("sync", format!("--no-sync: not synced with `{remote}/{main}` (offline work)"));
-            None
-        }
-        Some(branch) => pipeline.step("sync", &format!("sync: fetching `{remote}/{main}`"), Kind::StateChange, || {
-            let synced = sync::run(ctx, &console, &branch.name, branch.head, args.dry_run, stashed, &rerun)?;
-            let data = serde_json::to_value(&synced)?;
-            Ok(Done::passed(synced.clone(), synced.outcome.clone(), data))
-        }),
-    };
-
+    let branch = steps::preflight(&mut pipeline, &args, ready);
+    let stashed = steps::autostash(&mut pipeline, &args, branch.as_ref());
+    let synced = steps::sync(&mut pipeline, &args, branch.as_ref(), stashed, &rerun);
     if args.dry_run {
         return finish_dry_run(ctx, &console, pipeline, &args);
     }
-
-    // 3. Verify, and the env-gated integration tests when asked for.
-    let tested_at = ctx.repo.head().ok().and_then(|head| head.commit());
-    let verify =
-        pipeline.step("verify", "verify", Kind::Job, || run_verify(ctx, &console, "verify", &ctx.config.verify, None));
-    let gate = ctx.config.integration_env.as_str();
-    let gate_set = std::env::var(gate).is_ok_and(|value| !value.is_empty() && value != "0");
-    let not_requested = format!("not requested (pass --integration or set {gate}=1)");
-    let integration = if args.integration || gate_set {
-        pipeline.step("integration", "integration", Kind::Job, || {
-            run_verify(ctx, &console, "integration", &ctx.config.integration_verify, Some(gate))
-        })
-    } else {
-        if pipeline.failure.is_some() {
-            pipeline.not_run("integration");
-        } else {
-            pipeline.skip("integration", not_requested.clone());
-        }
-        None
-    };
-    // A sequence that ran nothing (none configured) is no evidence of integration tests.
-    let integration_evidence = match &integration {
-        Some(sequence) if !sequence.results.is_empty() => Ok(sequence),
-        Some(_) => Err("no `integration_verify` commands are configured".to_string()),
-        None => Err(not_requested.clone()),
-    };
-
-    // 4. Compliance.
-    let compliance = pipeline.step("compliance", "compliance: cargo xtask check", Kind::Job, || {
-        // The checklist's rules see what verify ran, at the commit it ran on.
-        let run = crate::check::checklist::TestRun {
-            commit: verify.as_ref().filter(|v| !v.results.is_empty()).and(tested_at),
-            succeeded: verify.is_some(),
-            passed: verify.as_ref().and_then(|v| v.tests()).map(|t| t.passed),
-            failed: verify.as_ref().and_then(|v| v.tests()).map_or(0, |t| t.failed),
-            passed_names: verify.as_ref().map(|v| v.passed_names()).unwrap_or_default(),
-            integration_ran: integration_evidence.is_ok(),
-        };
-        let report = crate::check::evaluate_for_pr(ctx, &run)?.redacted();
-        print_findings(&console, &report);
-        let detail = format!("{}, {}", plural(report.errors(), "error"), plural(report.warnings(), "warning"));
-        let data = serde_json::json!({ "errors": report.errors(), "warnings": report.warnings() });
-        let outcome = if report.is_ok() {
-            Outcome::Passed
-        } else {
-            Outcome::Failed(
-                Refusal::failed(format!("the branch breaks {}", plural(report.errors(), "SOP rule")))
-                    .hint("fix the findings listed above as each hint says; this shows them again:\ncargo xtask check")
-                    .into(),
-            )
-        };
-        Ok(Done { value: report, detail, data, outcome })
-    });
-
-    // 5. The PR description.
+    let evidence = steps::verify(&mut pipeline, &args);
+    let compliance = steps::compliance(&mut pipeline, &evidence);
     let body_path = output_dir(ctx).join("PR_BODY.md");
     let body_relative = body::relative_path(ctx.root(), &body_path);
-    let written = match (&branch, &verify) {
-        (Some(branch), Some(verify)) => {
-            pipeline.step("pr-body", "pr-body: writing the PR description", Kind::StateChange, || {
-                let inputs = body::Inputs {
-                    branch,
-                    tested_commit: ctx.repo.head()?.commit().context("HEAD has no commit")?,
-                    synced: synced.as_ref(),
-                    verify,
-                    integration: integration_evidence.clone(),
-                    compliance: compliance.as_ref(),
-                };
-                write_body(ctx, &inputs, &body_path)
-            })
-        }
-        _ => {
-            pipeline.not_run("pr-body");
-            None
-        }
-    };
-
-    // `--open`: hand the body to `gh`.
-    if args.open {
-        match (&written, find_program("gh")) {
-            (None, _) => pipeline.not_run("open"),
-            (Some(_), None) => {
-                pipeline.skip("open", format!("`gh` is not installed: open the PR by hand and paste {body_relative}"))
-            }
-            (Some((body, _)), Some(_)) => {
-                pipeline.step("open", "open: gh pr create", Kind::StateChange, || {
-                    open_with_gh(ctx, args.json, &body.title, &body_path, main)?;
-                    Ok(Done::passed(
-                        (),
-                        "opened the PR with `gh pr create`",
-                        serde_json::json!({ "title": body.title }),
-                    ))
-                });
-            }
-        }
-    }
-
-    // The restore runs whatever happened: uncommitted work is never left in a stash.
-    if let Some(commit) = stashed {
-        pipeline.always("restore", "restore: putting back the uncommitted work", Kind::StateChange, || {
-            let detail = sync::restore(ctx, &console, commit)?;
-            Ok(Done::passed((), detail, serde_json::json!({ "stash": commit.to_string() })))
-        });
-    }
-
-    if interrupt::interrupted() {
-        // The handler restores the autostash and ends the process with 130.
-        interrupt::wait_for_handler();
-    }
+    let written =
+        steps::pr_body(&mut pipeline, branch.as_ref(), synced.as_ref(), &evidence, compliance.as_ref(), &body_path);
+    steps::open(&mut pipeline, &args, written.as_ref(), &body_path);
+    steps::restore(&mut pipeline, stashed);
+    let steps::Evidence { verify, integration, .. } = evidence;
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
     if args.json {
@@ -527,21 +346,66 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if let Some((_, error)) = failure {
         return Err(error);
     }
-    if !args.json {
-        if let (Some(branch), Some((body, tested))) = (&branch, &written) {
-            // Built from the refs as they are now: a lease only when the push would be refused.
-            let mut push = format!("next: {}", crate::git::hint::push(&ctx.repo, remote, &branch.name, *tested));
-            if ctx.repo.remote_url(remote).is_none() {
-                // No command can push before the remote exists: not a `next:` line to paste.
-                push = format!("push it once the remote exists (`git remote add {remote} <url>`): `{}`", &push[6..]);
-            }
-            console.text(&format!(
-                "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\n{push}",
-                body.title, body.merge.method, body.merge.reason
-            ));
-        }
+    if let (false, Some(branch), Some((body, tested))) = (args.json, &branch, &written) {
+        print_ready(ctx, &console, &branch.name, body, *tested, &body_relative);
     }
     Ok(())
+}
+
+/// What a run holds before its first step: the run lock (none for a dry run), the command that
+/// runs it again as started, and whether the clone is READY.
+struct Started {
+    lock: Option<RunLock>,
+    rerun: String,
+    ready: bool,
+}
+
+/// Approves the configured commands (or asks), takes the lock, installs the signal handler and
+/// says what the engineer must know first: a clone that is not READY, a forgotten autostash.
+fn start(ctx: &Ctx, args: &Options, console: &Console) -> anyhow::Result<Started> {
+    // The configured commands must be approved (or asked for) before anything changes.
+    if !args.dry_run {
+        verify::approve(ctx, args.integration)?;
+    }
+    let lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    let rerun = rerun_command(args);
+    if !args.dry_run {
+        interrupt::install(ctx.root().to_path_buf(), rerun.clone(), args.json);
+    }
+    let ready = clone_is_ready(&ctx.repo);
+    if !ready {
+        console.warning("this clone is not READY (SOP 8.2): onboarding has not verified it; run `cargo xtask onboard`");
+    }
+    for entry in ctx.repo.forgotten_autostashes() {
+        // Never advise putting it back inside an unfinished rebase or merge: that ends first.
+        let get_back = match ctx.repo.in_progress() {
+            Some(operation) => format!(
+                "once the {} is finished or aborted ({}), get it back: git stash apply {}",
+                operation.operation, operation.abort_command, entry.commit
+            ),
+            None => format!("get it back: git stash pop {}", entry.reference()),
+        };
+        console.warning(format!(
+            "`{}` holds uncommitted work an interrupted `cargo xtask pre-pr --autostash` did not restore; {get_back}",
+            entry.reference()
+        ));
+    }
+    Ok(Started { lock, rerun, ready })
+}
+
+/// The closing lines of a run where every step passed: where the body is, and the push.
+fn print_ready(ctx: &Ctx, console: &Console, branch: &str, body: &body::Body, tested: Oid, body_relative: &str) {
+    let remote = ctx.config.remote.as_str();
+    // Built from the refs as they are now: a lease only when the push would be refused.
+    let mut push = format!("next: {}", crate::git::hint::push(&ctx.repo, remote, branch, tested));
+    if ctx.repo.remote_url(remote).is_none() {
+        // No command can push before the remote exists: not a `next:` line to paste.
+        push = format!("push it once the remote exists (`git remote add {remote} <url>`): `{}`", &push[6..]);
+    }
+    console.text(&format!(
+        "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\n{push}",
+        body.title, body.merge.method, body.merge.reason
+    ));
 }
 
 /// `cargo xtask pre-pr` with the options that change what a run does, to run it again as started.

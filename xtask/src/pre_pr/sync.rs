@@ -48,28 +48,8 @@ pub fn run(
 ) -> anyhow::Result<Synced> {
     let (remote, main, strategy) = (&ctx.config.remote, &ctx.config.main_branch, ctx.config.sync_strategy);
     let upstream = format!("{remote}/{main}");
-    let upstream_commit = if dry_run {
-        ctx.repo.remote_tracking_commit(remote, main).ok_or_else(|| {
-            Refusal::failed(format!("`{upstream}` has never been fetched here, so nothing can be predicted")).hint(
-                format!(
-                    "fetch it first (or run without --dry-run):\ngit fetch {} {}",
-                    crate::output::shell_word(remote),
-                    crate::output::shell_word(main)
-                ),
-            )
-        })?
-    } else {
-        sync::fetch(&ctx.sh, &ctx.repo, remote, main, ctx.interactive).map_err(|error| {
-            match error.downcast::<Refusal>() {
-                Ok(refusal) => {
-                    let hint = refusal.hint.clone().unwrap_or_default();
-                    anyhow::Error::new(refusal.hint(format!("{hint}\nor work offline:\ncargo xtask pre-pr --no-sync")))
-                }
-                Err(error) => error,
-            }
-        })?
-    };
-    let short_upstream = crate::branch::short(&upstream_commit);
+    let upstream_commit = fetch(ctx, &upstream, dry_run)?;
+    crate::test_hooks::point("pre-pr:predict");
     let mut prediction = ctx.repo.predict_sync(head, upstream_commit, strategy)?;
     if crate::test_hooks::skip_conflict_prediction() && matches!(prediction, Prediction::Conflicts { .. }) {
         prediction = Prediction::Clean { commits: 0 };
@@ -82,29 +62,15 @@ pub fn run(
         before: head.to_string(),
         after: head.to_string(),
     };
-    let verb = match strategy {
-        SyncStrategy::Rebase => "rebase",
-        SyncStrategy::Merge => "merge",
-    };
+    let short_upstream = crate::branch::short(&upstream_commit);
     match &prediction {
         Prediction::UpToDate => {
             synced.outcome = format!("up to date with `{upstream}` ({short_upstream})");
             return Ok(synced);
         }
         Prediction::Conflicts { paths, commit } => {
-            let during = match commit {
-                Some((id, summary)) => {
-                    format!(" while replaying {} \"{summary}\"", crate::branch::short(id))
-                }
-                None => String::new(),
-            };
             print_resolution(console, strategy, &upstream, paths);
-            return Err(Refusal::failed(format!(
-                "{verb} onto `{upstream}` ({short_upstream}) would conflict{during} in {}; nothing was changed",
-                list(paths)
-            ))
-            .hint(resolution_hint(strategy, &upstream))
-            .into());
+            return Err(predicted_conflict(strategy, &upstream, &short_upstream, paths, commit.as_ref()).into());
         }
         Prediction::FastForward | Prediction::Clean { .. } => {}
     }
@@ -113,39 +79,111 @@ pub fn run(
         return Err(in_the_way_refusal(ctx, &in_the_way, &upstream, upstream_commit, rerun)?.into());
     }
     if dry_run {
-        synced.outcome = match prediction {
-            Prediction::FastForward => format!("would fast-forward to `{upstream}` ({short_upstream})"),
-            Prediction::Clean { commits } if strategy == SyncStrategy::Rebase => {
-                format!(
-                    "would rebase {} onto `{upstream}` ({short_upstream}) without conflicts",
-                    plural(commits, "commit")
-                )
-            }
-            _ => format!("would merge `{upstream}` ({short_upstream}) without conflicts"),
-        };
+        synced.outcome = outcome(&prediction, strategy, &upstream, &short_upstream, "would ");
         return Ok(synced);
     }
-    let message = format!("chore: merge {upstream} into {branch}");
-    // Git rewrites the tree: a signal waits for it (and for the abort, if it fails).
-    let applied = {
-        let mut turn = interrupt::git_turn();
-        let applied = sync::apply(&ctx.sh, &ctx.repo, strategy, &format!("refs/remotes/{upstream}"), &message)?;
-        if let Applied::Failed { unfinished: Some(unfinished), .. } = &applied {
-            turn.recover = Some(unfinished.recover.clone());
+    let applied = apply(ctx, strategy, &upstream, branch)?;
+    crate::test_hooks::point("pre-pr:synced");
+    applied_outcome(console, applied, synced, &prediction, stash, rerun)
+}
+
+/// The upstream commit: fetched (`pre-pr:fetch`), or with `dry_run` as last fetched.
+fn fetch(ctx: &Ctx, upstream: &str, dry_run: bool) -> anyhow::Result<Oid> {
+    let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
+    if dry_run {
+        return Ok(ctx.repo.remote_tracking_commit(remote, main).ok_or_else(|| {
+            Refusal::failed(format!("`{upstream}` has never been fetched here, so nothing can be predicted")).hint(
+                format!(
+                    "fetch it first (or run without --dry-run):\ngit fetch {} {}",
+                    crate::output::shell_word(remote),
+                    crate::output::shell_word(main)
+                ),
+            )
+        })?);
+    }
+    crate::test_hooks::point("pre-pr:fetch");
+    sync::fetch(&ctx.sh, &ctx.repo, remote, main, ctx.interactive).map_err(|error| match error.downcast::<Refusal>() {
+        Ok(refusal) => {
+            let hint = refusal.hint.clone().unwrap_or_default();
+            anyhow::Error::new(refusal.hint(format!("{hint}\nor work offline:\ncargo xtask pre-pr --no-sync")))
         }
-        applied
+        Err(error) => error,
+    })
+}
+
+/// `rebase` or `merge`, as git names the strategy.
+fn verb(strategy: SyncStrategy) -> &'static str {
+    match strategy {
+        SyncStrategy::Rebase => "rebase",
+        SyncStrategy::Merge => "merge",
+    }
+}
+
+/// The refusal of a sync the prediction says conflicts: nothing was changed.
+fn predicted_conflict(
+    strategy: SyncStrategy,
+    upstream: &str,
+    short_upstream: &str,
+    paths: &[String],
+    commit: Option<&(Oid, String)>,
+) -> Refusal {
+    let during = match commit {
+        Some((id, summary)) => format!(" while replaying {} \"{summary}\"", crate::branch::short(id)),
+        None => String::new(),
     };
+    Refusal::failed(format!(
+        "{} onto `{upstream}` ({short_upstream}) would conflict{during} in {}; nothing was changed",
+        verb(strategy),
+        list(paths)
+    ))
+    .hint(resolution_hint(strategy, upstream))
+}
+
+/// What a clean sync did (or, with `would` = `"would "`, would do).
+fn outcome(prediction: &Prediction, strategy: SyncStrategy, upstream: &str, short: &str, would: &str) -> String {
+    let (fast_forwarded, rebased, merged) =
+        if would.is_empty() { ("fast-forwarded", "rebased", "merged") } else { ("fast-forward", "rebase", "merge") };
+    match prediction {
+        Prediction::FastForward => format!("{would}{fast_forwarded} to `{upstream}` ({short})"),
+        Prediction::Clean { commits } if strategy == SyncStrategy::Rebase => {
+            let clean = if would.is_empty() { "" } else { " without conflicts" };
+            format!("{would}{rebased} {} onto `{upstream}` ({short}){clean}", plural(*commits, "commit"))
+        }
+        _ if would.is_empty() => format!("{merged} `{upstream}` ({short})"),
+        _ => format!("{would}{merged} `{upstream}` ({short}) without conflicts"),
+    }
+}
+
+/// The rebase or merge itself (`pre-pr:rebase`, `pre-pr:merge`), holding git's turn: a signal
+/// waits for it (and for the abort, if it fails).
+fn apply(ctx: &Ctx, strategy: SyncStrategy, upstream: &str, branch: &str) -> anyhow::Result<Applied> {
+    let message = format!("chore: merge {upstream} into {branch}");
+    crate::test_hooks::point(&format!("pre-pr:{}", verb(strategy)));
+    let mut turn = interrupt::git_turn();
+    let applied = sync::apply(&ctx.sh, &ctx.repo, strategy, &format!("refs/remotes/{upstream}"), &message)?;
+    if let Applied::Failed { unfinished: Some(unfinished), .. } = &applied {
+        turn.recover = Some(unfinished.recover.clone());
+    }
+    Ok(applied)
+}
+
+/// What the rebase or merge came to: done, or the refusal that says what happened and how back.
+fn applied_outcome(
+    console: &Console,
+    applied: Applied,
+    mut synced: Synced,
+    prediction: &Prediction,
+    stash: Option<Oid>,
+    rerun: &str,
+) -> anyhow::Result<Synced> {
+    let (strategy, upstream) = (synced.strategy, synced.upstream.clone());
+    let short_upstream = crate::branch::short(&Oid::from_str(&synced.upstream_commit)?);
+    let verb = verb(strategy);
     match applied {
         Applied::Done { from, to } => {
             synced.before = from.to_string();
             synced.after = to.to_string();
-            synced.outcome = match prediction {
-                Prediction::FastForward => format!("fast-forwarded to `{upstream}` ({short_upstream})"),
-                Prediction::Clean { commits } if strategy == SyncStrategy::Rebase => {
-                    format!("rebased {} onto `{upstream}` ({short_upstream})", plural(commits, "commit"))
-                }
-                _ => format!("merged `{upstream}` ({short_upstream})"),
-            };
+            synced.outcome = outcome(prediction, strategy, &upstream, &short_upstream, "");
             Ok(synced)
         }
         Applied::Conflicts { paths } | Applied::Stopped { paths } => {
@@ -315,6 +353,8 @@ pub fn stash(ctx: &Ctx, branch: &str) -> anyhow::Result<Option<Oid>> {
     let newest = ctx.repo.stash_entries().into_iter().next();
     let made = newest.filter(|entry| Some(entry.commit) != before && entry.message.contains(&message));
     turn.stash = made.map(|entry| entry.commit);
+    drop(turn);
+    crate::test_hooks::point("pre-pr:stashed");
     result
 }
 

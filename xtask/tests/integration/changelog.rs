@@ -18,7 +18,7 @@ fn new_style() -> String {
 }
 
 /// The kit with a new-style CHANGELOG and two fragments, committed on main.
-fn with_fragments() -> Sandbox {
+pub(crate) fn with_fragments() -> Sandbox {
     let sandbox = Sandbox::with_kit();
     sandbox.write("CHANGELOG.md", &new_style());
     sandbox.write(

@@ -3,9 +3,8 @@
 //! a killed holder lets go at once; and concurrent writers never get in together.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::support::{assert_contains, Sandbox};
+use crate::support::{assert_contains, spawn_quiet, Hold, Sandbox};
 
 /// Takes the clone's run lock from the test process itself, as another `cargo xtask` would.
 fn hold_the_lock(sandbox: &Sandbox) -> std::fs::File {
@@ -67,24 +66,14 @@ fn a_held_os_lock_refuses_a_writer_and_releasing_it_lets_it_in() {
 fn a_killed_holder_releases_the_lock_at_once() {
     for signal in ["INT", "KILL"] {
         let sandbox = Sandbox::with_kit();
-        let mut child = sandbox
-            .xtask()
-            .args(["new-addon", "scheduler", "--yes", "--no-branch"])
-            .env("XTASK_TEST_PAUSE_MS", "2000")
-            .command()
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // The journal is written under the lock: once it exists, the lock is held.
-        let started = Instant::now();
-        while crate::recovery::journal_of(&sandbox).is_none() && started.elapsed() < Duration::from_secs(30) {
-            assert!(child.try_wait().unwrap().is_none(), "SIG{signal}: the paused run ended early");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        // Held at the start of its plan: the lock is taken and the journal written.
+        let hold = Hold::at(&sandbox, "plan:start");
+        let mut child = spawn_quiet(&hold.on(sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--no-branch"])));
+        hold.wait(&mut child);
         let status = Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status().unwrap();
         assert!(status.success());
-        assert!(!child.wait().unwrap().success());
+        let ended = child.wait().unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&ended), Some(if signal == "INT" { 2 } else { 9 }));
         assert!(sandbox.exists(".git/sop/run.lock"), "SIG{signal}: the killed run could not remove its file");
 
         let out = sandbox.xtask().args(["new-addon", "jobs", "--yes"]).success();

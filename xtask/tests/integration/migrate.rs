@@ -62,7 +62,7 @@ FEATURE_SCHEDULER=false
 /// The kit with one more add-on (`scheduler`, its spec started), turned back into the first
 /// layout: marker lists, no build script, modules without `addon()`, an Unreleased entry and
 /// the shared spec.lock.
-fn first_layout() -> Sandbox {
+pub(crate) fn first_layout() -> Sandbox {
     let sandbox = Sandbox::with_kit();
     sandbox.copy_lockfile();
     sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--no-branch", "--summary", "Runs jobs"]).success();

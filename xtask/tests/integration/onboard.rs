@@ -189,7 +189,7 @@ fn a_machine_without_rust_gets_the_install_fix() {
     let git = find_on_path("git").expect("git is on PATH");
     std::os::unix::fs::symlink(git, bin.join("git")).unwrap();
 
-    let out = sandbox.xtask().env("PATH", bin.to_str().unwrap()).args(["onboard", "--yes"]).failure(1);
+    let out = sandbox.xtask().env("PATH", bin.to_str().unwrap()).without_cargo().args(["onboard", "--yes"]).failure(1);
     assert_contains(&out.stdout, "✘ Rust toolchain");
     assert_contains(&out.stdout, "fix: install Rust with rustup (https://rustup.rs), then: rustup default stable");
     assert_contains(&out.stdout, "✘ rustfmt");

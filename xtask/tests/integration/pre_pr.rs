@@ -12,9 +12,13 @@ const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
 
 /// A repository with an origin and a feature branch `feat/work` checked out, at main's commit.
 pub(crate) fn project(sop: &str) -> (Sandbox, PathBuf) {
-    let sandbox = minimal_repository(sop);
-    let origin = sandbox.with_origin();
-    sandbox.git(&["switch", "-q", "-c", "feat/work"]);
+    let sandbox = Sandbox::cached(&format!("project {sop}"), || {
+        let sandbox = minimal_repository(sop);
+        sandbox.with_origin();
+        sandbox.git(&["switch", "-q", "-c", "feat/work"]);
+        sandbox
+    });
+    let origin = sandbox.root.parent().unwrap().join("origin.git");
     (sandbox, origin)
 }
 

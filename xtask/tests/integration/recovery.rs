@@ -5,10 +5,9 @@
 //! blocked. Every kill here is proven to have interrupted the run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-use crate::support::{assert_contains, Sandbox};
+use crate::support::{assert_contains, kill_held, killed_at, spawn_quiet, Hold, Run, Sandbox};
 
 const SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
 const FRAGMENT: &str = "docs/changelog.d/scheduler.md";
@@ -22,38 +21,14 @@ pub fn journal_of(sandbox: &Sandbox) -> Option<PathBuf> {
     })
 }
 
-/// `new-addon scheduler --yes` with `env` (the test-only pauses), output discarded.
-fn spawn_new_addon(sandbox: &Sandbox, env: &[(&str, &str)]) -> Child {
-    let mut run = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]);
-    for (key, value) in env {
-        run = run.env(key, value);
-    }
-    run.command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+/// `new-addon scheduler --yes`, not yet run.
+fn new_addon(sandbox: &Sandbox) -> Run<'_> {
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"])
 }
 
-/// Waits (at most 30 s) until `ready()`; panics if the child exits first (the kill would
-/// then prove nothing).
-fn wait_until(what: &str, ready: impl Fn() -> bool, child: &mut Child) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before {what}: nothing to interrupt");
-        assert!(started.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// SIGKILLs the child and proves it was killed, not finished.
-fn kill(child: &mut Child) {
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.code().is_none(), "the run finished before the kill ({status}): it was not interrupted");
-}
-
-/// A `new-addon scheduler` killed once every file is written (during the pause after the last).
+/// A `new-addon scheduler` killed once every file is written (at the point after the last).
 fn killed_after_every_file(sandbox: &Sandbox) {
-    let mut child = spawn_new_addon(sandbox, &[("XTASK_TEST_PAUSE_MS", "60000"), ("XTASK_TEST_PAUSE_AT", FRAGMENT)]);
-    wait_until("the CHANGELOG fragment was written", || sandbox.exists(FRAGMENT), &mut child);
-    kill(&mut child);
+    assert!(killed_at(new_addon(sandbox), &format!("plan:{FRAGMENT}")), "new-addon was not interrupted");
     assert!(journal_of(sandbox).is_some(), "the killed run left no journal");
 }
 
@@ -147,11 +122,9 @@ fn a_kill_during_the_checkout_is_restored_and_checked() {
     sandbox.commit_all("feat: a branch with many files");
     let before = sandbox.snapshot();
 
-    let mut child = spawn_new_addon(&sandbox, &[("XTASK_TEST_CHECKOUT_PAUSE_MS", "5")]);
-    let gone = || (0..300).filter(|i| !sandbox.exists(&format!("big/file_{i:03}.txt"))).count();
-    wait_until("the checkout deleted 20 files", || gone() >= 20, &mut child);
-    kill(&mut child);
-    let deleted = gone();
+    // Killed once the checkout has reported 100 of its files.
+    assert!(killed_at(new_addon(&sandbox), "checkout:100"), "the checkout was not interrupted");
+    let deleted = (0..300).filter(|i| !sandbox.exists(&format!("big/file_{i:03}.txt"))).count();
     assert!((20..300).contains(&deleted), "the kill did not land inside the checkout ({deleted} deleted)");
 
     let out = sandbox.xtask().args(["receipts", "--limit", "1"]).success();
@@ -222,12 +195,13 @@ fn recovery_never_deletes_outside_the_repository() {
 #[test]
 fn journal_names_are_unique_per_run() {
     let sandbox = Sandbox::with_kit();
-    let mut child = spawn_new_addon(&sandbox, &[("XTASK_TEST_PAUSE_MS", "60000"), ("XTASK_TEST_PAUSE_AT", "branch")]);
-    wait_until("the journal was written", || journal_of(&sandbox).is_some(), &mut child);
-    let journal = journal_of(&sandbox).unwrap();
+    let hold = Hold::at(&sandbox, "plan:branch");
+    let mut child = spawn_quiet(&hold.on(new_addon(&sandbox)));
+    hold.wait(&mut child);
+    let journal = journal_of(&sandbox).expect("the held run wrote its journal");
     let name = journal.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with(&format!("journal.{}-", child.id())), "{name}");
-    kill(&mut child);
+    kill_held(&mut child);
     sandbox.xtask().args(["receipts"]).success();
     assert!(journal_of(&sandbox).is_none());
 }
@@ -239,13 +213,9 @@ fn temporaries_left_by_a_kill_are_cleaned_by_the_next_run() {
     let sandbox = Sandbox::with_kit();
     let before = sandbox.snapshot();
     let spec_name = SPEC.rsplit('/').next().unwrap();
-    let mut child = spawn_new_addon(
-        &sandbox,
-        &[("XTASK_TEST_PAUSE_MS", "60000"), ("XTASK_TEST_PAUSE_AT", &format!("write:{spec_name}"))],
-    );
+    assert!(killed_at(new_addon(&sandbox), &format!("write:{spec_name}")), "the write was not interrupted");
     let temporary = || temporaries(&sandbox.path("docs/specs"));
-    wait_until("a temporary was written", || !temporary().is_empty(), &mut child);
-    kill(&mut child);
+    assert!(!temporary().is_empty(), "no temporary was left to clean");
     assert!(!sandbox.exists(SPEC), "the kill came after the rename");
     let out = sandbox.xtask().args(["receipts"]).success();
     assert!(temporary().is_empty(), "left: {:?}\n{}", temporary(), out.stderr);

@@ -13,7 +13,7 @@ const RECORD: &str = "docs/specs/frozen/Lancelot_vNext2_Spec_Scheduler.lock";
 const LEGACY_LOCK: &str = "docs/specs/spec.lock";
 
 /// A repository with a Draft `Scheduler` spec whose placeholders are filled in, on its branch.
-fn draft_scheduler() -> Sandbox {
+pub(crate) fn draft_scheduler() -> Sandbox {
     let sandbox = Sandbox::with_kit();
     sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs on a schedule"]).success();
     sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));

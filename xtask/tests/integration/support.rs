@@ -94,6 +94,13 @@ impl Sandbox {
 
     /// Like [`Sandbox::empty`], with the working tree at `<temp>/<relative>` (spaces, non-ASCII…).
     pub fn empty_at(relative: &str) -> Sandbox {
+        let sandbox = Sandbox::unborn_at(relative);
+        sandbox.git(&["init", "-q", "-b", "main"]);
+        sandbox
+    }
+
+    /// The temp dir, its home and an empty working-tree folder, with no repository yet.
+    fn unborn_at(relative: &str) -> Sandbox {
         let temp = tempfile::Builder::new().prefix("xtask-test-").tempdir().expect("temp dir");
         let home = temp.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -104,16 +111,41 @@ impl Sandbox {
         .unwrap();
         let root = temp.path().join(relative);
         std::fs::create_dir_all(&root).unwrap();
-        let sandbox = Sandbox { _temp: temp, root, home };
-        sandbox.git(&["init", "-q", "-b", "main"]);
-        sandbox
+        Sandbox { _temp: temp, root, home }
     }
 
     /// A repository holding a copy of this project's runtime kit (no xtask), one commit on `main`.
+    /// Built once per test process, then copied (see [`Sandbox::cached`]).
     pub fn with_kit() -> Sandbox {
-        let sandbox = Sandbox::empty();
-        sandbox.copy_kit();
-        sandbox.commit_all("chore: initial commit");
+        Sandbox::cached("kit", || {
+            let built = Sandbox::empty();
+            built.copy_kit();
+            built.commit_all("chore: initial commit");
+            built
+        })
+    }
+
+    /// The sandbox `build` makes, built once per test process for each `key` and kept in memory;
+    /// each call gets a byte-for-byte copy of its files (`.git` with its objects packed and
+    /// without hook samples, and a bare `origin.git` beside it included, the home folder made
+    /// afresh) instead of running the git processes again. The
+    /// one absolute path a repository holds, a remote's URL in `.git/config`, is moved to the
+    /// copy's folder, and the index's stat data are refreshed.
+    pub fn cached(key: &str, build: impl FnOnce() -> Sandbox) -> Sandbox {
+        static TEMPLATES: std::sync::Mutex<BTreeMap<String, std::sync::Arc<Template>>> =
+            std::sync::Mutex::new(BTreeMap::new());
+        let found = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned();
+        let template = found.unwrap_or_else(|| {
+            let template = std::sync::Arc::new(Template::capture(&build()));
+            let mut templates = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            templates.entry(key.to_string()).or_insert(template).clone()
+        });
+        let sandbox = Sandbox::unborn_at("repo");
+        template.write_to(sandbox.root.parent().unwrap());
+        // The index's stat data are the template's files': refreshed, as after a checkout, so git
+        // sees the copies as the clean files they are (a sparse checkout removes them).
+        // Exit 1 when a file is really changed (a template with uncommitted work): not an error.
+        let _ = sandbox.git_command(&sandbox.root).args(["update-index", "-q", "--refresh"]).status();
         sandbox
     }
 
@@ -336,6 +368,85 @@ fn hash_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, u64>) {
     }
 }
 
+/// Every file under `dir` (relative to `root`), with its bytes and mode, and every empty folder
+/// (mode [`EMPTY_FOLDER`]: git's `refs/tags`, `objects/pack`).
+/// A built sandbox's files, for [`Sandbox::cached`]: the temp folder it was built in, and every
+/// file under it but the home folder's, with its bytes and mode (or an empty folder).
+struct Template {
+    built_in: String,
+    files: Vec<(PathBuf, Vec<u8>, u32)>,
+}
+
+impl Template {
+    fn capture(built: &Sandbox) -> Template {
+        assert!(built.root.ends_with("repo"), "a cached sandbox has its working tree at <temp>/repo");
+        let temp = built.root.parent().unwrap().to_path_buf();
+        // Loose objects packed (two files to copy instead of hundreds); refs untouched.
+        for entry in std::fs::read_dir(&temp).unwrap().flatten() {
+            let git_dir = [entry.path().join(".git"), entry.path()].into_iter().find(|d| d.join("objects").is_dir());
+            if let Some(git_dir) = git_dir {
+                built.git_in(&git_dir, &["repack", "-a", "-d", "-q"]);
+            }
+        }
+        let mut files = Vec::new();
+        read_all(&temp, &temp, &mut files);
+        files.retain(|(path, _, _)| !path.starts_with("home"));
+        // The hook samples are left out, their folder kept (a test may install a hook).
+        for (path, bytes, mode) in &mut files {
+            if path.to_string_lossy().ends_with(".sample") {
+                (*path, *bytes, *mode) = (path.parent().unwrap().to_path_buf(), Vec::new(), EMPTY_FOLDER);
+            }
+        }
+        files.dedup();
+        Template { built_in: temp.to_string_lossy().into_owned(), files }
+    }
+
+    /// Writes the files under `temp`, a remote's URL moved from the folder they were built in.
+    fn write_to(&self, temp: &Path) {
+        let mut folders = std::collections::BTreeSet::new();
+        for (relative, bytes, mode) in &self.files {
+            let path = temp.join(relative);
+            let folder = if *mode == EMPTY_FOLDER { path.clone() } else { path.parent().unwrap().to_path_buf() };
+            if folders.insert(folder.clone()) {
+                std::fs::create_dir_all(&folder).unwrap();
+            }
+            if *mode == EMPTY_FOLDER {
+                continue;
+            }
+            if relative.ends_with(".git/config") || relative.ends_with("origin.git/config") {
+                let text = String::from_utf8_lossy(bytes).replace(&self.built_in, &temp.to_string_lossy());
+                std::fs::write(&path, text).unwrap();
+            } else {
+                std::fs::write(&path, bytes).unwrap();
+            }
+            // New files are not executable: only an executable one needs its mode set.
+            if mode & 0o111 != 0 {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
+            }
+        }
+    }
+}
+
+const EMPTY_FOLDER: u32 = u32::MAX;
+
+fn read_all(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>, u32)>) {
+    if std::fs::read_dir(dir).unwrap().next().is_none() {
+        out.push((dir.strip_prefix(root).unwrap().to_path_buf(), Vec::new(), EMPTY_FOLDER));
+    }
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let metadata = std::fs::symlink_metadata(&path).unwrap();
+        if metadata.is_dir() {
+            read_all(root, &path, out);
+        } else {
+            use std::os::unix::fs::PermissionsExt as _;
+            let relative = path.strip_prefix(root).unwrap().to_path_buf();
+            out.push((relative, std::fs::read(&path).unwrap(), metadata.permissions().mode()));
+        }
+    }
+}
+
 fn copy_dir_filtered(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) {
     let Ok(entries) = std::fs::read_dir(from) else { return };
     std::fs::create_dir_all(to).unwrap();
@@ -378,6 +489,8 @@ pub struct Run<'a> {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<String>,
+    /// Set by [`Run::without_cargo`]: the run builds no fixture, whatever its command.
+    no_build: bool,
 }
 
 /// What a run printed and returned.
@@ -397,7 +510,7 @@ impl Outcome {
 
 impl<'a> Run<'a> {
     fn new(sandbox: &'a Sandbox, dir: PathBuf) -> Run<'a> {
-        Run { sandbox, dir, args: Vec::new(), env: Vec::new(), stdin: None }
+        Run { sandbox, dir, args: Vec::new(), env: Vec::new(), stdin: None, no_build: false }
     }
 
     /// Runs in another directory (a teammate's clone, a subfolder).
@@ -413,6 +526,13 @@ impl<'a> Run<'a> {
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// For a run whose `PATH` has no real cargo (none, or a test double): it builds no fixture,
+    /// so it neither waits for [`cargo_guard`] nor touches the sources.
+    pub fn without_cargo(mut self) -> Self {
+        self.no_build = true;
         self
     }
 
@@ -436,7 +556,9 @@ impl<'a> Run<'a> {
     pub fn run(self) -> Outcome {
         use std::io::Write as _;
         // `onboard` builds the fixture with cargo: it takes its turn on the shared target dir.
-        let builds = self.args.first().is_some_and(|a| a == "onboard") && !self.args.iter().any(|a| a == "--dry-run");
+        let builds = !self.no_build
+            && self.args.first().is_some_and(|a| a == "onboard")
+            && !self.args.iter().any(|a| a == "--dry-run");
         let _cargo = builds.then(cargo_guard);
         if builds {
             touch_sources(&self.dir);
@@ -708,7 +830,17 @@ pub fn cargo_guard() -> CargoGuard {
     }
     let guard = CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     HELD.with(|held| held.set(true));
+    forget_touched();
     CargoGuard(Some(guard))
+}
+
+/// The fixture whose sources the holder of [`cargo_guard`] touched last: cargo has built nothing
+/// in another fixture since (every build holds the guard), so its artefacts are this fixture's
+/// and the next cargo command there needs no touch (no rebuild of what is fresh).
+static TOUCHED: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+fn forget_touched() {
+    *TOUCHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
 }
 
 thread_local! {
@@ -722,6 +854,7 @@ pub struct CargoGuard(Option<std::sync::MutexGuard<'static, ()>>);
 impl Drop for CargoGuard {
     fn drop(&mut self) {
         if self.0.is_some() {
+            forget_touched();
             HELD.with(|held| held.set(false));
         }
     }
@@ -732,8 +865,17 @@ impl Drop for CargoGuard {
 /// *relative* to the workspace: all fixtures share one set of artefacts in the shared target
 /// dir, and cargo judges them fresh by comparing the sources' mtimes with the artefacts'. A
 /// fixture written before another fixture's build would otherwise be given that build's
-/// artefacts (and its build script's add-on list). Called under [`cargo_guard`].
+/// artefacts (and its build script's add-on list). Called under [`cargo_guard`]; a fixture the
+/// holder touched last is not touched again (files changed since are newer than its artefacts).
 pub fn touch_sources(dir: &Path) {
+    let holder = HELD.with(std::cell::Cell::get);
+    let mut touched = TOUCHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if holder && touched.as_deref() == Some(dir) {
+        return;
+    }
+    if holder {
+        *touched = Some(dir.to_path_buf());
+    }
     fn touch(path: &Path, now: std::time::SystemTime) {
         if let Ok(file) = std::fs::File::open(path) {
             let _ = file.set_modified(now);
@@ -794,4 +936,78 @@ pub fn assert_never_printed(sandbox: &Sandbox, out: &Outcome, secret: &str) {
     assert!(!out.stderr.contains(secret), "secret printed on stderr:\n{}", out.stderr);
     let receipts = std::fs::read_to_string(sandbox.path(".git/sop/receipts.jsonl")).unwrap_or_default();
     assert!(!receipts.contains(secret), "secret in the receipts");
+}
+
+/// A run held at a named point (`XTASK_TEST_HOLD_AT`, see `xtask/src/test_hooks.rs`): the run
+/// says when it is there and waits for the test, so the test acts at an exact point of the run,
+/// with no timing guess. One a run; its files live in a folder of the sandbox's home.
+pub struct Hold {
+    dir: PathBuf,
+    point: String,
+}
+
+impl Hold {
+    pub fn at(sandbox: &Sandbox, point: &str) -> Hold {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = sandbox.home.join(format!("hold-{number}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Hold { dir, point: point.to_string() }
+    }
+
+    /// `run` with the knobs that hold it at the point.
+    pub fn on<'a>(&self, run: Run<'a>) -> Run<'a> {
+        run.env("XTASK_TEST_HOLD_AT", &self.point).env("XTASK_TEST_HOLD_DIR", self.dir.to_str().unwrap())
+    }
+
+    /// Waits until the run is held at the point. Fails if it ends first (the point was never
+    /// reached), or after a minute (a deadlock guard, not a timing assumption).
+    #[track_caller]
+    pub fn wait(&self, child: &mut std::process::Child) {
+        let started = std::time::Instant::now();
+        while !self.dir.join("reached").exists() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the run ended ({status}) before it reached `{}`", self.point);
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "`{}` was never reached", self.point);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        assert_eq!(std::fs::read_to_string(self.dir.join("reached")).unwrap().trim(), self.point);
+    }
+
+    /// Lets the held run go on.
+    pub fn release(&self) {
+        std::fs::write(self.dir.join("release"), "").unwrap();
+    }
+}
+
+/// Spawns `run` with its output discarded (for a run a test holds or kills).
+pub fn spawn_quiet(run: &Run<'_>) -> std::process::Child {
+    run.command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the xtask binary starts")
+}
+
+/// SIGKILLs `child` (held, so it cannot have finished) and proves the kill is what ended it.
+#[track_caller]
+pub fn kill_held(child: &mut std::process::Child) {
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.code().is_none(), "the run finished before the kill ({status}): it was not interrupted");
+}
+
+/// The named points (`XTASK_TEST_POINTS`) a run passed, in order, from the trace at `path`.
+pub fn points_of(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+/// Runs `run` with `XTASK_TEST_KILL_AT=<point>` (output discarded): whether it died of the
+/// SIGKILL. A run that ends on its own returns false; any other signal fails the test.
+#[track_caller]
+pub fn killed_at(run: Run<'_>, point: &str) -> bool {
+    use std::os::unix::process::ExitStatusExt as _;
+    let status = spawn_quiet(&run.env("XTASK_TEST_KILL_AT", point)).wait().unwrap();
+    match status.signal() {
+        Some(9) => true,
+        None => false,
+        Some(other) => panic!("{point}: the run died of signal {other}, not of the injected SIGKILL"),
+    }
 }

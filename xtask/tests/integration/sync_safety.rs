@@ -73,7 +73,8 @@ fn real_git() -> String {
 /// - `once`: the same rebase/merge failure, after which the disk is freed (the fault file goes).
 /// - `conflict`: the real rebase runs (and conflicts), then the disk fills: git's ENOSPC error is
 ///   printed and it exits 128, with unmerged entries in the index. The fault file goes.
-/// - `slow`: `git rebase` first touches `<home>/rebase-started` and sleeps 2 s (a long rebase).
+/// - `slow`: `git rebase` first touches `<home>/rebase-started`, then waits until the test
+///   creates `<home>/rebase-release` (a long rebase, held as long as the test needs).
 fn install_git_double(sandbox: &Sandbox) -> String {
     let bin = sandbox.home.join("fault-bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -96,7 +97,9 @@ case " $* " in
     *rebase*" full"|*rebase*" once") "$real" "$@" --exec false >/dev/null 2>&1 ;;
     *merge*" full"|*merge*" once") "$real" "$@" --no-commit --no-ff >/dev/null 2>&1 ;;
     *" conflict") "$real" "$@" >/dev/null 2>&1 ;;
-    *rebase*" slow") touch "$HOME/rebase-started"; sleep 2; exec "$real" "$@" ;;
+    *rebase*" slow") touch "$HOME/rebase-started"
+        while [ ! -e "$HOME/rebase-release" ]; do sleep 0.01; done
+        exec "$real" "$@" ;;
     *) exec "$real" "$@" ;;
     esac
     [ "$mode" = full ] || rm -f "$fault"
@@ -349,12 +352,11 @@ fn an_untracked_file_in_the_way_is_refused_before_the_sync_even_when_stashed() {
     assert_eq!(sandbox.read("README.md"), "one\ntwo\nthree\nunsaved work\n");
 }
 
-/// `[workspace.metadata.sop]` whose verify command records that it started, and sleeps 30 s
-/// while `<home>/slow` exists. The one place a test sets a verify command of its own: when
+/// `[workspace.metadata.sop]` whose verify command records that it started, and then waits
+/// while `<home>/slow` exists (held until the test removes it, or the run is interrupted). The one place a test sets a verify command of its own: when
 /// committed verify commands need the engineer's approval, approve it here.
 fn slow_verify_project() -> (Sandbox, PathBuf, String) {
-    let script =
-        r#"touch "$HOME/verify-started"; if [ -e "$HOME/slow" ]; then sleep 30; fi; touch "$HOME/verify-finished""#;
+    let script = r#"touch "$HOME/verify-started"; while [ -e "$HOME/slow" ]; do sleep 0.01; done; touch "$HOME/verify-finished""#;
     let sop = format!("verify = [['sh', '-c', '{script}']]\nintegration_verify = [[\"true\"]]\n");
     let (sandbox, origin, mine) = diverged(&sop);
     std::fs::write(sandbox.home.join("slow"), "").unwrap();
@@ -365,7 +367,8 @@ fn slow_verify_project() -> (Sandbox, PathBuf, String) {
 /// output going to files in the sandbox's home.
 fn spawn_pre_pr(sandbox: &Sandbox, path: Option<&str>) -> Child {
     use std::os::unix::process::CommandExt as _;
-    let mut run = sandbox.xtask().args(["pre-pr", "--autostash"]);
+    let trace = sandbox.home.join("points");
+    let mut run = sandbox.xtask().args(["pre-pr", "--autostash"]).env("XTASK_TEST_POINTS", trace.to_str().unwrap());
     if let Some(path) = path {
         run = run.env("PATH", path);
     }
@@ -416,8 +419,8 @@ fn send(signal: &str, target: &str) {
 /// Reproduces issue 11's third defect: Ctrl-C during `pre-pr --autostash` left the edits in the
 /// stash without a word. The terminal's Ctrl-C (SIGINT to the whole process group) arrives while
 /// the verify command is running, after the sync. Proves the run really was interrupted there
-/// (the work was in the stash, verify started and never finished, no PR body, 130 well before the
-/// 30 s sleep ended), and that the work came back before it exited; the hint it prints, pasted,
+/// (the work was in the stash, verify started and never finished, no PR body, 130 while verify
+/// was still held), and that the work came back before it exited; the hint it prints, pasted,
 /// runs `pre-pr` again to the end.
 #[test]
 fn ctrl_c_during_verify_restores_the_stash_before_exiting_130() {
@@ -455,8 +458,8 @@ fn ctrl_c_during_verify_restores_the_stash_before_exiting_130() {
 
 /// SIGTERM to the xtask alone while git is rebasing: the handler waits for git (never restores
 /// inside a running rebase), then restores the stash onto the rebased branch and exits 130 before
-/// verify starts. Proves the signal arrived mid-rebase (the double had started and was sleeping)
-/// and that nothing ran after it.
+/// verify starts. Proves the signal arrived mid-rebase (the double had started and is held until
+/// the handler has the signal: its `pre-pr:signal` point is traced) and that nothing ran after it.
 #[test]
 fn sigterm_during_the_rebase_waits_for_git_then_restores_and_exits_130() {
     let (sandbox, _origin, mine) = slow_verify_project();
@@ -467,6 +470,13 @@ fn sigterm_during_the_rebase_waits_for_git_then_restores_and_exits_130() {
     wait_for(&sandbox.home.join("rebase-started"), &mut child, &sandbox);
     assert_eq!(sandbox.head(), mine, "the rebase had not finished when the signal was sent");
     send("-TERM", &child.id().to_string());
+    let trace = sandbox.home.join("points");
+    let started = Instant::now();
+    while !crate::support::points_of(&trace).iter().any(|point| point == "pre-pr:signal") {
+        assert!(started.elapsed() < Duration::from_secs(60), "the handler never had the signal");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::fs::write(sandbox.home.join("rebase-release"), "").unwrap();
     let code = wait_exit(&mut child, &sandbox);
     let output = output_of(&sandbox);
     assert_eq!(code, 130, "{output}");

@@ -101,7 +101,9 @@ fn a_dependency_only_on_an_unmerged_branch_is_refused_and_the_hint_works_once_la
 fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
     let _cargo = crate::support::cargo_guard();
     let names = ["queue", "queue-x", "queues", "quota"];
-    let sandbox = kit_verifying_with(r#"[["cargo", "build", "--quiet"]]"#);
+    // Each slice's pre-pr proves it compiles (`cargo check`: no code generated, no link); main
+    // is then built and tested for real once every slice has landed.
+    let sandbox = kit_verifying_with(r#"[["cargo", "check", "--quiet"]]"#);
     let origin = sandbox.with_origin();
     let clones: Vec<PathBuf> = names.iter().map(|name| sandbox.clone_of(&origin, name)).collect();
     let mut branches = Vec::new();
@@ -157,7 +159,7 @@ fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
     }
     let main = &clones[0];
     sandbox.git_in(main, &["pull", "-q", "--ff-only"]);
-    sandbox.sh(main, "cargo build --quiet");
+    // `cargo test` builds the library and the binary as `cargo build` does, then tests them.
     sandbox.sh(main, "cargo test --workspace --quiet");
     sandbox.sh(main, "cargo xtask check");
     let flags = sandbox.sh(main, "cargo run --quiet -- flags");
@@ -265,16 +267,21 @@ fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
     follow(&sandbox, &c, &out_c, &["spec approve", "pre-pr", "cargo run"]);
     sandbox.sh(&c, "cargo xtask trust");
     let ready = sandbox.sh(&c, "cargo xtask pre-pr");
+    assert_contains(&ready, "Ok `cargo test --workspace --quiet`");
+    let tested = sandbox.git_in(&c, &["rev-parse", "HEAD^{tree}"]);
     follow(&sandbox, &c, &ready, &[]);
     land(&sandbox, &c, "feat/ledger2");
 
     // Main, as the team finds it: it builds, tests and checks, and every add-on runs when on.
+    // Its tree is exactly the one C's pre-pr built and tested (`cargo test --workspace`, just
+    // asserted), so testing it again would prove nothing more.
     sandbox.git_in(&a, &["pull", "-q", "--ff-only"]);
-    sandbox.sh(&a, "cargo test --workspace --quiet");
-    sandbox.sh(&a, "cargo xtask check");
+    assert_eq!(sandbox.git_in(&a, &["rev-parse", "HEAD^{tree}"]), tested, "main is not what C's pre-pr tested");
     for flag in ["FEATURE_LEDGER", "FEATURE_LEDGERS", "FEATURE_LEDGER2"] {
-        let status = sandbox.sh(&a, &format!("{flag}=true cargo run --quiet -- status"));
+        // In C's clone, on the same main, where cargo built it last.
+        let status = sandbox.sh(&c, &format!("{flag}=true cargo run --quiet -- status"));
         let row = status.lines().find(|line| line.contains(flag)).unwrap_or_else(|| panic!("{flag}:\n{status}"));
         assert!(row.contains("running"), "{flag} is on but its add-on is not running:\n{status}");
     }
+    sandbox.sh(&a, "cargo xtask check");
 }

@@ -171,7 +171,9 @@ fn the_ci_variable_approves_one_run_and_records_nothing() {
 }
 
 /// Proves `--yes` never approves: `onboard --yes` runs `check`'s rules, and the configured
-/// scanner stays unrun (onboarding reports it as a warning).
+/// scanner stays unrun (onboarding reports it as a warning). The build onboarding runs before
+/// the check is not this test's subject (`onboard.rs` builds for real): a `cargo` double on
+/// `PATH` answers the probes' `--version` and passes the build, without compiling the kit.
 #[test]
 fn yes_never_approves_a_configured_program() {
     let sandbox = Sandbox::with_kit();
@@ -179,8 +181,13 @@ fn yes_never_approves_a_configured_program() {
     let (command, marker) = touching(&sandbox, "scanner-ran");
     configure(&sandbox, &format!("extra_secret_scanner = {command}\n"));
     sandbox.with_origin();
-    sandbox.copy_lockfile();
-    let out = sandbox.xtask().args(["onboard", "--yes", "--json"]).run();
+    let bin = sandbox.home.join("cargo-double");
+    std::fs::create_dir_all(&bin).unwrap();
+    let double = "#!/bin/sh\n# Test double of cargo: see yes_never_approves_a_configured_program.\ncase \"$*\" in\nnextest*) exit 101 ;;\n*--version) echo 'cargo 1.0.0 (test double)' ;;\n\"build --workspace\"*) exit 0 ;;\n*) echo \"unexpected: cargo $*\" >&2; exit 1 ;;\nesac\n";
+    std::fs::write(bin.join("cargo"), double).unwrap();
+    std::fs::set_permissions(bin.join("cargo"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = sandbox.xtask().env("PATH", &path).without_cargo().args(["onboard", "--yes", "--json"]).run();
     assert!(!marker.exists(), "onboard --yes ran an unapproved scanner:\n{}{}", out.stdout, out.stderr);
     assert_contains(&out.stdout, "cargo xtask check: no problems (1 warning(s))");
 }
