@@ -32,6 +32,8 @@ pub enum Command {
     Templates(crate::templates::Args),
     /// Bring the branch up to date: fetch, fast-forward main, a teammate's commits, then main; `--continue`/`--abort`
     Sync(crate::sync_cmd::Args),
+    /// Push the branch verified by pre-pr (leased, never a plain force) and open its pull request
+    Propose(crate::propose::Args),
     /// Take back the last state-changing command of this clone, if nothing changed since it ran
     Undo(crate::undo::Args),
     /// Delete the branches whose work is in main (merged, squash- or rebase-merged), here and on the remote

@@ -38,6 +38,7 @@ mod onboard;
 pub mod plan;
 mod pre_pr;
 mod prompt;
+mod propose;
 mod prune;
 pub mod receipts;
 mod receipts_cmd;
@@ -95,6 +96,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Hotfix(args) => hotfix::run(&ctx(false)?, args),
         cli::Command::PrePr(args) => pre_pr::run(&ctx(false)?, args),
         cli::Command::Sync(args) => sync_cmd::run(&ctx(true)?, args),
+        cli::Command::Propose(args) => propose::run(&ctx(true)?, args),
         cli::Command::Undo(args) => undo::run(&ctx(true)?, args),
         cli::Command::Prune(args) => prune::run(&ctx(args.yes)?, args),
         cli::Command::Templates(args) => templates::run(&ctx(true)?, args),

@@ -643,6 +643,26 @@ pub fn reset_keep(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
         .into())
 }
 
+/// Pushes `branch` to `remote` with upstream tracking, leased: the remote branch must still be at
+/// `expected` (or, with `None`, must not exist) — a teammate's push since makes git refuse.
+pub fn push_leased(
+    sh: &Shell,
+    remote: &str,
+    branch: &str,
+    expected: Option<Oid>,
+) -> anyhow::Result<Result<(), String>> {
+    let expected = expected.map(|oid| oid.to_string()).unwrap_or_default();
+    let lease = format!("--force-with-lease=refs/heads/{branch}:{expected}");
+    let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    let output = cmd!(sh, "git push --quiet -u {lease} {remote} {refspec}")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .ignore_status()
+        .quiet()
+        .output()
+        .context("failed to run `git push` (is git installed?)")?;
+    Ok(if output.status.success() { Ok(()) } else { Err(git_message(&output)) })
+}
+
 /// Fast-forwards the branch checked out here to `upstream` (`git merge --ff-only`).
 pub fn fast_forward(sh: &Shell, repo: &Repo, upstream: &str) -> anyhow::Result<Result<(), String>> {
     let output = cmd!(sh, "git merge --ff-only --quiet {upstream}")

@@ -346,6 +346,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if let Some((_, error)) = failure {
         return Err(error);
     }
+    if let (Some(branch), Some((body, tested))) = (&branch, &written) {
+        // Every step passed: `cargo xtask propose` pushes this commit without verifying again.
+        crate::propose::record_verified(ctx, &branch.name, *tested, &body_relative, &body.title);
+    }
     if let (false, Some(branch), Some((body, tested))) = (args.json, &branch, &written) {
         print_ready(ctx, &console, &branch.name, body, *tested, &body_relative);
     }
@@ -403,7 +407,7 @@ fn print_ready(ctx: &Ctx, console: &Console, branch: &str, body: &body::Body, te
         push = format!("push it once the remote exists (`git remote add {remote} <url>`): `{}`", &push[6..]);
     }
     console.text(&format!(
-        "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask pre-pr --open (or paste {body_relative} into a new PR)\n{push}",
+        "\nready for review: {body_relative}\n  title: {}\n  merge: {} merge ({})\n  open:  cargo xtask propose (pushes, then opens it with gh or prints the forge's page)\n{push}",
         body.title, body.merge.method, body.merge.reason
     ));
 }

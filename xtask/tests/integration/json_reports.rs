@@ -119,6 +119,8 @@ fn runs() -> Vec<(&'static str, Where, Vec<&'static str>)> {
         ("cargo xtask receipts --json", Kit, vec!["receipts", "--json"]),
         ("cargo xtask pre-pr --dry-run --json", Project, vec!["pre-pr", "--dry-run", "--json"]),
         ("cargo xtask pre-pr --json", Project, vec!["pre-pr", "--json"]),
+        ("cargo xtask propose --json", Project, vec!["propose", "--dry-run", "--json"]),
+        ("cargo xtask propose --json", Project, vec!["propose", "--json"]),
         ("cargo xtask branch <kind> <name> --json", Project, vec!["branch", "chore", "tidy", "--dry-run", "--json"]),
         ("cargo xtask hotfix <name> --json", Project, vec!["hotfix", "login", "--dry-run", "--json"]),
         ("cargo xtask hotfix <name> --json", Project, vec!["hotfix", "login", "--json"]),

@@ -20,6 +20,7 @@ mod new_addon;
 mod onboard;
 mod pipes;
 mod pre_pr;
+mod propose;
 mod prune;
 mod receipts_log;
 mod recovery;

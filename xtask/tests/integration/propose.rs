@@ -1,0 +1,105 @@
+//! `cargo xtask propose` with a team: a bare origin, this clone and a teammate's. What these
+//! tests prove: it refuses on main, with nothing to propose, and on a commit `pre-pr` has not
+//! verified — and the refusal's hints, pasted, verify and propose; it pushes leased (a teammate's
+//! commits on the branch are never overwritten: it refuses, and its pasted hints bring them in);
+//! it opens the PR with `gh pr create --body-file` when `gh` is on PATH (a stub that records its
+//! arguments), and otherwise prints the forge's compare page derived from the remote.
+
+use std::path::Path;
+
+use crate::pre_pr::{commit_feature, project};
+use crate::support::{assert_contains, paste_every_hint, Sandbox};
+
+const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
+
+fn origin_tip(sandbox: &Sandbox, origin: &Path, branch: &str) -> String {
+    sandbox.git_in(origin, &["rev-parse", branch]).trim().to_string()
+}
+
+/// A `gh` that prints a PR URL and records its arguments in `gh.args` beside the sandbox.
+fn stub_gh(sandbox: &Sandbox) -> (String, std::path::PathBuf) {
+    let dir = sandbox.root.parent().unwrap().join("stub-bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = sandbox.root.parent().unwrap().join("gh.args");
+    let script =
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\necho https://forge.example/pr/1\n", record.display());
+    std::fs::write(dir.join("gh"), script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.join("gh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default()), record)
+}
+
+/// Unverified → refused with the verify-then-propose hints, which, pasted, push the verified
+/// commit. A second propose reuses the same verify (no pre-pr in between) and opens the PR with
+/// the gh stub, passing the PR body file.
+#[test]
+fn propose_pushes_only_what_pre_pr_verified_and_opens_the_pr_with_gh() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let refused = sandbox.xtask().args(["propose"]).refused(1);
+    assert_contains(&refused.stderr, "has not verified");
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert_eq!(origin_tip(&sandbox, &origin, "feat/work"), sandbox.head(), "the verified commit was not pushed");
+
+    let (path, record) = stub_gh(&sandbox);
+    let out = sandbox.xtask().args(["propose"]).env("PATH", &path).success();
+    assert_contains(&out.stdout, "verified by pre-pr");
+    let args = std::fs::read_to_string(&record).unwrap();
+    assert_contains(&args, "pr\ncreate\n--title\n");
+    assert_contains(&args, "--body-file\ntarget/pre-pr/PR_BODY.md\n--base\nmain\n--head\nfeat/work\n");
+    assert_contains(&sandbox.read(".git/sop/receipts.jsonl"), "proposed `feat/work`");
+}
+
+/// Without gh, a GitHub remote gives its compare page; the push goes to the push URL.
+#[test]
+fn propose_without_gh_prints_the_forges_compare_page() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    sandbox.xtask().args(["pre-pr"]).success();
+    sandbox.git(&["remote", "set-url", "origin", "https://github.com/acme/lancelot.git"]);
+    sandbox.git(&["remote", "set-url", "--push", "origin", origin.to_str().unwrap()]);
+    let out = sandbox.xtask().args(["propose"]).success();
+    assert_contains(&out.stdout, "https://github.com/acme/lancelot/compare/main...feat/work?expand=1");
+    assert_eq!(origin_tip(&sandbox, &origin, "feat/work"), sandbox.head());
+}
+
+/// On main, and on a branch with nothing main lacks: exit 2, nothing changed, hints that work.
+#[test]
+fn propose_refuses_on_main_and_with_nothing_to_propose() {
+    let (sandbox, _origin) = project(FAST);
+    let empty = sandbox.xtask().args(["propose"]).refused(2);
+    assert_contains(&empty.stderr, "nothing to propose");
+    sandbox.git(&["switch", "-q", "main"]);
+    let on_main = sandbox.xtask().args(["propose"]).refused(2);
+    assert_contains(&on_main.stderr, "you are on `main`");
+    paste_every_hint(&sandbox, &sandbox.root, &on_main.stderr);
+}
+
+/// A teammate pushed to this branch: propose refuses rather than drop their commit, and its
+/// hints — sync, pre-pr, propose — pasted in order, push a branch that keeps it.
+#[test]
+fn propose_never_drops_a_teammates_commits_on_the_branch() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/work"]);
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    sandbox.git_in(&teammate, &["switch", "-q", "feat/work"]);
+    std::fs::write(teammate.join("theirs.txt"), "theirs\n").unwrap();
+    sandbox.git_in(&teammate, &["add", "theirs.txt"]);
+    sandbox.git_in(&teammate, &["commit", "-q", "--no-verify", "-m", "feat: a teammate's commit"]);
+    let theirs = sandbox.git_in(&teammate, &["rev-parse", "HEAD"]).trim().to_string();
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "feat/work"]);
+    commit_feature(&sandbox, "feature.txt", "mine, more\n", "feat: more of mine");
+    sandbox.xtask().args(["pre-pr"]).success();
+    sandbox.git(&["fetch", "-q", "origin"]);
+    // Verified before the teammate's commit arrived (pre-pr's own sync is onto main only).
+    let refused = sandbox.xtask().args(["propose"]).run();
+    assert!(refused.code == 1, "{}{}", refused.stdout, refused.stderr);
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    let pushed = origin_tip(&sandbox, &origin, "feat/work");
+    let kept = sandbox.git_in(&origin, &["merge-base", "--is-ancestor", &theirs, &pushed]);
+    assert!(kept.is_empty(), "the teammate's commit is not in what was pushed");
+}
