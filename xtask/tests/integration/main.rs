@@ -11,6 +11,7 @@ mod golden;
 mod hints;
 mod hooks;
 mod interruptions;
+mod journey;
 mod json_reports;
 mod leaks;
 mod locking;
