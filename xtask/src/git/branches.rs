@@ -54,6 +54,11 @@ impl Repo {
         Ok(tips.into_values().collect())
     }
 
+    /// The tree of `commit`.
+    pub fn tree_id_of(&self, commit: Oid) -> anyhow::Result<Oid> {
+        Ok(self.raw().find_commit(commit).context("failed to read a commit")?.tree_id())
+    }
+
     /// How many commits `tip` has that `base` lacks, and the other way round.
     pub fn ahead_behind(&self, tip: Oid, base: Oid) -> (usize, usize) {
         self.raw().graph_ahead_behind(tip, base).unwrap_or((0, 0))

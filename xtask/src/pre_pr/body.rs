@@ -234,7 +234,12 @@ fn verify_rows(inputs: &Inputs<'_>, integration_env: &str) -> Vec<PrCommand> {
         for result in &sequence.results {
             rows.push(PrCommand {
                 command: format!("`{}`{suffix}", result.display()),
-                result: if result.passed { "passed" } else { "failed" }.into(),
+                result: match (result.passed, sequence.reused) {
+                    (true, true) => "passed (reused: this tree passed earlier with these commands)",
+                    (true, false) => "passed",
+                    (false, _) => "failed",
+                }
+                .into(),
                 tests: result.tests.map_or_else(|| "—".to_string(), |t| t.describe()),
                 time: super::progress::duration(result.duration),
             });

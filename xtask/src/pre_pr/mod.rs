@@ -13,6 +13,7 @@
 //! a rule (`check` does).
 
 mod body;
+mod cache;
 mod interrupt;
 mod preflight;
 mod progress;
@@ -61,6 +62,10 @@ pub struct Args {
     #[arg(long)]
     pub open: bool,
 
+    /// Run verify again even when it passed on this very tree with the same commands
+    #[arg(long)]
+    pub fresh: bool,
+
     #[command(flatten)]
     pub dry_run: crate::output::DryRunArg,
 
@@ -70,6 +75,7 @@ pub struct Args {
 
 /// [`Args`] with the shared flags read: what `run` and its steps look at.
 struct Options {
+    fresh: bool,
     autostash: bool,
     no_sync: bool,
     integration: bool,
@@ -80,8 +86,8 @@ struct Options {
 
 impl From<Args> for Options {
     fn from(args: Args) -> Options {
-        let Args { autostash, no_sync, integration, open, dry_run, json } = args;
-        Options { autostash, no_sync, integration, open, dry_run: dry_run.dry_run, json: json.json }
+        let Args { autostash, no_sync, integration, open, fresh, dry_run, json } = args;
+        Options { fresh, autostash, no_sync, integration, open, dry_run: dry_run.dry_run, json: json.json }
     }
 }
 
@@ -486,6 +492,7 @@ fn run_verify(
     name: &str,
     commands: &[Vec<String>],
     gate: Option<&str>,
+    fresh: bool,
 ) -> anyhow::Result<Done<verify::Sequence>> {
     if commands.is_empty() {
         let key = if gate.is_some() { "integration_verify" } else { "verify" };
@@ -496,8 +503,25 @@ fn run_verify(
             outcome: Outcome::Skipped(format!("no `{key}` commands are configured")),
         });
     }
-    let mut sequence = verify::run_sequence(ctx, console, name, commands, gate)?;
-    let detail = sequence.describe();
+    let cache_key = match gate {
+        Some(gate) => format!("{name} {gate}=1"),
+        None => name.to_string(),
+    };
+    let reused = if fresh { None } else { cache::lookup(ctx, &cache_key, commands) };
+    let mut sequence = match reused {
+        Some(sequence) => {
+            console.text(&format!(
+                "reusing {name}: it passed on this very tree with these commands (run again with --fresh)"
+            ));
+            sequence
+        }
+        None => verify::run_sequence(ctx, console, name, commands, gate)?,
+    };
+    cache::store(ctx, &cache_key, commands, &sequence);
+    let mut detail = sequence.describe();
+    if sequence.reused {
+        detail.push_str(", reused (same tree, same commands)");
+    }
     let data = serde_json::json!({ "commands": sequence.results, "tests": sequence.tests() });
     let outcome = match sequence.failure.take() {
         Some(error) => Outcome::Failed(error),

@@ -124,14 +124,15 @@ impl Evidence {
 pub(super) fn verify(pipeline: &mut Pipeline<'_>, args: &Options) -> Evidence {
     let (ctx, console) = (pipeline.ctx, pipeline.console);
     let tested_at = ctx.repo.head().ok().and_then(|head| head.commit());
-    let verify =
-        pipeline.step("verify", "verify", Kind::Job, || run_verify(ctx, console, "verify", &ctx.config.verify, None));
+    let verify = pipeline.step("verify", "verify", Kind::Job, || {
+        run_verify(ctx, console, "verify", &ctx.config.verify, None, args.fresh)
+    });
     let gate = ctx.config.integration_env.as_str();
     let gate_set = std::env::var(gate).is_ok_and(|value| !value.is_empty() && value != "0");
     let not_requested = format!("not requested (pass --integration or set {gate}=1)");
     let integration = if args.integration || gate_set {
         pipeline.step("integration", "integration", Kind::Job, || {
-            run_verify(ctx, console, "integration", &ctx.config.integration_verify, Some(gate))
+            run_verify(ctx, console, "integration", &ctx.config.integration_verify, Some(gate), args.fresh)
         })
     } else {
         if pipeline.failure.is_some() {

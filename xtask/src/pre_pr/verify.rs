@@ -26,7 +26,7 @@ use crate::trust::List;
 const TAIL_LINES: usize = 120;
 
 /// Tests counted in a command's output, summed over every test binary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TestCounts {
     pub passed: u64,
     pub failed: u64,
@@ -46,13 +46,13 @@ impl TestCounts {
 }
 
 /// One command's evidence.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CommandResult {
     pub command: Vec<String>,
     pub passed: bool,
     /// The exit code; `None` when it was killed by a signal.
     pub exit_code: Option<i32>,
-    #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+    #[serde(rename = "duration_ms", serialize_with = "as_millis", deserialize_with = "from_millis")]
     pub duration: Duration,
     /// `None` when the output holds no test summary (fmt, clippy).
     pub tests: Option<TestCounts>,
@@ -69,6 +69,11 @@ impl CommandResult {
     }
 }
 
+fn from_millis<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let millis = <u64 as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(Duration::from_millis(millis))
+}
+
 fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(duration.as_millis() as u64)
 }
@@ -78,6 +83,8 @@ fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result
 pub struct Sequence {
     pub results: Vec<CommandResult>,
     pub failure: Option<anyhow::Error>,
+    /// Taken from an earlier passing run on the same tree with the same commands (`cache.rs`).
+    pub reused: bool,
 }
 
 impl Sequence {

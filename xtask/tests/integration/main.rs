@@ -39,3 +39,4 @@ mod team;
 mod templates;
 mod trust;
 mod undo;
+mod verify_cache;
