@@ -294,29 +294,21 @@ fn print_resolution(console: &Console, strategy: SyncStrategy, upstream: &str, p
     for path in paths {
         text.push_str(&format!("    {path}\n"));
     }
-    text.push_str("resolve them locally:\n");
-    let (start, finish, abort) = match strategy {
-        SyncStrategy::Rebase => (format!("git rebase {upstream}"), "git rebase --continue", "git rebase --abort"),
-        SyncStrategy::Merge => (format!("git merge {upstream}"), "git commit --no-edit", "git merge --abort"),
-    };
-    text.push_str(&format!("    {start}\n"));
-    text.push_str("    # edit the files above, remove the conflict markers, then:\n");
-    text.push_str(&format!("    git add {}\n", paths.join(" ")));
-    text.push_str(&format!("    {finish}\n"));
-    text.push_str(&format!("    # or give up and go back to where you were: {abort}\n"));
-    text.push_str("    cargo xtask pre-pr");
+    text.push_str(&format!(
+        "resolve them in place with `cargo xtask sync`: it brings in `{upstream}` ({}) and stops at the\n\
+         conflict; edit the files above, remove the conflict markers, `git add` them, then run\n\
+         `cargo xtask sync --continue` (or `cargo xtask sync --abort` to get back exactly what you\n\
+         had), and `cargo xtask pre-pr` again",
+        verb(strategy)
+    ));
     console.text(&text);
 }
 
-/// The first command of the resolution `print_resolution` lists: it stops at the conflicts.
-fn resolution_hint(strategy: SyncStrategy, upstream: &str) -> String {
-    let (verb, finish) = match strategy {
-        SyncStrategy::Rebase => ("rebase", "git rebase --continue"),
-        SyncStrategy::Merge => ("merge", "git commit --no-edit"),
-    };
+/// The command that starts resolving the conflict in place: it stops at the conflict (exit 1),
+/// with `--continue` and `--abort` to finish or go back (`sync_cmd.rs`).
+fn resolution_hint(_strategy: SyncStrategy, upstream: &str) -> String {
     format!(
-        "resolve it locally as listed above (fix the files it stops at, `git add` them, `{finish}`, then run cargo xtask pre-pr), starting with:\ngit {verb} {}",
-        crate::output::shell_word(upstream)
+        "resolve it in place, as listed above: this brings in `{upstream}` and stops at the conflict; fix the files, `git add` them, then `cargo xtask sync --continue` and `cargo xtask pre-pr`:\ncargo xtask sync"
     )
 }
 

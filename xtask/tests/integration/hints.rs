@@ -161,25 +161,23 @@ fn pre_pr_branch_name_hint_renames_it_into_the_policy() {
     assert_eq!(sandbox.current_branch(), "feat/login-timeout");
 }
 
-/// A conflict with `origin/main`: the hint's command starts the rebase and stops at the
-/// conflict (exit 1, as promised: the steps above say what follows); `pre-pr` then refuses
-/// because a rebase is in progress, and that hint's command ends it, back where the engineer was.
+/// A conflict with `origin/main`: the hint's command, `cargo xtask sync`, brings main in and
+/// stops at the conflict (exit 1, as promised); resolving, `git add` and `sync --continue` finish
+/// it, and `pre-pr` then passes. Nothing of the engineer's is lost on the way.
 #[test]
-fn pre_pr_conflict_hints_start_the_rebase_and_the_next_refusal_aborts_it() {
+fn pre_pr_conflict_hint_syncs_in_place_and_continue_finishes_it() {
     let (sandbox, origin) = project(FAST);
-    sandbox.write("README.md", "one\nmine\nthree\n");
-    sandbox.commit_all("feat: change the readme");
-    let mine = sandbox.head();
+    crate::pre_pr::commit_feature(&sandbox, "README.md", "one\nmine\nthree\n", "feat: change the readme");
     teammate_pushes(&sandbox, &origin, "mate", "README.md", "one\ntheirs\nthree\n");
     let out = sandbox.xtask().args(["pre-pr"]).failure(1);
-    paste_hints(&sandbox, &sandbox.root, &out.stderr, &[("git rebase origin/main", 1)]);
-    assert!(sandbox.path(".git/rebase-merge").exists(), "the pasted rebase stopped at the conflict");
-    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
-    assert_contains(&out.stderr, "in progress");
-    assert_eq!(hint_commands(&out.stderr), ["git rebase --abort"]);
-    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
-    assert!(!sandbox.path(".git/rebase-merge").exists());
-    assert_eq!(sandbox.head(), mine);
+    assert_eq!(hint_commands(&out.stderr), ["cargo xtask sync"]);
+    paste_hints(&sandbox, &sandbox.root, &out.stderr, &[("cargo xtask sync", 1)]);
+    assert!(sandbox.path(".git/rebase-merge").exists(), "the pasted sync stopped at the conflict");
+    sandbox.write("README.md", "one\nmine and theirs\nthree\n");
+    sandbox.git(&["add", "README.md"]);
+    sandbox.xtask().args(["sync", "--continue"]).success();
+    sandbox.xtask().args(["pre-pr"]).success();
+    assert_contains(&sandbox.git(&["log", "--format=%s"]), "feat: change the readme");
 }
 
 /// `new-addon` with uncommitted changes: the hint's `git stash` pastes, and the same command

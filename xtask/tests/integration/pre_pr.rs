@@ -138,9 +138,9 @@ fn a_conflicting_push_stops_names_the_file_and_changes_nothing() {
     let out = sandbox.xtask().args(["pre-pr"]).refused(1);
     assert_contains(&out.stderr, "would conflict while replaying");
     assert_contains(&out.stderr, "in `README.md`; nothing was changed");
-    assert_contains(&out.stderr, "hint: git rebase origin/main\n");
+    assert_contains(&out.stderr, "hint: cargo xtask sync\n");
     assert_contains(&out.stdout, "conflicting files:\n    README.md\n");
-    assert_contains(&out.stdout, "git rebase --continue");
+    assert_contains(&out.stdout, "cargo xtask sync --continue");
     assert_contains(&out.stdout, "verify       skipped  -     not run: `sync` failed");
     assert_no_operation_in_progress(&sandbox);
     assert!(!sandbox.exists("target/pre-pr/PR_BODY.md"));
