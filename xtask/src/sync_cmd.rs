@@ -75,6 +75,10 @@ struct State {
     step: Step,
     /// What was done so far, for the summary.
     done: Vec<String>,
+    /// This run's id, in its autostash's message: the stash a killed run did not record is
+    /// found by it, and no other stash ever is.
+    #[serde(default)]
+    run: String,
 }
 
 /// `sync --json`.
@@ -188,20 +192,35 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         main_upstream,
         step: Step::Upstream,
         done: Vec::new(),
+        run: format!("{}-{}", std::process::id(), receipts::now_unix_ms()),
     };
     if dry_run {
         return plan(ctx, args, &state, before);
     }
-    state.main_before = fast_forward_main(ctx, &mut state)?;
     if branch == *main {
+        state.main_before = fast_forward_main(ctx, &mut state)?;
         return finish(ctx, args, state);
     }
+    // The state is on disk before anything moves: a sync killed at any point is undone by
+    // `sync --abort` (main put back where it was, the stash found by its message).
+    state.main_before = ctx.repo.branch_commit(main)?.map(|commit| commit.to_string());
+    save(ctx, &state)?;
+    crate::test_hooks::point("sync:saved");
+    if fast_forward_main(ctx, &mut state)?.is_none() {
+        state.main_before = None;
+    }
     if !ctx.repo.changed_paths()?.is_empty() {
-        let message = format!("cargo xtask sync --autostash on {branch}");
+        let message = stash_message(&branch, &state.run);
         state.stash = gitsync::stash_push(&ctx.sh, &ctx.repo, &message)?.map(|id| id.to_string());
     }
     save(ctx, &state)?;
+    crate::test_hooks::point("sync:stashed");
     steps(ctx, args, state)
+}
+
+/// The message of a sync's autostash: how `--abort` finds one a killed run did not record.
+fn stash_message(branch: &str, run: &str) -> String {
+    format!("cargo xtask sync --autostash on {branch} (run {run})")
 }
 
 /// `origin/<branch>` when the branch tracks one (or one of its name exists), and it is fetched.
@@ -276,6 +295,7 @@ fn bring_in_upstream(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Vec<
         return Ok(None);
     }
     let message = format!("chore: merge {upstream} into {}", state.branch);
+    crate::test_hooks::point("sync:upstream");
     let applied = gitsync::apply_stopping_at_conflicts(
         &ctx.sh,
         &ctx.repo,
@@ -304,6 +324,7 @@ fn onto_main(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Vec<String>>
         SyncStrategy::Merge => "merged",
     };
     let message = format!("chore: merge {upstream} into {}", state.branch);
+    crate::test_hooks::point("sync:main");
     let applied = gitsync::apply_stopping_at_conflicts(&ctx.sh, &ctx.repo, state.strategy, &reference, &message)?;
     let short = ctx.repo.short_id(target);
     outcome(ctx, state, applied, &format!("{verb} `{upstream}` ({short})"))
@@ -394,8 +415,10 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
 
 /// The work is synced: restore the uncommitted work, forget the state, say what happened.
 fn finish(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
+    crate::test_hooks::point("sync:restore");
     let restored = restore_stash(ctx, &mut state);
     clear(ctx)?;
+    crate::test_hooks::point("sync:cleared");
     let head = ctx.repo.head()?.commit().map(|c| c.to_string()).unwrap_or_default();
     let main_after = ctx.repo.branch_commit(&ctx.config.main_branch)?.map(|c| c.to_string());
     if head != state.before || state.main_before.is_some() {
@@ -431,8 +454,10 @@ fn finish(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
 
 /// Puts the stashed uncommitted work back; when it cannot, says exactly where it is.
 fn restore_stash(ctx: &Ctx, state: &mut State) -> anyhow::Result<()> {
-    let Some(stash) = state.stash.take() else { return Ok(()) };
-    let commit = crate::git::Repo::parse_oid(&stash)?;
+    let commit = match state.stash.take() {
+        Some(stash) => crate::git::Repo::parse_oid(&stash)?,
+        None => return Ok(()),
+    };
     let report = crate::pre_pr::restore_report(&ctx.sh, &ctx.repo, commit, None);
     if let Some(text) = &report.text {
         errln!("{text}");
@@ -481,6 +506,12 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
     if let Some(main_before) = state.main_before.take() {
         let main = &ctx.config.main_branch;
         ctx.repo.set_branch(main, crate::git::Repo::parse_oid(&main_before)?, "cargo xtask sync --abort")?;
+    }
+    if state.stash.is_none() && !state.run.is_empty() {
+        // A sync killed between its stash and the state that records it: found by its message.
+        let message = stash_message(&state.branch, &state.run);
+        let found = ctx.repo.stash_entries().into_iter().find(|entry| entry.message.contains(&message));
+        state.stash = found.map(|entry| entry.commit.to_string());
     }
     restore_stash(ctx, state)?;
     Ok(format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)))

@@ -19,6 +19,8 @@
 //!   `pre-pr:receipt:<step>` once it ran, before its receipt; inside the steps `pre-pr:stashed`,
 //!   `pre-pr:fetch`, `pre-pr:predict`, `pre-pr:rebase` (or `pre-pr:merge`) and `pre-pr:synced`;
 //!   and `pre-pr:signal` in the signal handler, once it knows of the signal.
+//! - `sync` (`sync_cmd.rs`): `sync:saved` (the state on disk), `sync:stashed`, `sync:upstream`
+//!   and `sync:main` before each rebase or merge, `sync:restore` and `sync:cleared`.
 //!
 //! The knobs:
 //! - `XTASK_TEST_KILL_AT=<point>`: the process SIGKILLs itself there, as `kill -9` would.

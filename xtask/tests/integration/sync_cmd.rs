@@ -146,3 +146,42 @@ fn sync_on_main_fast_forwards_and_previews_without_changing_anything() {
     assert_eq!(sandbox.read("more.txt"), "more\n");
     assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]));
 }
+
+/// `sync` SIGKILLed at every point of a run (the tool's own named points, the state's writes):
+/// each kill really interrupts the run, and afterwards either the stopped state is there and
+/// `sync --abort` gives back exactly the repository as it was — the branch, the stale main,
+/// the uncommitted change and the untracked file — or the sync had finished, with the work back.
+#[test]
+fn sync_killed_at_any_point_loses_nothing() {
+    use crate::support::{killed_at, points_of};
+    // No conflict with main here, so a whole run passes every point.
+    let scenario = || {
+        let (sandbox, origin, teammate) = diverged("rebase");
+        sandbox.git_in(&teammate, &["switch", "-q", "main"]);
+        sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
+        commit_file(&sandbox, &teammate, "news.txt", "news\n", "feat: news on main");
+        sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
+        sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+        (sandbox, origin)
+    };
+    let (probe, _) = scenario();
+    let trace = probe.root.parent().unwrap().join("points");
+    probe.xtask().args(["sync"]).env("XTASK_TEST_POINTS", trace.to_str().unwrap()).success();
+    let points = points_of(&trace);
+    for expected in ["sync:saved", "sync:stashed", "sync:upstream", "sync:main", "sync:restore", "sync:cleared"] {
+        assert!(points.iter().any(|p| p == expected), "no point {expected} in {points:?}");
+    }
+    for point in &points {
+        let (sandbox, _origin) = scenario();
+        let before = sandbox.snapshot();
+        assert!(killed_at(sandbox.xtask().args(["sync"]), point), "{point}: the run was not interrupted");
+        if state_exists(&sandbox) {
+            sandbox.xtask().args(["sync", "--abort"]).success();
+            assert_eq!(sandbox.snapshot(), before, "killed at {point}: --abort did not give back what was there");
+        } else if sandbox.snapshot() != before {
+            // Killed once the state was gone: the sync had finished, the work back in place.
+            assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "killed at {point}: the work is gone");
+            assert!(sandbox.exists("news.txt"), "killed at {point}: neither undone nor synced");
+        }
+    }
+}
