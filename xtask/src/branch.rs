@@ -47,9 +47,24 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     };
     let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     preconditions(ctx, &names.branch, COMMAND)?;
-    let main = &ctx.config.main_branch;
-    let commit = ctx.repo.main_commit(main, &ctx.config.remote)?;
-    let created = Creation { command: COMMAND, branch: names.branch.clone(), from: main.clone(), commit };
+    let (main, remote) = (&ctx.config.main_branch, &ctx.config.remote);
+    // Cut from the team's newest main: fetched first when there is a remote. Offline, the last
+    // fetch is used, and the warning says so.
+    if !args.dry_run.dry_run && ctx.repo.remote_url(remote).is_some() {
+        if let Err(error) = crate::git::sync::fetch(&ctx.sh, &ctx.repo, remote, main, false) {
+            crate::output::warning(format!(
+                "could not fetch `{remote}/{main}` ({}); branching from what was last fetched",
+                error.to_string().lines().next().unwrap_or_default()
+            ));
+        }
+    }
+    let commit = ctx.repo.main_commit(main, remote)?;
+    let from = if ctx.repo.remote_tracking_commit(remote, main) == Some(commit) {
+        format!("{remote}/{main}")
+    } else {
+        main.clone()
+    };
+    let created = Creation { command: COMMAND, branch: names.branch.clone(), from, commit };
     create(ctx, &created, args.dry_run.dry_run, args.json.json)?;
     if !args.json.json && !args.dry_run.dry_run {
         outln!();

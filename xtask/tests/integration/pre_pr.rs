@@ -420,7 +420,7 @@ fn the_merge_strategy_merges_main_into_the_branch() {
     assert_contains(&out.stderr, "would conflict in `README.md`");
     let out = sandbox.xtask().args(["pre-pr"]).env("XTASK_TEST_SKIP_PREDICTION", "1").refused(1);
     assert_contains(&out.stderr, "conflicted in `README.md` and was aborted");
-    assert_contains(&out.stdout, "git merge --abort");
+    assert_contains(&out.stdout, "cargo xtask sync --abort");
     assert_no_operation_in_progress(&sandbox);
 }
 
