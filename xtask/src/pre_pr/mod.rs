@@ -18,6 +18,7 @@ mod interrupt;
 mod preflight;
 mod progress;
 mod report;
+mod scope;
 mod steps;
 mod sync;
 mod verify;
@@ -66,6 +67,11 @@ pub struct Args {
     #[arg(long)]
     pub fresh: bool,
 
+    /// Verify only the packages the branch touches (and their dependents): `--workspace` in a
+    /// verify command becomes `-p` for each (CI always runs everything)
+    #[arg(long)]
+    pub scope: bool,
+
     #[command(flatten)]
     pub dry_run: crate::output::DryRunArg,
 
@@ -76,6 +82,7 @@ pub struct Args {
 /// [`Args`] with the shared flags read: what `run` and its steps look at.
 struct Options {
     fresh: bool,
+    scope: bool,
     autostash: bool,
     no_sync: bool,
     integration: bool,
@@ -86,8 +93,8 @@ struct Options {
 
 impl From<Args> for Options {
     fn from(args: Args) -> Options {
-        let Args { autostash, no_sync, integration, open, fresh, dry_run, json } = args;
-        Options { fresh, autostash, no_sync, integration, open, dry_run: dry_run.dry_run, json: json.json }
+        let Args { autostash, no_sync, integration, open, fresh, scope, dry_run, json } = args;
+        Options { fresh, scope, autostash, no_sync, integration, open, dry_run: dry_run.dry_run, json: json.json }
     }
 }
 

@@ -124,9 +124,9 @@ impl Evidence {
 pub(super) fn verify(pipeline: &mut Pipeline<'_>, args: &Options) -> Evidence {
     let (ctx, console) = (pipeline.ctx, pipeline.console);
     let tested_at = ctx.repo.head().ok().and_then(|head| head.commit());
-    let verify = pipeline.step("verify", "verify", Kind::Job, || {
-        run_verify(ctx, console, "verify", &ctx.config.verify, None, args.fresh)
-    });
+    let commands = scoped(ctx, console, args.scope);
+    let verify = pipeline
+        .step("verify", "verify", Kind::Job, || run_verify(ctx, console, "verify", &commands, None, args.fresh));
     let gate = ctx.config.integration_env.as_str();
     let gate_set = std::env::var(gate).is_ok_and(|value| !value.is_empty() && value != "0");
     let not_requested = format!("not requested (pass --integration or set {gate}=1)");
@@ -143,6 +143,25 @@ pub(super) fn verify(pipeline: &mut Pipeline<'_>, args: &Options) -> Evidence {
         None
     };
     Evidence { tested_at, verify, integration, not_requested }
+}
+
+/// The verify commands, narrowed to the packages the branch touches with `--scope`.
+fn scoped(ctx: &crate::ctx::Ctx, console: &super::progress::Console, scope: bool) -> Vec<Vec<String>> {
+    if !scope {
+        return ctx.config.verify.clone();
+    }
+    match super::scope::packages(ctx) {
+        Ok(packages) if !packages.is_empty() => {
+            let names: Vec<&str> = packages.iter().map(String::as_str).collect();
+            console.text(&format!("scope: verifying the packages the branch touches: {}", names.join(", ")));
+            super::scope::narrow(&ctx.config.verify, &packages)
+        }
+        Ok(_) => ctx.config.verify.clone(),
+        Err(reason) => {
+            console.warning(format!("--scope: verifying everything: {reason}"));
+            ctx.config.verify.clone()
+        }
+    }
 }
 
 /// `check`'s rules for the branch, the checklist's fed with what verify ran.

@@ -40,3 +40,4 @@ mod templates;
 mod trust;
 mod undo;
 mod verify_cache;
+mod verify_scope;
