@@ -6,15 +6,7 @@
 //! and every `next:`/`hint:` line a step prints for the engineer to run is run, exactly as
 //! printed, and does what it says.
 
-use std::path::Path;
-
 use crate::support::{assert_contains, next_lines, paste_every_hint, Sandbox};
-
-fn commit_in(sandbox: &Sandbox, dir: &Path, file: &str, content: &str, message: &str) {
-    std::fs::write(dir.join(file), content).unwrap();
-    sandbox.git_in(dir, &["add", "-A"]);
-    sandbox.git_in(dir, &["commit", "-q", "--no-verify", "-m", message]);
-}
 
 #[test]
 fn a_slice_from_new_addon_to_prune_with_a_teammate() {
@@ -45,10 +37,10 @@ fn a_slice_from_new_addon_to_prune_with_a_teammate() {
     // The teammate: a commit on this very branch, and a conflicting one on main.
     sandbox.git_in(&teammate, &["fetch", "-q", "origin"]);
     sandbox.git_in(&teammate, &["switch", "-q", "feat/scheduler"]);
-    commit_in(&sandbox, &teammate, "pairing.txt", "a teammate's part\n", "feat: a teammate's part of the slice");
+    sandbox.commit_file_in(&teammate, "pairing.txt", "a teammate's part\n", "feat: a teammate's part of the slice");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "feat/scheduler"]);
     sandbox.git_in(&teammate, &["switch", "-q", "main"]);
-    commit_in(&sandbox, &teammate, "notes.txt", "their line\n", "chore: main changes the shared line");
+    sandbox.commit_file_in(&teammate, "notes.txt", "their line\n", "chore: main changes the shared line");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
 
     // An uncommitted note rides along through the whole sync.

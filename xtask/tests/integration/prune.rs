@@ -15,20 +15,13 @@ fn team() -> (Sandbox, PathBuf, PathBuf) {
     (sandbox, origin, teammate)
 }
 
-/// Commits `content` to `path` on the current branch of `dir`.
-fn commit_file(sandbox: &Sandbox, dir: &Path, path: &str, content: &str, message: &str) {
-    std::fs::write(dir.join(path), content).unwrap();
-    sandbox.git_in(dir, &["add", path]);
-    sandbox.git_in(dir, &["commit", "-q", "--no-verify", "-m", message]);
-}
-
 /// A branch of `commits` commits (each a line of `path`) cut from main and pushed with upstream.
 fn pushed_branch(sandbox: &Sandbox, name: &str, path: &str, commits: usize) {
     sandbox.git(&["switch", "-q", "-c", name, "main"]);
     let mut text = String::new();
     for n in 1..=commits {
         text.push_str(&format!("{name} line {n}\n"));
-        commit_file(sandbox, &sandbox.root, path, &text, &format!("feat: {name} part {n}"));
+        sandbox.commit_file_in(&sandbox.root, path, &text, &format!("feat: {name} part {n}"));
     }
     sandbox.git(&["push", "-q", "-u", "origin", name]);
     sandbox.git(&["switch", "-q", "main"]);
@@ -88,11 +81,11 @@ fn prune_deletes_exactly_the_branches_whose_work_is_in_main() {
     sandbox.git_in(&teammate, &["push", "-q", "origin", "--delete", "feat/squashed"]);
     land(&sandbox, &teammate, "feat/rebased", "rebase");
     // Main rewrites the rebased branch's lines afterwards: replaying it would conflict.
-    commit_file(&sandbox, &teammate, "rebased.txt", "rewritten on main\n", "fix: reword rebased lines");
+    sandbox.commit_file_in(&teammate, "rebased.txt", "rewritten on main\n", "fix: reword rebased lines");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
     land(&sandbox, &teammate, "feat/pushed-to", "squash");
     sandbox.git_in(&teammate, &["switch", "-q", "-c", "feat/pushed-to", "origin/feat/pushed-to"]);
-    commit_file(&sandbox, &teammate, "pushed.txt", "a teammate's later work\n", "feat: more on pushed-to");
+    sandbox.commit_file_in(&teammate, "pushed.txt", "a teammate's later work\n", "feat: more on pushed-to");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "feat/pushed-to"]);
     sandbox.git(&["switch", "-q", "feat/merged"]);
 
@@ -148,7 +141,7 @@ fn prune_passes_the_pre_push_hook_and_says_when_there_is_nothing_to_do() {
     let out = sandbox.xtask().args(["prune", "--yes"]).success();
     assert_contains(&out.stdout, "Nothing to prune");
     sandbox.git(&["switch", "-q", "-c", "feat/done"]);
-    commit_file(&sandbox, &sandbox.root, "done.txt", "done\n", "feat: done");
+    sandbox.commit_file_in(&sandbox.root, "done.txt", "done\n", "feat: done");
     sandbox.git(&["push", "-q", "--no-verify", "-u", "origin", "feat/done"]);
     sandbox.git(&["switch", "-q", "main"]);
     sandbox.git(&["merge", "-q", "--no-verify", "--no-ff", "--no-edit", "feat/done"]);

@@ -6,15 +6,9 @@
 //! `--abort` puts back exactly what was there; the uncommitted work comes back; every printed
 //! hint works when pasted; both sync strategies behave alike.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::support::{assert_contains, next_lines, paste_every_hint, paste_hints, Sandbox};
-
-fn commit_file(sandbox: &Sandbox, dir: &Path, path: &str, content: &str, message: &str) {
-    std::fs::write(dir.join(path), content).unwrap();
-    sandbox.git_in(dir, &["add", path]);
-    sandbox.git_in(dir, &["commit", "-q", "--no-verify", "-m", message]);
-}
 
 /// This clone on `feat/x` (pushed), with a tracked change and an untracked file uncommitted;
 /// the teammate has pushed a commit to `feat/x` and a conflicting one to main. `strategy` is
@@ -32,15 +26,15 @@ fn diverged(strategy: &str) -> (Sandbox, PathBuf, PathBuf) {
     let origin = sandbox.with_origin();
     let teammate = sandbox.clone_of(&origin, "teammate");
     sandbox.git(&["switch", "-q", "-c", "feat/x"]);
-    commit_file(&sandbox, &sandbox.root, "shared.txt", "mine\n", "feat: my change to shared");
+    sandbox.commit_file_in(&sandbox.root, "shared.txt", "mine\n", "feat: my change to shared");
     sandbox.git(&["push", "-q", "-u", "origin", "feat/x"]);
     let team = |args: &[&str]| sandbox.git_in(&teammate, args);
     team(&["fetch", "-q", "origin"]);
     team(&["switch", "-q", "feat/x"]);
-    commit_file(&sandbox, &teammate, "other.txt", "a teammate's work\n", "feat: a teammate's commit on feat/x");
+    sandbox.commit_file_in(&teammate, "other.txt", "a teammate's work\n", "feat: a teammate's commit on feat/x");
     team(&["push", "-q", "origin", "feat/x"]);
     team(&["switch", "-q", "main"]);
-    commit_file(&sandbox, &teammate, "shared.txt", "theirs\n", "fix: main changes shared");
+    sandbox.commit_file_in(&teammate, "shared.txt", "theirs\n", "fix: main changes shared");
     team(&["push", "-q", "origin", "main"]);
     sandbox.write("wip.txt", "uncommitted work\n");
     sandbox.write("scratch.txt", "untracked\n");
@@ -127,7 +121,7 @@ fn sync_on_main_fast_forwards_and_previews_without_changing_anything() {
     let sandbox = Sandbox::with_kit();
     let origin = sandbox.with_origin();
     let teammate = sandbox.clone_of(&origin, "teammate");
-    commit_file(&sandbox, &teammate, "news.txt", "news\n", "feat: news on main");
+    sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
     sandbox.git(&["fetch", "-q", "origin"]);
 
@@ -135,7 +129,7 @@ fn sync_on_main_fast_forwards_and_previews_without_changing_anything() {
     paste_every_hint(&sandbox, &sandbox.root, &nothing.stderr);
     assert_eq!(sandbox.read("news.txt"), "news\n", "the pasted `cargo xtask sync` did not sync main");
 
-    commit_file(&sandbox, &teammate, "more.txt", "more\n", "feat: more on main");
+    sandbox.commit_file_in(&teammate, "more.txt", "more\n", "feat: more on main");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
     sandbox.git(&["fetch", "-q", "origin"]);
     let before = sandbox.snapshot();
@@ -159,7 +153,7 @@ fn sync_killed_at_any_point_loses_nothing() {
         let (sandbox, origin, teammate) = diverged("rebase");
         sandbox.git_in(&teammate, &["switch", "-q", "main"]);
         sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
-        commit_file(&sandbox, &teammate, "news.txt", "news\n", "feat: news on main");
+        sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
         sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
         sandbox.git(&["fetch", "-q", "--prune", "origin"]);
         (sandbox, origin)

@@ -4,8 +4,6 @@
 //! commit or a push since makes it refuse, naming what changed and touching nothing; `--dry-run`
 //! changes nothing; it is one level deep; every hint works when pasted.
 
-use std::path::Path;
-
 use crate::support::{assert_contains, next_lines, paste_every_hint, Sandbox};
 
 /// `new-addon`, undone: the repository is exactly as before, on main, without the branch. A
@@ -63,12 +61,6 @@ fn undo_takes_back_a_branch() {
     assert_eq!(sandbox.snapshot(), before);
 }
 
-fn commit_file(sandbox: &Sandbox, dir: &Path, path: &str, content: &str, message: &str) {
-    std::fs::write(dir.join(path), content).unwrap();
-    sandbox.git_in(dir, &["add", path]);
-    sandbox.git_in(dir, &["commit", "-q", "--no-verify", "-m", message]);
-}
-
 /// `sync`, undone: the branch back before the rebase and main back before the fast-forward, the
 /// uncommitted work kept. Once the synced branch is pushed, the undo refuses.
 #[test]
@@ -79,8 +71,8 @@ fn undo_takes_back_a_sync_until_it_is_pushed() {
     let origin = sandbox.with_origin();
     let teammate = sandbox.clone_of(&origin, "teammate");
     sandbox.git(&["switch", "-q", "-c", "feat/x"]);
-    commit_file(&sandbox, &sandbox.root, "mine.txt", "mine\n", "feat: mine");
-    commit_file(&sandbox, &teammate, "news.txt", "news\n", "feat: news on main");
+    sandbox.commit_file_in(&sandbox.root, "mine.txt", "mine\n", "feat: mine");
+    sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
     sandbox.git(&["fetch", "-q", "origin"]);
     sandbox.write("wip.txt", "uncommitted\n");
