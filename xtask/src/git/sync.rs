@@ -570,10 +570,7 @@ pub fn continue_operation(sh: &Shell, repo: &Repo, strategy: SyncStrategy, from:
         SyncStrategy::Merge => cmd!(sh, "git commit --no-edit --quiet"),
     }
     .env("GIT_EDITOR", "true")
-    .ignore_status()
-    .quiet()
-    .output()
-    .with_context(|| format!("failed to continue the {}", strategy_verb(strategy)))?;
+    .run_quiet_with(|| format!("failed to continue the {}", strategy_verb(strategy)))?;
     repo.reload_index()?;
     if output.status.success() && repo.in_progress().is_none() {
         let to = repo.head()?.commit().context("HEAD has no commit after the sync")?;
@@ -596,10 +593,7 @@ pub fn abort_operation(sh: &Shell, repo: &Repo) -> anyhow::Result<Result<(), Str
         "git rebase --quit" => cmd!(sh, "git rebase --quit"),
         other => return Ok(Err(format!("a {} is in progress; end it first: {other}", operation.operation))),
     }
-    .ignore_status()
-    .quiet()
-    .output()
-    .context("failed to run the abort")?;
+    .run_quiet("failed to run the abort")?;
     repo.reload_index()?;
     if output.status.success() && repo.in_progress().is_none() {
         Ok(Ok(()))
@@ -612,11 +606,7 @@ pub fn abort_operation(sh: &Shell, repo: &Repo) -> anyhow::Result<Result<(), Str
 /// it: `git reset --hard`. Only for putting back what a sync moved, on a tree it left clean.
 pub fn reset_hard(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
     let commit = commit.to_string();
-    let output = cmd!(sh, "git reset --hard --quiet {commit}")
-        .ignore_status()
-        .quiet()
-        .output()
-        .context("failed to run `git reset --hard`")?;
+    let output = cmd!(sh, "git reset --hard --quiet {commit}").run_quiet("failed to run `git reset --hard`")?;
     repo.reload_index()?;
     if output.status.success() {
         Ok(())
@@ -629,11 +619,7 @@ pub fn reset_hard(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
 /// refuses, changing nothing, when a changed file differs between the two commits).
 pub fn reset_keep(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
     let target = commit.to_string();
-    let output = cmd!(sh, "git reset --keep --quiet {target}")
-        .ignore_status()
-        .quiet()
-        .output()
-        .context("failed to run `git reset --keep`")?;
+    let output = cmd!(sh, "git reset --keep --quiet {target}").run_quiet("failed to run `git reset --keep`")?;
     repo.reload_index()?;
     if output.status.success() {
         return Ok(());
@@ -656,20 +642,13 @@ pub fn push_leased(
     let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
     let output = cmd!(sh, "git push --quiet -u {lease} {remote} {refspec}")
         .env("GIT_TERMINAL_PROMPT", "0")
-        .ignore_status()
-        .quiet()
-        .output()
-        .context("failed to run `git push` (is git installed?)")?;
+        .run_quiet("failed to run `git push` (is git installed?)")?;
     Ok(if output.status.success() { Ok(()) } else { Err(git_message(&output)) })
 }
 
 /// Fast-forwards the branch checked out here to `upstream` (`git merge --ff-only`).
 pub fn fast_forward(sh: &Shell, repo: &Repo, upstream: &str) -> anyhow::Result<Result<(), String>> {
-    let output = cmd!(sh, "git merge --ff-only --quiet {upstream}")
-        .ignore_status()
-        .quiet()
-        .output()
-        .context("failed to run `git merge --ff-only`")?;
+    let output = cmd!(sh, "git merge --ff-only --quiet {upstream}").run_quiet("failed to run `git merge --ff-only`")?;
     repo.reload_index()?;
     Ok(if output.status.success() { Ok(()) } else { Err(git_message(&output)) })
 }
@@ -685,10 +664,7 @@ pub fn fetch_all(sh: &Shell, repo: &Repo, remote: &str, offline_hint: &str) -> a
     let refspec = format!("+refs/heads/*:refs/remotes/{remote}/*");
     let output = cmd!(sh, "git fetch --quiet --no-tags --prune {remote} {refspec}")
         .env("GIT_TERMINAL_PROMPT", "0")
-        .ignore_status()
-        .quiet()
-        .output()
-        .context("failed to run `git fetch` (is git installed?)")?;
+        .run_quiet("failed to run `git fetch` (is git installed?)")?;
     if output.status.success() {
         return Ok(());
     }
@@ -696,6 +672,23 @@ pub fn fetch_all(sh: &Shell, repo: &Repo, remote: &str, offline_hint: &str) -> a
     Err(Refusal::failed(format!("cannot fetch from `{remote}` ({url}): {}", git_message(&output)))
         .hint(format!("check the network and the remote's URL (`git remote -v`), or {offline_hint}"))
         .into())
+}
+
+/// How the tool runs git for a result it reads: exit status ignored (the caller judges it),
+/// nothing echoed, the output captured; `what` names the command when it cannot even start.
+trait RunQuiet {
+    fn run_quiet(self, what: &str) -> anyhow::Result<std::process::Output>;
+    fn run_quiet_with(self, what: impl FnOnce() -> String) -> anyhow::Result<std::process::Output>;
+}
+
+impl RunQuiet for xshell::Cmd<'_> {
+    fn run_quiet(self, what: &str) -> anyhow::Result<std::process::Output> {
+        self.ignore_status().quiet().output().with_context(|| what.to_string())
+    }
+
+    fn run_quiet_with(self, what: impl FnOnce() -> String) -> anyhow::Result<std::process::Output> {
+        self.ignore_status().quiet().output().with_context(what)
+    }
 }
 
 fn strategy_verb(strategy: SyncStrategy) -> &'static str {
