@@ -8,7 +8,8 @@
 //! and the baseline's interleaved (`measure.rs`) — `check` and `status --json` against
 //! `git status`, their peak memory, the commit rules over the M-commit range against
 //! `git log --format=%B`, `new-addon --no-branch` against `git branch` plus copying the same
-//! files, `pre-pr`'s own overhead, the runtime host's cost per tick (`host_tick.rs`), and the
+//! files, `pre-pr`'s own overhead, the runtime host's cost per tick (`host_tick.rs`), `sync`,
+//! `propose` and `status --all` against git on a bare origin (`remote.rs`), and the
 //! xtask's cold build against a git2-only crate (`cold.rs`). It prints a table (`report.rs`),
 //! `--json` for scripts, and with `--write-docs` the figures section of `docs/benchmarks.md` and
 //! the README's first-build figure, through the xtask's plan writer.
