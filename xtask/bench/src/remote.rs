@@ -41,7 +41,7 @@ pub fn measure(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
     let sh = &bench.sh;
     let slice = &bench.synthetic.slice_branch;
     crate::switch(sh, slice)?;
-    git::bare_origin(sh, REMOTE, &bench.scratch.join("origin.git"))?;
+    git::bare_origin(sh, REMOTE, &bench.scratch.join("origin.git"), &bench.synthetic.main)?;
     // Each row on its own: one that fails leaves the others measured.
     let measured = [sync(bench, &rows[0]), propose(bench, &rows[1]), status_all(bench, &rows[2])];
     for (row, result) in rows.iter_mut().zip(measured) {

@@ -115,10 +115,13 @@ pub fn commit_file(sh: &Shell, path: &str, message: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Makes `origin` a bare clone of the shell's repository (at the path `bare`), adds it as the
-/// remote `remote`, and pushes every local branch to it with its upstream set.
-pub fn bare_origin(sh: &Shell, remote: &str, bare: &std::path::Path) -> anyhow::Result<()> {
+/// Makes a bare clone of the shell's repository (at the path `bare`) whose HEAD is `main`, as a
+/// hosted repository's is (so any other branch can be deleted there), adds it as the remote
+/// `remote`, and pushes every local branch to it with its upstream set.
+pub fn bare_origin(sh: &Shell, remote: &str, bare: &std::path::Path, main: &str) -> anyhow::Result<()> {
     checked(cmd!(sh, "git clone -q --bare . {bare}"), "git clone --bare")?;
+    let head = format!("refs/heads/{main}");
+    checked(cmd!(sh, "git --git-dir {bare} symbolic-ref HEAD {head}"), "git symbolic-ref HEAD")?;
     checked(cmd!(sh, "git remote add {remote} {bare}"), "git remote add")?;
     push_all(sh, remote)
 }
