@@ -74,6 +74,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     // yardsticks are its measurements, run as an engineer runs them. Its scratch repositories'
     // set-up git goes through `xtask/src/git/scratch.rs`.
     ("xtask/bench/src/main.rs", GIT, "times `git status`, `git log`, `git rev-parse`, `git branch`, `git ls-files`"),
+    ("xtask/bench/src/remote.rs", GIT, "times `git fetch`, `git status`, `git push`, `git for-each-ref`"),
     ("xtask/bench/src/secrets_scan.rs", GIT, "times `git diff` producing the diff the scanner reads"),
     (
         "xtask/bench/src/",

@@ -8,7 +8,8 @@
 //! and the baseline's interleaved (`measure.rs`) — `check` and `status --json` against
 //! `git status`, their peak memory, the commit rules over the M-commit range against
 //! `git log --format=%B`, `new-addon --no-branch` against `git branch` plus copying the same
-//! files, `pre-pr`'s own overhead, the runtime host's cost per tick (`host_tick.rs`), and the
+//! files, `pre-pr`'s own overhead, the runtime host's cost per tick (`host_tick.rs`), `sync`,
+//! `propose` and `status --all` against git on a bare origin (`remote.rs`), and the
 //! xtask's cold build against a git2-only crate (`cold.rs`). It prints a table (`report.rs`),
 //! `--json` for scripts, and with `--write-docs` the figures section of `docs/benchmarks.md` and
 //! the README's first-build figure, through the xtask's plan writer.
@@ -24,6 +25,7 @@ mod cold;
 mod host_tick;
 mod measure;
 mod receipts_log;
+mod remote;
 mod report;
 mod secrets_scan;
 mod synth;
@@ -106,7 +108,7 @@ impl Console {
 }
 
 /// What every measurement needs.
-struct Bench {
+pub(crate) struct Bench {
     exe: PathBuf,
     scratch: PathBuf,
     runs: u32,
@@ -118,7 +120,7 @@ struct Bench {
 
 impl Bench {
     /// The timed xtask, as `xtask -C <dir> <args>` where `dir` is the shell's working tree.
-    fn xtask<'a>(&self, sh: &'a Shell, label: &str, args: &[&str]) -> Probe<'a> {
+    pub(crate) fn xtask<'a>(&self, sh: &'a Shell, label: &str, args: &[&str]) -> Probe<'a> {
         let dir = sh.current_dir();
         let dir = dir.to_string_lossy();
         let mut full = vec!["-C", dir.as_ref()];
@@ -201,6 +203,9 @@ fn measure_all(ctx: &Ctx, bench: &Bench, args: &Args, console: &Console) -> anyh
     rows.extend(group(receipts_log::rows(), |rows| receipts_log::measure(ctx.root(), bench, rows)));
     console.status("Measuring", "the runtime host's own cost per tick with 100 add-ons, and its fsyncs");
     rows.extend(group(host_tick::rows(), |rows| host_tick::measure(ctx.root(), rows)));
+    // Last of the repository's rows: the others run without a remote, as they always have.
+    console.status("Measuring", "`sync`, `propose` and `status --all` against git, with a bare origin");
+    rows.extend(group(remote::rows(), |rows| remote::measure(bench, rows)));
     if args.skip_cold_build {
         rows.extend(cold_rows().into_iter().map(|row| row.state(State::Skipped("--skip-cold-build".into()))));
         let receipt = Receipt::new(COMMAND, Kind::Skipped, "bench: cold build not measured")
@@ -273,7 +278,7 @@ fn settle(sh: &Shell) -> anyhow::Result<()> {
 }
 
 /// Checks out `branch` (untimed; only the few files that differ are written).
-fn switch(sh: &Shell, branch: &str) -> anyhow::Result<()> {
+pub(crate) fn switch(sh: &Shell, branch: &str) -> anyhow::Result<()> {
     git::switch(sh, branch, false)
 }
 

@@ -114,3 +114,32 @@ pub fn commit_file(sh: &Shell, path: &str, message: &str) -> anyhow::Result<()> 
     )?;
     Ok(())
 }
+
+/// Makes a bare clone of the shell's repository (at the path `bare`) whose HEAD is `main`, as a
+/// hosted repository's is (so any other branch can be deleted there), adds it as the remote
+/// `remote`, and pushes every local branch to it with its upstream set.
+pub fn bare_origin(sh: &Shell, remote: &str, bare: &std::path::Path, main: &str) -> anyhow::Result<()> {
+    checked(cmd!(sh, "git clone -q --bare . {bare}"), "git clone --bare")?;
+    let head = format!("refs/heads/{main}");
+    checked(cmd!(sh, "git --git-dir {bare} symbolic-ref HEAD {head}"), "git symbolic-ref HEAD")?;
+    checked(cmd!(sh, "git remote add {remote} {bare}"), "git remote add")?;
+    push_all(sh, remote)
+}
+
+/// Creates `branch` at `start` without switching to it.
+pub fn create_branch(sh: &Shell, branch: &str, start: &str) -> anyhow::Result<()> {
+    checked(cmd!(sh, "git branch -q -f {branch} {start}"), "git branch")?;
+    Ok(())
+}
+
+/// Deletes `branch` on `remote` (and its remote-tracking ref), so the next push is a real one.
+pub fn delete_remote_branch(sh: &Shell, remote: &str, branch: &str) -> anyhow::Result<()> {
+    checked(cmd!(sh, "git push -q {remote} --delete {branch}"), "git push --delete")?;
+    Ok(())
+}
+
+/// Pushes every local branch to `remote`, each tracking its pushed branch.
+pub fn push_all(sh: &Shell, remote: &str) -> anyhow::Result<()> {
+    checked(cmd!(sh, "git push -q -u {remote} --all"), "git push --all")?;
+    Ok(())
+}
