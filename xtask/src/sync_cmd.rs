@@ -201,6 +201,14 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         state.main_before = fast_forward_main(ctx, &mut state)?;
         return finish(ctx, args, state);
     }
+    if up_to_date(ctx, &state, before)? {
+        // Nothing to bring in anywhere: no state, no stash, no receipt (nothing changed).
+        if args.json.json {
+            return report(ctx, &state, "done", &[]);
+        }
+        outln!("`{branch}` is up to date; nothing to do.");
+        return Ok(());
+    }
     // The state is on disk before anything moves: a sync killed at any point is undone by
     // `sync --abort` (main put back where it was, the stash found by its message).
     state.main_before = ctx.repo.branch_commit(main)?.map(|commit| commit.to_string());
@@ -221,6 +229,21 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
 /// The message of a sync's autostash: how `--abort` finds one a killed run did not record.
 fn stash_message(branch: &str, run: &str) -> String {
     format!("cargo xtask sync --autostash on {branch} (run {run})")
+}
+
+/// Whether no step has anything to do: main needs no fast-forward, and the branch already holds
+/// its own upstream and the remote's main.
+fn up_to_date(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<bool> {
+    let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
+    let tracking = |name: &str| name.split_once('/').and_then(|(r, b)| ctx.repo.remote_tracking_commit(r, b));
+    let main_moves = match (ctx.repo.branch_commit(main)?, ctx.repo.remote_tracking_commit(remote, main)) {
+        (Some(local), Some(upstream)) => local != upstream && ctx.repo.is_merged(local, upstream),
+        _ => false,
+    };
+    let holds = |commit: Option<Oid>| commit.is_none_or(|commit| ctx.repo.is_merged(commit, head));
+    let main_commit =
+        if state.main_upstream == *main { ctx.repo.branch_commit(main)? } else { tracking(&state.main_upstream) };
+    Ok(!main_moves && holds(state.own_upstream.as_deref().and_then(tracking)) && holds(main_commit))
 }
 
 /// `origin/<branch>` when the branch tracks one (or one of its name exists), and it is fetched.
