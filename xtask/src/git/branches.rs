@@ -64,16 +64,31 @@ impl Repo {
         self.raw().graph_ahead_behind(tip, base).unwrap_or((0, 0))
     }
 
-    /// The files directly in `dir` whose blob at `tip` is new or differs from `base`'s.
+    /// The files directly in `dir` whose blob at `tip` is new or differs from `base`'s. Equal
+    /// folders (the same tree id, the common case for most branches) cost one lookup each side;
+    /// others are compared by libgit2's tree diff, which walks both sorted listings once.
     pub fn changed_in_dir(&self, tip: Oid, base: Oid, dir: &str) -> anyhow::Result<Vec<String>> {
-        let entries = |commit: Oid| -> anyhow::Result<BTreeMap<String, Oid>> {
+        let folder = |commit: Oid| -> anyhow::Result<Option<git2::Tree<'_>>> {
             let tree = self.raw().find_commit(commit).and_then(|c| c.tree()).context("failed to read a tree")?;
-            let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(BTreeMap::new()) };
-            let object = entry.to_object(self.raw()).context("failed to read a folder")?;
-            let Some(folder) = object.as_tree() else { return Ok(BTreeMap::new()) };
-            Ok(folder.iter().filter_map(|e| e.name().ok().map(|name| (name.to_string(), e.id()))).collect())
+            let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(None) };
+            Ok(entry.to_object(self.raw()).ok().and_then(|object| object.into_tree().ok()))
         };
-        let (at_tip, at_base) = (entries(tip)?, entries(base)?);
-        Ok(at_tip.into_iter().filter(|(name, id)| at_base.get(name) != Some(id)).map(|(name, _)| name).collect())
+        let (at_tip, at_base) = (folder(tip)?, folder(base)?);
+        let Some(at_tip) = at_tip else { return Ok(Vec::new()) };
+        if at_base.as_ref().is_some_and(|base| base.id() == at_tip.id()) {
+            return Ok(Vec::new());
+        }
+        let mut options = git2::DiffOptions::new();
+        options.skip_binary_check(true);
+        let diff = self
+            .raw()
+            .diff_tree_to_tree(at_base.as_ref(), Some(&at_tip), Some(&mut options))
+            .context("failed to compare two folders")?;
+        Ok(diff
+            .deltas()
+            .filter(|delta| matches!(delta.status(), git2::Delta::Added | git2::Delta::Modified))
+            .filter_map(|delta| delta.new_file().path().map(|path| path.to_string_lossy().into_owned()))
+            .filter(|path| !path.contains('/'))
+            .collect())
     }
 }
