@@ -166,7 +166,7 @@ fn lease(ctx: &Ctx, remote: &str, branch: &str, head: git2::Oid) -> anyhow::Resu
     let Some(theirs) = ctx.repo.remote_tracking_commit(remote, branch) else {
         return Ok(Lease { expected: None, describe: "first push" });
     };
-    if ctx.repo.is_merged(theirs, head) || crate::git::hint::only_rewritten(&ctx.repo, theirs, head).unwrap_or(false) {
+    if ctx.repo.holds_upstream(head, theirs) {
         return Ok(Lease { expected: Some(theirs), describe: "--force-with-lease" });
     }
     Err(Refusal::failed(format!(

@@ -235,23 +235,38 @@ fn stash_message(branch: &str, run: &str) -> String {
 /// its own upstream and the remote's main.
 fn up_to_date(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<bool> {
     let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
-    let tracking = |name: &str| name.split_once('/').and_then(|(r, b)| ctx.repo.remote_tracking_commit(r, b));
     let main_moves = match (ctx.repo.branch_commit(main)?, ctx.repo.remote_tracking_commit(remote, main)) {
         (Some(local), Some(upstream)) => local != upstream && ctx.repo.is_merged(local, upstream),
         _ => false,
     };
-    let holds = |commit: Option<Oid>| commit.is_none_or(|commit| ctx.repo.is_merged(commit, head));
-    let main_commit =
-        if state.main_upstream == *main { ctx.repo.branch_commit(main)? } else { tracking(&state.main_upstream) };
-    Ok(!main_moves && holds(state.own_upstream.as_deref().and_then(tracking)) && holds(main_commit))
+    let own_held = own_upstream_commit(ctx, state).is_none_or(|theirs| ctx.repo.holds_upstream(head, theirs));
+    let (_, target) = main_target(ctx, state)?;
+    Ok(!main_moves && own_held && ctx.repo.is_merged(target, head))
+}
+
+/// The commit of the branch's own upstream (`origin/<branch>`) as last fetched, if any.
+fn own_upstream_commit(ctx: &Ctx, state: &State) -> Option<Oid> {
+    let (remote, name) = state.own_upstream.as_deref()?.split_once('/')?;
+    ctx.repo.remote_tracking_commit(remote, name)
+}
+
+/// What step 4 syncs onto: the reference of `state.main_upstream` (`refs/remotes/origin/main`,
+/// or `refs/heads/main` without a remote) and its commit.
+fn main_target(ctx: &Ctx, state: &State) -> anyhow::Result<(String, Oid)> {
+    let reference = if state.main_upstream == ctx.config.main_branch {
+        format!("refs/heads/{}", state.main_upstream)
+    } else {
+        format!("refs/remotes/{}", state.main_upstream)
+    };
+    let target = ctx.repo.raw_ref(&reference)?;
+    Ok((reference, target))
 }
 
 /// `origin/<branch>` when the branch tracks one (or one of its name exists), and it is fetched.
 fn own_upstream(ctx: &Ctx, branch: &str) -> Option<String> {
-    let remote = &ctx.config.remote;
-    let configured = ctx.repo.config_string(&format!("branch.{branch}.merge"));
-    let name = configured.as_deref().and_then(|merge| merge.strip_prefix("refs/heads/")).unwrap_or(branch);
-    ctx.repo.remote_tracking_commit(remote, name).map(|_| format!("{remote}/{name}"))
+    let (remote, name) =
+        ctx.repo.upstream_of(branch).unwrap_or_else(|| (ctx.config.remote.clone(), branch.to_string()));
+    ctx.repo.remote_tracking_commit(&remote, &name).map(|_| format!("{remote}/{name}"))
 }
 
 /// Fast-forwards the local main to the remote's when it is strictly behind; returns its commit
@@ -306,15 +321,10 @@ fn steps(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
 /// Step 3: the branch's own upstream, unless it holds nothing but the branch's own commits.
 fn bring_in_upstream(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Vec<String>>> {
     let Some(upstream) = state.own_upstream.clone() else { return Ok(None) };
-    let (remote, name) = upstream.split_once('/').unwrap_or((upstream.as_str(), ""));
-    let (Some(theirs), Some(head)) = (ctx.repo.remote_tracking_commit(remote, name), ctx.repo.head()?.commit()) else {
+    let (Some(theirs), Some(head)) = (own_upstream_commit(ctx, state), ctx.repo.head()?.commit()) else {
         return Ok(None);
     };
-    if ctx.repo.is_merged(theirs, head) {
-        return Ok(None);
-    }
-    if !ctx.repo.is_merged(head, theirs) && crate::git::hint::only_rewritten(&ctx.repo, theirs, head).unwrap_or(false) {
-        // The upstream holds this branch's commits as they were before a rebase: nothing to take.
+    if ctx.repo.holds_upstream(head, theirs) {
         return Ok(None);
     }
     let message = format!("chore: merge {upstream} into {}", state.branch);
@@ -332,11 +342,7 @@ fn bring_in_upstream(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Vec<
 /// Step 4: onto the remote's main.
 fn onto_main(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Vec<String>>> {
     let upstream = state.main_upstream.clone();
-    let reference = match upstream.split_once('/') {
-        Some(_) if upstream != ctx.config.main_branch => format!("refs/remotes/{upstream}"),
-        _ => format!("refs/heads/{upstream}"),
-    };
-    let target = ctx.repo.raw_ref(&reference)?;
+    let (reference, target) = main_target(ctx, state)?;
     let head = ctx.repo.head()?.commit().ok_or_else(|| anyhow::anyhow!("HEAD has no commit"))?;
     if ctx.repo.is_merged(target, head) {
         state.done.push(format!("up to date with `{upstream}`"));
@@ -546,12 +552,7 @@ fn plan(ctx: &Ctx, args: &Args, state: &State, head: Oid) -> anyhow::Result<()> 
     if let Some(upstream) = &state.own_upstream {
         lines.push(format!("bring in `{upstream}` if a teammate pushed to it"));
     }
-    let reference = if state.main_upstream == ctx.config.main_branch {
-        format!("refs/heads/{}", state.main_upstream)
-    } else {
-        format!("refs/remotes/{}", state.main_upstream)
-    };
-    let target = ctx.repo.raw_ref(&reference)?;
+    let (_, target) = main_target(ctx, state)?;
     let prediction = ctx.repo.predict_sync(head, target, state.strategy)?;
     lines.push(match prediction {
         gitsync::Prediction::UpToDate => format!("nothing to do for `{}`: up to date", state.main_upstream),

@@ -80,21 +80,28 @@ impl Repo {
 
     /// Every local branch, with its upstream and whether it ever moved.
     pub fn local_branches_with_upstreams(&self) -> anyhow::Result<Vec<LocalBranch>> {
-        let config = self.raw().config().context("failed to read the git config")?;
         let mut out = Vec::new();
         for (name, tip, _) in self.local_branches()? {
-            let remote = config.get_string(&format!("branch.{name}.remote")).ok();
-            let merge = config.get_string(&format!("branch.{name}.merge")).ok();
-            let upstream = match (remote, merge) {
-                (Some(remote), Some(merge)) if remote != "." => {
-                    merge.strip_prefix("refs/heads/").map(|branch| (remote, branch.to_string()))
-                }
-                _ => None,
-            };
+            let upstream = self.upstream_of(&name);
             let untouched = self.never_moved(&name, tip);
             out.push(LocalBranch { name, tip, upstream, untouched });
         }
         Ok(out)
+    }
+
+    /// The branch `name` pushes to and pulls from, `(remote, branch on the remote)`, as
+    /// `branch.<name>.remote` and `.merge` say (a local upstream, remote `.`, is none).
+    pub fn upstream_of(&self, name: &str) -> Option<(String, String)> {
+        let remote = self.config_string(&format!("branch.{name}.remote")).filter(|remote| remote != ".")?;
+        let merge = self.config_string(&format!("branch.{name}.merge"))?;
+        merge.strip_prefix("refs/heads/").map(|branch| (remote, branch.to_string()))
+    }
+
+    /// Whether `head` already holds `upstream`'s work: `upstream` is one of its ancestors, or it
+    /// holds only `head`'s own commits as they were before a rebase (same author time and subject).
+    /// When not, `upstream` has commits someone else made: they are brought in, never pushed over.
+    pub fn holds_upstream(&self, head: Oid, upstream: Oid) -> bool {
+        self.is_merged(upstream, head) || super::hint::only_rewritten(self, upstream, head).unwrap_or(false)
     }
 
     /// Whether the branch still points where it was created (every reflog entry at `tip`).
