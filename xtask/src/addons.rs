@@ -13,6 +13,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::docs::{Header, Status};
 use crate::error::Refusal;
@@ -118,6 +119,11 @@ pub struct Inventory {
 impl Inventory {
     /// Lists the add-ons of the repository at `root`. A missing specs folder means none.
     pub fn load(root: &Path, config: &Config) -> anyhow::Result<Inventory> {
+        Inventory::load_cached(root, config, &Cache::disabled())
+    }
+
+    /// [`Inventory::load`], with each spec's header from `cache` while the spec is unchanged.
+    pub fn load_cached(root: &Path, config: &Config, cache: &Cache) -> anyhow::Result<Inventory> {
         let dir = root.join(&config.docs.specs);
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -126,29 +132,42 @@ impl Inventory {
             }
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", dir.display())),
         };
-        let mut files = Vec::new();
+        let mut files_found = Vec::new();
         for entry in entries {
             let entry = entry.with_context(|| format!("failed to read `{}`", dir.display()))?;
             let Ok(file_name) = entry.file_name().into_string() else { continue };
             if names::feature_of_spec_file(&file_name).is_some() && entry.path().is_file() {
-                files.push(file_name);
+                files_found.push(file_name);
             }
         }
-        // The expected spelling first, so that a stray duplicate is the one reported.
-        files.sort_by_cached_key(|file| {
-            let written = names::feature_of_spec_file(file).unwrap_or_default();
-            let feature = Names::derive(written, "feat", config).map_or_else(|_| written.to_string(), |n| n.feature);
+        // Per spec file, from the cache while it is unchanged: its header, and its names derived
+        // once from the canonical feature, exactly as `new-addon` derived them (or why they
+        // cannot be). The expected spelling first, so that a stray duplicate is the one reported.
+        let mut files: Vec<(String, String, Header, Result<Names, String>)> = Vec::with_capacity(files_found.len());
+        for file_name in files_found {
+            let feature = names::feature_of_spec_file(&file_name).unwrap_or_default().to_string();
+            let path = format!("{}/{file_name}", config.docs.specs);
+            let (header, (derived, error)): (Header, (Option<Names>, String)) =
+                cache.derive("spec", root, &path, "", |full| {
+                    let header = Header::parse(&read_header(full)?);
+                    Ok(match Names::derive(&feature, "feat", config) {
+                        Ok(names) => (header, (Some(names), String::new())),
+                        Err(error) => (header, (None, error.to_string())),
+                    })
+                })?;
+            files.push((file_name, feature, header, derived.ok_or(error)));
+        }
+        files.sort_by_cached_key(|(file, written, _, derived)| {
+            let feature = derived.as_ref().map_or_else(|_| written.clone(), |names| names.feature.clone());
             let expected = names::doc_file_name(config, "Spec", &feature);
             (feature, *file != expected, file.clone())
         });
 
         let mut inventory = Inventory { config: config.clone(), ..Inventory::default() };
         let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        for file_name in files {
-            let feature = names::feature_of_spec_file(&file_name).unwrap_or_default().to_string();
+        for (file_name, feature, header, derived) in files {
             let path = format!("{}/{file_name}", config.docs.specs);
-            // The names come from the canonical feature, exactly as `new-addon` derived them.
-            let names = match Names::derive(&feature, "feat", config) {
+            let names = match derived {
                 Ok(names) => names,
                 Err(error) => {
                     inventory
@@ -163,7 +182,6 @@ impl Inventory {
                 continue;
             }
             seen.insert(names.feature.clone(), path.clone());
-            let header = Header::parse(&read_header(&root.join(&path))?);
             let (status, status_error) = match header.status() {
                 Ok(status) => (Some(status), None),
                 Err(error) => (None, Some(error)),

@@ -16,6 +16,9 @@ pub struct Ctx {
     pub sh: xshell::Shell,
     /// Prompts are allowed: stdin and stderr are terminals, not CI, and no `--yes`.
     pub interactive: bool,
+    /// What `check` and `status` derive from the working tree's files, kept between runs: off
+    /// until the command turns it on ([`Ctx::use_cache`]).
+    pub cache: crate::cache::Cache,
 }
 
 impl Ctx {
@@ -30,7 +33,15 @@ impl Ctx {
             && std::io::stdin().is_terminal()
             && std::io::stderr().is_terminal()
             && std::env::var_os("CI").is_none();
-        Ok(Ctx { repo, config, sh, interactive })
+        Ok(Ctx { repo, config, sh, interactive, cache: crate::cache::Cache::disabled() })
+    }
+
+    /// Turns the incremental cache on for this run, unless `no_cache` (`--no-cache`).
+    /// Turning it on again keeps what this run already derived.
+    pub fn use_cache(&self, no_cache: bool) {
+        if !no_cache && !self.cache.stats().enabled {
+            self.cache.turn_on(&self.repo.sop_dir(), self.repo.root());
+        }
     }
 
     pub fn root(&self) -> &Path {

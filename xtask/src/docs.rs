@@ -69,6 +69,33 @@ pub struct Header {
     pub fields: Vec<Field>,
 }
 
+/// The cache stores a spec's parsed header (`cache.rs`).
+impl crate::cache::Codec for Header {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.title.encode(out);
+        crate::cache::put_u64(out, self.fields.len() as u64);
+        for field in &self.fields {
+            field.key.encode(out);
+            field.value.encode(out);
+            field.line.encode(out);
+        }
+    }
+
+    fn decode(input: &mut crate::cache::Reader<'_>) -> Option<Self> {
+        let title = Option::<String>::decode(input)?;
+        let count = usize::try_from(input.u64()?).ok()?;
+        let mut fields = Vec::with_capacity(count.min(input.remaining() / 24));
+        for _ in 0..count {
+            fields.push(Field {
+                key: String::decode(input)?,
+                value: String::decode(input)?,
+                line: usize::decode(input)?,
+            });
+        }
+        Some(Header { title, fields })
+    }
+}
+
 impl Header {
     /// Parses the header: every `**Key:** value` line before the first `## ` heading.
     pub fn parse(text: &str) -> Header {

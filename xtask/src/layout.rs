@@ -53,18 +53,41 @@ pub type Refused = (String, String);
 /// Every add-on module the build compiles in, with what it declares, sorted by module name,
 /// and the files the build would refuse.
 pub fn declared_addons(root: &Path) -> anyhow::Result<(Vec<Declared>, Vec<Refused>)> {
+    declared_addons_cached(root, &crate::cache::Cache::disabled())
+}
+
+/// What one module file declares: `(FLAG, NAME)`, `(pub fn addon(), DEPENDS_ON)`, as the cache
+/// stores it.
+type Declarations = ((Option<(String, usize)>, Option<(String, usize)>), (bool, Option<(Vec<String>, usize)>));
+
+/// [`declared_addons`], each module's declarations from `cache` while its file is unchanged.
+pub fn declared_addons_cached(
+    root: &Path,
+    cache: &crate::cache::Cache,
+) -> anyhow::Result<(Vec<Declared>, Vec<Refused>)> {
     let (found, bad) = discover::addons(root);
     let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
     let mut out = Vec::with_capacity(found.len());
     for addon in found {
-        let text = std::fs::read_to_string(&addon.file)
-            .with_context(|| format!("failed to read `{}`", addon.file.display()))?;
+        let file = relative(&addon.file);
+        let ((flag, name), (has_constructor, depends_on)): Declarations =
+            cache.derive("module", root, &file, "", |full| {
+                let text =
+                    std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+                Ok((
+                    (declared_str(&text, "FLAG"), declared_str(&text, "NAME")),
+                    (
+                        text.lines().any(|line| line.trim_start().starts_with("pub fn addon()")),
+                        declared_str_list(&text, "DEPENDS_ON"),
+                    ),
+                ))
+            })?;
         out.push(Declared {
-            file: relative(&addon.file),
-            flag: declared_str(&text, "FLAG"),
-            name: declared_str(&text, "NAME"),
-            has_constructor: text.lines().any(|line| line.trim_start().starts_with("pub fn addon()")),
-            depends_on: declared_str_list(&text, "DEPENDS_ON"),
+            file,
+            flag,
+            name,
+            has_constructor,
+            depends_on,
             test: addon.test.as_deref().map(relative),
             module: addon.module,
         });

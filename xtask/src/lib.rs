@@ -15,6 +15,7 @@ pub mod output;
 pub mod addons;
 pub mod bench;
 mod branch;
+pub mod cache;
 pub mod changelog;
 pub mod check;
 mod cli;

@@ -407,11 +407,59 @@ pub struct Names {
     pub architecture: String,
 }
 
+/// The cache stores a spec's derived names (`cache.rs`): they depend on its file name and the
+/// configuration, both in the cache's key.
+impl crate::cache::Codec for Names {
+    fn encode(&self, out: &mut Vec<u8>) {
+        for field in self.fields() {
+            field.encode(out);
+        }
+    }
+
+    fn decode(input: &mut crate::cache::Reader<'_>) -> Option<Self> {
+        let mut next = || String::decode(input);
+        Some(Names {
+            feature: next()?,
+            title: next()?,
+            slug: next()?,
+            snake: next()?,
+            flag: next()?,
+            branch: next()?,
+            module: next()?,
+            module_dir: next()?,
+            integration_test: next()?,
+            spec: next()?,
+            blueprint: next()?,
+            runbook: next()?,
+            architecture: next()?,
+        })
+    }
+}
+
 impl Names {
     /// Derives every name; `kind` is the branch kind (`feat`, `fix`, …).
     pub fn derive(input: &str, kind: &str, config: &Config) -> Result<Names, NameError> {
         let words = Words::parse(input)?;
         Ok(Names::from_words(&words, kind, config))
+    }
+
+    /// Every field, in declaration order (what the cache stores).
+    fn fields(&self) -> [&String; 13] {
+        [
+            &self.feature,
+            &self.title,
+            &self.slug,
+            &self.snake,
+            &self.flag,
+            &self.branch,
+            &self.module,
+            &self.module_dir,
+            &self.integration_test,
+            &self.spec,
+            &self.blueprint,
+            &self.runbook,
+            &self.architecture,
+        ]
     }
 
     pub fn from_words(words: &Words, kind: &str, config: &Config) -> Names {

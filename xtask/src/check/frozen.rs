@@ -596,11 +596,12 @@ fn check_addon(
         ));
         return Ok(());
     };
-    let full = ctx.root().join(&addon.spec);
-    let bytes = std::fs::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
-    if spec_hash(&bytes)? == recorded.hash {
+    let read = |full: &Path| std::fs::read(full).with_context(|| format!("failed to read `{}`", full.display()));
+    let hash = ctx.cache.derive("spec-hash", ctx.root(), &addon.spec, "", |full| spec_hash(&read(full)?))?;
+    if hash == recorded.hash {
         return Ok(());
     }
+    let bytes = read(&ctx.root().join(&addon.spec))?;
     // The frozen text is on the main branch, or on this branch when it froze the spec: point at
     // the first changed line, and revert from where it is.
     let matches = |text: &String| spec_hash(text.as_bytes()).is_ok_and(|hash| hash == recorded.hash);

@@ -54,6 +54,11 @@ pub struct Args {
     /// `.secrets.baseline.json`, which is reviewed like code and in effect once on the main branch
     #[arg(long, conflicts_with = "json")]
     pub update_baseline: bool,
+
+    /// Judge every file afresh, without the incremental cache in `.git/sop/cache/` (the results
+    /// are the same; this proves it)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// How bad a finding is: errors fail the check (exit 1), warnings don't.
@@ -104,6 +109,47 @@ impl Finding {
 
     pub fn warning(rule: &'static str, location: Option<String>, message: String, hint: String) -> Finding {
         Finding { rule, severity: Severity::Warning, location, message, hint, fingerprint: None, accept_as: None }
+    }
+}
+
+/// Every rule id a cached finding may carry (`cache.rs` stores findings; a stored id is read back
+/// as one of these, and an id that is not here makes the entry a miss).
+const CACHED_RULES: &[&str] = &[
+    "sop-9/template-version",
+    "sop-3.1/spec-header",
+    "sop-3.2/blueprint-header",
+    "sop-9/document-header",
+    "sop-3.1/scope",
+    "sop-3.5/contracts",
+    "sop-3.1/spec-sections",
+    "sop-3.2/blueprint-sections",
+    "sop-9/document-sections",
+    "sop-3.5/placeholder",
+    "sop-9/placeholder",
+    "sop-4.9/case-collision",
+];
+
+impl crate::cache::Codec for Finding {
+    fn encode(&self, out: &mut Vec<u8>) {
+        use crate::cache::put_bytes;
+        put_bytes(out, self.rule.as_bytes());
+        crate::cache::put_u64(out, u64::from(self.severity == Severity::Error));
+        self.location.encode(out);
+        self.message.encode(out);
+        self.hint.encode(out);
+    }
+
+    fn decode(input: &mut crate::cache::Reader<'_>) -> Option<Self> {
+        let written = input.str()?;
+        let rule = *CACHED_RULES.iter().find(|rule| **rule == written)?;
+        let severity = match input.u64()? {
+            1 => Severity::Error,
+            0 => Severity::Warning,
+            _ => return None,
+        };
+        let location = Option::<String>::decode(input)?;
+        let (message, hint) = (String::decode(input)?, String::decode(input)?);
+        Some(Finding { rule, severity, location, message, hint, fingerprint: None, accept_as: None })
     }
 }
 
@@ -215,6 +261,7 @@ pub fn evaluate(ctx: &Ctx, options: &Options) -> anyhow::Result<Report> {
 /// Runs every rule for the pre-push hook: the secret scanner also reads the history of the
 /// commits being pushed (`pushed`, their tips), which need not be HEAD's.
 pub fn evaluate_push(ctx: &Ctx, options: &Options, pushed: &[Oid]) -> anyhow::Result<Report> {
+    ctx.use_cache(false);
     evaluate_inner(ctx, options, ExtraScanner::IfApproved, pushed, None)
 }
 
@@ -226,6 +273,7 @@ pub fn evaluate_with(ctx: &Ctx, options: &Options, extra_scanner: ExtraScanner) 
 /// Runs every rule with the branch rules, and SOP 4.4's PR checklist over the same facts and
 /// what `pre-pr`'s verify step ran (`run`): the report's [`Report::checklist`].
 pub fn evaluate_for_pr(ctx: &Ctx, run: &checklist::TestRun) -> anyhow::Result<Report> {
+    ctx.use_cache(false);
     evaluate_inner(ctx, &Options { branch_rules: true }, ExtraScanner::IfApproved, &[], Some(run))
 }
 
@@ -237,7 +285,7 @@ fn evaluate_inner(
     run: Option<&checklist::TestRun>,
 ) -> anyhow::Result<Report> {
     let mut findings = Vec::new();
-    let inventory = Inventory::load(ctx.root(), &ctx.config)?;
+    let inventory = Inventory::load_cached(ctx.root(), &ctx.config, &ctx.cache)?;
     let branch = branch_facts(ctx, tips, &mut findings)?;
     let suppression = secrets::Suppression::in_effect(ctx, branch.main, &mut findings)?;
     let secret_scope = branch.pushed_range.clone();
@@ -256,6 +304,8 @@ fn evaluate_inner(
         Some(run) => Some(checklist::evaluate(&facts, run)?),
         None => None,
     };
+    // What this run derived is kept for the next (a no-op when nothing changed or it is off).
+    ctx.cache.save();
     // Errors first; within a severity, the order the rules found them (SOP order).
     findings.sort_by_key(|finding| finding.severity);
     Ok(Report { findings, secret_scope, checklist })
@@ -359,6 +409,8 @@ struct CheckReport<'a> {
     branch_rules: bool,
     secret_scope: &'a str,
     findings: &'a [Finding],
+    /// How much the incremental cache answered (`--no-cache`: `enabled` is false).
+    cache: crate::cache::Stats,
 }
 
 impl crate::output::Report for CheckReport<'_> {
@@ -390,6 +442,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     } else {
         ExtraScanner::Never
     };
+    ctx.use_cache(args.no_cache);
     let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?;
     if args.update_baseline {
         // The fingerprints are computed from the unredacted findings; what is printed is redacted.
@@ -413,6 +466,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             branch_rules,
             secret_scope: &report.secret_scope,
             findings: &report.findings,
+            cache: ctx.cache.stats(),
         })?;
     } else {
         print_report(&report, branch_rules);

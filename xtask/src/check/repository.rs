@@ -52,7 +52,13 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     depends_on(facts, findings);
     flags(facts, findings)?;
     modules(facts, findings)?;
-    case_collisions(&ctx.repo.tracked_paths()?, findings);
+    // A function of the index alone: from the cache while git's index file is unchanged.
+    let collisions: Vec<Finding> = ctx.cache.derive("case-collisions", ctx.repo.git_dir(), "index", "", |_| {
+        let mut found = Vec::new();
+        case_collisions(&ctx.repo.tracked_paths()?, &mut found);
+        Ok(found)
+    })?;
+    findings.extend(collisions);
     Ok(())
 }
 
@@ -137,9 +143,14 @@ fn documents(
             continue;
         }
         let Some(templates) = templates else { continue };
-        let full = root.join(path);
-        let text = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
-        findings.extend(check_document(templates, kind, path, &text, addon.status));
+        // Its findings depend on the file, its kind and the spec's status (the templates are
+        // in the cache's key).
+        let extra = format!("{kind} {:?}", addon.status);
+        let found = ctx.cache.derive("document", root, path, &extra, |full| {
+            let text = std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+            Ok(check_document(templates, kind, path, &text, addon.status))
+        })?;
+        findings.extend(found);
     }
     Ok(())
 }
@@ -450,7 +461,7 @@ fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     }
 
     // What the build compiles in: every module under src/core and what it declares.
-    let (declared, bad) = layout::declared_addons(root)?;
+    let (declared, bad) = layout::declared_addons_cached(root, &facts.ctx.cache)?;
     for (file, reason) in &bad {
         findings.push(Finding::error(
             "sop-3.4/owner-module",
@@ -684,6 +695,34 @@ fn flag_mentions(line: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Every flag a Rust source names outside its unit tests (from the first `#[cfg(test)]` line
+/// on, a file may name any flag), with its 1-based line, in order.
+fn flag_mentions_in(text: &str) -> Vec<(usize, String)> {
+    let mut mentions = Vec::new();
+    if !text.contains("FEATURE_") {
+        return mentions;
+    }
+    let code = text
+        .match_indices("#[cfg(test)]")
+        .map(|(offset, _)| text[..offset].rfind('\n').map_or(0, |newline| newline + 1)..offset)
+        .find(|indent| text[indent.clone()].trim().is_empty())
+        .map_or(text, |indent| &text[..indent.start]);
+    // Visit only the lines that mention a flag: one substring search over the file instead of a
+    // scan of every line (this runs over every module of thousands of add-ons).
+    let mut line_start_seen = usize::MAX;
+    for (offset, _) in code.match_indices("FEATURE_") {
+        let line_start = code[..offset].rfind('\n').map_or(0, |newline| newline + 1);
+        if line_start == line_start_seen {
+            continue;
+        }
+        line_start_seen = line_start;
+        let line_end = code[offset..].find('\n').map_or(code.len(), |length| offset + length);
+        let line_number = code[..line_start].matches('\n').count() + 1;
+        mentions.extend(flag_mentions(&code[line_start..line_end]).map(|flag| (line_number, flag.to_string())));
+    }
+    mentions
+}
+
 fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let root = facts.ctx.root();
     let addons = &facts.inventory.addons;
@@ -713,46 +752,26 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
     rust_files(root, &root.join("src"), &mut files)?;
     files.sort();
     for file in files {
-        let full = root.join(&file);
-        let text = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
-        if !text.contains("FEATURE_") {
-            continue;
-        }
-        // Unit tests (from the first `#[cfg(test)]` line on) may name any flag.
-        let code = text
-            .match_indices("#[cfg(test)]")
-            .map(|(offset, _)| text[..offset].rfind('\n').map_or(0, |newline| newline + 1)..offset)
-            .find(|indent| text[indent.clone()].trim().is_empty())
-            .map_or(text.as_str(), |indent| &text[..indent.start]);
-        // Visit only the lines that mention a flag: one substring search over the file instead
-        // of a scan of every line (this runs over every module of thousands of add-ons).
-        let mut line_start_seen = usize::MAX;
-        for (offset, _) in code.match_indices("FEATURE_") {
-            let line_start = code[..offset].rfind('\n').map_or(0, |newline| newline + 1);
-            if line_start == line_start_seen {
-                continue;
-            }
-            line_start_seen = line_start;
-            let line_end = code[offset..].find('\n').map_or(code.len(), |length| offset + length);
-            let line = &code[line_start..line_end];
-            for flag in flag_mentions(line) {
-                let Some(owner) = owners.get(flag) else { continue };
-                let inside = file == owner.names.module || file.starts_with(&format!("{}/", owner.names.module_dir));
-                if !inside {
-                    let line_number = code[..line_start].matches('\n').count() + 1;
-                    findings.push(Finding::error(
-                        "sop-3.4/single-owner",
-                        at(&file, Some(line_number)),
-                        format!(
-                            "`{flag}` is read outside its owning module `{}` (SOP 3.4: one owner per capability)",
-                            owner.names.module
-                        ),
-                        format!(
-                            "move this logic into {} and expose what others need through its public methods",
-                            owner.module_path(root)
-                        ),
-                    ));
-                }
+        let mentions: Vec<(usize, String)> = facts.ctx.cache.derive("flag-mentions", root, &file, "", |full| {
+            let text = std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+            Ok(flag_mentions_in(&text))
+        })?;
+        for (line_number, flag) in mentions {
+            let Some(owner) = owners.get(flag.as_str()) else { continue };
+            let inside = file == owner.names.module || file.starts_with(&format!("{}/", owner.names.module_dir));
+            if !inside {
+                findings.push(Finding::error(
+                    "sop-3.4/single-owner",
+                    at(&file, Some(line_number)),
+                    format!(
+                        "`{flag}` is read outside its owning module `{}` (SOP 3.4: one owner per capability)",
+                        owner.names.module
+                    ),
+                    format!(
+                        "move this logic into {} and expose what others need through its public methods",
+                        owner.module_path(root)
+                    ),
+                ));
             }
         }
     }

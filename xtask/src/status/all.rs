@@ -78,6 +78,7 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<()> {
         rows.push(branch_row(ctx, &tip, main_commit, &prs)?);
     }
     let (flags, flag_warnings) = flags(ctx)?;
+    ctx.cache.save();
     warnings.extend(flag_warnings);
     if json {
         return output::json(&AllReport { main: main_name, branches: &rows, flags: &flags, warnings: &warnings });
@@ -150,7 +151,7 @@ fn pull_requests(ctx: &Ctx, warnings: &mut Vec<String>) -> HashMap<String, Strin
 
 /// Every registered flag with its `.env` value, and the warnings about `.env`.
 fn flags(ctx: &Ctx) -> anyhow::Result<(Vec<FlagRow>, Vec<String>)> {
-    let (declared, _) = crate::layout::declared_addons(ctx.root())?;
+    let (declared, _) = crate::layout::declared_addons_cached(ctx.root(), &ctx.cache)?;
     let local = super::read_env_values(&ctx.root().join(".env"));
     let registered: BTreeMap<String, ()> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| (flag.clone(), ()))).collect();

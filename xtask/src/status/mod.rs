@@ -35,6 +35,11 @@ pub struct Args {
 
     #[command(flatten)]
     pub json: output::JsonArg,
+
+    /// Read every document and module afresh, without the incremental cache in
+    /// `.git/sop/cache/` (the output is the same)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `status --json` (docs/json.md).
@@ -87,10 +92,12 @@ impl Docs {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    ctx.use_cache(args.no_cache);
     if args.all {
         return all::run(ctx, args.json.json);
     }
     let (rows, problems) = rows(ctx)?;
+    ctx.cache.save();
     if args.json.json {
         return output::json(&StatusReport { addons: &rows, problems: &problems });
     }
@@ -131,11 +138,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let root = ctx.root();
     let config = &ctx.config;
-    let inventory = Inventory::load(root, config)?;
+    let inventory = Inventory::load_cached(root, config, &ctx.cache)?;
     let mut problems: Vec<String> = inventory.problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
 
     let local_env = read_env_values(&root.join(".env"));
-    let (declared, _) = layout::declared_addons(root)?;
+    let (declared, _) = layout::declared_addons_cached(root, &ctx.cache)?;
     let registered: Vec<&str> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| flag.as_str())).collect();
 

@@ -154,7 +154,7 @@ impl Redactor {
         for (path, placeholder) in &self.paths {
             text = text.replace(path.as_str(), placeholder);
         }
-        let rules: [(&str, &str); 7] = [
+        let rules: [(&str, &str); 8] = [
             (r"\b[0-9a-f]{40}\b", "[OID]"),
             // Unix times in milliseconds (a JSON report's `unix_ms`): 13 digits from 2001 to 2286.
             (r"\b1\d{12}\b", "[UNIX_MS]"),
@@ -163,6 +163,8 @@ impl Redactor {
             (r"\b\d+(\.\d+)?\s?(ns|µs|us|ms|s|min|m|h)\b", "[DURATION]"),
             (r"\bpid \d+", "pid [PID]"),
             (r"\(process \d+\)", "(process [PID])"),
+            // The incremental cache's figures: how many files had settled depends on the clock.
+            (r#""(read|reused)": \d+"#, r#""${1}": [COUNT]"#),
         ];
         for (pattern, placeholder) in rules {
             text = regex_lite::Regex::new(pattern).unwrap().replace_all(&text, placeholder).into_owned();

@@ -3,6 +3,7 @@
 
 mod bench;
 mod branch;
+mod cache;
 mod changelog;
 mod check;
 mod config;

@@ -1,0 +1,335 @@
+//! The incremental cache behind `check`, `status` and `pre-pr`'s compliance step: what they
+//! derive from each file of the working tree (a spec's header, a document's findings, a module's
+//! declarations, a source file's flag mentions, a spec's content hash), kept in the clone's git
+//! directory (`.git/sop/cache/`, never tracked) so that an unchanged repository is judged without
+//! opening its documents.
+//!
+//! **What an entry is keyed by.** Its file's path, the derivation's kind and its inputs beyond
+//! the file (`extra`: a document's kind and its spec's status), and the file's stat data as git's
+//! index keeps it: size, modification and change times to the nanosecond, inode and device. The
+//! whole cache is keyed by what every entry depends on: its format, the tool's version and binary
+//! (a rebuilt or upgraded xtask starts afresh), the workspace manifest (the configuration) and the
+//! templates. Anything that differs is a miss: the file is read and the entry replaced.
+//!
+//! **Racy files are never trusted.** A file whose modification or change time is less than
+//! [`SETTLE`] old is read on every run and not stored: an edit in the same timestamp tick as the
+//! read (two-second ticks on FAT) cannot hide behind an equal stat. This is git's racy-clean rule
+//! made conservative. An edit that keeps the size and resets the modification time still changes
+//! the change time, which no program can set.
+//!
+//! **Never trusted when damaged.** The file ends with a checksum of its content; a file that is
+//! truncated, corrupt, of another format, another worktree's or another tool's is ignored and
+//! rebuilt. Reading and writing it never fail a command: a full disk or a read-only git directory
+//! only costs the speed-up. `--no-cache` ([`Cache::disabled`]) derives everything afresh, which
+//! the tests use to prove the results equal.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::hash::{Hash as _, Hasher as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// How old a file's times must be before what was derived from it is stored.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+const MAGIC: &[u8] = b"lancelot-xtask-cache\n";
+const FORMAT: u32 = 1;
+/// A cache file larger than this is not read (it is rebuilt).
+const MAX_BYTES: u64 = 256 << 20;
+
+use xtask_store::{decode_all, Entry, Table};
+pub use xtask_store::{put_bytes, put_u64, Codec, Reader};
+
+/// A file's stat data as git's index keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stat([u64; 7]);
+
+impl Stat {
+    #[cfg(unix)]
+    fn of(metadata: &std::fs::Metadata) -> Stat {
+        use std::os::unix::fs::MetadataExt as _;
+        Stat([
+            metadata.len(),
+            metadata.mtime() as u64,
+            metadata.mtime_nsec() as u64,
+            metadata.ctime() as u64,
+            metadata.ctime_nsec() as u64,
+            metadata.ino(),
+            metadata.dev(),
+        ])
+    }
+
+    #[cfg(not(unix))]
+    fn of(metadata: &std::fs::Metadata) -> Stat {
+        let nanos = |time: std::io::Result<SystemTime>| {
+            time.ok()
+                .and_then(|time| time.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as u64)
+        };
+        Stat([metadata.len(), nanos(metadata.modified()), nanos(metadata.created()), 0, 0, 0, 0])
+    }
+
+    /// Old enough that an edit can no longer share its timestamps (see [`SETTLE`]).
+    fn settled(metadata: &std::fs::Metadata, now: SystemTime) -> bool {
+        let Some(limit) = now.checked_sub(SETTLE) else { return false };
+        let old = |time: Option<SystemTime>| time.is_some_and(|time| time < limit);
+        #[cfg(unix)]
+        let changed = {
+            use std::os::unix::fs::MetadataExt as _;
+            let (seconds, nanos) = (metadata.ctime(), metadata.ctime_nsec());
+            u64::try_from(seconds)
+                .ok()
+                .and_then(|seconds| SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos as u32)))
+        };
+        #[cfg(not(unix))]
+        let changed = metadata.modified().ok();
+        old(metadata.modified().ok()) && old(changed)
+    }
+}
+
+struct State {
+    /// Where the cache lives; `None` when it is off.
+    file: Option<PathBuf>,
+    /// What every entry depends on (see the module's documentation).
+    key: u64,
+    entries: Table,
+    /// The kinds derived in this run: their untouched entries are of files that are gone.
+    used: HashSet<&'static str>,
+    dirty: bool,
+    hits: u64,
+    misses: u64,
+    now: SystemTime,
+}
+
+/// The cache of one command run (see the module's documentation). Interior mutability: the
+/// rules share it through `&Ctx`.
+pub struct Cache {
+    state: RefCell<State>,
+}
+
+/// How much of a run the cache answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Whether the cache was on (`--no-cache` turns it off).
+    pub enabled: bool,
+    /// Derivations answered from the cache, without opening the file.
+    pub reused: u64,
+    /// Derivations that read their file.
+    pub read: u64,
+}
+
+impl Stats {
+    /// `reused` as a share of all derivations, in percent.
+    pub fn hit_rate(&self) -> f64 {
+        match self.reused + self.read {
+            0 => 0.0,
+            total => self.reused as f64 * 100.0 / total as f64,
+        }
+    }
+}
+
+impl Cache {
+    /// No cache: every derivation reads its file (`--no-cache`, and commands that judge one file).
+    pub fn disabled() -> Cache {
+        Cache {
+            state: RefCell::new(State {
+                file: None,
+                key: 0,
+                entries: Table::default(),
+                used: HashSet::new(),
+                dirty: false,
+                hits: 0,
+                misses: 0,
+                now: SystemTime::now(),
+            }),
+        }
+    }
+
+    /// The cache of the working tree at `root`, in `state_dir` (the clone's `.git/sop`): read if
+    /// it is this tool's, for this worktree, configuration and templates; otherwise empty, to be
+    /// rebuilt.
+    pub fn open(state_dir: &Path, root: &Path) -> Cache {
+        let cache = Cache::disabled();
+        {
+            let mut state = cache.state.borrow_mut();
+            let mut root_hash = std::hash::DefaultHasher::new();
+            root.hash(&mut root_hash);
+            let file = state_dir.join("cache").join(format!("worktree-{:016x}.bin", root_hash.finish()));
+            state.key = context_key(root);
+            match read_entries(&file, state.key) {
+                Some(entries) => state.entries = entries,
+                // Absent, damaged or foreign: written afresh at the end of the run.
+                None => state.dirty = true,
+            }
+            state.file = Some(file);
+        }
+        cache
+    }
+
+    /// What `derive` computes from the file at `root/path`, from the cache when the file's stat
+    /// data and `extra` are the ones stored; otherwise computed (reading the file) and stored
+    /// once the file is settled. `compute` gets the file's full path; an error is returned as
+    /// is and nothing is stored.
+    pub fn derive<T: Codec>(
+        &self,
+        kind: &'static str,
+        root: &Path,
+        path: &str,
+        extra: &str,
+        compute: impl FnOnce(&Path) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let full = root.join(path);
+        if self.state.borrow().file.is_none() {
+            self.state.borrow_mut().misses += 1;
+            return compute(&full);
+        }
+        let Ok(before) = std::fs::metadata(&full) else {
+            self.state.borrow_mut().misses += 1;
+            return compute(&full);
+        };
+        let stat = Stat::of(&before);
+        {
+            let mut state = self.state.borrow_mut();
+            state.used.insert(kind);
+            if let Some(entry) = state.entries.get_mut(kind, path) {
+                if entry.stat == stat.0 && entry.extra == extra {
+                    if let Some(value) = decode_all::<T>(&entry.value) {
+                        entry.touched = true;
+                        state.hits += 1;
+                        return Ok(value);
+                    }
+                }
+            }
+            state.misses += 1;
+        }
+        let value = compute(&full)?;
+        let mut state = self.state.borrow_mut();
+        // Stored only when the file is settled and did not change while it was read.
+        let unchanged = std::fs::metadata(&full).is_ok_and(|after| Stat::of(&after) == stat);
+        if unchanged && Stat::settled(&before, state.now) {
+            let mut bytes = Vec::new();
+            value.encode(&mut bytes);
+            state.entries.insert(
+                kind,
+                path,
+                Entry { extra: extra.to_string(), stat: stat.0, value: bytes, touched: true },
+            );
+            state.dirty = true;
+        } else if state.entries.remove(kind, path) {
+            state.dirty = true;
+        }
+        Ok(value)
+    }
+
+    /// Turns this (disabled) cache into the working tree's: what `check`, `status` and `pre-pr`
+    /// do first, unless `--no-cache`.
+    pub fn turn_on(&self, state_dir: &Path, root: &Path) {
+        let opened = Cache::open(state_dir, root).state.into_inner();
+        *self.state.borrow_mut() = opened;
+    }
+
+    pub fn stats(&self) -> Stats {
+        let state = self.state.borrow();
+        Stats { enabled: state.file.is_some(), reused: state.hits, read: state.misses }
+    }
+
+    /// Writes what changed. The entries of a kind this run derived but did not look up are of
+    /// files that are gone, and are dropped; other kinds' entries are kept. Never fails: a cache
+    /// that cannot be written only costs the next run its speed-up.
+    pub fn save(&self) {
+        let mut state = self.state.borrow_mut();
+        let Some(file) = state.file.clone() else { return };
+        let used: Vec<&str> = std::mem::take(&mut state.used).into_iter().collect();
+        let dropped = state.entries.drop_untouched(&used);
+        if !state.dirty && !dropped {
+            return;
+        }
+        let bytes = state.entries.to_bytes(MAGIC, u64::from(FORMAT), state.key);
+        if crate::plan::write_atomically(&file, &bytes).is_ok() {
+            state.dirty = false;
+            state.entries.untouch();
+        }
+    }
+}
+
+/// What every entry depends on: the format, this binary (its version, size and time: a rebuilt
+/// or upgraded tool starts afresh), the workspace manifest and the templates.
+fn context_key(root: &Path) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    FORMAT.hash(&mut hasher);
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    match std::env::current_exe().and_then(std::fs::metadata) {
+        Ok(binary) => {
+            binary.len().hash(&mut hasher);
+            binary.modified().ok().hash(&mut hasher);
+        }
+        // Without knowing the binary, nothing stored can be trusted to be this tool's.
+        Err(_) => SystemTime::now().hash(&mut hasher),
+    }
+    std::fs::read(root.join("Cargo.toml")).ok().hash(&mut hasher);
+    let mut templates: Vec<(String, Option<Vec<u8>>)> = std::fs::read_dir(root.join("templates"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| (entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).ok()))
+        .collect();
+    templates.sort();
+    templates.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The entries of the cache file, or `None` when it is absent, damaged or made for another key.
+fn read_entries(file: &Path, key: u64) -> Option<Table> {
+    use std::io::Read as _;
+    let metadata = file.symlink_metadata().ok()?;
+    if !metadata.is_file() || metadata.len() > MAX_BYTES {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::fs::File::open(file).ok()?.take(MAX_BYTES).read_to_end(&mut bytes).ok()?;
+    Table::from_bytes(&bytes, MAGIC, u64::from(FORMAT), key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settle(path: &Path) {
+        // Backdates the modification time; the change time stays recent, so it is not settled.
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() - Duration::from_secs(60)).unwrap();
+    }
+
+    /// A file changed within the settle time is derived again on every run and never stored.
+    #[test]
+    fn an_unsettled_file_is_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.md"), "one").unwrap();
+        settle(&root.join("a.md"));
+        let state = dir.path().join("state");
+        for _ in 0..2 {
+            let cache = Cache::open(&state, &root);
+            let text: String =
+                cache.derive("text", &root, "a.md", "", |full| Ok(std::fs::read_to_string(full)?)).unwrap();
+            assert_eq!(text, "one");
+            assert_eq!(cache.stats().reused, 0, "its change time is recent");
+            cache.save();
+        }
+    }
+
+    /// A damaged cache file is ignored, and the next save replaces it.
+    #[test]
+    fn a_damaged_file_is_ignored_and_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), dir.path());
+        let file = cache.state.borrow().file.clone().unwrap();
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"lancelot-xtask-cache\nnot really").unwrap();
+        let cache = Cache::open(dir.path(), dir.path());
+        assert!(cache.state.borrow().entries.is_empty());
+        cache.save();
+        assert!(read_entries(&file, context_key(dir.path())).is_some(), "rewritten in the current format");
+    }
+}

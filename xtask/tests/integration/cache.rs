@@ -1,0 +1,258 @@
+//! The incremental cache of `check` and `status` (`xtask/src/cache.rs`) is invisible: on a
+//! repository of 250 add-ons (1,000 documents and 250 modules), a one-byte change to one document
+//! — only in the worktree with its modification time put back, staged, committed, by a branch
+//! switch — and a change of template, configuration or tool binary are all seen, and every
+//! result equals `--no-cache`'s. A damaged cache is rebuilt, a linked one never written through.
+//!
+//! The cache stores what it derived from a file only once the file's times are two seconds old
+//! (a racy file is read on every run), so each test waits that long once, for real.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::Sandbox;
+
+const ADDONS: usize = 250;
+const REFERENCE: [(&str, &str); 5] = [
+    ("HealthMonitor", "Gen{P}"),
+    ("health_monitor", "gen_{s}"),
+    ("HEALTH_MONITOR", "GEN_{S}"),
+    ("Health Monitor", "Gen {P}"),
+    ("health-monitor", "gen-{s}"),
+];
+const FILES: [&str; 5] = [
+    "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md",
+    "docs/blueprints/Lancelot_vNext2_Blueprint_HealthMonitor.md",
+    "docs/runbooks/Lancelot_vNext2_Runbook_HealthMonitor.md",
+    "docs/architecture/Lancelot_vNext2_Architecture_HealthMonitor.md",
+    "src/core/health_monitor.rs",
+];
+
+/// The kit plus 249 more add-ons made from the reference one, every name replaced (`GenAb`,
+/// `gen_ab`, `FEATURE_GEN_AB`…), committed on `main`.
+fn many_addons() -> Sandbox {
+    Sandbox::cached("cache-250-addons", || {
+        let sandbox = Sandbox::with_kit();
+        let sources: Vec<String> = FILES.iter().map(|file| sandbox.read(file)).collect();
+        for index in 1..ADDONS {
+            let letters = [b'a' + (index / 26) as u8, b'a' + (index % 26) as u8];
+            let lower = String::from_utf8(letters.to_vec()).unwrap();
+            let pascal = format!("{}{}", lower[..1].to_uppercase(), &lower[1..]);
+            let fill = |pattern: &str| {
+                pattern.replace("{P}", &pascal).replace("{s}", &lower).replace("{S}", &lower.to_uppercase())
+            };
+            for (file, source) in FILES.iter().zip(&sources) {
+                let mut text = source.clone();
+                let mut path = file.to_string();
+                for (from, to) in REFERENCE {
+                    text = text.replace(from, &fill(to));
+                    path = path.replace(from, &fill(to));
+                }
+                sandbox.write(&path, &text);
+            }
+        }
+        sandbox.commit_all("feat: 249 more add-ons");
+        sandbox
+    })
+}
+
+/// Lets every file of the fixture settle (see the module's documentation).
+fn settle() {
+    std::thread::sleep(Duration::from_millis(2_100));
+}
+
+/// `check --json`'s findings and cache figures, with `args` added.
+fn check(sandbox: &Sandbox, args: &[&str]) -> (Vec<Value>, Value) {
+    let out = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).args(args).without_cargo().run();
+    assert!(out.code == 0 || out.code == 1, "check crashed ({}):\n{}", out.code, out.stderr);
+    let json = out.json();
+    (json["findings"].as_array().unwrap().clone(), json["cache"].clone())
+}
+
+/// The findings with the cache, after asserting that they are exactly `--no-cache`'s; and the
+/// cache's figures of that run.
+fn judged(sandbox: &Sandbox) -> (Vec<Value>, Value) {
+    let (cached, stats) = check(sandbox, &[]);
+    let (fresh, fresh_stats) = check(sandbox, &["--no-cache"]);
+    assert_eq!(fresh_stats["enabled"], false);
+    assert_eq!(cached, fresh, "the cache changed what check found");
+    (cached, stats)
+}
+
+fn reused(stats: &Value) -> u64 {
+    stats["reused"].as_u64().unwrap()
+}
+
+fn read(stats: &Value) -> u64 {
+    stats["read"].as_u64().unwrap()
+}
+
+fn at(findings: &[Value], rule: &str, file: &str) -> usize {
+    findings
+        .iter()
+        .filter(|finding| finding["rule"] == rule && finding["location"].as_str().is_some_and(|l| l.starts_with(file)))
+        .count()
+}
+
+/// Changes one byte of a heading of `file`, keeping its size: the section is then missing.
+fn break_heading(sandbox: &Sandbox, file: &str, heading: &str) {
+    let text = sandbox.read(file);
+    assert!(text.contains(heading), "{file} has no `{heading}`");
+    let broken = format!("{}X", &heading[..heading.len() - 1]);
+    sandbox.write(file, &text.replacen(heading, &broken, 1));
+}
+
+fn cache_file(sandbox: &Sandbox) -> PathBuf {
+    let dir = sandbox.path(".git/sop/cache");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.pop().unwrap()
+}
+
+/// One byte in one of 1,000 documents is seen wherever it changes: in the worktree (even with
+/// its modification time put back), staged, committed, and by switching branches both ways;
+/// each time only that document is read again.
+#[test]
+fn a_one_byte_change_is_seen_every_time() {
+    let sandbox = many_addons();
+    let blueprint = "docs/blueprints/Lancelot_vNext2_Blueprint_GenAk.md";
+    settle();
+    let (before, first) = judged(&sandbox);
+    assert!(read(&first) > 1000, "the first run reads every document: {first}");
+    let (again, second) = judged(&sandbox);
+    assert_eq!(again, before);
+    assert_eq!(read(&second), 0, "an unchanged repository is judged without opening a file: {second}");
+    assert!(reused(&second) >= 1500, "{second}");
+    assert_eq!(at(&before, "sop-3.2/blueprint-sections", blueprint), 0);
+
+    // Only in the worktree, same size, modification time put back: the change time gives it away.
+    let full = sandbox.path(blueprint);
+    let modified = std::fs::metadata(&full).unwrap().modified().unwrap();
+    break_heading(&sandbox, blueprint, "## Chunking");
+    std::fs::File::options().write(true).open(&full).unwrap().set_modified(modified).unwrap();
+    let (broken, stats) = judged(&sandbox);
+    assert_eq!(at(&broken, "sop-3.2/blueprint-sections", blueprint), 1, "{broken:?}");
+    assert_eq!(read(&stats), 1, "only the changed document is read again: {stats}");
+
+    // Staged, then committed: the same text, the same finding (the index changed: its rule too).
+    sandbox.git(&["add", blueprint]);
+    assert_eq!(judged(&sandbox).0, broken);
+    sandbox.git(&["commit", "-q", "-m", "docs: break a heading"]);
+    assert_eq!(judged(&sandbox).0, broken);
+
+    // A branch that repairs it; switching back and forth flips the finding every time.
+    sandbox.git(&["checkout", "-q", "-b", "docs/repair"]);
+    sandbox.git(&["revert", "--no-edit", "HEAD"]);
+    for (branch, expected) in [("docs/repair", 0), ("main", 1), ("docs/repair", 0), ("main", 1)] {
+        sandbox.git(&["checkout", "-q", branch]);
+        let (found, _) = judged(&sandbox);
+        assert_eq!(at(&found, "sop-3.2/blueprint-sections", blueprint), expected, "on {branch}");
+    }
+}
+
+/// What every entry depends on beyond its file: a template, the configuration and the tool's
+/// binary. Changing any of them makes the next run read everything again, and see the change.
+#[test]
+fn a_template_config_or_tool_change_starts_afresh() {
+    let sandbox = many_addons();
+    settle();
+    judged(&sandbox);
+    assert_eq!(read(&judged(&sandbox).1), 0);
+
+    // A section added to the runbook template: every runbook lacks it, at once.
+    let template = sandbox.read("templates/runbook.md.tera");
+    sandbox.write("templates/runbook.md.tera", &format!("{template}\n## Drills\n\nTODO(sop): drills.\n"));
+    let (found, stats) = judged(&sandbox);
+    assert_eq!(reused(&stats), 0, "{stats}");
+    let missing = found.iter().filter(|f| f["message"].as_str().unwrap_or("").contains("`## Drills`")).count();
+    assert_eq!(missing, ADDONS, "every runbook is judged by the new template");
+    sandbox.write("templates/runbook.md.tera", &template);
+
+    // The configuration (the workspace manifest), even a comment of it.
+    settle();
+    judged(&sandbox);
+    let manifest = sandbox.read("Cargo.toml");
+    sandbox.write("Cargo.toml", &format!("{manifest}\n# a comment\n"));
+    assert_eq!(reused(&judged(&sandbox).1), 0);
+
+    // Another build of the tool (a copy: another binary): nothing stored by this one is used.
+    settle();
+    judged(&sandbox);
+    let upgraded = sandbox.path("../xtask-upgraded");
+    std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &upgraded).unwrap();
+    let original = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).command();
+    let mut command = std::process::Command::new(&upgraded);
+    command.args(original.get_args()).current_dir(original.get_current_dir().unwrap());
+    for (key, value) in original.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    let out = command.output().unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["cache"]["reused"], 0, "{}", json["cache"]);
+    assert_eq!(json["findings"].as_array().unwrap(), &judged(&sandbox).0);
+}
+
+/// A truncated, garbled or foreign cache file is never trusted: the results stay `--no-cache`'s
+/// and the file is rebuilt. A cache file replaced by a link is not written through.
+#[test]
+fn a_damaged_or_linked_cache_is_never_trusted() {
+    let sandbox = many_addons();
+    settle();
+    let (good, _) = judged(&sandbox);
+    let file = cache_file(&sandbox);
+    let bytes = std::fs::read(&file).unwrap();
+    let mut garbled = bytes.clone();
+    for at in (100..garbled.len()).step_by(997) {
+        garbled[at] ^= 0x5a;
+    }
+    let damages: [(&str, Vec<u8>); 4] = [
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("garbled", garbled),
+        ("empty", Vec::new()),
+        ("another tool's", b"{\"not\": \"a cache\"}".to_vec()),
+    ];
+    for (what, damage) in damages {
+        std::fs::write(&file, damage).unwrap();
+        let (found, stats) = judged(&sandbox);
+        assert_eq!(found, good, "{what}");
+        assert_eq!(reused(&stats), 0, "{what}: {stats}");
+        assert_eq!(reused(&judged(&sandbox).1), read(&stats), "{what}: rebuilt");
+    }
+
+    let outside = sandbox.path("../outside.bin");
+    std::fs::write(&outside, b"keep me").unwrap();
+    std::fs::remove_file(&file).unwrap();
+    link(&outside, &file);
+    assert_eq!(judged(&sandbox).0, good);
+    assert_eq!(std::fs::read(&outside).unwrap(), b"keep me");
+}
+
+#[cfg(unix)]
+fn link(target: &Path, at: &Path) {
+    std::os::unix::fs::symlink(target, at).unwrap();
+}
+
+#[cfg(not(unix))]
+fn link(target: &Path, at: &Path) {
+    std::fs::copy(target, at).unwrap();
+}
+
+/// `status` shares the cache: what `check` stored answers it, and its output is `--no-cache`'s.
+#[test]
+fn status_reads_what_check_stored() {
+    let sandbox = many_addons();
+    settle();
+    judged(&sandbox);
+    let cached = sandbox.xtask().args(["status", "--json"]).without_cargo().success().stdout;
+    let fresh = sandbox.xtask().args(["status", "--json", "--no-cache"]).without_cargo().success().stdout;
+    assert_eq!(cached, fresh);
+    break_heading(&sandbox, "docs/specs/Lancelot_vNext2_Spec_GenBa.md", "**Status:** Approved");
+    let cached = sandbox.xtask().args(["status", "--json"]).without_cargo().success().json();
+    let row = cached["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "GenBa").unwrap().clone();
+    assert_ne!(row["status"], "Approved", "{row}");
+}
