@@ -145,16 +145,14 @@ impl Cache {
         }
     }
 
-    /// The cache of the working tree at `root`, in `state_dir` (the clone's `.git/sop`): read if
-    /// it is this tool's, for this worktree, configuration and templates; otherwise empty, to be
-    /// rebuilt.
+    /// The cache of the working tree at `root`, in `state_dir` (the worktree's own git directory's
+    /// `sop/`: `.git/sop`, or `.git/worktrees/<name>/sop` in a linked worktree): read if it is
+    /// this tool's, for this configuration and these templates; otherwise empty, to be rebuilt.
     pub fn open(state_dir: &Path, root: &Path) -> Cache {
         let cache = Cache::disabled();
         {
             let mut state = cache.state.borrow_mut();
-            let mut root_hash = std::hash::DefaultHasher::new();
-            root.hash(&mut root_hash);
-            let file = state_dir.join("cache").join(format!("worktree-{:016x}.bin", root_hash.finish()));
+            let file = state_dir.join("cache").join("worktree.bin");
             state.key = context_key(root);
             match read_entries(&file, state.key) {
                 Some(entries) => state.entries = entries,
@@ -218,6 +216,41 @@ impl Cache {
         } else if state.entries.remove(kind, path) {
             state.dirty = true;
         }
+        Ok(value)
+    }
+
+    /// What `compute` gives for the content named `id` (a blob id, with whatever else the value
+    /// depends on): content-addressed, so a stored value is valid for as long as the cache's key.
+    pub fn memo<T: Codec>(
+        &self,
+        kind: &'static str,
+        id: &str,
+        compute: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        const NO_FILE: [u64; 7] = [0; 7];
+        {
+            let mut state = self.state.borrow_mut();
+            if state.file.is_none() {
+                state.misses += 1;
+                drop(state);
+                return compute();
+            }
+            state.used.insert(kind);
+            if let Some(entry) = state.entries.get_mut(kind, id).filter(|entry| entry.stat == NO_FILE) {
+                if let Some(value) = decode_all::<T>(&entry.value) {
+                    entry.touched = true;
+                    state.hits += 1;
+                    return Ok(value);
+                }
+            }
+            state.misses += 1;
+        }
+        let value = compute()?;
+        let mut bytes = Vec::new();
+        value.encode(&mut bytes);
+        let mut state = self.state.borrow_mut();
+        state.entries.insert(kind, id, Entry { extra: String::new(), stat: NO_FILE, value: bytes, touched: true });
+        state.dirty = true;
         Ok(value)
     }
 

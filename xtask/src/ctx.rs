@@ -40,7 +40,8 @@ impl Ctx {
     /// Turning it on again keeps what this run already derived.
     pub fn use_cache(&self, no_cache: bool) {
         if !no_cache && !self.cache.stats().enabled {
-            self.cache.turn_on(&self.repo.sop_dir(), self.repo.root());
+            // Per worktree: each has its own files, so its own cache.
+            self.cache.turn_on(&self.repo.git_dir().join("sop"), self.repo.root());
         }
     }
 

@@ -222,15 +222,37 @@ pub trait Report: serde::Serialize {
 /// every other output: each string before it is encoded, so that a secret is found in its text
 /// (a multi-line one too), not in its JSON escapes. The one way a `--json` report is printed.
 pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
-    /// `version` first, then the report's fields (in serde_json's order: sorted by key).
-    #[derive(serde::Serialize)]
-    struct Versioned {
-        version: u32,
-        #[serde(flatten)]
-        fields: serde_json::Value,
-    }
     let mut fields = serde_json::to_value(report)?;
     crate::redact::json(&mut fields);
-    outln!("{}", serde_json::to_string_pretty(&Versioned { version: R::VERSION, fields })?);
+    outln!("{}", versioned(R::VERSION, &fields)?);
     Ok(())
+}
+
+/// `version` first, then the report's fields (in serde_json's order: sorted by key), pretty.
+/// Spliced as text: serde's `flatten` buffers the whole report once more, which cost a
+/// thousand-row `status --json` more than building it.
+fn versioned(version: u32, fields: &serde_json::Value) -> anyhow::Result<String> {
+    let version_line = format!("\"version\": {version}");
+    let pretty = serde_json::to_string_pretty(fields)?;
+    Ok(match pretty.strip_prefix("{\n") {
+        Some(rest) if fields.is_object() => format!("{{\n  {version_line},\n{rest}"),
+        _ if fields.as_object().is_some_and(serde_json::Map::is_empty) => format!("{{\n  {version_line}\n}}"),
+        _ => anyhow::bail!("a --json report is an object"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The spliced report is exactly what serde's `flatten` printed: `version` first, then the
+    /// fields sorted, pretty; an empty report is its version alone; a non-object is refused.
+    #[test]
+    fn versioned_reports_put_the_version_first() {
+        let fields = serde_json::json!({ "b": { "x": [1, 2] }, "a": "text" });
+        assert_eq!(
+            super::versioned(3, &fields).unwrap(),
+            "{\n  \"version\": 3,\n  \"a\": \"text\",\n  \"b\": {\n    \"x\": [\n      1,\n      2\n    ]\n  }\n}"
+        );
+        assert_eq!(super::versioned(1, &serde_json::json!({})).unwrap(), "{\n  \"version\": 1\n}");
+        assert!(super::versioned(1, &serde_json::json!([1])).is_err());
+    }
 }

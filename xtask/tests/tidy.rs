@@ -76,6 +76,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("xtask/bench/src/main.rs", GIT, "times `git status`, `git log`, `git rev-parse`, `git branch`, `git ls-files`"),
     ("xtask/bench/src/remote.rs", GIT, "times `git fetch`, `git status`, `git push`, `git for-each-ref`"),
     ("xtask/bench/src/secrets_scan.rs", GIT, "times `git diff` producing the diff the scanner reads"),
+    ("xtask/bench/src/large.rs", GIT, "times `git status` on the 10,000-add-on repository"),
     (
         "xtask/bench/src/",
         WRITE,

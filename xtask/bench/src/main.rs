@@ -23,6 +23,7 @@
 
 mod cold;
 mod host_tick;
+mod large;
 mod measure;
 mod receipts_log;
 mod remote;
@@ -186,6 +187,9 @@ fn measure_all(ctx: &Ctx, bench: &Bench, args: &Args, console: &Console) -> anyh
     let mut rows = Vec::new();
     console.status("Measuring", "`check` and `status --json` against `git status`");
     rows.extend(group(everyday_rows(), |rows| everyday(bench, rows)));
+    let large = args.addons.saturating_mul(10).min(100_000);
+    console.status("Measuring", format!("`check` on {large} add-ons against `git status` (building them first)"));
+    rows.extend(group(large::rows(large), |rows| large::measure(ctx.root(), &ctx.config, bench, large, rows)));
     console.status("Measuring", format!("the commit rules over {} commits against `git log`", args.commits));
     rows.extend(group(commit_rows(args.commits), |rows| commit_rules(bench, &ctx.config, rows)));
     console.status("Measuring", "`pre-pr`'s own overhead");
@@ -272,8 +276,10 @@ fn group(mut rows: Vec<Row>, fill: impl FnOnce(&mut Vec<Row>) -> anyhow::Result<
 /// clean") and read the file again on every status; a fresh checkout is nothing but such entries.
 /// Waiting past the second and refreshing the index once makes every tool see the tree the way it
 /// sees an engineer's, so no command pays for the checkout.
+/// The xtask's incremental cache has the same rule, made conservative (`xtask::cache::SETTLE`):
+/// it stores nothing derived from a file younger than that, so the wait is that long.
 fn settle(sh: &Shell) -> anyhow::Result<()> {
-    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(xtask::cache::SETTLE + Duration::from_millis(100));
     git::refresh_index(sh)
 }
 
@@ -304,8 +310,9 @@ fn everyday(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
     rows[0] = match check_time {
         Ok(time) => {
             let findings = check_findings(bench, sh)?;
+            let hit_rate = cache_hit_rate(bench, sh)?;
             rows[0].clone().figures(Figure::Millis(time.median_ms), Some(git_ms)).note(format!(
-                "on `{}` (one commit, one new add-on, over {} add-ons); check found {findings}",
+                "on `{}` (one commit, one new add-on, over {} add-ons); check found {findings}; {hit_rate}",
                 bench.synthetic.slice_branch, bench.synthetic.addons
             ))
         }
@@ -333,6 +340,19 @@ fn everyday(bench: &Bench, rows: &mut [Row]) -> anyhow::Result<()> {
 /// `row`, failed with `error`.
 fn failed(row: &Row, error: &anyhow::Error) -> Row {
     row.clone().state(State::Failed(format!("{error:#}")))
+}
+
+/// The incremental cache's hit rate in one more untimed `check --json` after the timed runs (an
+/// engineer's repeated check), and in a first run after the cache is removed.
+pub(crate) fn cache_hit_rate(bench: &Bench, sh: &Shell) -> anyhow::Result<String> {
+    let probe = bench.xtask(sh, "cargo xtask check --json", &["check", "--json"]).accepting(&[0, 1]);
+    let sample = probe.run_once()?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&sample.stdout).context("`cargo xtask check --json` did not print JSON")?;
+    let count = |key: &str| json["cache"].get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let (reused, read) = (count("reused"), count("read"));
+    let rate = if reused + read == 0 { 0.0 } else { reused as f64 * 100.0 / (reused + read) as f64 };
+    Ok(format!("cache hit rate {rate:.1} % ({reused} of {} derivations reused)", reused + read))
 }
 
 /// `N errors, M warnings`, from one untimed `check --json`.

@@ -187,15 +187,15 @@ fn changelog_rule(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Res
 /// `main` included: a broken fragment breaks the next release).
 pub(super) fn fragments(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let prefix = format!("{}/", changelog::FRAGMENTS_DIR);
-    for path in facts.ctx.repo.tracked_paths()?.into_iter().filter(|path| path.starts_with(&prefix)) {
-        let Some(text) = facts.new_version(&path)? else { continue };
-        if let Err(problem) = changelog::examine(&path, &text) {
-            findings.push(Finding::error(
-                "sop-4.4/changelog-fragment",
-                at(&path, problem.line),
-                problem.message,
-                problem.hint,
-            ));
+    for (path, blob) in facts.tracked_under(&prefix)? {
+        // A function of the fragment's text and name: from the cache by blob id.
+        let problem: Option<(Option<usize>, (String, String))> =
+            facts.ctx.cache.memo("changelog-fragment", &format!("{blob} {path}"), || {
+                let Some(text) = facts.new_version(path)? else { return Ok(None) };
+                Ok(changelog::examine(path, &text).err().map(|problem| (problem.line, (problem.message, problem.hint))))
+            })?;
+        if let Some((line, (message, hint))) = problem {
+            findings.push(Finding::error("sop-4.4/changelog-fragment", at(path, line), message, hint));
         }
     }
     Ok(())
@@ -233,10 +233,8 @@ fn module_sources(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<Option<(St
     }
     let prefix = format!("{}/", names.module_dir);
     let mut module_text = String::new();
-    for path in
-        facts.ctx.repo.tracked_paths()?.into_iter().filter(|path| path.starts_with(&prefix) && path.ends_with(".rs"))
-    {
-        if let Some(text) = facts.new_version(&path)? {
+    for (path, _) in facts.tracked_under(&prefix)?.filter(|(path, _)| path.ends_with(".rs")) {
+        if let Some(text) = facts.new_version(path)? {
             module_text.push_str(&text);
             module_text.push('\n');
         }

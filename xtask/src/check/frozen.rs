@@ -166,6 +166,11 @@ pub struct FreezeRecords {
 impl FreezeRecords {
     /// Reads `docs/specs/frozen/*.lock` and, if it exists, the old `docs/specs/spec.lock`.
     pub fn load(root: &Path, config: &Config) -> anyhow::Result<FreezeRecords> {
+        FreezeRecords::load_cached(root, config, &crate::cache::Cache::disabled())
+    }
+
+    /// [`FreezeRecords::load`], each record's reading from `cache` while its file is unchanged.
+    pub fn load_cached(root: &Path, config: &Config, cache: &crate::cache::Cache) -> anyhow::Result<FreezeRecords> {
         let mut records = FreezeRecords::default();
         let dir = FreezeRecord::dir(config);
         let full_dir = root.join(&dir);
@@ -186,18 +191,29 @@ impl FreezeRecords {
         names.sort();
         for name in names {
             let path = format!("{dir}/{name}");
-            let full = root.join(&path);
             let spec_file = FreezeRecord::spec_file_of(&name);
-            let bytes = std::fs::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
-            let parsed = match (&spec_file, String::from_utf8(bytes)) {
-                (None, _) => Err(RecordProblem {
-                    line: None,
-                    message: format!("`{name}` is not named after a spec (`<spec file stem>.{RECORD_EXTENSION}`)"),
-                }),
-                (Some(_), Err(_)) => Err(RecordProblem { line: None, message: "it is not UTF-8 text".into() }),
-                (Some(_), Ok(text)) => {
-                    FreezeRecord::parse(&text).map(|record| (record, FreezeRecord::hash_line(&text)))
-                }
+            // Cached as `(hash, line)` or `(problem line, problem)`.
+            type Read = (Option<(String, usize)>, (Option<usize>, String));
+            let read: Read = cache.derive("freeze-record", root, &path, "", |full| {
+                let bytes = std::fs::read(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+                let parsed = match (&spec_file, String::from_utf8(bytes)) {
+                    (None, _) => Err(RecordProblem {
+                        line: None,
+                        message: format!("`{name}` is not named after a spec (`<spec file stem>.{RECORD_EXTENSION}`)"),
+                    }),
+                    (Some(_), Err(_)) => Err(RecordProblem { line: None, message: "it is not UTF-8 text".into() }),
+                    (Some(_), Ok(text)) => {
+                        FreezeRecord::parse(&text).map(|record| (record, FreezeRecord::hash_line(&text)))
+                    }
+                };
+                Ok(match parsed {
+                    Ok((record, line)) => (Some((record.hash, line)), (None, String::new())),
+                    Err(problem) => (None, (problem.line, problem.message)),
+                })
+            })?;
+            let parsed = match read {
+                (Some((hash, line)), _) => Ok((FreezeRecord { hash }, line)),
+                (None, (line, message)) => Err(RecordProblem { line, message }),
             };
             match (parsed, spec_file) {
                 (Ok((record, line)), Some(spec_file)) => {
@@ -412,7 +428,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     let ctx = facts.ctx;
     let config = &ctx.config;
     let main_name = &config.main_branch;
-    let records = FreezeRecords::load(ctx.root(), config)?;
+    let records = FreezeRecords::load_cached(ctx.root(), config, &ctx.cache)?;
     let records_dir = FreezeRecord::dir(config);
 
     if let Some(lock_path) = &records.legacy {

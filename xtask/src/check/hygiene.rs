@@ -25,11 +25,11 @@ pub(super) fn is_env_file(name: &str) -> bool {
 }
 
 pub(super) fn is_key_file(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    KEY_FILE_NAMES.contains(&lower.as_str())
-        || lower
-            .rsplit_once('.')
-            .is_some_and(|(stem, extension)| !stem.is_empty() && KEY_EXTENSIONS.contains(&extension))
+    // Without lower-casing a copy: this runs for every tracked path.
+    KEY_FILE_NAMES.iter().any(|key| name.eq_ignore_ascii_case(key))
+        || name.rsplit_once('.').is_some_and(|(stem, extension)| {
+            !stem.is_empty() && KEY_EXTENSIONS.iter().any(|key| extension.eq_ignore_ascii_case(key))
+        })
 }
 
 /// Whether `.gitignore`'s lines ignore the root `.env` (the last matching line wins, as in git).
@@ -63,11 +63,11 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     let ctx = facts.ctx;
     let suppression = &facts.suppression;
     let head = facts.branch.head;
-    for path in ctx.repo.tracked_paths()? {
-        if suppression.path_allowed(&path) {
+    for (path, _) in facts.tracked()? {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if !is_env_file(name) && !is_key_file(name) || suppression.path_allowed(path) {
             continue;
         }
-        let name = path.rsplit('/').next().unwrap_or(&path);
         let (rule, what, rotate) = if is_env_file(name) {
             (
                 "sop-4.9/env-file",
@@ -88,9 +88,9 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         };
         findings.push(Finding::error(
             rule,
-            at(&path, None),
+            at(path, None),
             format!("`{path}` is tracked; {what}"),
-            format!("{}\nthen {rotate}", untrack_hint(facts, head, &path)?),
+            format!("{}\nthen {rotate}", untrack_hint(facts, head, path)?),
         ));
     }
 

@@ -237,9 +237,25 @@ pub(crate) struct Facts<'a> {
     pub branch: BranchFacts,
     /// The main branch's secret allowlists and baseline: what silences the scanner.
     pub suppression: secrets::Suppression,
+    /// Every tracked path with its blob id in the index, read once when a rule first asks.
+    tracked: std::cell::OnceCell<Vec<(String, Oid)>>,
 }
 
 impl Facts<'_> {
+    /// Every tracked path with its blob id in the index (HEAD plus staged changes).
+    pub fn tracked(&self) -> anyhow::Result<&[(String, Oid)]> {
+        if let Some(tracked) = self.tracked.get() {
+            return Ok(tracked);
+        }
+        let read = self.ctx.repo.tracked_blobs()?;
+        Ok(self.tracked.get_or_init(|| read))
+    }
+
+    /// The tracked paths under `prefix` (a folder with its `/`).
+    pub fn tracked_under<'a>(&'a self, prefix: &'a str) -> anyhow::Result<impl Iterator<Item = &'a (String, Oid)>> {
+        Ok(self.tracked()?.iter().filter(move |(path, _)| path.starts_with(prefix)))
+    }
+
     /// The version of a file the branch would push: the index (HEAD plus staged changes).
     pub fn new_version(&self, path: &str) -> anyhow::Result<Option<String>> {
         Ok(self.ctx.repo.index_file(path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
@@ -289,7 +305,7 @@ fn evaluate_inner(
     let branch = branch_facts(ctx, tips, &mut findings)?;
     let suppression = secrets::Suppression::in_effect(ctx, branch.main, &mut findings)?;
     let secret_scope = branch.pushed_range.clone();
-    let facts = Facts { ctx, extra_scanner, inventory, branch, suppression };
+    let facts = Facts { ctx, extra_scanner, inventory, branch, suppression, tracked: Default::default() };
 
     repository::check(&facts, &mut findings)?;
     frozen::check(&facts, &mut findings)?;

@@ -323,9 +323,7 @@ impl Repo {
         out: &mut Vec<(String, Option<Oid>, Oid)>,
     ) -> Result<(), git2::Error> {
         for entry in new.iter() {
-            // A name that is not UTF-8 is shown lossily and still scanned.
-            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-            self.changed_entry(old, &entry, &name, prefix, out)?;
+            self.changed_entry(old, &entry, prefix, out)?;
         }
         Ok(())
     }
@@ -334,7 +332,6 @@ impl Repo {
         &self,
         old: Option<&git2::Tree<'_>>,
         entry: &git2::TreeEntry<'_>,
-        name: &str,
         prefix: &str,
         out: &mut Vec<(String, Option<Oid>, Oid)>,
     ) -> Result<(), git2::Error> {
@@ -343,7 +340,9 @@ impl Repo {
         if before.as_ref().is_some_and(|before| before.id() == entry.id() && before.filemode() == entry.filemode()) {
             return Ok(());
         }
-        let path = format!("{prefix}{name}");
+        // Named only once it changed (most entries of a big folder did not). A name that is not
+        // UTF-8 is shown lossily and still scanned.
+        let path = format!("{prefix}{}", String::from_utf8_lossy(entry.name_bytes()));
         match entry.kind() {
             Some(ObjectType::Tree) => {
                 let subtree = self.inner.find_tree(entry.id())?;
@@ -542,7 +541,23 @@ impl Repo {
     /// Every tracked path (the index's entries), `/`-separated.
     pub fn tracked_paths(&self) -> anyhow::Result<Vec<String>> {
         let index = self.inner.index().context("failed to read the index")?;
-        Ok(index.iter().map(|entry| String::from_utf8_lossy(&entry.path).replace('\\', "/")).collect())
+        Ok(index.iter().map(|entry| path_of(&entry.path)).collect())
+    }
+
+    /// Every tracked path with its blob id as the index (HEAD plus staged changes) has it.
+    pub fn tracked_blobs(&self) -> anyhow::Result<Vec<(String, Oid)>> {
+        let index = self.inner.index().context("failed to read the index")?;
+        Ok(index.iter().map(|entry| (path_of(&entry.path), entry.id)).collect())
+    }
+}
+
+/// An index path as the rules name it: `/`-separated (a `\\` only when git stored one).
+fn path_of(bytes: &[u8]) -> String {
+    let path = String::from_utf8_lossy(bytes);
+    if path.contains('\\') {
+        path.replace('\\', "/")
+    } else {
+        path.into_owned()
     }
 }
 
