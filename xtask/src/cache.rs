@@ -34,6 +34,8 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 
 const MAGIC: &[u8] = b"lancelot-xtask-cache\n";
 const FORMAT: u32 = 1;
+/// A value larger than this is not stored (a branch that adds 500,000 lines is diffed afresh).
+const MAX_ENTRY: usize = 4 << 20;
 /// A cache file larger than this is not read (it is rebuilt).
 const MAX_BYTES: u64 = 256 << 20;
 
@@ -204,9 +206,9 @@ impl Cache {
         let mut state = self.state.borrow_mut();
         // Stored only when the file is settled and did not change while it was read.
         let unchanged = std::fs::metadata(&full).is_ok_and(|after| Stat::of(&after) == stat);
-        if unchanged && Stat::settled(&before, state.now) {
-            let mut bytes = Vec::new();
-            value.encode(&mut bytes);
+        let mut bytes = Vec::new();
+        value.encode(&mut bytes);
+        if unchanged && Stat::settled(&before, state.now) && bytes.len() <= MAX_ENTRY {
             state.entries.insert(
                 kind,
                 path,

@@ -187,7 +187,8 @@ fn changelog_rule(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Res
 /// `main` included: a broken fragment breaks the next release).
 pub(super) fn fragments(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let prefix = format!("{}/", changelog::FRAGMENTS_DIR);
-    for (path, blob) in facts.tracked_under(&prefix)? {
+    for entry in facts.tracked_under(&prefix)?.filter(|entry| entry.stage == 0) {
+        let (path, blob) = (&entry.path, entry.blob);
         // A function of the fragment's text and name: from the cache by blob id.
         let problem: Option<(Option<usize>, (String, String))> =
             facts.ctx.cache.memo("changelog-fragment", &format!("{blob} {path}"), || {
@@ -233,8 +234,8 @@ fn module_sources(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<Option<(St
     }
     let prefix = format!("{}/", names.module_dir);
     let mut module_text = String::new();
-    for (path, _) in facts.tracked_under(&prefix)?.filter(|(path, _)| path.ends_with(".rs")) {
-        if let Some(text) = facts.new_version(path)? {
+    for entry in facts.tracked_under(&prefix)?.filter(|entry| entry.stage == 0 && entry.path.ends_with(".rs")) {
+        if let Some(text) = facts.new_version(&entry.path)? {
             module_text.push_str(&text);
             module_text.push('\n');
         }

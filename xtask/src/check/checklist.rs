@@ -377,9 +377,9 @@ fn module_source(facts: &Facts<'_>, names: &Names) -> anyhow::Result<Option<Modu
     }
     let prefix = format!("{}/", names.module_dir);
     let mut files = Vec::new();
-    for (path, _) in facts.tracked_under(&prefix)?.filter(|(path, _)| path.ends_with(".rs")) {
-        if let Some(text) = facts.new_version(path)? {
-            files.push((path.clone(), text));
+    for entry in facts.tracked_under(&prefix)?.filter(|entry| entry.stage == 0 && entry.path.ends_with(".rs")) {
+        if let Some(text) = facts.new_version(&entry.path)? {
+            files.push((entry.path.clone(), text));
         }
     }
     Ok((!files.is_empty()).then(|| Module { path: names.module_dir.clone(), files }))

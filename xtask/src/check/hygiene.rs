@@ -63,7 +63,8 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     let ctx = facts.ctx;
     let suppression = &facts.suppression;
     let head = facts.branch.head;
-    for (path, _) in facts.tracked()? {
+    for entry in facts.tracked()? {
+        let path = &entry.path;
         let name = path.rsplit('/').next().unwrap_or(path);
         if !is_env_file(name) && !is_key_file(name) || suppression.path_allowed(path) {
             continue;

@@ -26,7 +26,7 @@ pub use commits::{
 
 use crate::addons::Inventory;
 use crate::ctx::Ctx;
-use crate::git::history::FileChange;
+use crate::git::history::{FileChange, IndexEntry};
 use crate::git::Head;
 use crate::output::Paint;
 use crate::receipts::{self, Kind, Receipt};
@@ -238,27 +238,37 @@ pub(crate) struct Facts<'a> {
     /// The main branch's secret allowlists and baseline: what silences the scanner.
     pub suppression: secrets::Suppression,
     /// Every tracked path with its blob id in the index, read once when a rule first asks.
-    tracked: std::cell::OnceCell<Vec<(String, Oid)>>,
+    tracked: std::cell::OnceCell<Vec<IndexEntry>>,
 }
 
 impl Facts<'_> {
     /// Every tracked path with its blob id in the index (HEAD plus staged changes).
-    pub fn tracked(&self) -> anyhow::Result<&[(String, Oid)]> {
+    /// From the cache while git's index file is unchanged: libgit2 reading an index of thousands
+    /// of entries costs more than every rule that reads it.
+    pub fn tracked(&self) -> anyhow::Result<&[IndexEntry]> {
         if let Some(tracked) = self.tracked.get() {
             return Ok(tracked);
         }
-        let read = self.ctx.repo.tracked_blobs()?;
+        let repo = &self.ctx.repo;
+        let read = self.ctx.cache.derive("index-entries", repo.git_dir(), "index", "", |_| repo.tracked_blobs())?;
         Ok(self.tracked.get_or_init(|| read))
     }
 
     /// The tracked paths under `prefix` (a folder with its `/`).
-    pub fn tracked_under<'a>(&'a self, prefix: &'a str) -> anyhow::Result<impl Iterator<Item = &'a (String, Oid)>> {
-        Ok(self.tracked()?.iter().filter(move |(path, _)| path.starts_with(prefix)))
+    pub fn tracked_under<'a>(&'a self, prefix: &'a str) -> anyhow::Result<impl Iterator<Item = &'a IndexEntry>> {
+        Ok(self.tracked()?.iter().filter(move |entry| entry.path.starts_with(prefix)))
     }
 
     /// The version of a file the branch would push: the index (HEAD plus staged changes).
     pub fn new_version(&self, path: &str) -> anyhow::Result<Option<String>> {
-        Ok(self.ctx.repo.index_file(path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        let tracked = self.tracked()?;
+        // The index is sorted by path, then stage: the merged version is stage 0.
+        let at = tracked.partition_point(|entry| (entry.path.as_str(), entry.stage) < (path, 0));
+        let Some(entry) = tracked.get(at).filter(|entry| entry.path == path && entry.stage == 0) else {
+            return Ok(None);
+        };
+        let bytes = self.ctx.repo.blob_bytes(entry.blob)?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// The version of a file at a commit, if the commit and the file exist.
@@ -354,7 +364,16 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
     };
     // Without a main branch there is nothing to diff against, except in a repository that has
     // no commits yet, where everything staged is new.
-    let changes = if base.is_some() || head.commit().is_none() { ctx.repo.changes_since(base)? } else { Vec::new() };
+    // A function of the base tree and the index (the worktree's attributes files in the key too:
+    // they decide what is binary): from the cache while the index file is unchanged.
+    let changes = if base.is_some() || head.commit().is_none() {
+        let attributes = [ctx.root().join(".gitattributes"), ctx.repo.git_dir().join("info/attributes")]
+            .map(|file| std::fs::metadata(file).ok().map(|m| (m.len(), m.modified().ok())));
+        let extra = format!("{base:?} {attributes:?}");
+        ctx.cache.derive("branch-diff", ctx.repo.git_dir(), "index", &extra, |_| ctx.repo.changes_since(base))?
+    } else {
+        Vec::new()
+    };
     let name = match &head {
         Head::Branch { name, .. } | Head::Unborn { name } => Some(name.clone()),
         Head::Detached { .. } => None,

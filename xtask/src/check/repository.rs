@@ -55,7 +55,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     // A function of the index alone: from the cache while git's index file is unchanged.
     let collisions: Vec<Finding> = ctx.cache.derive("case-collisions", ctx.repo.git_dir(), "index", "", |_| {
         let mut found = Vec::new();
-        let paths: Vec<String> = facts.tracked()?.iter().map(|(path, _)| path.clone()).collect();
+        let paths: Vec<String> = facts.tracked()?.iter().map(|entry| entry.path.clone()).collect();
         case_collisions(&paths, &mut found);
         Ok(found)
     })?;

@@ -31,6 +31,84 @@ pub struct AddedLine {
     pub text: String,
 }
 
+/// One entry of the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub path: String,
+    pub blob: Oid,
+    /// 0, or 1 to 3 for the sides of a conflict.
+    pub stage: u16,
+}
+
+impl crate::cache::Codec for IndexEntry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.path.encode(out);
+        crate::cache::put_bytes(out, self.blob.as_bytes());
+        crate::cache::put_u64(out, u64::from(self.stage));
+    }
+
+    fn decode(input: &mut crate::cache::Reader<'_>) -> Option<Self> {
+        let path = String::decode(input)?;
+        let blob = Oid::from_bytes(input.bytes()?).ok()?;
+        let stage = u16::try_from(input.u64()?).ok().filter(|stage| *stage <= 3)?;
+        Some(IndexEntry { path, blob, stage })
+    }
+}
+
+fn encode_oid(oid: Option<Oid>, out: &mut Vec<u8>) {
+    crate::cache::put_bytes(out, oid.as_ref().map_or(&[][..], Oid::as_bytes));
+}
+
+fn decode_oid(input: &mut crate::cache::Reader<'_>) -> Option<Option<Oid>> {
+    match input.bytes()? {
+        [] => Some(None),
+        bytes => Oid::from_bytes(bytes).ok().map(Some),
+    }
+}
+
+/// The cache stores a branch's diff (`check`'s `branch-diff`, keyed by the index file).
+impl crate::cache::Codec for FileChange {
+    fn encode(&self, out: &mut Vec<u8>) {
+        use crate::cache::put_u64;
+        self.path.encode(out);
+        put_u64(out, self.kind as u64);
+        self.binary.encode(out);
+        self.first_changed_line.map(|line| line as usize).encode(out);
+        put_u64(out, self.added.len() as u64);
+        for line in &self.added {
+            put_u64(out, u64::from(line.line));
+            line.text.encode(out);
+        }
+        encode_oid(self.blobs.0, out);
+        encode_oid(self.blobs.1, out);
+        self.same_as_known.encode(out);
+    }
+
+    fn decode(input: &mut crate::cache::Reader<'_>) -> Option<Self> {
+        let path = String::decode(input)?;
+        let kind = match input.u64()? {
+            0 => ChangeKind::Added,
+            1 => ChangeKind::Modified,
+            2 => ChangeKind::Deleted,
+            _ => return None,
+        };
+        let binary = bool::decode(input)?;
+        let first_changed_line = match Option::<usize>::decode(input)? {
+            Some(line) => Some(u32::try_from(line).ok()?),
+            None => None,
+        };
+        let count = usize::try_from(input.u64()?).ok()?;
+        let mut added = Vec::with_capacity(count.min(input.remaining() / 16));
+        for _ in 0..count {
+            let line = u32::try_from(input.u64()?).ok()?;
+            added.push(AddedLine { line, text: String::decode(input)? });
+        }
+        let blobs = (decode_oid(input)?, decode_oid(input)?);
+        let same_as_known = bool::decode(input)?;
+        Some(FileChange { path, kind, binary, first_changed_line, added, blobs, same_as_known })
+    }
+}
+
 /// One file the branch changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {
@@ -544,10 +622,19 @@ impl Repo {
         Ok(index.iter().map(|entry| path_of(&entry.path)).collect())
     }
 
-    /// Every tracked path with its blob id as the index (HEAD plus staged changes) has it.
-    pub fn tracked_blobs(&self) -> anyhow::Result<Vec<(String, Oid)>> {
+    /// Every index entry (HEAD plus staged changes), in the index's order (by path, then
+    /// stage): its path, blob id and stage (0, or 1 to 3 for a conflict's sides).
+    pub fn tracked_blobs(&self) -> anyhow::Result<Vec<IndexEntry>> {
         let index = self.inner.index().context("failed to read the index")?;
-        Ok(index.iter().map(|entry| (path_of(&entry.path), entry.id)).collect())
+        Ok(index
+            .iter()
+            .map(|entry| IndexEntry { path: path_of(&entry.path), blob: entry.id, stage: (entry.flags >> 12) & 0x3 })
+            .collect())
+    }
+
+    /// A blob's bytes.
+    pub fn blob_bytes(&self, blob: Oid) -> anyhow::Result<Vec<u8>> {
+        Ok(self.inner.find_blob(blob).context("failed to read a blob")?.content().to_vec())
     }
 }
 

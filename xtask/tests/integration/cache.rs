@@ -256,3 +256,20 @@ fn status_reads_what_check_stored() {
     let row = cached["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "GenBa").unwrap().clone();
     assert_ne!(row["status"], "Approved", "{row}");
 }
+
+/// The index is read from the cache while its file is unchanged; staging and unstaging change
+/// it, so a staged secret is found, and gone once unstaged.
+#[test]
+fn a_staged_secret_is_seen_through_the_cached_index() {
+    let sandbox = many_addons();
+    settle();
+    let (clean, _) = judged(&sandbox);
+    assert_eq!(read(&judged(&sandbox).1), 0);
+    let key = crate::support::fake_aws_key_id();
+    sandbox.write("notes.txt", &format!("id = {key}\n"));
+    sandbox.git(&["add", "notes.txt"]);
+    let (staged, _) = judged(&sandbox);
+    assert!(staged.iter().any(|f| f["rule"].as_str().unwrap_or("").starts_with("sop-4.9/secret/")), "{staged:?}");
+    sandbox.git(&["reset", "-q", "--", "notes.txt"]);
+    assert_eq!(judged(&sandbox).0, clean);
+}
