@@ -233,7 +233,8 @@ pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
 /// thousand-row `status --json` more than building it.
 fn versioned(version: u32, fields: &serde_json::Value) -> anyhow::Result<String> {
     let version_line = format!("\"version\": {version}");
-    let pretty = serde_json::to_string_pretty(fields)?;
+    // `Value`'s own alternate `Display` is the pretty printer, compiled in serde_json.
+    let pretty = format!("{fields:#}");
     Ok(match pretty.strip_prefix("{\n") {
         Some(rest) if fields.is_object() => format!("{{\n  {version_line},\n{rest}"),
         _ if fields.as_object().is_some_and(serde_json::Map::is_empty) => format!("{{\n  {version_line}\n}}"),
