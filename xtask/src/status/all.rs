@@ -90,19 +90,25 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<()> {
 fn branch_row(ctx: &Ctx, tip: &BranchTip, main: git2::Oid, prs: &HashMap<String, String>) -> anyhow::Result<BranchRow> {
     let specs = &ctx.config.docs.specs;
     let head = tip.tip(&ctx.repo).unwrap_or(main);
-    let mut slices = Vec::new();
-    for file in ctx.repo.changed_in_dir(head, main, specs)? {
-        let Some(written) = crate::names::feature_of_spec_file(&file) else { continue };
-        // The add-on's name as every other command shows it (derived, as the inventory does).
-        let feature = crate::names::Names::derive(written, "feat", &ctx.config)
-            .map_or_else(|_| written.to_string(), |names| names.feature);
-        let text = ctx.repo.file_at(head, &format!("{specs}/{file}"))?.unwrap_or_default();
-        let status = match Header::parse(&String::from_utf8_lossy(&text)).status() {
-            Ok(status) => status.as_str().to_string(),
-            Err(_) => "unreadable".into(),
-        };
-        slices.push(Slice { addon: feature, status });
-    }
+    // A function of two commits (and the configuration, in the cache's key): from the cache, so
+    // branches at the same tip, and every branch on the next run, cost one lookup.
+    let found: Vec<(String, String)> = ctx.cache.memo("branch-slices", &format!("{head} {main}"), || {
+        let mut found = Vec::new();
+        for file in ctx.repo.changed_in_dir(head, main, specs)? {
+            let Some(written) = crate::names::feature_of_spec_file(&file) else { continue };
+            // The add-on's name as every other command shows it (derived, as the inventory does).
+            let feature = crate::names::Names::derive(written, "feat", &ctx.config)
+                .map_or_else(|_| written.to_string(), |names| names.feature);
+            let text = ctx.repo.file_at(head, &format!("{specs}/{file}"))?.unwrap_or_default();
+            let status = match Header::parse(&String::from_utf8_lossy(&text)).status() {
+                Ok(status) => status.as_str().to_string(),
+                Err(_) => "unreadable".into(),
+            };
+            found.push((feature, status));
+        }
+        Ok(found)
+    })?;
+    let slices = found.into_iter().map(|(addon, status)| Slice { addon, status }).collect();
     let (ahead, behind) = ctx.repo.ahead_behind(head, main);
     Ok(BranchRow {
         branch: tip.name.clone(),

@@ -255,6 +255,25 @@ fn status_reads_what_check_stored() {
     let cached = sandbox.xtask().args(["status", "--json"]).without_cargo().success().json();
     let row = cached["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "GenBa").unwrap().clone();
     assert_ne!(row["status"], "Approved", "{row}");
+
+    // `status --all`: a branch's slices are memoised by its tip; what it shows is --no-cache's,
+    // on the first run and the next, and a new commit on the branch is seen.
+    sandbox.git(&["checkout", "-q", "-b", "feat/gen-zz"]);
+    let spec = sandbox.read("docs/specs/Lancelot_vNext2_Spec_GenAb.md").replace("GenAb", "GenZz");
+    sandbox.write("docs/specs/Lancelot_vNext2_Spec_GenZz.md", &spec);
+    sandbox.commit_all("feat: gen zz");
+    sandbox.git(&["checkout", "-q", "main"]);
+    let all =
+        |args: &[&str]| sandbox.xtask().args(["status", "--all", "--json"]).args(args).without_cargo().success().stdout;
+    for _ in 0..2 {
+        assert_eq!(all(&[]), all(&["--no-cache"]));
+    }
+    assert!(all(&[]).contains("GenZz"));
+    sandbox.git(&["checkout", "-q", "feat/gen-zz"]);
+    sandbox.write("docs/specs/Lancelot_vNext2_Spec_GenZy.md", &spec.replace("GenZz", "GenZy"));
+    sandbox.commit_all("feat: gen zy");
+    assert!(all(&[]).contains("GenZy"));
+    assert_eq!(all(&[]), all(&["--no-cache"]));
 }
 
 /// The index is read from the cache while its file is unchanged; staging and unstaging change
