@@ -185,8 +185,22 @@ impl<R: Read + Seek> Backwards<R> {
     }
 }
 
+/// The last `\n`, eight bytes a step: a word without one is skipped whole (the xtask compiles
+/// this file unoptimised, where a byte-by-byte search cost 70 instructions a byte of the log).
 fn last_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().rposition(|&byte| byte == b'\n')
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    let mut end = bytes.len();
+    while let Some(word) = end.checked_sub(8).and_then(|start| bytes[start..end].try_into().ok()) {
+        let zeroed = u64::from_le_bytes(word) ^ NEWLINES;
+        // A byte of `zeroed` is 0 exactly where `word` has a newline.
+        if zeroed.wrapping_sub(ONES) & !zeroed & HIGHS != 0 {
+            break;
+        }
+        end -= 8;
+    }
+    bytes[..end].iter().rposition(|&byte| byte == b'\n')
 }
 
 /// `1234567` as `1,234,567`, for counts in summaries.
@@ -205,6 +219,23 @@ pub fn thousands(count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time search finds what a byte-by-byte one finds, at every offset.
+    #[test]
+    fn the_last_newline_is_found_at_every_offset() {
+        for length in 0..40 {
+            for at in 0..=length {
+                let mut bytes = vec![b'x'; length];
+                if at < length {
+                    bytes[at] = b'\n';
+                }
+                bytes.extend_from_slice(&[0x8a, 0x0b, 0x09][..length % 3]);
+                let expected = bytes.iter().rposition(|&byte| byte == b'\n');
+                assert_eq!(last_newline(&bytes), expected, "{bytes:?}");
+            }
+        }
+    }
+
     use std::io::Cursor;
 
     fn all(text: &str, budget: u64) -> (Vec<(u64, String)>, Tail, bool) {
