@@ -136,7 +136,7 @@ impl Inventory {
         for entry in entries {
             let entry = entry.with_context(|| format!("failed to read `{}`", dir.display()))?;
             let Ok(file_name) = entry.file_name().into_string() else { continue };
-            if names::feature_of_spec_file(&file_name).is_some() && entry.path().is_file() {
+            if names::feature_of_spec_file(&file_name).is_some() && is_file(&entry) {
                 files_found.push(file_name);
             }
         }
@@ -163,6 +163,7 @@ impl Inventory {
             (feature, *file != expected, file.clone())
         });
 
+        let listings = Listings::default();
         let mut inventory = Inventory { config: config.clone(), ..Inventory::default() };
         let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for (file_name, feature, header, derived) in files {
@@ -186,7 +187,7 @@ impl Inventory {
                 Ok(status) => (Some(status), None),
                 Err(error) => (None, Some(error)),
             };
-            let exists = |relative: &str| root.join(relative).is_file();
+            let exists = |relative: &str| listings.is_file(root, relative);
             let dependencies: Vec<Dependency> =
                 header.depends_on().iter().map(|written| Dependency::resolve(written, config)).collect();
             inventory.addons.push(Addon {
@@ -199,7 +200,7 @@ impl Inventory {
                 has_blueprint: exists(&names.blueprint),
                 has_runbook: exists(&names.runbook),
                 has_architecture: exists(&names.architecture),
-                has_module: exists(&names.module) || root.join(&names.module_dir).is_dir(),
+                has_module: exists(&names.module) || listings.is_dir(root, &names.module_dir),
                 header,
                 names,
             });
@@ -273,6 +274,56 @@ impl Inventory {
     /// value, any spelling or spec file name (see [`names::resolve_dependency`]).
     pub fn find_name(&self, value: &str) -> Option<&Addon> {
         self.find(&names::resolve_dependency(value, &self.config).ok()?.feature)
+    }
+}
+
+/// Whether a folder entry is a file, following a link as `Path::is_file` does; the listing's
+/// own file type answers for all but links, without a `stat` per entry.
+fn is_file(entry: &std::fs::DirEntry) -> bool {
+    match entry.file_type() {
+        Ok(kind) if kind.is_symlink() => entry.path().is_file(),
+        Ok(kind) => kind.is_file(),
+        Err(_) => false,
+    }
+}
+
+/// The folders whose entries the inventory asks about, each listed once (one `getdents` instead
+/// of a `stat` per add-on and document: thousands of add-ons ask thousands of times).
+#[derive(Default)]
+struct Listings {
+    /// Folder (relative) → its entries: name → is a file, is a folder.
+    folders: std::cell::RefCell<std::collections::HashMap<String, std::collections::HashMap<String, (bool, bool)>>>,
+}
+
+impl Listings {
+    fn kind(&self, root: &Path, relative: &str) -> Option<(bool, bool)> {
+        let (folder, name) = relative.rsplit_once('/').unwrap_or(("", relative));
+        let mut folders = self.folders.borrow_mut();
+        let entries = folders.entry(folder.to_string()).or_insert_with(|| {
+            let Ok(listing) = std::fs::read_dir(root.join(folder)) else { return Default::default() };
+            listing
+                .flatten()
+                .filter_map(|entry| {
+                    let kind = entry.file_type().ok()?;
+                    let kind = if kind.is_symlink() {
+                        let followed = std::fs::metadata(entry.path()).ok()?;
+                        (followed.is_file(), followed.is_dir())
+                    } else {
+                        (kind.is_file(), kind.is_dir())
+                    };
+                    Some((entry.file_name().into_string().ok()?, kind))
+                })
+                .collect()
+        });
+        entries.get(name).copied()
+    }
+
+    fn is_file(&self, root: &Path, relative: &str) -> bool {
+        self.kind(root, relative).is_some_and(|(file, _)| file)
+    }
+
+    fn is_dir(&self, root: &Path, relative: &str) -> bool {
+        self.kind(root, relative).is_some_and(|(_, dir)| dir)
     }
 }
 
