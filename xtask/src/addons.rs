@@ -287,12 +287,15 @@ fn is_file(entry: &std::fs::DirEntry) -> bool {
     }
 }
 
+/// A folder's entries: name → (is a file, is a folder), links followed.
+type Entries = std::collections::HashMap<String, (bool, bool)>;
+
 /// The folders whose entries the inventory asks about, each listed once (one `getdents` instead
 /// of a `stat` per add-on and document: thousands of add-ons ask thousands of times).
 #[derive(Default)]
 struct Listings {
-    /// Folder (relative) → its entries: name → is a file, is a folder.
-    folders: std::cell::RefCell<std::collections::HashMap<String, std::collections::HashMap<String, (bool, bool)>>>,
+    /// Folder (relative) → its entries.
+    folders: std::cell::RefCell<std::collections::HashMap<String, Entries>>,
 }
 
 impl Listings {
