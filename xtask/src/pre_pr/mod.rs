@@ -178,7 +178,8 @@ struct Pipeline<'a> {
     /// A dry run leaves no receipts: it changes nothing.
     dry_run: bool,
     steps: Vec<StepRecord>,
-    failure: Option<(&'static str, anyhow::Error)>,
+    /// The first failure, and why the steps after it do not run (`` `verify` failed ``).
+    failure: Option<(String, anyhow::Error)>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -249,7 +250,15 @@ impl<'a> Pipeline<'a> {
 
     fn fail(&mut self, name: &'static str, error: anyhow::Error) {
         if self.failure.is_none() {
-            self.failure = Some((name, error));
+            self.failure = Some((format!("`{name}` failed"), error));
+        }
+    }
+
+    /// Ends the run without a failed step: the steps after this one are not run, for `why`, and
+    /// the run exits with `error` (a refusal saying what to do instead).
+    fn stop(&mut self, why: String, error: anyhow::Error) {
+        if self.failure.is_none() {
+            self.failure = Some((why, error));
         }
     }
 
@@ -259,10 +268,10 @@ impl<'a> Pipeline<'a> {
         self.receipt(Receipt::new(COMMAND, Kind::Skipped, format!("{name} skipped")).reason(reason));
     }
 
-    /// Records a step an earlier failure kept from running.
+    /// Records a step an earlier failure (or stop) kept from running.
     fn not_run(&mut self, name: &'static str) {
-        let failed = self.failure.as_ref().map_or("an earlier step", |(failed, _)| failed);
-        let reason = format!("not run: `{failed}` failed");
+        let why = self.failure.as_ref().map_or("an earlier step failed", |(why, _)| why.as_str());
+        let reason = format!("not run: {why}");
         self.skip(name, reason);
     }
 
@@ -318,6 +327,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let branch = steps::preflight(&mut pipeline, &args, ready);
     let stashed = steps::autostash(&mut pipeline, &args, branch.as_ref());
     let synced = steps::sync(&mut pipeline, &args, branch.as_ref(), stashed, &rerun);
+    steps::own_commits(&mut pipeline, branch.as_ref(), synced.as_ref(), stashed);
     if args.dry_run {
         return finish_dry_run(ctx, &console, pipeline, &args);
     }
@@ -329,7 +339,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         steps::pr_body(&mut pipeline, branch.as_ref(), synced.as_ref(), &evidence, compliance.as_ref(), &body_path);
     steps::open(&mut pipeline, &args, written.as_ref(), &body_path);
     steps::restore(&mut pipeline, stashed);
-    let steps::Evidence { verify, integration, .. } = evidence;
+    let steps::Evidence { verify, integration, scope, .. } = evidence;
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
     if args.json {
@@ -361,7 +371,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
     if let (Some(branch), Some((body, tested))) = (&branch, &written) {
         // Every step passed: `cargo xtask propose` pushes this commit without verifying again.
-        crate::propose::record_verified(ctx, &branch.name, *tested, &body_relative, &body.title);
+        crate::propose::record_verified(ctx, &branch.name, *tested, scope, &body_relative, &body.title);
     }
     if let (false, Some(branch), Some((body, tested))) = (args.json, &branch, &written) {
         print_ready(ctx, &console, &branch.name, body, *tested, &body_relative);
