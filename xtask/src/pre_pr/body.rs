@@ -143,7 +143,7 @@ pub fn build(ctx: &Ctx, inputs: &Inputs<'_>) -> anyhow::Result<Body> {
         merge_method: merge.method.to_string(),
         merge_reason: merge.reason.clone(),
     };
-    let templates = Templates::load(ctx.root())?;
+    let templates = Templates::load_one(ctx.root(), "pr_body")?;
     let text = templates.render("pr_body", &view.context(templates.get("pr_body").version))?;
 
     let redacted = crate::redact::owned(&text);

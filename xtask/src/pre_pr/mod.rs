@@ -178,6 +178,7 @@ struct Pipeline<'a> {
     /// A dry run leaves no receipts: it changes nothing.
     dry_run: bool,
     steps: Vec<StepRecord>,
+    receipts: Receipts<'a>,
     /// The first failure, and why the steps after it do not run (`` `verify` failed ``).
     failure: Option<(String, anyhow::Error)>,
 }
@@ -287,12 +288,30 @@ impl<'a> Pipeline<'a> {
         self.steps.push(StepRecord { name, status, duration_ms: duration.as_millis() as u64, detail });
     }
 
-    fn receipt(&self, receipt: Receipt) {
+    fn receipt(&mut self, receipt: Receipt) {
         if self.dry_run {
             return;
         }
-        if let Err(error) = receipts::append(&self.ctx.repo, receipt) {
-            self.console.warning(format!("could not write a receipt: {error:#}"));
+        // Synced once, when the run ends (`Receipts`' drop): one wait for the disk, not one a step.
+        match receipts::append_unsynced(&self.ctx.repo, receipt) {
+            Ok(()) => self.receipts.written = true,
+            Err(error) => self.console.warning(format!("could not write a receipt: {error:#}")),
+        }
+    }
+}
+
+/// The run's receipts, made durable when it ends, however it ends (a signal's exit aside: the
+/// lines are then written, only not yet synced).
+struct Receipts<'a> {
+    repo: &'a crate::git::Repo,
+    written: bool,
+}
+
+impl Drop for Receipts<'_> {
+    fn drop(&mut self) {
+        if self.written {
+            // Best effort, like the append itself: the lines are in the log already.
+            let _ = receipts::sync(self.repo);
         }
     }
 }
@@ -323,7 +342,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let args = Options::from(args);
     let console = Console::new(args.json);
     let Started { lock: _lock, rerun, ready } = start(ctx, &args, &console)?;
-    let mut pipeline = Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), failure: None };
+    let receipts = Receipts { repo: &ctx.repo, written: false };
+    let mut pipeline =
+        Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), receipts, failure: None };
     let branch = steps::preflight(&mut pipeline, &args, ready);
     let stashed = steps::autostash(&mut pipeline, &args, branch.as_ref());
     let synced = steps::sync(&mut pipeline, &args, branch.as_ref(), stashed, &rerun);
