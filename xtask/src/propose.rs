@@ -67,7 +67,7 @@ pub fn record_verified(ctx: &Ctx, branch: &str, head: git2::Oid, scope: Option<V
         title: title.to_string(),
     };
     if let Ok(text) = serde_json::to_string_pretty(&verified) {
-        let _ = crate::plan::write_atomically(&ctx.repo.sop_dir().join(VERIFIED_FILE), text.as_bytes());
+        let _ = crate::plan::write_regenerable(&ctx.repo.sop_dir().join(VERIFIED_FILE), text.as_bytes());
     }
 }
 

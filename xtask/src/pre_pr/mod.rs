@@ -510,7 +510,7 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
 /// Builds the PR body and writes it to `path`; the value is the body and the tested commit.
 fn write_body(ctx: &Ctx, inputs: &body::Inputs<'_>, path: &std::path::Path) -> anyhow::Result<Done<(body::Body, Oid)>> {
     let body = body::build(ctx, inputs)?;
-    crate::plan::write_atomically(path, body.text.as_bytes())?;
+    crate::plan::write_regenerable(path, body.text.as_bytes())?;
     let relative = body::relative_path(ctx.root(), path);
     let ticked = body.checklist.iter().filter(|item| item.ticked).count();
     let masked = if body.masked { "; a possible secret in a commit subject or the spec was masked" } else { "" };
