@@ -218,6 +218,31 @@ fn a_dirty_tree_is_refused_unless_autostash() {
     assert_contains(&out.stdout, "preflight    failed");
 }
 
+/// Preflight asks `git status` which tracked paths changed: unstaged, staged, deleted and renamed
+/// files are named (a rename by both its paths, a name with a space or a non-ASCII letter as it
+/// is); untracked files and the files a sparse checkout leaves out on purpose are no changes.
+#[test]
+fn preflight_names_every_tracked_change_and_nothing_else() {
+    let (sandbox, _origin) = project(FAST);
+    for (file, text) in [("notes/a b é.md", "x\n"), ("extra/out.txt", "o\n"), ("gone.txt", "g\n")] {
+        sandbox.write(file, text);
+    }
+    commit_feature(&sandbox, "moved.txt", "m\n", "feat: add the notes");
+    sandbox.git(&["sparse-checkout", "set", "notes"]);
+    assert!(!sandbox.exists("extra/out.txt"), "the sparse checkout did not leave `extra` out");
+    sandbox.write("untracked.txt", "u\n");
+    sandbox.xtask().args(["pre-pr"]).success();
+
+    sandbox.write("notes/a b é.md", "changed\n");
+    sandbox.git(&["rm", "-q", "gone.txt"]);
+    sandbox.git(&["mv", "moved.txt", "renamed.txt"]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(
+        &out.stderr,
+        "error: the working tree has uncommitted changes: `gone.txt`, `moved.txt`, `notes/a b é.md`, `renamed.txt`\n",
+    );
+}
+
 #[test]
 fn autostash_stashes_the_work_and_restores_it_after_the_sync() {
     let (sandbox, origin) = project(FAST);
