@@ -3,7 +3,8 @@
 //!
 //! Anything that talks to a remote (fetch, push) or rewrites history (rebase) is *not* done with
 //! git2: it runs the `git` CLI through xshell's `cmd!` (see `sync.rs`) so the engineer's
-//! credentials, SSH config and hooks apply. No other module may open a repository or run `git`.
+//! credentials, SSH config and hooks apply. One local read runs the CLI too, for speed:
+//! [`Repo::changed_paths_with_cli`]. No other module may open a repository or run `git`.
 
 pub mod branches;
 pub mod hint;

@@ -102,7 +102,9 @@ fn a_branch_without_commits_stops_before_verify_with_what_to_do() {
     assert!(!sandbox.exists(".git/sop/verified.json"), "propose would take it as verified");
     paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
 
-    // Offline, the same, from the main branch as last fetched.
+    // A dry run predicts it, changing nothing; offline, the same, from main as last fetched.
+    let out = sandbox.xtask().args(["pre-pr", "--dry-run"]).refused(1);
+    assert_contains(&out.stderr, "has no commits `main` lacks: there is nothing to verify or propose");
     let out = sandbox.xtask().args(["pre-pr", "--no-sync", "--json"]).failure(1);
     let json = out.json();
     assert_eq!(json["ok"], false);
