@@ -245,6 +245,18 @@ fn create_folders(root: &Path, relative: &str) -> anyhow::Result<()> {
 /// no component of it may be a link, and a link at the file itself is refused too. Leftover
 /// temporaries of the same file from killed runs are removed first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomically_with(path, bytes, true)
+}
+
+/// [`write_atomically`] without waiting for the disk before the rename, for a file the next run
+/// regenerates or can do without (`pre-pr`'s PR body, its verify cache, the record `propose`
+/// reuses): a machine crash may lose its newest version (its readers then treat it as missing),
+/// a killed run never leaves it torn. One fsync less is milliseconds on a real disk.
+pub fn write_regenerable(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomically_with(path, bytes, false)
+}
+
+fn write_atomically_with(path: &Path, bytes: &[u8], sync: bool) -> anyhow::Result<()> {
     let mut current = PathBuf::new();
     for component in path.components() {
         current.push(component);
@@ -265,7 +277,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
         confine::remove_stale_temporaries(dir, Some(&name.to_string_lossy()));
     }
-    confine::write_file(path, bytes)
+    confine::write_file_with(path, bytes, sync)
 }
 
 /// Creates the folder `dir` (an absolute path below `root`) and its missing parents as real

@@ -3,7 +3,8 @@
 //! engineer never waits for the same verify twice.
 //!
 //! It refuses on main, on a branch with no commits main lacks, and on a commit `pre-pr` has not
-//! verified (the hint runs it). The push is `--force-with-lease`, leased on the commit the
+//! verified, or verified only in part (`pre-pr --scope`: CI runs everything, so a PR needs the
+//! full verify; the hint runs it, reusing the verify cache where it can). The push is `--force-with-lease`, leased on the commit the
 //! remote-tracking branch had when last fetched — never a plain force — and only when every commit
 //! the remote has and the branch lacks is one of the branch's own, rewritten by a sync; a
 //! teammate's commits there are brought in first (`cargo xtask sync`), never overwritten. The PR
@@ -34,7 +35,8 @@ pub struct Args {
 
 const COMMAND: &str = "propose";
 const VERIFIED_FILE: &str = "verified.json";
-const VERIFIED_VERSION: u32 = 1;
+/// 2: `scope` recorded (a version-1 record may be of a `--scope` run: never reused).
+const VERIFIED_VERSION: u32 = 2;
 
 /// What a passing `pre-pr` verified, for `propose` to reuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +45,10 @@ pub struct Verified {
     pub branch: String,
     /// The commit verified (its tree was clean: `pre-pr` verifies committed work only).
     pub head: String,
-    /// The verify commands that ran, as configured.
+    /// The verify commands, as configured.
     pub commands: Vec<Vec<String>>,
+    /// With `pre-pr --scope`, the packages verify was narrowed to; `None`: everything was verified.
+    pub scope: Option<Vec<String>>,
     /// The PR body it wrote, from the repository root, and its title.
     pub body: String,
     pub title: String,
@@ -52,17 +56,18 @@ pub struct Verified {
 
 /// Called by `pre-pr` when every step passed: what it verified (best effort: a failure to record
 /// only means `propose` verifies again).
-pub fn record_verified(ctx: &Ctx, branch: &str, head: git2::Oid, body: &str, title: &str) {
+pub fn record_verified(ctx: &Ctx, branch: &str, head: git2::Oid, scope: Option<Vec<String>>, body: &str, title: &str) {
     let verified = Verified {
         version: VERIFIED_VERSION,
         branch: branch.to_string(),
         head: head.to_string(),
         commands: ctx.config.verify.clone(),
+        scope,
         body: body.to_string(),
         title: title.to_string(),
     };
     if let Ok(text) = serde_json::to_string_pretty(&verified) {
-        let _ = crate::plan::write_atomically(&ctx.repo.sop_dir().join(VERIFIED_FILE), text.as_bytes());
+        let _ = crate::plan::write_regenerable(&ctx.repo.sop_dir().join(VERIFIED_FILE), text.as_bytes());
     }
 }
 
@@ -133,6 +138,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .hint("verify, then propose:\ncargo xtask pre-pr\ncargo xtask propose")
         .into());
     };
+    if let Some(packages) = &verified.scope {
+        return Err(Refusal::failed(format!(
+            "`pre-pr --scope` verified only {} (and their dependents) at {}: a pull request needs the full verify",
+            packages.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+            ctx.repo.short_id(commit)
+        ))
+        .hint("verify everything, then propose:\ncargo xtask pre-pr\ncargo xtask propose")
+        .into());
+    }
     let lease = lease(ctx, remote, &branch, commit)?;
     let pr = if args.no_open { None } else { Some(pr_target(ctx, remote, main, &branch)) };
     if dry_run {

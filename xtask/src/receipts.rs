@@ -2,7 +2,8 @@
 //! failure and skipped action, kept in the clone's git directory (`.git/sop/receipts.jsonl`) so it
 //! survives restarts and `cargo clean` and is never committed.
 //!
-//! Appends write one whole line and `fsync` it; a torn last line (a crash mid write) is left as
+//! Appends write one whole line and `fsync` it (a run that appends one per step may sync once at
+//! its end instead: [`append_unsynced`], [`sync`]); a torn last line (a crash mid write) is left as
 //! it is and the next receipt starts on a fresh line. Nothing here ever rewrites or removes a
 //! line. A receipt of a kind this version does not know is kept as [`Kind::Unknown`].
 //!
@@ -153,15 +154,41 @@ pub fn log_path(repo: &Repo) -> PathBuf {
 /// Appends a receipt, filling in the branch and commit from HEAD. Its message, reason and every
 /// string of its detail pass through the redaction layer first: no receipt stores a secret, a
 /// credential in a URL or a raw commit subject holding one.
-pub fn append(repo: &Repo, mut receipt: Receipt) -> anyhow::Result<()> {
+pub fn append(repo: &Repo, receipt: Receipt) -> anyhow::Result<()> {
+    append_to(&log_path(repo), &filled_in(repo, receipt))
+}
+
+/// [`append`] without waiting for the disk, for a run that appends a receipt per step and then
+/// calls [`sync`] once at its end (`pre-pr`): each line is written whole and at once, so another
+/// process reads it, and a killed run loses none; only a machine crash before the sync could.
+pub fn append_unsynced(repo: &Repo, receipt: Receipt) -> anyhow::Result<()> {
+    write_line(&log_path(repo), &filled_in(repo, receipt), false)
+}
+
+/// Makes the receipts appended with [`append_unsynced`] durable.
+pub fn sync(repo: &Repo) -> anyhow::Result<()> {
+    let path = log_path(repo);
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("failed to open the receipts log `{}`", path.display()))?;
+    file.sync_data().with_context(|| format!("failed to sync the receipts log `{}`", path.display()))
+}
+
+/// The branch and commit from HEAD filled in, and every string redacted.
+fn filled_in(repo: &Repo, mut receipt: Receipt) -> Receipt {
     if let Ok(head) = repo.head() {
         receipt.branch = receipt.branch.or_else(|| head.branch_name().map(str::to_string));
         receipt.commit = receipt.commit.or_else(|| head.commit().map(|oid| oid.to_string()));
     }
-    append_to(&log_path(repo), &receipt.redacted())
+    receipt.redacted()
 }
 
 pub fn append_to(path: &Path, receipt: &Receipt) -> anyhow::Result<()> {
+    write_line(path, receipt, true)
+}
+
+fn write_line(path: &Path, receipt: &Receipt, sync: bool) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;
     }
@@ -179,7 +206,9 @@ pub fn append_to(path: &Path, receipt: &Receipt) -> anyhow::Result<()> {
     }
     file.write_all(line.as_bytes())
         .with_context(|| format!("failed to write the receipts log `{}`", path.display()))?;
-    file.sync_data().with_context(|| format!("failed to sync the receipts log `{}`", path.display()))?;
+    if sync {
+        file.sync_data().with_context(|| format!("failed to sync the receipts log `{}`", path.display()))?;
+    }
     Ok(())
 }
 

@@ -79,10 +79,20 @@ pub struct Templates {
 impl Templates {
     /// Loads every template, preferring `<root>/templates/<file>` over the built-in one.
     pub fn load(root: &Path) -> anyhow::Result<Templates> {
+        Templates::load_kinds(root, |_| true)
+    }
+
+    /// Loads the one template of `kind` (`pre-pr`'s PR body needs no other: reading and parsing
+    /// the eight is most of its rendering time).
+    pub fn load_one(root: &Path, kind: &str) -> anyhow::Result<Templates> {
+        Templates::load_kinds(root, |known| known.kind == kind)
+    }
+
+    fn load_kinds(root: &Path, wanted: impl Fn(&Known) -> bool) -> anyhow::Result<Templates> {
         let mut tera = tera::Tera::new();
         tera.autoescape_on(Vec::<&str>::new());
         let mut loaded = Vec::with_capacity(KNOWN.len());
-        for known in KNOWN {
+        for known in KNOWN.iter().filter(|known| wanted(known)) {
             let path = root.join("templates").join(known.file);
             let (origin, source) = match std::fs::read_to_string(&path) {
                 Ok(text) => (format!("templates/{}", known.file), text),

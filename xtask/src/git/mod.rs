@@ -3,7 +3,8 @@
 //!
 //! Anything that talks to a remote (fetch, push) or rewrites history (rebase) is *not* done with
 //! git2: it runs the `git` CLI through xshell's `cmd!` (see `sync.rs`) so the engineer's
-//! credentials, SSH config and hooks apply. No other module may open a repository or run `git`.
+//! credentials, SSH config and hooks apply. One local read runs the CLI too, for speed:
+//! [`Repo::changed_paths_with_cli`]. No other module may open a repository or run `git`.
 
 pub mod branches;
 pub mod hint;
@@ -226,6 +227,32 @@ impl Repo {
             }
         }
         Ok(changed)
+    }
+
+    /// [`Repo::changed_paths`], asked of the `git` CLI in `sh` (at the root): the same answer —
+    /// tracked paths changed in the index or the working tree; a sparse checkout's skip-worktree
+    /// entries are not changes — in a fraction of the time on a large tree, where libgit2's status
+    /// (unoptimised in a dev build) compares every file for tens of milliseconds (`pre-pr`'s
+    /// preflight, issue 17). Read-only: `--no-optional-locks` keeps git from refreshing the index.
+    /// When git cannot run or fails, libgit2 answers.
+    pub fn changed_paths_with_cli(&self, sh: &xshell::Shell) -> anyhow::Result<Vec<String>> {
+        let output = xshell::cmd!(
+            sh,
+            "git --no-optional-locks status --porcelain=v1 -z --untracked-files=no --ignore-submodules=all --no-renames"
+        )
+        .ignore_status()
+        .quiet()
+        .output();
+        let Some(output) = output.ok().filter(|output| output.status.success()) else {
+            return self.changed_paths();
+        };
+        // `XY <path>` entries, NUL-terminated; `--no-renames` keeps each to one path.
+        Ok(output
+            .stdout
+            .split(|byte| *byte == 0)
+            .filter_map(|entry| entry.get(3..).filter(|path| !path.is_empty()))
+            .map(|path| String::from_utf8_lossy(path).into_owned())
+            .collect())
     }
 
     /// The index entries a sparse checkout keeps out of the working tree (skip-worktree).

@@ -156,12 +156,17 @@ fn linked_folder(path: &Path, folder: &str) -> Refusal {
 /// Writes `bytes` to `path` (already resolved) through a new temporary sibling, then renames it
 /// into place: all or nothing, and the file keeps the mode it had.
 pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_file_with(path, bytes, true)
+}
+
+/// [`write_file`]; `sync`: wait for the temporary's bytes to reach the disk before the rename.
+pub fn write_file_with(path: &Path, bytes: &[u8], sync: bool) -> anyhow::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|error| io_error(error, format!("failed to create `{}`", parent.display())))?;
     let existing = path.symlink_metadata().ok().filter(Metadata::is_file);
     let temporary = temporary_path(path);
-    let result = write_temporary(&temporary, bytes, existing.as_ref()).and_then(|()| {
+    let result = write_temporary(&temporary, bytes, existing.as_ref(), sync).and_then(|()| {
         crate::test_hooks::in_write(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         std::fs::rename(&temporary, path)
             .map_err(|error| io_error(error, format!("failed to move `{}` into place", path.display())))
@@ -172,7 +177,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     result
 }
 
-fn write_temporary(temporary: &Path, bytes: &[u8], existing: Option<&Metadata>) -> anyhow::Result<()> {
+fn write_temporary(temporary: &Path, bytes: &[u8], existing: Option<&Metadata>, sync: bool) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -197,7 +202,9 @@ fn write_temporary(temporary: &Path, bytes: &[u8], existing: Option<&Metadata>) 
         return Err(io_error(error, format!("failed to write `{}`", temporary.display())));
     }
     file.write_all(bytes).map_err(|error| io_error(error, format!("failed to write `{}`", temporary.display())))?;
-    file.sync_all().map_err(|error| io_error(error, format!("failed to sync `{}`", temporary.display())))?;
+    if sync {
+        file.sync_all().map_err(|error| io_error(error, format!("failed to sync `{}`", temporary.display())))?;
+    }
     Ok(())
 }
 

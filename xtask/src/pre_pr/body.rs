@@ -28,6 +28,8 @@ pub struct Inputs<'a> {
     /// `None` with `--no-sync`.
     pub synced: Option<&'a Synced>,
     pub verify: &'a Sequence,
+    /// With `--scope`, the packages verify was narrowed to (`None`: it verified everything).
+    pub scope: Option<&'a [String]>,
     /// The integration run, or why it was skipped.
     pub integration: Result<&'a Sequence, String>,
     /// The compliance step's report, with its checklist; `None` when it did not run.
@@ -112,7 +114,7 @@ pub fn build(ctx: &Ctx, inputs: &Inputs<'_>) -> anyhow::Result<Body> {
         tested_commit: inputs.tested_commit.to_string(),
         synced: inputs.synced.map(|synced| format!("`{}`: {}", synced.upstream, synced.outcome)),
         remote_main: format!("{}/{}", config.remote, config.main_branch),
-        verify: verify_rows(inputs, &config.integration_env),
+        verify: verify_rows(inputs, &config.verify, &config.integration_env),
         tests: total_tests(inputs).map(|total| total.describe()),
         integration: match &inputs.integration {
             Ok(_) => format!("run (`{}=1`)", config.integration_env),
@@ -141,7 +143,7 @@ pub fn build(ctx: &Ctx, inputs: &Inputs<'_>) -> anyhow::Result<Body> {
         merge_method: merge.method.to_string(),
         merge_reason: merge.reason.clone(),
     };
-    let templates = Templates::load(ctx.root())?;
+    let templates = Templates::load_one(ctx.root(), "pr_body")?;
     let text = templates.render("pr_body", &view.context(templates.get("pr_body").version))?;
 
     let redacted = crate::redact::owned(&text);
@@ -228,12 +230,20 @@ fn flag_line(slice: Option<&Slice>, docs_only: bool) -> String {
     "None: this change is not behind a feature flag (not an add-on slice).".into()
 }
 
-fn verify_rows(inputs: &Inputs<'_>, integration_env: &str) -> Vec<PrCommand> {
+/// One row per command that ran; a command `--scope` narrowed says so (CI runs it in full).
+fn verify_rows(inputs: &Inputs<'_>, configured: &[Vec<String>], integration_env: &str) -> Vec<PrCommand> {
     let mut rows = Vec::new();
-    let mut add = |sequence: &Sequence, suffix: &str| {
-        for result in &sequence.results {
+    let scoped = inputs
+        .scope
+        .map(|packages| format!(" (`--scope`: only {} and their dependents; CI runs it in full)", packages.join(", ")));
+    let mut add = |sequence: &Sequence, suffix: &str, narrowed: &dyn Fn(usize, &[String]) -> bool| {
+        for (index, result) in sequence.results.iter().enumerate() {
+            let note = match &scoped {
+                Some(note) if narrowed(index, &result.command) => note.as_str(),
+                _ => "",
+            };
             rows.push(PrCommand {
-                command: format!("`{}`{suffix}", result.display()),
+                command: format!("`{}`{suffix}{note}", result.display()),
                 result: match (result.passed, sequence.reused) {
                     (true, true) => "passed (reused: this tree passed earlier with these commands)",
                     (true, false) => "passed",
@@ -245,9 +255,9 @@ fn verify_rows(inputs: &Inputs<'_>, integration_env: &str) -> Vec<PrCommand> {
             });
         }
     };
-    add(inputs.verify, "");
+    add(inputs.verify, "", &|index, command| configured.get(index).is_some_and(|c| c.as_slice() != command));
     if let Ok(integration) = inputs.integration {
-        add(integration, &format!(" (`{integration_env}=1`)"));
+        add(integration, &format!(" (`{integration_env}=1`)"), &|_, _| false);
     }
     rows
 }

@@ -80,6 +80,6 @@ pub fn store(ctx: &Ctx, name: &str, commands: &[Vec<String>], sequence: &Sequenc
     );
     cache.entries.truncate(KEEP);
     if let Ok(text) = serde_json::to_string(&cache) {
-        let _ = crate::plan::write_atomically(&ctx.repo.sop_dir().join(CACHE_FILE), text.as_bytes());
+        let _ = crate::plan::write_regenerable(&ctx.repo.sop_dir().join(CACHE_FILE), text.as_bytes());
     }
 }

@@ -178,7 +178,9 @@ struct Pipeline<'a> {
     /// A dry run leaves no receipts: it changes nothing.
     dry_run: bool,
     steps: Vec<StepRecord>,
-    failure: Option<(&'static str, anyhow::Error)>,
+    receipts: Receipts<'a>,
+    /// The first failure, and why the steps after it do not run (`` `verify` failed ``).
+    failure: Option<(String, anyhow::Error)>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -249,7 +251,15 @@ impl<'a> Pipeline<'a> {
 
     fn fail(&mut self, name: &'static str, error: anyhow::Error) {
         if self.failure.is_none() {
-            self.failure = Some((name, error));
+            self.failure = Some((format!("`{name}` failed"), error));
+        }
+    }
+
+    /// Ends the run without a failed step: the steps after this one are not run, for `why`, and
+    /// the run exits with `error` (a refusal saying what to do instead).
+    fn stop(&mut self, why: String, error: anyhow::Error) {
+        if self.failure.is_none() {
+            self.failure = Some((why, error));
         }
     }
 
@@ -259,10 +269,10 @@ impl<'a> Pipeline<'a> {
         self.receipt(Receipt::new(COMMAND, Kind::Skipped, format!("{name} skipped")).reason(reason));
     }
 
-    /// Records a step an earlier failure kept from running.
+    /// Records a step an earlier failure (or stop) kept from running.
     fn not_run(&mut self, name: &'static str) {
-        let failed = self.failure.as_ref().map_or("an earlier step", |(failed, _)| failed);
-        let reason = format!("not run: `{failed}` failed");
+        let why = self.failure.as_ref().map_or("an earlier step failed", |(why, _)| why.as_str());
+        let reason = format!("not run: {why}");
         self.skip(name, reason);
     }
 
@@ -278,12 +288,30 @@ impl<'a> Pipeline<'a> {
         self.steps.push(StepRecord { name, status, duration_ms: duration.as_millis() as u64, detail });
     }
 
-    fn receipt(&self, receipt: Receipt) {
+    fn receipt(&mut self, receipt: Receipt) {
         if self.dry_run {
             return;
         }
-        if let Err(error) = receipts::append(&self.ctx.repo, receipt) {
-            self.console.warning(format!("could not write a receipt: {error:#}"));
+        // Synced once, when the run ends (`Receipts`' drop): one wait for the disk, not one a step.
+        match receipts::append_unsynced(&self.ctx.repo, receipt) {
+            Ok(()) => self.receipts.written = true,
+            Err(error) => self.console.warning(format!("could not write a receipt: {error:#}")),
+        }
+    }
+}
+
+/// The run's receipts, made durable when it ends, however it ends (a signal's exit aside: the
+/// lines are then written, only not yet synced).
+struct Receipts<'a> {
+    repo: &'a crate::git::Repo,
+    written: bool,
+}
+
+impl Drop for Receipts<'_> {
+    fn drop(&mut self) {
+        if self.written {
+            // Best effort, like the append itself: the lines are in the log already.
+            let _ = receipts::sync(self.repo);
         }
     }
 }
@@ -314,10 +342,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let args = Options::from(args);
     let console = Console::new(args.json);
     let Started { lock: _lock, rerun, ready } = start(ctx, &args, &console)?;
-    let mut pipeline = Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), failure: None };
+    let receipts = Receipts { repo: &ctx.repo, written: false };
+    let mut pipeline =
+        Pipeline { ctx, console: &console, dry_run: args.dry_run, steps: Vec::new(), receipts, failure: None };
     let branch = steps::preflight(&mut pipeline, &args, ready);
     let stashed = steps::autostash(&mut pipeline, &args, branch.as_ref());
     let synced = steps::sync(&mut pipeline, &args, branch.as_ref(), stashed, &rerun);
+    steps::own_commits(&mut pipeline, branch.as_ref(), synced.as_ref(), stashed);
     if args.dry_run {
         return finish_dry_run(ctx, &console, pipeline, &args);
     }
@@ -329,7 +360,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         steps::pr_body(&mut pipeline, branch.as_ref(), synced.as_ref(), &evidence, compliance.as_ref(), &body_path);
     steps::open(&mut pipeline, &args, written.as_ref(), &body_path);
     steps::restore(&mut pipeline, stashed);
-    let steps::Evidence { verify, integration, .. } = evidence;
+    let steps::Evidence { verify, integration, scope, .. } = evidence;
     let Pipeline { steps, failure, .. } = pipeline;
     console.text(&summary_table(&steps));
     if args.json {
@@ -361,7 +392,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
     if let (Some(branch), Some((body, tested))) = (&branch, &written) {
         // Every step passed: `cargo xtask propose` pushes this commit without verifying again.
-        crate::propose::record_verified(ctx, &branch.name, *tested, &body_relative, &body.title);
+        crate::propose::record_verified(ctx, &branch.name, *tested, scope, &body_relative, &body.title);
     }
     if let (false, Some(branch), Some((body, tested))) = (args.json, &branch, &written) {
         print_ready(ctx, &console, &branch.name, body, *tested, &body_relative);
@@ -479,7 +510,7 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
 /// Builds the PR body and writes it to `path`; the value is the body and the tested commit.
 fn write_body(ctx: &Ctx, inputs: &body::Inputs<'_>, path: &std::path::Path) -> anyhow::Result<Done<(body::Body, Oid)>> {
     let body = body::build(ctx, inputs)?;
-    crate::plan::write_atomically(path, body.text.as_bytes())?;
+    crate::plan::write_regenerable(path, body.text.as_bytes())?;
     let relative = body::relative_path(ctx.root(), path);
     let ticked = body.checklist.iter().filter(|item| item.ticked).count();
     let masked = if body.masked { "; a possible secret in a commit subject or the spec was masked" } else { "" };

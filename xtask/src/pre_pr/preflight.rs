@@ -72,7 +72,7 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         Refusal::failed(format!("branch `{name}` does not follow the naming policy: {error}"))
             .hint(format!("rename it:\ngit branch -m {}", output::shell_word(&suggest_name(&name, ctx))))
     })?;
-    let changed = repo.changed_paths()?;
+    let changed = repo.changed_paths_with_cli(&ctx.sh)?;
     if !changed.is_empty() && !autostash {
         let shown: Vec<String> = changed.iter().take(5).map(|path| format!("`{path}`")).collect();
         let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };

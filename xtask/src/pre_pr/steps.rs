@@ -98,11 +98,56 @@ pub(super) fn sync(
     }
 }
 
+/// A branch with no commits the main branch lacks has nothing to verify or propose: the run stops
+/// here, after the sync (which may have fast-forwarded it to a new main, or found its commits
+/// already merged) and before verify, with the commit to make. Uncommitted work is untouched: it
+/// was refused by preflight or is in the autostash, which the restore step puts back.
+pub(super) fn own_commits(
+    pipeline: &mut Pipeline<'_>,
+    branch: Option<&Branch>,
+    synced: Option<&Synced>,
+    stashed: Option<Oid>,
+) {
+    let ctx = pipeline.ctx;
+    let Some(branch) = branch.filter(|_| pipeline.failure.is_none()) else { return };
+    let (main, remote) = (&ctx.config.main_branch, &ctx.config.remote);
+    let (head, base) = match synced {
+        Some(synced) => (synced.after.parse().ok(), synced.upstream_commit.parse().ok()),
+        None => (Some(branch.head), ctx.repo.main_commit(main, remote).ok()),
+    };
+    let (Some(head), Some(base)) = (head, base) else { return };
+    if ctx.repo.ahead_behind(head, base).0 > 0 {
+        return;
+    }
+    let name = &branch.name;
+    let main_name = crate::git::hint::commit_name(&ctx.repo, &ctx.config, base);
+    let uncommitted = stashed.is_some() || !branch.changed.is_empty() || crate::git::hint::has_untracked(&ctx.repo);
+    let hint = if uncommitted {
+        // An autostash took the untracked files too: `-a` alone would leave them out once restored.
+        let commit = match stashed {
+            Some(_) => format!(
+                "git add -A && git commit -m {}",
+                crate::git::hint::message(&ctx.config, &branch.kind, "describe the change")
+            ),
+            None => crate::git::hint::commit_all(&ctx.repo, &ctx.config, &branch.kind, "describe the change"),
+        };
+        format!("commit your work, then run pre-pr again:\n{commit}\ncargo xtask pre-pr")
+    } else {
+        "commit your change on it first, or switch to the branch that holds it:\ncargo xtask status --all".to_string()
+    };
+    let refusal =
+        Refusal::failed(format!("`{name}` has no commits `{main_name}` lacks: there is nothing to verify or propose"))
+            .hint(hint);
+    pipeline.stop("the branch has no commits of its own".into(), refusal.into());
+}
+
 /// What the verify and integration steps established, for compliance and the PR body.
 pub(super) struct Evidence {
     /// The commit verify ran on.
     pub tested_at: Option<Oid>,
     pub verify: Option<Sequence>,
+    /// With `--scope`, the packages verify was narrowed to; `None` when it verified everything.
+    pub scope: Option<Vec<String>>,
     pub integration: Option<Sequence>,
     /// Why the integration tests did not run, when they were not asked for.
     not_requested: String,
@@ -124,9 +169,14 @@ impl Evidence {
 pub(super) fn verify(pipeline: &mut Pipeline<'_>, args: &Options) -> Evidence {
     let (ctx, console) = (pipeline.ctx, pipeline.console);
     let tested_at = ctx.repo.head().ok().and_then(|head| head.commit());
-    let commands = scoped(ctx, console, args.scope);
-    let verify = pipeline
-        .step("verify", "verify", Kind::Job, || run_verify(ctx, console, "verify", &commands, None, args.fresh));
+    let (commands, scope) = scoped(ctx, console, args.scope);
+    let verify = pipeline.step("verify", "verify", Kind::Job, || {
+        let mut done = run_verify(ctx, console, "verify", &commands, None, args.fresh)?;
+        if let Some(packages) = &scope {
+            done.detail.push_str(&format!(", scoped to {} (--scope)", packages.join(", ")));
+        }
+        Ok(done)
+    });
     let gate = ctx.config.integration_env.as_str();
     let gate_set = std::env::var(gate).is_ok_and(|value| !value.is_empty() && value != "0");
     let not_requested = format!("not requested (pass --integration or set {gate}=1)");
@@ -142,24 +192,33 @@ pub(super) fn verify(pipeline: &mut Pipeline<'_>, args: &Options) -> Evidence {
         }
         None
     };
-    Evidence { tested_at, verify, integration, not_requested }
+    Evidence { tested_at, verify, scope, integration, not_requested }
 }
 
-/// The verify commands, narrowed to the packages the branch touches with `--scope`.
-fn scoped(ctx: &crate::ctx::Ctx, console: &super::progress::Console, scope: bool) -> Vec<Vec<String>> {
+/// The verify commands, narrowed to the packages the branch touches with `--scope`, and those
+/// packages when that narrowed a command (`None`: everything is verified).
+fn scoped(
+    ctx: &crate::ctx::Ctx,
+    console: &super::progress::Console,
+    scope: bool,
+) -> (Vec<Vec<String>>, Option<Vec<String>>) {
+    let all = ctx.config.verify.clone();
     if !scope {
-        return ctx.config.verify.clone();
+        return (all, None);
     }
     match super::scope::packages(ctx) {
         Ok(packages) if !packages.is_empty() => {
-            let names: Vec<&str> = packages.iter().map(String::as_str).collect();
+            let names: Vec<String> = packages.iter().cloned().collect();
             console.text(&format!("scope: verifying the packages the branch touches: {}", names.join(", ")));
-            super::scope::narrow(&ctx.config.verify, &packages)
+            let narrowed = super::scope::narrow(&all, &packages);
+            // No command names `--workspace`: the scoped verify is the full one.
+            let scope = (narrowed != all).then_some(names);
+            (narrowed, scope)
         }
-        Ok(_) => ctx.config.verify.clone(),
+        Ok(_) => (all, None),
         Err(reason) => {
             console.warning(format!("--scope: verifying everything: {reason}"));
-            ctx.config.verify.clone()
+            (all, None)
         }
     }
 }
@@ -215,6 +274,7 @@ pub(super) fn pr_body(
             tested_commit: ctx.repo.head()?.commit().context("HEAD has no commit")?,
             synced,
             verify,
+            scope: evidence.scope.as_deref(),
             integration: evidence.integration(),
             compliance,
         };

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{assert_contains, project_root, Sandbox};
+use crate::support::{assert_contains, paste_every_hint, project_root, Sandbox};
 
 /// `[workspace.metadata.sop]` with fast verify commands.
 const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
@@ -75,13 +75,58 @@ fn assert_no_operation_in_progress(sandbox: &Sandbox) {
 fn a_branch_without_commits_fast_forwards_to_the_new_main() {
     let (sandbox, origin) = project(FAST);
     let theirs = teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
-    // Whether a branch with nothing of its own may be proposed is compliance's call, not sync's.
-    let out = sandbox.xtask().args(["pre-pr"]).run();
+    // The sync still brings the branch up to the new main; then there is nothing to propose.
+    let out = sandbox.xtask().args(["pre-pr"]).failure(1);
     assert_contains(&out.stdout, "Passed sync: fast-forwarded to `origin/main`");
     assert_eq!(sandbox.head(), theirs);
     assert_eq!(sandbox.current_branch(), "feat/work");
     assert_eq!(sandbox.read("NOTES.md"), "from the teammate\n");
     assert_no_operation_in_progress(&sandbox);
+}
+
+/// Issue 15: a branch with no commits of its own stops before verify — no minute of verify, no
+/// 0/10 PR body — says there is nothing to propose and how to go on; the hint works when pasted.
+#[test]
+fn a_branch_without_commits_stops_before_verify_with_what_to_do() {
+    let (sandbox, _origin) = project(FAST);
+    let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+    assert_contains(
+        &out.stderr,
+        "error: `feat/work` has no commits `main` lacks: there is nothing to verify or propose",
+    );
+    assert_contains(&out.stderr, "hint: commit your change on it first, or switch to the branch that holds it:\n");
+    assert_contains(&out.stdout, "verify       skipped  -     not run: the branch has no commits of its own");
+    assert_contains(&out.stdout, "pr-body      skipped  -     not run: the branch has no commits of its own");
+    assert!(!sandbox.exists("target/pre-pr/logs"), "verify ran");
+    assert!(!sandbox.exists("target/pre-pr/PR_BODY.md"), "a PR body was written");
+    assert!(!sandbox.exists(".git/sop/verified.json"), "propose would take it as verified");
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+
+    // A dry run predicts it, changing nothing; offline, the same, from main as last fetched.
+    let out = sandbox.xtask().args(["pre-pr", "--dry-run"]).refused(1);
+    assert_contains(&out.stderr, "has no commits `main` lacks: there is nothing to verify or propose");
+    let out = sandbox.xtask().args(["pre-pr", "--no-sync", "--json"]).failure(1);
+    let json = out.json();
+    assert_eq!(json["ok"], false);
+    assert_contains(json["error"].as_str().unwrap(), "has no commits `main` lacks");
+}
+
+/// The engineer's uncommitted work on such a branch is never lost: with `--autostash` it is put
+/// back, and the hint commits it (untracked files too) and runs pre-pr again, which then passes.
+#[test]
+fn uncommitted_work_on_a_branch_without_commits_is_kept_and_the_hint_commits_it() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write("README.md", "one\ntwo\nthree\nmine, uncommitted\n");
+    sandbox.write("docs/changelog.d/work.md", "<!-- section: Added -->\n- A line of mine.\n");
+    let out = sandbox.xtask().args(["pre-pr", "--autostash"]).failure(1);
+    assert_contains(&out.stdout, "restore      passed");
+    assert_eq!(sandbox.read("README.md"), "one\ntwo\nthree\nmine, uncommitted\n");
+    assert!(sandbox.exists("docs/changelog.d/work.md"), "the untracked file was not put back");
+    assert!(sandbox.git(&["stash", "list"]).is_empty(), "the work was left in the stash");
+    assert_contains(&out.stderr, "hint: commit your work, then run pre-pr again:\nhint: git add -A && git commit -m 'feat: describe the change'\nhint: cargo xtask pre-pr\n");
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.git(&["show", "-s", "--format=%s", "HEAD"]).trim(), "feat: describe the change");
+    assert!(sandbox.exists("target/pre-pr/PR_BODY.md"), "the pasted pre-pr did not write the body");
 }
 
 #[test]
@@ -175,6 +220,31 @@ fn a_dirty_tree_is_refused_unless_autostash() {
     assert_contains(&out.stdout, "preflight    failed");
 }
 
+/// Preflight asks `git status` which tracked paths changed: unstaged, staged, deleted and renamed
+/// files are named (a rename by both its paths, a name with a space or a non-ASCII letter as it
+/// is); untracked files and the files a sparse checkout leaves out on purpose are no changes.
+#[test]
+fn preflight_names_every_tracked_change_and_nothing_else() {
+    let (sandbox, _origin) = project(FAST);
+    for (file, text) in [("notes/a b é.md", "x\n"), ("extra/out.txt", "o\n"), ("gone.txt", "g\n")] {
+        sandbox.write(file, text);
+    }
+    commit_feature(&sandbox, "moved.txt", "m\n", "feat: add the notes");
+    sandbox.git(&["sparse-checkout", "set", "notes"]);
+    assert!(!sandbox.exists("extra/out.txt"), "the sparse checkout did not leave `extra` out");
+    sandbox.write("untracked.txt", "u\n");
+    sandbox.xtask().args(["pre-pr"]).success();
+
+    sandbox.write("notes/a b é.md", "changed\n");
+    sandbox.git(&["rm", "-q", "gone.txt"]);
+    sandbox.git(&["mv", "moved.txt", "renamed.txt"]);
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(
+        &out.stderr,
+        "error: the working tree has uncommitted changes: `gone.txt`, `moved.txt`, `notes/a b é.md`, `renamed.txt`\n",
+    );
+}
+
 #[test]
 fn autostash_stashes_the_work_and_restores_it_after_the_sync() {
     let (sandbox, origin) = project(FAST);
@@ -242,6 +312,7 @@ fn an_autostash_that_conflicts_on_restore_is_kept_and_explained() {
 fn work_an_interrupted_autostash_left_in_the_stash_is_pointed_out() {
     // What Ctrl-C during verify leaves with --autostash: the work is safe in the stash.
     let (sandbox, _origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
     sandbox.write("README.md", "one\ntwo\nthree\nuncommitted\n");
     sandbox.git(&["stash", "push", "-q", "-m", "cargo xtask pre-pr --autostash on feat/work"]);
     let out = sandbox.xtask().args(["pre-pr"]).success();
@@ -376,6 +447,7 @@ fn test_counts_are_evidence_in_the_json_and_the_body() {
 #[test]
 fn integration_runs_only_when_asked_with_the_gate_set() {
     let (sandbox, _origin) = project("verify = [[\"true\"]]\nintegration_verify = [[\"env\"]]\n");
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
     sandbox.xtask().args(["pre-pr"]).success();
     assert!(!sandbox.exists("target/pre-pr/logs/integration-1-env.log"));
     let out = sandbox.xtask().args(["pre-pr", "--integration"]).success();
@@ -387,6 +459,7 @@ fn integration_runs_only_when_asked_with_the_gate_set() {
 #[test]
 fn a_clone_that_is_not_ready_gets_a_warning() {
     let (sandbox, _origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
     let out = sandbox.xtask().args(["pre-pr"]).success();
     assert_contains(&out.stderr, "warning: this clone is not READY (SOP 8.2)");
     std::fs::write(sandbox.path(".git/sop/ready.json"), "{\"state\": \"READY\"}\n").unwrap();

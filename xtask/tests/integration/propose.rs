@@ -103,3 +103,30 @@ fn propose_never_drops_a_teammates_commits_on_the_branch() {
     let kept = sandbox.git_in(&origin, &["merge-base", "--is-ancestor", &theirs, &pushed]);
     assert!(kept.is_empty(), "the teammate's commit is not in what was pushed");
 }
+
+/// Issue 15: `pre-pr --scope` verified only the packages the branch touches, and CI runs
+/// everything: propose does not take it for the full verify. The scoped PR body says which
+/// commands were narrowed; propose refuses (exit 1, nothing pushed), and its hints pasted — a full
+/// `pre-pr`, then propose — push the commit, which a reviewer's clone of the origin then sees.
+#[test]
+fn a_scoped_verify_is_not_the_full_one_propose_needs() {
+    let sandbox = crate::verify_scope::workspace();
+    let origin = sandbox.root.parent().unwrap().join("origin.git");
+    let ran = || std::fs::read_to_string(sandbox.root.parent().unwrap().join("verify.args")).unwrap_or_default();
+    sandbox.git(&["switch", "-q", "-c", "feat/change-a"]);
+    commit_feature(&sandbox, "a/src/lib.rs", "//! A package, changed.\n", "feat: change a");
+    let out = sandbox.xtask().args(["pre-pr", "--scope"]).success();
+    assert_contains(&out.stdout, "scoped to a, b (--scope)");
+    let scoped = "(`--scope`: only a, b and their dependents; CI runs it in full)";
+    assert_contains(&sandbox.read("target/pre-pr/PR_BODY.md"), scoped);
+
+    let refused = sandbox.xtask().args(["propose"]).refused(1);
+    assert_contains(&refused.stderr, "`pre-pr --scope` verified only `a`, `b` (and their dependents)");
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert_eq!(ran().lines().last(), Some("--workspace"), "the pasted pre-pr did not verify everything");
+    assert!(!sandbox.read("target/pre-pr/PR_BODY.md").contains(scoped), "the body still says scoped");
+    let head = sandbox.head();
+    assert_eq!(origin_tip(&sandbox, &origin, "feat/change-a"), head, "the verified commit was not pushed");
+    let reviewer = sandbox.clone_of(&origin, "reviewer");
+    assert_eq!(sandbox.git_in(&reviewer, &["rev-parse", "origin/feat/change-a"]).trim(), head);
+}

@@ -6,7 +6,7 @@
 use crate::pre_pr::commit_feature;
 use crate::support::{assert_contains, Sandbox};
 
-fn workspace() -> Sandbox {
+pub(crate) fn workspace() -> Sandbox {
     let sandbox = Sandbox::empty();
     let verify = "verify = [[\"sh\", \"-c\", \"echo \\\"$@\\\" >> ../verify.args\", \"sh\", \"--workspace\"]]\n";
     sandbox.write(
