@@ -46,7 +46,7 @@ pub struct ColdBuilds {
 pub const EDITED_TEMPLATE: &str = "templates/spec.md.tera";
 
 /// The xtask source file the edit-loop rebuild edits.
-pub const EDITED_SOURCE: &str = "xtask/src/status.rs";
+pub const EDITED_SOURCE: &str = "xtask/src/status/mod.rs";
 
 /// How `cargo xtask` builds the tool (the alias in `.cargo/config.toml`).
 const XTASK_BUILD: &[&str] = &["-p", "xtask", "--no-default-features"];
