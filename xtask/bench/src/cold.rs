@@ -46,7 +46,7 @@ pub struct ColdBuilds {
 pub const EDITED_TEMPLATE: &str = "templates/spec.md.tera";
 
 /// The xtask source file the edit-loop rebuild edits.
-pub const EDITED_SOURCE: &str = "xtask/src/status.rs";
+pub const EDITED_SOURCE: &str = "xtask/src/status/mod.rs";
 
 /// How `cargo xtask` builds the tool (the alias in `.cargo/config.toml`).
 const XTASK_BUILD: &[&str] = &["-p", "xtask", "--no-default-features"];
@@ -196,6 +196,17 @@ fn write_git2_crate(workspace: &Path, dir: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Proves the edited files are ones the workspace has: the edit-loop row once appended to
+    // `xtask/src/status.rs` after it became `status/mod.rs`, and measured nothing. Like the tidy
+    // test, it reads this checkout's tree (the files the bench copies), and fails when one moves.
+    #[test]
+    fn the_edited_files_exist_in_the_workspace() {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for file in [EDITED_SOURCE, EDITED_TEMPLATE] {
+            assert!(workspace.join(file).is_file(), "`{file}` is not in the workspace: the bench would edit nothing");
+        }
+    }
 
     #[test]
     fn the_git2_crate_copies_the_dependency_and_the_profile() {

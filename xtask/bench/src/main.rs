@@ -644,7 +644,8 @@ fn copy_into(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 fn cold_rows() -> Vec<Row> {
     vec![
-        Row::new(report::COLD_BUILD_KEY, "cold build of the xtask vs a git2-only crate", Target::Ratio(1.35)),
+        // Issue 17: the cold build within 1.5× the floor any git2-based tool pays.
+        Row::new(report::COLD_BUILD_KEY, "cold build of the xtask vs a git2-only crate", Target::Ratio(1.5)),
         Row::new(
             "template_edit_rebuild",
             format!("rebuild after editing {}", cold::EDITED_TEMPLATE),

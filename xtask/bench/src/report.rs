@@ -507,7 +507,7 @@ mod tests {
         assert_eq!(row(Target::Report, Figure::Millis(1.0), Some(Figure::Millis(1.0))).met(), None);
         assert_eq!(row(Target::Millis(1000.0), Figure::Millis(12.0), None).met(), Some(true));
         assert_eq!(row(Target::Millis(1000.0), Figure::Millis(1200.0), None).met(), Some(false));
-        let skipped = row(Target::Ratio(1.35), Figure::Millis(1.0), Some(Figure::Millis(1.0)));
+        let skipped = row(Target::Ratio(1.5), Figure::Millis(1.0), Some(Figure::Millis(1.0)));
         assert_eq!(skipped.state(State::Skipped("--skip-cold-build".into())).met(), None);
         assert_eq!(row(Target::Ratio(2.0), Figure::Millis(1.0), Some(Figure::Millis(0.0))).ratio(), None);
     }
@@ -558,7 +558,7 @@ mod tests {
             git: "git".into(),
             load_average: None,
         };
-        let cold = Row::new(COLD_BUILD_KEY, "cold build", Target::Ratio(1.35))
+        let cold = Row::new(COLD_BUILD_KEY, "cold build", Target::Ratio(1.5))
             .figures(Figure::Millis(27_680.0), Some(Figure::Millis(12_890.0)));
         let report = Report {
             date: "2026-12-03T00:00:00Z".into(),

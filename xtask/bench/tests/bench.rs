@@ -42,7 +42,7 @@ const ROWS: &[&str] = &[
     "status --all on 50 branches vs git for-each-ref + git status",
     "cold build of the xtask vs a git2-only crate",
     "rebuild after editing templates/spec.md.tera",
-    "rebuild after editing one xtask source file (xtask/src/status.rs)",
+    "rebuild after editing one xtask source file (xtask/src/status/mod.rs)",
     "cargo xtask --version vs the binary alone",
 ];
 
