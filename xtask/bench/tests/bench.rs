@@ -21,6 +21,8 @@ const ROWS: &[&str] = &[
     "status --json vs git status",
     "check peak memory (vs git status)",
     "status --json peak memory (vs git status)",
+    // Ten times `--addons 5`, in a repository of its own.
+    "check on 50 add-ons vs git status",
     "check on a 20-commit branch vs git log --format=%B",
     "commit rules over 20 commits vs git log --format=%B",
     "commit-msg hook, one message (vs git rev-parse)",
