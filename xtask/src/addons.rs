@@ -287,38 +287,33 @@ fn is_file(entry: &std::fs::DirEntry) -> bool {
     }
 }
 
-/// A folder's entries: name → (is a file, is a folder), links followed.
-type Entries = std::collections::HashMap<String, (bool, bool)>;
+/// A folder's entries, sorted by name: (name, is a file, is a folder), links followed.
+type Entries = Vec<(String, bool, bool)>;
 
 /// The folders whose entries the inventory asks about, each listed once (one `getdents` instead
-/// of a `stat` per add-on and document: thousands of add-ons ask thousands of times).
+/// of a `stat` per add-on and document: thousands of add-ons ask thousands of times). Sorted
+/// vectors, searched by halves: unoptimised, hashing the names cost more than the `stat`s.
 #[derive(Default)]
 struct Listings {
-    /// Folder (relative) → its entries.
-    folders: std::cell::RefCell<std::collections::HashMap<String, Entries>>,
+    /// (folder relative to the root, its entries); a handful of folders.
+    folders: std::cell::RefCell<Vec<(String, Entries)>>,
 }
 
 impl Listings {
     fn kind(&self, root: &Path, relative: &str) -> Option<(bool, bool)> {
         let (folder, name) = relative.rsplit_once('/').unwrap_or(("", relative));
         let mut folders = self.folders.borrow_mut();
-        let entries = folders.entry(folder.to_string()).or_insert_with(|| {
-            let Ok(listing) = std::fs::read_dir(root.join(folder)) else { return Default::default() };
-            listing
-                .flatten()
-                .filter_map(|entry| {
-                    let kind = entry.file_type().ok()?;
-                    let kind = if kind.is_symlink() {
-                        let followed = std::fs::metadata(entry.path()).ok()?;
-                        (followed.is_file(), followed.is_dir())
-                    } else {
-                        (kind.is_file(), kind.is_dir())
-                    };
-                    Some((entry.file_name().into_string().ok()?, kind))
-                })
-                .collect()
-        });
-        entries.get(name).copied()
+        let at = match folders.iter().position(|(listed, _)| listed == folder) {
+            Some(at) => at,
+            None => {
+                folders.push((folder.to_string(), list(&root.join(folder))));
+                folders.len() - 1
+            }
+        };
+        let entries = &folders[at].1;
+        let found = entries.binary_search_by(|(entry, _, _)| entry.as_str().cmp(name)).ok()?;
+        let (_, file, dir) = &entries[found];
+        Some((*file, *dir))
     }
 
     fn is_file(&self, root: &Path, relative: &str) -> bool {
@@ -328,6 +323,26 @@ impl Listings {
     fn is_dir(&self, root: &Path, relative: &str) -> bool {
         self.kind(root, relative).is_some_and(|(_, dir)| dir)
     }
+}
+
+/// A folder's entries (none when it cannot be read).
+fn list(dir: &Path) -> Entries {
+    let Ok(listing) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut entries: Entries = listing
+        .flatten()
+        .filter_map(|entry| {
+            let kind = entry.file_type().ok()?;
+            let (file, dir) = if kind.is_symlink() {
+                let followed = std::fs::metadata(entry.path()).ok()?;
+                (followed.is_file(), followed.is_dir())
+            } else {
+                (kind.is_file(), kind.is_dir())
+            };
+            Some((entry.file_name().into_string().ok()?, file, dir))
+        })
+        .collect();
+    entries.sort_unstable_by(|one, other| one.0.cmp(&other.0));
+    entries
 }
 
 /// A document's text up to (not including) its first `## ` heading: all [`Header::parse`] reads.

@@ -34,20 +34,24 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             ),
         ));
     }
-    let templates = match Templates::load(root) {
-        Ok(templates) => Some(templates),
-        Err(error) => {
-            findings.push(Finding::error(
+    // Loaded at the first document the cache cannot answer: a stored verdict was reached with
+    // these very templates (their bytes are in the cache's key), so they loaded then and would
+    // load now.
+    let templates = LazyTemplates { root, loaded: std::cell::OnceCell::new() };
+    let templates_at = findings.len();
+    for addon in &facts.inventory.addons {
+        documents(facts, &templates, addon, findings)?;
+    }
+    if let Some(Err(error)) = templates.loaded.get() {
+        findings.insert(
+            templates_at,
+            Finding::error(
                 "sop-9/templates",
                 Some("templates/".into()),
-                format!("the templates cannot be loaded, so no document's sections were checked: {error:#}"),
+                format!("the templates cannot be loaded, so no document's sections were checked: {error}"),
                 "fix the template, then check it: cargo xtask templates --check".into(),
-            ));
-            None
-        }
-    };
-    for addon in &facts.inventory.addons {
-        documents(facts, templates.as_ref(), addon, findings)?;
+            ),
+        );
     }
     depends_on(facts, findings);
     flags(facts, findings)?;
@@ -106,9 +110,33 @@ fn case_collisions(paths: &[String], findings: &mut Vec<Finding>) {
     }
 }
 
+/// The templates, loaded on first use; the load's error as text.
+struct LazyTemplates<'a> {
+    root: &'a Path,
+    loaded: std::cell::OnceCell<Result<Templates, String>>,
+}
+
+impl LazyTemplates<'_> {
+    fn get(&self) -> Option<&Templates> {
+        self.loaded.get_or_init(|| Templates::load(self.root).map_err(|error| format!("{error:#}"))).as_ref().ok()
+    }
+}
+
+/// A document left unchecked because the templates cannot be loaded (reported once, above).
+#[derive(Debug)]
+struct NoTemplates;
+
+impl std::fmt::Display for NoTemplates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the templates cannot be loaded")
+    }
+}
+
+impl std::error::Error for NoTemplates {}
+
 fn documents(
     facts: &Facts<'_>,
-    templates: Option<&Templates>,
+    templates: &LazyTemplates<'_>,
     addon: &Addon,
     findings: &mut Vec<Finding>,
 ) -> anyhow::Result<()> {
@@ -143,15 +171,19 @@ fn documents(
             ));
             continue;
         }
-        let Some(templates) = templates else { continue };
         // Its findings depend on the file, its kind and the spec's status (the templates are
-        // in the cache's key).
+        // in the cache's key). Without templates it is not checked, and nothing is stored.
         let extra = format!("{kind} {:?}", addon.status);
         let found = ctx.cache.derive("document", root, path, &extra, |full| {
+            let Some(templates) = templates.get() else { return Err(NoTemplates.into()) };
             let text = std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
             Ok(check_document(templates, kind, path, &text, addon.status))
-        })?;
-        findings.extend(found);
+        });
+        match found {
+            Ok(found) => findings.extend(found),
+            Err(error) if error.is::<NoTemplates>() => {}
+            Err(error) => return Err(error),
+        }
     }
     Ok(())
 }

@@ -168,6 +168,10 @@ fn a_template_config_or_tool_change_starts_afresh() {
     assert_eq!(reused(&stats), 0, "{stats}");
     let missing = found.iter().filter(|f| f["message"].as_str().unwrap_or("").contains("`## Drills`")).count();
     assert_eq!(missing, ADDONS, "every runbook is judged by the new template");
+    // A template that no longer loads: reported once, never hidden behind stored verdicts.
+    sandbox.write("templates/runbook.md.tera", &format!("{template}\n{{% if %}}\n"));
+    let (found, _) = judged(&sandbox);
+    assert_eq!(found.iter().filter(|f| f["rule"] == "sop-9/templates").count(), 1, "{found:?}");
     sandbox.write("templates/runbook.md.tera", &template);
 
     // The configuration (the workspace manifest), even a comment of it.
