@@ -136,10 +136,12 @@ impl Sandbox {
             std::sync::Mutex::new(BTreeMap::new());
         let found = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned();
         let template = found.unwrap_or_else(|| {
+            let _timer = timer(|| format!("build template {key}"));
             let template = std::sync::Arc::new(Template::capture(&build()));
             let mut templates = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             templates.entry(key.to_string()).or_insert(template).clone()
         });
+        let _timer = timer(|| format!("copy template {key}"));
         let sandbox = Sandbox::unborn_at("repo");
         template.write_to(sandbox.root.parent().unwrap());
         // The index's stat data are the template's files': refreshed, as after a checkout, so git
@@ -571,6 +573,7 @@ impl<'a> Run<'a> {
         if builds {
             touch_sources(&self.dir);
         }
+        let _timer = timer(|| format!("xtask {}", self.args.join(" ")));
         let mut command = self.command();
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("the xtask binary starts");
@@ -719,6 +722,7 @@ impl Sandbox {
     /// Runs a command line exactly as printed (see [`Sandbox::sh`]) and returns what it did,
     /// whatever its exit code.
     pub fn paste(&self, dir: &Path, line: &str) -> Pasted {
+        let _timer = timer(|| format!("paste {line}"));
         if line.contains("cargo ") {
             touch_sources(dir);
         }
@@ -784,6 +788,7 @@ impl Sandbox {
     /// sandbox's environment; `cargo xtask` is the binary under test (the fixture has no xtask
     /// member). Asserts success and returns stdout.
     pub fn sh(&self, dir: &Path, line: &str) -> String {
+        let _timer = timer(|| format!("sh {line}"));
         if line.contains("cargo ") {
             touch_sources(dir);
         }
@@ -827,6 +832,54 @@ impl ShellLine for Command {
     }
 }
 
+/// Where the suite's time goes: with `XTASK_SUITE_TIMES=<file>` set, each xtask run, pasted or
+/// `sh` line, sandbox template build and wait for [`cargo_guard`] appends a line
+/// `<test>\t<seconds>\t<cpu>\t<what>` to the file (the test is the thread's name, as libtest sets it).
+/// Unset, nothing is measured or written. Each line also gives the CPU seconds (user+sys) of the
+/// child processes that ended meanwhile: exact with `--test-threads=1`, shared out otherwise.
+pub struct Timer {
+    started: std::time::Instant,
+    children_cpu: f64,
+    what: Option<String>,
+}
+
+/// CPU seconds (user+sys) of this process's ended and waited-for children.
+fn children_cpu() -> f64 {
+    // SAFETY: `getrusage` writes one `rusage` the caller owns; any `who` is memory-safe.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Starts a [`Timer`] for `what` (computed only when the log is on); it logs when dropped.
+pub fn timer(what: impl FnOnce() -> String) -> Timer {
+    let on = std::env::var_os("XTASK_SUITE_TIMES").is_some();
+    let children_cpu = if on { children_cpu() } else { 0.0 };
+    Timer { started: std::time::Instant::now(), children_cpu, what: on.then(what) }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let (Some(what), Some(path)) = (&self.what, std::env::var_os("XTASK_SUITE_TIMES")) else { return };
+        let thread = std::thread::current();
+        let line = format!(
+            "{}\t{:.3}\t{:.3}\t{}\n",
+            thread.name().unwrap_or("?"),
+            self.started.elapsed().as_secs_f64(),
+            children_cpu() - self.children_cpu,
+            what.replace(['\n', '\t'], " ")
+        );
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+}
+
 /// Tests that run cargo in a fixture share one target dir, and `cargo run` / `cargo build` put
 /// the `lancelot` binary at the same path there whichever clone built it: such tests hold this
 /// for their whole run, so one never runs the binary another just built.
@@ -836,7 +889,10 @@ pub fn cargo_guard() -> CargoGuard {
     if HELD.with(std::cell::Cell::get) {
         return CargoGuard(None);
     }
-    let guard = CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = {
+        let _timer = timer(|| "wait for the cargo guard".to_string());
+        CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
     HELD.with(|held| held.set(true));
     forget_touched();
     CargoGuard(Some(guard))
