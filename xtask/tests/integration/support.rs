@@ -968,9 +968,11 @@ pub fn touch_sources(dir: &Path) {
 /// The kit's build script writes each add-on's absolute path into the code it generates, so a
 /// fixture built at a path of its own invalidates rustc's incremental cache of the last one
 /// (measured: 9-11 s of CPU a `cargo test --workspace --no-run` instead of 4 s). Under
-/// [`cargo_guard`] builds run one at a time, so one place serves them all.
+/// [`cargo_guard`] builds run one at a time, so one place serves them all; one a test process,
+/// so two runs of the suite never move their trees into each other's.
 fn build_site() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixture-site").join("repo")
+    let process = std::process::id().to_string();
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixture-site").join(process).join("repo")
 }
 
 /// A working tree moved to [`build_site`] for one command, a symbolic link left where it was
@@ -991,7 +993,8 @@ impl Relocated {
         let home = dir.ancestors().find(|a| a.join(".git").exists())?.to_path_buf();
         let inside = dir.strip_prefix(&home).ok()?.to_path_buf();
         let site = build_site();
-        // A test that failed while its tree was here left it: the site is always free.
+        // A test that failed while its tree was here (or a dead process of the same pid) left
+        // it: the site is always free.
         let _ = std::fs::remove_dir_all(&site);
         std::fs::create_dir_all(site.parent().unwrap()).unwrap();
         std::fs::rename(&home, &site).unwrap();
