@@ -1012,6 +1012,8 @@ impl Drop for Relocated {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.home);
         let _ = std::fs::rename(build_site(), &self.home);
+        // The process's folder goes too: a run leaves no empty folder behind.
+        let _ = std::fs::remove_dir(build_site().parent().unwrap());
     }
 }
 
