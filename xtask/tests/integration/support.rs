@@ -136,10 +136,12 @@ impl Sandbox {
             std::sync::Mutex::new(BTreeMap::new());
         let found = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned();
         let template = found.unwrap_or_else(|| {
+            let _timer = timer(|| format!("build template {key}"));
             let template = std::sync::Arc::new(Template::capture(&build()));
             let mut templates = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             templates.entry(key.to_string()).or_insert(template).clone()
         });
+        let _timer = timer(|| format!("copy template {key}"));
         let sandbox = Sandbox::unborn_at("repo");
         template.write_to(sandbox.root.parent().unwrap());
         // The index's stat data are the template's files': refreshed, as after a checkout, so git
@@ -280,9 +282,14 @@ impl Sandbox {
     }
 
     /// Creates a bare `origin.git` beside the working tree, adds it as `origin` and pushes `main`.
+    /// The origin keeps what is pushed to it as a pack, as a forge does (`receive.unpackLimit`):
+    /// git's default explodes a push of under 100 objects into loose files, the kit's first push
+    /// included, and every clone of it then links each one (measured: most of the suite's
+    /// system time went to `unpack-objects` and `clone`).
     pub fn with_origin(&self) -> PathBuf {
         let origin = self.root.parent().unwrap().join("origin.git");
         self.git_in(self.root.parent().unwrap(), &["init", "-q", "--bare", "-b", "main", origin.to_str().unwrap()]);
+        self.git_in(&origin, &["config", "receive.unpackLimit", "1"]);
         self.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
         self.git(&["push", "-q", "-u", "origin", "main"]);
         origin
@@ -571,7 +578,14 @@ impl<'a> Run<'a> {
         if builds {
             touch_sources(&self.dir);
         }
+        let _timer = timer(|| format!("xtask {}", self.args.join(" ")));
         let mut command = self.command();
+        // `pre-pr` under the guard verifies with real cargo: it builds at the site.
+        let builds_there = builds || self.args.first().is_some_and(|a| a == "pre-pr");
+        let relocated = if builds_there && !self.no_build { Relocated::for_build(&self.dir) } else { None };
+        if let Some(relocated) = &relocated {
+            command.current_dir(&relocated.dir);
+        }
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("the xtask binary starts");
         let input = self.stdin.clone().unwrap_or_default();
@@ -719,13 +733,15 @@ impl Sandbox {
     /// Runs a command line exactly as printed (see [`Sandbox::sh`]) and returns what it did,
     /// whatever its exit code.
     pub fn paste(&self, dir: &Path, line: &str) -> Pasted {
+        let _timer = timer(|| format!("paste {line}"));
         if line.contains("cargo ") {
             touch_sources(dir);
         }
         let binary = env!("CARGO_BIN_EXE_xtask");
         let script = line.replace("cargo xtask ", &format!("'{binary}' "));
+        let relocated = if line.contains("cargo ") { Relocated::for_build(dir) } else { None };
         let output = self
-            .git_command(dir)
+            .git_command(relocated.as_ref().map_or(dir, |r| &r.dir))
             .env("CARGO_TARGET_DIR", fixture_target_dir())
             .env("LANCELOT_XTASK", binary)
             .stdin(Stdio::null())
@@ -784,13 +800,15 @@ impl Sandbox {
     /// sandbox's environment; `cargo xtask` is the binary under test (the fixture has no xtask
     /// member). Asserts success and returns stdout.
     pub fn sh(&self, dir: &Path, line: &str) -> String {
+        let _timer = timer(|| format!("sh {line}"));
         if line.contains("cargo ") {
             touch_sources(dir);
         }
         let binary = env!("CARGO_BIN_EXE_xtask");
         let script = line.replace("cargo xtask ", &format!("'{binary}' "));
+        let relocated = if line.contains("cargo ") { Relocated::for_build(dir) } else { None };
         let output = self
-            .git_command(dir)
+            .git_command(relocated.as_ref().map_or(dir, |r| &r.dir))
             .env("CARGO_TARGET_DIR", fixture_target_dir())
             .stdin(Stdio::null())
             .output_of_shell(&script);
@@ -827,6 +845,54 @@ impl ShellLine for Command {
     }
 }
 
+/// Where the suite's time goes: with `XTASK_SUITE_TIMES=<file>` set, each xtask run, pasted or
+/// `sh` line, sandbox template build and wait for [`cargo_guard`] appends a line
+/// `<test>\t<seconds>\t<cpu>\t<what>` to the file (the test is the thread's name, as libtest sets it).
+/// Unset, nothing is measured or written. Each line also gives the CPU seconds (user+sys) of the
+/// child processes that ended meanwhile: exact with `--test-threads=1`, shared out otherwise.
+pub struct Timer {
+    started: std::time::Instant,
+    children_cpu: f64,
+    what: Option<String>,
+}
+
+/// CPU seconds (user+sys) of this process's ended and waited-for children.
+fn children_cpu() -> f64 {
+    // SAFETY: `getrusage` writes one `rusage` the caller owns; any `who` is memory-safe.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Starts a [`Timer`] for `what` (computed only when the log is on); it logs when dropped.
+pub fn timer(what: impl FnOnce() -> String) -> Timer {
+    let on = std::env::var_os("XTASK_SUITE_TIMES").is_some();
+    let children_cpu = if on { children_cpu() } else { 0.0 };
+    Timer { started: std::time::Instant::now(), children_cpu, what: on.then(what) }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let (Some(what), Some(path)) = (&self.what, std::env::var_os("XTASK_SUITE_TIMES")) else { return };
+        let thread = std::thread::current();
+        let line = format!(
+            "{}\t{:.3}\t{:.3}\t{}\n",
+            thread.name().unwrap_or("?"),
+            self.started.elapsed().as_secs_f64(),
+            children_cpu() - self.children_cpu,
+            what.replace(['\n', '\t'], " ")
+        );
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+}
+
 /// Tests that run cargo in a fixture share one target dir, and `cargo run` / `cargo build` put
 /// the `lancelot` binary at the same path there whichever clone built it: such tests hold this
 /// for their whole run, so one never runs the binary another just built.
@@ -836,7 +902,10 @@ pub fn cargo_guard() -> CargoGuard {
     if HELD.with(std::cell::Cell::get) {
         return CargoGuard(None);
     }
-    let guard = CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = {
+        let _timer = timer(|| "wait for the cargo guard".to_string());
+        CARGO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
     HELD.with(|held| held.set(true));
     forget_touched();
     CargoGuard(Some(guard))
@@ -897,6 +966,54 @@ pub fn touch_sources(dir: &Path) {
     let now = std::time::SystemTime::now();
     for part in ["src", "tests", "Cargo.toml", "build.rs"] {
         touch(&dir.join(part), now);
+    }
+}
+
+/// Where a working tree is moved while a cargo command builds it: one path for every fixture.
+/// The kit's build script writes each add-on's absolute path into the code it generates, so a
+/// fixture built at a path of its own invalidates rustc's incremental cache of the last one
+/// (measured: 9-11 s of CPU a `cargo test --workspace --no-run` instead of 4 s). Under
+/// [`cargo_guard`] builds run one at a time, so one place serves them all; one a test process,
+/// so two runs of the suite never move their trees into each other's.
+fn build_site() -> PathBuf {
+    let process = std::process::id().to_string();
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixture-site").join(process).join("repo")
+}
+
+/// A working tree moved to [`build_site`] for one command, a symbolic link left where it was
+/// (a remote URL or a path the test holds still reaches it); dropped, it is moved back.
+pub struct Relocated {
+    home: PathBuf,
+    /// The directory to run in: at the site, the same place inside the working tree.
+    pub dir: PathBuf,
+}
+
+impl Relocated {
+    /// Moves the working tree holding `dir` to the site, if this thread holds [`cargo_guard`]
+    /// (else, or for a folder outside any working tree, `None`: the command runs where it is).
+    pub fn for_build(dir: &Path) -> Option<Relocated> {
+        if !HELD.with(std::cell::Cell::get) {
+            return None;
+        }
+        let home = dir.ancestors().find(|a| a.join(".git").exists())?.to_path_buf();
+        let inside = dir.strip_prefix(&home).ok()?.to_path_buf();
+        let site = build_site();
+        // A test that failed while its tree was here (or a dead process of the same pid) left
+        // it: the site is always free.
+        let _ = std::fs::remove_dir_all(&site);
+        std::fs::create_dir_all(site.parent().unwrap()).unwrap();
+        std::fs::rename(&home, &site).unwrap();
+        std::os::unix::fs::symlink(&site, &home).unwrap();
+        Some(Relocated { home, dir: site.join(inside) })
+    }
+}
+
+impl Drop for Relocated {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.home);
+        let _ = std::fs::rename(build_site(), &self.home);
+        // The process's folder goes too: a run leaves no empty folder behind.
+        let _ = std::fs::remove_dir(build_site().parent().unwrap());
     }
 }
 

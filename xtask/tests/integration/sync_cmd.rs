@@ -148,14 +148,19 @@ fn sync_on_main_fast_forwards_and_previews_without_changing_anything() {
 #[test]
 fn sync_killed_at_any_point_loses_nothing() {
     use crate::support::{killed_at, points_of};
-    // No conflict with main here, so a whole run passes every point.
+    // No conflict with main here, so a whole run passes every point. Built once, then each kill
+    // starts from a byte-for-byte copy (`Sandbox::cached`: clones, origin and uncommitted work).
     let scenario = || {
-        let (sandbox, origin, teammate) = diverged("rebase");
-        sandbox.git_in(&teammate, &["switch", "-q", "main"]);
-        sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
-        sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
-        sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
-        sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+        let sandbox = Sandbox::cached("sync kill scenario", || {
+            let (sandbox, _origin, teammate) = diverged("rebase");
+            sandbox.git_in(&teammate, &["switch", "-q", "main"]);
+            sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
+            sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
+            sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
+            sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+            sandbox
+        });
+        let origin = sandbox.root.parent().unwrap().join("origin.git");
         (sandbox, origin)
     };
     let (probe, _) = scenario();
