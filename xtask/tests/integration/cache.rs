@@ -1,8 +1,9 @@
 //! The incremental cache of `check` and `status` (`xtask/src/cache.rs`) is invisible: on a
 //! repository of 250 add-ons (1,000 documents and 250 modules), a one-byte change to one document
 //! — only in the worktree with its modification time put back, staged, committed, by a branch
-//! switch — and a change of template, configuration or tool binary are all seen, and every
-//! result equals `--no-cache`'s. A damaged cache is rebuilt, a linked one never written through.
+//! switch — is seen, and only that document is read again; on 40 add-ons, a change of template,
+//! configuration or tool binary is seen, a damaged cache is rebuilt, a linked one never written
+//! through, and a staged secret found. Every result equals `--no-cache`'s.
 //!
 //! The cache stores what it derived from a file only once the file's times are two seconds old
 //! (a racy file is read on every run), so each test waits that long once, for real.
@@ -14,7 +15,10 @@ use serde_json::Value;
 
 use crate::support::Sandbox;
 
+/// The scale of the one-byte test: 1,000 documents. The other properties do not depend on the
+/// number of add-ons, and run on [`FEW`] (the suite's time is a target too).
 const ADDONS: usize = 250;
+const FEW: usize = 40;
 const REFERENCE: [(&str, &str); 5] = [
     ("HealthMonitor", "Gen{P}"),
     ("health_monitor", "gen_{s}"),
@@ -30,13 +34,13 @@ const FILES: [&str; 5] = [
     "src/core/health_monitor.rs",
 ];
 
-/// The kit plus 249 more add-ons made from the reference one, every name replaced (`GenAb`,
-/// `gen_ab`, `FEATURE_GEN_AB`…), committed on `main`.
-fn many_addons() -> Sandbox {
-    Sandbox::cached("cache-250-addons", || {
+/// The kit plus `count - 1` more add-ons made from the reference one, every name replaced
+/// (`GenAb`, `gen_ab`, `FEATURE_GEN_AB`…), committed on `main`.
+fn many_addons(count: usize) -> Sandbox {
+    Sandbox::cached(&format!("cache-{count}-addons"), || {
         let sandbox = Sandbox::with_kit();
         let sources: Vec<String> = FILES.iter().map(|file| sandbox.read(file)).collect();
-        for index in 1..ADDONS {
+        for index in 1..count {
             let letters = [b'a' + (index / 26) as u8, b'a' + (index % 26) as u8];
             let lower = String::from_utf8(letters.to_vec()).unwrap();
             let pascal = format!("{}{}", lower[..1].to_uppercase(), &lower[1..]);
@@ -53,7 +57,7 @@ fn many_addons() -> Sandbox {
                 sandbox.write(&path, &text);
             }
         }
-        sandbox.commit_all("feat: 249 more add-ons");
+        sandbox.commit_all("feat: more add-ons");
         sandbox
     })
 }
@@ -116,7 +120,7 @@ fn cache_file(sandbox: &Sandbox) -> PathBuf {
 /// each time only that document is read again.
 #[test]
 fn a_one_byte_change_is_seen_every_time() {
-    let sandbox = many_addons();
+    let sandbox = many_addons(ADDONS);
     let blueprint = "docs/blueprints/Lancelot_vNext2_Blueprint_GenAk.md";
     settle();
     let (before, first) = judged(&sandbox);
@@ -156,7 +160,7 @@ fn a_one_byte_change_is_seen_every_time() {
 /// binary. Changing any of them makes the next run read everything again, and see the change.
 #[test]
 fn a_template_config_or_tool_change_starts_afresh() {
-    let sandbox = many_addons();
+    let sandbox = many_addons(FEW);
     settle();
     judged(&sandbox);
     assert_eq!(read(&judged(&sandbox).1), 0);
@@ -167,7 +171,7 @@ fn a_template_config_or_tool_change_starts_afresh() {
     let (found, stats) = judged(&sandbox);
     assert_eq!(reused(&stats), 0, "{stats}");
     let missing = found.iter().filter(|f| f["message"].as_str().unwrap_or("").contains("`## Drills`")).count();
-    assert_eq!(missing, ADDONS, "every runbook is judged by the new template");
+    assert_eq!(missing, FEW, "every runbook is judged by the new template");
     // A template that no longer loads: reported once, never hidden behind stored verdicts.
     sandbox.write("templates/runbook.md.tera", &format!("{template}\n{{% if %}}\n"));
     let (found, _) = judged(&sandbox);
@@ -205,7 +209,7 @@ fn a_template_config_or_tool_change_starts_afresh() {
 /// and the file is rebuilt. A cache file replaced by a link is not written through.
 #[test]
 fn a_damaged_or_linked_cache_is_never_trusted() {
-    let sandbox = many_addons();
+    let sandbox = many_addons(FEW);
     settle();
     let (good, _) = judged(&sandbox);
     let file = cache_file(&sandbox);
@@ -249,7 +253,7 @@ fn link(target: &Path, at: &Path) {
 /// `status` shares the cache: what `check` stored answers it, and its output is `--no-cache`'s.
 #[test]
 fn status_reads_what_check_stored() {
-    let sandbox = many_addons();
+    let sandbox = many_addons(FEW);
     settle();
     judged(&sandbox);
     let cached = sandbox.xtask().args(["status", "--json"]).without_cargo().success().stdout;
@@ -284,7 +288,7 @@ fn status_reads_what_check_stored() {
 /// it, so a staged secret is found, and gone once unstaged.
 #[test]
 fn a_staged_secret_is_seen_through_the_cached_index() {
-    let sandbox = many_addons();
+    let sandbox = many_addons(FEW);
     settle();
     let (clean, _) = judged(&sandbox);
     assert_eq!(read(&judged(&sandbox).1), 0);
