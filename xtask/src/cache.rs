@@ -280,7 +280,8 @@ impl Cache {
             return;
         }
         let bytes = state.entries.to_bytes(MAGIC, u64::from(FORMAT), state.key);
-        if crate::plan::write_atomically(&file, &bytes).is_ok() {
+        // No fsync: a torn or lost cache file fails its checksum and is rebuilt.
+        if crate::plan::write_regenerable(&file, &bytes).is_ok() {
             state.dirty = false;
             state.entries.untouch();
         }
