@@ -90,9 +90,11 @@ pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<()> {
 fn branch_row(ctx: &Ctx, tip: &BranchTip, main: git2::Oid, prs: &HashMap<String, String>) -> anyhow::Result<BranchRow> {
     let specs = &ctx.config.docs.specs;
     let head = tip.tip(&ctx.repo).unwrap_or(main);
-    // A function of two commits (and the configuration, in the cache's key): from the cache, so
-    // branches at the same tip, and every branch on the next run, cost one lookup.
-    let found: Vec<(String, String)> = ctx.cache.memo("branch-slices", &format!("{head} {main}"), || {
+    // Its slices and ahead/behind are a function of two commits (and the configuration, in the
+    // cache's key): from the cache, so branches at the same tip, and every branch on the next
+    // run, cost one lookup instead of a tree diff and a walk of both histories.
+    type Found = (Vec<(String, String)>, (usize, usize));
+    let (found, (ahead, behind)): Found = ctx.cache.memo("branch-slices", &format!("{head} {main}"), || {
         let mut found = Vec::new();
         for file in ctx.repo.changed_in_dir(head, main, specs)? {
             let Some(written) = crate::names::feature_of_spec_file(&file) else { continue };
@@ -106,10 +108,9 @@ fn branch_row(ctx: &Ctx, tip: &BranchTip, main: git2::Oid, prs: &HashMap<String,
             };
             found.push((feature, status));
         }
-        Ok(found)
+        Ok((found, ctx.repo.ahead_behind(head, main)))
     })?;
     let slices = found.into_iter().map(|(addon, status)| Slice { addon, status }).collect();
-    let (ahead, behind) = ctx.repo.ahead_behind(head, main);
     Ok(BranchRow {
         branch: tip.name.clone(),
         local: tip.local.is_some(),
