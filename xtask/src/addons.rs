@@ -277,13 +277,20 @@ impl Inventory {
     }
 }
 
-/// Whether a folder entry is a file, following a link as `Path::is_file` does; the listing's
-/// own file type answers for all but links, without a `stat` per entry.
+/// Whether a folder entry is a file, following a link as `Path::is_file` does.
 fn is_file(entry: &std::fs::DirEntry) -> bool {
-    match entry.file_type() {
-        Ok(kind) if kind.is_symlink() => entry.path().is_file(),
-        Ok(kind) => kind.is_file(),
-        Err(_) => false,
+    kind_of(entry).is_some_and(|(file, _)| file)
+}
+
+/// (is a file, is a folder) of a folder entry, a link followed; the listing's own file type
+/// answers for all but links, without a `stat` per entry.
+fn kind_of(entry: &std::fs::DirEntry) -> Option<(bool, bool)> {
+    let kind = entry.file_type().ok()?;
+    if kind.is_symlink() {
+        let followed = std::fs::metadata(entry.path()).ok()?;
+        Some((followed.is_file(), followed.is_dir()))
+    } else {
+        Some((kind.is_file(), kind.is_dir()))
     }
 }
 
@@ -331,13 +338,7 @@ fn list(dir: &Path) -> Entries {
     let mut entries: Entries = listing
         .flatten()
         .filter_map(|entry| {
-            let kind = entry.file_type().ok()?;
-            let (file, dir) = if kind.is_symlink() {
-                let followed = std::fs::metadata(entry.path()).ok()?;
-                (followed.is_file(), followed.is_dir())
-            } else {
-                (kind.is_file(), kind.is_dir())
-            };
+            let (file, dir) = kind_of(&entry)?;
             Some((entry.file_name().into_string().ok()?, file, dir))
         })
         .collect();

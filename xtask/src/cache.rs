@@ -34,6 +34,8 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 
 const MAGIC: &[u8] = b"lancelot-xtask-cache\n";
 const FORMAT: u32 = 1;
+/// The stat data of a content-addressed entry ([`Cache::memo`]): no file.
+const NO_FILE: [u64; 7] = [0; 7];
 /// A value larger than this is not stored (a branch that adds 500,000 lines is diffed afresh).
 const MAX_ENTRY: usize = 4 << 20;
 /// A cache file larger than this is not read (it is rebuilt).
@@ -120,16 +122,6 @@ pub struct Stats {
     pub read: u64,
 }
 
-impl Stats {
-    /// `reused` as a share of all derivations, in percent.
-    pub fn hit_rate(&self) -> f64 {
-        match self.reused + self.read {
-            0 => 0.0,
-            total => self.reused as f64 * 100.0 / total as f64,
-        }
-    }
-}
-
 impl Cache {
     /// No cache: every derivation reads its file (`--no-cache`, and commands that judge one file).
     pub fn disabled() -> Cache {
@@ -179,44 +171,23 @@ impl Cache {
         compute: impl FnOnce(&Path) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
         let full = root.join(path);
-        if self.state.borrow().file.is_none() {
-            self.state.borrow_mut().misses += 1;
-            return compute(&full);
-        }
-        let Ok(before) = std::fs::metadata(&full) else {
+        let before = if self.is_on() { std::fs::metadata(&full).ok() } else { None };
+        let Some(before) = before else {
             self.state.borrow_mut().misses += 1;
             return compute(&full);
         };
         let stat = Stat::of(&before);
-        {
-            let mut state = self.state.borrow_mut();
-            state.used.insert(kind);
-            if let Some(entry) = state.entries.get_mut(kind, path) {
-                if entry.stat == stat.0 && entry.extra == extra {
-                    if let Some(value) = decode_all::<T>(&entry.value) {
-                        entry.touched = true;
-                        state.hits += 1;
-                        return Ok(value);
-                    }
-                }
-            }
-            state.misses += 1;
+        if let Some(value) = self.lookup(kind, path, stat.0, extra) {
+            return Ok(value);
         }
         let value = compute(&full)?;
-        let mut state = self.state.borrow_mut();
         // Stored only when the file is settled and did not change while it was read.
         let unchanged = std::fs::metadata(&full).is_ok_and(|after| Stat::of(&after) == stat);
-        let mut bytes = Vec::new();
-        value.encode(&mut bytes);
-        if unchanged && Stat::settled(&before, state.now) && bytes.len() <= MAX_ENTRY {
-            state.entries.insert(
-                kind,
-                path,
-                Entry { extra: extra.to_string(), stat: stat.0, value: bytes, touched: true },
-            );
-            state.dirty = true;
-        } else if state.entries.remove(kind, path) {
-            state.dirty = true;
+        let settled = Stat::settled(&before, self.state.borrow().now);
+        if unchanged && settled {
+            self.store(kind, path, stat.0, extra, &value);
+        } else if self.state.borrow_mut().entries.remove(kind, path) {
+            self.state.borrow_mut().dirty = true;
         }
         Ok(value)
     }
@@ -229,31 +200,53 @@ impl Cache {
         id: &str,
         compute: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        const NO_FILE: [u64; 7] = [0; 7];
-        {
-            let mut state = self.state.borrow_mut();
-            if state.file.is_none() {
-                state.misses += 1;
-                drop(state);
-                return compute();
-            }
-            state.used.insert(kind);
-            if let Some(entry) = state.entries.get_mut(kind, id).filter(|entry| entry.stat == NO_FILE) {
-                if let Some(value) = decode_all::<T>(&entry.value) {
-                    entry.touched = true;
-                    state.hits += 1;
-                    return Ok(value);
-                }
-            }
-            state.misses += 1;
+        if !self.is_on() {
+            self.state.borrow_mut().misses += 1;
+            return compute();
+        }
+        if let Some(value) = self.lookup(kind, id, NO_FILE, "") {
+            return Ok(value);
         }
         let value = compute()?;
+        self.store(kind, id, NO_FILE, "", &value);
+        Ok(value)
+    }
+
+    fn is_on(&self) -> bool {
+        self.state.borrow().file.is_some()
+    }
+
+    /// The value stored for `(kind, key)` when it was derived from `stat` and `extra` and still
+    /// decodes; counts a hit or a miss.
+    fn lookup<T: Codec>(&self, kind: &'static str, key: &str, stat: [u64; 7], extra: &str) -> Option<T> {
+        let mut state = self.state.borrow_mut();
+        state.used.insert(kind);
+        let found =
+            state.entries.get_mut(kind, key).filter(|entry| entry.stat == stat && entry.extra == extra).and_then(
+                |entry| {
+                    let value = decode_all::<T>(&entry.value)?;
+                    entry.touched = true;
+                    Some(value)
+                },
+            );
+        match found {
+            Some(_) => state.hits += 1,
+            None => state.misses += 1,
+        }
+        found
+    }
+
+    /// Keeps `value` for `(kind, key)`, unless it is larger than [`MAX_ENTRY`].
+    fn store<T: Codec>(&self, kind: &'static str, key: &str, stat: [u64; 7], extra: &str, value: &T) {
         let mut bytes = Vec::new();
         value.encode(&mut bytes);
         let mut state = self.state.borrow_mut();
-        state.entries.insert(kind, id, Entry { extra: String::new(), stat: NO_FILE, value: bytes, touched: true });
-        state.dirty = true;
-        Ok(value)
+        if bytes.len() <= MAX_ENTRY {
+            state.entries.insert(kind, key, Entry { extra: extra.to_string(), stat, value: bytes, touched: true });
+            state.dirty = true;
+        } else if state.entries.remove(kind, key) {
+            state.dirty = true;
+        }
     }
 
     /// Turns this (disabled) cache into the working tree's: what `check`, `status` and `pre-pr`
