@@ -19,10 +19,19 @@ const TEMPLATES: &[&str] = &[
 ];
 
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    let source = Path::new(&manifest_dir).join("../templates");
+    // Two packages build these sources: the xtask (`xtask/`) and the library the bench links
+    // (`xtask/lib/`). Both are told where the xtask package is, and so where `templates/` is.
+    let manifest_dir = Path::new(&manifest_dir);
+    let xtask_dir = if manifest_dir.ends_with("xtask/lib") {
+        manifest_dir.parent().expect("`xtask/lib` has a parent")
+    } else {
+        manifest_dir
+    };
+    println!("cargo:rerun-if-changed={}", xtask_dir.join("build.rs").display());
+    println!("cargo:rustc-env=XTASK_DIR={}", xtask_dir.display());
+    let source = xtask_dir.join("../templates");
     for name in TEMPLATES {
         let text = std::fs::read_to_string(source.join(name))
             .unwrap_or_else(|error| panic!("templates/{name} is part of the xtask's defaults: {error}"));

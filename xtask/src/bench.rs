@@ -72,14 +72,13 @@ impl Args {
 pub const PACKAGE: &str = "xtask-bench";
 
 fn manifest() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench").join("Cargo.toml")
+    Path::new(env!("XTASK_DIR")).join("bench").join("Cargo.toml")
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let manifest = manifest();
     if !manifest.is_file() {
-        let workspace =
-            crate::output::shell_word(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..").display().to_string());
+        let workspace = crate::output::shell_word(&Path::new(env!("XTASK_DIR")).join("..").display().to_string());
         return Err(Refusal::failed(format!("the benchmark's manifest `{}` is missing", manifest.display()))
             .hint(format!("restore the benchmark beside the xtask: git -C {workspace} checkout HEAD -- xtask/bench"))
             .into());

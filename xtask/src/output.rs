@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Set once stdout could not be written: the rest of the run prints nothing more there.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
-// The macros are in scope in every module: `lib.rs` declares this module first, `#[macro_use]`;
+// The macros are in scope in every module: `main.rs` declares this module first, `#[macro_use]`;
 // exported for the bench beside the tool (`xtask/bench/`).
 
 /// `println!` through the output layer: quiet on a closed pipe instead of a panic.

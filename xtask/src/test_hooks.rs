@@ -196,7 +196,7 @@ mod tests {
             }
         }
         let mut offenders = Vec::new();
-        visit(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut offenders);
+        visit(&std::path::Path::new(env!("XTASK_DIR")).join("src"), &mut offenders);
         assert!(offenders.is_empty(), "test knobs read outside test_hooks.rs: {offenders:?}");
     }
 }

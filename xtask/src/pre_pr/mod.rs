@@ -636,7 +636,7 @@ mod tests {
 
     #[test]
     fn the_pull_request_template_has_the_checklist_word_for_word() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/pull_request_template.md");
+        let path = std::path::Path::new(env!("XTASK_DIR")).join("../.github/pull_request_template.md");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let boxes: Vec<&str> = text.lines().filter_map(|line| line.strip_prefix("- [ ] ")).collect();
         assert_eq!(boxes, PR_CHECKLIST, "{} and PR_CHECKLIST disagree", path.display());
