@@ -970,7 +970,8 @@ pub fn touch_sources(dir: &Path) {
 }
 
 /// Where the sandboxes are made: `$TMPDIR` when the engineer set it; otherwise memory
-/// (`/dev/shm`) when the machine offers a tmpfs with room to spare, else the system's temp folder.
+/// (`/dev/shm`) when the machine offers a writable tmpfs with room to spare that may run programs
+/// (the sandboxes hold git hooks and scripts), else the system's temp folder.
 /// The suite creates, commits and deletes some hundred thousand small files; on the 2-core CI
 /// machine's ext4 disk that was half its time in the kernel (measured: 103 s for the suite, 95 s
 /// of it system CPU; on tmpfs, see docs/benchmarks.md). The files and what the tests check are the
@@ -988,7 +989,8 @@ pub fn sandbox_temp_dir() -> &'static Path {
     })
 }
 
-/// The bytes an unprivileged process may still write under `dir` (0 when it cannot be asked).
+/// The bytes an unprivileged process may still write under `dir`: 0 when it cannot be asked, or
+/// when the file system is mounted read-only or without the right to run programs.
 fn available_bytes(dir: &Path) -> u64 {
     use std::os::unix::ffi::OsStrExt as _;
     let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return 0 };
@@ -997,7 +999,7 @@ fn available_bytes(dir: &Path) -> u64 {
         let mut stat = std::mem::zeroed::<libc::statvfs>();
         (libc::statvfs(path.as_ptr(), &mut stat), stat)
     };
-    if status != 0 {
+    if status != 0 || stat.f_flag & (libc::ST_NOEXEC | libc::ST_RDONLY) != 0 {
         return 0;
     }
     // SAFETY: `access` reads a NUL-terminated path.
