@@ -55,6 +55,11 @@
 //!   be named. Weak keywords (`union`, `macro_rules`, `raw`, `safe`, `auto`) are accepted: `mod
 //!   union;` compiles in editions 2021 and 2024. The suggested fix appends `-addon` (`type` →
 //!   `type-addon`).
+//! - `not-reserved`: module names the runtime kit or the toolchain uses (`core`, `main`…), and
+//!   type names the generated code already uses ([`TAKEN_TYPE_NAMES`]: the templates' imports
+//!   such as `Host` or `ReceiptKind`, and Rust's prelude such as `Default` or `String`), since
+//!   `pub struct Host` beside `use crate::host::{Addon, Host}` does not compile. The fix appends
+//!   `-addon` (`host` → `host-addon`).
 //! - `max-length`: the slug is at most [`MAX_SLUG_LEN`] = 80 characters. The longest path a
 //!   name gives is the architecture note: `docs/architecture/Lancelot_vNext2_Architecture_`
 //!   (47 characters), then the feature (at most the slug's length, 80), then `.md` (3), so 130
@@ -145,6 +150,57 @@ const RUST_KEYWORDS: &[&str] = &[
 const RESERVED: &[&str] =
     &["core", "std", "alloc", "proc_macro", "test", "tests", "main", "lib", "mod", "build", "readme"];
 
+/// Type names the generated code already uses. An add-on's type is its name in PascalCase
+/// (`receipt kind` → `ReceiptKind`): one of these would clash with an import of the module or
+/// integration-test template (`use crate::host::{Addon, Host}` beside `pub struct Host`), or
+/// shadow a name of Rust's prelude the generated code relies on (`impl Default for Default`).
+/// Prelude traits the generated code never names (`Sync`, `Hash`, `Clone`…) stay free: a struct
+/// of that name compiles. The test `taken_type_names_cover_the_templates` keeps this list a
+/// superset of the identifiers in the built-in templates' code.
+const TAKEN_TYPE_NAMES: &[&str] = &[
+    // The runtime kit's names the templates import or use.
+    "Addon",
+    "AddonStatus",
+    "Degraded",
+    "Dependency",
+    "Disabled",
+    "Error",
+    "Failure",
+    "Flags",
+    "Host",
+    "Job",
+    "JsonLinesLog",
+    "ManualClock",
+    "MemorySink",
+    "Readiness",
+    "Receipt",
+    "ReceiptKind",
+    "Running",
+    "Runtime",
+    "Skipped",
+    "StateChange",
+    "SystemClock",
+    "WarRoomEntry",
+    // The standard library's, from the templates' code.
+    "Arc",
+    "Cell",
+    "Duration",
+    "Rc",
+    "Value",
+    // Rust's prelude: its types and their variants, and the traits the templates implement.
+    "Box",
+    "Debug",
+    "Default",
+    "Err",
+    "None",
+    "Ok",
+    "Option",
+    "Result",
+    "Some",
+    "String",
+    "Vec",
+];
+
 /// Device names Windows refuses as file names, whatever the extension.
 const WINDOWS_DEVICES: &[&str] = &[
     "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
@@ -220,6 +276,13 @@ impl Words {
         // The kit's own integration-test modules come from the build's discovery rule, the one list.
         if RESERVED.contains(&snake.as_str()) || crate::layout::discover::KIT_TEST_MODULES.contains(&snake.as_str()) {
             return error("not-reserved", format!("gives the module name `{snake}`, which the runtime kit reserves"));
+        }
+        let pascal = words.pascal();
+        if TAKEN_TYPE_NAMES.contains(&pascal.as_str()) {
+            return error(
+                "not-reserved",
+                format!("gives the type name `{pascal}`, which the generated module or its test already uses"),
+            );
         }
         if WINDOWS_DEVICES.contains(&snake.as_str()) {
             return error(
@@ -958,6 +1021,41 @@ mod tests {
         }
     }
 
+    /// Every type name the built-in module and integration-test templates use in their code (not
+    /// their comments) is taken: an add-on of that name would not compile (`host` gave `use
+    /// crate::host::{Addon, Host}` beside `pub struct Host`). Fails when a template starts using
+    /// a name the list lacks.
+    #[test]
+    fn taken_type_names_cover_the_templates() {
+        let templates = [
+            include_str!(concat!(env!("OUT_DIR"), "/module.rs.tera")),
+            include_str!(concat!(env!("OUT_DIR"), "/integration_test.rs.tera")),
+        ];
+        let mut seen = 0;
+        for template in templates {
+            for line in template.lines() {
+                let code = line.split("//").next().unwrap_or("");
+                let code = code.split("{{").map(|part| part.rsplit("}}").next().unwrap_or(part)).collect::<String>();
+                for word in code.split(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+                    let pascal = word.starts_with(|c: char| c.is_ascii_uppercase())
+                        && word.chars().any(|c| c.is_ascii_lowercase());
+                    if pascal && !line.trim_start().starts_with("{#") {
+                        seen += 1;
+                        assert!(
+                            TAKEN_TYPE_NAMES.contains(&word),
+                            "`{word}` ({line:?}) is missing from TAKEN_TYPE_NAMES"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(seen > 20, "the templates' code was not read: {seen} names");
+        for name in ["host", "error", "job", "addon status", "war room entry", "default", "string", "option"] {
+            assert_eq!(Words::parse(name).map_err(|error| error.rule), Err("not-reserved"), "{name}");
+        }
+        assert!(Words::parse("oauth2 client").is_ok());
+    }
+
     /// A refused name's suggestion is accepted, names the rule's fix, and the hint text is
     /// specific to the rule (a keyword is not told to "use letters").
     #[test]
@@ -971,6 +1069,8 @@ mod tests {
             ("_health", "starts-with-letter", "health"),
             ("type", "not-a-rust-keyword", "type-addon"),
             ("core", "not-reserved", "core-addon"),
+            ("host", "not-reserved", "host-addon"),
+            ("receipt kind", "not-reserved", "receipt-kind-addon"),
             ("nul", "portable-file-name", "nul-addon"),
         ] {
             let input = input.replace("\\t", "\t");

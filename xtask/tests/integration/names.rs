@@ -135,9 +135,9 @@ fn what_new_addon_scaffolds_check_reads_back_under_the_same_names() {
         ("oauth2-client", "feat/oauth2-client"),
         ("HTTPServer", "feat/http-server"),
         ("x9", "feat/x9"),
-        ("job", "feat/job"),
-        ("job-2", "feat/job2"),
-        ("jobs", "feat/jobs"),
+        ("task", "feat/task"),
+        ("task-2", "feat/task2"),
+        ("tasks", "feat/tasks"),
     ];
     let mut previous = "health-monitor".to_string();
     for (name, branch) in corpus {
