@@ -146,7 +146,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let depends_on = resolve_dependencies(ctx, &names, &base, &args)?;
     let details = ask_details(ctx, &args, &base, depends_on)?;
     let templates = Templates::load(ctx.root())?;
-    let mut plan = build_plan(&names, &details, &templates, config)?;
+    let fragment = free_fragment(ctx, &base, &names.slug)?;
+    let mut plan = build_plan(&names, &details, &templates, config, &fragment)?;
     if let Some(commit) = base.commit.filter(|_| !args.no_branch) {
         plan.branch = Some(BranchChange {
             name: names.branch.clone(),
@@ -655,12 +656,41 @@ fn existing_specs(ctx: &Ctx, base: &Base) -> anyhow::Result<Vec<String>> {
     Ok(specs)
 }
 
+/// The CHANGELOG fragment the slice adds: `docs/changelog.d/<slug>.md`, or the slug of
+/// `<slug> 2`, `<slug> 3`… (`sync2.md`) when a fragment of that name is already on the base commit
+/// or in the working tree (another change's release note: never overwritten, and never a reason
+/// to refuse the name). Fragment names are free; `check` only asks that a branch adds one.
+fn free_fragment(ctx: &Ctx, base: &Base, slug: &str) -> anyhow::Result<String> {
+    let dir = crate::changelog::FRAGMENTS_DIR;
+    let mut taken: Vec<String> = match base.commit {
+        Some(commit) => ctx.repo.names_at(commit, dir)?,
+        None => Vec::new(),
+    };
+    if let Ok(entries) = std::fs::read_dir(ctx.root().join(dir)) {
+        taken.extend(entries.flatten().map(|entry| entry.file_name().to_string_lossy().into_owned()));
+    }
+    let is_free = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        !taken.iter().any(|taken| taken.eq_ignore_ascii_case(name))
+    };
+    let first = crate::changelog::fragment_path(slug);
+    if is_free(&first) {
+        return Ok(first);
+    }
+    (2..1000)
+        .filter_map(|n| names::Words::parse(&format!("{slug} {n}")).ok())
+        .map(|words| crate::changelog::fragment_path(&words.slug()))
+        .find(|path| is_free(path))
+        .with_context(|| format!("every fragment name for `{slug}` in {dir}/ is taken"))
+}
+
 /// Renders every file in memory. A slice only adds files: nothing shared is edited.
 fn build_plan(
     names: &Names,
     details: &Details,
     templates: &Templates,
     config: &crate::config::Config,
+    fragment: &str,
 ) -> anyhow::Result<Plan> {
     let mut plan = Plan::new(&format!("{COMMAND} {}", names.slug));
     let render =
@@ -671,7 +701,7 @@ fn build_plan(
     plan.create(&names.module, render("module")?);
     plan.create(&names.integration_test, render("integration_test")?);
     let entry = render("changelog_entry")?;
-    plan.create(crate::changelog::fragment_path(&names.slug), crate::changelog::render_fragment("Added", &entry));
+    plan.create(fragment, crate::changelog::render_fragment("Added", &entry));
     Ok(plan)
 }
 

@@ -115,8 +115,14 @@ pub fn resolve(root: &Path, relative: &str, purpose: Purpose) -> anyhow::Result<
     let full = root.join(relative);
     match (purpose, full.symlink_metadata()) {
         (Purpose::Create, Ok(_)) => {
+            // The file may be a teammate's or the engineer's own work: the hint keeps it, in the
+            // repository, under another name (never a move out of it, never a deletion).
+            let word = crate::output::shell_word(relative);
+            let aside = crate::output::shell_word(&format!("{relative}.orig"));
             Err(Refusal::failed(format!("`{relative}` already exists; it is never overwritten"))
-                .hint(format!("move it away, or pick another name: mv {} /tmp/", crate::output::shell_word(relative)))
+                .hint(format!(
+                    "pick another name; or, if the file is your own leftover, set it aside first: mv {word} {aside}"
+                ))
                 .into())
         }
         (Purpose::Replace, Ok(metadata)) if metadata.file_type().is_symlink() => {

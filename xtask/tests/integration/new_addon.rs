@@ -311,3 +311,35 @@ fn the_scheduler_skips_its_job_until_ready_and_its_dependency_is_healthy() {
     assert_contains(&status, "no clean stop recorded: it is still running, or it was killed");
     assert!(status.lines().any(|line| line.starts_with("scheduler ") && line.contains("running")), "{status}");
 }
+
+/// A fragment of the add-on's name already on `main` (another change's release note, here
+/// `sync.md`) is neither overwritten nor a reason to refuse the name: the slice gets a fragment
+/// of its own, the dry run shows the same path the run writes, and `check` accepts it.
+#[test]
+fn a_fragment_of_the_same_name_on_main_is_kept_and_the_slice_gets_its_own() {
+    let sandbox = Sandbox::with_kit();
+    let theirs = "<!-- section: Fixed -->\n- `sync` keeps the stash when the rebase stops.\n";
+    sandbox.write("docs/changelog.d/sync.md", theirs);
+    sandbox.commit_all("fix: keep the stash");
+    let dry = sandbox.xtask().args(["new-addon", "sync", "--dry-run"]).success();
+    let planned = dry
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("create  docs/changelog.d/"))
+        .unwrap_or_else(|| panic!("no fragment in the plan:\n{}", dry.stdout))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_ne!(planned, "sync.md", "the plan overwrites another change's fragment:\n{}", dry.stdout);
+    sandbox.xtask().args(["new-addon", "sync", "--yes"]).success();
+    assert_eq!(sandbox.read("docs/changelog.d/sync.md"), theirs);
+    let ours = sandbox.read(&format!("docs/changelog.d/{planned}"));
+    assert!(ours.starts_with("<!-- section: Added -->\n- Sync"), "{ours}");
+    sandbox.commit_all("feat: add sync skeleton");
+    let json = sandbox.xtask().args(["check", "--json"]).run().json();
+    let findings = json["findings"].as_array().expect("findings");
+    let changelog: Vec<_> =
+        findings.iter().filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("sop-4.4"))).collect();
+    assert!(changelog.is_empty(), "{changelog:?}");
+}
