@@ -686,9 +686,86 @@ fn is_basic_auth(text: &str) -> bool {
     }
 }
 
+/// A provider-shaped match that documentation writes in place of a real one: a documented
+/// example (`AKIAIOSFODNN7EXAMPLE`), a placeholder word (`…placeholderplaceholder`), or a body of
+/// one repeated character (`ghp_xxxx…`, `hooks.slack.com/services/T00000000/…`). A real token
+/// is random: a run of eight equal characters, or one of these words, is vanishingly rare in one.
+fn is_placeholder_token(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    const WORDS: &[&str] = &["example", "placeholder", "xxxxxx", "dummy", "redacted", "changeme", "your_", "your-"];
+    if WORDS.iter().any(|word| lower.contains(word)) {
+        return true;
+    }
+    let (mut run, mut longest, mut previous) = (0, 0, None);
+    for byte in secret.bytes().filter(u8::is_ascii_alphanumeric) {
+        run = if previous == Some(byte) { run + 1 } else { 1 };
+        longest = longest.max(run);
+        previous = Some(byte);
+    }
+    longest >= 8
+}
+
+/// The key a generic rule's match assigns to (`api_key_id` in `api_key_id = "…"`): the match
+/// starts at its keyword.
+fn generic_key(whole: &str) -> &str {
+    whole
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .next()
+        .unwrap_or("")
+}
+
+/// Keys that name something about a secret, not the secret: its id, its hash or digest, its
+/// ARN (`secret_id`, `api_key_id`, `password_hash`, `token_sha256`, `secretArn`).
+fn names_no_secret(key: &str) -> bool {
+    const LAST_WORDS: &[&str] = &[
+        "id",
+        "ids",
+        "hash",
+        "hashed",
+        "sha",
+        "sha1",
+        "sha256",
+        "sha512",
+        "md5",
+        "digest",
+        "checksum",
+        "arn",
+        "fingerprint",
+    ];
+    let mut last = key.rsplit(['_', '-', '.']).next().unwrap_or(key);
+    // camelCase: the last word starts at the last capital after a lower-case letter or digit.
+    let bytes = last.as_bytes();
+    if let Some(start) =
+        (1..bytes.len()).rev().find(|&i| bytes[i].is_ascii_uppercase() && !bytes[i - 1].is_ascii_uppercase())
+    {
+        last = &last[start..];
+    }
+    LAST_WORDS.iter().any(|word| last.eq_ignore_ascii_case(word))
+}
+
+/// Whether the match at `start` is inside an AWS resource name (`arn:aws:secretsmanager:…:secret:
+/// prod/db`): its `secret` is a path segment, not a key.
+fn inside_arn(line: &str, start: usize) -> bool {
+    let before = &line[..start];
+    let token_start = before
+        .rfind(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '=' | ',' | '(' | '['))
+        .map_or(0, |i| i + 1);
+    line[token_start..].starts_with("arn:")
+}
+
 /// Whether a match passes its rule's check.
 fn passes(rule: &Rule, line: &str, captures: &Captures<'_>) -> bool {
     let secret = captures.get(rule.group).map_or("", |m| m.as_str());
+    if rule.id == GENERIC {
+        let whole = captures.get(0);
+        let key = generic_key(whole.map_or("", |m| m.as_str()));
+        if names_no_secret(key) || inside_arn(line, whole.map_or(0, |m| m.start())) {
+            return false;
+        }
+    } else if is_placeholder_token(secret) {
+        return false;
+    }
     match rule.check {
         Check::None => true,
         Check::Entropy => looks_random(secret),
@@ -757,12 +834,7 @@ pub fn scan_with(line: &str, mask: u128, rules: &[Rule], regexes: &[Regex]) -> V
                 continue;
             }
             let redacted = if rule.id == GENERIC {
-                let whole = captures.get(0).map_or("", |m| m.as_str());
-                let keyword = whole
-                    .trim_start_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                    .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-                    .next()
-                    .unwrap_or("");
+                let keyword = generic_key(captures.get(0).map_or("", |m| m.as_str()));
                 format!("`{keyword}` = `****` ({} characters)", secret.as_str().chars().count())
             } else {
                 redact(rule.shown, secret.as_str())

@@ -226,6 +226,43 @@ fn public_certificates_and_placeholders_are_not_secrets() {
     }
 }
 
+/// What documentation writes in place of a provider's token (the guide promises placeholders
+/// never count) and values that name a secret without being one (its id, hash or ARN) stay quiet;
+/// the same shapes with a random body are still found.
+#[test]
+fn documented_placeholders_and_ids_of_secrets_are_not_secrets() {
+    let x = |n: usize| "x".repeat(n);
+    let quiet = [
+        join(&["`ghp_", &x(36), "`"]),
+        join(&["export GITHUB_TOKEN=ghp_", &"X".repeat(36)]),
+        join(&["key=AIza", "Sy", &"X".repeat(33)]),
+        join(&["https://hooks.slack.com/services/", "T00000000/B00000000/", &"X".repeat(24)]),
+        join(&["STRIPE_KEY=sk_", "live_", &x(24)]),
+        join(&["SLACK_TOKEN=xoxb-", &x(12), "-", &x(13)]),
+        join(&["AKIA", "IOSFODNN7", "EXAMPLE"]),
+        join(&["aws_secret_access_key = ", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "EXAMPLEKEY"]),
+        join(&["eyJhbGciOiJIUzI1NiJ9.", "eyJzdWIiOiIxMjM0NTY3ODkwIn0.", "placeholderplaceholder"]),
+        join(&["{\"api_key_id\": \"", "123e4567-e89b-12d3-a456-426614174000", "\"}"]),
+        join(&["secret_id: ", "550e8400-e29b-41d4-a716-446655440000"]),
+        join(&["token_sha256 = \"", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "\""]),
+        join(&["let password_hash = \"", "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "\";"]),
+        join(&["\"secretArn\": \"", "9f86d081884c7d659a2feaa0c55ad015", "\""]),
+        join(&["{\"secret_arn\": \"arn:aws:secretsmanager:eu-west-1:123456789012:", "secret:prod/db-AbCdEf", "\"}"]),
+    ];
+    for line in &quiet {
+        assert_eq!(scan_line(line), [], "{line}");
+    }
+    let found = [
+        join(&["export GITHUB_TOKEN=ghp_", "Qz7K3m9T2w8X5r4VbN6c1L0pH8j2G5s7D3f9"]),
+        join(&["SLACK_TOKEN=xoxb-", "482917365012-", "Kq7mZ2wT9xR4vB8n"]),
+        join(&["api_key = \"", "Kq7mZ2wT9xR4vB8nL3cY6pH0", "\""]),
+        join(&["secret_key_base = \"", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "\""]),
+    ];
+    for line in &found {
+        assert_ne!(scan_line(line), [], "{line}");
+    }
+}
+
 #[test]
 fn a_random_hex_secret_passes_the_entropy_test_whatever_its_draw() {
     let mut random = corpus::Random::new(11);

@@ -20,8 +20,14 @@ const KEY_FILE_NAMES: &[&str] = &["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
 const SECRET_KEY_WORDS: &[&str] =
     &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE", "AUTH", "DSN"];
 
+/// The names teams give a committed template of `.env` besides `.env.example`: like it, they
+/// hold placeholders, and a real secret in one is the secret scanner's finding.
+const ENV_TEMPLATES: &[&str] = &[".env.sample", ".env.template", ".env.dist"];
+
 pub(super) fn is_env_file(name: &str) -> bool {
-    name != layout::ENV_EXAMPLE && (name == ".env" || name.starts_with(".env.") || name.ends_with(".env"))
+    name != layout::ENV_EXAMPLE
+        && !ENV_TEMPLATES.contains(&name)
+        && (name == ".env" || name.starts_with(".env.") || name.ends_with(".env"))
 }
 
 pub(super) fn is_key_file(name: &str) -> bool {
@@ -187,6 +193,8 @@ mod tests {
             assert!(is_env_file(name), "{name}");
         }
         assert!(!is_env_file(".env.example"));
+        assert!(!is_env_file(".env.sample") && !is_env_file(".env.template") && !is_env_file(".env.dist"));
+        assert!(is_env_file(".env.local") && is_env_file(".env.production"));
         assert!(!is_env_file("env.rs"));
         for name in ["server.pem", "tls.key", "store.p12", "id_rsa", "id_ED25519", "ca.crt", "app.keystore"] {
             assert!(is_key_file(name), "{name}");
