@@ -754,6 +754,16 @@ fn inside_arn(line: &str, start: usize) -> bool {
     line[token_start..].starts_with("arn:")
 }
 
+/// The longest run of base64 characters (`A-Za-z0-9+/=`) in `text`.
+fn longest_base64_run(text: &str) -> usize {
+    let (mut run, mut longest) = (0, 0);
+    for byte in text.bytes() {
+        run = if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
 /// Whether a match passes its rule's check.
 fn passes(rule: &Rule, line: &str, captures: &Captures<'_>) -> bool {
     let secret = captures.get(rule.group).map_or("", |m| m.as_str());
@@ -776,9 +786,15 @@ fn passes(rule: &Rule, line: &str, captures: &Captures<'_>) -> bool {
         }
         Check::BasicAuth => is_basic_auth(secret),
         Check::KeyHeader => {
-            // `"-----BEGIN RSA PRIVATE KEY-----"` alone in quotes is code naming the header.
+            // `"-----BEGIN RSA PRIVATE KEY-----"` alone in quotes is code naming the header; a
+            // key written as quoted pieces goes on: `"-----BEGIN …-----" +`, or a list holding
+            // its body or its `-----END` line.
             let end = captures.get(0).map_or(0, |m| m.end());
-            !matches!(line.as_bytes().get(end), Some(b'"' | b'\'' | b'`'))
+            if !matches!(line.as_bytes().get(end), Some(b'"' | b'\'' | b'`')) {
+                return true;
+            }
+            let rest = line.get(end + 1..).unwrap_or("").trim_start();
+            rest.starts_with('+') || rest.contains("-----END") || longest_base64_run(rest) >= 40
         }
     }
 }

@@ -263,6 +263,29 @@ fn documented_placeholders_and_ids_of_secrets_are_not_secrets() {
     }
 }
 
+/// A private key written as quoted pieces is a key (JavaScript concatenation, a Python list of
+/// its lines); a string constant naming the header alone, or code comparing a line with it, is not.
+#[test]
+fn a_key_split_into_quoted_pieces_is_found_and_its_header_named_in_code_is_not() {
+    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+    let header = join(&["-----BEGIN RSA ", "PRIVATE KEY-----"]);
+    let found = [
+        format!("const privateKey = \"{header}\" +"),
+        format!("PEM_LINES = ['{header}', '{body}', '-----END RSA PRIVATE KEY-----']"),
+    ];
+    for line in &found {
+        assert_ne!(scan_line(line), [], "{line}");
+    }
+    let quiet = [
+        format!("const HEADER: &str = \"{header}\";"),
+        format!("if line.trim() == \"{header}\" {{"),
+        format!("assert!(text.starts_with(\"{header}\"), \"not a key\");"),
+    ];
+    for line in &quiet {
+        assert_eq!(scan_line(line), [], "{line}");
+    }
+}
+
 #[test]
 fn a_random_hex_secret_passes_the_entropy_test_whatever_its_draw() {
     let mut random = corpus::Random::new(11);
