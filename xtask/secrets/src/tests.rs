@@ -247,7 +247,12 @@ fn documented_placeholders_and_ids_of_secrets_are_not_secrets() {
         join(&["token_sha256 = \"", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "\""]),
         join(&["let password_hash = \"", "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "\";"]),
         join(&["\"secretArn\": \"", "9f86d081884c7d659a2feaa0c55ad015", "\""]),
-        join(&["{\"secret_arn\": \"arn:aws:secretsmanager:eu-west-1:123456789012:", "secret:prod/db-AbCdEf", "\"}"]),
+        join(&[
+            "{\"secret_arn\": \"arn:aws:secretsmanager:eu-west-1:123456789012:",
+            "sec",
+            "ret:prod/db-AbCdEf",
+            "\"}",
+        ]),
     ];
     for line in &quiet {
         assert_eq!(scan_line(line), [], "{line}");
