@@ -520,6 +520,9 @@ fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
 
 /// Puts back the branch, main and the uncommitted work as they were when the sync started.
 fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
+    if ctx.repo.in_progress().is_none() {
+        refuse_dropping_new_commits(ctx, state)?;
+    }
     if let Err(message) = gitsync::abort_operation(&ctx.sh, &ctx.repo)? {
         return Err(Refusal::failed(format!("the stopped rebase or merge could not be aborted: {message}"))
             .hint("abort it by hand, then go back:\ngit rebase --abort\ncargo xtask sync --abort")
@@ -544,6 +547,43 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
     }
     restore_stash(ctx, state)?;
     Ok(format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)))
+}
+
+/// The stopped rebase or merge was already ended by hand (`git rebase --abort`, or finished):
+/// going back to where the sync started must not drop commits made since. Those are commits of
+/// the branch that neither the start nor a remote-tracking branch holds (a teammate's, which the
+/// sync brought in, are on the remote), and that are not the sync's own copies of the branch's
+/// commits or its merge. Refused with exit 1 and the way to keep them.
+fn refuse_dropping_new_commits(ctx: &Ctx, state: &State) -> anyhow::Result<()> {
+    let before = crate::git::Repo::parse_oid(&state.before)?;
+    let Some(tip) = ctx.repo.branch_commit(&state.branch)? else { return Ok(()) };
+    if tip == before {
+        return Ok(());
+    }
+    let remote = &ctx.config.remote;
+    let upstream = ctx.repo.remote_tracking_commit(remote, &state.branch);
+    let main = ctx.repo.remote_tracking_commit(remote, &ctx.config.main_branch);
+    let hide: Vec<Oid> = [Some(before), upstream, main].into_iter().flatten().collect();
+    let since = ctx.repo.commits_between(&[tip], &hide)?;
+    // The sync's own rebase writes copies of the branch's commits, its own and the teammates' it
+    // brought in (a run killed after its rebase leaves them): only commits that copy none of
+    // them were made by hand.
+    let tips: Vec<Oid> = [Some(before), upstream].into_iter().flatten().collect();
+    let originals = ctx.repo.commits_between(&tips, &main.into_iter().collect::<Vec<_>>())?;
+    let new = ctx.repo.not_copies_of(&since, &originals)?;
+    if new.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::failed(format!(
+        "`{}` has {} commit{} made since the sync stopped (newest {}): going back to where the sync started would drop {}",
+        state.branch,
+        new.len(),
+        if new.len() == 1 { "" } else { "s" },
+        ctx.repo.short_id(tip),
+        if new.len() == 1 { "it" } else { "them" },
+    ))
+    .hint("keep them, and sync them onto the main branch (your stashed work, if any, comes back at the end):\ncargo xtask sync --continue")
+    .into())
 }
 
 /// `--dry-run`: what each step would do, predicted in memory from the refs as last fetched.

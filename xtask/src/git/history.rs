@@ -314,6 +314,33 @@ impl Repo {
         walk.map(|id| id.context("failed to walk the history")).collect()
     }
 
+    /// Of `commits`, those that are neither a merge nor a copy of one of `originals` (the same
+    /// author, author time and message: what a rebase or a cherry-pick writes): commits made by
+    /// hand since the copies were made.
+    pub fn not_copies_of(&self, commits: &[Oid], originals: &[Oid]) -> anyhow::Result<Vec<Oid>> {
+        let key = |id: Oid| -> anyhow::Result<(usize, (Vec<u8>, Vec<u8>, i64, Vec<u8>))> {
+            let commit = self.inner.find_commit(id).context("failed to read a commit")?;
+            let author = commit.author();
+            let key = (
+                author.name_bytes().to_vec(),
+                author.email_bytes().to_vec(),
+                author.when().seconds(),
+                commit.message_raw_bytes().to_vec(),
+            );
+            Ok((commit.parent_count(), key))
+        };
+        let originals: std::collections::HashSet<_> =
+            originals.iter().map(|id| key(*id).map(|(_, key)| key)).collect::<anyhow::Result<_>>()?;
+        let mut made = Vec::new();
+        for id in commits {
+            let (parents, key) = key(*id)?;
+            if parents < 2 && !originals.contains(&key) {
+                made.push(*id);
+            }
+        }
+        Ok(made)
+    }
+
     /// Calls `visit` with each commit's own changes (its tree against its parent's), in the
     /// order given. A merge commit's changes are the lines it adds against every parent (what
     /// the merge itself wrote, not what it brought in). One diff per commit, through the object

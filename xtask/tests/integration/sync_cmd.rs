@@ -114,6 +114,34 @@ fn sync_abort_puts_back_exactly_what_was_there() {
     assert_contains(&receipts, "sync of `feat/x` aborted");
 }
 
+/// The rebase a sync stopped at was ended by hand (`git rebase --abort`, as `pre-pr`'s own hint
+/// says) and the engineer committed more: `sync --abort` must not drop that commit. It refuses
+/// with exit 1, changes nothing, and its pasted hint (`sync --continue`) syncs the branch with the
+/// new commit kept and the stashed work back.
+#[test]
+fn sync_abort_never_drops_commits_made_after_the_rebase_was_ended_by_hand() {
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    sandbox.xtask().args(["sync"]).failure(1);
+    sandbox.git(&["rebase", "--abort"]);
+    sandbox.commit_file_in(&sandbox.root, "important.txt", "important\n", "feat: important work");
+    let important = sandbox.git(&["rev-parse", "HEAD"]);
+    let before = sandbox.snapshot();
+    let refused = sandbox.xtask().args(["sync", "--abort"]).failure(1);
+    assert_contains(&refused.stderr, "made since the sync stopped");
+    assert_eq!(sandbox.snapshot(), before, "a refused --abort changed the repository");
+    // The pasted `sync --continue` stops at the same conflict (shared.txt): resolve it as ours.
+    paste_hints(&sandbox, &sandbox.root, &refused.stderr, &[("cargo xtask sync --continue", 1)]);
+    sandbox.write("shared.txt", "mine\n");
+    sandbox.git(&["add", "shared.txt"]);
+    sandbox.xtask().args(["sync", "--continue"]).success();
+    assert!(!state_exists(&sandbox), "the finished sync left its state");
+    assert_eq!(sandbox.read("important.txt"), "important\n");
+    let subjects = sandbox.git(&["log", "--format=%s", "origin/main..HEAD"]);
+    assert_contains(&subjects, "feat: important work");
+    assert_ne!(sandbox.git(&["rev-parse", "HEAD"]), important, "the branch was not synced onto main");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the stashed work did not come back");
+}
+
 /// On main, `sync` fast-forwards a stale local main; `--dry-run` changes nothing and its `next:`
 /// line does what it previews; `--continue` with no stopped sync is refused, with a hint that works.
 #[test]
