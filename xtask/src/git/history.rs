@@ -318,7 +318,7 @@ impl Repo {
     /// author, author time and message: what a rebase or a cherry-pick writes): commits made by
     /// hand since the copies were made.
     pub fn not_copies_of(&self, commits: &[Oid], originals: &[Oid]) -> anyhow::Result<Vec<Oid>> {
-        let key = |id: Oid| -> anyhow::Result<(usize, (Vec<u8>, Vec<u8>, i64, Vec<u8>))> {
+        let key = |id: Oid| -> anyhow::Result<(usize, CopyKey)> {
             let commit = self.inner.find_commit(id).context("failed to read a commit")?;
             let author = commit.author();
             let key = (
@@ -674,6 +674,10 @@ fn path_of(bytes: &[u8]) -> String {
         path.into_owned()
     }
 }
+
+/// What a rebase or a cherry-pick keeps of a commit: its author's name, email and time, and its
+/// message.
+type CopyKey = (Vec<u8>, Vec<u8>, i64, Vec<u8>);
 
 #[cfg(test)]
 mod tests {
