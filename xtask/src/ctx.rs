@@ -25,6 +25,7 @@ impl Ctx {
     /// Finds the repository from `dir` (like git), reads its configuration.
     pub fn new(dir: &Path, assume_yes: bool) -> anyhow::Result<Ctx> {
         let repo = Repo::discover(dir)?;
+        crate::plan::check_state_folder(&repo.sop_dir())?;
         recover_interrupted_run(&repo);
         let config = Config::load(repo.root())?;
         let sh = xshell::Shell::new().context("failed to set up the command runner")?;

@@ -43,13 +43,11 @@ impl RunLock {
         remove_leftovers(&dir);
         let path = dir.join(LOCK_FILE);
         for _ in 0..ATTEMPTS {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .with_context(|| format!("failed to open the lock `{}`", path.display()))?;
+            let file = crate::plan::open_state_file(
+                &path,
+                OpenOptions::new().read(true).write(true).create(true).truncate(false),
+            )
+            .with_context(|| format!("failed to open the lock `{}`", path.display()))?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) => return Err(held_by_another(&path)),

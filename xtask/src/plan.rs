@@ -305,6 +305,48 @@ pub fn create_confined_file(root: &Path, path: &Path) -> anyhow::Result<std::fs:
     options.open(&full).map_err(|error| confine::io_error(error, format!("failed to create `{}`", full.display())))
 }
 
+/// Refuses when the clone's state folder (`.git/sop`) is a symbolic link: the run lock, the
+/// receipts, the journal and the states written there would land wherever it points. Checked
+/// once, before a command touches it.
+pub fn check_state_folder(sop_dir: &Path) -> anyhow::Result<()> {
+    match sop_dir.symlink_metadata() {
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            let word = crate::output::shell_word(&sop_dir.display().to_string());
+            Err(Refusal::failed(format!(
+                "`{}` is a symbolic link; cargo xtask keeps its state there and writes nothing through a link",
+                sop_dir.display()
+            ))
+            .hint(format!("remove the link (not what it points to); the folder is made afresh: rm {word}"))
+            .into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Opens a file of the clone's state folder (the run lock, the receipts log) without following
+/// a link at the file: a link there would make the tool write outside the repository. A link is
+/// refused (exit 1) with the command that removes it.
+pub fn open_state_file(path: &Path, options: &mut std::fs::OpenOptions) -> anyhow::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        Err(_) if path.symlink_metadata().is_ok_and(|metadata| metadata.file_type().is_symlink()) => {
+            let word = crate::output::shell_word(&path.display().to_string());
+            Err(Refusal::failed(format!(
+                "`{}` is a symbolic link; cargo xtask writes nothing through a link",
+                path.display()
+            ))
+            .hint(format!("remove the link (not what it points to): rm {word}"))
+            .into())
+        }
+        Err(error) => Err(confine::io_error(error, format!("failed to open `{}`", path.display()))),
+    }
+}
+
 fn confined_relative(root: &Path, path: &Path) -> anyhow::Result<String> {
     match path.strip_prefix(root) {
         Ok(relative) => Ok(relative.to_string_lossy().replace('\\', "/")),

@@ -168,9 +168,7 @@ pub fn append_unsynced(repo: &Repo, receipt: Receipt) -> anyhow::Result<()> {
 /// Makes the receipts appended with [`append_unsynced`] durable.
 pub fn sync(repo: &Repo) -> anyhow::Result<()> {
     let path = log_path(repo);
-    let file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
+    let file = crate::plan::open_state_file(&path, std::fs::OpenOptions::new().append(true))
         .with_context(|| format!("failed to open the receipts log `{}`", path.display()))?;
     file.sync_data().with_context(|| format!("failed to sync the receipts log `{}`", path.display()))
 }
@@ -194,10 +192,7 @@ fn write_line(path: &Path, receipt: &Receipt, sync: bool) -> anyhow::Result<()> 
     }
     let mut line = serde_json::to_string(receipt).context("failed to encode a receipt")?;
     line.push('\n');
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    let mut file = crate::plan::open_state_file(path, std::fs::OpenOptions::new().create(true).append(true))
         .with_context(|| format!("failed to open the receipts log `{}`", path.display()))?;
     // A torn line from an earlier crash must not swallow this one: start on a fresh line.
     let length = file.metadata().map(|m| m.len()).unwrap_or(0);

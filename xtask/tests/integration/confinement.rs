@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::support::{assert_contains, hint_command, Sandbox};
+use crate::support::{assert_contains, hint_command, paste_every_hint, Sandbox};
 
 const SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
 const REFERENCE_SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
@@ -289,4 +289,44 @@ impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg("-l").arg(&self.root).status();
     }
+}
+
+/// The clone's state folder, `.git/sop`, holds the run lock and the receipts log, which are
+/// opened, not renamed into place: a link at either file, or at the folder itself, must not make
+/// a command write outside the repository. Each is refused with exit 1, nothing outside changes,
+/// and the pasted hint (removing the link) lets the command run.
+#[test]
+fn links_in_the_state_folder_are_never_written_through() {
+    let sandbox = Sandbox::with_kit();
+    let outside = outside(&sandbox);
+    let before = listing(&outside);
+    let sop = sandbox.path(".git/sop");
+    std::fs::create_dir_all(&sop).unwrap();
+    for file in ["run.lock", "receipts.jsonl"] {
+        let _ = std::fs::remove_file(sop.join(file));
+        std::os::unix::fs::symlink(outside.join("profile"), sop.join(file)).unwrap();
+        // `new-addon` takes the lock; `check` appends a receipt.
+        let args: &[&str] = if file == "run.lock" { &["new-addon", "scheduler", "--yes"] } else { &["check"] };
+        let refused = sandbox.xtask().args(args).failure(1);
+        assert_contains(&refused.stderr, "is a symbolic link");
+        assert_eq!(listing(&outside), before, "`{file}` as a link: a file outside the repository changed");
+        paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+        assert!(!sop.join(file).is_symlink(), "the pasted hint did not remove the link");
+        sandbox.xtask().args(args).run();
+        assert_eq!(listing(&outside), before);
+    }
+    assert!(sandbox.exists("src/core/scheduler.rs"), "new-addon did not run once the link was gone");
+    sandbox.git(&["add", "-A"]);
+    sandbox.git(&["commit", "-qm", "feat: add scheduler skeleton"]);
+
+    let moved = sandbox.root.parent().unwrap().join("sop-elsewhere");
+    std::fs::rename(&sop, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &sop).unwrap();
+    let elsewhere = listing(&moved);
+    let refused = sandbox.xtask().args(["check"]).failure(1);
+    assert_contains(&refused.stderr, "is a symbolic link");
+    assert_eq!(listing(&moved), elsewhere, "a command wrote through the linked state folder");
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert!(!sop.is_symlink(), "the pasted hint did not remove the linked folder");
+    sandbox.xtask().args(["status"]).success();
 }
