@@ -79,6 +79,11 @@ struct State {
     /// found by it, and no other stash ever is.
     #[serde(default)]
     run: String,
+    /// Set when the sync stopped at a conflict and said so; a state without it is a sync that
+    /// was interrupted (killed, a full disk) wherever it was, even mid-rebase, where
+    /// `git rebase --continue` on the untouched index would drop the commit being picked.
+    #[serde(default)]
+    stopped: bool,
 }
 
 /// `sync --json`.
@@ -107,6 +112,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         (true, _, None) | (_, true, None) => Err(Refusal::usage("there is no stopped sync to continue or abort")
             .hint("sync the branch:\ncargo xtask sync")
             .into()),
+        (false, false, Some(state)) if !state.stopped => Err(interrupted(&state)),
         (false, false, Some(state)) => Err(Refusal::usage(format!(
             "a sync of `{}` stopped at a conflict and is not finished (`.git/sop/{STATE_FILE}`)",
             state.branch
@@ -193,6 +199,7 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         step: Step::Upstream,
         done: Vec::new(),
         run: format!("{}-{}", std::process::id(), receipts::now_unix_ms()),
+        stopped: false,
     };
     if dry_run {
         return plan(ctx, args, &state, before);
@@ -379,7 +386,8 @@ fn outcome(ctx: &Ctx, state: &mut State, applied: Applied, done: &str) -> anyhow
 }
 
 /// Stopped at a conflict: state saved, what to do printed, exit 1.
-fn stop(ctx: &Ctx, args: &Args, state: State, paths: Vec<String>) -> anyhow::Result<()> {
+fn stop(ctx: &Ctx, args: &Args, mut state: State, paths: Vec<String>) -> anyhow::Result<()> {
+    state.stopped = true;
     save(ctx, &state)?;
     let upstream = match state.step {
         Step::Upstream => state.own_upstream.clone().unwrap_or_default(),
@@ -403,8 +411,22 @@ fn stop(ctx: &Ctx, args: &Args, state: State, paths: Vec<String>) -> anyhow::Res
         .into())
 }
 
+/// A sync that was interrupted rather than stopped at a conflict: it cannot be continued (its
+/// rebase may be mid-pick), only undone, which puts back exactly what was there.
+fn interrupted(state: &State) -> anyhow::Error {
+    Refusal::failed(format!(
+        "a sync of `{}` was interrupted before it finished (it did not stop at a conflict); continuing it could drop a commit (`.git/sop/{STATE_FILE}`)",
+        state.branch
+    ))
+    .hint("go back to exactly where it started, then sync again:\ncargo xtask sync --abort\ncargo xtask sync")
+    .into()
+}
+
 /// `sync --continue`.
 fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
+    if !state.stopped {
+        return Err(interrupted(&state));
+    }
     let _lock = RunLock::acquire(&ctx.repo, COMMAND)?;
     if ctx.repo.in_progress().is_some() {
         let unresolved = ctx.repo.conflicted_paths()?;
@@ -419,6 +441,9 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
                 .hint("remove the `<<<<<<<`, `=======`, `>>>>>>>` lines, `git add` the files, then continue; or go back:\ncargo xtask sync --abort")
                 .into());
         }
+        // From here on the sync is running again: interrupted, it must be undone, not continued.
+        state.stopped = false;
+        save(ctx, &state)?;
         let from = crate::git::Repo::parse_oid(&state.before)?;
         let applied = gitsync::continue_operation(&ctx.sh, &ctx.repo, state.strategy, from)?;
         let label = match state.step {
@@ -437,8 +462,9 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
         // Finished by hand (`git rebase --continue`): on to the next step. A step onto main
         // finished by hand is checked again below, and is then up to date.
         state.step = Step::Main;
-        save(ctx, &state)?;
     }
+    state.stopped = false;
+    save(ctx, &state)?;
     steps(ctx, args, state)
 }
 

@@ -142,6 +142,32 @@ fn sync_abort_never_drops_commits_made_after_the_rebase_was_ended_by_hand() {
     assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the stashed work did not come back");
 }
 
+/// A sync killed before it stopped at a conflict (here right before its rebase onto main: a
+/// kill mid-pick leaves the same state with a rebase in progress) is never "continued": plain
+/// `sync` and `sync --continue` say it was interrupted and change nothing, and the pasted hints
+/// (`--abort`, then `sync`) give back the branch and the work, then sync again (stopping at the
+/// real conflict, exit 1). No commit of the branch is dropped.
+#[test]
+fn an_interrupted_sync_is_undone_never_continued() {
+    use crate::support::killed_at;
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    let mine = sandbox.git(&["rev-parse", "HEAD"]);
+    assert!(killed_at(sandbox.xtask().args(["sync"]), "sync:main"), "the run was not interrupted");
+    let before = sandbox.snapshot();
+    for args in [&["sync"][..], &["sync", "--continue"]] {
+        let refused = sandbox.xtask().args(args).failure(1);
+        assert_contains(&refused.stderr, "was interrupted");
+        assert_eq!(sandbox.snapshot(), before, "{args:?} changed the repository");
+    }
+    let refused = sandbox.xtask().args(["sync", "--continue"]).failure(1);
+    paste_hints(&sandbox, &sandbox.root, &refused.stderr, &[("cargo xtask sync --abort", 0), ("cargo xtask sync", 1)]);
+    // The pasted `sync` stopped at the real conflict (shared.txt), as a sync does.
+    assert_contains(&sandbox.xtask().args(["sync"]).failure(2).stderr, "stopped at a conflict");
+    sandbox.xtask().args(["sync", "--abort"]).success();
+    assert_eq!(sandbox.git(&["rev-parse", "feat/x"]), mine, "the branch lost or changed its commit");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the stashed work is gone");
+}
+
 /// On main, `sync` fast-forwards a stale local main; `--dry-run` changes nothing and its `next:`
 /// line does what it previews; `--continue` with no stopped sync is refused, with a hint that works.
 #[test]
