@@ -198,6 +198,16 @@ fn undo_sync(ctx: &Ctx, run: &SyncRun, dry_run: bool) -> anyhow::Result<Vec<Stri
         None => None,
     };
     refuse_if_changed("sync", &why)?;
+    if before != after && !ctx.repo.index_matches(after)? {
+        // `git reset --keep` resets the index: staged changes would become unstaged, and a
+        // version of a file that only the index holds would be lost.
+        return Err(Refusal::failed(format!(
+            "cannot undo `sync` while changes are staged: moving `{}` back would unstage them; nothing was touched",
+            run.branch
+        ))
+        .hint("set them aside with the index, undo, then bring them back staged:\ngit stash push\ncargo xtask undo\ngit stash pop --index")
+        .into());
+    }
     let mut undone = Vec::new();
     if before != after {
         undone.push(format!("`{}` back to {}", run.branch, ctx.repo.short_id(before)));

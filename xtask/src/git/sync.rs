@@ -625,7 +625,7 @@ pub fn reset_keep(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
         return Ok(());
     }
     Err(Refusal::failed(format!("`git reset --keep` refused: {}; nothing was changed", git_message(&output)))
-        .hint("commit or stash your uncommitted changes, then undo again:\ngit stash\ncargo xtask undo\ngit stash pop")
+        .hint("commit or stash your uncommitted changes, then undo again:\ngit stash push\ncargo xtask undo\ngit stash pop --index")
         .into())
 }
 

@@ -61,6 +61,47 @@ fn undo_takes_back_a_branch() {
     assert_eq!(sandbox.snapshot(), before);
 }
 
+/// `undo` of a sync refuses while changes are staged (a `git reset --keep` would unstage them
+/// and lose a version only the index holds), changes nothing, and its pasted hints set the work
+/// aside, undo, and bring it back staged, byte for byte.
+#[test]
+fn undo_of_a_sync_never_loses_staged_work() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("notes.txt", "committed\n");
+    sandbox.commit_all("chore: notes");
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
+    sandbox.commit_file_in(&sandbox.root, "mine.txt", "mine\n", "feat: mine");
+    sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.write("notes.txt", "staged only\n");
+    sandbox.git(&["add", "notes.txt"]);
+    sandbox.write("notes.txt", "in the worktree\n");
+    sandbox.write("new.txt", "new\n");
+    sandbox.git(&["add", "new.txt"]);
+    sandbox.xtask().args(["sync"]).success();
+    let staged = sandbox.git(&["diff", "--cached", "--name-status"]);
+    let before = sandbox.snapshot();
+    let refused = sandbox.xtask().args(["undo"]).failure(1);
+    assert_contains(&refused.stderr, "while changes are staged");
+    assert_eq!(sandbox.snapshot(), before, "a refused undo changed the repository");
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert!(!sandbox.exists("news.txt"), "the pasted undo did not take the sync back");
+    assert_eq!(
+        sandbox.git(&["diff", "--cached", "--name-status"]),
+        staged,
+        "the staged changes did not come back staged"
+    );
+    assert_eq!(
+        sandbox.git(&["show", ":notes.txt"]).trim_end(),
+        "staged only",
+        "the version only the index held is lost"
+    );
+    assert_eq!(sandbox.read("notes.txt"), "in the worktree\n");
+}
+
 /// `sync`, undone: the branch back before the rebase and main back before the fast-forward, the
 /// uncommitted work kept. Once the synced branch is pushed, the undo refuses.
 #[test]
