@@ -27,11 +27,13 @@ use crate::receipts::{self, Kind, Receipt};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Finish the sync that stopped at a conflict, once the files are resolved and `git add`ed
-    #[arg(long = "continue", conflicts_with = "abort")]
+    // `--dry-run` previews a new sync only: with these it would be ignored, and the repository
+    // changed by what was meant as a preview.
+    #[arg(long = "continue", conflicts_with_all = ["abort", "dry_run"])]
     pub resume: bool,
 
     /// Go back to exactly where the stopped sync started: the branch, main, the uncommitted work
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub abort: bool,
 
     #[command(flatten)]

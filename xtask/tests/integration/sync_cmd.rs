@@ -106,6 +106,13 @@ fn sync_abort_puts_back_exactly_what_was_there() {
     let before = sandbox.snapshot();
     sandbox.xtask().args(["sync"]).failure(1);
     assert_ne!(sandbox.snapshot(), before, "the sync changed nothing before stopping");
+    // `--dry-run` previews a new sync only: with `--abort` or `--continue` it is bad usage, and
+    // nothing is aborted or continued.
+    let stopped = sandbox.snapshot();
+    for flag in ["--abort", "--continue"] {
+        sandbox.xtask().args(["sync", flag, "--dry-run"]).refused(2);
+        assert_eq!(sandbox.snapshot(), stopped, "`sync {flag} --dry-run` changed the repository");
+    }
     let again = sandbox.xtask().args(["sync"]).refused(2);
     paste_hints(&sandbox, &sandbox.root, &again.stderr, &[("cargo xtask sync --continue", 1)]);
     assert!(!state_exists(&sandbox), "the abort left the state");
