@@ -164,8 +164,11 @@ impl Config {
         simple("project", &self.project)?;
         simple("doc_version", &self.doc_version)?;
         simple("remote", &self.remote)?;
-        if self.main_branch.is_empty() || self.main_branch.starts_with('-') || self.main_branch.contains("..") {
-            return Err(format!("key `main_branch`: `{}` is not a valid branch name", self.main_branch));
+        if let Some(why) = branch_name_problem(&self.main_branch) {
+            return Err(format!(
+                "key `main_branch`: `{}` is not a valid branch name ({why}), such as `main` or `trunk`",
+                self.main_branch.escape_debug()
+            ));
         }
         if self.modules_dir != "src/core" {
             // The runtime's build script discovers add-ons in `src/core` (src/build/discover.rs):
@@ -197,6 +200,30 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// What makes `name` no valid branch name, by git's rules for `refs/heads/<name>`
+/// (`git check-ref-format --branch`); `None` when it is one. The name reaches git commands and
+/// the hints the engineer pastes, so nothing a shell or git would read otherwise gets in.
+pub fn branch_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
+    } else if name == "HEAD" || name == "@" {
+        Some("git reserves that name")
+    } else if name.starts_with('-') {
+        Some("it starts with `-`")
+    } else if name.chars().any(|c| c.is_ascii_control() || c.is_whitespace() || "~^:?*[\\;&|<>()$`'\"!#{}".contains(c))
+    {
+        Some("it holds a space, a control character or one of ~^:?*[\\ or a shell character")
+    } else if name.contains("..") || name.contains("@{") || name.contains("//") {
+        Some("it holds `..`, `@{` or `//`")
+    } else if name.ends_with('/') || name.ends_with('.') {
+        Some("it ends with `/` or `.`")
+    } else if name.split('/').any(|part| part.starts_with('.') || part.ends_with(".lock")) {
+        Some("a part starts with `.` or ends with `.lock`")
+    } else {
+        None
     }
 }
 
@@ -248,6 +275,35 @@ fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The main branch's name reaches git and pasted hints: git's ref rules, and no shell
+    /// character, decide it (`x;echo PWNED` was accepted and printed unquoted in a hint).
+    #[test]
+    fn main_branch_names_follow_git_rules() {
+        for good in ["main", "trunk", "release/2024", "dev-1.x", "main_2"] {
+            assert_eq!(branch_name_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "x;echo PWNED",
+            "ma in",
+            "main.lock",
+            "~",
+            "HEAD",
+            "@",
+            ".hidden",
+            "a..b",
+            "a/",
+            "a.",
+            "-x",
+            "a@{b",
+            "a//b",
+            "a\tb",
+            "$(id)",
+        ] {
+            assert!(branch_name_problem(bad).is_some(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn empty_manifest_gives_the_sop_defaults() {

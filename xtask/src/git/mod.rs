@@ -423,7 +423,10 @@ impl Repo {
             (None, None) => Err(Refusal::failed(format!(
                 "the main branch `{main}` has no commits here (neither `{main}` nor `{remote}/{main}` exists)"
             ))
-            .hint(format!("create it with a first commit: git switch -c {main} && git commit --allow-empty -m \"chore: initial commit\""))
+            .hint(format!(
+                "create it with a first commit: git switch -c {} && git commit --allow-empty -m \"chore: initial commit\"",
+                crate::output::shell_word(main)
+            ))
             .into()),
         }
     }
