@@ -225,6 +225,13 @@ fn temporary_path(path: &Path) -> PathBuf {
 /// Removes the temporaries of `file_name` in `dir` that a dead run left (their name holds its
 /// pid). Only regular files are removed, never a link or a folder. Returns how many.
 pub fn remove_stale_temporaries(dir: &Path, file_name: Option<&str>) -> usize {
+    remove_temporaries_of(dir, file_name, None)
+}
+
+/// [`remove_stale_temporaries`], and also every temporary of the run `dead`, whatever its pid
+/// looks like: the recovery of that run's journal, which holds the clone's lock, knows it is
+/// over even while its process is still a zombie, or after a reboot gave its pid to another.
+pub fn remove_temporaries_of(dir: &Path, file_name: Option<&str>, dead: Option<&str>) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     let mut removed = 0;
     for entry in entries.flatten() {
@@ -235,7 +242,8 @@ pub fn remove_stale_temporaries(dir: &Path, file_name: Option<&str>) -> usize {
             continue;
         }
         let Some(pid) = pid_of_run(run) else { continue };
-        if pid == std::process::id() || process_alive(pid) {
+        let of_dead_run = dead.is_some_and(|dead| run.strip_prefix(dead).is_some_and(|n| n.starts_with('-')));
+        if !of_dead_run && (pid == std::process::id() || process_alive(pid)) {
             continue;
         }
         if entry.path().symlink_metadata().is_ok_and(|m| m.is_file()) && std::fs::remove_file(entry.path()).is_ok() {
@@ -308,6 +316,14 @@ mod tests {
         std::fs::write(&mine, "x").unwrap();
         assert_eq!(remove_stale_temporaries(dir.path(), Some("X.md")), 1);
         assert!(!stale.exists() && mine.exists());
+        // The recovery of a run's journal removes that run's temporaries even while its pid is
+        // alive (a zombie, or a pid reused): here a run id with this process's pid.
+        let dead_run = format!("{}-dead", std::process::id());
+        let left = dir.path().join(format!(".X.md.{dead_run}-3{TEMPORARY_SUFFIX}"));
+        std::fs::write(&left, "x").unwrap();
+        assert_eq!(remove_stale_temporaries(dir.path(), Some("X.md")), 0);
+        assert_eq!(remove_temporaries_of(dir.path(), Some("X.md"), Some(&dead_run)), 1);
+        assert!(!left.exists() && mine.exists());
     }
 
     #[test]

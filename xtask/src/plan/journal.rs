@@ -193,7 +193,10 @@ pub fn recover(repo: &Repo, path: &Path) -> Outcome {
         let kept = set_aside(path);
         return Outcome::MovedOn { command, why, hints, kept };
     }
-    let outcome = match roll_back(repo, &record) {
+    let rolled_back = roll_back(repo, &record);
+    // Before the verdict: a temporary the killed run left beside a file is not "as it was".
+    remove_temporaries(repo, &record);
+    let outcome = match rolled_back {
         Ok(()) => match verify(repo, &record) {
             Ok(left) if left.is_empty() => Outcome::Restored { command },
             Ok(left) => Outcome::Partial { command, left, hints: manual_undo(repo, &record) },
@@ -209,7 +212,6 @@ pub fn recover(repo: &Repo, path: &Path) -> Outcome {
             hints: manual_undo(repo, &record),
         },
     };
-    remove_temporaries(repo, &record);
     match &outcome {
         Outcome::Restored { .. } => {
             let _ = std::fs::remove_file(path);
@@ -538,7 +540,7 @@ fn remove_temporaries(repo: &Repo, record: &Record) {
     for change in &record.plan.changes {
         if let Ok(full) = confine::resolve(repo.root(), change.path(), Purpose::Remove) {
             if let (Some(dir), Some(name)) = (full.parent(), full.file_name()) {
-                confine::remove_stale_temporaries(dir, Some(&name.to_string_lossy()));
+                confine::remove_temporaries_of(dir, Some(&name.to_string_lossy()), Some(&record.run));
             }
         }
     }
