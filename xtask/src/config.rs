@@ -137,7 +137,7 @@ impl Config {
         let config = Config::parse(&text).map_err(|message| {
             anyhow::Error::new(
                 Refusal::usage(format!("invalid `[workspace.metadata.sop]` in `{}`: {message}", path.display()))
-                    .hint("fix or remove the key; `cargo xtask config` prints the effective settings"),
+                    .hint("fix the key in `Cargo.toml`, or remove it and its default applies"),
             )
         })?;
         Ok(config)

@@ -27,7 +27,7 @@ impl Ctx {
         let repo = Repo::discover(dir)?;
         crate::plan::check_state_folder(&repo.sop_dir())?;
         recover_interrupted_run(&repo);
-        let config = Config::load(repo.root())?;
+        let config = load_config(&repo)?;
         let sh = xshell::Shell::new().context("failed to set up the command runner")?;
         sh.change_dir(repo.root());
         let interactive = !assume_yes
@@ -48,6 +48,32 @@ impl Ctx {
 
     pub fn root(&self) -> &Path {
         self.repo.root()
+    }
+}
+
+/// The settings in `Cargo.toml`. While a rebase or merge has stopped at a conflict in
+/// `Cargo.toml` itself, its conflict markers make it no TOML at all, and every command
+/// (`sync --abort` and `--continue` among them) would be refused: the settings are then read from
+/// HEAD's committed `Cargo.toml`, with a warning.
+fn load_config(repo: &Repo) -> anyhow::Result<Config> {
+    let error = match Config::load(repo.root()) {
+        Ok(config) => return Ok(config),
+        Err(error) => error,
+    };
+    let conflicted = std::fs::read_to_string(repo.root().join("Cargo.toml"))
+        .is_ok_and(|text| text.lines().any(|line| line.starts_with("<<<<<<< ") || line.starts_with(">>>>>>> ")));
+    let committed = match repo.head().ok().and_then(|head| head.commit()) {
+        Some(commit) if conflicted && repo.in_progress().is_some() => repo.file_at(commit, "Cargo.toml")?,
+        _ => return Err(error),
+    };
+    match committed.map(|bytes| Config::parse(&String::from_utf8_lossy(&bytes))) {
+        Some(Ok(config)) => {
+            crate::output::warning(
+                "`Cargo.toml` holds conflict markers: using the settings of the one HEAD holds until it is resolved",
+            );
+            Ok(config)
+        }
+        _ => Err(error),
     }
 }
 

@@ -175,6 +175,37 @@ fn an_interrupted_sync_is_undone_never_continued() {
     assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the stashed work is gone");
 }
 
+/// A sync that stops at a conflict in `Cargo.toml` itself (its settings now hold conflict
+/// markers, no TOML at all) can still be aborted, exactly, and continued once resolved: the
+/// settings are read from HEAD's `Cargo.toml` meanwhile, with a warning.
+#[test]
+fn a_conflict_in_the_manifest_can_be_aborted_and_continued() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    let manifest = sandbox.read("Cargo.toml");
+    let with = |version: &str| manifest.replacen("version = \"0.1.0\"", &format!("version = \"{version}\""), 1);
+    assert_ne!(with("0.2.0"), manifest, "the kit's Cargo.toml has no version line to change");
+    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
+    sandbox.commit_file_in(&sandbox.root, "Cargo.toml", &with("0.2.0"), "feat: bump to 0.2");
+    sandbox.commit_file_in(&teammate, "Cargo.toml", &with("0.3.0"), "feat: bump to 0.3");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let before = sandbox.snapshot();
+    let stopped = sandbox.xtask().args(["sync"]).failure(1);
+    assert_contains(&stopped.stdout, "Cargo.toml");
+    let aborted = sandbox.xtask().args(["sync", "--abort"]).success();
+    assert_contains(&aborted.stderr, "conflict markers");
+    assert_eq!(sandbox.snapshot(), before, "--abort did not put back exactly what was there");
+
+    sandbox.xtask().args(["sync"]).failure(1);
+    sandbox.write("Cargo.toml", &with("0.3.0"));
+    sandbox.git(&["add", "Cargo.toml"]);
+    sandbox.xtask().args(["sync", "--continue"]).success();
+    assert!(!state_exists(&sandbox));
+    assert_eq!(sandbox.read("Cargo.toml"), with("0.3.0"));
+}
+
 /// On main, `sync` fast-forwards a stale local main; `--dry-run` changes nothing and its `next:`
 /// line does what it previews; `--continue` with no stopped sync is refused, with a hint that works.
 #[test]
