@@ -49,6 +49,9 @@ pub fn run(
     let (remote, main, strategy) = (&ctx.config.remote, &ctx.config.main_branch, ctx.config.sync_strategy);
     let upstream = format!("{remote}/{main}");
     let upstream_commit = fetch(ctx, &upstream, dry_run)?;
+    if !dry_run {
+        refuse_a_teammates_push(ctx, branch, head, rerun)?;
+    }
     crate::test_hooks::point("pre-pr:predict");
     let mut prediction = ctx.repo.predict_sync(head, upstream_commit, strategy)?;
     if crate::test_hooks::skip_conflict_prediction() && matches!(prediction, Prediction::Conflicts { .. }) {
@@ -109,6 +112,29 @@ fn fetch(ctx: &Ctx, upstream: &str, dry_run: bool) -> anyhow::Result<Oid> {
         }
         Err(error) => error,
     })
+}
+
+/// A teammate pushed to this branch since it was last synced: pre-pr syncs with main only, and
+/// would call the branch ready with a push git then rejects. Fetches the branch's own upstream
+/// (only when it has one, pushed before) and refuses, changing nothing, when the branch lacks
+/// commits from it; `cargo xtask sync` brings them in.
+fn refuse_a_teammates_push(ctx: &Ctx, branch: &str, head: Oid, rerun: &str) -> anyhow::Result<()> {
+    let (remote, name) =
+        ctx.repo.upstream_of(branch).unwrap_or_else(|| (ctx.config.remote.clone(), branch.to_string()));
+    if ctx.repo.remote_tracking_commit(&remote, &name).is_none() {
+        return Ok(());
+    }
+    // A branch deleted on the remote (merged, pruned) is not a teammate's push.
+    let Ok(theirs) = sync::fetch(&ctx.sh, &ctx.repo, &remote, &name, ctx.interactive) else { return Ok(()) };
+    if ctx.repo.holds_upstream(head, theirs) {
+        return Ok(());
+    }
+    Err(Refusal::failed(format!(
+        "`{remote}/{name}` has commits `{branch}` lacks ({}): a teammate pushed to it; nothing was changed",
+        crate::branch::short(&theirs)
+    ))
+    .hint(format!("bring them in, then run pre-pr again:\ncargo xtask sync\n{rerun}"))
+    .into())
 }
 
 /// `rebase` or `merge`, as git names the strategy.

@@ -95,9 +95,9 @@ fn pre_pr_next_push_of_a_new_branch_is_plain_and_works() {
     assert_eq!(sandbox.git(&["rev-parse", "origin/feat/work"]).trim(), sandbox.head());
 }
 
-/// A teammate pushed a commit to this branch (and this clone fetched it): the push hint brings
-/// their commit in first instead of overwriting it with a lease; pasted, both commits are on
-/// the remote branch.
+/// A teammate pushed a commit to this branch: pre-pr stops before verifying a tree without it
+/// (fetched or not), and its hints pasted — `sync`, then pre-pr — bring the commit in and pass;
+/// the `next:` push then puts both commits on the remote branch.
 #[test]
 fn pre_pr_next_push_keeps_a_teammates_commit_on_the_branch() {
     let (sandbox, origin) = project(FAST);
@@ -111,11 +111,15 @@ fn pre_pr_next_push_keeps_a_teammates_commit_on_the_branch() {
     sandbox.git_in(&mate, &["push", "-q", "origin", "feat/work"]);
     let theirs = sandbox.git_in(&mate, &["rev-parse", "HEAD"]).trim().to_string();
     commit_feature(&sandbox, "feature.txt", "mine, more\n", "feat: more of the feature");
-    sandbox.git(&["fetch", "-q", "origin"]);
-    let out = sandbox.xtask().args(["pre-pr"]).success();
-    let commands = hint_commands(&out.all());
-    assert_eq!(commands, ["git pull --rebase origin feat/work && git push -u origin feat/work"]);
-    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    let mine = sandbox.head();
+    let refused = sandbox.xtask().args(["pre-pr"]).failure(1);
+    assert_contains(&refused.stderr, "a teammate pushed to it");
+    assert_eq!(sandbox.head(), mine, "the refusal moved the branch");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert!(sandbox.exists("theirs.txt"), "the pasted sync did not bring the teammate's commit in");
+    let ready = pasted.last().expect("the pasted pre-pr").stdout.clone();
+    assert_eq!(hint_commands(&ready), ["git push -u origin feat/work"]);
+    paste_every_hint(&sandbox, &sandbox.root, &ready);
     sandbox.git(&["merge-base", "--is-ancestor", &theirs, "origin/feat/work"]);
     assert_eq!(sandbox.git(&["rev-parse", "origin/feat/work"]).trim(), sandbox.head());
 }

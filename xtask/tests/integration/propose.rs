@@ -86,16 +86,16 @@ fn propose_never_drops_a_teammates_commits_on_the_branch() {
     commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
     sandbox.git(&["push", "-q", "-u", "origin", "feat/work"]);
     let teammate = sandbox.clone_of(&origin, "teammate");
+    commit_feature(&sandbox, "feature.txt", "mine, more\n", "feat: more of mine");
+    sandbox.xtask().args(["pre-pr"]).success();
+    // Verified; then a teammate pushes to the branch before propose.
     sandbox.git_in(&teammate, &["switch", "-q", "feat/work"]);
     std::fs::write(teammate.join("theirs.txt"), "theirs\n").unwrap();
     sandbox.git_in(&teammate, &["add", "theirs.txt"]);
     sandbox.git_in(&teammate, &["commit", "-q", "--no-verify", "-m", "feat: a teammate's commit"]);
     let theirs = sandbox.git_in(&teammate, &["rev-parse", "HEAD"]).trim().to_string();
     sandbox.git_in(&teammate, &["push", "-q", "origin", "feat/work"]);
-    commit_feature(&sandbox, "feature.txt", "mine, more\n", "feat: more of mine");
-    sandbox.xtask().args(["pre-pr"]).success();
     sandbox.git(&["fetch", "-q", "origin"]);
-    // Verified before the teammate's commit arrived (pre-pr's own sync is onto main only).
     let refused = sandbox.xtask().args(["propose"]).run();
     assert!(refused.code == 1, "{}{}", refused.stdout, refused.stderr);
     paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
