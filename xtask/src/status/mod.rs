@@ -164,7 +164,7 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
         let branch_state = match (&branch, main_commit) {
             (None, _) => "none",
             // A branch still at main's commit (just created) has nothing merged yet: open.
-            (Some((_, oid, _)), Some(main)) if *oid != main && ctx.repo.is_merged(*oid, main) => "merged",
+            (Some((_, oid, _)), Some(main)) if *oid != main && in_main(ctx, *oid, main)? => "merged",
             (Some(_), _) => "open",
         };
         // Last activity: the newer of the add-on's last receipt and its branch's last commit.
@@ -316,4 +316,13 @@ fn truncate(text: &str, max: usize) -> String {
     } else {
         text.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
     }
+}
+
+/// Whether a branch's work is in main: merged, or squash- or rebase-merged, as `prune` judges it
+/// (one rule). Memoised by the two commits: the replay is the costly part.
+fn in_main(ctx: &Ctx, tip: git2::Oid, main: git2::Oid) -> anyhow::Result<bool> {
+    if ctx.repo.is_merged(tip, main) {
+        return Ok(true);
+    }
+    ctx.cache.memo("branch-in-main", &format!("{tip} {main}"), || Ok(ctx.repo.merged_into(tip, main)?.is_some()))
 }

@@ -40,6 +40,33 @@ fn status_shows_every_addon_with_its_docs_flag_branch_and_next_action() {
     assert_contains(&out.stdout, "SB-A");
 }
 
+/// A slice squash-merged on `main` (the usual PR merge: main gets one new commit, the branch's
+/// tip is no ancestor of it) is `merged` in status, as `prune` judges it, not `open`; in this
+/// clone and in a teammate's after a fetch, with the cache and without.
+#[test]
+fn a_squash_merged_slice_is_merged_not_open() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    sandbox.commit_all("feat: add scheduler skeleton");
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--squash", "feat/scheduler"]);
+    sandbox.git(&["commit", "-q", "-m", "feat: add scheduler skeleton (#1)"]);
+    let row = |args: &[&str]| {
+        let json = sandbox.xtask().args(args).success().json();
+        json["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "Scheduler").unwrap().clone()
+    };
+    for args in [&["status", "--json"][..], &["status", "--json"], &["status", "--json", "--no-cache"]] {
+        assert_eq!(row(args)["branch_state"], "merged", "{args:?}");
+    }
+    let prune = sandbox.xtask().args(["prune", "--dry-run", "--json"]).success().stdout;
+    assert_contains(&prune, "squash-merged");
+    // One more commit on the branch: its work is no longer all in main.
+    sandbox.git(&["switch", "-q", "feat/scheduler"]);
+    sandbox.write("more.txt", "more\n");
+    sandbox.commit_all("feat: more scheduler");
+    assert_eq!(row(&["status", "--json"])["branch_state"], "open");
+}
+
 #[test]
 fn status_reports_the_last_error_from_the_receipts() {
     let sandbox = Sandbox::with_kit();
