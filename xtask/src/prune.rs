@@ -159,7 +159,10 @@ fn judge(ctx: &Ctx, args: &Args, main_commit: Oid) -> anyhow::Result<Vec<Verdict
         let how = ctx.repo.merged_into(branch.tip, main_commit)?;
         let verdict = match how {
             None => keep("it has commits main lacks".into(), None),
-            Some(_) if branch.untouched && branch.upstream.is_none() => {
+            // Created at a commit main already has, and never moved: a slice not started yet.
+            // A branch created at commits of its own (`git branch x <sha>` of a squash-merged
+            // slice, as prune's own "bring back" hint does) is judged by its work like any other.
+            Some(InMain::Merged) if branch.untouched && branch.upstream.is_none() => {
                 keep("no commits of its own yet (it never moved since it was created)".into(), None)
             }
             Some(how) if checked_out.contains(&branch.name) => keep(

@@ -152,3 +152,28 @@ fn prune_passes_the_pre_push_hook_and_says_when_there_is_nothing_to_do() {
     let remote = sandbox.git(&["ls-remote", "--heads", "origin"]);
     assert!(!remote.contains("feat/done"), "still on the origin:\n{remote}");
 }
+
+/// A squash-merged branch brought back with prune's own hint (`git branch <name> <tip>`) never
+/// moved since it was re-created, but its commits are its own work: the next prune deletes it
+/// again as squash-merged, rather than keeping it forever as "no commits of its own yet". A
+/// branch freshly cut from main is still kept.
+#[test]
+fn a_branch_brought_back_by_the_hint_is_pruned_again() {
+    let (sandbox, _origin, teammate) = team();
+    pushed_branch(&sandbox, "feat/squashed", "squashed.txt", 2);
+    land(&sandbox, &teammate, "feat/squashed", "squash");
+    sandbox.git(&["branch", "feat/fresh", "main"]);
+    let pruned = sandbox.xtask().args(["prune", "--yes"]).success();
+    assert!(!local_branches(&sandbox).contains(&"feat/squashed".to_string()), "{}", pruned.stdout);
+    let back: Vec<String> =
+        hint_commands(&pruned.stdout).into_iter().filter(|c| c.starts_with("git branch feat/squashed ")).collect();
+    assert_eq!(back.len(), 1, "no bring-back hint for feat/squashed:\n{}", pruned.stdout);
+    sandbox.paste(&sandbox.root, &back[0]);
+    assert!(local_branches(&sandbox).contains(&"feat/squashed".to_string()), "the pasted hint did not bring it back");
+    let again = sandbox.xtask().args(["prune", "--yes", "--json"]).success().json();
+    let verdicts = again["branches"].as_array().expect("branches");
+    let squashed = verdicts.iter().find(|v| v["branch"] == "feat/squashed").expect("feat/squashed judged");
+    assert_eq!(squashed["merged"], "squash-merged", "{squashed}");
+    assert!(!local_branches(&sandbox).contains(&"feat/squashed".to_string()), "{again}");
+    assert!(local_branches(&sandbox).contains(&"feat/fresh".to_string()), "a fresh branch was pruned");
+}
