@@ -343,6 +343,12 @@ pub fn open_state_file(path: &Path, options: &mut std::fs::OpenOptions) -> anyho
             .hint(format!("remove the link (not what it points to): rm {word}"))
             .into())
         }
+        Err(_) if path.is_dir() => {
+            let word = crate::output::shell_word(&path.display().to_string());
+            Err(Refusal::failed(format!("`{}` is a folder; cargo xtask keeps a file of its own there", path.display()))
+                .hint(format!("set it aside (it is made afresh): mv {word} {word}.bad"))
+                .into())
+        }
         Err(error) => Err(confine::io_error(error, format!("failed to open `{}`", path.display()))),
     }
 }

@@ -132,23 +132,23 @@ fn state_path(ctx: &Ctx) -> std::path::PathBuf {
 /// The stopped sync's state; an unreadable one is refused, never guessed at.
 fn load(ctx: &Ctx) -> anyhow::Result<Option<State>> {
     let path = state_path(ctx);
+    // Unreadable (not UTF-8, a folder…) or not understood: the same refusal, with the way out.
+    let damaged = |why: String| -> anyhow::Error {
+        let word = crate::output::shell_word(&path.display().to_string());
+        Refusal::failed(format!("`{}` {why}; nothing was changed", path.display()))
+            .hint(format!(
+                "look at it, then set it aside and finish by hand (git status says how):\nmv {word} {word}.bad"
+            ))
+            .into()
+    };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(anyhow::anyhow!("cannot read `{}`: {error}", path.display())),
+        Err(error) => return Err(damaged(format!("cannot be read ({error})"))),
     };
     match serde_json::from_str::<State>(&text) {
         Ok(state) if state.version == STATE_VERSION => Ok(Some(state)),
-        _ => Err(Refusal::failed(format!(
-            "`{}` is not a sync state this version understands; nothing was changed",
-            path.display()
-        ))
-        .hint(format!(
-            "look at it, then set it aside and finish by hand (git status says how):\nmv {} {}.bad",
-            crate::output::shell_word(&path.display().to_string()),
-            crate::output::shell_word(&path.display().to_string())
-        ))
-        .into()),
+        _ => Err(damaged("is not a sync state this version understands".into())),
     }
 }
 

@@ -152,7 +152,14 @@ impl Store {
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Store::default()),
-            Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
+            Err(error) => {
+                let word = output::shell_word(&path.display().to_string());
+                return Err(Refusal::failed(format!("`{}` cannot be read ({error}); nothing was changed", path.display()))
+                    .hint(format!(
+                        "set it aside; nothing counts as approved until `{TRUST_COMMAND}` approves again: mv {word} {word}.bad"
+                    ))
+                    .into());
+            }
         };
         match serde_json::from_slice::<Store>(&bytes) {
             Ok(store) if store.version == VERSION => Ok(store),

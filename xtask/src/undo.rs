@@ -71,6 +71,15 @@ pub fn record_sync(ctx: &Ctx, run: &SyncRun) {
     }
 }
 
+/// The record of the last run cannot be read or understood: set it aside, nothing changed.
+fn damaged_record(path: &std::path::Path, why: &str) -> Refusal {
+    Refusal::failed(format!("the record of the last run is damaged{why}; nothing was changed")).hint(format!(
+        "set it aside:\nmv {} {}.bad",
+        shell_path(path),
+        shell_path(path)
+    ))
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let dry_run = args.dry_run.dry_run;
     let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
@@ -82,15 +91,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 .hint("see what the tool did here:\ncargo xtask receipts")
                 .into())
         }
-        Err(error) => return Err(anyhow::anyhow!("cannot read `{}`: {error}", path.display())),
+        Err(error) => return Err(damaged_record(&path, &format!(" ({error})")).into()),
     };
-    let last = serde_json::from_str::<LastRun>(&text).map_err(|_| {
-        Refusal::failed("the record of the last run is damaged; nothing was changed").hint(format!(
-            "set it aside:\nmv {} {}.bad",
-            shell_path(&path),
-            shell_path(&path)
-        ))
-    })?;
+    let last = serde_json::from_str::<LastRun>(&text).map_err(|_| damaged_record(&path, ""))?;
     let (command, undone) = match last {
         LastRun::Sync(sync) => ("sync".to_string(), undo_sync(ctx, &sync, dry_run)?),
         LastRun::Plan(record) => (record.plan.command.clone(), undo_plan(ctx, &record, dry_run)?),

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::support::{assert_contains, kill_held, killed_at, spawn_quiet, Hold, Run, Sandbox};
+use crate::support::{assert_contains, kill_held, killed_at, paste_every_hint, spawn_quiet, Hold, Run, Sandbox};
 
 const SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
 const FRAGMENT: &str = "docs/changelog.d/scheduler.md";
@@ -243,4 +243,41 @@ fn another_worktree_never_recovers_a_run_it_did_not_make() {
     let out = sandbox.xtask().args(["receipts"]).success();
     assert_contains(&out.stderr, "the repository is as it was before that run");
     assert_eq!(sandbox.snapshot(), before);
+}
+
+/// The tool's own state files under `.git/sop`, damaged the ways a disk, a tool or a hand can
+/// damage them (a folder in the file's place, bytes that are not UTF-8): the command that reads
+/// each refuses with exit 1 and a hint, changes nothing else, and the pasted hint sets the
+/// damaged one aside so that the command runs again.
+#[test]
+fn damaged_state_files_are_refused_with_a_hint_that_sets_them_aside() {
+    let sandbox = Sandbox::with_kit();
+    let cases: &[(&str, bool, &[&str])] = &[
+        ("sync.json", true, &["sync"]),
+        ("sync.json", false, &["sync"]),
+        ("last-run.json", true, &["undo"]),
+        ("last-run.json", false, &["undo"]),
+        ("trust.json", true, &["trust"]),
+        ("receipts.jsonl", true, &["check"]),
+        ("run.lock", true, &["new-addon", "scheduler", "--yes"]),
+    ];
+    for (file, folder, args) in cases {
+        let path = sandbox.path(&format!(".git/sop/{file}"));
+        let _ = std::fs::remove_file(&path);
+        if *folder {
+            std::fs::create_dir_all(path.join("inside")).unwrap();
+        } else {
+            std::fs::write(&path, [0xff, 0xfe, b'{', 0x80]).unwrap();
+        }
+        let before = sandbox.snapshot();
+        let refused = sandbox.xtask().args(*args).failure(1);
+        assert_contains(&refused.stderr, file);
+        assert_eq!(sandbox.snapshot(), before, "{file}: the refusal changed the repository");
+        paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+        assert!(!path.exists(), "{file}: the pasted hint did not set it aside");
+        let again = sandbox.xtask().args(*args).run();
+        assert!(!again.stderr.contains(&format!("{file}`")), "{file}: still refused:\n{}", again.stderr);
+        let _ = std::fs::remove_dir_all(sandbox.path(&format!(".git/sop/{file}.bad")));
+        let _ = std::fs::remove_file(sandbox.path(&format!(".git/sop/{file}.bad")));
+    }
 }
