@@ -139,10 +139,16 @@ impl Repo {
     /// Points the local branch `name` at `commit` (created if missing), with a reflog message.
     /// Not for the branch checked out here: its index and files would not follow.
     pub fn set_branch(&self, name: &str, commit: Oid, message: &str) -> anyhow::Result<()> {
-        self.raw()
-            .reference(&format!("refs/heads/{name}"), commit, true, message)
-            .with_context(|| format!("failed to move `{name}`"))?;
-        Ok(())
+        match self.raw().reference(&format!("refs/heads/{name}"), commit, true, message) {
+            Ok(_) => Ok(()),
+            Err(error) => Err(Refusal::failed(format!("failed to move `{name}`: {}", error.message()))
+                .hint(if is_no_space(error.message()) {
+                    DISK_FULL_HINT
+                } else {
+                    "see what git says about the branch:\ngit status"
+                })
+                .into()),
+        }
     }
 
     /// The staged files (index against HEAD) that still hold a conflict marker line: a resolution
@@ -691,6 +697,16 @@ impl RunQuiet for xshell::Cmd<'_> {
     }
 }
 
+/// What to do when git or the disk says it is full: nothing the tool started is left half-done
+/// (each caller says so), and the command can run again once there is room.
+const DISK_FULL_HINT: &str =
+    "the disk that holds the repository is full: free some space (this shows it), then run the command again:\ndf -h .";
+
+/// Whether git's message says the disk is full.
+fn is_no_space(message: &str) -> bool {
+    message.contains("No space left") || message.contains("ENOSPC") || message.contains("disk full")
+}
+
 fn strategy_verb(strategy: SyncStrategy) -> &'static str {
     match strategy {
         SyncStrategy::Rebase => "rebase",
@@ -708,9 +724,13 @@ pub fn stash_push(sh: &Shell, repo: &Repo, message: &str) -> anyhow::Result<Opti
         .output()
         .context("failed to run `git stash push`")?;
     if !output.status.success() {
-        return Err(Refusal::failed(format!("`git stash push` failed: {}", git_message(&output)))
-            .hint("commit the changes instead, then run cargo xtask pre-pr:\ngit add -A && git commit -m 'chore: save work in progress'")
-            .into());
+        let message = git_message(&output);
+        let hint = if is_no_space(&message) {
+            DISK_FULL_HINT
+        } else {
+            "commit the changes instead, then run the command again:\ngit add -A && git commit -m 'chore: save work in progress'"
+        };
+        return Err(Refusal::failed(format!("`git stash push` failed: {message}")).hint(hint).into());
     }
     repo.reload_index()?;
     let after = repo.stash_entries().first().map(|entry| entry.commit);
