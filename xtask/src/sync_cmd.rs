@@ -203,6 +203,9 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         run: format!("{}-{}", std::process::id(), receipts::now_unix_ms()),
         stopped: false,
     };
+    if branch == *main {
+        refuse_a_diverged_main(ctx, before)?;
+    }
     if dry_run {
         return plan(ctx, args, &state, before);
     }
@@ -310,6 +313,28 @@ fn fast_forward_main(ctx: &Ctx, state: &mut State) -> anyhow::Result<Option<Stri
     }
     state.done.push(format!("fast-forwarded `{main}` to `{remote}/{main}` ({short})"));
     Ok(Some(local.to_string()))
+}
+
+/// On a local main with commits the remote's main lacks, while it also lacks some of the
+/// remote's: main is never rebased, so there is nothing a sync may do, and "up to date" would
+/// be false. Refused (exit 1, nothing changed) with the commands that move the commits to a
+/// branch of their own and put main back on the remote's, then sync that branch.
+fn refuse_a_diverged_main(ctx: &Ctx, head: Oid) -> anyhow::Result<()> {
+    let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
+    let Some(upstream) = ctx.repo.remote_tracking_commit(remote, main) else { return Ok(()) };
+    if ctx.repo.is_merged(head, upstream) || ctx.repo.is_merged(upstream, head) {
+        return Ok(());
+    }
+    let branch = crate::git::hint::branch_for(&ctx.repo, &ctx.config, head);
+    Err(Refusal::failed(format!(
+        "the local `{main}` has commits `{remote}/{main}` lacks, and lacks some of its: `{main}` is never rebased, so nothing was changed"
+    ))
+    .hint(format!(
+        "move your commits to a branch, put `{main}` back on `{remote}/{main}`, then sync the branch:\ngit switch -c {branch} && git branch -f {} {}\ncargo xtask sync",
+        crate::output::shell_word(main),
+        crate::output::shell_word(&format!("{remote}/{main}"))
+    ))
+    .into())
 }
 
 /// Runs the steps from `state.step` on; stops at a conflict (state saved, exit 1) or finishes.

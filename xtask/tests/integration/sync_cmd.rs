@@ -206,6 +206,34 @@ fn a_conflict_in_the_manifest_can_be_aborted_and_continued() {
     assert_eq!(sandbox.read("Cargo.toml"), with("0.3.0"));
 }
 
+/// On a local main that diverged from the remote's (a commit made on main, a teammate's push):
+/// `sync` used to say "up to date" while its dry run planned a sync. Both now refuse with exit
+/// 1, changing nothing, and the pasted hints move the commit to a branch of its own, put main
+/// back on `origin/main`, and sync that branch.
+#[test]
+fn a_diverged_local_main_is_never_called_up_to_date() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    sandbox.commit_file_in(&sandbox.root, "local.txt", "local\n", "docs: a note made on main");
+    let mine = sandbox.head();
+    sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let before = sandbox.snapshot();
+    for args in [&["sync", "--dry-run"][..], &["sync"]] {
+        let refused = sandbox.xtask().args(args).failure(1);
+        assert_contains(&refused.stderr, "is never rebased");
+        assert_eq!(sandbox.snapshot(), before, "{args:?} changed the repository");
+    }
+    let refused = sandbox.xtask().args(["sync"]).failure(1);
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]));
+    assert_ne!(sandbox.current_branch(), "main");
+    assert!(sandbox.exists("local.txt") && sandbox.exists("news.txt"), "the branch was not synced onto main");
+    assert_ne!(sandbox.head(), mine, "the branch was not rebased onto origin/main");
+}
+
 /// On main, `sync` fast-forwards a stale local main; `--dry-run` changes nothing and its `next:`
 /// line does what it previews; `--continue` with no stopped sync is refused, with a hint that works.
 #[test]
