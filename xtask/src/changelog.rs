@@ -798,7 +798,8 @@ fn problems_refusal(problems: &[Problem]) -> anyhow::Error {
     } else {
         "fix each fragment as its hint says, then check again:\ncargo xtask changelog --check".into()
     };
-    Refusal::failed(format!("{} CHANGELOG fragments are not valid", problems.len())).hint(hint).into()
+    let what = if problems.len() == 1 { "CHANGELOG fragment is" } else { "CHANGELOG fragments are" };
+    Refusal::failed(format!("{} {what} not valid", problems.len())).hint(hint).into()
 }
 
 fn preview(ctx: &Ctx, check: bool, json: bool) -> anyhow::Result<()> {

@@ -271,7 +271,14 @@ fn print(verdicts: &[Verdict], main: &str, dry_run: bool) {
     let kept: Vec<&Verdict> = verdicts.iter().filter(|v| v.action == "keep" && v.merged.is_some()).collect();
     let failed = verdicts.iter().any(|v| v.action == "failed");
     if gone.is_empty() && kept.is_empty() && !failed {
-        outln!("Nothing to prune: no local branch's work is in `{main}`.");
+        if dry_run {
+            // The dry run does not fetch: a merge since the last fetch is not seen yet.
+            outln!(
+                "Nothing to prune: no local branch's work is in `{main}` as last fetched (a dry run does not fetch)."
+            );
+        } else {
+            outln!("Nothing to prune: no local branch's work is in `{main}`.");
+        }
     }
     for verdict in &gone {
         outln!("{} {}", paint.green_bold(verb), line_of(verdict));

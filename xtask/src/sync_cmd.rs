@@ -475,7 +475,7 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
         let applied = gitsync::continue_operation(&ctx.sh, &ctx.repo, state.strategy, from)?;
         let label = match state.step {
             Step::Upstream => format!("brought in `{}`", state.own_upstream.clone().unwrap_or_default()),
-            Step::Main => format!("synced onto `{}` after resolving conflicts", state.main_upstream),
+            Step::Main => format!("onto `{}`, after resolving conflicts", state.main_upstream),
         };
         if let Some(paths) = outcome(ctx, &mut state, applied, &label)? {
             return stop(ctx, args, state, paths);
