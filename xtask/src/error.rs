@@ -57,6 +57,10 @@ macro_rules! refuse {
 }
 
 /// The exit code an error means: a [`Refusal`]'s own, otherwise a failed step.
+/// The hint of an error a full disk caused that says nothing more specific.
+pub const DISK_FULL: &str =
+    "the disk that holds the repository is full: free some space (this shows it), then run the command again:\ndf -h .";
+
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).map_or(EXIT_FAILED, |r| r.code)
 }
@@ -70,7 +74,11 @@ pub fn report(error: &anyhow::Error) {
     for cause in error.chain().skip(1) {
         errln!("  {} {}", paint.bold("caused by:"), redact(&cause.to_string()));
     }
-    if let Some(hint) = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.as_ref()) {
+    let hint = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.clone());
+    // A full disk wherever it struck (a lock, a receipt, a state file) and whatever said so:
+    // the way out is the same, and an error without one would leave the engineer guessing.
+    let hint = hint.or_else(|| crate::plan::confine::chain_is_disk_full(error).then(|| DISK_FULL.to_string()));
+    if let Some(hint) = hint {
         // A hint of several lines (a why, then one command a line) prints `hint:` on each.
         for line in hint.lines() {
             errln!("{} {}", paint.cyan_bold("hint:"), redact(line));

@@ -143,7 +143,7 @@ impl Repo {
             Ok(_) => Ok(()),
             Err(error) => Err(Refusal::failed(format!("failed to move `{name}`: {}", error.message()))
                 .hint(if is_no_space(error.message()) {
-                    DISK_FULL_HINT
+                    crate::error::DISK_FULL
                 } else {
                     "see what git says about the branch:\ngit status"
                 })
@@ -697,11 +697,6 @@ impl RunQuiet for xshell::Cmd<'_> {
     }
 }
 
-/// What to do when git or the disk says it is full: nothing the tool started is left half-done
-/// (each caller says so), and the command can run again once there is room.
-const DISK_FULL_HINT: &str =
-    "the disk that holds the repository is full: free some space (this shows it), then run the command again:\ndf -h .";
-
 /// Whether git's message says the disk is full.
 fn is_no_space(message: &str) -> bool {
     message.contains("No space left") || message.contains("ENOSPC") || message.contains("disk full")
@@ -726,7 +721,7 @@ pub fn stash_push(sh: &Shell, repo: &Repo, message: &str) -> anyhow::Result<Opti
     if !output.status.success() {
         let message = git_message(&output);
         let hint = if is_no_space(&message) {
-            DISK_FULL_HINT
+            crate::error::DISK_FULL
         } else {
             "commit the changes instead, then run the command again:\ngit add -A && git commit -m 'chore: save work in progress'"
         };

@@ -234,6 +234,24 @@ fn a_diverged_local_main_is_never_called_up_to_date() {
     assert_ne!(sandbox.head(), mine, "the branch was not rebased onto origin/main");
 }
 
+/// A disk that fills up as the sync writes its state: the error names the full disk and its hint
+/// (which says nothing specific to the step, like most state writes) is the one every full disk
+/// gets; nothing moved, no state is left, and the next sync runs.
+#[test]
+fn a_full_disk_at_the_state_is_named_with_a_hint() {
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+    let before = sandbox.snapshot();
+    let out = sandbox.xtask().args(["sync"]).env("XTASK_TEST_DISK_FULL", "sync.json").failure(1);
+    assert_contains(&out.stderr, "no space left on device");
+    assert_contains(&out.stderr, "hint: the disk that holds the repository is full");
+    assert_contains(&out.stderr, "hint: df -h .");
+    assert_eq!(sandbox.snapshot(), before, "the full disk left the repository changed");
+    assert!(!state_exists(&sandbox));
+    sandbox.xtask().args(["sync"]).failure(1);
+    assert!(state_exists(&sandbox), "the next sync did not run (it stops at the real conflict)");
+}
+
 /// On main, `sync` fast-forwards a stale local main; `--dry-run` changes nothing and its `next:`
 /// line does what it previews; `--continue` with no stopped sync is refused, with a hint that works.
 #[test]
