@@ -573,8 +573,12 @@ fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
 
 /// Puts back the branch, main and the uncommitted work as they were when the sync started.
 fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
-    if ctx.repo.in_progress().is_none() {
-        refuse_dropping_new_commits(ctx, state)?;
+    // The rebase or merge was ended by hand and commits were made since: never dropped. A sync
+    // that stopped at a conflict can be continued with them; an interrupted one keeps them, and
+    // everything else it did (main, the stash) is put back.
+    let kept = if ctx.repo.in_progress().is_none() { hand_made_commits(ctx, state)? } else { Vec::new() };
+    if !kept.is_empty() && state.stopped {
+        return Err(dropping_refusal(ctx, state, &kept));
     }
     if let Err(message) = gitsync::abort_operation(&ctx.sh, &ctx.repo)? {
         return Err(Refusal::failed(format!("the stopped rebase or merge could not be aborted: {message}"))
@@ -582,10 +586,10 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
             .into());
     }
     let before = crate::git::Repo::parse_oid(&state.before)?;
-    if ctx.repo.head()?.branch_name() != Some(state.branch.as_str()) {
+    if kept.is_empty() && ctx.repo.head()?.branch_name() != Some(state.branch.as_str()) {
         ctx.repo.checkout(&format!("refs/heads/{}", state.branch), before)?;
     }
-    if ctx.repo.head()?.commit() != Some(before) {
+    if kept.is_empty() && ctx.repo.head()?.commit() != Some(before) {
         gitsync::reset_hard(&ctx.sh, &ctx.repo, before)?;
     }
     if let Some(main_before) = state.main_before.take() {
@@ -599,19 +603,27 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
         state.stash = found.map(|entry| entry.commit.to_string());
     }
     restore_stash(ctx, state)?;
+    if !kept.is_empty() {
+        return Ok(format!(
+            "The interrupted sync is undone; `{}` keeps the {} commit{} made since (newest {})",
+            state.branch,
+            kept.len(),
+            if kept.len() == 1 { "" } else { "s" },
+            ctx.repo.short_id(kept[kept.len() - 1])
+        ));
+    }
     Ok(format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)))
 }
 
-/// The stopped rebase or merge was already ended by hand (`git rebase --abort`, or finished):
-/// going back to where the sync started must not drop commits made since. Those are commits of
-/// the branch that neither the start nor a remote-tracking branch holds (a teammate's, which the
-/// sync brought in, are on the remote), and that are not the sync's own copies of the branch's
-/// commits or its merge. Refused with exit 1 and the way to keep them.
-fn refuse_dropping_new_commits(ctx: &Ctx, state: &State) -> anyhow::Result<()> {
+/// The commits of the branch made by hand since the sync (its rebase or merge ended by hand:
+/// `git rebase --abort`, or finished): those neither the start nor a remote-tracking branch
+/// holds (a teammate's, which the sync brought in, are on the remote), and that are not the
+/// sync's own copies of the branch's commits or its merge. Oldest first.
+fn hand_made_commits(ctx: &Ctx, state: &State) -> anyhow::Result<Vec<Oid>> {
     let before = crate::git::Repo::parse_oid(&state.before)?;
-    let Some(tip) = ctx.repo.branch_commit(&state.branch)? else { return Ok(()) };
+    let Some(tip) = ctx.repo.branch_commit(&state.branch)? else { return Ok(Vec::new()) };
     if tip == before {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let remote = &ctx.config.remote;
     let upstream = ctx.repo.remote_tracking_commit(remote, &state.branch);
@@ -623,20 +635,22 @@ fn refuse_dropping_new_commits(ctx: &Ctx, state: &State) -> anyhow::Result<()> {
     // them were made by hand.
     let tips: Vec<Oid> = [Some(before), upstream].into_iter().flatten().collect();
     let originals = ctx.repo.commits_between(&tips, &main.into_iter().collect::<Vec<_>>())?;
-    let new = ctx.repo.not_copies_of(&since, &originals)?;
-    if new.is_empty() {
-        return Ok(());
-    }
-    Err(Refusal::failed(format!(
+    ctx.repo.not_copies_of(&since, &originals)
+}
+
+/// Going back to where a stopped sync started would drop commits made by hand since: refused
+/// (exit 1), with the way to keep them.
+fn dropping_refusal(ctx: &Ctx, state: &State, new: &[Oid]) -> anyhow::Error {
+    Refusal::failed(format!(
         "`{}` has {} commit{} made since the sync stopped (newest {}): going back to where the sync started would drop {}",
         state.branch,
         new.len(),
         if new.len() == 1 { "" } else { "s" },
-        ctx.repo.short_id(tip),
+        new.last().map(|id| ctx.repo.short_id(*id)).unwrap_or_default(),
         if new.len() == 1 { "it" } else { "them" },
     ))
     .hint("keep them, and sync them onto the main branch (your stashed work, if any, comes back at the end):\ncargo xtask sync --continue")
-    .into())
+    .into()
 }
 
 /// `--dry-run`: what each step would do, predicted in memory from the refs as last fetched.

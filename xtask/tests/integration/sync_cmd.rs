@@ -206,6 +206,24 @@ fn a_conflict_in_the_manifest_can_be_aborted_and_continued() {
     assert_eq!(sandbox.read("Cargo.toml"), with("0.3.0"));
 }
 
+/// An interrupted sync (it never stopped at a conflict, so it cannot be continued) and a commit
+/// made afterwards: `sync --abort` puts back what the sync did (the stash, main) and keeps the
+/// commit on the branch, rather than refusing (its refusal would point to `--continue`, which
+/// an interrupted sync refuses: a loop) or dropping it.
+#[test]
+fn aborting_an_interrupted_sync_keeps_commits_made_since() {
+    use crate::support::killed_at;
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    assert!(killed_at(sandbox.xtask().args(["sync"]), "sync:main"), "the run was not interrupted");
+    sandbox.commit_file_in(&sandbox.root, "important.txt", "important\n", "feat: important work");
+    let important = sandbox.head();
+    let out = sandbox.xtask().args(["sync", "--abort"]).success();
+    assert_contains(&out.stdout, "keeps the 1 commit made since");
+    assert_eq!(sandbox.head(), important, "the commit made since was dropped");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the stashed work did not come back");
+    assert!(!state_exists(&sandbox));
+}
+
 /// On a local main that diverged from the remote's (a commit made on main, a teammate's push):
 /// `sync` used to say "up to date" while its dry run planned a sync. Both now refuse with exit
 /// 1, changing nothing, and the pasted hints move the commit to a branch of its own, put main
