@@ -145,11 +145,21 @@ fn copy_workspace(from: &Path, to: &Path) -> anyhow::Result<()> {
 fn write_git2_crate(workspace: &Path, dir: &Path) -> anyhow::Result<()> {
     let root = xtask::config::manifest_table(&workspace.join("Cargo.toml"))?;
     let xtask = xtask::config::manifest_table(&workspace.join("xtask").join("Cargo.toml"))?;
-    let git2 = xtask
+    let declared = xtask
         .get("dependencies")
         .and_then(|dependencies| dependencies.get("git2"))
-        .cloned()
         .context("`xtask/Cargo.toml` has no `git2` dependency to compare with")?;
+    // `git2.workspace = true`: the version and features are the workspace's.
+    let inherited = declared.get("workspace").and_then(toml::Value::as_bool) == Some(true);
+    let git2 = if inherited {
+        root.get("workspace")
+            .and_then(|workspace| workspace.get("dependencies"))
+            .and_then(|dependencies| dependencies.get("git2"))
+            .cloned()
+            .context("`xtask/Cargo.toml` inherits `git2` but the workspace declares none")?
+    } else {
+        declared.clone()
+    };
     let edition = root
         .get("workspace")
         .and_then(|workspace| workspace.get("package"))
@@ -206,6 +216,32 @@ mod tests {
         for file in [EDITED_SOURCE, EDITED_TEMPLATE] {
             assert!(workspace.join(file).is_file(), "`{file}` is not in the workspace: the bench would edit nothing");
         }
+    }
+
+    /// The xtask inherits git2 from `[workspace.dependencies]` (the layout of this workspace):
+    /// the git2-only crate gets the workspace's version and features, not `workspace = true`,
+    /// which its own workspace could not resolve.
+    #[test]
+    fn the_git2_crate_resolves_an_inherited_dependency() {
+        let workspace = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            workspace.path().join("Cargo.toml"),
+            "[workspace]\nmembers = [\".\", \"xtask\"]\n[workspace.dependencies]\ngit2 = { version = \"0.21\", default-features = false }\n",
+        )
+        .unwrap();
+        std::fs::create_dir(workspace.path().join("xtask")).unwrap();
+        std::fs::write(
+            workspace.path().join("xtask/Cargo.toml"),
+            "[package]\nname = \"xtask\"\n[dependencies]\ngit2.workspace = true\n",
+        )
+        .unwrap();
+        write_git2_crate(workspace.path(), dir.path()).unwrap();
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap()).unwrap();
+        assert_eq!(manifest["dependencies"]["git2"]["version"].as_str(), Some("0.21"));
+        assert_eq!(manifest["dependencies"]["git2"]["default-features"].as_bool(), Some(false));
+        assert!(manifest["dependencies"]["git2"].get("workspace").is_none());
     }
 
     #[test]
