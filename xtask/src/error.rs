@@ -56,11 +56,11 @@ macro_rules! refuse {
     };
 }
 
-/// The exit code an error means: a [`Refusal`]'s own, otherwise a failed step.
 /// The hint of an error a full disk caused that says nothing more specific.
 pub const DISK_FULL: &str =
     "the disk that holds the repository is full: free some space (this shows it), then run the command again:\ndf -h .";
 
+/// The exit code an error means: a [`Refusal`]'s own, otherwise a failed step.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).map_or(EXIT_FAILED, |r| r.code)
 }
