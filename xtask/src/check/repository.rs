@@ -728,18 +728,15 @@ fn flag_mentions(line: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Every flag a Rust source names outside its unit tests (from the first `#[cfg(test)]` line
-/// on, a file may name any flag), with its 1-based line, in order.
+/// Every flag a Rust source names outside its unit tests (an item `#[cfg(test)]` marks may name
+/// any flag; the code around and after it may not), with its 1-based line, in order.
 fn flag_mentions_in(text: &str) -> Vec<(usize, String)> {
     let mut mentions = Vec::new();
     if !text.contains("FEATURE_") {
         return mentions;
     }
-    let code = text
-        .match_indices("#[cfg(test)]")
-        .map(|(offset, _)| text[..offset].rfind('\n').map_or(0, |newline| newline + 1)..offset)
-        .find(|indent| text[indent.clone()].trim().is_empty())
-        .map_or(text, |indent| &text[..indent.start]);
+    let tests = test_items(text);
+    let code = text;
     // Visit only the lines that mention a flag: one substring search over the file instead of a
     // scan of every line (this runs over every module of thousands of add-ons).
     let mut line_start_seen = usize::MAX;
@@ -749,11 +746,51 @@ fn flag_mentions_in(text: &str) -> Vec<(usize, String)> {
             continue;
         }
         line_start_seen = line_start;
+        if tests.iter().any(|range| range.contains(&offset)) {
+            continue;
+        }
         let line_end = code[offset..].find('\n').map_or(code.len(), |length| offset + length);
         let line_number = code[..line_start].matches('\n').count() + 1;
         mentions.extend(flag_mentions(&code[line_start..line_end]).map(|flag| (line_number, flag.to_string())));
     }
     mentions
+}
+
+/// The byte ranges of the items `#[cfg(test)]` marks (the attribute alone on its line): from
+/// the attribute to the `;` or the closing brace that ends the item. Braces are counted as
+/// written: a string holding an unmatched brace can end a range early, which reports a test's
+/// mention, never misses one of the code's.
+fn test_items(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    for (offset, attribute) in text.match_indices("#[cfg(test)]") {
+        let line_start = text[..offset].rfind('\n').map_or(0, |newline| newline + 1);
+        if !text[line_start..offset].trim().is_empty()
+            || ranges.iter().any(|r: &std::ops::Range<usize>| r.contains(&offset))
+        {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut end = text.len();
+        for (index, byte) in text.bytes().enumerate().skip(offset + attribute.len()) {
+            match byte {
+                b'{' => depth += 1,
+                b'}' if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = index + 1;
+                        break;
+                    }
+                }
+                b';' if depth == 0 => {
+                    end = index + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        ranges.push(offset..end);
+    }
+    ranges
 }
 
 fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
@@ -814,6 +851,20 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only the items `#[cfg(test)]` marks may name any flag: code after a one-line test item,
+    /// or after a file's test module, is read (a flag read there was missed when the scan
+    /// stopped at the first attribute).
+    #[test]
+    fn flags_after_a_test_item_are_still_read() {
+        let text = "use x;\n#[cfg(test)]\nconst T: &str = \"FEATURE_A\";\npub fn peek() -> bool { std::env::var(\"FEATURE_B\").is_ok() }\n\n#[cfg(test)]\nmod tests {\n    fn t() { let _ = \"FEATURE_C\"; if true { } }\n}\n\nfn after() { let _ = \"FEATURE_D\"; }\n";
+        let found: Vec<(usize, String)> = flag_mentions_in(text);
+        assert_eq!(found, [(4, "FEATURE_B".to_string()), (11, "FEATURE_D".to_string())]);
+        // The usual layout: everything from the test module on is a test.
+        let usual =
+            "fn f() { let _ = \"FEATURE_E\"; }\n\n#[cfg(test)]\nmod tests {\n    const F: &str = \"FEATURE_F\";\n}\n";
+        assert_eq!(flag_mentions_in(usual), [(1, "FEATURE_E".to_string())]);
+    }
 
     /// Paths that differ only in case are one finding each, folders included; distinct paths
     /// that share a prefix are none.
