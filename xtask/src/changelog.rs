@@ -360,7 +360,7 @@ pub fn examine(path: &str, text: &str) -> Result<Option<Fragment>, Problem> {
     // A rename to a real name made of the file's own words, root-relative (any folder).
     let rename = |stem: &str| {
         let slug = crate::names::suggest(&stem.to_lowercase()).unwrap_or_else(|| "change".to_string());
-        format!("rename it:\n{}", crate::git::hint::move_file(path, &fragment_path(&slug)))
+        format!("rename it:\n{}", crate::git::hint::move_file_staged(path, &fragment_path(&slug)))
     };
     let Some(stem) = name.strip_suffix(".md") else {
         return Err(problem(
@@ -375,7 +375,7 @@ pub fn examine(path: &str, text: &str) -> Result<Option<Fragment>, Problem> {
             return Err(problem(
                 None,
                 format!("`{name}` is not named `<slug>.md` (lowercase words joined by `-`)"),
-                format!("rename it:\n{}", crate::git::hint::move_file(path, &fragment_path(&slug))),
+                format!("rename it:\n{}", crate::git::hint::move_file_staged(path, &fragment_path(&slug))),
             ))
         }
         Err(error) => {

@@ -175,6 +175,15 @@ pub fn move_file(from: &str, to: &str) -> String {
     format!("mv {} {}", root_path(from), root_path(to))
 }
 
+/// [`move_file`], then the folder of `to` staged: for files `check` reads from the index (the
+/// CHANGELOG fragments), where a rename left unstaged is still the old name and the next run
+/// reports the same finding. `git add -A` on the folder stages the rename whether or not git
+/// tracked the file.
+pub fn move_file_staged(from: &str, to: &str) -> String {
+    let folder = to.rsplit_once('/').map_or(".", |(folder, _)| folder);
+    format!("{} && git add -A -- {}", move_file(from, to), root_path(folder))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::{assert_contains, Sandbox};
+use crate::support::{assert_contains, hint_commands, Sandbox};
 
 const NOTE: &str = "Entries for the next release live in `docs/changelog.d/`, one file per branch \
 (`docs/changelog.d/<slug>.md`); preview them with `cargo xtask changelog`, fold them in here with \
@@ -140,6 +140,34 @@ fn a_broken_fragment_fails_check_with_its_line() {
     assert_contains(&out.stderr, "hint: fix line 2 of docs/changelog.d/scheduler.md");
     sandbox.xtask().args(["changelog", "release", "0.2.0"]).refused(1);
     sandbox.xtask().args(["changelog"]).refused(1);
+}
+
+/// A committed fragment with a name that is not `<slug>.md`: `check` reads the index, so the
+/// rename hint must stage the rename; pasted as printed, the next `check` has no fragment
+/// finding left and the fragment's entries are intact (a plain `mv` left the old name in the
+/// index, and the next hint wrote a placeholder over the moved entries).
+#[test]
+fn the_fragment_rename_hint_is_seen_by_the_next_check() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("CHANGELOG.md", &new_style());
+    sandbox.commit_all("docs: the new-style changelog");
+    sandbox.git(&["switch", "-q", "-c", "feat/scheduler"]);
+    let entries = "<!-- section: Added -->\n- Runs jobs on a schedule.\n";
+    sandbox.write("docs/changelog.d/Scheduler.txt", entries);
+    sandbox.commit_all("docs: a fragment with a wrong name");
+    let out = sandbox.xtask().args(["check"]).refused(1);
+    let renames: Vec<String> = hint_commands(&out.all()).into_iter().filter(|c| c.starts_with("mv ")).collect();
+    assert_eq!(renames.len(), 1, "no rename hint:\n{}", out.all());
+    sandbox.paste(&sandbox.root, &renames[0]);
+    let json = sandbox.xtask().args(["check", "--json"]).run().json();
+    let left: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap_or("").starts_with("sop-4.4"))
+        .collect();
+    assert!(left.is_empty(), "after the pasted rename: {left:?}");
+    assert_eq!(sandbox.read("docs/changelog.d/scheduler.md"), entries);
 }
 
 /// Bad usage and bad input exit 2, change nothing, and hint a command that works.
