@@ -414,7 +414,8 @@ fn status_by_hand_hint(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<Strin
 
 /// `git checkout <base> -- :/path`, the base named as the check used it.
 fn from_base(facts: &Facts<'_>, path: &str) -> String {
-    let sources: Vec<git2::Oid> = facts.branch.main.into_iter().collect();
+    // The base when it has the file, else HEAD (a slice's own spec is not on the base yet).
+    let sources: Vec<git2::Oid> = [facts.branch.main, facts.branch.head].into_iter().flatten().collect();
     crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources).unwrap_or_else(|| {
         format!(
             "git checkout {} -- {}",
@@ -634,7 +635,11 @@ fn check_addon(
             None => (base_name.as_str(), None),
         },
     };
-    let line = frozen_text.map(|text| first_difference(&text, &String::from_utf8_lossy(&bytes)));
+    let line = frozen_text.as_ref().map(|text| first_difference(text, &String::from_utf8_lossy(&bytes)));
+    let restore = match frozen_text {
+        Some(_) => format!("git checkout {source} -- {}", crate::git::hint::pathspec(&addon.spec)),
+        None => restore_frozen(facts, addon, recorded, &bytes, &base_name, &matches)?,
+    };
     findings.push(Finding::error(
         "sop-2.1/frozen-spec",
         at(&addon.spec, line),
@@ -643,12 +648,48 @@ fn check_addon(
             addon.feature, recorded.path
         ),
         format!(
-            "revert it, and start a new slice instead (`{}`):\ngit checkout {source} -- {}",
-            facts.inventory.new_slice_command(addon),
-            crate::git::hint::pathspec(&addon.spec)
+            "revert it, and start a new slice instead (`{}`):\n{restore}",
+            facts.inventory.new_slice_command(addon)
         ),
     ));
     Ok(())
+}
+
+/// How far back the history is searched for the frozen text of a spec.
+const FROZEN_SEARCH: usize = 500;
+
+/// The command that puts back what the freeze record and the spec agreed on, when neither the
+/// base's nor HEAD's spec matches the record:
+/// - the spec is as HEAD has it but the record was changed: the record comes back from HEAD;
+/// - else the newest commit (of the last [`FROZEN_SEARCH`]) whose spec matches the record: an
+///   edit already on the main branch is reverted from before it;
+/// - else, as before, the base's spec.
+fn restore_frozen(
+    facts: &Facts<'_>,
+    addon: &Addon,
+    recorded: &Recorded,
+    spec_now: &[u8],
+    base_name: &str,
+    matches: &dyn Fn(&String) -> bool,
+) -> anyhow::Result<String> {
+    let head = facts.branch.head;
+    let record_now = std::fs::read(facts.ctx.root().join(&recorded.path)).unwrap_or_default();
+    let spec_at_head = facts.version_at(head, &addon.spec)?;
+    let record_at_head = facts.version_at(head, &recorded.path)?;
+    if spec_at_head.as_deref().map(str::as_bytes) == Some(spec_now)
+        && record_at_head.as_ref().is_some_and(|text| text.as_bytes() != record_now.as_slice())
+    {
+        return Ok(format!("git checkout HEAD -- {}", crate::git::hint::pathspec(&recorded.path)));
+    }
+    if let Some(head) = head {
+        for commit in facts.ctx.repo.commits_between(&[head], &[])?.into_iter().rev().take(FROZEN_SEARCH) {
+            if facts.version_at(Some(commit), &addon.spec)?.as_ref().is_some_and(|text| matches(text)) {
+                let name = facts.ctx.repo.short_id(commit);
+                return Ok(format!("git checkout {name} -- {}", crate::git::hint::pathspec(&addon.spec)));
+            }
+        }
+    }
+    Ok(format!("git checkout {base_name} -- {}", crate::git::hint::pathspec(&addon.spec)))
 }
 
 #[cfg(test)]

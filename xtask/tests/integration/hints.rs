@@ -266,6 +266,41 @@ fn a_spec_frozen_on_the_branch_and_edited_is_reverted_by_the_hint() {
     sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
 }
 
+/// Two frozen-spec findings whose revert had nowhere to come from (QA): the freeze record damaged
+/// with the spec untouched, on the slice's own branch (its spec is not on main), and a spec edit
+/// that already landed on main. Each hint, pasted as printed, makes `check` pass again.
+#[test]
+fn frozen_spec_hints_restore_what_the_record_and_the_spec_agreed_on() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
+    sandbox.commit_all("feat: add scheduler");
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.commit_all("spec: start scheduler");
+    let record = sandbox.read(RECORD);
+    sandbox.write(RECORD, &record.replacen("= ", "= 0", 1));
+    let out = sandbox.xtask().args(["check"]).refused(1);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.read(RECORD), record, "the pasted hint did not bring the record back");
+    sandbox.xtask().args(["check"]).success();
+
+    // The slice lands; then an edit of its frozen spec lands on main unchecked.
+    let branch = sandbox.current_branch();
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--ff-only", &branch]);
+    sandbox.write(SPEC, &format!("{}\nA late idea.\n", sandbox.read(SPEC)));
+    sandbox.commit_all("docs: a late idea");
+    let out = sandbox.xtask().args(["check"]).refused(1);
+    let restores: Vec<String> =
+        hint_commands(&out.all()).into_iter().filter(|c| c.starts_with("git checkout")).collect();
+    assert_eq!(restores.len(), 1, "{}", out.all());
+    sandbox.paste(&sandbox.root, &restores[0]);
+    assert!(!sandbox.read(SPEC).contains("A late idea."), "the pasted revert did nothing");
+    sandbox.commit_all("docs: revert the frozen spec");
+    sandbox.xtask().args(["check"]).success();
+}
+
 /// A transition that is not allowed: each allowed command stands on its own line and works.
 #[test]
 fn spec_not_allowed_transition_hint_lines_each_paste() {
