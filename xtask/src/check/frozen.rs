@@ -683,7 +683,7 @@ fn restore_frozen(
     }
     if let Some(head) = head {
         for commit in facts.ctx.repo.commits_between(&[head], &[])?.into_iter().rev().take(FROZEN_SEARCH) {
-            if facts.version_at(Some(commit), &addon.spec)?.as_ref().is_some_and(|text| matches(text)) {
+            if facts.version_at(Some(commit), &addon.spec)?.as_ref().is_some_and(matches) {
                 let name = facts.ctx.repo.short_id(commit);
                 return Ok(format!("git checkout {name} -- {}", crate::git::hint::pathspec(&addon.spec)));
             }
