@@ -255,6 +255,17 @@ impl Inventory {
             Refusal::usage(format!("`{}` is not an add-on name: {error}", input.escape_debug())).hint(hint)
         })?;
         self.find(&names.feature).ok_or_else(|| {
+            // `healthmonitor` for `HealthMonitor`: the same add-on but for case or separators,
+            // which `new-addon` would refuse as a collision, so never "create it".
+            let key = names::collision_key(&names.feature);
+            if let Some(near) = self.addons.iter().find(|addon| names::collision_key(&addon.feature) == key) {
+                return Refusal::usage(format!(
+                    "there is no add-on `{}`; did you mean `{}`? Their names differ only in case or separators",
+                    names.feature, near.names.slug
+                ))
+                .hint(format!("run it again with `{}`; the add-ons there are: cargo xtask spec list", near.names.slug))
+                .into();
+            }
             let known: Vec<&str> = self.addons.iter().map(|addon| addon.feature.as_str()).take(10).collect();
             let known = if known.is_empty() {
                 "there are none yet".to_string()

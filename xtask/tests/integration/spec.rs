@@ -310,3 +310,15 @@ fn two_slices_started_in_parallel_never_conflict_on_their_freeze_records() {
     }
     assert!(!files.lines().any(|file| file == LEGACY_LOCK));
 }
+
+/// An add-on named without its separator (`healthmonitor` for `HealthMonitor`): the refusal
+/// names the add-on it meant instead of hinting `new-addon healthmonitor`, which `new-addon`
+/// refuses as a collision; its pasted hint works.
+#[test]
+fn a_name_that_differs_only_in_separators_is_pointed_at_the_add_on() {
+    let sandbox = Sandbox::with_kit();
+    let out = sandbox.xtask().args(["spec", "start", "healthmonitor", "--dry-run"]).refused(2);
+    assert_contains(&out.stderr, "did you mean `health-monitor`");
+    assert!(!out.stderr.contains("new-addon"), "{}", out.stderr);
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+}
