@@ -262,6 +262,21 @@ pub fn check_document(
                 "write `**Status:** Draft` in the header (then Approved, In Progress, Complete or Superseded via cargo xtask spec)".into(),
             ));
         }
+        // Every reader takes the first Status line: a second one is a status nobody sees.
+        let statuses: Vec<usize> =
+            header.fields.iter().filter(|field| field.key == "Status").map(|field| field.line).collect();
+        if let [_, second, ..] = statuses[..] {
+            findings.push(Finding::error(
+                "sop-3.1/spec-header",
+                at(path, Some(second)),
+                format!(
+                    "the header has {} `**Status:**` lines; every reader takes the first, line {}",
+                    statuses.len(),
+                    statuses[0]
+                ),
+                format!("delete the other Status lines (line {second} and after), keeping the one that is true"),
+            ));
+        }
     }
 
     if check_sections {

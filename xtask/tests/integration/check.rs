@@ -830,3 +830,20 @@ fn a_stale_local_main_does_not_make_merged_work_part_of_the_branch() {
     let out = check_passes(&sandbox);
     assert!(!out.stdout.contains("stuff"), "the teammate's commit was checked as ours:\n{}", out.stdout);
 }
+
+/// A spec header with two Status lines: every reader takes the first, so the second is a
+/// status nobody sees; `check` reports it at its line.
+#[test]
+fn a_second_status_line_is_an_error() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--no-branch"]).success();
+    let spec = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+    let text = sandbox.read(spec);
+    let status = text.lines().find(|line| line.starts_with("**Status:**")).expect("a Status line").to_string();
+    sandbox.write(spec, &text.replacen(&status, &format!("{status}\n**Status:** Complete"), 1));
+    let json = sandbox.xtask().args(["check", "--json"]).refused(1).json();
+    let found = json["findings"].as_array().unwrap().iter().any(|f| {
+        f["rule"] == "sop-3.1/spec-header" && f["message"].as_str().unwrap_or("").contains("2 `**Status:**` lines")
+    });
+    assert!(found, "{json}");
+}
