@@ -200,6 +200,11 @@ fn remote_side(
     main_commit: Oid,
 ) -> anyhow::Result<Result<Option<RemoteTarget>, String>> {
     let Some((remote, name)) = &branch.upstream else { return Ok(Ok(None)) };
+    // A branch cut with `git switch -c x origin/main` tracks the remote's main: the local branch
+    // goes, the remote's main never does (nor a branch that is not this branch's own).
+    if *name == ctx.config.main_branch || *name != branch.name {
+        return Ok(Ok(None));
+    }
     let Some(remote_tip) = ctx.repo.remote_tracking_commit(remote, name) else {
         // Gone on the remote (deleted after the merge): only the local branch is left.
         return Ok(Ok(None));

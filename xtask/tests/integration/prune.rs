@@ -177,3 +177,20 @@ fn a_branch_brought_back_by_the_hint_is_pruned_again() {
     assert!(!local_branches(&sandbox).contains(&"feat/squashed".to_string()), "{again}");
     assert!(local_branches(&sandbox).contains(&"feat/fresh".to_string()), "a fresh branch was pruned");
 }
+
+/// A branch cut with `git switch -c <name> origin/main` tracks the remote's main (git's default):
+/// once its work is merged, prune deletes the local branch and never the remote's main.
+#[test]
+fn prune_never_deletes_the_remotes_main() {
+    let (sandbox, origin, _teammate) = team();
+    sandbox.git_in(&origin, &["config", "receive.denyDeleteCurrent", "warn"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.git(&["switch", "-q", "-c", "feat/gone", "origin/main"]);
+    sandbox.commit_file_in(&sandbox.root, "gone.txt", "gone\n", "feat: gone");
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--ff-only", "feat/gone"]);
+    sandbox.git(&["push", "-q", "origin", "main"]);
+    sandbox.xtask().args(["prune", "--yes"]).success();
+    assert!(!local_branches(&sandbox).contains(&"feat/gone".to_string()), "the merged local branch was kept");
+    assert!(origin_branches(&sandbox, &origin).contains(&"main".to_string()), "prune deleted the remote's main");
+}
