@@ -86,6 +86,10 @@ struct State {
     /// `git rebase --continue` on the untouched index would drop the commit being picked.
     #[serde(default)]
     stopped: bool,
+    /// The working tree the sync runs in: worktrees of one clone share `.git/sop/`, and only this
+    /// one holds the sync's rebase, branch and stash. Empty in a state an older version wrote.
+    #[serde(default)]
+    root: String,
 }
 
 /// `sync --json`.
@@ -108,6 +112,11 @@ impl Report for SyncReport<'_> {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let state = load(ctx)?;
+    if let Some(state) = state.as_ref().filter(|state| !state.root.is_empty()) {
+        if std::path::Path::new(&state.root) != ctx.root() {
+            return Err(elsewhere(state, &args));
+        }
+    }
     match (args.resume, args.abort, state) {
         (true, _, Some(state)) => resume(ctx, &args, state),
         (_, true, Some(state)) => abort(ctx, &args, state),
@@ -202,6 +211,7 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         done: Vec::new(),
         run: format!("{}-{}", std::process::id(), receipts::now_unix_ms()),
         stopped: false,
+        root: ctx.root().display().to_string(),
     };
     if branch == *main {
         refuse_a_diverged_main(ctx, before)?;
@@ -436,6 +446,20 @@ fn stop(ctx: &Ctx, args: &Args, mut state: State, paths: Vec<String>) -> anyhow:
     Err(Refusal::failed(format!("the sync of `{}` stopped at a conflict with `{upstream}`", state.branch))
         .hint("or give up, and go back to exactly where the sync started:\ncargo xtask sync --abort")
         .into())
+}
+
+/// The stopped sync belongs to another worktree of this clone: its rebase, its branch and the
+/// stash of its work are there, and acting from here would rebase this worktree's branch and
+/// bring that work here. Refused (exit 1), with the commands to run there.
+fn elsewhere(state: &State, args: &Args) -> anyhow::Error {
+    let there = crate::output::shell_word(&state.root);
+    let verb = if args.abort { "--abort" } else { "--continue" };
+    Refusal::failed(format!(
+        "a sync of `{}` is stopped in the worktree `{}`; it can only be continued or aborted there, and no other sync starts until it ends",
+        state.branch, state.root
+    ))
+    .hint(format!("finish it there:\ncargo xtask -C {there} sync {verb}"))
+    .into()
 }
 
 /// A sync that was interrupted rather than stopped at a conflict: it cannot be continued (its

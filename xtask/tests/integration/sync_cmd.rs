@@ -224,6 +224,35 @@ fn aborting_an_interrupted_sync_keeps_commits_made_since() {
     assert!(!state_exists(&sandbox));
 }
 
+/// Worktrees of one clone share `.git/sop/`: a sync stopped in one is refused in another (plain,
+/// `--continue`, `--abort`), changing nothing in either, and the pasted hint goes to its
+/// worktree (there it stops at the conflict, still unresolved: exit 1). It used to rebase the
+/// other worktree's branch and move the stashed work into it.
+#[test]
+fn a_sync_stopped_in_one_worktree_is_refused_in_another() {
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    sandbox.xtask().args(["sync"]).failure(1);
+    let other = sandbox.root.parent().unwrap().join("other");
+    sandbox.git(&["worktree", "add", "-q", "-b", "feat/other", other.to_str().unwrap(), "main"]);
+    let before = sandbox.snapshot();
+    let other_head = sandbox.git_in(&other, &["rev-parse", "HEAD"]);
+    for args in [&["sync"][..], &["sync", "--continue"], &["sync", "--abort"]] {
+        let refused = sandbox.xtask().current_dir(&other).args(args).failure(1);
+        assert_contains(&refused.stderr, "is stopped in the worktree");
+        assert_eq!(sandbox.snapshot(), before, "{args:?} in the other worktree changed this one");
+        assert_eq!(sandbox.git_in(&other, &["rev-parse", "HEAD"]), other_head, "{args:?} moved the other branch");
+        assert_eq!(
+            sandbox.git_in(&other, &["status", "--porcelain"]),
+            "",
+            "{args:?} brought work into the other worktree"
+        );
+    }
+    let refused = sandbox.xtask().current_dir(&other).args(["sync", "--abort"]).failure(1);
+    crate::support::paste_every_hint(&sandbox, &other, &refused.stderr);
+    assert!(!state_exists(&sandbox), "the pasted --abort did not end the sync in its worktree");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n");
+}
+
 /// On a local main that diverged from the remote's (a commit made on main, a teammate's push):
 /// `sync` used to say "up to date" while its dry run planned a sync. Both now refuse with exit
 /// 1, changing nothing, and the pasted hints move the commit to a branch of its own, put main
