@@ -270,9 +270,9 @@ fn pre_push(ctx: &Ctx, remote: &str, url: Option<&str>) -> anyhow::Result<()> {
         .into());
     }
 
-    let pushes_a_branch =
-        updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
-    if pushes_a_branch {
+    // Any ref that sends commits is checked: a tag or `refs/pull/…` reaches the remote as
+    // surely as a branch does (deletions send nothing).
+    if updates.iter().any(|update| !update.is_deletion()) {
         check_push(ctx, &updates, &shown_remote, pasted_remote.as_deref())?;
     }
 
@@ -290,14 +290,19 @@ fn check_push(
     pasted_remote: Option<&str>,
 ) -> anyhow::Result<()> {
     let on_main = ctx.repo.head()?.branch_name() == Some(ctx.config.main_branch.as_str());
-    // The secret scanner reads every commit being pushed, not only HEAD's.
+    // The branch rules judge the checked-out branch: for a push of branches only.
+    let pushes_a_branch =
+        updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
+    // The secret scanner reads every commit being pushed, not only HEAD's: a branch's, a tag's
+    // (an annotated tag peeled to its commit), any ref's.
     let pushed: Vec<git2::Oid> = updates
         .iter()
-        .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
+        .filter(|update| !update.is_deletion())
         .filter_map(|update| git2::Oid::from_str(&update.local_sha).ok())
+        .filter_map(|oid| ctx.repo.commit_of(oid))
         .collect();
-    let report =
-        crate::check::evaluate_push(ctx, &crate::check::Options { branch_rules: !on_main }, &pushed)?.redacted();
+    let options = crate::check::Options { branch_rules: !on_main && pushes_a_branch };
+    let report = crate::check::evaluate_push(ctx, &options, &pushed)?.redacted();
     print_skipped_scanner(&report);
     if !report.is_ok() {
         print_findings(&report);
@@ -312,7 +317,7 @@ fn check_push(
             "the push was stopped: `cargo xtask check` found {} problem(s), listed above",
             report.errors()
         ))
-        .hint(skip_hint(updates, pasted_remote))
+        .hint(skip_hint(ctx, updates, pasted_remote))
         .into());
     }
     let refs: Vec<String> =
@@ -345,15 +350,30 @@ fn main_push_hint(ctx: &Ctx, updates: &[PushUpdate], main_ref: &str, remote: Opt
 
 /// The way past a failed pre-push check: fix the findings, or the same push once without the
 /// Lancelot checks, spelled out with its refs so it pastes.
-fn skip_hint(updates: &[PushUpdate], remote: Option<&str>) -> String {
-    let refspecs: Vec<String> = updates
+fn skip_hint(ctx: &Ctx, updates: &[PushUpdate], remote: Option<&str>) -> String {
+    let sending: Vec<&PushUpdate> = updates.iter().filter(|update| !update.is_deletion()).collect();
+    // A ref the push replaces rather than fast-forwards was pushed with force: the command
+    // keeps that, leased to what the remote had, or git rejects it as a non-fast-forward.
+    let leases: Vec<String> = sending
         .iter()
-        .filter(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"))
+        .filter(|update| {
+            let (Ok(local), Ok(theirs)) =
+                (git2::Oid::from_str(&update.local_sha), git2::Oid::from_str(&update.remote_sha))
+            else {
+                return false;
+            };
+            !theirs.is_zero() && !ctx.repo.is_merged(theirs, local)
+        })
+        .map(|update| output::shell_word(&format!("--force-with-lease={}:{}", update.remote_ref, update.remote_sha)))
+        .collect();
+    let refspecs: Vec<String> = sending
+        .iter()
         .map(|update| output::shell_word(&format!("{}:{}", update.local_ref, update.remote_ref)))
         .collect();
+    let flags: String = leases.iter().map(|lease| format!("{lease} ")).collect();
     match remote {
         Some(remote) if !refspecs.is_empty() => format!(
-            "fix each finding (its `hint:` lines above) and push again; or push once without the Lancelot checks:\n{SKIP_ENV}=1 git push {remote} {}",
+            "fix each finding (its `hint:` lines above) and push again; or push once without the Lancelot checks:\n{SKIP_ENV}=1 git push {flags}{remote} {}",
             refspecs.join(" ")
         ),
         _ => format!("fix each finding (its `hint:` lines above) and push again; or push once with {SKIP_ENV}=1 set"),
@@ -546,6 +566,8 @@ struct PushUpdate {
     local_ref: String,
     local_sha: String,
     remote_ref: String,
+    /// What the remote has at `remote_ref` now (zeros: nothing).
+    remote_sha: String,
 }
 
 impl PushUpdate {
@@ -564,10 +586,8 @@ fn parse_push_lines(input: &str) -> Vec<PushUpdate> {
                 local_ref: fields.next()?.to_string(),
                 local_sha: fields.next()?.to_string(),
                 remote_ref: fields.next()?.to_string(),
+                remote_sha: fields.next()?.to_string(),
             };
-            // The fourth field (the remote's current sha) is not needed, but a line without it
-            // is not one of git's.
-            fields.next()?;
             Some(update)
         })
         .collect()

@@ -111,6 +111,12 @@ impl Repo {
         self.common_dir.join("sop")
     }
 
+    /// The commit an object id names: itself, or what an annotated tag points at; `None` for
+    /// anything else (a tree, a blob, an unknown id).
+    pub fn commit_of(&self, id: Oid) -> Option<Oid> {
+        self.inner.find_object(id, None).ok()?.peel_to_commit().ok().map(|commit| commit.id())
+    }
+
     pub fn head(&self) -> anyhow::Result<Head> {
         match self.inner.head() {
             Ok(reference) => {

@@ -191,6 +191,36 @@ fn pre_push_stops_a_branch_that_fails_the_check() {
     assert_eq!(origin_ref(&sandbox, "chore/settings"), sandbox.head());
 }
 
+/// A tag (or any ref) sends commits as surely as a branch: a tag on a commit that adds a fake
+/// secret is stopped like the branch is; a force push of a branch the check stops gets a skip
+/// hint that keeps the force (leased), which pasted lands the rewrite.
+#[test]
+fn pre_push_checks_tags_and_keeps_a_forced_push_forced() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "chore/settings"]);
+    sandbox.write(".env", "FEATURE_HEALTH_MONITOR=true\n");
+    sandbox.git(&["add", "-f", ".env"]);
+    assert!(git(&sandbox, &["commit", "-q", "-m", "chore: share my settings"], &[]).ok);
+    sandbox.git(&["tag", "-a", "-m", "a release", "leak"]);
+    let run = git(&sandbox, &["push", "-q", "origin", "leak"], &[]);
+    assert!(!run.ok, "a tag on a commit that fails the check was pushed");
+    assert_contains(&run.stderr, ".env");
+    assert!(sandbox.git_in(&sandbox.root.parent().unwrap().join("origin.git"), &["tag", "--list"]).trim().is_empty());
+
+    // A branch pushed once (hooks skipped), then rewritten and force-pushed.
+    assert!(git(&sandbox, &["push", "-q", "-u", "origin", "chore/settings"], &[("LANCELOT_SKIP_HOOKS", "1")]).ok);
+    assert!(git(&sandbox, &["commit", "-q", "--amend", "-m", "chore: share my settings, again"], &[]).ok);
+    let run = git(&sandbox, &["push", "-q", "--force-with-lease", "origin", "chore/settings"], &[]);
+    assert!(!run.ok, "a branch that fails the check was pushed");
+    let skip = crate::support::hint_commands(&run.stderr)
+        .into_iter()
+        .find(|command| command.starts_with("LANCELOT_SKIP_HOOKS=1 git push"))
+        .expect("a skip line");
+    assert_contains(&skip, "--force-with-lease=refs/heads/chore/settings:");
+    assert_eq!(sandbox.paste(&sandbox.root, &skip).code, 0, "{skip}");
+    assert_eq!(origin_ref(&sandbox, "chore/settings"), sandbox.head());
+}
+
 #[test]
 fn the_skip_variable_skips_a_hook_for_one_command_and_says_so() {
     let sandbox = hooked_clone();
