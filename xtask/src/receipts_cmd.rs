@@ -62,7 +62,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         output::warning(problem);
     }
     if shown.is_empty() && !older {
-        outln!("no receipts yet in {}", path.display());
+        match &args.command {
+            // The log may hold receipts of other commands: say what was looked for.
+            Some(command) => outln!("no receipt of `{command}` in {}", path.display()),
+            None => outln!("no receipts yet in {}", path.display()),
+        }
         return Ok(());
     }
     let mut rows = vec![vec!["TIME".into(), "COMMAND".into(), "KIND".into(), "BRANCH".into(), "MESSAGE".into()]];

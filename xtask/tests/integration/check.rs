@@ -801,6 +801,14 @@ fn an_extra_scanner_can_fail_the_check_and_a_missing_one_only_warns() {
         "`false` reported findings (exit 1)",
     );
 
+    // The hint names the command quoted word by word, so that pasted it runs what is configured.
+    sandbox.write("Cargo.toml", &with_scanner("[\"sh\", \"-c\", \"echo found one >&2; exit 3\"]"));
+    let out = scan(&sandbox, 1);
+    assert_contains(
+        only(&out, "sop-4.9/extra-scanner")["hint"].as_str().unwrap(),
+        "run `sh '-c' 'echo found one >&2; exit 3'` yourself",
+    );
+
     sandbox.write("Cargo.toml", &with_scanner("[\"no-such-secret-scanner\", \"protect\"]"));
     let out = scan(&sandbox, 0);
     assert_eq!(only(&out, "sop-4.9/extra-scanner")["severity"], "warning");

@@ -115,3 +115,13 @@ fn reads_stop_at_the_budget() {
     assert_eq!(found.len(), 1, "{}", out.stderr);
     assert_contains(found[0], "lines could not be read and were skipped (first at byte ");
 }
+
+/// `receipts --command X` with no receipt of X says that, not that the log is empty.
+#[test]
+fn a_command_filter_with_no_match_says_what_was_looked_for() {
+    let sandbox = crate::support::Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--no-branch"]).success();
+    let out = sandbox.xtask().args(["receipts", "--command", "sync"]).success();
+    crate::support::assert_contains(&out.stdout, "no receipt of `sync`");
+    assert!(!out.stdout.contains("no receipts yet"), "{}", out.stdout);
+}

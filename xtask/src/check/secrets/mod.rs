@@ -812,7 +812,10 @@ fn extra_scanner(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let sh = &facts.ctx.sh;
     let output =
         xshell::cmd!(sh, "{program} {args...}").quiet().ignore_status().ignore_stdout().ignore_stderr().output();
-    let command = facts.ctx.config.extra_secret_scanner.join(" ");
+    // Quoted word by word: pasted, it runs exactly the configured program and arguments.
+    let command: Vec<String> =
+        facts.ctx.config.extra_secret_scanner.iter().map(|word| crate::output::shell_word(word)).collect();
+    let command = command.join(" ");
     match output {
         Ok(output) if output.status.success() => {}
         Ok(output) => findings.push(Finding::error(
