@@ -553,7 +553,50 @@ impl Repo {
 
     /// A configuration value (local, then global, then system), if set.
     pub fn config_string(&self, key: &str) -> Option<String> {
-        self.inner.config().ok()?.get_string(key).ok()
+        self.read_config().ok()?.get_string(key).ok()
+    }
+
+    /// The configuration as git itself reads it, for reading only: libgit2 reads `~/.gitconfig`
+    /// and the system file whatever `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and
+    /// `GIT_CONFIG_NOSYSTEM` say, so the identity, the hooks path to chain and the comment
+    /// character the tool saw were not the ones git uses. Built afresh on each read (the tool's
+    /// own writes go to `.git/config` through the repository's configuration).
+    fn read_config(&self) -> anyhow::Result<git2::Config> {
+        let mut config = git2::Config::new().context("failed to read the git configuration")?;
+        let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        let mut add = |path: &Path, level: git2::ConfigLevel| {
+            if path.is_file() {
+                let _ = config.add_file(path, level, false);
+            }
+        };
+        let no_system = set("GIT_CONFIG_NOSYSTEM").is_some_and(|value| {
+            !matches!(value.to_string_lossy().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off")
+        });
+        if !no_system {
+            match set("GIT_CONFIG_SYSTEM") {
+                Some(system) => add(Path::new(&system), git2::ConfigLevel::System),
+                None => {
+                    if let Ok(system) = git2::Config::find_system() {
+                        add(&system, git2::ConfigLevel::System);
+                    }
+                }
+            }
+        }
+        match set("GIT_CONFIG_GLOBAL") {
+            // Git then reads neither `~/.gitconfig` nor the XDG file.
+            Some(global) => add(Path::new(&global), git2::ConfigLevel::Global),
+            None => {
+                if let Ok(xdg) = git2::Config::find_xdg() {
+                    add(&xdg, git2::ConfigLevel::XDG);
+                }
+                if let Ok(global) = git2::Config::find_global() {
+                    add(&global, git2::ConfigLevel::Global);
+                }
+            }
+        }
+        add(&self.common_dir.join("config"), git2::ConfigLevel::Local);
+        add(&self.git_dir().join("config.worktree"), git2::ConfigLevel::Worktree);
+        Ok(config)
     }
 
     /// A configuration value as git gives it to a hook it runs: `git -c key=value` (passed in

@@ -322,6 +322,31 @@ fn a_global_hooks_path_is_chained_too() {
     assert_eq!(sandbox.git(&["config", "--local", "core.hooksPath"]).trim(), ".githooks");
 }
 
+/// The global configuration git reads is wherever `GIT_CONFIG_GLOBAL` says, not `~/.gitconfig`
+/// (libgit2 reads the latter regardless): a hooks path set only there is chained too, and the
+/// identity `onboard` reports is the one git commits with.
+#[test]
+fn the_global_configuration_is_where_git_config_global_says() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.copy_githooks();
+    sandbox.commit_all("chore: add the git hooks");
+    let company = sandbox.home.join("company-hooks");
+    write_script(&company.join("commit-msg"), "exit 0");
+    let elsewhere = sandbox.home.join("elsewhere.gitconfig");
+    std::fs::write(
+        &elsewhere,
+        format!(
+            "[user]\n\tname = Elsewhere Engineer\n\temail = elsewhere@example.invalid\n[core]\n\thooksPath = {}\n",
+            company.display()
+        ),
+    )
+    .unwrap();
+    let out =
+        sandbox.xtask().env("GIT_CONFIG_GLOBAL", elsewhere.to_str().unwrap()).args(["onboard", "--dry-run"]).run();
+    assert_contains(&out.stdout, &format!("chaining your hooks in `{}`", company.display()));
+    assert_contains(&out.stdout, "Elsewhere Engineer");
+}
+
 #[test]
 fn the_hook_command_refuses_bad_input() {
     let sandbox = hooked_clone();
