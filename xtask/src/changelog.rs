@@ -1079,7 +1079,7 @@ mod tests {
         let error = examine("docs/changelog.d/My Thing.md", ok).unwrap_err();
         assert_eq!(
             error.hint,
-            "rename it:\nmv \"$(git rev-parse --show-toplevel)\"/'docs/changelog.d/My Thing.md' \"$(git rev-parse --show-toplevel)\"/docs/changelog.d/my-thing.md"
+            "rename it:\nmv \"$(git rev-parse --show-toplevel)\"/'docs/changelog.d/My Thing.md' \"$(git rev-parse --show-toplevel)\"/docs/changelog.d/my-thing.md && git add -A -- \"$(git rev-parse --show-toplevel)\"/docs/changelog.d"
         );
         assert!(examine("docs/changelog.d/x.txt", ok).unwrap_err().message.contains("not a fragment"));
         let error = examine("docs/changelog.d/x.md", "<!-- section: Added -->\nbad\n").unwrap_err();
