@@ -138,7 +138,7 @@ fn judge_against(ctx: &Ctx) -> anyhow::Result<(String, Oid)> {
 
 /// The verdict on every local branch but main, sorted by name.
 fn judge(ctx: &Ctx, args: &Args, main_commit: Oid) -> anyhow::Result<Vec<Verdict>> {
-    let checked_out = ctx.repo.checked_out_branches();
+    let checked_out = ctx.repo.checked_out_worktrees();
     let mut branches = ctx.repo.local_branches_with_upstreams()?;
     branches.sort_by(|a, b| a.name.cmp(&b.name));
     let mut verdicts = Vec::new();
@@ -165,10 +165,20 @@ fn judge(ctx: &Ctx, args: &Args, main_commit: Oid) -> anyhow::Result<Vec<Verdict
             Some(InMain::Merged) if branch.untouched && branch.upstream.is_none() => {
                 keep("no commits of its own yet (it never moved since it was created)".into(), None)
             }
-            Some(how) if checked_out.contains(&branch.name) => keep(
+            Some(how) if checked_out.get(&branch.name).is_some_and(|folder| folder.as_path() == ctx.root()) => keep(
                 format!(
                     "it is checked out; switch away, then prune again:\ngit switch {}\ncargo xtask prune --yes",
                     crate::output::shell_word(&ctx.config.main_branch)
+                ),
+                Some(how),
+            ),
+            // Checked out in another worktree of this clone, where the main branch may be taken
+            // too: that worktree lets go of it (detached at the same commit), then prune again.
+            Some(how) if checked_out.contains_key(&branch.name) => keep(
+                format!(
+                    "it is checked out in the worktree `{}`; let go of it there, then prune again:\ngit -C {} switch --detach\ncargo xtask prune --yes",
+                    checked_out[&branch.name].display(),
+                    crate::output::shell_word(&checked_out[&branch.name].display().to_string())
                 ),
                 Some(how),
             ),

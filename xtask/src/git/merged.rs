@@ -115,12 +115,19 @@ impl Repo {
     /// The branches checked out in a worktree of this clone (this one included): git refuses to
     /// delete them.
     pub fn checked_out_branches(&self) -> HashSet<String> {
-        let mut names = HashSet::new();
+        self.checked_out_worktrees().into_keys().collect()
+    }
+
+    /// Each branch checked out in a worktree of this clone (this one included), with that
+    /// worktree's folder.
+    pub fn checked_out_worktrees(&self) -> std::collections::HashMap<String, std::path::PathBuf> {
+        let mut found = std::collections::HashMap::new();
         let mut add = |repo: &Repository| {
-            if let Ok(head) = repo.head() {
+            if let (Ok(head), Some(folder)) = (repo.head(), repo.workdir()) {
                 if head.is_branch() {
                     if let Ok(name) = head.shorthand() {
-                        names.insert(name.to_string());
+                        let folder = folder.canonicalize().unwrap_or_else(|_| folder.to_path_buf());
+                        found.insert(name.to_string(), folder);
                     }
                 }
             }
@@ -135,7 +142,7 @@ impl Repo {
                 }
             }
         }
-        names
+        found
     }
 }
 

@@ -194,3 +194,21 @@ fn prune_never_deletes_the_remotes_main() {
     assert!(!local_branches(&sandbox).contains(&"feat/gone".to_string()), "the merged local branch was kept");
     assert!(origin_branches(&sandbox, &origin).contains(&"main".to_string()), "prune deleted the remote's main");
 }
+
+/// A merged branch checked out in another worktree of the clone: prune keeps it and its hint
+/// names that worktree (`git switch main` there fails: main is taken here); pasted, the other
+/// worktree lets go of it and the pasted prune deletes it.
+#[test]
+fn a_branch_checked_out_in_another_worktree_gets_a_hint_for_that_worktree() {
+    let (sandbox, _origin, teammate) = team();
+    pushed_branch(&sandbox, "feat/b", "b.txt", 1);
+    land(&sandbox, &teammate, "feat/b", "merge");
+    sandbox.git(&["pull", "-q", "--ff-only", "origin", "main"]);
+    let other = sandbox.root.parent().unwrap().join("wt");
+    sandbox.git(&["worktree", "add", "-q", other.to_str().unwrap(), "feat/b"]);
+    let out = sandbox.xtask().args(["prune", "--yes"]).success();
+    assert_contains(&out.stdout, "is checked out in the worktree");
+    assert!(local_branches(&sandbox).contains(&"feat/b".to_string()));
+    paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
+    assert!(!local_branches(&sandbox).contains(&"feat/b".to_string()), "the pasted prune kept it");
+}
