@@ -289,10 +289,17 @@ fn check_push(
     shown_remote: &str,
     pasted_remote: Option<&str>,
 ) -> anyhow::Result<()> {
-    let on_main = ctx.repo.head()?.branch_name() == Some(ctx.config.main_branch.as_str());
-    // The branch rules judge the checked-out branch: for a push of branches only.
-    let pushes_a_branch =
-        updates.iter().any(|update| !update.is_deletion() && update.remote_ref.starts_with("refs/heads/"));
+    let head = ctx.repo.head()?;
+    let on_main = head.branch_name() == Some(ctx.config.main_branch.as_str());
+    // The branch rules (its fragment, its slices) judge the checked-out branch: they apply when
+    // that branch is among those pushed, never to a push of other refs, which they would judge
+    // by the wrong branch. The secret scan below reads every pushed commit either way.
+    let head_ref = head.branch_name().map(|name| format!("refs/heads/{name}"));
+    let pushes_a_branch = updates.iter().any(|update| {
+        !update.is_deletion()
+            && update.remote_ref.starts_with("refs/heads/")
+            && head_ref.as_deref() == Some(update.local_ref.as_str())
+    });
     // The secret scanner reads every commit being pushed, not only HEAD's: a branch's, a tag's
     // (an annotated tag peeled to its commit), any ref's.
     let pushed: Vec<git2::Oid> = updates

@@ -221,6 +221,28 @@ fn pre_push_checks_tags_and_keeps_a_forced_push_forced() {
     assert_eq!(origin_ref(&sandbox, "chore/settings"), sandbox.head());
 }
 
+/// The branch rules judge the checked-out branch: pushing another branch from it is never
+/// refused for the checked-out branch's own state (here its missing CHANGELOG fragment), while
+/// pushing the checked-out branch still is.
+#[test]
+fn pre_push_judges_the_branch_rules_only_for_the_checked_out_branch() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "feat/good"]);
+    sandbox.write("docs/changelog.d/good.md", "<!-- section: Added -->\n- Good things.\n");
+    sandbox.write("good.txt", "good\n");
+    assert!(git(&sandbox, &["add", "-A"], &[]).ok);
+    assert!(git(&sandbox, &["commit", "-q", "-m", "feat: good things"], &[]).ok);
+    sandbox.git(&["switch", "-q", "-c", "feat/nofrag", "main"]);
+    sandbox.write("nofrag.txt", "no fragment\n");
+    assert!(git(&sandbox, &["add", "-A"], &[]).ok);
+    assert!(git(&sandbox, &["commit", "-q", "-m", "feat: no fragment"], &[]).ok);
+    let run = git(&sandbox, &["push", "-q", "origin", "feat/good"], &[]);
+    assert!(run.ok, "pushing feat/good from feat/nofrag was refused:\n{}", run.stderr);
+    let run = git(&sandbox, &["push", "-q", "origin", "feat/nofrag"], &[]);
+    assert!(!run.ok, "the checked-out branch without a fragment was pushed");
+    assert_contains(&run.stderr, "sop-4.4");
+}
+
 #[test]
 fn the_skip_variable_skips_a_hook_for_one_command_and_says_so() {
     let sandbox = hooked_clone();
