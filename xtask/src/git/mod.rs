@@ -553,14 +553,23 @@ impl Repo {
 
     /// A configuration value (local, then global, then system), if set.
     pub fn config_string(&self, key: &str) -> Option<String> {
+        let moved = ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()));
+        if !moved {
+            // The repository's own view: it also evaluates `includeIf "gitdir:…"`, which a
+            // configuration built from files alone cannot.
+            return self.inner.config().ok()?.get_string(key).ok();
+        }
         self.read_config().ok()?.get_string(key).ok()
     }
 
-    /// The configuration as git itself reads it, for reading only: libgit2 reads `~/.gitconfig`
-    /// and the system file whatever `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and
-    /// `GIT_CONFIG_NOSYSTEM` say, so the identity, the hooks path to chain and the comment
-    /// character the tool saw were not the ones git uses. Built afresh on each read (the tool's
-    /// own writes go to `.git/config` through the repository's configuration).
+    /// The configuration as git itself reads it when the environment moves its files, for
+    /// reading only. libgit2 reads `~/.gitconfig` and the system file whatever
+    /// `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and `GIT_CONFIG_NOSYSTEM` say, so the identity,
+    /// the hooks path to chain and the comment character the tool saw were not the ones git
+    /// uses. Built afresh on each read (the tool's own writes go to `.git/config` through the
+    /// repository's configuration).
     fn read_config(&self) -> anyhow::Result<git2::Config> {
         let mut config = git2::Config::new().context("failed to read the git configuration")?;
         let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
