@@ -75,7 +75,8 @@ impl Stat {
 
     /// Old enough that an edit can no longer share its timestamps (see [`SETTLE`]).
     fn settled(metadata: &std::fs::Metadata, now: SystemTime) -> bool {
-        let Some(limit) = now.checked_sub(SETTLE) else { return false };
+        let window = crate::test_hooks::settle().unwrap_or(SETTLE);
+        let Some(limit) = now.checked_sub(window) else { return false };
         let old = |time: Option<SystemTime>| time.is_some_and(|time| time < limit);
         #[cfg(unix)]
         let changed = {

@@ -173,6 +173,25 @@ pub fn trace_lock(event: &str) {
     let _ = event;
 }
 
+/// With `XTASK_TEST_SETTLE_MS` set: how long the incremental cache waits before it stores what
+/// it derived from a file (`cache::SETTLE` otherwise), so that the cache's tests need not wait
+/// two seconds each time; the main one-byte test keeps the real window.
+pub fn settle() -> Option<std::time::Duration> {
+    #[cfg(feature = "test-hooks")]
+    {
+        // Read once: the cache asks for every file it looks at.
+        static WINDOW: std::sync::OnceLock<Option<std::time::Duration>> = std::sync::OnceLock::new();
+        *WINDOW.get_or_init(|| {
+            std::env::var("XTASK_TEST_SETTLE_MS")
+                .ok()
+                .and_then(|ms| ms.trim().parse().ok())
+                .map(std::time::Duration::from_millis)
+        })
+    }
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 #[cfg(test)]
 mod tests {
     /// **Architecture Invariant:** only this module reads a test knob, so the `test-hooks`

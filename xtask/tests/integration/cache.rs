@@ -6,7 +6,9 @@
 //! through, and a staged secret found. Every result equals `--no-cache`'s.
 //!
 //! The cache stores what it derived from a file only once the file's times are two seconds old
-//! (a racy file is read on every run), so each test waits that long once, for real.
+//! (a racy file is read on every run). The one-byte test waits that long, for real; the others
+//! run the same rule with a test-only window of 300 ms (`XTASK_TEST_SETTLE_MS`), so the suite
+//! does not spend its time asleep.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,14 +64,40 @@ fn many_addons(count: usize) -> Sandbox {
     })
 }
 
-/// Lets every file of the fixture settle (see the module's documentation).
+thread_local! {
+    /// The settle window of this test's runs: the test-only short one (`XTASK_TEST_SETTLE_MS`),
+    /// or, for the main one-byte test, the real two seconds (see [`real_window`]).
+    static WINDOW_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(SHORT_MS) };
+}
+
+/// The short settle window the cache's tests run with: the rule is the same, only its length.
+const SHORT_MS: u64 = 300;
+
+/// This test runs with the cache's real settle window (two seconds).
+fn real_window() {
+    WINDOW_MS.with(|window| window.set(2_000));
+}
+
+/// The xtask as this test runs it: with the test's settle window.
+fn xtask(sandbox: &Sandbox) -> crate::support::Run<'_> {
+    let window = WINDOW_MS.with(std::cell::Cell::get);
+    let run = sandbox.xtask();
+    if window == 2_000 {
+        run
+    } else {
+        run.env("XTASK_TEST_SETTLE_MS", &window.to_string())
+    }
+}
+
+/// Lets every file of the fixture settle (see the module's documentation): the window, and a
+/// tenth of a second more.
 fn settle() {
-    std::thread::sleep(Duration::from_millis(2_100));
+    std::thread::sleep(Duration::from_millis(WINDOW_MS.with(std::cell::Cell::get) + 100));
 }
 
 /// `check --json`'s findings and cache figures, with `args` added.
 fn check(sandbox: &Sandbox, args: &[&str]) -> (Vec<Value>, Value) {
-    let out = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).args(args).without_cargo().run();
+    let out = xtask(sandbox).args(["check", "--json", "--no-branch-rules"]).args(args).without_cargo().run();
     assert!(out.code == 0 || out.code == 1, "check crashed ({}):\n{}", out.code, out.stderr);
     let json = out.json();
     (json["findings"].as_array().unwrap().clone(), json["cache"].clone())
@@ -120,6 +148,7 @@ fn cache_file(sandbox: &Sandbox) -> PathBuf {
 /// each time only that document is read again.
 #[test]
 fn a_one_byte_change_is_seen_every_time() {
+    real_window();
     let sandbox = many_addons(ADDONS);
     let blueprint = "docs/blueprints/Lancelot_vNext2_Blueprint_GenAk.md";
     settle();
@@ -190,7 +219,7 @@ fn a_template_config_or_tool_change_starts_afresh() {
     judged(&sandbox);
     let upgraded = sandbox.path("../xtask-upgraded");
     std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &upgraded).unwrap();
-    let original = sandbox.xtask().args(["check", "--json", "--no-branch-rules"]).command();
+    let original = xtask(&sandbox).args(["check", "--json", "--no-branch-rules"]).command();
     let mut command = std::process::Command::new(&upgraded);
     command.args(original.get_args()).current_dir(original.get_current_dir().unwrap());
     for (key, value) in original.get_envs() {
@@ -256,11 +285,11 @@ fn status_reads_what_check_stored() {
     let sandbox = many_addons(FEW);
     settle();
     judged(&sandbox);
-    let cached = sandbox.xtask().args(["status", "--json"]).without_cargo().success().stdout;
-    let fresh = sandbox.xtask().args(["status", "--json", "--no-cache"]).without_cargo().success().stdout;
+    let cached = xtask(&sandbox).args(["status", "--json"]).without_cargo().success().stdout;
+    let fresh = xtask(&sandbox).args(["status", "--json", "--no-cache"]).without_cargo().success().stdout;
     assert_eq!(cached, fresh);
     break_heading(&sandbox, "docs/specs/Lancelot_vNext2_Spec_GenBa.md", "**Status:** Approved");
-    let cached = sandbox.xtask().args(["status", "--json"]).without_cargo().success().json();
+    let cached = xtask(&sandbox).args(["status", "--json"]).without_cargo().success().json();
     let row = cached["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "GenBa").unwrap().clone();
     assert_ne!(row["status"], "Approved", "{row}");
 
@@ -272,7 +301,7 @@ fn status_reads_what_check_stored() {
     sandbox.commit_all("feat: gen zz");
     sandbox.git(&["checkout", "-q", "main"]);
     let all =
-        |args: &[&str]| sandbox.xtask().args(["status", "--all", "--json"]).args(args).without_cargo().success().stdout;
+        |args: &[&str]| xtask(&sandbox).args(["status", "--all", "--json"]).args(args).without_cargo().success().stdout;
     for _ in 0..2 {
         assert_eq!(all(&[]), all(&["--no-cache"]));
     }
