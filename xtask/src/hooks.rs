@@ -167,9 +167,10 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
     let comment = comment_prefix(settings.comment.as_deref(), raw);
     let edit = |reason: String| Rejection { reason, fix: Fix::Edit };
     let judged = |message: &str| -> Result<(), String> {
-        // An empty message is git's to refuse ("Aborting commit due to empty commit message");
+        // An empty message is refused here too: git refuses one itself, except with
+        // `--allow-empty-message`, which no hook can see and `check` then rejects.
         // `fixup!`, `squash!` and `amend!` commits are for `git rebase --autosquash`.
-        if message.trim().is_empty() || crate::check::autosquash_prefix(message).is_some() {
+        if crate::check::autosquash_prefix(message).is_some() {
             return Ok(());
         }
         crate::check::check_commit_message(message, config)
@@ -656,8 +657,10 @@ mod tests {
         let semicolon = settings(None, Some(";"), Editor::Used);
         assert_eq!(judged("; note\nfix: y\n", &semicolon), Ok(()));
         assert!(judged("#42 fix login\n", &semicolon).is_err());
-        // Empty messages are git's to refuse; autosquash subjects pass.
-        assert_eq!(judged("# only a comment\n\n", &editor), Ok(()));
+        // An empty message is refused (git refuses one too, except with `--allow-empty-message`,
+        // and `check` then rejects the commit); autosquash subjects pass.
+        assert!(judged("# only a comment\n\n", &editor).is_err());
+        assert!(judged("", &no_editor).is_err());
         for subject in ["fixup! feat: x", "squash! feat: x", "amend! feat: x"] {
             assert_eq!(judged(subject, &no_editor), Ok(()), "{subject}");
         }

@@ -243,6 +243,18 @@ fn pre_push_judges_the_branch_rules_only_for_the_checked_out_branch() {
     assert_contains(&run.stderr, "sop-4.4");
 }
 
+/// `git commit --allow-empty-message -m ""`: git would store an empty message, which `check`
+/// rejects later; the commit-msg hook refuses it now, and no commit is made.
+#[test]
+fn an_empty_message_allowed_by_git_is_refused_by_the_hook() {
+    let sandbox = hooked_clone();
+    let before = sandbox.head();
+    let run = git(&sandbox, &["commit", "-q", "--allow-empty", "--allow-empty-message", "-m", ""], &[]);
+    assert!(!run.ok, "an empty commit message was committed");
+    assert_contains(&run.stderr, "the commit message is empty");
+    assert_eq!(sandbox.head(), before);
+}
+
 #[test]
 fn the_skip_variable_skips_a_hook_for_one_command_and_says_so() {
     let sandbox = hooked_clone();
