@@ -142,7 +142,6 @@ fn documents(
 ) -> anyhow::Result<()> {
     let ctx = facts.ctx;
     let root = ctx.root();
-    let main = &ctx.config.main_branch;
     if addon.spec != addon.names.spec {
         findings.push(Finding::warning(
             "sop-3.1/spec-name",
@@ -167,7 +166,7 @@ fn documents(
                     "add-on `{}` has no {kind} (SOP 9: spec, blueprint, runbook and architecture note)",
                     addon.feature
                 ),
-                format!("restore it (git checkout {main} -- {path}) or write it from templates/{kind}.md.tera"),
+                missing_hint(facts, path, &format!("write it from templates/{kind}.md.tera")),
             ));
             continue;
         }
@@ -808,6 +807,17 @@ fn test_items(text: &str) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
+/// The way to a missing document or module: restored from the base or HEAD when one of them has
+/// it (the command names the one that does), else `write` alone. A spec renamed on the branch
+/// asks for documents under the new name that were never committed: no command restores those.
+fn missing_hint(facts: &Facts<'_>, path: &str, write: &str) -> String {
+    let sources: Vec<git2::Oid> = [facts.branch.main, facts.branch.head].into_iter().flatten().collect();
+    match crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources) {
+        Some(restore) => format!("{write}, or restore it:\n{restore}"),
+        None => write.to_string(),
+    }
+}
+
 fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     let root = facts.ctx.root();
     let addons = &facts.inventory.addons;
@@ -820,10 +830,7 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
                     "add-on `{}` has no owning module (`{}` or `{}/`)",
                     addon.feature, addon.names.module, addon.names.module_dir
                 ),
-                format!(
-                    "restore it (git checkout {} -- {}) or create it from templates/module.rs.tera",
-                    facts.ctx.config.main_branch, addon.names.module
-                ),
+                missing_hint(facts, &addon.names.module, "create it from templates/module.rs.tera"),
             ));
         }
     }

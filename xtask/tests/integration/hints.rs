@@ -301,6 +301,43 @@ fn frozen_spec_hints_restore_what_the_record_and_the_spec_agreed_on() {
     sandbox.xtask().args(["check"]).success();
 }
 
+/// A missing document or module: the hint restores it only from where it exists. Deleted on a
+/// branch, the pasted restore brings it back; under a name never committed (the add-on's spec
+/// renamed on the branch), there is nothing to restore and the hint says only how to write it.
+#[test]
+fn missing_document_hints_restore_only_what_exists() {
+    let sandbox = Sandbox::with_kit();
+    let runbook = "docs/runbooks/Lancelot_vNext2_Runbook_HealthMonitor.md";
+    let text = sandbox.read(runbook);
+    sandbox.git(&["switch", "-q", "-c", "docs/tidy"]);
+    sandbox.git(&["rm", "-q", runbook]);
+    sandbox.commit_all("docs: drop the runbook");
+    let out = sandbox.xtask().args(["check", "--no-branch-rules"]).refused(1);
+    let restores: Vec<String> =
+        hint_commands(&out.all()).into_iter().filter(|c| c.starts_with("git checkout")).collect();
+    assert_eq!(restores.len(), 1, "{}", out.all());
+    sandbox.paste(&sandbox.root, &restores[0]);
+    assert_eq!(sandbox.read(runbook), text, "the pasted restore did not bring the runbook back");
+
+    sandbox.git(&["checkout", "-q", "--", "."]);
+    sandbox.git(&["switch", "-q", "-c", "feat/rename", "main"]);
+    sandbox.git(&[
+        "mv",
+        "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md",
+        "docs/specs/Lancelot_vNext2_Spec_HealthWatch.md",
+    ]);
+    sandbox.commit_all("docs: rename the spec");
+    let out = sandbox.xtask().args(["check", "--no-branch-rules", "--json"]).refused(1);
+    let json = out.json();
+    for finding in json["findings"].as_array().unwrap() {
+        let hint = finding["hint"].as_str().unwrap_or_default();
+        let location = finding["location"].as_str().unwrap_or_default();
+        if location.contains("HealthWatch") || location.contains("health_watch") {
+            assert!(!hint.contains("git checkout"), "a restore of a file never committed: {hint}");
+        }
+    }
+}
+
 /// A transition that is not allowed: each allowed command stands on its own line and works.
 #[test]
 fn spec_not_allowed_transition_hint_lines_each_paste() {
