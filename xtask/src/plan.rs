@@ -310,17 +310,17 @@ pub fn create_confined_file(root: &Path, path: &Path) -> anyhow::Result<std::fs:
 /// once, before a command touches it.
 pub fn check_state_folder(sop_dir: &Path) -> anyhow::Result<()> {
     match sop_dir.symlink_metadata() {
-        Ok(metadata) if metadata.file_type().is_symlink() => {
-            let word = crate::output::shell_word(&sop_dir.display().to_string());
-            Err(Refusal::failed(format!(
-                "`{}` is a symbolic link; cargo xtask keeps its state there and writes nothing through a link",
-                sop_dir.display()
-            ))
-            .hint(format!("remove the link (not what it points to); the folder is made afresh: rm {word}"))
-            .into())
-        }
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(linked_state(sop_dir, "; the folder is made afresh")),
         _ => Ok(()),
     }
+}
+
+/// The refusal of a link in the state folder, with the command that removes the link only.
+fn linked_state(path: &Path, afresh: &str) -> anyhow::Error {
+    let word = crate::output::shell_word(&path.display().to_string());
+    Refusal::failed(format!("`{}` is a symbolic link; cargo xtask writes nothing through a link", path.display()))
+        .hint(format!("remove the link (not what it points to){afresh}: rm {word}"))
+        .into()
 }
 
 /// Opens a file of the clone's state folder (the run lock, the receipts log) without following
@@ -335,13 +335,7 @@ pub fn open_state_file(path: &Path, options: &mut std::fs::OpenOptions) -> anyho
     match options.open(path) {
         Ok(file) => Ok(file),
         Err(_) if path.symlink_metadata().is_ok_and(|metadata| metadata.file_type().is_symlink()) => {
-            let word = crate::output::shell_word(&path.display().to_string());
-            Err(Refusal::failed(format!(
-                "`{}` is a symbolic link; cargo xtask writes nothing through a link",
-                path.display()
-            ))
-            .hint(format!("remove the link (not what it points to): rm {word}"))
-            .into())
+            Err(linked_state(path, ""))
         }
         Err(_) if path.is_dir() => {
             let word = crate::output::shell_word(&path.display().to_string());

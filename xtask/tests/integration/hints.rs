@@ -246,11 +246,9 @@ fn spec_next_lines_commit_the_whole_slice_from_a_subfolder() {
     assert_eq!(status(&sandbox), "");
 }
 
-/// A spec frozen on this branch (so not on `main`), then edited: the refusal's revert restores
-/// the frozen text from HEAD (`git checkout main -- <spec>` fails: main has no such file), from
-/// a subfolder, and the transition then works.
-#[test]
-fn a_spec_frozen_on_the_branch_and_edited_is_reverted_by_the_hint() {
+/// The scheduler's slice on its own branch, its spec filled in, approved and started (frozen),
+/// committed: the spec is not on `main`.
+fn scheduler_started_on_its_branch() -> Sandbox {
     let sandbox = Sandbox::with_kit();
     sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
     sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
@@ -258,6 +256,15 @@ fn a_spec_frozen_on_the_branch_and_edited_is_reverted_by_the_hint() {
     sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
     sandbox.xtask().args(["spec", "start", "scheduler"]).success();
     sandbox.commit_all("spec: start scheduler");
+    sandbox
+}
+
+/// A spec frozen on this branch (so not on `main`), then edited: the refusal's revert restores
+/// the frozen text from HEAD (`git checkout main -- <spec>` fails: main has no such file), from
+/// a subfolder, and the transition then works.
+#[test]
+fn a_spec_frozen_on_the_branch_and_edited_is_reverted_by_the_hint() {
+    let sandbox = scheduler_started_on_its_branch();
     sandbox.write(SPEC, &format!("{}\nA late idea.\n", sandbox.read(SPEC)));
     let src = sandbox.path("src");
     let out = sandbox.xtask().current_dir(&src).args(["spec", "complete", "scheduler"]).refused(1);
@@ -271,13 +278,7 @@ fn a_spec_frozen_on_the_branch_and_edited_is_reverted_by_the_hint() {
 /// that already landed on main. Each hint, pasted as printed, makes `check` pass again.
 #[test]
 fn frozen_spec_hints_restore_what_the_record_and_the_spec_agreed_on() {
-    let sandbox = Sandbox::with_kit();
-    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
-    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
-    sandbox.commit_all("feat: add scheduler");
-    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
-    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
-    sandbox.commit_all("spec: start scheduler");
+    let sandbox = scheduler_started_on_its_branch();
     let record = sandbox.read(RECORD);
     sandbox.write(RECORD, &record.replacen("= ", "= 0", 1));
     let out = sandbox.xtask().args(["check"]).refused(1);

@@ -61,14 +61,12 @@ fn undo_takes_back_a_branch() {
     assert_eq!(sandbox.snapshot(), before);
 }
 
-/// `undo` of a sync refuses while changes are staged (a `git reset --keep` would unstage them
-/// and lose a version only the index holds), changes nothing, and its pasted hints set the work
-/// aside, undo, and bring it back staged, byte for byte.
-#[test]
-fn undo_of_a_sync_never_loses_staged_work() {
+/// A branch `feat/x` with a commit of its own (`mine.txt`) while a teammate pushed `news.txt` to
+/// `main` (fetched): a sync has something to do. `file` is committed on `main` first.
+fn behind_main(file: &str) -> Sandbox {
     let sandbox = Sandbox::with_kit();
-    sandbox.write("notes.txt", "committed\n");
-    sandbox.commit_all("chore: notes");
+    sandbox.write(file, "committed\n");
+    sandbox.commit_all("chore: a file to work on");
     let origin = sandbox.with_origin();
     let teammate = sandbox.clone_of(&origin, "teammate");
     sandbox.git(&["switch", "-q", "-c", "feat/x"]);
@@ -76,6 +74,15 @@ fn undo_of_a_sync_never_loses_staged_work() {
     sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
     sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
     sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox
+}
+
+/// `undo` of a sync refuses while changes are staged (a `git reset --keep` would unstage them
+/// and lose a version only the index holds), changes nothing, and its pasted hints set the work
+/// aside, undo, and bring it back staged, byte for byte.
+#[test]
+fn undo_of_a_sync_never_loses_staged_work() {
+    let sandbox = behind_main("notes.txt");
     sandbox.write("notes.txt", "staged only\n");
     sandbox.git(&["add", "notes.txt"]);
     sandbox.write("notes.txt", "in the worktree\n");
@@ -106,16 +113,7 @@ fn undo_of_a_sync_never_loses_staged_work() {
 /// uncommitted work kept. Once the synced branch is pushed, the undo refuses.
 #[test]
 fn undo_takes_back_a_sync_until_it_is_pushed() {
-    let sandbox = Sandbox::with_kit();
-    sandbox.write("wip.txt", "committed\n");
-    sandbox.commit_all("chore: a file to work on");
-    let origin = sandbox.with_origin();
-    let teammate = sandbox.clone_of(&origin, "teammate");
-    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
-    sandbox.commit_file_in(&sandbox.root, "mine.txt", "mine\n", "feat: mine");
-    sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
-    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
-    sandbox.git(&["fetch", "-q", "origin"]);
+    let sandbox = behind_main("wip.txt");
     sandbox.write("wip.txt", "uncommitted\n");
     let before = sandbox.snapshot();
 
