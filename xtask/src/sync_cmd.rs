@@ -286,9 +286,7 @@ fn main_target(ctx: &Ctx, state: &State) -> anyhow::Result<(String, Oid)> {
 
 /// `origin/<branch>` when the branch tracks one (or one of its name exists), and it is fetched.
 fn own_upstream(ctx: &Ctx, branch: &str) -> Option<String> {
-    let (remote, name) =
-        ctx.repo.upstream_of(branch).unwrap_or_else(|| (ctx.config.remote.clone(), branch.to_string()));
-    ctx.repo.remote_tracking_commit(&remote, &name).map(|_| format!("{remote}/{name}"))
+    ctx.repo.own_upstream(branch, &ctx.config.remote).map(|(remote, name)| format!("{remote}/{name}"))
 }
 
 /// Fast-forwards the local main to the remote's when it is strictly behind; returns its commit

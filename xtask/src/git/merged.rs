@@ -97,6 +97,15 @@ impl Repo {
         merge.strip_prefix("refs/heads/").map(|branch| (remote, branch.to_string()))
     }
 
+    /// The branch's own upstream, `(remote, branch on the remote)`, when it has been fetched:
+    /// the one it tracks, else one of its own name on `default_remote`. What `sync` brings in
+    /// and `pre-pr` checks for a teammate's push.
+    pub fn own_upstream(&self, branch: &str, default_remote: &str) -> Option<(String, String)> {
+        let (remote, name) =
+            self.upstream_of(branch).unwrap_or_else(|| (default_remote.to_string(), branch.to_string()));
+        self.remote_tracking_commit(&remote, &name).map(|_| (remote, name))
+    }
+
     /// Whether `head` already holds `upstream`'s work: `upstream` is one of its ancestors, or it
     /// holds only `head`'s own commits as they were before a rebase (same author time and subject).
     /// When not, `upstream` has commits someone else made: they are brought in, never pushed over.

@@ -119,11 +119,7 @@ fn fetch(ctx: &Ctx, upstream: &str, dry_run: bool) -> anyhow::Result<Oid> {
 /// (only when it has one, pushed before) and refuses, changing nothing, when the branch lacks
 /// commits from it; `cargo xtask sync` brings them in.
 fn refuse_a_teammates_push(ctx: &Ctx, branch: &str, head: Oid, rerun: &str) -> anyhow::Result<()> {
-    let (remote, name) =
-        ctx.repo.upstream_of(branch).unwrap_or_else(|| (ctx.config.remote.clone(), branch.to_string()));
-    if ctx.repo.remote_tracking_commit(&remote, &name).is_none() {
-        return Ok(());
-    }
+    let Some((remote, name)) = ctx.repo.own_upstream(branch, &ctx.config.remote) else { return Ok(()) };
     // A branch deleted on the remote (merged, pruned) is not a teammate's push.
     let Ok(theirs) = sync::fetch(&ctx.sh, &ctx.repo, &remote, &name, ctx.interactive) else { return Ok(()) };
     if ctx.repo.holds_upstream(head, theirs) {
