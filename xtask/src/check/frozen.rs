@@ -682,7 +682,7 @@ fn restore_frozen(
         return Ok(format!("git checkout HEAD -- {}", crate::git::hint::pathspec(&recorded.path)));
     }
     if let Some(head) = head {
-        for commit in facts.ctx.repo.commits_between(&[head], &[])?.into_iter().rev().take(FROZEN_SEARCH) {
+        for commit in facts.ctx.repo.recent_commits(head, FROZEN_SEARCH)? {
             if facts.version_at(Some(commit), &addon.spec)?.as_ref().is_some_and(matches) {
                 let name = facts.ctx.repo.short_id(commit);
                 return Ok(format!("git checkout {name} -- {}", crate::git::hint::pathspec(&addon.spec)));

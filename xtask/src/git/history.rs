@@ -256,6 +256,15 @@ impl Repo {
         }
     }
 
+    /// At most `limit` commits reachable from `head`, newest first (parents after children): a
+    /// bounded look back that never walks the whole history.
+    pub fn recent_commits(&self, head: Oid, limit: usize) -> anyhow::Result<Vec<Oid>> {
+        let mut walk = self.inner.revwalk().context("failed to walk the history")?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME).context("failed to walk the history")?;
+        walk.push(head).context("failed to walk the history")?;
+        walk.take(limit).map(|id| id.context("failed to walk the history")).collect()
+    }
+
     /// Calls `visit` for every commit reachable from `head` and not from `hide` (the commits of a
     /// branch since it left the main branch), newest first. Returns how many it visited.
     pub fn for_each_commit(
