@@ -41,6 +41,9 @@ pub enum Check {
     BasicAuth,
     /// A private key's header, unless it is a string constant naming the header.
     KeyHeader,
+    /// A password too short for [`Check::Entropy`]'s bar: judged by its make-up
+    /// ([`is_short_password`]).
+    ShortPassword,
 }
 
 /// Which cheap test of the whole line must pass before the rule's regex runs.
@@ -332,6 +335,19 @@ pub const RULES: &[Rule] = &[
     )
     .group(1)
     .check(Check::Entropy),
+    // A password of 8 to 11 characters, which the rule above leaves (no 8-character value can
+    // reach 3.3 bits a character): only under a password's own name, and only when it ends there.
+    rule(
+        "secret assignment",
+        id!("generic-assignment"),
+        concat!(
+            r"(?i-u:passwords?|passwd|passphrase|pwd)",
+            r#"[A-Za-z0-9_.-]{0,30}(?:["'\]]{0,2}[ \t]*(?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][A-Za-z0-9_<>:]{0,30}[ \t]*|[ \t]+[A-Za-z_][A-Za-z0-9_.]{0,20}[ \t]*)?(?::=|=>|=|:)[ \t]*(?:[A-Za-z]?["'`])?)([A-Za-z0-9+/=_.~!@#$%^&*-]{8,11})(?:$|[^A-Za-z0-9+/=_.~!@#$%^&*-])"#
+        ),
+        &["password", "passwd", "passphrase", "pwd"],
+    )
+    .group(1)
+    .check(Check::ShortPassword),
     rule(
         "secret assignment",
         id!("generic-assignment"),
@@ -599,9 +615,31 @@ pub fn looks_random(value: &str) -> bool {
     (kinds >= 3 && entropy >= 3.3) || (has_digit && value.len() >= 20 && kinds >= 2 && entropy >= 3.5)
 }
 
-/// Default credentials and words documentation uses in place of a password.
+/// Whether a value of 8 to 11 characters assigned to a password is one: three of the four kinds
+/// of characters (lower case, upper case, digits, others), at most one character repeated (a
+/// word, a number or a pattern repeats more), and neither a placeholder, a default credential
+/// nor code. Shannon entropy cannot judge it: 8 distinct characters hold 3 bits at most.
+fn is_short_password(value: &str) -> bool {
+    if is_placeholder_password("", value) || is_code_reference(value) {
+        return false;
+    }
+    let kinds = [
+        value.bytes().any(|b| b.is_ascii_lowercase()),
+        value.bytes().any(|b| b.is_ascii_uppercase()),
+        value.bytes().any(|b| b.is_ascii_digit()),
+        value.bytes().any(|b| !b.is_ascii_alphanumeric()),
+    ];
+    let mut seen = [false; 256];
+    let distinct = value.bytes().filter(|b| !std::mem::replace(&mut seen[*b as usize], true)).count();
+    kinds.iter().filter(|present| **present).count() >= 3 && distinct + 1 >= value.len()
+}
+
+/// Default credentials and words documentation uses in place of a password, alone or followed
+/// by digits and symbols (`Secret123`, `Admin123!`, `Welcome1`: what fixtures and tutorials
+/// write).
 pub fn is_placeholder_password(user: &str, password: &str) -> bool {
     let lower = password.to_ascii_lowercase();
+    let word = lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
     let words = [
         "password",
         "passwd",
@@ -638,11 +676,17 @@ pub fn is_placeholder_password(user: &str, password: &str) -> bool {
         "demo",
         "letmein",
         "qwerty",
+        "welcome",
+        "hello",
+        "hunter",
+        "example",
+        "sample",
     ];
     password.len() < 3
         || !password.bytes().any(|b| b.is_ascii_alphanumeric())
         || password == user
         || words.contains(&lower.as_str())
+        || words.contains(&word)
         || is_placeholder(password)
         || password.contains("**")
         || password.contains('$')
@@ -779,6 +823,7 @@ fn passes(rule: &Rule, line: &str, captures: &Captures<'_>) -> bool {
     match rule.check {
         Check::None => true,
         Check::Entropy => looks_random(secret),
+        Check::ShortPassword => is_short_password(secret),
         Check::NotPlaceholder => !is_placeholder(secret),
         Check::Password => {
             let user = captures.get(1).map_or("", |m| m.as_str());

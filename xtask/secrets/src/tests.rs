@@ -153,6 +153,7 @@ fn positive_samples() -> Vec<(String, &'static str, &'static str)> {
         (format!("-H 'Authorization: Bearer {}'", s("base64-secret")), "Authorization header", "authorization-header"),
         (format!("Authorization: Basic {}", s("docker-auth")), "Authorization header (basic)", "authorization-header"),
         (format!("DB_PASSWORD={}", s("password")), "secret assignment", "generic-assignment"),
+        (join(&["DB_PASSWORD=", "Tr0ub4dor&3"]), "secret assignment", "generic-assignment"),
         (format!("<add key=\"ApiKey\" value=\"{}\" />", s("password")), "secret assignment", "generic-assignment"),
         (format!("<password>{}</password>", s("password")), "secret assignment", "generic-assignment"),
     ]
@@ -186,6 +187,54 @@ fn identifiers_are_not_told_to_rotate_and_secrets_are() {
     assert!(!scan_line(&sid)[0].rotate);
     let token = corpus::secret("github-token", &mut corpus::Random::new(3));
     assert!(scan_line(&token)[0].rotate);
+}
+
+/// A password of 8 to 11 characters under a password's name is found when its make-up is a
+/// password's (three kinds of characters, hardly a repeat), whatever the syntax around it; words,
+/// numbers, identifiers, code, placeholders, names of something about a password and values that
+/// go on past 11 characters without being random stay quiet.
+#[test]
+fn short_passwords_are_judged_by_their_make_up() {
+    let found = [
+        join(&["DB_PASSWORD=", "Tr0ub4dor&3"]),
+        join(&["password: \"", "Xk9#mP2q", "\""]),
+        join(&["export PGPASSWORD='", "q7R!vN2x", "'"]),
+        join(&["const ADMIN_PWD: &str = \"", "Zq8#Lm2Wv", "\";"]),
+        join(&["passwd = ", "hY6%tB1nQ"]),
+        join(&["  smtp_password: ", "Wq4-zP9kE", "  # rotated monthly"]),
+        join(&["{\"passphrase\": \"", "mK3.vR8sT1", "\"}"]),
+    ];
+    for line in &found {
+        let hits = scan_line(line);
+        assert_eq!(hits.len(), 1, "{line}: {hits:?}");
+        assert_eq!(hits[0].id, "sop-4.9/secret/generic-assignment", "{line}");
+        let secret = &line[hits[0].span.clone()];
+        assert!((8..=11).contains(&secret.len()), "{line}: {secret}");
+        assert!(hits[0].redacted.contains("****") && !hits[0].redacted.contains(secret), "{hits:?}");
+    }
+    let quiet = [
+        "password = \"hunter2\"",
+        "DB_PASSWORD=Password",
+        "password: password123",
+        "PASSWORD=12345678",
+        "PASSWORD=Passw0rd!!!!",
+        "pwd = os.getcwd()",
+        "let password = read_password()?;",
+        "password_env = \"DB_PASS_1\"",
+        "password: ${DB_PASS}",
+        "password_min_length = 8",
+        "password = config.db.pwd",
+        "PASSWORD=aaaaBBBB11",
+        "password_hash = \"Ab1$Cd2%\"",
+        "password: \"<changeme>\"",
+        "passwords = Vec::new();",
+        "let pwd: PathBuf = cwd;",
+        "password = \"Secret123\" if test else None",
+        "admin_password = \"Admin123!\"",
+    ];
+    for line in quiet {
+        assert_eq!(scan_line(line), [], "{line}");
+    }
 }
 
 #[test]
