@@ -69,8 +69,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
 fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
     let path = if file.is_absolute() { file.to_path_buf() } else { ctx.root().join(file) };
-    let raw =
-        std::fs::read(&path).with_context(|| format!("failed to read the commit message `{}`", path.display()))?;
+    // git always passes a readable file; anything else is bad input (exit 2), not a rejection.
+    let raw = std::fs::read(&path).map_err(|error| {
+        Refusal::usage(format!("cannot read the commit message file `{}`: {error}", path.display()))
+            .hint(format!(
+                "this hook reads the file that holds the message being committed; to judge a message by hand, write it to one first: printf 'feat: describe the change\\n' > {file} && cargo xtask hook commit-msg {file}",
+                file = "\"$(git rev-parse --git-path COMMIT_EDITMSG)\""
+            ))
+    })?;
     let raw = String::from_utf8_lossy(&raw);
     // During a merge the message is git's own `Merge branch …`: SOP 4.6 allows merge commits
     // when necessary, and `pre-pr` may create one, so it is not ours to reject.

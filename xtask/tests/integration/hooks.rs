@@ -255,6 +255,23 @@ fn an_empty_message_allowed_by_git_is_refused_by_the_hook() {
     assert_eq!(sandbox.head(), before);
 }
 
+/// The hook run by hand on a file that is not there: bad input (exit 2), nothing changed, no
+/// receipt; its hint, pasted as printed, writes a message where git would and judges it.
+#[test]
+fn the_commit_msg_hook_on_a_missing_file_is_bad_input() {
+    let sandbox = hooked_clone();
+    let before = sandbox.snapshot();
+    let receipts_before = receipts(&sandbox).len();
+    let missing = sandbox.root.join("no-such-message");
+    let out = sandbox.xtask().args(["hook", "commit-msg", missing.to_str().unwrap()]).refused(2);
+    assert_contains(&out.stderr, "cannot read the commit message file");
+    assert_eq!(sandbox.snapshot(), before, "the repository changed");
+    assert_eq!(receipts(&sandbox).len(), receipts_before, "a receipt was written for bad input");
+    let pasted = crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(pasted.len(), 1, "{pasted:?}");
+    assert!(pasted[0].line.contains("cargo xtask hook commit-msg"), "{pasted:?}");
+}
+
 #[test]
 fn the_skip_variable_skips_a_hook_for_one_command_and_says_so() {
     let sandbox = hooked_clone();
