@@ -403,10 +403,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if args.revoke {
         let store = Store::load(&ctx.repo)?;
         let count = store.approved.len();
-        match std::fs::remove_file(Store::path(&ctx.repo)) {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        let removed = match std::fs::remove_file(Store::path(&ctx.repo)) {
+            Ok(()) => true,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => false,
             Err(error) => return Err(error).with_context(|| format!("failed to remove `{path}`")),
+        };
+        if !removed {
+            // Nothing changed: a skipped action, not a state change.
+            let receipt = Receipt::new("trust", Kind::Skipped, "nothing to revoke").reason("no approval is recorded");
+            receipts::append(&ctx.repo, receipt)?;
+            output::status("Revoked", format!("nothing: no approval is recorded in `{path}`"));
+            return Ok(());
         }
         let receipt = Receipt::new("trust", Kind::StateChange, format!("revoked {count} approval(s)"));
         receipts::append(&ctx.repo, receipt)?;

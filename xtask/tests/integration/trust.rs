@@ -220,6 +220,12 @@ fn show_approves_nothing_and_revoke_withdraws_every_approval() {
     assert_contains(&out.stdout, "Revoked 1 approval(s)");
     sandbox.xtask().args(["pre-pr", "--no-sync"]).refused(1);
     assert!(!marker.exists());
+    // Again, with nothing recorded: said so, and the receipt is a skipped action, not a change.
+    let out = sandbox.xtask().args(["trust", "--revoke"]).success();
+    assert_contains(&out.stdout, "Revoked nothing: no approval is recorded");
+    let last = sandbox.xtask().args(["receipts", "--json", "--limit", "1"]).success();
+    let last: serde_json::Value = serde_json::from_str(&last.stdout).unwrap();
+    assert_eq!((&last["receipts"][0]["command"], &last["receipts"][0]["kind"]), (&"trust".into(), &"skipped".into()));
     sandbox.xtask().args(["trust", "--show", "--revoke"]).failure(2);
 }
 
