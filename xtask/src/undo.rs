@@ -149,6 +149,21 @@ fn undo_plan(ctx: &Ctx, record: &Record, dry_run: bool) -> anyhow::Result<Vec<St
     other_worktree(ctx, &record.root)?;
     let why = journal::changed_since(&ctx.repo, record)?;
     refuse_if_changed(&record.plan.command, &why)?;
+    if let Some(branch) = &record.plan.branch {
+        let remote = &ctx.config.remote;
+        if ctx.repo.remote_tracking_commit(remote, &branch.name).is_some() {
+            let name = crate::output::shell_word(&branch.name);
+            return Err(Refusal::failed(format!(
+                "cannot undo `{}`: `{}` was pushed to `{remote}` since, and an undo would delete it here only; nothing was touched",
+                record.plan.command, branch.name
+            ))
+            .hint(format!(
+                "if no one else works on it, delete it on the remote, then undo:\ngit push {} --delete {name}\ncargo xtask undo",
+                crate::output::shell_word(remote)
+            ))
+            .into());
+        }
+    }
     let mut undone = Vec::new();
     for change in record.plan.changes.iter().rev() {
         undone.push(match change {

@@ -61,6 +61,27 @@ fn undo_takes_back_a_branch() {
     assert_eq!(sandbox.snapshot(), before);
 }
 
+/// `branch`, pushed, then undone: refused (exit 1, nothing touched), since an undo would delete
+/// the branch here only; the pasted hints delete it on the remote, then undo: back on main, the
+/// branch gone here and on the remote.
+#[test]
+fn undo_of_a_pushed_branch_refuses_until_it_is_deleted_on_the_remote() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    sandbox.xtask().args(["branch", "chore", "tidy up"]).success();
+    sandbox.git(&["push", "-q", "-u", "origin", "chore/tidy-up"]);
+    let pushed = sandbox.snapshot();
+    let refused = sandbox.xtask().args(["undo"]).refused(1);
+    assert_contains(&refused.stderr, "`chore/tidy-up` was pushed to `origin` since");
+    assert_eq!(sandbox.snapshot(), pushed, "the refused undo changed the repository");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert_eq!(pasted.len(), 2, "{pasted:?}");
+    assert_eq!(sandbox.current_branch(), "main");
+    assert_eq!(sandbox.git(&["branch", "--list", "chore/tidy-up"]).trim(), "");
+    let remote = sandbox.git(&["ls-remote", "--heads", origin.to_str().unwrap(), "chore/tidy-up"]);
+    assert_eq!(remote.trim(), "", "the branch is still on the remote");
+}
+
 /// A branch `feat/x` with a commit of its own (`mine.txt`) while a teammate pushed `news.txt` to
 /// `main` (fetched): a sync has something to do. `file` is committed on `main` first.
 fn behind_main(file: &str) -> Sandbox {
