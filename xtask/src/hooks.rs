@@ -193,6 +193,15 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
     if let Some(mode) = mode {
         return judged(&crate::check::cleanup(raw, mode, &comment)).map_err(edit);
     }
+    // Without the editor and without `commit.cleanup`, git cleans whitespace unless the command
+    // line says `--cleanup=verbatim`, which no hook can see: a leading blank line would then be
+    // stored as an empty subject, which `check` rejects once the commit exists.
+    let first = raw.split('\n').next().unwrap_or_default();
+    if first.trim().is_empty() && !raw.trim().is_empty() {
+        return Err(edit(
+            "the message starts with a blank line: git keeps it under `--cleanup=verbatim`, which this hook cannot see, and the subject would be empty; start the message with its subject".into(),
+        ));
+    }
     let kept = crate::check::cleanup(raw, Cleanup::Whitespace, &comment);
     let dropped = crate::check::cleanup(raw, Cleanup::Strip, &comment);
     if kept == dropped {
@@ -657,6 +666,11 @@ mod tests {
         assert!(judged("# note\nfeat: x\n", &settings(Some("whitespace"), None, Editor::Used)).is_err());
         // With the editor, the default cleanup drops them.
         assert_eq!(judged("# note\nfeat: x\n", &editor), Ok(()));
+        // A leading blank line without the editor: `--cleanup=verbatim` would keep it as the
+        // subject, and no hook can see that flag; with the editor git drops it.
+        let rejection = judged("\nfeat: x\n", &no_editor).unwrap_err();
+        assert!(rejection.reason.contains("starts with a blank line"), "{}", rejection.reason);
+        assert_eq!(judged("\nfeat: x\n", &editor), Ok(()));
         // A comment line between subject and body matters either way it is stored.
         assert!(judged("feat: x\n# note\nbody\n", &no_editor).is_err());
         // core.commentChar: `;` lines are comments, `#` lines are text.

@@ -255,6 +255,24 @@ fn an_empty_message_allowed_by_git_is_refused_by_the_hook() {
     assert_eq!(sandbox.head(), before);
 }
 
+/// `git commit --cleanup=verbatim -m $'\nfeat: x'` would store an empty subject, which `check`
+/// rejects once the commit exists; the hook, which cannot see the flag, refuses the leading
+/// blank line now, and its pasted hint (the editor rewrites the message) makes the commit.
+#[test]
+fn a_leading_blank_line_git_may_keep_is_refused_by_the_hook() {
+    let sandbox = hooked_clone();
+    let head = sandbox.head();
+    sandbox.write("blank.txt", "x\n");
+    sandbox.git(&["add", "blank.txt"]);
+    let run = git(&sandbox, &["commit", "-q", "--cleanup=verbatim", "-m", "\nfeat: add the blank file"], &[]);
+    assert!(!run.ok, "a message with an empty first line was committed");
+    assert_contains(&run.stderr, "the message starts with a blank line");
+    assert_eq!(sandbox.head(), head, "no commit was made");
+    use_editor(&sandbox, "feat: add the blank file");
+    run_hint(&sandbox, &sandbox.root, &hint_command(&run.stderr));
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "feat: add the blank file");
+}
+
 /// The hook run by hand on a file that is not there: bad input (exit 2), nothing changed, no
 /// receipt; its hint, pasted as printed, writes a message where git would and judges it.
 #[test]
@@ -401,8 +419,7 @@ fn the_global_configuration_is_where_git_config_global_says() {
 #[test]
 fn the_hook_command_refuses_bad_input() {
     let sandbox = hooked_clone();
-    let out = sandbox.xtask().args(["hook", "commit-msg", "no-such-file"]).refused(1);
-    assert_contains(&out.stderr, "error: failed to read the commit message `");
+    // A missing message file: `the_commit_msg_hook_on_a_missing_file_is_bad_input`.
     let out = sandbox.xtask().args(["hook", "post-checkout"]).refused(2);
     assert_contains(&out.stderr, "unrecognized subcommand 'post-checkout'");
 }
