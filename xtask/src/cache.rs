@@ -49,47 +49,20 @@ pub use xtask_store::{put_bytes, put_u64, Codec, Reader};
 struct Stat([u64; 7]);
 
 impl Stat {
-    #[cfg(unix)]
     fn of(metadata: &std::fs::Metadata) -> Stat {
-        use std::os::unix::fs::MetadataExt as _;
-        Stat([
-            metadata.len(),
-            metadata.mtime() as u64,
-            metadata.mtime_nsec() as u64,
-            metadata.ctime() as u64,
-            metadata.ctime_nsec() as u64,
-            metadata.ino(),
-            metadata.dev(),
-        ])
-    }
-
-    #[cfg(not(unix))]
-    fn of(metadata: &std::fs::Metadata) -> Stat {
-        let nanos = |time: std::io::Result<SystemTime>| {
-            time.ok()
-                .and_then(|time| time.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as u64)
-        };
-        Stat([metadata.len(), nanos(metadata.modified()), nanos(metadata.created()), 0, 0, 0, 0])
+        Stat(xtask_store::tree::stat(metadata))
     }
 
     /// Old enough that an edit can no longer share its timestamps (see [`SETTLE`]).
     fn settled(metadata: &std::fs::Metadata, now: SystemTime) -> bool {
-        let window = crate::test_hooks::settle().unwrap_or(SETTLE);
-        let Some(limit) = now.checked_sub(window) else { return false };
-        let old = |time: Option<SystemTime>| time.is_some_and(|time| time < limit);
-        #[cfg(unix)]
-        let changed = {
-            use std::os::unix::fs::MetadataExt as _;
-            let (seconds, nanos) = (metadata.ctime(), metadata.ctime_nsec());
-            u64::try_from(seconds)
-                .ok()
-                .and_then(|seconds| SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos as u32)))
-        };
-        #[cfg(not(unix))]
-        let changed = metadata.modified().ok();
-        old(metadata.modified().ok()) && old(changed)
+        settle_limit(now).is_some_and(|limit| xtask_store::tree::older_than(metadata, limit))
     }
+}
+
+/// The time before which a file's times must lie for it to be settled ([`SETTLE`]; tests may
+/// shorten the window).
+pub(crate) fn settle_limit(now: SystemTime) -> Option<SystemTime> {
+    now.checked_sub(crate::test_hooks::settle().unwrap_or(SETTLE))
 }
 
 struct State {
@@ -121,6 +94,9 @@ pub struct Stats {
     pub reused: u64,
     /// Derivations that read their file.
     pub read: u64,
+    /// `check` reused its last run's whole verdict: nothing it reads changed since
+    /// (`check/verdict.rs`); `reused` is then every derivation that run made.
+    pub verdict: bool,
 }
 
 impl Cache {
@@ -259,7 +235,7 @@ impl Cache {
 
     pub fn stats(&self) -> Stats {
         let state = self.state.borrow();
-        Stats { enabled: state.file.is_some(), reused: state.hits, read: state.misses }
+        Stats { enabled: state.file.is_some(), reused: state.hits, read: state.misses, verdict: false }
     }
 
     /// Writes what changed. The entries of a kind this run derived but did not look up are of
@@ -284,7 +260,7 @@ impl Cache {
 
 /// What every entry depends on: the format, this binary (its version, size and time: a rebuilt
 /// or upgraded tool starts afresh), the workspace manifest and the templates.
-fn context_key(root: &Path) -> u64 {
+pub(crate) fn context_key(root: &Path) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     FORMAT.hash(&mut hasher);
     env!("CARGO_PKG_VERSION").hash(&mut hasher);

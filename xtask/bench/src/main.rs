@@ -352,7 +352,8 @@ pub(crate) fn cache_hit_rate(bench: &Bench, sh: &Shell) -> anyhow::Result<String
     let count = |key: &str| json["cache"].get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
     let (reused, read) = (count("reused"), count("read"));
     let rate = if reused + read == 0 { 0.0 } else { reused as f64 * 100.0 / (reused + read) as f64 };
-    Ok(format!("cache hit rate {rate:.1} % ({reused} of {} derivations reused)", reused + read))
+    let whole = if json["cache"]["verdict"] == true { "; the whole verdict reused" } else { "" };
+    Ok(format!("cache hit rate {rate:.1} % ({reused} of {} derivations reused{whole})", reused + read))
 }
 
 /// `N errors, M warnings`, from one untimed `check --json`.

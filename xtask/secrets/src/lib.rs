@@ -475,10 +475,18 @@ fn longest_hex_run(line: &[u8]) -> usize {
     longest
 }
 
-pub fn compiled() -> &'static [Regex] {
-    static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
+/// The regular expression of `RULES[position]`, compiled the first time a line needs it: a run
+/// whose lines hold only a rule's needles compiles that rule alone (compiling them all costs
+/// more than scanning most diffs).
+pub fn regex(position: usize) -> &'static Regex {
+    static COMPILED: [OnceLock<Regex>; RULES.len()] = [const { OnceLock::new() }; RULES.len()];
     // The patterns are constants, checked by a unit test; a failure here is a bug in this file.
-    COMPILED.get_or_init(|| RULES.iter().map(|rule| Regex::new(rule.pattern).expect("built-in secret rule")).collect())
+    COMPILED[position].get_or_init(|| Regex::new(RULES[position].pattern).expect("built-in secret rule"))
+}
+
+/// Every rule's regular expression, compiled (the tests').
+pub fn compiled() -> Vec<&'static Regex> {
+    (0..RULES.len()).map(regex).collect()
 }
 
 /// A secret found on one line, described without the secret.
@@ -860,14 +868,14 @@ pub fn scan_line(line: &str) -> Vec<Hit> {
     if mask == 0 {
         return Vec::new();
     }
-    scan_with(line, mask, RULES, compiled())
+    scan_with(line, mask)
 }
 
-/// Runs the rules of `mask` (a bit per rule of `rules`) over the line.
-pub fn scan_with(line: &str, mask: u128, rules: &[Rule], regexes: &[Regex]) -> Vec<Hit> {
+/// Runs the rules of `mask` (a bit per rule of [`RULES`]) over the line.
+fn scan_with(line: &str, mask: u128) -> Vec<Hit> {
     let mut hex_run = None;
     let mut hits: Vec<Hit> = Vec::new();
-    for (position, (rule, regex)) in rules.iter().zip(regexes).enumerate() {
+    for (position, rule) in RULES.iter().enumerate() {
         if mask & (1 << position) == 0 {
             continue;
         }
@@ -881,7 +889,7 @@ pub fn scan_with(line: &str, mask: u128, rules: &[Rule], regexes: &[Regex]) -> V
         if !screened {
             continue;
         }
-        for captures in regex.captures_iter(line) {
+        for captures in regex(position).captures_iter(line) {
             if hits.len() >= MAX_HITS_PER_LINE {
                 break;
             }

@@ -16,6 +16,7 @@ pub mod frozen;
 mod hygiene;
 pub mod repository;
 pub(crate) mod secrets;
+mod verdict;
 
 use git2::Oid;
 
@@ -477,14 +478,32 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     } else {
         ExtraScanner::Never
     };
-    ctx.use_cache(args.no_cache);
-    let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?;
+    // The whole verdict of an unchanged tree (`verdict.rs`): not with `--no-cache`, not when a
+    // program runs (the extra scanner), not for `--update-baseline` (it needs what the stored
+    // findings leave out).
+    let print = (!args.no_cache && extra_scanner == ExtraScanner::Never && !args.update_baseline)
+        .then(|| verdict::fingerprint(ctx, branch_rules))
+        .flatten();
+    let (report, cache) = match print.as_ref().and_then(|print| verdict::load(ctx, print)) {
+        Some((report, derivations)) => {
+            (report, crate::cache::Stats { enabled: true, reused: derivations, read: 0, verdict: true })
+        }
+        None => {
+            ctx.use_cache(args.no_cache);
+            let report = evaluate_with(ctx, &Options { branch_rules }, extra_scanner)?;
+            let cache = ctx.cache.stats();
+            if let Some(print) = &print {
+                verdict::store(ctx, print, &report, cache.reused + cache.read);
+            }
+            (report, cache)
+        }
+    };
     if args.update_baseline {
         // The fingerprints are computed from the unredacted findings; what is printed is redacted.
         return update_baseline(ctx, &report);
     }
-    // Printed, reported as JSON: redacted once, here.
-    let report = report.redacted();
+    // Printed, reported as JSON: redacted once, here (a reused verdict was stored redacted).
+    let report = if cache.verdict { report } else { report.redacted() };
 
     let summary = format!("{} errors, {} warnings", report.errors(), report.warnings());
     let rules: Vec<&str> = report.findings.iter().map(|f| f.rule).collect();
@@ -501,7 +520,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             branch_rules,
             secret_scope: &report.secret_scope,
             findings: &report.findings,
-            cache: ctx.cache.stats(),
+            cache,
         })?;
     } else {
         print_report(&report, branch_rules);

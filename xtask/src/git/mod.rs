@@ -105,6 +105,12 @@ impl Repo {
         self.inner.path()
     }
 
+    /// The git directory every worktree of the clone shares (`.git`): its configuration, `info/`
+    /// and the objects.
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
+    }
+
     /// The xtask's own state folder, shared by all worktrees of one clone and never committed:
     /// receipts, the run lock, the transaction journal and the onboarding state live here.
     pub fn sop_dir(&self) -> PathBuf {

@@ -7,8 +7,13 @@
 //! entries, then a checksum of everything before it. An entry: its `kind \0 path` name, its
 //! `extra` inputs, the stat data of its file (seven numbers) and its encoded value. Every read is
 //! bounds-checked: a truncated, corrupt or foreign file reads as `None`, never a panic.
+//!
+//! `tree.rs`: files' stat data, and the stat fingerprint of a whole working tree (the key of
+//! `check`'s whole verdict), read on every run too.
 
 use std::collections::HashMap;
+
+pub mod tree;
 
 /// One derived value and what it was derived from.
 #[derive(Debug, Clone, PartialEq, Eq)]

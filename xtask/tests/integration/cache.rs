@@ -136,11 +136,13 @@ fn break_heading(sandbox: &Sandbox, file: &str, heading: &str) {
     sandbox.write(file, &text.replacen(heading, &broken, 1));
 }
 
-fn cache_file(sandbox: &Sandbox) -> PathBuf {
+/// The cache's two files: the per-document entries, and `check`'s whole verdict.
+fn cache_files(sandbox: &Sandbox) -> [PathBuf; 2] {
     let dir = sandbox.path(".git/sop/cache");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
-    assert_eq!(files.len(), 1, "{files:?}");
-    files.pop().unwrap()
+    files.sort();
+    assert_eq!(files, [dir.join("verdict.bin"), dir.join("worktree.bin")]);
+    [dir.join("worktree.bin"), dir.join("verdict.bin")]
 }
 
 /// One byte in one of 1,000 documents is seen wherever it changes: in the worktree (even with
@@ -234,39 +236,129 @@ fn a_template_config_or_tool_change_starts_afresh() {
     assert_eq!(json["findings"].as_array().unwrap(), &judged(&sandbox).0);
 }
 
-/// A truncated, garbled or foreign cache file is never trusted: the results stay `--no-cache`'s
-/// and the file is rebuilt. A cache file replaced by a link is not written through.
+/// A truncated, garbled or foreign cache file — the per-document entries or the whole verdict —
+/// is never trusted: the results stay `--no-cache`'s and the file is rebuilt. A cache file
+/// replaced by a link is not written through.
 #[test]
 fn a_damaged_or_linked_cache_is_never_trusted() {
     let sandbox = many_addons(FEW);
     settle();
     let (good, _) = judged(&sandbox);
-    let file = cache_file(&sandbox);
-    let bytes = std::fs::read(&file).unwrap();
-    let mut garbled = bytes.clone();
-    for at in (100..garbled.len()).step_by(997) {
-        garbled[at] ^= 0x5a;
-    }
-    let damages: [(&str, Vec<u8>); 4] = [
-        ("truncated", bytes[..bytes.len() / 2].to_vec()),
-        ("garbled", garbled),
-        ("empty", Vec::new()),
-        ("another tool's", b"{\"not\": \"a cache\"}".to_vec()),
-    ];
-    for (what, damage) in damages {
-        std::fs::write(&file, damage).unwrap();
-        let (found, stats) = judged(&sandbox);
-        assert_eq!(found, good, "{what}");
-        assert_eq!(reused(&stats), 0, "{what}: {stats}");
-        assert_eq!(reused(&judged(&sandbox).1), read(&stats), "{what}: rebuilt");
+    let [entries, verdict] = cache_files(&sandbox);
+    for file in [&entries, &verdict] {
+        let bytes = std::fs::read(file).unwrap();
+        let mut garbled = bytes.clone();
+        for at in (100..garbled.len()).step_by(997) {
+            garbled[at] ^= 0x5a;
+        }
+        let damages: [(&str, Vec<u8>); 4] = [
+            ("truncated", bytes[..bytes.len() / 2].to_vec()),
+            ("garbled", garbled),
+            ("empty", Vec::new()),
+            ("another tool's", b"{\"not\": \"a cache\"}".to_vec()),
+        ];
+        for (what, damage) in damages {
+            let what = format!("{what} {}", file.display());
+            std::fs::write(file, damage).unwrap();
+            if file == &entries {
+                // The entries are read only when the whole verdict is not reused.
+                std::fs::remove_file(&verdict).unwrap();
+            }
+            let (found, stats) = judged(&sandbox);
+            assert_eq!(found, good, "{what}");
+            assert_eq!(stats["verdict"], false, "{what}: {stats}");
+            if file == &entries {
+                assert_eq!(reused(&stats), 0, "{what}: {stats}");
+            }
+            let (again, rebuilt) = judged(&sandbox);
+            assert_eq!(again, good, "{what}");
+            assert_eq!(rebuilt["verdict"], true, "{what}: rebuilt: {rebuilt}");
+            assert_eq!(reused(&rebuilt), read(&stats) + reused(&stats), "{what}: rebuilt");
+        }
     }
 
     let outside = sandbox.path("../outside.bin");
-    std::fs::write(&outside, b"keep me").unwrap();
-    std::fs::remove_file(&file).unwrap();
-    link(&outside, &file);
+    for file in [&entries, &verdict] {
+        std::fs::write(&outside, b"keep me").unwrap();
+        std::fs::remove_file(file).unwrap();
+        link(&outside, file);
+        assert_eq!(judged(&sandbox).0, good);
+        assert_eq!(std::fs::read(&outside).unwrap(), b"keep me");
+        std::fs::remove_file(file).unwrap();
+    }
+}
+
+/// `check`'s whole verdict is reused only while nothing it could read changed: an untracked
+/// document, a file edited in a new nested folder of `src/`, the main branch moving, an
+/// environment variable git reads — each is seen at once, with `--no-cache`'s results — and a
+/// linked folder in the tree turns the verdict off.
+#[test]
+fn the_whole_verdict_is_reused_only_for_an_unchanged_tree() {
+    let sandbox = many_addons(FEW);
+    settle();
+    let (good, _) = judged(&sandbox);
+    let (again, stats) = judged(&sandbox);
+    assert_eq!(again, good);
+    assert_eq!((stats["verdict"].clone(), read(&stats)), (Value::Bool(true), 0), "{stats}");
+
+    // An untracked document with a broken header, then gone.
+    let spec = "docs/specs/Lancelot_vNext2_Spec_GenAb.md";
+    let text = sandbox.read(spec).replace("**Status:** Approved", "**Status:** Maybe");
+    sandbox.write("docs/specs/Lancelot_vNext2_Spec_GenQq.md", &text.replace("GenAb", "GenQq"));
+    let (found, stats) = judged(&sandbox);
+    assert_eq!(stats["verdict"], false, "{stats}");
+    assert!(found.len() > good.len(), "the untracked spec was not judged: {found:?}");
+    std::fs::remove_file(sandbox.path("docs/specs/Lancelot_vNext2_Spec_GenQq.md")).unwrap();
     assert_eq!(judged(&sandbox).0, good);
-    assert_eq!(std::fs::read(&outside).unwrap(), b"keep me");
+
+    // A flag named outside its owner, in a file of a new nested folder; settled and stored, then
+    // the file edited in place (its folder's times do not change).
+    let flag = "FEATURE_GEN_AB";
+    sandbox.write("src/core/extra/deep/mention.rs", &format!("pub const NAME: &str = \"{flag}\";\n"));
+    let (mentioned, _) = judged(&sandbox);
+    assert!(mentioned.len() > good.len(), "the mention was not found: {mentioned:?}");
+    settle();
+    judged(&sandbox);
+    assert_eq!(judged(&sandbox).1["verdict"], true);
+    sandbox.write("src/core/extra/deep/mention.rs", "pub const NAME: &str = \"none\";\n");
+    let (found, stats) = judged(&sandbox);
+    assert_eq!((found, stats["verdict"].clone()), (good.clone(), Value::Bool(false)));
+
+    // The main branch moves (a teammate's commit fetched and fast-forwarded).
+    settle();
+    judged(&sandbox);
+    sandbox.git(&["checkout", "-q", "-b", "feat/gen-ab-more"]);
+    let main = sandbox.head();
+    sandbox.write("notes.md", "more\n");
+    sandbox.commit_all("docs: more notes");
+    let tip = sandbox.head();
+    judged(&sandbox);
+    settle();
+    judged(&sandbox);
+    assert_eq!(judged(&sandbox).1["verdict"], true);
+    sandbox.git(&["update-ref", "refs/heads/main", &tip, &main]);
+    assert_eq!(judged(&sandbox).1["verdict"], false, "main moved");
+
+    // An environment variable git reads.
+    settle();
+    judged(&sandbox);
+    let out = xtask(&sandbox)
+        .args(["check", "--json", "--no-branch-rules"])
+        .env("GIT_CONFIG_PARAMETERS", "'core.quotepath'='false'")
+        .without_cargo()
+        .run();
+    assert_eq!(out.json()["cache"]["verdict"], false, "{}", out.stdout);
+
+    // A linked folder: never reused, every run judged afresh.
+    let outside = sandbox.path("../outside-docs");
+    std::fs::create_dir_all(&outside).unwrap();
+    link(&outside, &sandbox.path("docs/linked"));
+    settle();
+    for _ in 0..2 {
+        let (found, stats) = judged(&sandbox);
+        assert_eq!(stats["verdict"], false, "{stats}");
+        assert_eq!(found.len(), judged(&sandbox).0.len());
+    }
 }
 
 #[cfg(unix)]
