@@ -55,6 +55,7 @@ mod status;
 mod sync_cmd;
 mod templates;
 mod test_hooks;
+mod tree_memo;
 mod trust;
 mod undo;
 

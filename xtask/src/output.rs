@@ -222,10 +222,15 @@ pub trait Report: serde::Serialize {
 /// every other output: each string before it is encoded, so that a secret is found in its text
 /// (a multi-line one too), not in its JSON escapes. The one way a `--json` report is printed.
 pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
+    outln!("{}", json_text(report)?);
+    Ok(())
+}
+
+/// What [`json`] prints, for a command that keeps it (`status` stores its war room's text).
+pub fn json_text<R: Report>(report: &R) -> anyhow::Result<String> {
     let mut fields = serde_json::to_value(report)?;
     crate::redact::json(&mut fields);
-    outln!("{}", versioned(R::VERSION, &fields)?);
-    Ok(())
+    versioned(R::VERSION, &fields)
 }
 
 /// `version` first, then the report's fields (in serde_json's order: sorted by key), pretty.

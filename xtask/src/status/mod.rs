@@ -92,14 +92,36 @@ impl Docs {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    ctx.use_cache(args.no_cache);
     if args.all {
+        ctx.use_cache(args.no_cache);
         return all::run(ctx, args.json.json);
     }
-    let (rows, problems) = rows(ctx)?;
-    ctx.cache.save();
-    if args.json.json {
-        return output::json(&StatusReport { addons: &rows, problems: &problems });
+    // The whole war room of an unchanged tree, log and branches (`tree_memo.rs`), unless
+    // `--no-cache`.
+    // `--json` keeps its printed text: building and redacting a thousand rows' JSON costs more
+    // than the rest of a reused run.
+    let json = args.json.json;
+    let print = if args.no_cache { None } else { fingerprint(ctx, json) };
+    let War { rows, problems, json_text } = match print.as_ref().and_then(|print| load(ctx, print)) {
+        Some(war) => war,
+        None => {
+            ctx.use_cache(args.no_cache);
+            let (rows, problems) = rows(ctx)?;
+            ctx.cache.save();
+            let json_text = match json {
+                true => Some(output::json_text(&StatusReport { addons: &rows, problems: &problems })?),
+                false => None,
+            };
+            let war = War { rows, problems, json_text };
+            if let Some(print) = &print {
+                store(ctx, print, &war);
+            }
+            war
+        }
+    };
+    if let Some(text) = json_text {
+        outln!("{text}");
+        return Ok(());
     }
     for problem in &problems {
         output::warning(problem);
@@ -132,6 +154,96 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     out!("{}", output::table(&table));
     outln!("\nDOCS: S spec, B blueprint, R runbook, A architecture note; `-` is missing");
     Ok(())
+}
+
+const MEMO: &str = "status";
+
+/// What `status` reads beyond the working tree: the receipts log and the branches. The log is
+/// only ever appended to, so any change changes its size: it need not settle (a `check` that
+/// just ran appended its receipt). A ref is rewritten through a lock file, a new file each time.
+fn fingerprint(ctx: &Ctx, json: bool) -> Option<crate::tree_memo::Fingerprint> {
+    use crate::tree_memo::{put_file, put_folder, settle_limit};
+    let limit = settle_limit()?;
+    let common = ctx.repo.common_dir();
+    let mut extra = vec![u8::from(json)];
+    put_file(&mut extra, &receipts::log_path(&ctx.repo), limit);
+    let mut settled = put_file(&mut extra, &common.join("packed-refs"), limit);
+    settled &= put_folder(&mut extra, &common.join("refs/heads"), limit)?;
+    settled &= put_folder(&mut extra, &common.join("reftable"), limit)?;
+    crate::tree_memo::fingerprint(ctx, MEMO, &extra, settled)
+}
+
+/// The war room: its rows, the problems found on the way, and with `--json` its printed text.
+struct War {
+    rows: Vec<Row>,
+    problems: Vec<String>,
+    json_text: Option<String>,
+}
+
+/// The stored war room of this fingerprint.
+fn load(ctx: &Ctx, print: &crate::tree_memo::Fingerprint) -> Option<War> {
+    use crate::cache::Codec as _;
+    let bytes = crate::tree_memo::load(ctx, MEMO, print)?;
+    let mut input = crate::cache::Reader::new(&bytes);
+    let rows = (0..input.u64()?).map(|_| Row::decode(&mut input)).collect::<Option<Vec<Row>>>()?;
+    let problems = Vec::<String>::decode(&mut input)?;
+    let json_text = Option::<String>::decode(&mut input)?;
+    input.is_empty().then_some(War { rows, problems, json_text })
+}
+
+fn store(ctx: &Ctx, print: &crate::tree_memo::Fingerprint, war: &War) {
+    use crate::cache::Codec as _;
+    let mut bytes = Vec::new();
+    crate::cache::put_u64(&mut bytes, war.rows.len() as u64);
+    for row in &war.rows {
+        row.encode(&mut bytes);
+    }
+    war.problems.encode(&mut bytes);
+    war.json_text.encode(&mut bytes);
+    crate::tree_memo::store(ctx, MEMO, print, &bytes);
+}
+
+impl crate::cache::Codec for Row {
+    fn encode(&self, out: &mut Vec<u8>) {
+        for text in [&self.addon, &self.status, &self.flag, &self.recovery] {
+            text.encode(out);
+        }
+        for text in [&self.flag_local, &self.branch, &self.last_activity, &self.last_error] {
+            text.encode(out);
+        }
+        let docs = self.docs;
+        let flags = [self.flag_registered, docs.spec, docs.blueprint, docs.runbook, docs.architecture, self.module];
+        for flag in flags {
+            flag.encode(out);
+        }
+        self.branch_state.to_string().encode(out);
+    }
+
+    fn decode(input: &mut crate::cache::Reader<'_>) -> Option<Self> {
+        let [addon, status, flag, recovery] = [(); 4].map(|()| String::decode(input));
+        let [flag_local, branch, last_activity, last_error] = [(); 4].map(|()| Option::<String>::decode(input));
+        let [flag_registered, spec, blueprint, runbook, architecture, module] = [(); 6].map(|()| bool::decode(input));
+        let branch_state = match input.str()? {
+            "open" => "open",
+            "merged" => "merged",
+            "none" => "none",
+            _ => return None,
+        };
+        Some(Row {
+            addon: addon?,
+            status: status?,
+            flag: flag?,
+            flag_local: flag_local?,
+            flag_registered: flag_registered?,
+            docs: Docs { spec: spec?, blueprint: blueprint?, runbook: runbook?, architecture: architecture? },
+            module: module?,
+            branch: branch?,
+            branch_state,
+            last_activity: last_activity?,
+            last_error: last_error?,
+            recovery: recovery?,
+        })
+    }
 }
 
 /// Builds every row, plus the problems found on the way (unreadable specs, a damaged log).

@@ -405,6 +405,50 @@ fn status_reads_what_check_stored() {
     assert_eq!(all(&[]), all(&["--no-cache"]));
 }
 
+/// `status` reuses its whole war room while nothing it reads changed (the stored file is not
+/// even rewritten); a receipt appended a moment ago (the log need not settle), a branch created
+/// and deleted, the local `.env` — each is seen at once, and every output, `--json` and the
+/// table, is `--no-cache`'s.
+#[test]
+fn the_status_war_room_is_reused_only_while_nothing_changed() {
+    let sandbox = many_addons(FEW);
+    let status = |args: &[&str]| xtask(&sandbox).args(["status"]).args(args).without_cargo().success().stdout;
+    let same = || {
+        let cached = status(&["--json"]);
+        assert_eq!(cached, status(&["--json", "--no-cache"]));
+        cached
+    };
+    settle();
+    let first = same();
+    let memo = sandbox.path(".git/sop/cache/status.bin");
+    let stored = std::fs::metadata(&memo).unwrap().modified().unwrap();
+    assert_eq!(same(), first);
+    assert_eq!(std::fs::metadata(&memo).unwrap().modified().unwrap(), stored, "reused, so not written again");
+
+    let log = sandbox.path(".git/sop/receipts.jsonl");
+    let mut receipts = std::fs::read_to_string(&log).unwrap_or_default();
+    receipts.push_str("{\"time\":\"2026-11-24T08:00:00Z\",\"unix_ms\":1795500000000,\"command\":\"pre-pr\",\"kind\":\"failure\",\"message\":\"verify failed\",\"reason\":\"the gen-ab job broke\",\"addon\":\"GenAb\"}\n");
+    std::fs::write(&log, receipts).unwrap();
+    assert!(same().contains("the gen-ab job broke"), "a new receipt was not seen");
+
+    settle();
+    same();
+    sandbox.git(&["branch", "feat/gen-ab"]);
+    assert!(same().contains("feat/gen-ab"), "a new branch was not seen");
+    sandbox.git(&["branch", "-D", "feat/gen-ab"]);
+    assert!(!same().contains("feat/gen-ab"), "a deleted branch was still shown");
+
+    settle();
+    same();
+    sandbox.write(".env", "FEATURE_GEN_AB=true\n");
+    let json: Value = serde_json::from_str(&same()).unwrap();
+    let row = json["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "GenAb").unwrap().clone();
+    assert_eq!(row["flag_local"], "true", "{row}");
+    settle();
+    assert_eq!(status(&[]), status(&[]));
+    assert_eq!(status(&[]), status(&["--no-cache"]));
+}
+
 /// The index is read from the cache while its file is unchanged; staging and unstaging change
 /// it, so a staged secret is found, and gone once unstaged.
 #[test]
