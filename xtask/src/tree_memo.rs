@@ -10,8 +10,10 @@
 //!   `.git` and the top-level folders git ignores that hold none of the kit (`target/`): an
 //!   added, removed, renamed or rewritten file anywhere else changes it, tracked or not;
 //! - the git state: HEAD's branch and commit, the main branch and `<remote>/<main>` (by id), and
-//!   by stat the worktree's index and `config.worktree`, the clone's `config`, `info/attributes`
-//!   and `info/exclude`, and the global and system git configuration files;
+//!   by stat the worktree's index and `config.worktree`, the clone's `config`, `info/attributes`,
+//!   `info/exclude`, `shallow`, `info/grafts` and `objects/pack`, the global and system git
+//!   configuration files and the attributes and ignore files they name;
+//! - the folder it runs from;
 //! - the environment variables git and the tool read (`GIT_*`, `LANCELOT_*`, `FEATURE_*`, `CI`);
 //! - the per-document cache's own key (the tool's binary, `Cargo.toml`, the templates);
 //! - the command's name and its own inputs: its options, and what it reads beyond the tree
@@ -68,10 +70,25 @@ pub fn fingerprint(ctx: &Ctx, command: &str, extra: &[u8], extra_settled: bool) 
         common.join("config"),
         common.join("info/attributes"),
         common.join("info/exclude"),
+        // What the history walks see: a deepened shallow clone, grafts; and a fetch's new pack
+        // (an abbreviated commit id in a hint must stay unambiguous).
+        common.join("shallow"),
+        common.join("info/grafts"),
+        common.join("objects/pack"),
     ];
-    for file in files.into_iter().chain(global_git_files()) {
+    // The attributes and ignore files the configuration names (`~/` as git expands it).
+    let named = ["core.attributesFile", "core.excludesFile"].into_iter().filter_map(|key| {
+        let value = ctx.repo.config_string(key)?;
+        match value.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(rest)),
+            None => Some(ctx.root().join(value)),
+        }
+    });
+    for file in files.into_iter().chain(global_git_files()).chain(named) {
         settled &= put_file(out, &file, limit);
     }
+    // Where it runs from, should any output name a path from there.
+    put_bytes(out, std::env::current_dir().unwrap_or_default().as_os_str().as_encoded_bytes());
     let mut variables: Vec<(String, String)> = std::env::vars_os()
         .map(|(key, value)| (key.to_string_lossy().into_owned(), value.to_string_lossy().into_owned()))
         .filter(|(key, _)| {
