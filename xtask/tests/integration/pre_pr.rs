@@ -620,7 +620,8 @@ fn an_empty_scaffold_gets_no_box_it_did_not_earn() {
     assert_contains(&out.stderr, "2/10 boxes ticked");
 }
 
-/// The one test that runs the real cargo sequence (fmt, clippy, test) on the kit: the "done when"
+/// The one test that runs the real cargo sequence (fmt, clippy, test, and the env-gated
+/// integration suite) on the kit: the "done when"
 /// of the issue, on a real slice — the add-on's own unit test, an env-gated integration test, a
 /// failure receipt and the war-room row it degrades, and its documents filled in — gets every box,
 /// each with the evidence the rules saw (the new test is among the ones `cargo test` ran). The
@@ -656,7 +657,10 @@ fn a_real_slice_verified_for_real_gets_the_honest_ticks() {
     sandbox.commit_all("feat(scheduler): record failures in receipts and the war room");
     let theirs = teammate_pushes(&sandbox, &origin, "mate", "TEAM.md", "a teammate's change on main\n");
     crate::support::touch_sources(&sandbox.root);
-    let out = sandbox.xtask().args(["pre-pr"]).success();
+    // With the env-gated integration suite too: the kit's own integration tests must pass on any
+    // slice's branch, not only on main (one used to count the add-ons booted).
+    let out = sandbox.xtask().args(["pre-pr", "--integration"]).success();
+    assert_contains(&out.stdout, "integration  passed");
     assert_eq!(merge_base(&sandbox, "HEAD", "origin/main"), theirs);
     assert_contains(&out.stdout, "rebased 2 commits onto `origin/main`");
     for command in [
