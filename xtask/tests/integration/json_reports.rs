@@ -66,6 +66,31 @@ fn compare(section: &str, documented: &Documented, printed: &serde_json::Value, 
 
 /// Runs `args` in `dir` and returns its stdout as JSON (whatever the exit code: a failed check
 /// prints its report too), or a problem line.
+/// The arrays of objects whose rows name every key of an item (`` `command` (…), `passed`, … ``):
+/// each item printed has exactly the keys its row names in backticks.
+const ITEMS: &[(&str, &str)] = &[("cargo xtask pre-pr --json", "verify")];
+
+fn compare_items(section: &str, printed: &serde_json::Value, run: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(project_root().join("docs/json.md")).expect("docs/json.md exists");
+    let mut problems = Vec::new();
+    for (_, key) in ITEMS.iter().filter(|(name, _)| *name == section) {
+        let in_section = text.split("\n## ").find(|part| part.starts_with(&format!("`{section}`"))).unwrap_or("");
+        let row = in_section.lines().find(|line| line.starts_with(&format!("| `{key}` |"))).unwrap_or("");
+        let description = row.split(" | ").nth(2).unwrap_or("");
+        let named: BTreeSet<String> = description.split('`').skip(1).step_by(2).map(str::to_string).collect();
+        for item in printed[*key].as_array().into_iter().flatten() {
+            let keys: BTreeSet<String> = item.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+            if keys != named {
+                problems.push(format!("{run}: `{key}` items have {keys:?}; docs/json.md names {named:?}"));
+            }
+        }
+        if printed[*key].as_array().is_none_or(Vec::is_empty) {
+            problems.push(format!("{run}: no `{key}` item to compare with docs/json.md"));
+        }
+    }
+    problems
+}
+
 fn report(sandbox: &Sandbox, dir: &std::path::Path, args: &[&str]) -> Result<serde_json::Value, String> {
     let out = sandbox.xtask().current_dir(dir).args(args).run();
     serde_json::from_str(&out.stdout).map_err(|error| {
@@ -171,7 +196,11 @@ fn every_json_report_prints_the_keys_docs_json_md_lists() {
         };
         exercised.insert(section);
         match report(sandbox, &sandbox.root, &args) {
-            Ok(printed) => problems.extend(compare(section, doc, &printed, &format!("xtask {}", args.join(" ")))),
+            Ok(printed) => {
+                let run = format!("xtask {}", args.join(" "));
+                problems.extend(compare(section, doc, &printed, &run));
+                problems.extend(compare_items(section, &printed, &run));
+            }
             Err(problem) => problems.push(problem),
         }
     }
