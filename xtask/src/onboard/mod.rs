@@ -45,7 +45,7 @@ pub struct Args {
 struct OnboardReport<'a> {
     dry_run: bool,
     ready: bool,
-    /// It was READY before this run (it stays READY).
+    /// It was READY before this run.
     already_ready: bool,
     /// It was READY before this run and no longer is.
     dropped: bool,
@@ -237,7 +237,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
 
     if args.dry_run.dry_run {
-        return finish_dry_run(ctx, &report, &args);
+        return finish_dry_run(ctx, &report, previous.as_ref(), &args);
     }
     persist(ctx, &report, previous, &args)
 }
@@ -429,16 +429,17 @@ fn check(ctx: &Ctx) -> Item {
     }
 }
 
-fn finish_dry_run(ctx: &Ctx, report: &Report, args: &Args) -> anyhow::Result<()> {
+/// A dry run changes nothing: the READY state it reports is the one in effect.
+fn finish_dry_run(ctx: &Ctx, report: &Report, previous: Option<&state::ReadyState>, args: &Args) -> anyhow::Result<()> {
     let failed = report.has_failures();
     if args.json.json {
         output::json(&OnboardReport {
             dry_run: true,
-            ready: false,
-            already_ready: false,
+            ready: previous.is_some(),
+            already_ready: previous.is_some(),
             dropped: false,
             state_file: &state::path(&ctx.repo),
-            since: None,
+            since: previous.map(|state| state.since.as_str()),
             items: &report.items,
         })?;
     } else {
@@ -549,7 +550,8 @@ fn persist_not_ready(ctx: &Ctx, report: &Report, args: &Args, detail: serde_json
         output::json(&OnboardReport {
             dry_run: false,
             ready: false,
-            already_ready: false,
+            // Dropped: it was READY before this run.
+            already_ready: dropped,
             dropped,
             state_file: &state::path(&ctx.repo),
             since: None,

@@ -101,6 +101,9 @@ fn a_fresh_clone_reaches_ready_then_the_hooks_guard_commits_and_pushes() {
         serde_json::from_str(&std::fs::read_to_string(ready_file(&sandbox)).unwrap()).unwrap();
     assert_eq!(again["since"], since);
     assert_eq!(receipts(&sandbox).pop().unwrap()["message"], "re-verified the clone: still READY");
+    // A dry run reports the READY state in effect, which it does not touch.
+    let dry = sandbox.xtask().args(["onboard", "--dry-run", "--json"]).success().json();
+    assert_eq!((&dry["ready"], &dry["already_ready"], &dry["since"]), (&true.into(), &true.into(), &since));
 
     // The hooks now guard the clone: "stuff" is rejected, a conventional message is accepted …
     let head = sandbox.head();
@@ -132,6 +135,7 @@ fn a_fresh_clone_reaches_ready_then_the_hooks_guard_commits_and_pushes() {
     let json = out.json();
     assert_eq!(json["ready"], false);
     assert_eq!(json["dropped"], true);
+    assert_eq!(json["already_ready"], true, "it was READY before this run");
     let build = json["items"].as_array().unwrap().iter().find(|item| item["id"] == "build").unwrap();
     assert_eq!(build["status"], "skipped");
     assert!(!ready_file(&sandbox).exists(), "READY must be dropped");
