@@ -226,6 +226,8 @@ fn open_with_gh(ctx: &Ctx, verified: &Verified, main: &str, branch: &str) -> any
         let url = String::from_utf8_lossy(&output.stdout).trim().to_string();
         return Ok(if url.is_empty() { "opened with gh".into() } else { url });
     }
+    // The body's full path: the hint is pasted from wherever the engineer is in the clone.
+    let body_path = ctx.root().join(body).display().to_string();
     Err(Refusal::failed(format!(
         "the branch is pushed, but `gh pr create` failed: {}",
         String::from_utf8_lossy(&output.stderr).trim()
@@ -233,7 +235,7 @@ fn open_with_gh(ctx: &Ctx, verified: &Verified, main: &str, branch: &str) -> any
     .hint(format!(
         "open it by hand once gh works (`gh auth status`):\ngh pr create --title {} --body-file {} --base {} --head {}",
         crate::output::shell_word(title),
-        crate::output::shell_word(body),
+        crate::output::shell_word(&body_path),
         crate::output::shell_word(main),
         crate::output::shell_word(branch)
     ))

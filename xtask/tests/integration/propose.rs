@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use crate::pre_pr::{commit_feature, project};
-use crate::support::{assert_contains, paste_every_hint, Sandbox};
+use crate::support::{assert_contains, hint_command, paste_every_hint, Sandbox};
 
 const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
 
@@ -51,6 +51,38 @@ fn propose_pushes_only_what_pre_pr_verified_and_opens_the_pr_with_gh() {
     assert_contains(&args, "pr\ncreate\n--title\n");
     assert_contains(&args, "--body-file\ntarget/pre-pr/PR_BODY.md\n--base\nmain\n--head\nfeat/work\n");
     assert_contains(&sandbox.read(".git/sop/receipts.jsonl"), "proposed `feat/work`");
+}
+
+/// `gh pr create` failing after the push: refused (exit 1), saying the branch is pushed; the
+/// hint, pasted as printed from a sub-folder of the clone (where the engineer ran propose),
+/// opens the pull request with the PR body found by its full path.
+#[test]
+fn a_failed_gh_gives_a_hint_that_works_from_any_folder() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    sandbox.xtask().args(["pre-pr"]).success();
+    let (path, record) = stub_gh(&sandbox);
+    // The first call fails (not logged in), the next ones work.
+    let gh = sandbox.root.parent().unwrap().join("stub-bin/gh");
+    let failing = format!(
+        "#!/bin/sh\nif [ ! -e '{flag}' ]; then touch '{flag}'; echo 'not logged in' >&2; exit 1; fi\n[ -f \"$(printf '%s\\n' \"$@\" | sed -n '/^--body-file$/{{n;p;}}')\" ] || exit 3\n{rest}",
+        flag = sandbox.root.parent().unwrap().join("gh.failed-once").display(),
+        rest = std::fs::read_to_string(&gh).unwrap().trim_start_matches("#!/bin/sh\n"),
+    );
+    std::fs::write(&gh, failing).unwrap();
+    let sub = sandbox.path("docs");
+    std::fs::create_dir_all(&sub).unwrap();
+    // Not `refused`: the push before gh is what propose promises.
+    let refused = sandbox.xtask().current_dir(&sub).args(["propose"]).env("PATH", &path).run();
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert_contains(&refused.stderr, "the branch is pushed, but `gh pr create` failed: not logged in");
+    assert_eq!(origin_tip(&sandbox, &origin, "feat/work"), sandbox.head());
+    let hint = hint_command(&refused.stderr);
+    assert!(hint.starts_with("gh pr create "), "{hint}");
+    let pasted =
+        std::process::Command::new("sh").arg("-c").arg(&hint).current_dir(&sub).env("PATH", &path).output().unwrap();
+    assert!(pasted.status.success(), "pasted `{hint}`: {}", String::from_utf8_lossy(&pasted.stderr));
+    assert_contains(&std::fs::read_to_string(&record).unwrap(), "--body-file\n");
 }
 
 /// Without gh, a GitHub remote gives its compare page; the push goes to the push URL.
