@@ -42,8 +42,14 @@ const COMMAND: &str = "branch";
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let names = match &args.slug {
-        Some(slug) => derive_slug(ctx, &args.kind, slug)?,
-        None => derive(ctx, &args.kind, args.name.as_deref().unwrap_or_default(), COMMAND)?,
+        Some(slug) => derive_slug(ctx, &args.kind, slug, &flags_again(args.dry_run.dry_run, args.json.json))?,
+        None => derive(
+            ctx,
+            &args.kind,
+            args.name.as_deref().unwrap_or_default(),
+            COMMAND,
+            &flags_again(args.dry_run.dry_run, args.json.json),
+        )?,
     };
     let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     preconditions(ctx, &names.branch, COMMAND)?;
@@ -76,17 +82,24 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
 /// Derives the names for `<kind>/<name>`, refusing a bad kind or name (exit 2) like `new-addon`:
 /// the hint names the rule's fix and ends with the command, with a fixed name that is accepted.
-pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Result<Names> {
+/// ` --dry-run`, ` --json`: what a refusal's fixed command repeats of the command line, so that
+/// pasting it previews again rather than doing it for real.
+pub fn flags_again(dry_run: bool, json: bool) -> String {
+    [(dry_run, " --dry-run"), (json, " --json")].iter().filter(|(set, _)| *set).map(|(_, flag)| *flag).collect()
+}
+
+/// `flags` ([`flags_again`]) end every fixed command of its hints.
+pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str, flags: &str) -> anyhow::Result<Names> {
     let fixed_name = |slug: &str| {
         if command == "hotfix" {
-            format!("cargo xtask hotfix {slug}")
+            format!("cargo xtask hotfix {slug}{flags}")
         } else {
-            format!("cargo xtask branch {kind} {slug}")
+            format!("cargo xtask branch {kind} {slug}{flags}")
         }
     };
     names::check_kind(kind, &ctx.config).map_err(|error| {
         Refusal::usage(format!("invalid branch kind: {error}")).hint(format!(
-            "use a configured kind ({}):\ncargo xtask {command} {}",
+            "use a configured kind ({}):\ncargo xtask {command} {}{flags}",
             ctx.config.branch_kinds.join(", "),
             yours(ctx, kind, name, command)
         ))
@@ -105,10 +118,10 @@ pub fn derive(ctx: &Ctx, kind: &str, name: &str, command: &str) -> anyhow::Resul
 }
 
 /// The names for `<kind>/<slug>` from a `--slug` override, which must be a canonical slug.
-fn derive_slug(ctx: &Ctx, kind: &str, slug: &str) -> anyhow::Result<Names> {
+fn derive_slug(ctx: &Ctx, kind: &str, slug: &str, flags: &str) -> anyhow::Result<Names> {
     names::check_kind(kind, &ctx.config).map_err(|error| {
         Refusal::usage(format!("invalid branch kind: {error}")).hint(format!(
-            "use a configured kind ({}):\ncargo xtask branch {} --slug {}",
+            "use a configured kind ({}):\ncargo xtask branch {} --slug {}{flags}",
             ctx.config.branch_kinds.join(", "),
             output::shell_word(ctx.config.branch_kinds.first().map_or("feat", String::as_str)),
             output::shell_word(slug)
@@ -117,7 +130,7 @@ fn derive_slug(ctx: &Ctx, kind: &str, slug: &str) -> anyhow::Result<Names> {
     let words = names::parse_slug(slug).map_err(|error| {
         let fixed = error.suggestion.clone().unwrap_or_else(|| names::EXAMPLE.to_string());
         Refusal::usage(format!("invalid `--slug {}`: {error}", slug.escape_debug())).hint(format!(
-            "{}:\ncargo xtask branch {} --slug {fixed}",
+            "{}:\ncargo xtask branch {} --slug {fixed}{flags}",
             error.advice(),
             output::shell_word(kind)
         ))

@@ -41,7 +41,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .hint("add \"fix\" to `branch_kinds` in [workspace.metadata.sop] of Cargo.toml")
         .into());
     }
-    let names = branch::derive(ctx, KIND, &args.name, COMMAND)?;
+    let names =
+        branch::derive(ctx, KIND, &args.name, COMMAND, &branch::flags_again(args.dry_run.dry_run, args.json.json))?;
     let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     branch::preconditions(ctx, &names.branch, COMMAND)?;
     let (remote, main) = (&config.remote, &config.main_branch);

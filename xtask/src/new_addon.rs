@@ -257,6 +257,8 @@ fn again(args: &Args) -> String {
     if args.no_branch {
         line.push_str(" --no-branch");
     }
+    // A preview stays a preview when its fix is pasted.
+    line.push_str(&crate::branch::flags_again(args.dry_run.dry_run, args.json.json));
     line
 }
 

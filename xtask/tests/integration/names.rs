@@ -377,3 +377,26 @@ fn slug_overrides_the_derived_names() {
     let out = sandbox.xtask().args(["branch", "fix", "--slug", "login-timeout", "--dry-run"]).success();
     assert_contains(&out.stdout, "fix/login-timeout");
 }
+
+/// A name or kind refused during a preview: each fixed command keeps `--dry-run` (and `--json`),
+/// so pasting it previews again and changes nothing — for new-addon, branch and hotfix.
+#[test]
+fn a_refusal_during_a_dry_run_hints_a_dry_run() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.with_origin();
+    let before = sandbox.snapshot();
+    let runs: [&[&str]; 4] = [
+        &["new-addon", "type", "--dry-run", "--yes"],
+        &["new-addon", "--kind", "bogus", "thing", "--dry-run", "--json"],
+        &["branch", "bogus", "thing", "--dry-run"],
+        &["hotfix", "readme", "--dry-run"],
+    ];
+    for args in runs {
+        let out = sandbox.xtask().args(args).refused(2);
+        let pasted = crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        for run in &pasted {
+            assert!(run.line.contains(" --dry-run"), "{args:?}: `{}` would do it for real", run.line);
+        }
+        assert_eq!(sandbox.snapshot(), before, "{args:?}: a pasted hint changed the repository");
+    }
+}
