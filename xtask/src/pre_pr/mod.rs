@@ -390,12 +390,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if let Some((_, error)) = failure {
         return Err(error);
     }
+    let scoped = scope.clone();
     if let (Some(branch), Some((body, tested))) = (&branch, &written) {
         // Every step passed: `cargo xtask propose` pushes this commit without verifying again.
         crate::propose::record_verified(ctx, &branch.name, *tested, scope, &body_relative, &body.title);
     }
-    if let (false, Some(branch), Some((body, tested))) = (args.json, &branch, &written) {
-        print_ready(ctx, &console, &branch.name, body, *tested, &body_relative);
+    match (args.json, &branch, &written, scoped) {
+        (false, Some(_), Some(_), Some(packages)) => print_scoped(&console, &packages, &rerun_command(&args)),
+        (false, Some(branch), Some((body, tested)), None) => {
+            print_ready(ctx, &console, &branch.name, body, *tested, &body_relative)
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -456,7 +461,19 @@ fn print_ready(ctx: &Ctx, console: &Console, branch: &str, body: &body::Body, te
     ));
 }
 
-/// `cargo xtask pre-pr` with the options that change what a run does, to run it again as started.
+/// The closing lines of a scoped run (`--scope`) where every step passed: it verified part of the
+/// workspace, which is no pull request's evidence (CI runs everything), so the next step is the
+/// full verify, not the push.
+fn print_scoped(console: &Console, packages: &[String], full: &str) {
+    let packages: Vec<String> = packages.iter().map(|p| format!("`{p}`")).collect();
+    console.text(&format!(
+        "\nverified {} (and their dependents) only: a pull request needs the full verify\nnext: {full}",
+        packages.join(", ")
+    ));
+}
+
+/// `cargo xtask pre-pr` with the options that change what a run does, to run it again as started
+/// (never `--scope`: a scoped run's next step is the full one).
 fn rerun_command(args: &Options) -> String {
     let mut command = String::from("cargo xtask pre-pr");
     for (set, flag) in [

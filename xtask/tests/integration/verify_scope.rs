@@ -39,8 +39,11 @@ fn scope_verifies_the_touched_packages_and_their_dependents() {
     let out = sandbox.xtask().args(["pre-pr", "--scope"]).success();
     assert_contains(&out.stdout, "scope: verifying the packages the branch touches: a, b");
     assert_eq!(args().lines().last(), Some("-p a -p b"), "{}", args());
-
-    sandbox.xtask().args(["pre-pr", "--fresh"]).success();
+    // A scoped run is no pull request's evidence: its next step is the full verify, not propose
+    // or a push; pasted, everything runs.
+    assert!(!out.stdout.contains("cargo xtask propose") && !out.stdout.contains("git push"), "{}", out.stdout);
+    assert_eq!(crate::support::next_lines(&out.stdout), ["cargo xtask pre-pr"]);
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
     assert_eq!(args().lines().last(), Some("--workspace"), "without --scope everything runs");
 
     sandbox.git(&["switch", "-q", "-c", "feat/change-c", "main"]);
