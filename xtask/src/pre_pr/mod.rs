@@ -416,10 +416,9 @@ struct Started {
 /// Approves the configured commands (or asks), takes the lock, installs the signal handler and
 /// says what the engineer must know first: a clone that is not READY, a forgotten autostash.
 fn start(ctx: &Ctx, args: &Options, console: &Console) -> anyhow::Result<Started> {
-    // The configured commands must be approved (or asked for) before anything changes.
-    if !args.dry_run {
-        verify::approve(ctx, args.integration)?;
-    }
+    // The configured commands must be approved (or asked for) before anything changes. A dry
+    // run never asks, and refuses what the real run would refuse.
+    verify::approve(ctx, args.integration, !args.dry_run)?;
     let lock = if args.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let rerun = rerun_command(args);
     if !args.dry_run {
@@ -513,8 +512,14 @@ fn finish_dry_run(ctx: &Ctx, console: &Console, mut pipeline: Pipeline<'_>, args
             error: failure.as_ref().map(|(_, error)| format!("{error:#}")),
         })?;
     } else if failure.is_none() {
+        // What the real run's verify step does on this tree (`cache.rs`), unless the sync changes it.
+        let reuse = !args.fresh && cache::lookup(ctx, "verify", &ctx.config.verify).is_some();
+        let then = match reuse {
+            true => "reuse the verify that passed on this very tree (unless the sync changes it; --fresh runs it again), which ran:",
+            false => "run:",
+        };
         console.text(&format!(
-            "dry run: nothing was fetched, run or written; the real run would then run:\n{}",
+            "dry run: nothing was fetched, run or written; the real run would then {then}\n{}",
             commands.iter().map(|c| format!("    {c}")).collect::<Vec<_>>().join("\n")
         ));
     }

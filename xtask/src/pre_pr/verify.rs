@@ -139,7 +139,7 @@ fn with_addon_files(ctx: &Ctx, program: &str, args: &[String]) -> Vec<String> {
 /// which would otherwise be skipped with a warning): on a terminal it asks, otherwise it refuses
 /// (exit 1) with `hint: … cargo xtask trust`. Called before the first step, so a refusal
 /// changes nothing.
-pub fn approve(ctx: &Ctx, integration: bool) -> anyhow::Result<()> {
+pub fn approve(ctx: &Ctx, integration: bool, may_ask: bool) -> anyhow::Result<()> {
     let gate = ctx.config.integration_env.as_str();
     let gate_set = std::env::var(gate).is_ok_and(|value| !value.is_empty() && value != "0");
     let mut lists = vec![List::Verify];
@@ -147,7 +147,10 @@ pub fn approve(ctx: &Ctx, integration: bool) -> anyhow::Result<()> {
         lists.push(List::IntegrationVerify);
     }
     lists.push(List::ExtraSecretScanner);
-    crate::trust::require(ctx, &lists)
+    match may_ask {
+        true => crate::trust::require(ctx, &lists),
+        false => crate::trust::ensure(ctx, &lists),
+    }
 }
 
 /// Runs `commands` in order; `gate` is an environment variable to set (the integration gate).

@@ -123,6 +123,10 @@ fn the_pre_push_hook_runs_the_scanner_only_once_approved() {
 #[test]
 fn pre_pr_refuses_an_unapproved_verify_list_and_the_hint_approves_it() {
     let (sandbox, marker) = branch_with_unapproved_verify();
+    // The dry run predicts the real run: the same refusal, not "the real run would then run".
+    let dry = sandbox.xtask().args(["pre-pr", "--no-sync", "--dry-run"]).refused(1);
+    assert_contains(&dry.stderr, "names commands this clone has not approved (`verify`)");
+    assert!(!dry.stdout.contains("would then run"), "{}", dry.stdout);
     let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).refused(1);
     assert!(!marker.exists(), "pre-pr ran an unapproved verify list");
     assert_contains(&out.stderr, "`Cargo.toml` names commands this clone has not approved (`verify`); nothing was run");
@@ -134,6 +138,11 @@ fn pre_pr_refuses_an_unapproved_verify_list_and_the_hint_approves_it() {
     let out = sandbox.xtask().args(["pre-pr", "--no-sync"]).success();
     assert!(marker.exists(), "the approved verify list did not run");
     assert_contains(&out.stdout, "verify       passed");
+    // Now a dry run predicts the reuse the real run makes of that verify on this very tree.
+    let dry = sandbox.xtask().args(["pre-pr", "--no-sync", "--dry-run"]).success();
+    assert_contains(&dry.stdout, "the real run would then reuse the verify that passed on this very tree");
+    let again = sandbox.xtask().args(["pre-pr", "--no-sync"]).success();
+    assert_contains(&again.stdout, "reusing verify");
 }
 
 /// Proves an approval is of the exact list: a teammate's branch that changes `verify` is refused
