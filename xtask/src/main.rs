@@ -79,9 +79,18 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
         Err(error) if output::stdout_closed() && is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             error::report(&error);
+            if json_requested() {
+                output::json_error(&error);
+            }
             ExitCode::from(error::exit_code(&error) as u8)
         }
     }
+}
+
+/// Whether the command line asked for `--json`: clap accepted it, so the token is the flag (a
+/// value never starts with `--`), unless it follows `--`.
+fn json_requested() -> bool {
+    std::env::args_os().skip(1).take_while(|arg| arg != "--").any(|arg| arg == "--json")
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -222,8 +222,51 @@ pub trait Report: serde::Serialize {
 /// every other output: each string before it is encoded, so that a secret is found in its text
 /// (a multi-line one too), not in its JSON escapes. The one way a `--json` report is printed.
 pub fn json<R: Report>(report: &R) -> anyhow::Result<()> {
-    outln!("{}", json_text(report)?);
+    print_json_text(&json_text(report)?);
     Ok(())
+}
+
+/// Prints a report's text made by [`json_text`] (kept by `status`): this run's report.
+pub fn print_json_text(text: &str) {
+    REPORTED.store(true, Ordering::Relaxed);
+    outln!("{text}");
+}
+
+/// Whether this run printed its `--json` report (see [`json_error`]).
+static REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// The report of a `--json` run that failed before printing its own (docs/json.md): the error,
+/// its hint and exit code, on stdout where a script reads the report. Nothing when the run's
+/// report was printed already (it carries its own `error`).
+pub fn json_error(error: &anyhow::Error) {
+    if REPORTED.load(Ordering::Relaxed) {
+        return;
+    }
+    let refusal = error.chain().find_map(|cause| cause.downcast_ref::<crate::error::Refusal>());
+    let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
+    let report = ErrorReport {
+        ok: false,
+        error: error.to_string(),
+        causes,
+        hint: refusal.and_then(|refusal| refusal.hint.clone()),
+        exit_code: crate::error::exit_code(error),
+    };
+    // Printing it is the last thing a failed run does: a failure to print has no one to tell.
+    let _ = json(&report);
+}
+
+/// A `--json` run's error report (docs/json.md, "a failed command").
+#[derive(serde::Serialize)]
+struct ErrorReport {
+    ok: bool,
+    error: String,
+    causes: Vec<String>,
+    hint: Option<String>,
+    exit_code: i32,
+}
+
+impl Report for ErrorReport {
+    const VERSION: u32 = 1;
 }
 
 /// What [`json`] prints, for a command that keeps it (`status` stores its war room's text).

@@ -120,7 +120,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         }
     };
     if let Some(text) = json_text {
-        outln!("{text}");
+        output::print_json_text(&text);
         return Ok(());
     }
     for problem in &problems {

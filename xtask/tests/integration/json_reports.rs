@@ -111,6 +111,8 @@ fn runs() -> Vec<(&'static str, Where, Vec<&'static str>)> {
     use Where::{Kit, Project};
     vec![
         ("cargo xtask config --json", Kit, vec!["config", "--json"]),
+        // Refused before its report (the spec is not there): the error report instead.
+        ("any command --json, failed before its report", Kit, vec!["spec", "approve", "no-such-thing", "--json"]),
         ("cargo xtask status --json", Kit, vec!["status", "--json"]),
         ("cargo xtask status --all --json", Kit, vec!["status", "--all", "--json"]),
         ("cargo xtask graph --json", Kit, vec!["graph", "--json"]),
@@ -252,4 +254,34 @@ fn every_command_with_json_is_documented() {
         }
     }
     assert!(undocumented.is_empty(), "commands with --json that docs/json.md does not document: {undocumented:?}");
+}
+
+/// A `--json` command that fails before its report prints the error report on stdout (the error,
+/// its hint, the exit code the process exits with), for a failed step (exit 1) and for bad input
+/// (exit 2); a command line clap cannot read prints no JSON.
+#[test]
+fn a_failure_before_the_report_prints_the_error_report() {
+    let (sandbox, _origin) = project(FAST);
+    sandbox.write("README.md", "changed, not committed\n");
+    for (args, code, words) in [
+        (&["hotfix", "login", "--json"][..], 1, "uncommitted"),
+        (&["new-addon", "type", "--dry-run", "--json"][..], 2, "Rust keyword"),
+    ] {
+        let out = sandbox.xtask().args(args).run();
+        assert_eq!(out.code, code, "{args:?}: {}", out.stderr);
+        let json: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", out.stdout));
+        assert_eq!(
+            (&json["version"], &json["ok"], &json["exit_code"]),
+            (&1.into(), &false.into(), &code.into()),
+            "{json}"
+        );
+        assert!(
+            json["error"].as_str().unwrap_or_default().contains(words) || json["causes"].to_string().contains(words),
+            "{json}"
+        );
+        assert!(json["hint"].is_string(), "{json}");
+    }
+    let out = sandbox.xtask().args(["status", "--bogus", "--json"]).run();
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""));
 }
