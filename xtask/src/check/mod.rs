@@ -228,6 +228,9 @@ pub(crate) struct BranchFacts {
     pub pushed: Vec<Oid>,
     /// The range in words: `` `origin/main..HEAD` (3 commits) ``.
     pub pushed_range: String,
+    /// The commit whose tree the rules judge instead of the index: the pre-push hook's, when
+    /// HEAD is pushed (a push sends commits, never what is only staged).
+    pub judged: Option<Oid>,
 }
 
 /// Everything the rules read, gathered once.
@@ -243,7 +246,8 @@ pub(crate) struct Facts<'a> {
 }
 
 impl Facts<'_> {
-    /// Every tracked path with its blob id in the index (HEAD plus staged changes).
+    /// Every tracked path with its blob id in the index (HEAD plus staged changes), or in the
+    /// judged commit ([`BranchFacts::judged`]).
     /// From the cache while git's index file is unchanged: libgit2 reading an index of thousands
     /// of entries costs more than every rule that reads it.
     pub fn tracked(&self) -> anyhow::Result<&[IndexEntry]> {
@@ -251,7 +255,10 @@ impl Facts<'_> {
             return Ok(tracked);
         }
         let repo = &self.ctx.repo;
-        let read = self.ctx.cache.derive("index-entries", repo.git_dir(), "index", "", |_| repo.tracked_blobs())?;
+        let read = match self.branch.judged {
+            Some(commit) => repo.tree_blobs(commit)?,
+            None => self.ctx.cache.derive("index-entries", repo.git_dir(), "index", "", |_| repo.tracked_blobs())?,
+        };
         Ok(self.tracked.get_or_init(|| read))
     }
 
@@ -260,7 +267,8 @@ impl Facts<'_> {
         Ok(self.tracked()?.iter().filter(move |entry| entry.path.starts_with(prefix)))
     }
 
-    /// The version of a file the branch would push: the index (HEAD plus staged changes).
+    /// The version of a file the branch would push: the index (HEAD plus staged changes), or the
+    /// judged commit's.
     pub fn new_version(&self, path: &str) -> anyhow::Result<Option<String>> {
         let tracked = self.tracked()?;
         // The index is sorted by path, then stage: the merged version is stage 0.
@@ -290,6 +298,12 @@ pub fn evaluate(ctx: &Ctx, options: &Options) -> anyhow::Result<Report> {
 pub fn evaluate_push(ctx: &Ctx, options: &Options, pushed: &[Oid]) -> anyhow::Result<Report> {
     ctx.use_cache(false);
     evaluate_inner(ctx, options, ExtraScanner::IfApproved, pushed, None)
+}
+
+/// Whether a run judges HEAD's commit rather than the index: when HEAD is among the commits a
+/// push sends.
+fn judged_commit(ctx: &Ctx, tips: &[Oid]) -> anyhow::Result<Option<Oid>> {
+    Ok(ctx.repo.head()?.commit().filter(|head| tips.contains(head)))
 }
 
 /// Runs every rule, the extra scanner as `extra_scanner` says.
@@ -366,8 +380,12 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
     // Without a main branch there is nothing to diff against, except in a repository that has
     // no commits yet, where everything staged is new.
     // A function of the base tree and the index (the worktree's attributes files in the key too:
-    // they decide what is binary): from the cache while the index file is unchanged.
-    let changes = if base.is_some() || head.commit().is_none() {
+    // they decide what is binary): from the cache while the index file is unchanged. A push is
+    // judged by the commit it sends.
+    let judged = judged_commit(ctx, tips)?.filter(|_| base.is_some());
+    let changes = if let Some(tip) = judged {
+        ctx.repo.changes_between(base, tip)?
+    } else if base.is_some() || head.commit().is_none() {
         let attributes = [ctx.root().join(".gitattributes"), ctx.repo.git_dir().join("info/attributes")]
             .map(|file| std::fs::metadata(file).ok().map(|m| (m.len(), m.modified().ok())));
         let extra = format!("{base:?} {attributes:?}");
@@ -380,7 +398,7 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
         Head::Detached { .. } => None,
     };
     let (pushed, pushed_range) = pushed_commits(ctx, &head, main, tips)?;
-    Ok(BranchFacts { name, head: head.commit(), main, base, changes, pushed, pushed_range })
+    Ok(BranchFacts { name, head: head.commit(), main, base, changes, pushed, pushed_range, judged })
 }
 
 /// The commits a push would send that the remote's main branch does not have, oldest first.

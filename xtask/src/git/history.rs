@@ -309,6 +309,21 @@ impl Repo {
         file_changes(self, &diff)
     }
 
+    /// The changes of `tip` against `base`, tree to tree: what a push of `tip` sends, whatever
+    /// the index holds.
+    pub fn changes_between(&self, base: Option<Oid>, tip: Oid) -> anyhow::Result<Vec<FileChange>> {
+        let base_tree = match base {
+            Some(base) => Some(self.tree_of(base).context("failed to read the base tree")?),
+            None => None,
+        };
+        let tip_tree = self.tree_of(tip).context("failed to read the pushed tree")?;
+        let diff = self
+            .inner
+            .diff_tree_to_tree(base_tree.as_ref(), Some(&tip_tree), Some(&mut added_lines_options()))
+            .context("failed to diff the pushed commit against its base")?;
+        file_changes(self, &diff)
+    }
+
     /// The commits reachable from `tips` and from none of `hide`, oldest first (parents before
     /// children): what a push of `tips` sends to a remote that has `hide`.
     pub fn commits_between(&self, tips: &[Oid], hide: &[Oid]) -> anyhow::Result<Vec<Oid>> {
@@ -666,6 +681,23 @@ impl Repo {
             .iter()
             .map(|entry| IndexEntry { path: path_of(&entry.path), blob: entry.id, stage: (entry.flags >> 12) & 0x3 })
             .collect())
+    }
+
+    /// Every file of `commit`'s tree as [`Repo::tracked_blobs`] gives the index's: by path, at
+    /// stage 0 (what a pushed commit holds, whatever the index holds).
+    pub fn tree_blobs(&self, commit: Oid) -> anyhow::Result<Vec<IndexEntry>> {
+        let tree = self.tree_of(commit).context("failed to read the pushed tree")?;
+        let mut entries = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                let path = path_of(format!("{folder}{}", String::from_utf8_lossy(entry.name_bytes())).as_bytes());
+                entries.push(IndexEntry { path, blob: entry.id(), stage: 0 });
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .context("failed to read the pushed tree")?;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(entries)
     }
 
     /// A blob's bytes.

@@ -255,6 +255,30 @@ fn an_empty_message_allowed_by_git_is_refused_by_the_hook() {
     assert_eq!(sandbox.head(), before);
 }
 
+/// A push sends commits, not what is staged: a branch commit that edits a frozen spec (and adds
+/// no CHANGELOG fragment) is stopped by the pre-push hook even when the revert of the spec and a
+/// fragment are staged, and the remote never gets it.
+#[test]
+fn the_pre_push_hook_judges_the_pushed_commit_not_the_index() {
+    let sandbox = hooked_clone();
+    sandbox.xtask().args(["spec", "start", "health-monitor"]).success();
+    sandbox.commit_all("spec: start health-monitor");
+    let pushed = git(&sandbox, &["push", "-q", "origin", "main"], &[("LANCELOT_SKIP_HOOKS", "1")]);
+    assert!(pushed.ok, "{}", pushed.stderr);
+    let spec = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
+    sandbox.git(&["switch", "-q", "-c", "spec/monitor-tweak"]);
+    sandbox.write(spec, &format!("{}\nOne more requirement.\n", sandbox.read(spec)));
+    sandbox.commit_all("spec: tweak the health monitor");
+    // Staged, not committed: the spec as main has it, and a fragment.
+    sandbox.git(&["checkout", "main", "--", spec]);
+    sandbox.write("docs/changelog.d/monitor-tweak.md", "<!-- section: Changed -->\n- The health monitor, tweaked.\n");
+    sandbox.git(&["add", "docs/changelog.d/monitor-tweak.md"]);
+    let run = git(&sandbox, &["push", "-q", "-u", "origin", "spec/monitor-tweak"], &[]);
+    assert!(!run.ok, "the push of a commit that edits a frozen spec went through");
+    assert_contains(&run.stderr, "sop-2.1/frozen-spec");
+    assert_eq!(origin_ref(&sandbox, "spec/monitor-tweak"), "", "the remote got the branch");
+}
+
 /// `git commit --cleanup=verbatim -m $'\nfeat: x'` would store an empty subject, which `check`
 /// rejects once the commit exists; the hook, which cannot see the flag, refuses the leading
 /// blank line now, and its pasted hint (the editor rewrites the message) makes the commit.
