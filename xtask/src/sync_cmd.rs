@@ -216,6 +216,7 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     if branch == *main {
         refuse_a_diverged_main(ctx, before)?;
     }
+    refuse_files_in_the_way(ctx, &state, before, dry_run)?;
     if dry_run {
         return plan(ctx, args, &state, before);
     }
@@ -282,6 +283,29 @@ fn main_target(ctx: &Ctx, state: &State) -> anyhow::Result<(String, Oid)> {
     };
     let target = ctx.repo.raw_ref(&reference)?;
     Ok((reference, target))
+}
+
+/// Refuses, before anything moves, when what the sync brings in (the branch's own upstream, then
+/// main) adds a file where an untracked or ignored one is: git would stop the rebase or merge
+/// half-way. The hint moves each aside and syncs again, as `pre-pr`'s does.
+fn refuse_files_in_the_way(ctx: &Ctx, state: &State, head: Oid, dry_run: bool) -> anyhow::Result<()> {
+    let mut upstreams: Vec<(String, Oid)> = Vec::new();
+    if let Some(own) = &state.own_upstream {
+        if let Ok(commit) = ctx.repo.raw_ref(&format!("refs/remotes/{own}")) {
+            upstreams.push((own.clone(), commit));
+        }
+    }
+    if let Ok((_, target)) = main_target(ctx, state) {
+        upstreams.push((state.main_upstream.clone(), target));
+    }
+    let rerun = if dry_run { "cargo xtask sync --dry-run" } else { "cargo xtask sync" };
+    for (upstream, commit) in upstreams {
+        let found = ctx.repo.paths_in_the_way(head, commit, None)?;
+        if !found.is_empty() {
+            return Err(crate::pre_pr::sync::in_the_way_refusal(ctx, &found, &upstream, commit, rerun)?.into());
+        }
+    }
+    Ok(())
 }
 
 /// `origin/<branch>` when the branch tracks one (or one of its name exists), and it is fetched.

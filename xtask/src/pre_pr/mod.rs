@@ -20,7 +20,7 @@ mod progress;
 mod report;
 mod scope;
 mod steps;
-mod sync;
+pub(crate) mod sync;
 mod verify;
 
 /// Putting back an autostash, shared with `cargo xtask sync`.

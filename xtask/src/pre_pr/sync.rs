@@ -245,7 +245,7 @@ fn fix_the_cause(message: &str) -> &'static str {
 }
 
 /// The refusal for files in the way, with the command that moves each aside and runs again.
-fn in_the_way_refusal(
+pub(crate) fn in_the_way_refusal(
     ctx: &Ctx,
     found: &[InTheWay],
     upstream: &str,

@@ -305,6 +305,32 @@ fn an_ignored_env_file_the_sync_would_overwrite_is_refused_and_kept() {
     assert!(!sandbox.git(&["status", "--porcelain"]).contains(".env.mine"));
 }
 
+/// `sync` (not only `pre-pr`) with an untracked file where main adds one: the dry run and the
+/// run refuse before anything moves (exit 1, byte-identical), naming the file; the hint, pasted
+/// as printed, moves it aside and syncs, and the file's content is kept.
+#[test]
+fn sync_refuses_an_untracked_file_in_the_way_and_its_hint_syncs() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "FEATURE.md", "mine\n", "feat: add the feature file");
+    teammate_adds_tracked(&sandbox, &origin, "notes/plan.md", "the team's plan\n");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.write("notes/plan.md", "my own plan\n");
+    for args in [&["sync", "--dry-run"][..], &["sync"]] {
+        let out = sandbox.xtask().args(args).refused(1);
+        assert_contains(
+            &out.stderr,
+            "`origin/main` adds `notes/plan.md`, an untracked file here: the sync would overwrite it",
+        );
+    }
+    let out = sandbox.xtask().args(["sync"]).refused(1);
+    let hint = hint_after_colon(&out.stderr);
+    assert!(hint.starts_with("mv ") && hint.ends_with(" && cargo xtask sync"), "{hint}");
+    sandbox.sh(&sandbox.root, &hint);
+    assert_eq!(sandbox.read("notes/plan.md"), "the team's plan\n");
+    assert_eq!(sandbox.read("notes/plan.md.mine"), "my own plan\n");
+    assert!(sandbox.git(&["log", "--format=%s", "-2"]).contains("feat: add the feature file"));
+}
+
 /// An ignored file (ignored locally, through `.git/info/exclude`) where upstream adds a tracked
 /// one: refused with the file named, and the hint, pasted exactly as printed, moves it aside to
 /// a name that is still ignored (`settings.mine.toml` for `*.toml`-style rules) and runs `pre-pr`
