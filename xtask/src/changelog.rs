@@ -783,17 +783,27 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// The problems as `check` prints findings: through the one renderer, a `hint:` on every line.
 fn print_problems(problems: &[Problem]) {
-    let paint = Paint::stdout();
-    for problem in problems {
-        outln!("{} {}: {}", paint.red_bold("error[sop-4.4/changelog-fragment]"), problem.location(), problem.message);
-        outln!("  {} {}", paint.cyan_bold("hint:"), problem.hint);
-    }
+    let findings: Vec<crate::check::Finding> = problems
+        .iter()
+        .map(|problem| {
+            crate::check::Finding::error(
+                "sop-4.4/changelog-fragment",
+                Some(problem.location()),
+                problem.message.clone(),
+                problem.hint.clone(),
+            )
+        })
+        .collect();
+    out!("{}", crate::check::render_findings(&findings, Paint::stdout()));
 }
 
-fn problems_refusal(problems: &[Problem]) -> anyhow::Error {
+/// The refusal after `problems`; `printed`: each was printed with its hint already, which the
+/// refusal does not repeat (each command is pasted once).
+fn problems_refusal(problems: &[Problem], printed: bool) -> anyhow::Error {
     let first = problems.first().map(|p| p.hint.clone()).unwrap_or_default();
-    let hint = if problems.len() == 1 {
+    let hint = if problems.len() == 1 && !printed {
         first
     } else {
         "fix each fragment as its hint says, then check again:\ncargo xtask changelog --check".into()
@@ -831,7 +841,7 @@ fn preview(ctx: &Ctx, check: bool, json: bool) -> anyhow::Result<()> {
         }
     }
     if !problems.is_empty() {
-        return Err(problems_refusal(&problems));
+        return Err(problems_refusal(&problems, !json));
     }
     Ok(())
 }
@@ -890,7 +900,7 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
     let (fragments, problems) = load(root)?;
     if !problems.is_empty() {
         print_problems(&problems);
-        return Err(problems_refusal(&problems));
+        return Err(problems_refusal(&problems, true));
     }
     if fragments.is_empty() {
         return Err(Refusal::failed(format!("there is nothing to release: {FRAGMENTS_DIR}/ holds no fragments"))

@@ -137,7 +137,10 @@ fn a_broken_fragment_fails_check_with_its_line() {
 
     let out = sandbox.xtask().args(["changelog", "--check"]).refused(1);
     assert_contains(&out.stdout, "docs/changelog.d/scheduler.md:2");
-    assert_contains(&out.stderr, "hint: fix line 2 of docs/changelog.d/scheduler.md");
+    // The finding's hint, every line prefixed as `check` prints them; the refusal does not repeat it.
+    assert_contains(&out.stdout, "    hint: fix line 2 of docs/changelog.d/scheduler.md");
+    assert_contains(&out.stdout, "    hint: cargo xtask changelog --check");
+    assert_contains(&out.stderr, "hint: fix each fragment as its hint says, then check again:");
     sandbox.xtask().args(["changelog", "release", "0.2.0"]).refused(1);
     sandbox.xtask().args(["changelog"]).refused(1);
 }
