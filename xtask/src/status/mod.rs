@@ -300,7 +300,10 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
         let flag_registered = registered.contains(&names.flag.as_str());
         let row_status = match addon.status() {
             Ok(status) => status.to_string(),
-            Err(_) => "unreadable".into(),
+            Err(error) => {
+                problems.push(format!("{}: its Status line cannot be read: {error}", addon.spec));
+                "unreadable".into()
+            }
         };
         let mut row = Row {
             addon: addon.feature.clone(),

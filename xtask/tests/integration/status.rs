@@ -102,3 +102,20 @@ fn graph_draws_dependencies_and_flags_missing_ones() {
     assert_eq!(json["missing"], serde_json::json!(["Ghost"]));
     assert_eq!(json["edges"][0], serde_json::json!({ "from": "Scheduler", "to": "Ghost", "resolved": false }));
 }
+
+/// A spec whose Status line cannot be read: its row says `unreadable`, and `problems` says which
+/// file and why (the table's warning too), rather than an empty list next to the row.
+#[test]
+fn an_unreadable_status_is_a_problem_too() {
+    let sandbox = Sandbox::with_kit();
+    let spec = "docs/specs/Lancelot_vNext2_Spec_HealthMonitor.md";
+    let text = sandbox.read(spec);
+    let status_line = text.lines().find(|line| line.contains("**Status:**")).unwrap().to_string();
+    sandbox.write(spec, &text.replace(&status_line, "**Status:** Sort of done"));
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    assert_eq!(json["addons"][0]["status"], "unreadable");
+    let problems = json["problems"].to_string();
+    assert!(problems.contains(spec) && problems.contains("Status"), "{problems}");
+    let out = sandbox.xtask().args(["status"]).success();
+    assert_contains(&out.stderr, spec);
+}
