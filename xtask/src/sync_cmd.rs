@@ -134,6 +134,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// The command that undoes an unfinished sync (stopped at a conflict, or interrupted), run from
+/// here: what `undo` points to instead of undoing another command under it. `None` when no sync
+/// is unfinished (or its state cannot be read: `sync` itself says how to handle that).
+pub(crate) fn unfinished_abort(ctx: &Ctx) -> Option<(String, String)> {
+    let state = load(ctx).ok().flatten()?;
+    let command = match state.root.is_empty() || std::path::Path::new(&state.root) == ctx.root() {
+        true => "cargo xtask sync --abort".to_string(),
+        false => format!("cargo xtask -C {} sync --abort", crate::output::shell_word(&state.root)),
+    };
+    Some((state.branch, command))
+}
+
 fn state_path(ctx: &Ctx) -> std::path::PathBuf {
     ctx.repo.sop_dir().join(STATE_FILE)
 }

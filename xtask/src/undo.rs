@@ -83,6 +83,14 @@ fn damaged_record(path: &std::path::Path, why: &str) -> Refusal {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let dry_run = args.dry_run.dry_run;
     let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    // A sync not finished is undone by its own abort, never by undoing what ran before it.
+    if let Some((branch, abort)) = crate::sync_cmd::unfinished_abort(ctx) {
+        return Err(Refusal::failed(format!(
+            "a sync of `{branch}` is not finished; undo takes back a finished command; nothing was touched"
+        ))
+        .hint(format!("go back to where the sync started:\n{abort}"))
+        .into());
+    }
     let path = journal::last_run_path(&ctx.repo);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,

@@ -113,6 +113,10 @@ fn sync_abort_puts_back_exactly_what_was_there() {
         sandbox.xtask().args(["sync", flag, "--dry-run"]).refused(2);
         assert_eq!(sandbox.snapshot(), stopped, "`sync {flag} --dry-run` changed the repository");
     }
+    // `undo` while the sync is stopped: refused, pointing at the sync's own abort.
+    let undo = sandbox.xtask().args(["undo"]).refused(1);
+    assert_contains(&undo.stderr, "a sync of `feat/x` is not finished");
+    assert_eq!(crate::support::hint_commands(&undo.stderr), ["cargo xtask sync --abort"]);
     let again = sandbox.xtask().args(["sync"]).refused(2);
     paste_hints(&sandbox, &sandbox.root, &again.stderr, &[("cargo xtask sync --continue", 1)]);
     assert!(!state_exists(&sandbox), "the abort left the state");
