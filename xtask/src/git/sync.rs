@@ -304,6 +304,11 @@ impl Repo {
     /// The stash list, newest first (`stash@{0}` first).
     pub fn stash_entries(&self) -> Vec<StashEntry> {
         let Ok(fresh) = Repository::open(self.git_dir()) else { return Vec::new() };
+        // libgit2 creates an empty reflog when it reads a missing one: without a stash, nothing
+        // is read (a dry run writes nothing, not even under `.git/logs`).
+        if fresh.find_reference("refs/stash").is_err() {
+            return Vec::new();
+        }
         let Ok(reflog) = fresh.reflog("refs/stash") else { return Vec::new() };
         reflog
             .iter()

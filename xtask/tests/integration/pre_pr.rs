@@ -511,6 +511,8 @@ fn dry_run_predicts_without_fetching_or_writing() {
     assert_contains(&out.stdout, "dry run: nothing was fetched, run or written");
     assert!(!sandbox.exists("target/pre-pr"));
     assert_eq!(last_receipts(&sandbox).len(), receipts_before, "a dry run leaves no receipt");
+    // Not even under `.git/logs`: looking for forgotten autostashes reads no missing reflog.
+    assert!(!sandbox.exists(".git/logs/refs/stash"), "a dry run created the stash's reflog");
 }
 
 #[test]
