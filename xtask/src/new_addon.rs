@@ -744,7 +744,9 @@ fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Re
     // contracts written first, so it is said, not offered.
     outln!("next steps: commit the skeleton and see it boot with its flag on:");
     outln!("next: git add -A && git commit -m \"feat: add {} skeleton\"", names.slug);
-    outln!("next: {}=true cargo run -- status", names.flag);
+    // `run --once` boots the add-ons and prints the war room it persists; `status` would show
+    // what an earlier run persisted, without this add-on.
+    outln!("next: {}=true cargo run -- run --once", names.flag);
     outln!(
         "then define Scope and Contracts in {} (replace every {}), approve the spec with \
          `cargo xtask spec approve {}`, build it in {}, and run `cargo xtask pre-pr`",

@@ -565,12 +565,17 @@ fn new_addon_next_lines_paste_in_order() {
     let _cargo = crate::support::cargo_guard();
     let sandbox = Sandbox::with_kit();
     sandbox.copy_lockfile();
+    // The host ran before in this clone: its persisted war room has no scheduler row, so the
+    // "see it boot" line must boot it, not show what was persisted.
+    let earlier = sandbox.paste(&sandbox.root, "cargo run -- run --once");
+    assert_eq!(earlier.code, 0, "{}", earlier.stderr);
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
     let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.all());
     assert_eq!(pasted.len(), 2, "{pasted:?}");
     assert_eq!(status(&sandbox), "");
     assert_eq!(subject(&sandbox), "feat: add scheduler skeleton");
-    assert_contains(&pasted[1].stdout, "scheduler");
+    let row = pasted[1].stdout.lines().find(|line| line.trim_start().starts_with("scheduler"));
+    assert!(row.is_some_and(|row| row.contains("running")), "{}", pasted[1].stdout);
 }
 
 /// The commit-msg hook's hint, pasted from a subfolder.

@@ -334,7 +334,7 @@ fn realistic_names_are_accepted_and_read_back() {
     ] {
         let out = sandbox.xtask().args(["new-addon", name, "--yes"]).success();
         assert_eq!(sandbox.current_branch(), branch, "{name}: {}", out.stdout);
-        assert_contains(&out.stdout, &format!("next: {flag}=true cargo run -- status"));
+        assert_contains(&out.stdout, &format!("next: {flag}=true cargo run -- run --once"));
         sandbox.commit_all(&format!("feat: add {name}"));
         let check = sandbox.xtask().args(["check", "--json"]).run();
         let findings = naming_findings(&check.json());
