@@ -50,6 +50,7 @@ pub mod receipts;
 mod receipts_cmd;
 mod redact;
 pub mod render;
+mod signals;
 mod spec;
 mod status;
 mod sync_cmd;

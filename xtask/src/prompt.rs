@@ -1,8 +1,10 @@
-//! Every question the tool asks, in one place, so every prompt behaves the same way: Ctrl-C or
-//! Esc cancels cleanly — the terminal's cursor is shown again (a multi-select hides it), the
-//! command says `cancelled: …` and exits 130, and since the answer arrives as an error returned
-//! through the command (dialoguer reads keys in raw mode, so Ctrl-C is a key, not a signal), the
-//! run lock and everything else are released on the way out, as on any other error.
+//! Every question the tool asks, in one place, so every prompt behaves the same way: Ctrl-C (or
+//! Esc at a yes/no or a choice) cancels cleanly — the terminal's cursor is shown again (a
+//! multi-select hides it), the command says `cancelled: …` and exits 130, and since the answer
+//! arrives as an error returned through the command, the run lock and everything else are
+//! released on the way out, as on any other error. (dialoguer reads keys in raw mode and its
+//! terminal library raises SIGINT on itself for Ctrl-C before returning an interrupted read:
+//! `signals.rs` lets that signal through while a prompt runs.)
 //!
 //! Prompts only run when `Ctx::interactive` says so (a terminal, not CI, no `--yes`); every one
 //! has a flag that answers it, so a `--yes` run is complete.
@@ -10,42 +12,58 @@
 use crate::error::Refusal;
 
 /// The exit code of a cancelled command, as a shell reports Ctrl-C.
-pub const EXIT_CANCELLED: i32 = 130;
+pub const EXIT_CANCELLED: i32 = crate::signals::EXIT_INTERRUPTED;
 
 /// The error a cancelled prompt returns: `cancelled: <what>`, exit 130.
 pub fn cancelled(what: &str) -> anyhow::Error {
     Refusal { message: format!("cancelled: {what}"), hint: None, code: EXIT_CANCELLED }.into()
 }
 
+/// Shows the terminal's cursor again (a multi-select hides it): on every way out of a prompt,
+/// and from the signal handler (`signals.rs`).
+pub fn show_cursor() {
+    let _ = dialoguer::console::Term::stderr().show_cursor();
+}
+
 /// A prompt's error, after putting the terminal back: Ctrl-C is a cancellation.
 fn failed(error: dialoguer::Error, what: &str) -> anyhow::Error {
-    let _ = dialoguer::console::Term::stderr().show_cursor();
+    show_cursor();
     match error {
+        // The signal it raised stays let through while the process goes out with exit 130.
         dialoguer::Error::IO(error) if error.kind() == std::io::ErrorKind::Interrupted => cancelled(what),
-        error => anyhow::anyhow!("prompt failed: {error}"),
+        error => {
+            crate::signals::prompt_answered();
+            anyhow::anyhow!("prompt failed: {error}")
+        }
     }
+}
+
+/// Runs one prompt with Ctrl-C as its key (see the module's documentation).
+fn asking<T>(ask: impl FnOnce() -> dialoguer::Result<T>, what: &str) -> anyhow::Result<T> {
+    crate::signals::prompt_begins();
+    let answer = ask().map_err(|e| failed(e, what))?;
+    crate::signals::prompt_answered();
+    Ok(answer)
 }
 
 /// A line of text (empty allowed).
 pub fn text(prompt: &str, what: &str) -> anyhow::Result<String> {
-    dialoguer::Input::<String>::new().with_prompt(prompt).allow_empty(true).interact_text().map_err(|e| failed(e, what))
+    asking(|| dialoguer::Input::<String>::new().with_prompt(prompt).allow_empty(true).interact_text(), what)
 }
 
 /// Yes or no; Esc (or `q`) cancels.
 pub fn confirm(prompt: &str, default: bool, what: &str) -> anyhow::Result<bool> {
-    let answer =
-        dialoguer::Confirm::new().with_prompt(prompt).default(default).interact_opt().map_err(|e| failed(e, what))?;
+    let answer = asking(|| dialoguer::Confirm::new().with_prompt(prompt).default(default).interact_opt(), what)?;
     answer.ok_or_else(|| {
-        let _ = dialoguer::console::Term::stderr().show_cursor();
+        show_cursor();
         cancelled(what)
     })
 }
 
 /// Any number of `items` (indices); Esc (or `q`) cancels.
 pub fn choose(prompt: &str, items: &[String], what: &str) -> anyhow::Result<Vec<usize>> {
-    let chosen =
-        dialoguer::MultiSelect::new().with_prompt(prompt).items(items).interact_opt().map_err(|e| failed(e, what))?;
-    let _ = dialoguer::console::Term::stderr().show_cursor();
+    let chosen = asking(|| dialoguer::MultiSelect::new().with_prompt(prompt).items(items).interact_opt(), what)?;
+    show_cursor();
     chosen.ok_or_else(|| cancelled(what))
 }
 

@@ -2,7 +2,7 @@
 //! exactly where the work is) before the process exits 130. It never interrupts git half-way
 //! through rewriting the tree, and never lets a later step start once a signal has arrived.
 //!
-//! The signal is handled on a thread of its own (the `ctrlc` crate), so it is acted on even while
+//! The signal is handled on a thread of its own (`signals.rs`, the `ctrlc` crate), so it is acted on even while
 //! the main thread waits for a long verify command. Every step that has git rewrite the working
 //! tree (the stash, the rebase or merge and its abort, the restore) runs holding [`git_turn`]; the
 //! handler takes the same lock, so it waits for git to finish (a terminal's Ctrl-C reaches git too,
@@ -21,7 +21,7 @@ use super::sync;
 use crate::git::Repo;
 
 /// Exit code after SIGINT (128 + 2), used for every signal handled here.
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub const EXIT_INTERRUPTED: i32 = crate::signals::EXIT_INTERRUPTED;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -50,7 +50,7 @@ pub fn install(root: PathBuf, rerun: String, json: bool) {
         pending.rerun = rerun;
         pending.json = json;
     }
-    if let Err(error) = ctrlc::set_handler(handle) {
+    if let Err(error) = crate::signals::on_interrupt(handle) {
         crate::output::warning(format!("Ctrl-C will not restore the autostash: {error}"));
     }
 }

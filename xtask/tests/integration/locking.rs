@@ -3,6 +3,7 @@
 //! a killed holder lets go at once; and concurrent writers never get in together.
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::support::{assert_contains, spawn_quiet, Hold, Sandbox};
 
@@ -149,4 +150,64 @@ fn concurrent_writers_never_get_in_together() {
     // Not an assertion on timing: a run where every writer happened to go one after the other
     // still proves nothing overlapped; the count only shows the lock was contended.
     eprintln!("{refused_by_the_lock} of {} writers were refused by the lock", ROUNDS * WRITERS.len());
+}
+
+/// Ctrl-C at a prompt, in a real pseudo-terminal (`script` makes one: the command sees a terminal
+/// and asks): the terminal library raises SIGINT for the key, which used to kill the process
+/// with the run lock held and the cursor hidden. Proves the run is cancelled instead (the prompt
+/// was really reached, `cancelled:` and exit 130, the cursor shown again), nothing is written,
+/// and the lock is released: the next run takes over no stale lock.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_at_a_prompt_cancels_the_run_and_releases_the_lock() {
+    use std::io::{Read as _, Write as _};
+    let sandbox = Sandbox::with_kit();
+    let before = sandbox.snapshot();
+    let xtask = sandbox.xtask().args(["new-addon", "scheduler"]).command();
+    let line = format!("'{}' new-addon scheduler", env!("CARGO_BIN_EXE_xtask"));
+    let mut command = std::process::Command::new("script");
+    command.args(["-qfec", &line, "/dev/null"]).env_clear().current_dir(xtask.get_current_dir().unwrap());
+    for (key, value) in xtask.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    command.env("TERM", "xterm").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = command.spawn().expect("`script` (util-linux) runs the command in a pseudo-terminal");
+    let mut stdout = child.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = stdout.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buffer[..read]);
+            }
+        })
+    };
+    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let started = Instant::now();
+    while !text().contains("One-line summary") {
+        assert!(started.elapsed() < Duration::from_secs(30), "the prompt never came:\n{}", text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "it did not end after Ctrl-C:\n{}", text());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    reader.join().unwrap();
+    let output = text();
+    assert_eq!(status.code(), Some(130), "{output}");
+    assert!(output.contains("cancelled: "), "not cancelled, killed:\n{output}");
+    assert!(output.rfind("\x1b[?25h") > output.rfind("\x1b[?25l"), "the cursor stays hidden:\n{output:?}");
+    assert_eq!(sandbox.snapshot(), before, "a cancelled new-addon wrote something");
+    let next = sandbox.xtask().args(["new-addon", "scheduler", "--dry-run"]).success();
+    assert!(!next.stderr.contains("stale lock"), "the lock was left behind:\n{}", next.stderr);
 }
