@@ -743,14 +743,32 @@ fn flag_mentions(line: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Every flag a Rust source names outside its unit tests (an item `#[cfg(test)]` marks may name
-/// any flag; the code around and after it may not), with its 1-based line, in order.
+/// any flag; the code around and after it may not), with its 1-based line, in order: by its name
+/// (`FEATURE_X`), or through a module's constant (`crate::core::scheduler::FLAG`, reported as
+/// `scheduler::FLAG` for the rule to map to the add-on whose module it is).
 fn flag_mentions_in(text: &str) -> Vec<(usize, String)> {
     let mut mentions = Vec::new();
-    if !text.contains("FEATURE_") {
+    if !text.contains("FEATURE_") && !text.contains("::FLAG") {
         return mentions;
     }
     let tests = test_items(text);
     let code = text;
+    for (offset, _) in code.match_indices("::FLAG") {
+        let after = code[offset + "::FLAG".len()..].bytes().next();
+        if after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || tests.iter().any(|range| range.contains(&offset))
+        {
+            continue;
+        }
+        let module_start = code[..offset]
+            .rfind(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            .map_or(0, |at| at + 1);
+        let module = &code[module_start..offset];
+        if !module.is_empty() {
+            let line_number = code[..offset].matches('\n').count() + 1;
+            mentions.push((line_number, format!("{module}::FLAG")));
+        }
+    }
     // Visit only the lines that mention a flag: one substring search over the file instead of a
     // scan of every line (this runs over every module of thousands of add-ons).
     let mut line_start_seen = usize::MAX;
@@ -767,6 +785,7 @@ fn flag_mentions_in(text: &str) -> Vec<(usize, String)> {
         let line_number = code[..line_start].matches('\n').count() + 1;
         mentions.extend(flag_mentions(&code[line_start..line_end]).map(|flag| (line_number, flag.to_string())));
     }
+    mentions.sort_by_key(|(line, _)| *line);
     mentions
 }
 
@@ -840,6 +859,8 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
     // One pass over the runtime's sources: a flag may appear only in its owner and the registry.
     // Unit tests (everything from `#[cfg(test)]` on) and `tests/` may name any flag.
     let owners: HashMap<&str, &Addon> = addons.iter().map(|addon| (addon.names.flag.as_str(), addon)).collect();
+    // `scheduler::FLAG` names the flag of the add-on whose module is `scheduler`.
+    let by_module: HashMap<&str, &Addon> = addons.iter().map(|addon| (addon.names.snake.as_str(), addon)).collect();
     let mut files = Vec::new();
     rust_files(root, &root.join("src"), &mut files)?;
     files.sort();
@@ -848,8 +869,13 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
             let text = std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
             Ok(flag_mentions_in(&text))
         })?;
-        for (line_number, flag) in mentions {
-            let Some(owner) = owners.get(flag.as_str()) else { continue };
+        for (line_number, mention) in mentions {
+            let owner = match mention.strip_suffix("::FLAG") {
+                Some(module) => by_module.get(module),
+                None => owners.get(mention.as_str()),
+            };
+            let Some(owner) = owner else { continue };
+            let flag = &owner.names.flag;
             let inside = file == owner.names.module || file.starts_with(&format!("{}/", owner.names.module_dir));
             if !inside {
                 findings.push(Finding::error(
@@ -886,6 +912,14 @@ mod tests {
         let usual =
             "fn f() { let _ = \"FEATURE_E\"; }\n\n#[cfg(test)]\nmod tests {\n    const F: &str = \"FEATURE_F\";\n}\n";
         assert_eq!(flag_mentions_in(usual), [(1, "FEATURE_E".to_string())]);
+    }
+
+    /// A flag read through its owner's constant is a mention of that module's flag; a longer
+    /// constant (`FLAG_X`), a `{name}::FLAG` template and a test item's are not.
+    #[test]
+    fn a_flag_read_through_its_owners_constant_is_a_mention() {
+        let text = "fn f(f: &Flags) -> bool {\n    f.is_enabled(crate::core::health_monitor::FLAG)\n}\nconst A: &str = other::FLAG_X;\nconst B: &str = \"{name}::FLAG\";\n#[cfg(test)]\nmod tests {\n    const C: &str = scheduler::FLAG;\n}\n";
+        assert_eq!(flag_mentions_in(text), [(2, "health_monitor::FLAG".to_string())]);
     }
 
     /// Paths that differ only in case are one finding each, folders included; distinct paths

@@ -523,6 +523,16 @@ fn the_owning_module_must_exist_and_be_the_only_reader_of_its_flag() {
     assert_eq!(errors(&out), [("sop-3.4/single-owner".to_string(), "src/peek.rs:4".to_string())]);
     assert_contains(only(&out, "sop-3.4/single-owner")["hint"].as_str().unwrap(), "src/core/health_monitor.rs");
 
+    // Through the owner's constant instead of its name: the same reading, the same finding.
+    let sandbox = Sandbox::with_kit();
+    sandbox.write(
+        "src/peek.rs",
+        "//! Peeks at a flag it does not own.\npub fn peek(flags: &crate::flags::Flags) -> bool {\n    flags.is_enabled(crate::core::health_monitor::FLAG)\n}\n",
+    );
+    let out = check_fails(&sandbox);
+    assert_eq!(errors(&out), [("sop-3.4/single-owner".to_string(), "src/peek.rs:3".to_string())]);
+    assert_contains(only(&out, "sop-3.4/single-owner")["message"].as_str().unwrap(), "FEATURE_HEALTH_MONITOR");
+
     let sandbox = Sandbox::with_kit();
     std::fs::remove_file(sandbox.path("src/core/health_monitor.rs")).unwrap();
     let out = check_fails(&sandbox);
