@@ -106,19 +106,37 @@ pub fn declared_str(text: &str, constant: &str) -> Option<(String, usize)> {
     })
 }
 
-/// The strings of `pub const <NAME>: &[&str] = &["a", "b"];` in a module's text, and the line
+/// The values of `pub const <NAME>: &[&str] = &["a", "b"];` in a module's text, and the line
 /// the declaration starts on. The list may span lines (as rustfmt wraps a long one); it ends at
-/// the first `;` after the `=`.
+/// the first `;` after the `=`. The type may be spelled `&'static [&'static str]`, and an item
+/// may name a module's constant instead of its name (`crate::core::health_monitor::NAME` is
+/// `health_monitor`, what the module's `NAME` holds); any other item is kept as written.
 pub fn declared_str_list(text: &str, constant: &str) -> Option<(Vec<String>, usize)> {
-    let prefix = format!("pub const {constant}: &[&str] =");
+    let prefix = format!("pub const {constant}:");
     let start = text.match_indices(&prefix).find(|(offset, _)| {
         let line_start = text[..*offset].rfind('\n').map_or(0, |newline| newline + 1);
         text[line_start..*offset].trim().is_empty()
     })?;
     let line = text[..start.0].matches('\n').count() + 1;
     let rest = &text[start.0 + prefix.len()..];
-    let body = &rest[..rest.find(';')?];
-    let values = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
+    let (kind, value) = rest[..rest.find(';')?].split_once('=')?;
+    let kind: String = kind.chars().filter(|c| !c.is_whitespace()).collect();
+    if !matches!(kind.as_str(), "&[&str]" | "&'static[&'static str]" | "&'static[&'staticstr]") {
+        return None;
+    }
+    let items = value.trim().strip_prefix('&')?.trim().strip_prefix('[')?.trim_end().strip_suffix(']')?;
+    let values = items
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| match item.strip_prefix('"').and_then(|quoted| quoted.strip_suffix('"')) {
+            Some(name) => name.to_string(),
+            None => match item.strip_suffix("::NAME") {
+                Some(path) => path.rsplit("::").next().unwrap_or(path).to_string(),
+                None => item.to_string(),
+            },
+        })
+        .collect();
     Some((values, line))
 }
 
@@ -183,6 +201,15 @@ mod tests {
         assert_eq!(declared_str_list(wrapped, "DEPENDS_ON"), Some((vec!["a".to_string(), "b".to_string()], 1)));
         assert_eq!(declared_str_list("pub const DEPENDS_ON: &[&str] = &[];", "DEPENDS_ON"), Some((vec![], 1)));
         assert_eq!(declared_str_list("// pub const DEPENDS_ON: &[&str] = &[\"x\"];", "DEPENDS_ON"), None);
+        // The same list in the other spellings the compiler takes.
+        let spelled = [
+            "pub const DEPENDS_ON: &'static [&'static str] = &[\"health_monitor\"];",
+            "pub const DEPENDS_ON: &[&str] = &[crate::core::health_monitor::NAME];",
+            "pub const DEPENDS_ON: &[&str] = &[super::health_monitor::NAME,];",
+        ];
+        for text in spelled {
+            assert_eq!(declared_str_list(text, "DEPENDS_ON"), Some((vec!["health_monitor".to_string()], 1)), "{text}");
+        }
         let written = depends_on_declaration(&["a".to_string(), "b".to_string()]);
         assert_eq!(declared_str_list(&written, "DEPENDS_ON"), Some((vec!["a".to_string(), "b".to_string()], 1)));
     }
