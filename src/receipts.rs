@@ -316,6 +316,35 @@ impl JsonLinesLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Reopens the log by its path when the file the handle holds is no longer there: deleted,
+    /// or replaced (`rm` + `touch`, a log rotation in `create` mode). Appending to the old handle
+    /// would write every later receipt into a file nobody can read. One `stat` per append.
+    fn reopen_if_replaced(&mut self) -> Result<(), Error> {
+        if self.still_at_path() {
+            return Ok(());
+        }
+        let (log, _torn) = JsonLinesLog::open(&self.path)?;
+        *self = log;
+        Ok(())
+    }
+
+    /// Whether the path still names the file the handle holds (same device and inode).
+    #[cfg(unix)]
+    fn still_at_path(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.file.metadata(), std::fs::metadata(&self.path)) {
+            (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+            // The path is gone (or unreadable): reopening creates it, or reports why it cannot.
+            _ => false,
+        }
+    }
+
+    /// Windows does not delete or rename a file another process holds open for writing.
+    #[cfg(not(unix))]
+    fn still_at_path(&self) -> bool {
+        true
+    }
 }
 
 impl ReceiptSink for JsonLinesLog {
@@ -323,6 +352,7 @@ impl ReceiptSink for JsonLinesLog {
         let mut line = serde_json::to_vec(receipt)
             .map_err(|error| Error::Encoding { what: "a receipt", reason: error.to_string() })?;
         line.push(b'\n');
+        self.reopen_if_replaced()?;
         // One write of the whole line, so a crash tears at most the last line.
         let append = |file: &mut File| {
             file.write_all(&line)?;
@@ -333,10 +363,11 @@ impl ReceiptSink for JsonLinesLog {
     }
 
     fn check_writable(&self) -> Result<(), Error> {
-        // Reopening by path notices a log that was deleted, replaced or made read-only since it
-        // was opened; the handle we hold would keep writing into the void.
+        // Opening by path notices a log made read-only since it was opened. A deleted log is
+        // created again, as the next append would (it reopens a replaced or deleted log).
         OpenOptions::new()
             .append(true)
+            .create(true)
             .open(&self.path)
             .map(drop)
             .map_err(|error| Error::io("open the receipts log for appending", &self.path, error))
@@ -594,13 +625,39 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), huge + "\n");
     }
 
+    /// Defect (repro-18): after the log was replaced under a running host (`rm` + `touch`, a
+    /// log rotation in `create` mode) or deleted, every later receipt went to the deleted file.
+    /// Now the append notices and writes to the file the path names.
     #[test]
-    fn a_deleted_log_is_not_writable() {
-        let scratch = Scratch::new("deleted");
+    fn appends_follow_a_replaced_or_deleted_log() {
+        let scratch = Scratch::new("replaced");
         let path = scratch.0.join("receipts.jsonl");
+        let (mut log, _) = JsonLinesLog::open(&path).unwrap();
+        log.append(&receipt(1, ReceiptKind::Job)).unwrap();
+        std::fs::rename(&path, scratch.0.join("receipts.jsonl.1")).unwrap();
+        std::fs::write(&path, "").unwrap();
+        log.append(&receipt(2, ReceiptKind::Job)).unwrap();
+        assert_eq!(read_log(&path).unwrap().receipts, [receipt(2, ReceiptKind::Job)]);
+        std::fs::remove_file(&path).unwrap();
+        log.append(&receipt(3, ReceiptKind::Job)).unwrap();
+        log.append(&receipt(4, ReceiptKind::Job)).unwrap();
+        let times: Vec<u64> = read_log(&path).unwrap().receipts.iter().map(|r| r.timestamp_ms).collect();
+        assert_eq!(times, [3, 4]);
+        let rotated = read_log(&scratch.0.join("receipts.jsonl.1")).unwrap();
+        assert_eq!(rotated.receipts, [receipt(1, ReceiptKind::Job)]);
+    }
+
+    /// A deleted log is writable (the next append creates it again); a log whose directory is
+    /// gone is not.
+    #[test]
+    fn a_log_whose_directory_is_gone_is_not_writable() {
+        let scratch = Scratch::new("deleted");
+        let path = scratch.0.join("state/receipts.jsonl");
         let (log, _) = JsonLinesLog::open(&path).unwrap();
         log.check_writable().unwrap();
         std::fs::remove_file(&path).unwrap();
+        log.check_writable().unwrap();
+        std::fs::remove_dir_all(scratch.0.join("state")).unwrap();
         let error = log.check_writable().unwrap_err();
         assert!(error.to_string().starts_with("failed to open the receipts log for appending"), "{error}");
     }
