@@ -269,3 +269,30 @@ fn the_state_dir_can_come_from_dotenv_and_the_environment_wins() {
     assert_eq!(receipts(&sandbox, "from-env/receipts.jsonl").len(), REGISTRY.len());
     assert!(!sandbox.path().join(".lancelot").exists());
 }
+
+/// Defect (repro-11): the state directory is `.lancelot` in the current directory, and cargo runs
+/// the package from any subdirectory, but `.gitignore` only ignored the root's `/.lancelot/`, so
+/// `cd src && cargo run -- status` left untracked state that `git add -A` committed. The
+/// repository's `.gitignore` now ignores `.lancelot/` at any depth.
+#[test]
+fn the_state_directory_is_ignored_in_any_subdirectory() {
+    let sandbox = Sandbox::new();
+    let ignore = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.gitignore")).expect(".gitignore");
+    sandbox.write(".gitignore", &ignore);
+    sandbox.lancelot(&["status"]).success();
+    std::fs::create_dir(sandbox.path().join("src")).expect("mkdir src");
+    sandbox.lancelot(&["status"]).current_dir("src").success();
+    assert!(sandbox.path().join("src/.lancelot/receipts.jsonl").is_file());
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(sandbox.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs")
+    };
+    assert!(git(&["init", "-q"]).status.success());
+    let status = git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "?? .gitignore\n");
+}

@@ -79,6 +79,15 @@ pub struct Outcome {
 }
 
 impl Run {
+    /// Runs in `relative`, a folder of the sandbox, instead of its root.
+    pub fn current_dir(mut self, relative: &str) -> Run {
+        let dir = self.command.get_current_dir().map(|root| root.join(relative));
+        if let Some(dir) = dir {
+            self.command.current_dir(dir);
+        }
+        self
+    }
+
     pub fn env(mut self, name: &str, value: &str) -> Run {
         self.command.env(name, value);
         self
