@@ -267,6 +267,19 @@ fn torn_kind(tail: &[u8]) -> TornKind {
     }
 }
 
+/// Opens the log at `path` for appending, creating it and its directory if needed.
+fn open_for_append(path: &Path) -> Result<File, Error> {
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|error| Error::io("create the directory", parent, error))?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|error| Error::io("open the receipts log", path, error))
+}
+
 /// The durable receipts log: a JSON Lines file opened for appending.
 #[derive(Debug)]
 pub struct JsonLinesLog {
@@ -282,15 +295,7 @@ impl JsonLinesLog {
     /// fresh line, and it is returned so the caller can report it. Nothing else is checked:
     /// the runtime only appends, and readers skip lines they cannot read.
     pub fn open(path: &Path) -> Result<(JsonLinesLog, Option<TornLine>), Error> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|error| Error::io("create the directory", parent, error))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|error| Error::io("open the receipts log", path, error))?;
+        let mut file = open_for_append(path)?;
         let read_error = |error| Error::io("read the receipts log", path, error);
         let length = file.metadata().map_err(read_error)?.len();
         let torn = match tail::Backwards::new(&mut file, TORN_LINE_SCAN).map_err(read_error)?.tail() {
@@ -363,14 +368,10 @@ impl ReceiptSink for JsonLinesLog {
     }
 
     fn check_writable(&self) -> Result<(), Error> {
-        // Opening by path notices a log made read-only since it was opened. A deleted log is
-        // created again, as the next append would (it reopens a replaced or deleted log).
-        OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map(drop)
-            .map_err(|error| Error::io("open the receipts log for appending", &self.path, error))
+        // Opening by path, as the next append does when the log was replaced or deleted,
+        // notices a log (or directory) made read-only or replaced by something not a file. A
+        // deleted log is created again, as the next append would.
+        open_for_append(&self.path).map(drop)
     }
 
     fn location(&self) -> String {
@@ -647,19 +648,20 @@ mod tests {
         assert_eq!(rotated.receipts, [receipt(1, ReceiptKind::Job)]);
     }
 
-    /// A deleted log is writable (the next append creates it again); a log whose directory is
-    /// gone is not.
+    /// A deleted log is writable (the next append creates it again, and its directory); a log
+    /// path taken by something that is not a file is not.
     #[test]
-    fn a_log_whose_directory_is_gone_is_not_writable() {
+    fn a_log_path_that_is_not_a_file_is_not_writable() {
         let scratch = Scratch::new("deleted");
         let path = scratch.0.join("state/receipts.jsonl");
         let (log, _) = JsonLinesLog::open(&path).unwrap();
         log.check_writable().unwrap();
-        std::fs::remove_file(&path).unwrap();
-        log.check_writable().unwrap();
         std::fs::remove_dir_all(scratch.0.join("state")).unwrap();
+        log.check_writable().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
         let error = log.check_writable().unwrap_err();
-        assert!(error.to_string().starts_with("failed to open the receipts log for appending"), "{error}");
+        assert!(error.to_string().starts_with("failed to open the receipts log"), "{error}");
     }
 
     #[test]
