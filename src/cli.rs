@@ -18,6 +18,7 @@ use crate::dotenv::DotEnv;
 use crate::error::{Error, Warning, EXIT_FAILURE, EXIT_OK};
 use crate::flags::{Flags, REGISTRY};
 use crate::host::{Host, Runtime};
+use crate::ready::Readiness;
 use crate::receipts::{JsonLinesLog, TornKind, TornLine};
 use crate::run_loop::{self, RunOptions, Stopped};
 use crate::state::Read;
@@ -256,13 +257,23 @@ fn status(invocation: &Invocation, json: bool, stdout: &mut dyn Write, stderr: &
     let state_dir = state_dir(invocation, dotenv.as_ref())?;
     let now_ms = invocation.clock.now_ms();
     let mut warnings = Vec::new();
-    let room = match PersistedWarRoom::load(&state_dir, now_ms)? {
-        Read::Found { data, saved_at_ms, .. } => data.as_read_at(saved_at_ms, now_ms),
-        missing_or_aside => {
-            if let Read::KeptAside(warning) = missing_or_aside {
+    // `status` only reads: a newer runtime's document stays where it is (a newer host may be
+    // running on it), and READY is what `ready.json` holds now, not what the host last saw.
+    let (readiness, warning) = crate::ready::peek(&state_dir, now_ms)?;
+    warnings.extend(warning);
+    let room = match PersistedWarRoom::peek(&state_dir, now_ms)? {
+        Read::Found { data, saved_at_ms, .. } => {
+            let mut room = data.as_read_at(saved_at_ms, now_ms);
+            if let Some(readiness) = readiness {
+                room.system = readiness;
+            }
+            room
+        }
+        missing_or_unusable => {
+            if let Read::KeptAside(warning) | Read::LeftInPlace(warning) = missing_or_unusable {
                 warnings.push(warning);
             }
-            boot_once(invocation)?
+            boot_once(invocation, readiness.unwrap_or_default())?
         }
     };
     print_war_room(&room, &warnings, json, stdout, stderr)?;
@@ -271,12 +282,8 @@ fn status(invocation: &Invocation, json: bool, stdout: &mut dyn Write, stderr: &
 
 /// No host ever persisted a war room: boot every add-on once and tick once (their upkeep; no
 /// job runs from `status`), without persisting anything but receipts.
-fn boot_once(invocation: &Invocation) -> Result<WarRoom, Error> {
-    let Setup { mut host, state_dir } = setup(invocation)?;
-    let (readiness, warning) = crate::ready::load(&state_dir, host.now_ms())?;
-    if let Some(warning) = warning {
-        host.add_warning(warning);
-    }
+fn boot_once(invocation: &Invocation, readiness: Readiness) -> Result<WarRoom, Error> {
+    let Setup { host, .. } = setup(invocation)?;
     let mut runtime = Runtime::new(host, crate::core::addons()).with_readiness(readiness);
     runtime.boot()?;
     runtime.upkeep()?;

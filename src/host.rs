@@ -295,7 +295,7 @@ impl Runtime {
         let restored_job_runs = match PersistedWarRoom::load(state_dir, now_ms)? {
             Read::Found { data, .. } => data.last_job_runs,
             Read::Missing => BTreeMap::new(),
-            Read::KeptAside(warning) => {
+            Read::KeptAside(warning) | Read::LeftInPlace(warning) => {
                 self.host.add_warning(warning);
                 BTreeMap::new()
             }
@@ -513,7 +513,7 @@ impl Runtime {
             }
             match persistence.slots.load(name, slot.addon.state_version(), now_ms)? {
                 Read::Missing => {}
-                Read::KeptAside(warning) => self.host.warnings.push(warning),
+                Read::KeptAside(warning) | Read::LeftInPlace(warning) => self.host.warnings.push(warning),
                 Read::Found { version, data, .. } => {
                     if let Err(reason) = slot.addon.restore_state(version, data) {
                         let reason = format!("`{name}` could not restore it: {reason}");

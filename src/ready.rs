@@ -102,7 +102,18 @@ pub fn load(state_dir: &Path, now_ms: u64) -> Result<(Readiness, Option<Warning>
     match state::read_document::<Readiness>(&path(state_dir), READY_VERSION, now_ms)? {
         Read::Found { data, .. } => Ok((data, None)),
         Read::Missing => Ok((Readiness::never_onboarded(), None)),
-        Read::KeptAside(warning) => Ok((Readiness::never_onboarded(), Some(warning))),
+        Read::KeptAside(warning) | Read::LeftInPlace(warning) => Ok((Readiness::never_onboarded(), Some(warning))),
+    }
+}
+
+/// The persisted READY state for a command that only reads (`status`): `None` with a warning
+/// when `ready.json` cannot be used; a newer one is left in place (a newer host may be running
+/// on it), see [`state::peek_document`].
+pub fn peek(state_dir: &Path, now_ms: u64) -> Result<(Option<Readiness>, Option<Warning>), Error> {
+    match state::peek_document::<Readiness>(&path(state_dir), READY_VERSION, now_ms)? {
+        Read::Found { data, .. } => Ok((Some(data), None)),
+        Read::Missing => Ok((Some(Readiness::never_onboarded()), None)),
+        Read::KeptAside(warning) | Read::LeftInPlace(warning) => Ok((None, Some(warning))),
     }
 }
 

@@ -48,6 +48,9 @@ pub enum Read<T> {
     },
     /// It could not be used and was renamed aside; the warning says where and why.
     KeptAside(Warning),
+    /// A newer runtime wrote it, and a read-only reader ([`peek_document`]) left it where it
+    /// is; the warning says so.
+    LeftInPlace(Warning),
 }
 
 /// Writes `data` as version `version` of the document at `path`, atomically and durably.
@@ -64,27 +67,61 @@ pub fn read_document<T: for<'de> Deserialize<'de>>(
     known_version: u32,
     now_ms: u64,
 ) -> Result<Read<T>, Error> {
+    match inspect(path, known_version)? {
+        Inspected::Usable(read) => Ok(read),
+        Inspected::Unusable { label, reason } => keep_aside(path, &label, &reason, now_ms).map(Read::KeptAside),
+    }
+}
+
+/// Reads the document at `path` as [`read_document`] does, for a command that only reads
+/// (`status`), except that a document a newer runtime wrote is left where it is
+/// ([`Read::LeftInPlace`]): a newer host may be running on it right now. An unreadable one is
+/// kept aside as [`read_document`] does (no version of the runtime can use it).
+pub fn peek_document<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    known_version: u32,
+    now_ms: u64,
+) -> Result<Read<T>, Error> {
+    match inspect(path, known_version)? {
+        Inspected::Usable(read) => Ok(read),
+        Inspected::Unusable { label, reason } if label.starts_with('v') => Ok(Read::LeftInPlace(Warning {
+            message: format!("`{}` was not used: {reason}; left it in place", path.display()),
+            hint: "a newer runtime ran here: use its `cargo run -- status`; a `run` or `onboard` of this version would keep the file aside and start fresh".to_string(),
+        })),
+        Inspected::Unusable { label, reason } => keep_aside(path, &label, &reason, now_ms).map(Read::KeptAside),
+    }
+}
+
+/// What a document holds, before anything is done about an unusable one.
+enum Inspected<T> {
+    Usable(Read<T>),
+    /// Not usable: the label it is kept aside under (`corrupt`, `v<N>`), and why.
+    Unusable {
+        label: String,
+        reason: String,
+    },
+}
+
+fn inspect<T: for<'de> Deserialize<'de>>(path: &Path, known_version: u32) -> Result<Inspected<T>, Error> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Missing),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Inspected::Usable(Read::Missing)),
         Err(error) => return Err(Error::io("read the state document", path, error)),
     };
+    let unusable = |label: &str, reason: String| Ok(Inspected::Unusable { label: label.to_string(), reason });
     let version = match serde_json::from_slice::<Envelope<serde_json::Value>>(&bytes) {
-        Err(error) => {
-            let reason = format!("it is not a state document: {error}");
-            return keep_aside(path, "corrupt", &reason, now_ms).map(Read::KeptAside);
-        }
+        Err(error) => return unusable("corrupt", format!("it is not a state document: {error}")),
         Ok(envelope) => envelope.version,
     };
     if version > known_version {
         let reason = format!("a newer runtime wrote it (version {version}; this one reads up to {known_version})");
-        return keep_aside(path, &format!("v{version}"), &reason, now_ms).map(Read::KeptAside);
+        return unusable(&format!("v{version}"), reason);
     }
     match serde_json::from_slice::<Envelope<T>>(&bytes) {
-        Ok(envelope) => Ok(Read::Found { version, saved_at_ms: envelope.saved_at_ms, data: envelope.data }),
-        Err(error) => {
-            keep_aside(path, "corrupt", &format!("its data cannot be read: {error}"), now_ms).map(Read::KeptAside)
+        Ok(envelope) => {
+            Ok(Inspected::Usable(Read::Found { version, saved_at_ms: envelope.saved_at_ms, data: envelope.data }))
         }
+        Err(error) => unusable("corrupt", format!("its data cannot be read: {error}")),
     }
 }
 
@@ -188,6 +225,26 @@ mod tests {
 
     fn scratch() -> tempfile::TempDir {
         tempfile::tempdir().expect("temp dir")
+    }
+
+    /// Defect (repro-13): `status` of an older build renamed a newer host's documents aside,
+    /// un-READYing it. A read-only peek leaves an unusable document where it is and says why.
+    #[test]
+    fn peeking_never_moves_an_unusable_document() {
+        let dir = scratch();
+        let path = dir.path().join("doc.json");
+        std::fs::write(&path, r#"{"version": 2, "saved_at_ms": 1, "data": {}}"#).unwrap();
+        let Read::LeftInPlace(warning) = peek_document::<serde_json::Value>(&path, 1, 6).unwrap() else {
+            panic!("a newer document is left in place")
+        };
+        assert!(
+            warning.message.contains("a newer runtime wrote it (version 2; this one reads up to 1)"),
+            "{warning:?}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing was renamed");
+        write_document(&path, 1, 5, &serde_json::json!(3)).unwrap();
+        let read = peek_document::<serde_json::Value>(&path, 1, 6).unwrap();
+        assert_eq!(read, Read::Found { version: 1, saved_at_ms: 5, data: serde_json::json!(3) });
     }
 
     #[test]

@@ -264,6 +264,12 @@ impl PersistedWarRoom {
         state::read_document(&PersistedWarRoom::path(state_dir), WAR_ROOM_VERSION, now_ms)
     }
 
+    /// What the last host persisted, for a command that only reads: a newer file is left in
+    /// place (a newer host may be running on it) and reported, see [`state::peek_document`].
+    pub fn peek(state_dir: &Path, now_ms: u64) -> Result<Read<PersistedWarRoom>, Error> {
+        state::peek_document(&PersistedWarRoom::path(state_dir), WAR_ROOM_VERSION, now_ms)
+    }
+
     /// The war room to show at `now_ms`, marked as persisted, with its age.
     pub fn as_read_at(&self, persisted_at_ms: u64, now_ms: u64) -> WarRoom {
         let mut room = self.war_room.clone();

@@ -120,11 +120,30 @@ fn an_unreadable_war_room_is_kept_aside_and_status_boots_once() {
     assert_eq!(aside.len(), 1);
     assert_eq!(sandbox.read(&format!(".lancelot/{}", aside[0])), "{\"version\": 1, \"sav");
 
-    sandbox.write(WAR_ROOM, "{\"version\": 9, \"saved_at_ms\": 1, \"data\": {}}");
+    // Defect (repro-13): `status` of an older build renamed a newer host's war room and
+    // ready.json aside, un-READYing the running newer host. A read-only command only warns.
+    let newer = "{\"version\": 9, \"saved_at_ms\": 1, \"data\": {}}";
+    sandbox.write(WAR_ROOM, newer);
+    sandbox.write(".lancelot/ready.json", newer);
     let outcome = sandbox.lancelot(&["status"]).success();
     assert!(
-        outcome.stderr.contains("a newer runtime wrote it (version 9; this one reads up to 1)"),
+        outcome.stderr.contains("a newer runtime wrote it (version 9; this one reads up to 1); left it in place"),
         "{}",
         outcome.stderr
     );
+    assert!(outcome.stderr.contains("ready.json` was not used: a newer runtime wrote it"), "{}", outcome.stderr);
+    assert_eq!((sandbox.read(WAR_ROOM), sandbox.read(".lancelot/ready.json")), (newer.into(), newer.into()));
+}
+
+/// Defect (repro-2): `status` showed the READY state the last host persisted in its war room
+/// ("never onboarded") although `onboard` had since persisted READY. It shows `ready.json` now.
+#[test]
+#[ignore = "integration: set LANCELOT_INTEGRATION=1 and run cargo test -- --ignored"]
+fn status_shows_the_ready_state_onboard_persisted_after_the_host_stopped() {
+    let sandbox = Sandbox::new();
+    sandbox.lancelot(&["run", "--once"]).success();
+    sandbox.lancelot(&["onboard"]).success();
+    let status = sandbox.lancelot(&["status"]).success();
+    assert!(status.stdout.starts_with("war room persisted by `lancelot run` (pid "), "{}", status.stdout);
+    assert!(status.stdout.contains("\nsystem: READY since "), "{}", status.stdout);
 }
