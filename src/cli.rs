@@ -22,7 +22,7 @@ use crate::ready::Readiness;
 use crate::receipts::{JsonLinesLog, TornKind, TornLine};
 use crate::run_loop::{self, RunOptions, Stopped};
 use crate::state::Read;
-use crate::war_room::{PersistedWarRoom, WarRoom};
+use crate::war_room::{AddonStatus, PersistedWarRoom, WarRoom};
 
 /// The variable that moves the state directory (default: `.lancelot` under the current directory).
 pub const STATE_DIR_VARIABLE: &str = "LANCELOT_STATE_DIR";
@@ -396,15 +396,27 @@ fn onboard(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dyn Wri
     if runtime.readiness().ready {
         return Ok(EXIT_OK);
     }
+    let flags = runtime.host().flags();
     let fix = verifications
         .iter()
         .find(|v| v.outcome.is_err())
         .and_then(|v| runtime.war_room().entries.into_iter().find(|entry| entry.addon == v.addon))
         .map_or_else(
             || "see the war room: cargo run -- status".to_string(),
-            |entry| match entry.recovery_actions.first() {
-                Some(action) => format!("fix `{}` ({action}), then: cargo run -- onboard", entry.addon),
-                None => format!("enable and fix `{}`, then: {}=true cargo run -- onboard", entry.addon, entry.flag),
+            |entry| {
+                // A flag set in front of a command holds for that command alone: `onboard` and
+                // the host both need the add-on on, so the hint sets it for both.
+                let flag: &[&str] = &[&entry.flag];
+                let (onboard, run) = (flags.command(flag, "onboard"), flags.command(flag, "run"));
+                match (entry.status, entry.recovery_actions.first()) {
+                    (AddonStatus::Disabled, _) => {
+                        format!("enable `{}` for `onboard` and for the host: {onboard} && {run}", entry.addon)
+                    }
+                    (_, Some(action)) => {
+                        format!("fix `{}` ({action}), then: {}", entry.addon, flags.command(&[], "onboard"))
+                    }
+                    (_, None) => format!("see why `{}` is not ready (its row): cargo run -- status", entry.addon),
+                }
             },
         );
     write_out(stderr, &format!("error: the system is not READY\nhint: {fix}\n"))?;

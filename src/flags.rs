@@ -133,6 +133,28 @@ impl Flags {
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
+
+    /// `cargo run -- <args>` with `enable` switched on, as a command that does so when pasted:
+    /// e.g. `FEATURE_HEALTH_MONITOR=true FEATURE_SCHEDULER=true cargo run -- run`.
+    ///
+    /// A variable set in front of a command holds for that command alone, so every flag this
+    /// process has on from the environment is set too (else the pasted command would switch it
+    /// off); flags on from `.env` need nothing, and the environment wins over `.env`.
+    pub fn command(&self, enable: &[&str], args: &str) -> String {
+        let mut assignments: Vec<String> = self
+            .states
+            .iter()
+            .filter(|state| {
+                enable.contains(&state.spec.name) || (state.enabled && state.origin == FlagOrigin::Environment)
+            })
+            .map(|state| format!("{}=true ", state.spec.name))
+            .collect();
+        // A flag this build does not register still goes first, so the command says what it enables.
+        for name in enable.iter().filter(|name| self.get(name).is_none()) {
+            assignments.insert(0, format!("{name}=true "));
+        }
+        format!("{}cargo run -- {args}", assignments.concat())
+    }
 }
 
 fn parse_value(name: &str, value: &str, origin: &FlagOrigin) -> Result<bool, Error> {
@@ -171,6 +193,21 @@ mod tests {
 
     fn dotenv(text: &str) -> DotEnv {
         DotEnv::parse("/repo/.env", text).unwrap()
+    }
+
+    /// Defect (repro-1, repro-4, repro-16): printed actions set only the flag to enable, so
+    /// pasted they switched off the flags this process had on from the environment. The
+    /// command keeps them on; `.env` flags need nothing; the flag to enable comes once.
+    #[test]
+    fn a_command_keeps_the_environment_flags_on_and_enables_the_asked_ones() {
+        let flags = Flags::resolve_in(TEST_REGISTRY, env(&[("FEATURE_BETA", "true")]), None).unwrap();
+        assert_eq!(flags.command(&["FEATURE_ALPHA"], "run"), "FEATURE_ALPHA=true FEATURE_BETA=true cargo run -- run");
+        assert_eq!(flags.command(&["FEATURE_BETA"], "run"), "FEATURE_BETA=true cargo run -- run");
+        assert_eq!(flags.command(&[], "onboard"), "FEATURE_BETA=true cargo run -- onboard");
+        let from_dotenv = dotenv("FEATURE_BETA=true\nFEATURE_ALPHA=false\n");
+        let flags = Flags::resolve_in(TEST_REGISTRY, env(&[]), Some(&from_dotenv)).unwrap();
+        assert_eq!(flags.command(&["FEATURE_ALPHA"], "run"), "FEATURE_ALPHA=true cargo run -- run");
+        assert_eq!(flags.command(&["FEATURE_GAMMA"], "run"), "FEATURE_GAMMA=true cargo run -- run");
     }
 
     #[test]

@@ -416,7 +416,8 @@ impl Runtime {
                     entry.recovery_actions = vec![failure.hint.clone()];
                 }
                 if let Some(skipped) = &slot.skipped {
-                    entry.recovery_actions.extend(skipped.reasons.iter().map(SkipReason::recovery_action));
+                    let flags = self.host.flags();
+                    entry.recovery_actions.extend(skipped.reasons.iter().map(|reason| reason.recovery_action(flags)));
                     entry.skipped = Some(skipped.clone());
                 }
                 entry
@@ -935,7 +936,10 @@ mod tests {
         let room = runtime.war_room();
         let skipped = room.entries[1].skipped.as_ref().expect("shown in the war room");
         assert_eq!(skipped.since_ms, 1_000);
-        assert_eq!(room.entries[1].recovery_actions, ["enable `settable`: FEATURE_SETTABLE=true cargo run -- run"]);
+        assert_eq!(
+            room.entries[1].recovery_actions,
+            ["run the host with `settable` enabled: FEATURE_SETTABLE=true cargo run -- run"]
+        );
 
         status.set(AddonStatus::Degraded);
         runtime.tick().unwrap(); // 4_000: failing since now

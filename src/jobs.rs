@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::format_timestamp_ms;
+use crate::flags::Flags;
 
 /// A recurring job an add-on declares: the runtime runs it every `every` on the injected clock,
 /// only while the system is READY and every dependency of the add-on is enabled and healthy.
@@ -72,14 +73,15 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    /// What an operator can do about it, as a command that works when pasted.
-    pub fn recovery_action(&self) -> String {
+    /// What an operator can do about it, as a command that works when pasted where the host
+    /// runs: it keeps on every flag `flags` has on from the environment ([`Flags::command`]).
+    pub fn recovery_action(&self, flags: &Flags) -> String {
         match self {
             SkipReason::NotReady { .. } => {
-                "verify the mandatory add-ons and persist READY: cargo run -- onboard".to_string()
+                format!("verify the mandatory add-ons and persist READY: {}", flags.command(&[], "onboard"))
             }
             SkipReason::DependencyDisabled { dependency, flag } => {
-                format!("enable `{dependency}`: {flag}=true cargo run -- run")
+                format!("run the host with `{dependency}` enabled: {}", flags.command(&[flag], "run"))
             }
             SkipReason::DependencyFailing { dependency, .. } => {
                 format!("see why `{dependency}` is unhealthy (its row and recovery actions): cargo run -- status")
@@ -213,7 +215,23 @@ mod tests {
             "the system is not READY (never onboarded); dependency `health_monitor` is disabled (`FEATURE_HEALTH_MONITOR` is not `true`)"
         );
         assert_eq!(failing.to_string(), "dependency `health_monitor` is degraded since 2026-02-04T10:00:00.000Z");
-        assert_eq!(disabled.recovery_action(), "enable `health_monitor`: FEATURE_HEALTH_MONITOR=true cargo run -- run");
+        // Defect (repro-4): the action set only the dependency's flag, so pasted it switched
+        // off the dependent that the environment had enabled. It keeps that flag on now.
+        let registry = [
+            crate::flags::FlagSpec { name: "FEATURE_HEALTH_MONITOR", addon: "health_monitor" },
+            crate::flags::FlagSpec { name: "FEATURE_SCHEDULER", addon: "scheduler" },
+        ];
+        let environment = [("FEATURE_SCHEDULER".to_string(), "true".to_string())];
+        let flags = Flags::resolve_in(&registry, environment, None).unwrap();
+        assert_eq!(
+            disabled.recovery_action(&flags),
+            "run the host with `health_monitor` enabled: FEATURE_HEALTH_MONITOR=true FEATURE_SCHEDULER=true cargo run -- run"
+        );
+        let not_ready = SkipReason::NotReady { reason: "never onboarded".into() };
+        assert_eq!(
+            not_ready.recovery_action(&flags),
+            "verify the mandatory add-ons and persist READY: FEATURE_SCHEDULER=true cargo run -- onboard"
+        );
         let json = serde_json::to_value(&failing).unwrap();
         assert_eq!(json["kind"], "dependency_failing");
         assert_eq!(serde_json::from_value::<SkipReason>(json).unwrap(), failing);

@@ -295,7 +295,7 @@ mod tests {
         running.last_error = Some("check `receipts_log_writable` failed".into());
         running.recovery_actions = vec!["free disk space".into()];
         let mut disabled = WarRoomEntry::new("scheduler", "FEATURE_SCHEDULER");
-        disabled.recovery_actions = vec!["enable it: FEATURE_SCHEDULER=true cargo run -- status".into()];
+        disabled.recovery_actions = vec!["enable it: FEATURE_SCHEDULER=true cargo run -- run".into()];
         WarRoom {
             version: WAR_ROOM_VERSION,
             source: Source::Live,
@@ -319,7 +319,7 @@ scheduler       disabled  FEATURE_SCHEDULER       never                     -
 
 recovery actions:
   health_monitor: free disk space
-  scheduler: enable it: FEATURE_SCHEDULER=true cargo run -- status
+  scheduler: enable it: FEATURE_SCHEDULER=true cargo run -- run
 ";
         assert_eq!(war_room().render_table(), expected);
     }

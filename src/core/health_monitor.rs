@@ -236,7 +236,8 @@ impl Addon for HealthMonitor {
             let receipt = host.record(ReceiptKind::Skipped, NAME, format!("not started: `{FLAG}` is not `true`"))?;
             self.entry.status = AddonStatus::Disabled;
             self.entry.last_activity_ms = Some(receipt.timestamp_ms);
-            self.entry.recovery_actions = vec![format!("to enable it: {FLAG}=true cargo run -- status")];
+            // A command that enables it when pasted: the host, with the flags it has on kept on.
+            self.entry.recovery_actions = vec![format!("to enable it: {}", host.flags().command(&[FLAG], "run"))];
             return Ok(());
         }
         let names: Vec<&str> = self.checks.iter().map(|check| check.name()).collect();
@@ -336,7 +337,7 @@ mod tests {
         assert_eq!(*runs.borrow(), 0);
         let entry = monitor.report();
         assert_eq!((entry.status, entry.last_activity_ms), (AddonStatus::Disabled, Some(1_000)));
-        assert_eq!(entry.recovery_actions, ["to enable it: FEATURE_HEALTH_MONITOR=true cargo run -- status"]);
+        assert_eq!(entry.recovery_actions, ["to enable it: FEATURE_HEALTH_MONITOR=true cargo run -- run"]);
     }
 
     #[test]
