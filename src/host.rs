@@ -247,6 +247,8 @@ pub struct Runtime {
     slots: Vec<Slot>,
     readiness: Readiness,
     persistence: Option<Persistence>,
+    /// When the last [`Runtime::tick`] started: its jobs are due and stamped as of then.
+    tick_started_ms: Option<u64>,
 }
 
 /// What `onboard` found for one mandatory add-on.
@@ -271,7 +273,7 @@ impl Runtime {
                 unhealthy_since: None,
             })
             .collect();
-        Runtime { host, slots, readiness: Readiness::never_onboarded(), persistence: None }
+        Runtime { host, slots, readiness: Readiness::never_onboarded(), persistence: None, tick_started_ms: None }
     }
 
     /// Sets the system's READY state (e.g. in tests; [`Runtime::persisting_in`] reads it from
@@ -344,12 +346,24 @@ impl Runtime {
     /// [`Runtime::boot`]), drops READY if a mandatory add-on stopped being healthy, runs the due
     /// jobs whose gates are open and records why the others are skipped (once per change of
     /// reasons), then saves the state slots that changed.
+    ///
+    /// Jobs are due, and stamped as run, as of the tick's start ([`Runtime::tick_started_ms`]),
+    /// not of when the tick reached them: a job due every tick runs every tick, however long
+    /// the add-ons before it took.
     pub fn tick(&mut self) -> Result<(), Error> {
+        let started_ms = self.host.now_ms();
+        self.tick_started_ms = Some(started_ms);
         self.upkeep()?;
         for index in 0..self.slots.len() {
-            self.run_jobs(index)?;
+            self.run_jobs(index, started_ms)?;
         }
         self.save_slots()
+    }
+
+    /// When the last [`Runtime::tick`] started (ms on the host's clock), if one ran: the run
+    /// loop schedules the next tick from it.
+    pub fn tick_started_ms(&self) -> Option<u64> {
+        self.tick_started_ms
     }
 
     /// The part of a tick that runs no job: every add-on's own [`Addon::tick`] and the READY
@@ -631,8 +645,7 @@ impl Runtime {
         reasons
     }
 
-    fn run_jobs(&mut self, index: usize) -> Result<(), Error> {
-        let now_ms = self.host.now_ms();
+    fn run_jobs(&mut self, index: usize, now_ms: u64) -> Result<(), Error> {
         let slot = &self.slots[index];
         if slot.failure.is_some() || matches!(slot.status(), AddonStatus::Disabled | AddonStatus::Failed) {
             return Ok(());

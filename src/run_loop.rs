@@ -69,7 +69,9 @@ pub fn run(
         if options.once {
             break Stopped::Once;
         }
-        let next_ms = started_ms.saturating_add(tick_ms);
+        // From the tick's own start, the time its jobs were stamped with: the next tick is then
+        // exactly one interval later for them, never a millisecond short.
+        let next_ms = runtime.tick_started_ms().unwrap_or(started_ms).saturating_add(tick_ms);
         loop {
             if stop_requested() {
                 break 'run Stopped::Requested;
@@ -191,6 +193,57 @@ mod tests {
         let summary = run(&mut runtime, &clock, forever, &stop, &mut pause).unwrap();
         assert_eq!(summary, Summary { ticks: 3, stopped: Stopped::Requested });
         assert_eq!(clock.now_ms(), 2_500, "noticed within one poll");
+    }
+
+    /// An add-on whose own tick takes `delays[n]` ms on the manual clock at its n-th tick,
+    /// with a job due every second.
+    struct Slow {
+        clock: ManualClock,
+        delays: Vec<u64>,
+    }
+
+    impl Addon for Slow {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        fn flag(&self) -> &'static str {
+            "FEATURE_SLOW"
+        }
+        fn jobs(&self) -> &'static [Job] {
+            const JOBS: &[Job] = &[Job::every("work", Duration::from_secs(1))];
+            JOBS
+        }
+        fn boot(&mut self, _host: &mut Host) -> Result<(), Error> {
+            Ok(())
+        }
+        fn tick(&mut self, _host: &mut Host) -> Result<(), Error> {
+            let delay = if self.delays.is_empty() { 0 } else { self.delays.remove(0) };
+            self.clock.advance(Duration::from_millis(delay));
+            Ok(())
+        }
+        fn report(&self) -> WarRoomEntry {
+            let mut entry = WarRoomEntry::new("slow", "FEATURE_SLOW");
+            entry.status = AddonStatus::Running;
+            entry
+        }
+    }
+
+    /// Defect (repro-8): a job due every tick skipped ticks, since it was stamped when the tick
+    /// reached it (after slower add-ons) rather than at the tick's start. Ticks whose upkeep
+    /// takes 7 ms, then 0 ms, still run the 1 s job at every 1 s tick.
+    #[test]
+    fn a_job_due_every_tick_runs_every_tick_however_long_the_upkeep_before_it() {
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(0));
+        let host = Host::new(Flags::all_disabled(), Arc::new(clock.clone()), Box::new(sink.clone()));
+        let slow = Slow { clock: clock.clone(), delays: vec![7, 0, 7, 0, 3] };
+        let mut runtime =
+            Runtime::new(host, vec![Box::new(slow)]).with_readiness(crate::ready::Readiness::ready(0, Vec::new()));
+        runtime.boot().unwrap();
+        let options = RunOptions { once: false, for_ms: Some(5_000), tick_ms: 1_000 };
+        let mut pause = |ms: u64| clock.advance(Duration::from_millis(ms));
+        let summary = run(&mut runtime, &clock, options, &|| false, &mut pause).unwrap();
+        assert_eq!(summary.ticks, 5);
+        assert_eq!(job_times(&sink).len(), 5, "{:?}", job_times(&sink));
     }
 
     #[test]
