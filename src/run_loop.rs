@@ -1,5 +1,5 @@
 //! `lancelot run`'s loop: tick a booted [`Runtime`] every tick interval on the injected clock,
-//! persist after each tick, and stop after one tick (`--once`), when the `--for` duration has
+//! persist after each tick and, between ticks, whenever the heartbeat is due, and stop after one tick (`--once`), when the `--for` duration has
 //! passed, or when asked to (SIGINT/SIGTERM) — then persist the war room as cleanly stopped.
 //!
 //! Waiting goes through an injected `pause`, in steps of at most [`STOP_POLL_MS`] so a stop
@@ -76,6 +76,9 @@ pub fn run(
             if stop_requested() {
                 break 'run Stopped::Requested;
             }
+            // The heartbeat: between long ticks (`--tick 20s`) the war room is still rewritten
+            // every `HEARTBEAT_MS`, so `status` never takes a live host for a dead one.
+            runtime.persist(false)?;
             let now_ms = clock.now_ms();
             if deadline.is_some_and(|deadline| now_ms >= deadline) {
                 break 'run Stopped::Deadline;
@@ -244,6 +247,29 @@ mod tests {
         let summary = run(&mut runtime, &clock, options, &|| false, &mut pause).unwrap();
         assert_eq!(summary.ticks, 5);
         assert_eq!(job_times(&sink).len(), 5, "{:?}", job_times(&sink));
+    }
+
+    /// Defect (repro-7): with `--tick 20s` the war room was rewritten only after each tick, so
+    /// a live host looked dead to `status` (older than the promised 5 s). The heartbeat is now
+    /// kept between ticks.
+    #[test]
+    fn the_war_room_is_rewritten_every_heartbeat_between_long_ticks() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(0));
+        let host = Host::new(Flags::all_disabled(), Arc::new(clock.clone()), Box::new(sink.clone()));
+        let mut runtime = Runtime::new(host, vec![Box::new(Ticker)]).persisting_in(dir.path()).unwrap();
+        runtime.boot().unwrap();
+        let oldest = Cell::new(0u64);
+        let mut pause = |ms: u64| {
+            let read = crate::war_room::PersistedWarRoom::load(dir.path(), clock.now_ms()).unwrap();
+            let crate::state::Read::Found { saved_at_ms, .. } = read else { panic!("persisted after the first tick") };
+            oldest.set(oldest.get().max(clock.now_ms() - saved_at_ms));
+            clock.advance(Duration::from_millis(ms));
+        };
+        let options = RunOptions { once: false, for_ms: Some(41_000), tick_ms: 20_000 };
+        let summary = run(&mut runtime, &clock, options, &|| false, &mut pause).unwrap();
+        assert_eq!(summary.ticks, 3);
+        assert!(oldest.get() < crate::host::HEARTBEAT_MS, "the war room got {} ms old", oldest.get());
     }
 
     #[test]
