@@ -214,6 +214,16 @@ struct Failure {
 }
 
 impl Slot {
+    /// Notes when it started being unhealthy (its failure's time, else `now_ms`), or clears it.
+    fn track_health(&mut self, now_ms: u64) {
+        let unhealthy = matches!(self.status(), AddonStatus::Degraded | AddonStatus::Failed);
+        self.unhealthy_since = match (unhealthy, self.unhealthy_since) {
+            (true, None) => Some(self.failure.as_ref().map_or(now_ms, |failure| failure.at_ms)),
+            (true, since) => since,
+            (false, _) => None,
+        };
+    }
+
     fn status(&self) -> AddonStatus {
         if self.failure.is_some() {
             AddonStatus::Failed
@@ -355,7 +365,15 @@ impl Runtime {
         self.tick_started_ms = Some(started_ms);
         self.upkeep()?;
         for index in 0..self.slots.len() {
+            let before = self.host.recorded;
             self.run_jobs(index, started_ms)?;
+            // A job that failed or degraded its add-on: its dependents, which run later in this
+            // tick, see the same "since" as every later tick, so one change is one receipt.
+            // Every job run records a receipt, so a tick that ran none costs nothing more.
+            if self.host.recorded != before {
+                let now_ms = self.host.now_ms();
+                self.slots[index].track_health(now_ms);
+            }
         }
         self.save_slots()
     }
@@ -587,12 +605,7 @@ impl Runtime {
     fn track_health(&mut self) {
         let now_ms = self.host.now_ms();
         for slot in &mut self.slots {
-            let unhealthy = matches!(slot.status(), AddonStatus::Degraded | AddonStatus::Failed);
-            slot.unhealthy_since = match (unhealthy, slot.unhealthy_since) {
-                (true, None) => Some(slot.failure.as_ref().map_or(now_ms, |failure| failure.at_ms)),
-                (true, since) => since,
-                (false, _) => None,
-            };
+            slot.track_health(now_ms);
         }
     }
 
@@ -934,6 +947,77 @@ mod tests {
         );
         assert_eq!(error.exit_code(), crate::error::EXIT_FAILURE);
         assert!(error.hint().contains("src/core/dependent.rs names `dependent`"), "{}", error.hint());
+    }
+
+    /// `settable` with a job every second that fails.
+    struct FailingJob;
+
+    impl Addon for FailingJob {
+        fn name(&self) -> &'static str {
+            "settable"
+        }
+        fn flag(&self) -> &'static str {
+            "FEATURE_SETTABLE"
+        }
+        fn jobs(&self) -> &'static [Job] {
+            const JOBS: &[Job] = &[Job::every("boom", std::time::Duration::from_secs(1))];
+            JOBS
+        }
+        fn run_job(&mut self, _job: &str, _host: &mut Host) -> Result<(), Error> {
+            Err(Error::SinkRejected { reason: "boom".into() })
+        }
+        fn boot(&mut self, _host: &mut Host) -> Result<(), Error> {
+            Ok(())
+        }
+        fn tick(&mut self, _host: &mut Host) -> Result<(), Error> {
+            Ok(())
+        }
+        fn report(&self) -> WarRoomEntry {
+            let mut entry = WarRoomEntry::new("settable", "FEATURE_SETTABLE");
+            entry.status = AddonStatus::Running;
+            entry
+        }
+    }
+
+    /// A sink whose every append takes 1 ms on the manual clock, as an fsync does.
+    struct SlowSink(MemorySink, ManualClock);
+
+    impl ReceiptSink for SlowSink {
+        fn append(&mut self, receipt: &Receipt) -> Result<(), Error> {
+            self.1.advance(std::time::Duration::from_millis(1));
+            self.0.append(receipt)
+        }
+        fn check_writable(&self) -> Result<(), Error> {
+            Ok(())
+        }
+        fn location(&self) -> String {
+            "memory".into()
+        }
+    }
+
+    /// Defect (repro-5): a dependency whose job failed gave its dependent two `skipped`
+    /// receipts for one change: in the failing tick the "since" was the dependent's clock
+    /// reading, from the next tick the failure's time. Now the same from the first.
+    #[test]
+    fn a_dependency_failing_in_its_job_skips_the_dependent_with_one_receipt() {
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(1_000));
+        let slow = SlowSink(sink.clone(), clock.clone());
+        let host = Host::new(Flags::all_disabled(), Arc::new(clock.clone()), Box::new(slow));
+        let mut runtime = Runtime::new(host, vec![Box::new(FailingJob), dependent()]).with_readiness(ready());
+        runtime.boot().unwrap();
+        for _ in 0..4 {
+            runtime.tick().unwrap();
+            clock.advance(std::time::Duration::from_secs(1));
+        }
+        let skipped: Vec<_> =
+            receipts_of(&sink, "dependent").into_iter().filter(|r| r.0 == ReceiptKind::Skipped).collect();
+        assert_eq!(skipped.len(), 1, "{skipped:#?}");
+        let failure = receipts_of(&sink, "settable").into_iter().find(|r| r.0 == ReceiptKind::Failure).unwrap();
+        let since = runtime.war_room().entries[1].skipped.as_ref().unwrap().reasons.clone();
+        assert!(
+            matches!(&since[0], SkipReason::DependencyFailing { since_ms, .. } if *since_ms == failure.2),
+            "{since:?}"
+        );
     }
 
     #[test]
