@@ -113,7 +113,7 @@ where
     let mut stderr = std::io::stderr().lock();
     let current_dir = match std::env::current_dir() {
         Ok(dir) => dir,
-        Err(error) => return report(&mut stderr, &Error::io("read the current directory", ".", error)),
+        Err(error) => return report(&mut stderr, &Error::io("read the current directory", ".", error), "status"),
     };
     let invocation = Invocation {
         args: args.into_iter().collect(),
@@ -142,7 +142,7 @@ pub fn run_with(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dy
     });
     match outcome {
         Ok(code) => code,
-        Err(error) => report(stderr, &error),
+        Err(error) => report(stderr, &error, command_name(&invocation.args)),
     }
 }
 
@@ -525,13 +525,20 @@ fn process_environment() -> Vec<(String, String)> {
 }
 
 fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|error| Error::io("write to", "the output", error))
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|source| Error::Output { source })
 }
 
-fn report(stderr: &mut dyn Write, error: &Error) -> i32 {
+/// Prints `error` with the hint for `command` (`run`, `status`, …), returns its exit code.
+fn report(stderr: &mut dyn Write, error: &Error, command: &str) -> i32 {
     // If stderr itself is gone there is nowhere left to report to; the exit code still tells.
-    let _ = write!(stderr, "error: {error}\nhint: {}\n", error.hint());
+    let _ = write!(stderr, "error: {error}\nhint: {}\n", error.hint_for(command));
     error.exit_code()
+}
+
+/// The command `args` run, for hints that rerun it: `status` when there is none.
+fn command_name(args: &[OsString]) -> &str {
+    match args.first().and_then(|arg| arg.to_str()) {
+        Some(command @ ("run" | "status" | "onboard" | "flags")) => command,
+        _ => "status",
+    }
 }

@@ -37,7 +37,7 @@ impl DotEnv {
         match std::fs::read_to_string(path) {
             Ok(text) => DotEnv::parse(path, &text).map(Some),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(Error::io("read", path, error)),
+            Err(error) => Err(Error::DotEnvUnreadable { path: path.to_path_buf(), source: error }),
         }
     }
 

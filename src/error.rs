@@ -102,6 +102,20 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The `.env` file exists but cannot be read as text (not UTF-8, a directory, no
+    /// permission): bad input, like a malformed line.
+    DotEnvUnreadable {
+        /// The `.env` file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The command's own output (stdout or stderr) could not be written: a full disk, a closed
+    /// pipe.
+    Output {
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// A value could not be encoded as JSON.
     Encoding {
         /// What was being encoded.
@@ -130,15 +144,25 @@ impl Error {
             | Error::InvalidFlagValue { .. }
             | Error::DotEnvSyntax { .. }
             | Error::DotEnvDuplicate { .. }
+            | Error::DotEnvUnreadable { .. }
             | Error::InvalidSetting { .. } => EXIT_USAGE,
-            Error::Io { .. } | Error::Encoding { .. } | Error::SinkRejected { .. } | Error::DependencyCycle { .. } => {
-                EXIT_FAILURE
-            }
+            Error::Io { .. }
+            | Error::Output { .. }
+            | Error::Encoding { .. }
+            | Error::SinkRejected { .. }
+            | Error::DependencyCycle { .. } => EXIT_FAILURE,
         }
     }
 
-    /// The exact fix, shown as a `hint:` line.
+    /// The exact fix, shown as a `hint:` line, for an error of the host (`cargo run -- run`);
+    /// [`Error::hint_for`] names the command that failed.
     pub fn hint(&self) -> String {
+        self.hint_for("run")
+    }
+
+    /// The exact fix when `command` (`run`, `status`, `onboard`, `flags`) failed: the commands
+    /// it prints rerun that command.
+    pub fn hint_for(&self, command: &str) -> String {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
             Error::InvalidFlagValue { name, origin, .. } => match origin {
@@ -146,7 +170,7 @@ impl Error {
                     "accepted values are `true` or `false`: change line {line} of `{}` to `{name}=false` (or `{name}=true`)",
                     path.display()
                 ),
-                _ => format!("accepted values are `true` or `false`: {name}=false cargo run -- status"),
+                _ => format!("accepted values are `true` or `false`: {name}=false cargo run -- {command}"),
             },
             Error::DotEnvSyntax { path, line, .. } => format!(
                 "write line {line} of `{}` as `KEY=VALUE` (quote values with spaces, comments start with `#`)",
@@ -157,10 +181,12 @@ impl Error {
                 path.display()
             ),
             Error::InvalidSetting { hint, .. } => hint.clone(),
-            Error::Io { path, .. } => format!(
-                "check that `{}` exists and is writable, or choose another state directory: LANCELOT_STATE_DIR=/tmp/lancelot cargo run -- status",
-                path.display()
-            ),
+            Error::DotEnvUnreadable { path, source } => dotenv_hint(path, source),
+            Error::Io { path, source, .. } => io_hint(path, source, command),
+            Error::Output { .. } => {
+                "the output could not be written: check the file or pipe it goes to (and its disk's free space: df -h .)"
+                    .to_string()
+            }
             Error::Encoding { .. } => "this is a bug in the runtime; please report it with the command you ran".to_string(),
             Error::SinkRejected { .. } => "the receipt sink refused the write; check the sink's configuration".to_string(),
             Error::DependencyCycle { cycle } => format!(
@@ -194,7 +220,16 @@ impl fmt::Display for Error {
                 write!(f, "`{name}` is defined twice in `{}`: line {first_line} and line {second_line}", path.display())
             }
             Error::InvalidSetting { name, reason, .. } => write!(f, "`{name}` {reason}"),
+            Error::DotEnvUnreadable { path, source } => {
+                let why = match source.kind() {
+                    std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+                    std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+                    _ => source.to_string(),
+                };
+                write!(f, "`{}` cannot be read: {why}", path.display())
+            }
             Error::Io { action, path, source } => write!(f, "failed to {action} `{}`: {source}", path.display()),
+            Error::Output { source } => write!(f, "failed to write the output: {source}"),
             Error::Encoding { what, reason } => write!(f, "failed to encode {what} as JSON: {reason}"),
             Error::SinkRejected { reason } => write!(f, "the receipt sink rejected a write: {reason}"),
             Error::DependencyCycle { cycle } => {
@@ -208,9 +243,43 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::DotEnvUnreadable { source, .. } | Error::Output { source } => {
+                Some(source)
+            }
             _ => None,
         }
+    }
+}
+
+/// The fix for a state-directory failure: the directory (not a file in it, nor a temporary
+/// sibling) to check, free space first when the disk is full, and the failed command rerun with
+/// another state directory.
+fn io_hint(path: &std::path::Path, source: &std::io::Error, command: &str) -> String {
+    let dir = if path.is_dir() { path } else { path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path) };
+    let dir = dir.display();
+    let elsewhere =
+        format!("or choose another state directory: LANCELOT_STATE_DIR=/tmp/lancelot cargo run -- {command}");
+    match source.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            format!("the disk holding `{dir}` is full: free space (see df -h {dir}), {elsewhere}")
+        }
+        _ => format!("check that `{dir}` exists and is writable (ls -ld {dir}), {elsewhere}"),
+    }
+}
+
+/// The fix for a `.env` that cannot be read as text.
+fn dotenv_hint(path: &std::path::Path, source: &std::io::Error) -> String {
+    let path = path.display();
+    match source.kind() {
+        std::io::ErrorKind::InvalidData => {
+            format!("save `{path}` as UTF-8 text of `KEY=VALUE` lines; the lines that are not UTF-8: grep -naxv '.*' {path}")
+        }
+        std::io::ErrorKind::IsADirectory => {
+            format!("`{path}` must be a file of `KEY=VALUE` lines, not a directory: move it away, e.g. mv {path} {path}.dir")
+        }
+        _ => format!(
+            "make `{path}` a readable file of `KEY=VALUE` lines (ls -l {path}), or move it away: mv {path} {path}.bak"
+        ),
     }
 }
 
@@ -249,5 +318,39 @@ mod tests {
         let error = Error::io("read", "/x", std::io::Error::from(std::io::ErrorKind::NotFound));
         assert_eq!(error.exit_code(), EXIT_FAILURE);
         assert!(error.to_string().starts_with("failed to read `/x`"), "{error}");
+    }
+
+    /// Defect (repro-10): the hint of a `run` or `onboard` stopped by an unwritable state
+    /// directory named `status`, asked to check a pid-named temporary file, and gave no advice
+    /// on a full disk. It names the directory and the command that failed now.
+    #[test]
+    fn a_state_directory_failure_names_the_directory_and_the_failed_command() {
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let error = Error::io("write the state document", "/nonexistent/state/war_room.json", denied);
+        assert_eq!(
+            error.hint_for("onboard"),
+            "check that `/nonexistent/state` exists and is writable (ls -ld /nonexistent/state), or choose another state directory: LANCELOT_STATE_DIR=/tmp/lancelot cargo run -- onboard"
+        );
+        assert!(error.hint().ends_with("cargo run -- run"), "{}", error.hint());
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let error = Error::io("append to the receipts log", "/nonexistent/state/receipts.jsonl", full);
+        assert!(error.hint_for("run").starts_with(
+            "the disk holding `/nonexistent/state` is full: free space (see df -h /nonexistent/state), or "
+        ));
+    }
+
+    /// Defect (repro-9): an unreadable `.env` was a state-directory failure (exit 1, a hint
+    /// about `LANCELOT_STATE_DIR`). It is bad input, with a hint about the `.env`.
+    #[test]
+    fn an_unreadable_dotenv_is_bad_input_with_a_hint_about_it() {
+        let not_utf8 = std::io::Error::from(std::io::ErrorKind::InvalidData);
+        let error = Error::DotEnvUnreadable { path: ".env".into(), source: not_utf8 };
+        assert_eq!(error.exit_code(), EXIT_USAGE);
+        assert_eq!(error.to_string(), "`.env` cannot be read: it is not UTF-8 text");
+        assert!(error.hint().contains("grep -naxv '.*' .env"), "{}", error.hint());
+        let directory = std::io::Error::from(std::io::ErrorKind::IsADirectory);
+        let error = Error::DotEnvUnreadable { path: ".env".into(), source: directory };
+        assert_eq!(error.to_string(), "`.env` cannot be read: it is a directory");
+        assert!(error.hint().contains("mv .env .env.dir"), "{}", error.hint());
     }
 }

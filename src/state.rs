@@ -151,7 +151,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let written = File::create(&temporary).and_then(|mut file| write(&mut file));
     if let Err(error) = written {
         let _ = std::fs::remove_file(&temporary);
-        return Err(Error::io("write the state document", &temporary, error));
+        // The target's name, not the pid-named temporary one: that is what people look for.
+        return Err(Error::io("write the state document", path, error));
     }
     if let Err(error) = std::fs::rename(&temporary, path) {
         let _ = std::fs::remove_file(&temporary);

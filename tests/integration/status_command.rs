@@ -122,6 +122,25 @@ fn a_malformed_or_duplicated_dotenv_is_refused_and_changes_nothing() {
     }
 }
 
+/// Defect (repro-9): a `.env` that is not UTF-8, or a directory, was reported as a
+/// state-directory failure (exit 1, a `LANCELOT_STATE_DIR` hint that fails the same way). It is
+/// bad input: exit 2, a hint about the `.env`, nothing written.
+#[test]
+fn an_unreadable_dotenv_is_bad_input_with_a_hint_about_it() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.path().join(".env"), b"FEATURE_HEALTH_MONITOR=\xff\n").expect("write .env");
+    let before = sandbox.snapshot();
+    let outcome = sandbox.lancelot(&["run", "--once"]).failure(2);
+    assert!(outcome.stderr.contains(".env` cannot be read: it is not UTF-8 text\nhint: save `"), "{}", outcome.stderr);
+    assert!(!outcome.stderr.contains("LANCELOT_STATE_DIR"), "{}", outcome.stderr);
+    assert_eq!(sandbox.snapshot(), before);
+
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.path().join(".env")).expect("a directory named .env");
+    let outcome = sandbox.lancelot(&["status"]).failure(2);
+    assert!(outcome.stderr.contains(".env` cannot be read: it is a directory\nhint: "), "{}", outcome.stderr);
+}
+
 #[test]
 fn unknown_feature_variables_are_warned_about_not_ignored() {
     let sandbox = Sandbox::new();
