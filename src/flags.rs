@@ -169,15 +169,36 @@ fn parse_value(name: &str, value: &str, origin: &FlagOrigin) -> Result<bool, Err
 
 fn unknown_flag(registry: &[FlagSpec], name: &str, origin: &FlagOrigin) -> Warning {
     let registered: Vec<String> = registry.iter().map(|spec| format!("`{}`", spec.name)).collect();
-    let slug = name.trim_start_matches(FLAG_PREFIX).to_ascii_lowercase().replace('_', "-");
+    let message = format!("unknown flag `{name}` in {origin} is ignored (registered: {})", registered.join(", "));
+    // A registered flag spelled in another case: point at its spelling, not at a new add-on.
+    if let Some(spec) = registry.iter().find(|spec| spec.name.eq_ignore_ascii_case(name)) {
+        let right = spec.name;
+        let hint = match origin {
+            FlagOrigin::DotEnv { path, line } => {
+                format!(
+                    "flags are upper case: write line {line} of `{}` as `{right}=true` (or `=false`)",
+                    path.display()
+                )
+            }
+            _ => format!(
+                "flags are upper case: unset {name}, and set `{right}` instead: {right}=true cargo run -- status"
+            ),
+        };
+        return Warning { message, hint };
+    }
     let fix = match origin {
         FlagOrigin::DotEnv { path, line } => format!("delete line {line} of `{}`", path.display()),
         _ => format!("unset {name}"),
     };
-    Warning {
-        message: format!("unknown flag `{name}` in {origin} is ignored (registered: {})", registered.join(", ")),
-        hint: format!("{fix}, or add the add-on it should gate: cargo xtask new-addon {slug}"),
-    }
+    let slug = name.trim_start_matches(FLAG_PREFIX).to_ascii_lowercase().replace('_', "-");
+    let nameable = slug.starts_with(|c: char| c.is_ascii_lowercase())
+        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let hint = if nameable {
+        format!("{fix}, or add the add-on it should gate: cargo xtask new-addon {slug}")
+    } else {
+        format!("{fix}: it names no add-on")
+    };
+    Warning { message, hint }
 }
 
 #[cfg(test)]
@@ -208,6 +229,27 @@ mod tests {
         let flags = Flags::resolve_in(TEST_REGISTRY, env(&[]), Some(&from_dotenv)).unwrap();
         assert_eq!(flags.command(&["FEATURE_ALPHA"], "run"), "FEATURE_ALPHA=true cargo run -- run");
         assert_eq!(flags.command(&["FEATURE_GAMMA"], "run"), "FEATURE_GAMMA=true cargo run -- run");
+    }
+
+    /// Defect (repro-17): a wrongly-cased registered flag suggested scaffolding the add-on that
+    /// exists, and `FEATURE_` suggested `new-addon ` with no name.
+    #[test]
+    fn a_wrongly_cased_flag_points_at_its_spelling_and_an_empty_name_at_nothing() {
+        let flags =
+            Flags::resolve_in(TEST_REGISTRY, env(&[("FEATURE_alpha", "true"), ("FEATURE_", "true")]), None).unwrap();
+        let hints: Vec<&str> = flags.warnings().iter().map(|warning| warning.hint.as_str()).collect();
+        assert_eq!(
+            hints,
+            [
+                "unset FEATURE_: it names no add-on",
+                "flags are upper case: unset FEATURE_alpha, and set `FEATURE_ALPHA` instead: FEATURE_ALPHA=true cargo run -- status",
+            ]
+        );
+        let flags = Flags::resolve_in(TEST_REGISTRY, env(&[]), Some(&dotenv("FEATURE_beta=true\n"))).unwrap();
+        assert_eq!(
+            flags.warnings()[0].hint,
+            "flags are upper case: write line 1 of `/repo/.env` as `FEATURE_BETA=true` (or `=false`)"
+        );
     }
 
     #[test]
