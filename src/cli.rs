@@ -222,6 +222,9 @@ fn parse_run(options: &[&str]) -> Result<Command, Error> {
                 0 => return Err(usage("`--tick` must be longer than `0ms`".to_string())),
                 tick_ms => run.tick_ms = tick_ms,
             },
+            "--once" | "--json" => {
+                return Err(usage(format!("`{name}` takes no value: write `{name}`, not `{option}`")))
+            }
             other => return Err(usage(format!("unexpected argument `{other}` for `run`"))),
         }
     }

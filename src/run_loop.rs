@@ -100,6 +100,11 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like `3s` or `500ms`"))?;
+    if unit.starts_with(['.', ',']) {
+        return Err(format!(
+            "`{text}` is not a whole number of its unit: use a smaller unit, e.g. `1500ms` for `1.5s`"
+        ));
+    }
     let factor = match unit {
         "ms" => 1,
         "s" => 1_000,
@@ -279,6 +284,11 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(120_000));
         assert_eq!(parse_duration("1h"), Ok(3_600_000));
         assert!(parse_duration("3").unwrap_err().contains("no unit"));
+        // Defect (repro-19): a fraction was said to have no unit.
+        assert_eq!(
+            parse_duration("1.5s").unwrap_err(),
+            "`1.5s` is not a whole number of its unit: use a smaller unit, e.g. `1500ms` for `1.5s`"
+        );
         assert!(parse_duration("s").unwrap_err().contains("not a duration"));
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("99999999999999999h").unwrap_err().contains("too long"));

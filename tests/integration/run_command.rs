@@ -30,6 +30,9 @@ fn bad_run_options_exit_2_and_write_nothing() {
         (&["run", "--for", "3"][..], "error: `3` has no unit `ms`, `s`, `m` or `h` (e.g. `3s`)\n"),
         (&["run", "--tick=0s"][..], "error: `--tick` must be longer than `0ms`\n"),
         (&["run", "--once", "--for", "1s"][..], "error: `--once` and `--for` cannot be combined\n"),
+        // Defect (repro-19): these said `--once` was unexpected, and that `1.5s` had no unit.
+        (&["run", "--once=true"][..], "error: `--once` takes no value: write `--once`, not `--once=true`\n"),
+        (&["run", "--for", "1.5s"][..], "error: `1.5s` is not a whole number of its unit: use a smaller unit"),
         (&["run", "--forever"][..], "error: unexpected argument `--forever` for `run`\n"),
         (&["onboard", "--yes"][..], "error: unexpected argument `--yes` for `onboard`\n"),
     ] {
