@@ -243,6 +243,9 @@ struct Persistence {
     /// When `war_room.json` was last written, and how many receipts had been recorded then.
     last_written: Option<(u64, u64)>,
     restored_job_runs: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Each add-on's skipped jobs as the last host left them, so a restart with the same
+    /// reasons records no second `skipped` receipt.
+    restored_skipped: BTreeMap<String, SkippedJobs>,
     /// The modification time of `ready.json` as last read or written.
     ready_seen: Option<std::time::SystemTime>,
 }
@@ -304,12 +307,20 @@ impl Runtime {
         let (readiness, warning) = ready::load(state_dir, now_ms)?;
         self.readiness = readiness;
         self.host.warnings.extend(warning);
-        let restored_job_runs = match PersistedWarRoom::load(state_dir, now_ms)? {
-            Read::Found { data, .. } => data.last_job_runs,
-            Read::Missing => BTreeMap::new(),
+        let (restored_job_runs, restored_skipped) = match PersistedWarRoom::load(state_dir, now_ms)? {
+            Read::Found { data, .. } => {
+                let skipped = data
+                    .war_room
+                    .entries
+                    .into_iter()
+                    .filter_map(|entry| entry.skipped.map(|skipped| (entry.addon, skipped)))
+                    .collect();
+                (data.last_job_runs, skipped)
+            }
+            Read::Missing => (BTreeMap::new(), BTreeMap::new()),
             Read::KeptAside(warning) | Read::LeftInPlace(warning) => {
                 self.host.add_warning(warning);
-                BTreeMap::new()
+                (BTreeMap::new(), BTreeMap::new())
             }
         };
         self.persistence = Some(Persistence {
@@ -319,6 +330,7 @@ impl Runtime {
             started_at_ms: now_ms,
             last_written: None,
             restored_job_runs,
+            restored_skipped,
             ready_seen,
         });
         Ok(self)
@@ -539,6 +551,7 @@ impl Runtime {
         let Some(persistence) = &mut self.persistence else { return Ok(()) };
         for slot in &mut self.slots {
             let name = slot.addon.name();
+            slot.skipped = persistence.restored_skipped.remove(name);
             if let Some(runs) = persistence.restored_job_runs.get(name) {
                 for (job, last) in slot.addon.jobs().iter().zip(&mut slot.last_runs) {
                     *last = runs.get(job.name).copied();
@@ -1127,6 +1140,25 @@ mod tests {
             receipts_of(&sink, "dependent"),
             [(ReceiptKind::Skipped, "jobs skipped: dependency `settable` is not part of this build".to_string(), 0)]
         );
+    }
+
+    /// Defect (repro-14): the skip state was not restored across restarts, so every restart
+    /// (`run --once` from cron) recorded one more identical `skipped` receipt.
+    #[test]
+    fn a_restart_with_the_same_skip_reasons_records_no_second_skipped_receipt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(0));
+        crate::ready::save(dir.path(), &ready(), 0).unwrap();
+        for _ in 0..3 {
+            let mut runtime = Runtime::new(host(&sink, &clock), vec![dependent()]).persisting_in(dir.path()).unwrap();
+            runtime.boot().unwrap();
+            runtime.tick().unwrap();
+            runtime.persist(true).unwrap();
+            clock.advance(std::time::Duration::from_secs(60));
+        }
+        let skipped: Vec<_> =
+            receipts_of(&sink, "dependent").into_iter().filter(|r| r.0 == ReceiptKind::Skipped).collect();
+        assert_eq!(skipped.len(), 1, "{skipped:#?}");
     }
 
     #[test]
