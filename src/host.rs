@@ -360,6 +360,11 @@ impl Runtime {
         for slot in &mut self.slots {
             let outcome = slot.addon.boot(&mut self.host);
             record_outcome(&mut self.host, slot, "boot", outcome)?;
+            // The skip state restored from the last host applies only to an add-on whose jobs
+            // can run: one that is off (or failed) in this host has none to skip.
+            if matches!(slot.status(), AddonStatus::Disabled | AddonStatus::Failed) {
+                slot.skipped = None;
+            }
         }
         self.save_slots()
     }
@@ -1159,6 +1164,13 @@ mod tests {
         let skipped: Vec<_> =
             receipts_of(&sink, "dependent").into_iter().filter(|r| r.0 == ReceiptKind::Skipped).collect();
         assert_eq!(skipped.len(), 1, "{skipped:#?}");
+
+        // Restarted with the add-on off, it shows no skipped jobs (it has none to run).
+        let status = std::rc::Rc::new(std::cell::Cell::new(AddonStatus::Disabled));
+        let off = Box::new(Settable { name: "dependent", status, mandatory: false });
+        let mut runtime = Runtime::new(host(&sink, &clock), vec![off]).persisting_in(dir.path()).unwrap();
+        runtime.boot().unwrap();
+        assert_eq!(runtime.war_room().entries[0].skipped, None);
     }
 
     #[test]
