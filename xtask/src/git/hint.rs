@@ -77,9 +77,9 @@ pub fn commit_all(repo: &Repo, config: &Config, preferred_type: &str, descriptio
 }
 
 /// Pushes `branch` to `remote`, as the refs are now. A plain push when `<remote>/<branch>` is
-/// absent or an ancestor of `head`. When it is not: `--force-with-lease` if every commit only the
-/// upstream has is one of the branch's own commits rewritten (same author time and subject: the
-/// branch was rebased since it was pushed), which a plain push would have refused; otherwise
+/// absent or an ancestor of `head`. When it is not: `--force-with-lease` if `head` holds the work
+/// of every commit only the upstream has ([`holds_work`]: the branch was rebased since it was
+/// pushed, its teammates' commits brought in), which a plain push would have refused; otherwise
 /// someone else pushed to the branch, and their commits are brought in first
 /// (`git pull --rebase`), never overwritten.
 pub fn push(repo: &Repo, remote: &str, branch: &str, head: Oid) -> String {
@@ -90,16 +90,32 @@ pub fn push(repo: &Repo, remote: &str, branch: &str, head: Oid) -> String {
     else {
         return format!("git push -u {remote} {shown}");
     };
-    if only_rewritten(repo, upstream, head).unwrap_or(false) {
+    if holds_work(repo, upstream, head) {
         format!("git push --force-with-lease -u {remote} {shown}")
     } else {
         format!("git pull --rebase {remote} {shown} && git push -u {remote} {shown}")
     }
 }
 
+/// Whether `head` holds the work of every commit only `upstream` has: each is one of `head`'s
+/// own commits rewritten ([`only_rewritten`]), or its changes are in `head` already (a commit
+/// the main branch took in a squash merge, which a sync then brought in).
+pub fn holds_work(repo: &Repo, upstream: Oid, head: Oid) -> bool {
+    match unmatched(repo, upstream, head) {
+        Ok(unmatched) => unmatched.iter().all(|commit| repo.merged_into(*commit, head).ok().flatten().is_some()),
+        Err(_) => false,
+    }
+}
+
 /// Whether every commit reachable from `upstream` but not `head` has a counterpart among the
 /// commits reachable from `head` but not `upstream` (same author time and subject).
 pub fn only_rewritten(repo: &Repo, upstream: Oid, head: Oid) -> Result<bool, git2::Error> {
+    Ok(unmatched(repo, upstream, head)?.is_empty())
+}
+
+/// The commits reachable from `upstream` but not `head` without a counterpart among those
+/// reachable from `head` but not `upstream` (same author time and subject).
+fn unmatched(repo: &Repo, upstream: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
     let raw = repo.raw();
     let key = |id: Oid| -> Result<(i64, Vec<u8>), git2::Error> {
         let commit = raw.find_commit(id)?;
@@ -115,12 +131,13 @@ pub fn only_rewritten(repo: &Repo, upstream: Oid, head: Oid) -> Result<bool, git
     };
     let ours: std::collections::HashSet<(i64, Vec<u8>)> =
         walk(head, upstream)?.into_iter().map(key).collect::<Result<_, _>>()?;
+    let mut unmatched = Vec::new();
     for theirs in walk(upstream, head)? {
         if !ours.contains(&key(theirs)?) {
-            return Ok(false);
+            unmatched.push(theirs);
         }
     }
-    Ok(true)
+    Ok(unmatched)
 }
 
 /// Brings back `path` as it is in the first of `sources` that has it (`HEAD`, the base…):

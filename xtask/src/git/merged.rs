@@ -106,11 +106,12 @@ impl Repo {
         self.remote_tracking_commit(&remote, &name).map(|_| (remote, name))
     }
 
-    /// Whether `head` already holds `upstream`'s work: `upstream` is one of its ancestors, or it
-    /// holds only `head`'s own commits as they were before a rebase (same author time and subject).
+    /// Whether `head` already holds `upstream`'s work: `upstream` is one of its ancestors, or each
+    /// commit only it has is `head`'s own as it was before a rebase (same author time and
+    /// subject) or already in `head` (squash-merged into main, then brought in).
     /// When not, `upstream` has commits someone else made: they are brought in, never pushed over.
     pub fn holds_upstream(&self, head: Oid, upstream: Oid) -> bool {
-        self.is_merged(upstream, head) || super::hint::only_rewritten(self, upstream, head).unwrap_or(false)
+        self.is_merged(upstream, head) || super::hint::holds_work(self, upstream, head)
     }
 
     /// Whether the branch still points where it was created (every reflog entry at `tip`).

@@ -373,3 +373,37 @@ fn sync_killed_at_any_point_loses_nothing() {
         }
     }
 }
+
+/// The branch was pushed and squash-merged into main; a teammate then pushed a follow-up to the
+/// branch, and this clone made one more commit. `sync` brings in the follow-up and rebases onto
+/// main (the squashed commits drop out), so the branch holds all the remote's work: its push is
+/// `--force-with-lease`, not a `pull --rebase` that would replay main's squash onto the old
+/// commits and stop in a conflict. Pasted as printed, it pushes exactly the synced branch.
+#[test]
+fn after_a_squash_merge_and_a_teammates_follow_up_the_push_is_a_lease() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "-c", "fix/thing"]);
+    sandbox.commit_file_in(&sandbox.root, "a.txt", "a\n", "fix: thing A");
+    sandbox.commit_file_in(&sandbox.root, "a2.txt", "a2\n", "fix: thing A2");
+    sandbox.git(&["push", "-q", "-u", "origin", "fix/thing"]);
+    let mate = sandbox.clone_of(&origin, "mate");
+    let team = |args: &[&str]| sandbox.git_in(&mate, args);
+    team(&["merge", "-q", "--squash", "origin/fix/thing"]);
+    team(&["commit", "-q", "-m", "fix: thing (#1)"]);
+    team(&["push", "-q", "origin", "main"]);
+    team(&["switch", "-q", "-c", "fix/thing", "--track", "origin/fix/thing"]);
+    sandbox.commit_file_in(&mate, "follow.txt", "follow-up\n", "fix: a teammate's follow-up");
+    team(&["push", "-q", "origin", "fix/thing"]);
+    sandbox.commit_file_in(&sandbox.root, "c.txt", "c\n", "fix: local C");
+
+    let out = sandbox.xtask().args(["sync"]).success();
+    let next = next_lines(&out.stdout);
+    assert_eq!(next, ["git push --force-with-lease -u origin fix/thing"], "{}", out.stdout);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
+    let remote = sandbox.git_in(&origin, &["log", "--format=%s", "fix/thing"]);
+    for subject in ["fix: local C", "fix: a teammate's follow-up", "fix: thing (#1)"] {
+        assert_contains(&remote, subject);
+    }
+    assert!(!remote.contains("fix: thing A2"), "the squashed commits are still on the branch:\n{remote}");
+}
