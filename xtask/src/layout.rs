@@ -119,7 +119,9 @@ pub fn declared_str_list(text: &str, constant: &str) -> Option<(Vec<String>, usi
     })?;
     let line = text[..start.0].matches('\n').count() + 1;
     let rest = &text[start.0 + prefix.len()..];
-    let (kind, value) = rest[..rest.find(';')?].split_once('=')?;
+    let declaration = &rest[..rest.find(';')?];
+    let equals = declaration.find('=')?;
+    let (kind, value) = (&declaration[..equals], &declaration[equals + 1..]);
     let kind: String = kind.chars().filter(|c| !c.is_whitespace()).collect();
     if !matches!(kind.as_str(), "&[&str]" | "&'static[&'static str]" | "&'static[&'staticstr]") {
         return None;
