@@ -277,10 +277,15 @@ fn group(mut rows: Vec<Row>, fill: impl FnOnce(&mut Vec<Row>) -> anyhow::Result<
 /// Waiting past the second and refreshing the index once makes every tool see the tree the way it
 /// sees an engineer's, so no command pays for the checkout.
 /// The xtask's incremental cache has the same rule, made conservative (`xtask::cache::SETTLE`):
-/// it stores nothing derived from a file younger than that, so the wait is that long.
+/// it stores nothing derived from a file younger than that, so the wait is that long. The index
+/// the refresh rewrites is itself an input of `check`'s and `status`'s whole result
+/// (`xtask/src/tree_memo.rs`), so it is waited out too: an engineer's repeated `check` meets a
+/// settled index.
 fn settle(sh: &Shell) -> anyhow::Result<()> {
     std::thread::sleep(xtask::cache::SETTLE + Duration::from_millis(100));
-    git::refresh_index(sh)
+    git::refresh_index(sh)?;
+    std::thread::sleep(xtask::cache::SETTLE + Duration::from_millis(100));
+    Ok(())
 }
 
 /// Checks out `branch` (untimed; only the few files that differ are written).

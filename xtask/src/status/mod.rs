@@ -102,17 +102,19 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     // than the rest of a reused run.
     let json = args.json.json;
     let print = if args.no_cache { None } else { fingerprint(ctx, json) };
-    let War { rows, problems, json_text } = match print.as_ref().and_then(|print| load(ctx, print)) {
+    let War { rows, problems, json_text, .. } = match print.as_ref().and_then(|print| load(ctx, print)) {
         Some(war) => war,
         None => {
             ctx.use_cache(args.no_cache);
+            // The log as it is before it is read: an append from now on is judged by the next run.
+            let log = LogMark::now(&receipts::log_path(&ctx.repo));
             let (rows, problems) = rows(ctx)?;
             ctx.cache.save();
             let json_text = match json {
                 true => Some(output::json_text(&StatusReport { addons: &rows, problems: &problems })?),
                 false => None,
             };
-            let war = War { rows, problems, json_text };
+            let war = War { rows, problems, json_text, log };
             if let Some(print) = &print {
                 store(ctx, print, &war);
             }
@@ -158,26 +160,118 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
 const MEMO: &str = "status";
 
-/// What `status` reads beyond the working tree: the receipts log and the branches. The log is
-/// only ever appended to, so any change changes its size: it need not settle (a `check` that
-/// just ran appended its receipt). A ref is rewritten through a lock file, a new file each time.
+/// What `status` reads beyond the working tree: the branches (a ref is rewritten through a lock
+/// file, a new file each time). The receipts log is judged apart ([`LogMark`]).
 fn fingerprint(ctx: &Ctx, json: bool) -> Option<crate::tree_memo::Fingerprint> {
-    use crate::tree_memo::{put_file, put_folder, settle_limit};
+    use crate::tree_memo::{put_folder, settle_limit};
     let limit = settle_limit()?;
     let common = ctx.repo.common_dir();
     let mut extra = vec![u8::from(json)];
-    put_file(&mut extra, &receipts::log_path(&ctx.repo), limit);
-    let mut settled = put_file(&mut extra, &common.join("packed-refs"), limit);
+    let mut settled = crate::tree_memo::put_file(&mut extra, &common.join("packed-refs"), limit);
     settled &= put_folder(&mut extra, &common.join("refs/heads"), limit)?;
     settled &= put_folder(&mut extra, &common.join("reftable"), limit)?;
     crate::tree_memo::fingerprint(ctx, MEMO, &extra, settled)
 }
 
-/// The war room: its rows, the problems found on the way, and with `--json` its printed text.
+/// The war room: its rows, the problems found on the way, with `--json` its printed text, and
+/// the receipts log it was read from.
 struct War {
     rows: Vec<Row>,
     problems: Vec<String>,
     json_text: Option<String>,
+    log: LogMark,
+}
+
+/// Where the receipts log ended when a war room was read from it. Every command appends to the
+/// log (`check` on every run), and most receipts name no add-on: they change no row. A stored
+/// war room stays valid while the log was only appended to (the same file, its old end intact:
+/// its last bytes are as they were), every line appended since is a receipt that names no add-on,
+/// and the whole log is within what `status` reads ([`STATUS_READ_BUDGET`]), so that the lines
+/// read are the same whole log both times. Anything else reads the log again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LogMark {
+    /// Its length; `None` when it could not be read or ends in a torn line.
+    end: Option<u64>,
+    /// A checksum of its last bytes (up to 4 KiB) before `end`, and of its inode and device (0
+    /// when there was no log): the same file, whatever was appended.
+    tail: u64,
+}
+
+/// How much of the log's end [`LogMark`] compares.
+const LOG_TAIL: u64 = 4096;
+
+impl LogMark {
+    fn now(path: &std::path::Path) -> LogMark {
+        let unusable = LogMark { end: None, tail: 0 };
+        let Ok(bytes) = Self::read_end(path) else { return unusable };
+        match bytes {
+            (end, tail) if end <= STATUS_READ_BUDGET && (end == 0 || tail.last() == Some(&b'\n')) => {
+                LogMark { end: Some(end), tail: Self::checksum(path, &tail) }
+            }
+            _ => unusable,
+        }
+    }
+
+    /// The checksum of `tail` and of the identity of the file at `path` (none: 0).
+    fn checksum(path: &std::path::Path, tail: &[u8]) -> u64 {
+        let mut bytes = tail.to_vec();
+        let identity = std::fs::metadata(path).map(|metadata| xtask_store::tree::stat(&metadata));
+        let (inode, device) = identity.map_or((0, 0), |stat| (stat[5], stat[6]));
+        bytes.extend_from_slice(&inode.to_le_bytes());
+        bytes.extend_from_slice(&device.to_le_bytes());
+        xtask_store::checksum(&bytes)
+    }
+
+    /// The log's length and its last bytes, up to [`LOG_TAIL`] (no log: empty).
+    fn read_end(path: &std::path::Path) -> std::io::Result<(u64, Vec<u8>)> {
+        use std::io::{Read as _, Seek as _};
+        let mut file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok((0, Vec::new())),
+            Err(error) => return Err(error),
+        };
+        let end = file.metadata()?.len();
+        let start = end.saturating_sub(LOG_TAIL);
+        file.seek(std::io::SeekFrom::Start(start))?;
+        let mut tail = Vec::new();
+        file.take(end - start).read_to_end(&mut tail)?;
+        Ok((end, tail))
+    }
+
+    /// Whether a war room read when the log was `self` is still the one it gives now.
+    fn still_holds(self, path: &std::path::Path) -> bool {
+        use std::io::{Read as _, Seek as _};
+        let Some(end) = self.end else { return false };
+        let mut file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            // Still no log: as it was.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return end == 0 && self.tail == Self::checksum(path, &[])
+            }
+            Err(_) => return false,
+        };
+        let Ok(length) = file.metadata().map(|metadata| metadata.len()) else { return false };
+        if length < end || length > STATUS_READ_BUDGET {
+            return false;
+        }
+        let start = end.saturating_sub(LOG_TAIL);
+        let mut bytes = Vec::new();
+        if file.seek(std::io::SeekFrom::Start(start)).is_err() || file.read_to_end(&mut bytes).is_err() {
+            return false;
+        }
+        if bytes.len() as u64 != length - start {
+            return false;
+        }
+        let (tail, appended) = bytes.split_at((end - start) as usize);
+        // A log created since (there was none) is all appended lines.
+        let was_there = self.tail == Self::checksum(path, tail);
+        if !was_there && !(end == 0 && self.tail == xtask_store::checksum(&[0; 16])) {
+            return false;
+        }
+        let Ok(appended) = std::str::from_utf8(appended) else { return false };
+        (appended.is_empty() || appended.ends_with('\n'))
+            && appended.lines().all(|line| receipts::addon_of_line(line) == Ok(None))
+    }
 }
 
 /// The stored war room of this fingerprint.
@@ -188,7 +282,10 @@ fn load(ctx: &Ctx, print: &crate::tree_memo::Fingerprint) -> Option<War> {
     let rows = (0..input.u64()?).map(|_| Row::decode(&mut input)).collect::<Option<Vec<Row>>>()?;
     let problems = Vec::<String>::decode(&mut input)?;
     let json_text = Option::<String>::decode(&mut input)?;
-    input.is_empty().then_some(War { rows, problems, json_text })
+    let end = Option::<String>::decode(&mut input)?.map(|end| end.parse::<u64>()).transpose().ok()?;
+    let log = LogMark { end, tail: input.u64()? };
+    let war = input.is_empty().then_some(War { rows, problems, json_text, log })?;
+    war.log.still_holds(&receipts::log_path(&ctx.repo)).then_some(war)
 }
 
 fn store(ctx: &Ctx, print: &crate::tree_memo::Fingerprint, war: &War) {
@@ -200,6 +297,8 @@ fn store(ctx: &Ctx, print: &crate::tree_memo::Fingerprint, war: &War) {
     }
     war.problems.encode(&mut bytes);
     war.json_text.encode(&mut bytes);
+    war.log.end.map(|end| end.to_string()).encode(&mut bytes);
+    crate::cache::put_u64(&mut bytes, war.log.tail);
     crate::tree_memo::store(ctx, MEMO, print, &bytes);
 }
 

@@ -424,6 +424,15 @@ fn the_status_war_room_is_reused_only_while_nothing_changed() {
     let stored = std::fs::metadata(&memo).unwrap().modified().unwrap();
     assert_eq!(same(), first);
     assert_eq!(std::fs::metadata(&memo).unwrap().modified().unwrap(), stored, "reused, so not written again");
+    // `check` appends a receipt that names no add-on: no row changes, and the war room is reused.
+    xtask(&sandbox).args(["check", "--no-branch-rules"]).without_cargo().run();
+    assert_eq!(same(), first);
+    assert_eq!(std::fs::metadata(&memo).unwrap().modified().unwrap(), stored, "a check's receipt changed nothing");
+    // A log rewritten in place (a line put in before the old end) is read again.
+    let log = sandbox.path(".git/sop/receipts.jsonl");
+    let old = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, format!("{{\"time\":\"2026-11-23T08:00:00Z\",\"unix_ms\":1795400000000,\"command\":\"pre-pr\",\"kind\":\"failure\",\"message\":\"m\",\"reason\":\"an older gen-ab failure\",\"addon\":\"GenAb\"}}\n{old}")).unwrap();
+    assert!(same().contains("an older gen-ab failure"), "a rewritten log was not read again");
 
     let log = sandbox.path(".git/sop/receipts.jsonl");
     let mut receipts = std::fs::read_to_string(&log).unwrap_or_default();
