@@ -265,7 +265,8 @@ impl LogMark {
         let (tail, appended) = bytes.split_at((end - start) as usize);
         // A log created since (there was none) is all appended lines.
         let was_there = self.tail == Self::checksum(path, tail);
-        if !was_there && !(end == 0 && self.tail == xtask_store::checksum(&[0; 16])) {
+        let created_since = end == 0 && self.tail == xtask_store::checksum(&[0; 16]);
+        if !(was_there || created_since) {
             return false;
         }
         let Ok(appended) = std::str::from_utf8(appended) else { return false };
