@@ -12,8 +12,8 @@
 //! - the git state: HEAD's branch and commit, the main branch and `<remote>/<main>` (by id), and
 //!   by stat the worktree's index and `config.worktree`, the clone's `config`, `info/attributes`,
 //!   `info/exclude`, `shallow`, `info/grafts` and `objects/pack`, the global and system git
-//!   configuration files and the attributes and ignore files they name;
-//! - the folder it runs from;
+//!   configuration, attributes and ignore files, and those the configuration names;
+//! - where the clone is, and the folder it runs from;
 //! - the environment variables git and the tool read (`GIT_*`, `LANCELOT_*`, `FEATURE_*`, `CI`);
 //! - the per-document cache's own key (the tool's binary, `Cargo.toml`, the templates);
 //! - the command's name and its own inputs: its options, and what it reads beyond the tree
@@ -87,7 +87,8 @@ pub fn fingerprint(ctx: &Ctx, command: &str, extra: &[u8], extra_settled: bool) 
     for file in files.into_iter().chain(global_git_files()).chain(named) {
         settled &= put_file(out, &file, limit);
     }
-    // Where it runs from, should any output name a path from there.
+    // Where the clone is and where it runs from: outputs name paths from both.
+    put_bytes(out, ctx.root().as_os_str().as_encoded_bytes());
     put_bytes(out, std::env::current_dir().unwrap_or_default().as_os_str().as_encoded_bytes());
     let mut variables: Vec<(String, String)> = std::env::vars_os()
         .map(|(key, value)| (key.to_string_lossy().into_owned(), value.to_string_lossy().into_owned()))
@@ -141,18 +142,23 @@ pub fn put_folder(out: &mut Vec<u8>, dir: &std::path::Path, limit: SystemTime) -
     tree::walk(dir, &|_| false, limit, out)
 }
 
-/// The git configuration files outside the repository that git reads, as git finds them.
+/// The files outside the repository that git reads, as git finds them: the global and system
+/// configuration, and the attributes and ignore files git reads by default (the configuration
+/// can name others: see [`fingerprint`]).
 fn global_git_files() -> Vec<std::path::PathBuf> {
     let var = |key: &str| std::env::var_os(key).filter(|value| !value.is_empty()).map(std::path::PathBuf::from);
     let mut files = Vec::new();
     files.extend(var("GIT_CONFIG_GLOBAL"));
     files.extend(var("GIT_CONFIG_SYSTEM"));
-    files.extend(var("XDG_CONFIG_HOME").map(|dir| dir.join("git/config")));
+    let mut config_dirs: Vec<std::path::PathBuf> = var("XDG_CONFIG_HOME").into_iter().collect();
     if let Some(home) = var("HOME") {
-        files.push(home.join(".config/git/config"));
+        config_dirs.push(home.join(".config"));
         files.push(home.join(".gitconfig"));
     }
-    files.push("/etc/gitconfig".into());
+    for dir in config_dirs {
+        files.extend(["git/config", "git/attributes", "git/ignore"].map(|file| dir.join(file)));
+    }
+    files.extend(["/etc/gitconfig", "/etc/gitattributes"].map(std::path::PathBuf::from));
     files
 }
 

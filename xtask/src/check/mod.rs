@@ -386,9 +386,7 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
     let changes = if let Some(tip) = judged {
         ctx.repo.changes_between(base, tip)?
     } else if base.is_some() || head.commit().is_none() {
-        let attributes = [ctx.root().join(".gitattributes"), ctx.repo.git_dir().join("info/attributes")]
-            .map(|file| std::fs::metadata(file).ok().map(|m| (m.len(), m.modified().ok())));
-        let extra = format!("{base:?} {attributes:?}");
+        let extra = format!("{base:?} {:?}", attributes_stats(ctx));
         ctx.cache.derive("branch-diff", ctx.repo.git_dir(), "index", &extra, |_| ctx.repo.changes_since(base))?
     } else {
         Vec::new()
@@ -399,6 +397,24 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
     };
     let (pushed, pushed_range) = pushed_commits(ctx, &head, main, tips)?;
     Ok(BranchFacts { name, head: head.commit(), main, base, changes, pushed, pushed_range, judged })
+}
+
+/// The stat data of the attributes files that decide what git diffs as binary: the worktree's
+/// top one, the clone's `info/attributes`, the one the configuration names and git's defaults
+/// (all stat data, the change time too: an edit that keeps size and modification time shows).
+fn attributes_stats(ctx: &Ctx) -> Vec<Option<[u64; 7]>> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let mut files = vec![ctx.root().join(".gitattributes"), ctx.repo.common_dir().join("info/attributes")];
+    if let Some(named) = ctx.repo.config_string("core.attributesFile") {
+        files.push(match (named.strip_prefix("~/"), &home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => ctx.root().join(named),
+        });
+    }
+    files.extend(std::env::var_os("XDG_CONFIG_HOME").map(|dir| std::path::PathBuf::from(dir).join("git/attributes")));
+    files.extend(home.map(|home| home.join(".config/git/attributes")));
+    files.push("/etc/gitattributes".into());
+    files.iter().map(|file| std::fs::metadata(file).ok().map(|metadata| xtask_store::tree::stat(&metadata))).collect()
 }
 
 /// The commits a push would send that the remote's main branch does not have, oldest first.

@@ -56,13 +56,18 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     depends_on(facts, findings);
     flags(facts, findings)?;
     modules(facts, findings)?;
-    // A function of the index alone: from the cache while git's index file is unchanged.
-    let collisions: Vec<Finding> = ctx.cache.derive("case-collisions", ctx.repo.git_dir(), "index", "", |_| {
+    // A function of the tracked paths alone: from the cache while git's index file is unchanged,
+    // or, when a pushed commit is judged instead of the index, by that commit.
+    let compute = || -> anyhow::Result<Vec<Finding>> {
         let mut found = Vec::new();
         let paths: Vec<String> = facts.tracked()?.iter().map(|entry| entry.path.clone()).collect();
         case_collisions(&paths, &mut found);
         Ok(found)
-    })?;
+    };
+    let collisions: Vec<Finding> = match facts.branch.judged {
+        Some(commit) => ctx.cache.memo("case-collisions-of", &commit.to_string(), compute)?,
+        None => ctx.cache.derive("case-collisions", ctx.repo.git_dir(), "index", "", |_| compute())?,
+    };
     findings.extend(collisions);
     Ok(())
 }

@@ -184,21 +184,18 @@ struct War {
 
 /// Where the receipts log ended when a war room was read from it. Every command appends to the
 /// log (`check` on every run), and most receipts name no add-on: they change no row. A stored
-/// war room stays valid while the log was only appended to (the same file, its old end intact:
-/// its last bytes are as they were), every line appended since is a receipt that names no add-on,
-/// and the whole log is within what `status` reads ([`STATUS_READ_BUDGET`]), so that the lines
-/// read are the same whole log both times. Anything else reads the log again.
+/// war room stays valid while the log was only appended to (the same file, every byte up to its
+/// old end as it was), every line appended since is a receipt that names no add-on, and the whole
+/// log is within what `status` reads ([`STATUS_READ_BUDGET`]), so that the lines read are the
+/// same whole log both times. Anything else reads the log again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct LogMark {
     /// Its length; `None` when it could not be read or ends in a torn line.
     end: Option<u64>,
-    /// A checksum of its last bytes (up to 4 KiB) before `end`, and of its inode and device (0
-    /// when there was no log): the same file, whatever was appended.
+    /// A checksum of its bytes up to `end`, and of its inode and device (0 when there was no
+    /// log): the same file, whatever was appended.
     tail: u64,
 }
-
-/// How much of the log's end [`LogMark`] compares.
-const LOG_TAIL: u64 = 4096;
 
 impl LogMark {
     fn now(path: &std::path::Path) -> LogMark {
@@ -222,25 +219,25 @@ impl LogMark {
         xtask_store::checksum(&bytes)
     }
 
-    /// The log's length and its last bytes, up to [`LOG_TAIL`] (no log: empty).
+    /// The log's length and bytes, when it is within the read budget (no log: empty).
     fn read_end(path: &std::path::Path) -> std::io::Result<(u64, Vec<u8>)> {
-        use std::io::{Read as _, Seek as _};
-        let mut file = match std::fs::File::open(path) {
+        use std::io::Read as _;
+        let file = match std::fs::File::open(path) {
             Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok((0, Vec::new())),
             Err(error) => return Err(error),
         };
         let end = file.metadata()?.len();
-        let start = end.saturating_sub(LOG_TAIL);
-        file.seek(std::io::SeekFrom::Start(start))?;
-        let mut tail = Vec::new();
-        file.take(end - start).read_to_end(&mut tail)?;
-        Ok((end, tail))
+        let mut bytes = Vec::new();
+        if end <= STATUS_READ_BUDGET {
+            file.take(end).read_to_end(&mut bytes)?;
+        }
+        Ok((end, bytes))
     }
 
     /// Whether a war room read when the log was `self` is still the one it gives now.
     fn still_holds(self, path: &std::path::Path) -> bool {
-        use std::io::{Read as _, Seek as _};
+        use std::io::Read as _;
         let Some(end) = self.end else { return false };
         let mut file = match std::fs::File::open(path) {
             Ok(file) => file,
@@ -254,15 +251,11 @@ impl LogMark {
         if length < end || length > STATUS_READ_BUDGET {
             return false;
         }
-        let start = end.saturating_sub(LOG_TAIL);
         let mut bytes = Vec::new();
-        if file.seek(std::io::SeekFrom::Start(start)).is_err() || file.read_to_end(&mut bytes).is_err() {
+        if file.read_to_end(&mut bytes).is_err() || bytes.len() as u64 != length {
             return false;
         }
-        if bytes.len() as u64 != length - start {
-            return false;
-        }
-        let (tail, appended) = bytes.split_at((end - start) as usize);
+        let (tail, appended) = bytes.split_at(end as usize);
         // A log created since (there was none) is all appended lines.
         let was_there = self.tail == Self::checksum(path, tail);
         let created_since = end == 0 && self.tail == xtask_store::checksum(&[0; 16]);

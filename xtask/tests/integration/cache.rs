@@ -405,6 +405,55 @@ fn status_reads_what_check_stored() {
     assert_eq!(all(&[]), all(&["--no-cache"]));
 }
 
+/// What the whole verdict's first version missed (a QA round's findings), each against
+/// `--no-cache`: a staged binary under an ignored folder is judged by its staged version, not by
+/// its working copy; git's default global attributes file and the clone's place are in the key.
+#[test]
+fn the_whole_verdict_keys_on_what_git_and_the_outputs_read() {
+    let sandbox = many_addons(FEW);
+    let key = crate::support::fake_aws_key_id();
+    std::fs::create_dir_all(sandbox.path("assets")).unwrap();
+    std::fs::write(sandbox.path("assets/blob.bin"), b"PNG\0\0\0harmless\0").unwrap();
+    sandbox.git(&["add", "-f", "assets/blob.bin"]);
+    std::fs::write(sandbox.path(".git/info/exclude"), "assets/\n").unwrap();
+    settle();
+    let (clean, _) = judged(&sandbox);
+    assert_eq!(judged(&sandbox).1["verdict"], true);
+    // The working copy gets a secret, not staged: neither run reports it (a push would not send it).
+    std::fs::write(sandbox.path("assets/blob.bin"), format!("PNG\0\0\0id = {key}\0")).unwrap();
+    assert_eq!(judged(&sandbox).0, clean);
+    // Staged, it is found.
+    sandbox.git(&["add", "-f", "assets/blob.bin"]);
+    let (staged, _) = judged(&sandbox);
+    assert!(staged.iter().any(|f| f["rule"].as_str().unwrap_or("").starts_with("sop-4.9/secret/")), "{staged:?}");
+
+    // git's default global attributes file, never named in any configuration.
+    settle();
+    judged(&sandbox);
+    assert_eq!(judged(&sandbox).1["verdict"], true);
+    std::fs::create_dir_all(sandbox.home.join(".config/git")).unwrap();
+    std::fs::write(sandbox.home.join(".config/git/attributes"), "*.md -diff\n").unwrap();
+    assert_eq!(judged(&sandbox).1["verdict"], false, "a global attributes file was not in the key");
+
+    // The clone moved (a rename keeps every inode): its paths in the output change.
+    settle();
+    judged(&sandbox);
+    let moved = sandbox.root.with_file_name("moved");
+    std::fs::rename(&sandbox.root, &moved).unwrap();
+    let original = xtask(&sandbox).args(["check", "--json", "--no-branch-rules"]).command();
+    let mut command = std::process::Command::new(original.get_program());
+    command.args(original.get_args()).current_dir(&moved).env_clear();
+    for (key, value) in original.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    let out = command.output().unwrap();
+    std::fs::rename(&moved, &sandbox.root).unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["cache"]["verdict"], false, "a moved clone reused the verdict of its old place");
+}
+
 /// `status` reuses its whole war room while nothing it reads changed (the stored file is not
 /// even rewritten); a receipt appended a moment ago (the log need not settle), a branch created
 /// and deleted, the local `.env` — each is seen at once, and every output, `--json` and the
@@ -433,6 +482,16 @@ fn the_status_war_room_is_reused_only_while_nothing_changed() {
     let old = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, format!("{{\"time\":\"2026-11-23T08:00:00Z\",\"unix_ms\":1795400000000,\"command\":\"pre-pr\",\"kind\":\"failure\",\"message\":\"m\",\"reason\":\"an older gen-ab failure\",\"addon\":\"GenAb\"}}\n{old}")).unwrap();
     assert!(same().contains("an older gen-ab failure"), "a rewritten log was not read again");
+    // Rewritten in place, the same length, away from its end (receipts after it).
+    settle();
+    same();
+    for _ in 0..3 {
+        xtask(&sandbox).args(["check", "--no-branch-rules"]).without_cargo().run();
+    }
+    same();
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("an older gen-ab failure", "an OLDER gen-ab failure", 1)).unwrap();
+    assert!(same().contains("an OLDER gen-ab failure"), "an edit far from the log's end was not read");
 
     let log = sandbox.path(".git/sop/receipts.jsonl");
     let mut receipts = std::fs::read_to_string(&log).unwrap_or_default();

@@ -279,6 +279,30 @@ fn the_pre_push_hook_judges_the_pushed_commit_not_the_index() {
     assert_eq!(origin_ref(&sandbox, "spec/monitor-tweak"), "", "the remote got the branch");
 }
 
+/// The per-document cache is filled by a `check` of the index; a push then judges the pushed
+/// commit, which holds a case collision the index no longer does: the hook must not take the
+/// index's cached verdict for the commit's (it did, and the push went through).
+#[test]
+fn the_pre_push_hook_never_judges_a_commit_by_the_indexs_cached_verdicts() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "docs/case-test"]);
+    sandbox.write("docs/Readme-x.md", "one\n");
+    sandbox.write("docs/readme-x.md", "two\n");
+    sandbox.write("docs/changelog.d/case-test.md", "<!-- section: Added -->\n- Two notes.\n");
+    sandbox.commit_all("docs: add two notes");
+    sandbox.git(&["rm", "-q", "--cached", "docs/readme-x.md"]);
+    // The cache's settle window, shortened for the test (`XTASK_TEST_SETTLE_MS`): the rule is
+    // the same, only its length.
+    let window = [("XTASK_TEST_SETTLE_MS", "300")];
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    sandbox.xtask().args(["check"]).env(window[0].0, window[0].1).run();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let run = git(&sandbox, &["push", "-q", "-u", "origin", "docs/case-test"], &window);
+    assert!(!run.ok, "a commit with a case collision was pushed");
+    assert_contains(&run.stderr, "sop-4.9/case-collision");
+    assert_eq!(origin_ref(&sandbox, "docs/case-test"), "", "the remote got the branch");
+}
+
 /// `git commit --cleanup=verbatim -m $'\nfeat: x'` would store an empty subject, which `check`
 /// rejects once the commit exists; the hook, which cannot see the flag, refuses the leading
 /// blank line now, and its pasted hint (the editor rewrites the message) makes the commit.

@@ -606,7 +606,10 @@ fn binary_file(
     by_fingerprint: &mut HashMap<String, usize>,
     findings: &mut Vec<Finding>,
 ) -> anyhow::Result<()> {
-    let Ok(bytes) = std::fs::read(facts.ctx.root().join(&change.path)) else { return Ok(()) };
+    // The version the branch holds (the index, or the judged commit): what a push sends, never
+    // the working copy, which may hold what is neither staged nor committed.
+    let Some(blob) = change.blobs.1 else { return Ok(()) };
+    let Ok(bytes) = facts.ctx.repo.blob_bytes(blob) else { return Ok(()) };
     let before = match facts.branch.base {
         Some(base) => facts.ctx.repo.file_at(base, &change.path)?.unwrap_or_default(),
         None => Vec::new(),
