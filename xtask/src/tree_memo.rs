@@ -76,14 +76,8 @@ pub fn fingerprint(ctx: &Ctx, command: &str, extra: &[u8], extra_settled: bool) 
         common.join("info/grafts"),
         common.join("objects/pack"),
     ];
-    // The attributes and ignore files the configuration names (`~/` as git expands it).
-    let named = ["core.attributesFile", "core.excludesFile"].into_iter().filter_map(|key| {
-        let value = ctx.repo.config_string(key)?;
-        match value.strip_prefix("~/") {
-            Some(rest) => std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(rest)),
-            None => Some(ctx.root().join(value)),
-        }
-    });
+    // The attributes and ignore files the configuration names.
+    let named = ["core.attributesFile", "core.excludesFile"].into_iter().filter_map(|key| configured_file(ctx, key));
     for file in files.into_iter().chain(global_git_files()).chain(named) {
         settled &= put_file(out, &file, limit);
     }
@@ -140,6 +134,16 @@ pub fn put_folder(out: &mut Vec<u8>, dir: &std::path::Path, limit: SystemTime) -
     }
     out.push(b'd');
     tree::walk(dir, &|_| false, limit, out)
+}
+
+/// The file a configuration key names (`core.attributesFile`), as git finds it: `~/` is the home
+/// folder, a relative path is the working tree's.
+pub fn configured_file(ctx: &Ctx, key: &str) -> Option<std::path::PathBuf> {
+    let value = ctx.repo.config_string(key)?;
+    match value.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(rest)),
+        None => Some(ctx.root().join(value)),
+    }
 }
 
 /// The files outside the repository that git reads, as git finds them: the global and system

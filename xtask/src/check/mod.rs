@@ -405,12 +405,7 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
 fn attributes_stats(ctx: &Ctx) -> Vec<Option<[u64; 7]>> {
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let mut files = vec![ctx.root().join(".gitattributes"), ctx.repo.common_dir().join("info/attributes")];
-    if let Some(named) = ctx.repo.config_string("core.attributesFile") {
-        files.push(match (named.strip_prefix("~/"), &home) {
-            (Some(rest), Some(home)) => home.join(rest),
-            _ => ctx.root().join(named),
-        });
-    }
+    files.extend(crate::tree_memo::configured_file(ctx, "core.attributesFile"));
     files.extend(std::env::var_os("XDG_CONFIG_HOME").map(|dir| std::path::PathBuf::from(dir).join("git/attributes")));
     files.extend(home.map(|home| home.join(".config/git/attributes")));
     files.push("/etc/gitattributes".into());
