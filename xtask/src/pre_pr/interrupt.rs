@@ -26,12 +26,15 @@ pub const EXIT_INTERRUPTED: i32 = crate::signals::EXIT_INTERRUPTED;
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 static PENDING: Mutex<Pending> =
-    Mutex::new(Pending { stash: None, recover: None, root: None, rerun: String::new(), json: false });
+    Mutex::new(Pending { stash: None, restored: None, recover: None, root: None, rerun: String::new(), json: false });
 
 /// What the handler must put back: the autostash not yet restored.
 pub struct Pending {
     /// The autostash's commit, from the moment it exists until it is restored (or reported kept).
     pub stash: Option<Oid>,
+    /// What the `restore` step said when it put the autostash back: a signal that arrives
+    /// after it (the verify command died of the same Ctrl-C first) says it too.
+    pub restored: Option<String>,
     /// The command that undoes a sync git could not abort, once its cause is fixed.
     pub recover: Option<String>,
     root: Option<PathBuf>,
@@ -95,7 +98,7 @@ fn handle() {
             },
             Err(error) => sync::unreadable_report(stash, &format!("{error:#}")),
         },
-        _ => sync::RestoreReport { restored: None, warning: None, text: None, error: None },
+        _ => sync::RestoreReport { restored: pending.restored.take(), warning: None, text: None, error: None },
     };
     report.print_interrupted(&console, &rerun);
     std::process::exit(EXIT_INTERRUPTED);

@@ -511,6 +511,7 @@ pub fn restore(ctx: &Ctx, console: &Console, commit: Oid) -> anyhow::Result<Stri
     if let Some(text) = &report.text {
         console.text(text);
     }
+    turn.restored = report.restored.clone();
     match (report.restored, report.error) {
         (Some(restored), _) => Ok(restored),
         (None, Some(error)) => Err(error.into()),

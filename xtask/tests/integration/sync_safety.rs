@@ -392,11 +392,19 @@ fn slow_verify_project() -> (Sandbox, PathBuf, String) {
 /// Starts `pre-pr --autostash` in a process group of its own (as a terminal's job is), its
 /// output going to files in the sandbox's home.
 fn spawn_pre_pr(sandbox: &Sandbox, path: Option<&str>) -> Child {
+    spawn_pre_pr_held(sandbox, path, None)
+}
+
+/// [`spawn_pre_pr`], held at `hold`'s point when there is one.
+fn spawn_pre_pr_held(sandbox: &Sandbox, path: Option<&str>, hold: Option<&crate::support::Hold>) -> Child {
     use std::os::unix::process::CommandExt as _;
     let trace = sandbox.home.join("points");
     let mut run = sandbox.xtask().args(["pre-pr", "--autostash"]).env("XTASK_TEST_POINTS", trace.to_str().unwrap());
     if let Some(path) = path {
         run = run.env("PATH", path);
+    }
+    if let Some(hold) = hold {
+        run = hold.on(run);
     }
     let mut command = run.command();
     let stdout = std::fs::File::create(sandbox.home.join("stdout")).unwrap();
@@ -440,6 +448,40 @@ fn output_of(sandbox: &Sandbox) -> String {
 fn send(signal: &str, target: &str) {
     let status = std::process::Command::new("kill").args([signal, "--", target]).status().unwrap();
     assert!(status.success(), "kill {signal} {target} failed");
+}
+
+/// The same Ctrl-C, with the signal handler held at its first point until the main thread has
+/// run the restore step: what a loaded machine does by chance (the verify command dies of the
+/// same Ctrl-C, and the restore runs before the handler's thread). Proves the run waits for the
+/// handler, exits 130 with the work back and says it was restored. (Once the restore step has
+/// let go of git, the handler may end the process before the step's line is printed: it then
+/// says what the step restored itself, which this test cannot time.)
+#[test]
+fn ctrl_c_handled_after_the_restore_step_still_says_the_work_is_back() {
+    let (sandbox, _origin, _mine) = slow_verify_project();
+    leave_uncommitted_work(&sandbox);
+    let hold = crate::support::Hold::at(&sandbox, "pre-pr:signal");
+    let mut child = spawn_pre_pr_held(&sandbox, None, Some(&hold));
+    wait_for(&sandbox.home.join("verify-started"), &mut child, &sandbox);
+    send("-INT", &format!("-{}", child.id()));
+    hold.wait(&mut child);
+    // The main thread goes on to the restore step: the stash is emptied by it, not the handler.
+    let started = Instant::now();
+    let stashed = || {
+        let output = sandbox.git_command(&sandbox.root).args(["rev-parse", "-q", "--verify", "refs/stash"]).output();
+        output.unwrap().status.success()
+    };
+    while stashed() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the restore step never ran:\n{}", output_of(&sandbox));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    hold.release();
+    let code = wait_exit(&mut child, &sandbox);
+    let output = output_of(&sandbox);
+    assert_eq!(code, 130, "{output}");
+    assert_contains(&output, "interrupted");
+    assert_contains(&output, "restored the uncommitted work");
+    assert_work_is_back(&sandbox);
 }
 
 /// Reproduces issue 11's third defect: Ctrl-C during `pre-pr --autostash` left the edits in the
