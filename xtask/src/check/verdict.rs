@@ -4,7 +4,7 @@
 //! that option always runs the rules.
 
 use super::{Finding, Report, Severity};
-use crate::cache::{put_bytes, put_u64, Reader};
+use crate::cache::{put_bytes, put_u64, Codec as _, Reader};
 use crate::ctx::Ctx;
 use crate::tree_memo::{self, Fingerprint};
 
@@ -42,33 +42,14 @@ pub fn store(ctx: &Ctx, print: &Fingerprint, report: &Report, derivations: u64) 
     tree_memo::store(ctx, COMMAND, print, &bytes);
 }
 
-fn put_optional(out: &mut Vec<u8>, value: Option<&str>) {
-    match value {
-        Some(value) => {
-            put_u64(out, 1);
-            put_bytes(out, value.as_bytes());
-        }
-        None => put_u64(out, 0),
-    }
-}
-
-fn read_optional(input: &mut Reader<'_>) -> Option<Option<String>> {
-    match input.u64()? {
-        0 => Some(None),
-        1 => Some(Some(input.str()?.to_string())),
-        _ => None,
-    }
-}
-
+/// A finding as the per-document cache encodes it (`check/mod.rs`), then its fingerprint.
 fn encode_finding(out: &mut Vec<u8>, finding: &Finding) {
-    put_bytes(out, finding.rule.as_bytes());
-    put_u64(out, u64::from(finding.severity == Severity::Error));
-    put_optional(out, finding.location.as_deref());
-    put_bytes(out, finding.message.as_bytes());
-    put_bytes(out, finding.hint.as_bytes());
-    put_optional(out, finding.fingerprint.as_deref());
+    finding.encode(out);
+    finding.fingerprint.encode(out);
 }
 
+/// What [`encode_finding`] wrote. Not the cache's own decoder, which admits only the rules it
+/// caches: a verdict holds every rule's findings.
 fn decode_finding(input: &mut Reader<'_>) -> Option<Finding> {
     let rule = rule_id(input.str()?)?;
     let severity = match input.u64()? {
@@ -76,9 +57,9 @@ fn decode_finding(input: &mut Reader<'_>) -> Option<Finding> {
         0 => Severity::Warning,
         _ => return None,
     };
-    let location = read_optional(input)?;
+    let location = Option::<String>::decode(input)?;
     let (message, hint) = (input.str()?.to_string(), input.str()?.to_string());
-    let fingerprint = read_optional(input)?;
+    let fingerprint = Option::<String>::decode(input)?;
     Some(Finding { rule, severity, location, message, hint, fingerprint, accept_as: None })
 }
 

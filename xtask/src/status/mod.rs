@@ -276,7 +276,7 @@ fn load(ctx: &Ctx, print: &crate::tree_memo::Fingerprint) -> Option<War> {
     let rows = (0..input.u64()?).map(|_| Row::decode(&mut input)).collect::<Option<Vec<Row>>>()?;
     let problems = Vec::<String>::decode(&mut input)?;
     let json_text = Option::<String>::decode(&mut input)?;
-    let end = Option::<String>::decode(&mut input)?.map(|end| end.parse::<u64>()).transpose().ok()?;
+    let end = Option::<usize>::decode(&mut input)?.map(|end| end as u64);
     let log = LogMark { end, tail: input.u64()? };
     let war = input.is_empty().then_some(War { rows, problems, json_text, log })?;
     war.log.still_holds(&receipts::log_path(&ctx.repo)).then_some(war)
@@ -291,7 +291,7 @@ fn store(ctx: &Ctx, print: &crate::tree_memo::Fingerprint, war: &War) {
     }
     war.problems.encode(&mut bytes);
     war.json_text.encode(&mut bytes);
-    war.log.end.map(|end| end.to_string()).encode(&mut bytes);
+    war.log.end.and_then(|end| usize::try_from(end).ok()).encode(&mut bytes);
     crate::cache::put_u64(&mut bytes, war.log.tail);
     crate::tree_memo::store(ctx, MEMO, print, &bytes);
 }

@@ -103,6 +103,22 @@ fn check(sandbox: &Sandbox, args: &[&str]) -> (Vec<Value>, Value) {
     (json["findings"].as_array().unwrap().clone(), json["cache"].clone())
 }
 
+/// `check --json --no-branch-rules` as this test runs it (its environment), but with the binary
+/// `program`, in `dir`: its report.
+fn check_json_with(sandbox: &Sandbox, program: &Path, dir: &Path) -> Value {
+    let isolated = xtask(sandbox).args(["check", "--json", "--no-branch-rules"]).command();
+    let mut command = std::process::Command::new(program);
+    command.args(isolated.get_args()).current_dir(dir).env_clear();
+    for (key, value) in isolated.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    let out = command.output().unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
 /// The findings with the cache, after asserting that they are exactly `--no-cache`'s; and the
 /// cache's figures of that run.
 fn judged(sandbox: &Sandbox) -> (Vec<Value>, Value) {
@@ -221,17 +237,7 @@ fn a_template_config_or_tool_change_starts_afresh() {
     judged(&sandbox);
     let upgraded = sandbox.path("../xtask-upgraded");
     std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &upgraded).unwrap();
-    let original = xtask(&sandbox).args(["check", "--json", "--no-branch-rules"]).command();
-    let mut command = std::process::Command::new(&upgraded);
-    command.args(original.get_args()).current_dir(original.get_current_dir().unwrap());
-    for (key, value) in original.get_envs() {
-        match value {
-            Some(value) => command.env(key, value),
-            None => command.env_remove(key),
-        };
-    }
-    let out = command.output().unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = check_json_with(&sandbox, &upgraded, &sandbox.root);
     assert_eq!(json["cache"]["reused"], 0, "{}", json["cache"]);
     assert_eq!(json["findings"].as_array().unwrap(), &judged(&sandbox).0);
 }
@@ -440,17 +446,8 @@ fn the_whole_verdict_keys_on_what_git_and_the_outputs_read() {
     judged(&sandbox);
     let moved = sandbox.root.with_file_name("moved");
     std::fs::rename(&sandbox.root, &moved).unwrap();
-    let original = xtask(&sandbox).args(["check", "--json", "--no-branch-rules"]).command();
-    let mut command = std::process::Command::new(original.get_program());
-    command.args(original.get_args()).current_dir(&moved).env_clear();
-    for (key, value) in original.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    let out = command.output().unwrap();
+    let json = check_json_with(&sandbox, std::path::Path::new(env!("CARGO_BIN_EXE_xtask")), &moved);
     std::fs::rename(&moved, &sandbox.root).unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["cache"]["verdict"], false, "a moved clone reused the verdict of its old place");
 }
 
