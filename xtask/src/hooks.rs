@@ -103,7 +103,9 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
             .reason(rejection.reason.clone())
             .detail(serde_json::to_value(CommitDetail { hook: "commit-msg", subject: &subject })?);
         receipts::append(&ctx.repo, receipt)?;
-        let file_arg = message_file_argument(ctx, &path);
+        // The retry commits what this commit would have: `-a` and paths staged only in git's
+        // temporary index, which is gone once the hook refused.
+        let file_arg = format!("{}{}", message_file_argument(ctx, &path), paths_argument(ctx));
         let hint = match rejection.fix {
             Fix::Edit => format!("edit the message you wrote and commit again: git commit -e -F {file_arg}"),
             Fix::DropComments => {
@@ -117,6 +119,22 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
         return Err(Refusal::failed(format!("commit message rejected: {}", rejection.reason)).hint(hint).into());
     }
     run_previous_hook(ctx, "commit-msg", &[file.display().to_string()], &[])
+}
+
+/// What `git commit` took beyond the index (`-a`, `-i <paths>`, `<paths>`), as the arguments that
+/// take it again (`-i -- <paths>`, `-- <paths>`), with a leading space; empty for a plain commit.
+fn paths_argument(ctx: &Ctx) -> String {
+    let Some(index) = std::env::var_os("GIT_INDEX_FILE") else { return String::new() };
+    let (flag, paths) = match ctx.repo.commit_in_progress_paths(Path::new(&index)) {
+        Some(crate::git::CommitPaths::Include(paths)) => (" -i", paths),
+        Some(crate::git::CommitPaths::Only(paths)) => ("", paths),
+        None => return String::new(),
+    };
+    if paths.is_empty() {
+        return String::new();
+    }
+    let words: Vec<String> = paths.iter().map(|path| output::shell_word(path)).collect();
+    format!("{flag} -- {}", words.join(" "))
 }
 
 /// The message file as a `git commit -F` argument valid from any directory of the clone:
@@ -352,18 +370,30 @@ fn check_push(
 }
 
 /// How commits pushed to the main branch get there instead: a branch named from the pushed
-/// commit's own subject, cut at that commit, and pushed — one command a line.
+/// commit's own subject, cut at that commit; the local main branch put back where the remote has
+/// it, when that is what was pushed (else it keeps the commits, and the next slice cut from it
+/// carries them); and the branch pushed — one command a line.
 fn main_push_hint(ctx: &Ctx, updates: &[PushUpdate], main_ref: &str, remote: Option<&str>, shown: &str) -> String {
-    let commit = updates
-        .iter()
-        .find(|update| update.remote_ref == main_ref)
-        .and_then(|update| git2::Oid::from_str(&update.local_sha).ok());
+    let update = updates.iter().find(|update| update.remote_ref == main_ref);
+    let commit = update.and_then(|update| git2::Oid::from_str(&update.local_sha).ok());
     let Some(commit) = commit.filter(|commit| !commit.is_zero()) else {
         return "changes land on the main branch through pull requests; push a branch instead".to_string();
     };
     let branch = crate::git::hint::branch_for(&ctx.repo, &ctx.config, commit);
-    let mut hint =
-        format!("move your commits to a branch and push that:\ngit switch -c {branch} {}", ctx.repo.short_id(commit));
+    let main = &ctx.config.main_branch;
+    // The remote's commit, when the local main branch is what was pushed and this clone has it.
+    let theirs = update
+        .filter(|update| remote.is_some() && update.local_ref == format!("refs/heads/{main}"))
+        .and_then(|update| git2::Oid::from_str(&update.remote_sha).ok())
+        .filter(|theirs| !theirs.is_zero() && ctx.repo.commit_of(*theirs).is_some());
+    let mut hint = format!(
+        "move your commits to a branch{} and push that:\ngit switch -c {branch} {}",
+        if theirs.is_some() { ", put the main branch back where the remote has it," } else { "" },
+        ctx.repo.short_id(commit)
+    );
+    if let Some(theirs) = theirs {
+        hint.push_str(&format!("\ngit branch -f {} {}", output::shell_word(main), ctx.repo.short_id(theirs)));
+    }
     match remote {
         Some(remote) => hint.push_str(&format!("\ngit push -u {remote} {branch}")),
         None => hint.push_str(&format!("\nthen push `{branch}` to {shown} as you pushed before")),

@@ -63,6 +63,15 @@ pub struct Repo {
     common_dir: PathBuf,
 }
 
+/// The paths a commit in progress takes from the working tree itself ([`Repo::commit_in_progress_paths`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitPaths {
+    /// `git commit -a` or `-i <paths>`: these are staged with the index's content.
+    Include(Vec<String>),
+    /// `git commit <paths>`: only these are committed, whatever else is staged.
+    Only(Vec<String>),
+}
+
 impl Repo {
     /// Finds the repository containing `dir`, the way `git` does.
     pub fn discover(dir: &Path) -> anyhow::Result<Repo> {
@@ -409,10 +418,11 @@ impl Repo {
         Ok(None)
     }
 
-    /// The commit of the main branch: the newest of the local branch and the remote's copy when
-    /// the remote's is a fast-forward of the local one (a stale local `main` must not make a
-    /// teammate's merged work look like part of this branch), else the local one, else the
-    /// remote's.
+    /// The commit of the main branch, where a branch's work will land: the remote's copy
+    /// (`<remote>/<main>`) whenever there is one, else the local branch. A stale local `main` must
+    /// not make a teammate's merged work look like part of this branch, and commits only the
+    /// local `main` has (never pushed: the pre-push hook refuses them) are not in the main branch
+    /// a pull request merges into, so they must not hide from a branch's rules what it carries.
     pub fn main_commit(&self, main: &str, remote: &str) -> anyhow::Result<Oid> {
         let local = match self.inner.find_branch(main, BranchType::Local) {
             Ok(branch) => {
@@ -427,11 +437,8 @@ impl Repo {
             Err(_) => None,
         };
         match (local, tracking) {
-            (Some(local), Some(tracking)) if local != tracking && self.inner.graph_descendant_of(tracking, local).unwrap_or(false) => {
-                Ok(tracking)
-            }
-            (Some(local), _) => Ok(local),
-            (None, Some(tracking)) => Ok(tracking),
+            (_, Some(tracking)) => Ok(tracking),
+            (Some(local), None) => Ok(local),
             (None, None) => Err(Refusal::failed(format!(
                 "the main branch `{main}` has no commits here (neither `{main}` nor `{remote}/{main}` exists)"
             ))
@@ -440,6 +447,38 @@ impl Repo {
                 crate::output::shell_word(main)
             ))
             .into()),
+        }
+    }
+
+    /// What a commit being made stages beyond the index, read from the index git gave its
+    /// hooks (`GIT_INDEX_FILE`), so that a retry commits the same: `git commit -a` and
+    /// `-i <paths>` run the hooks on the locked index (`index.lock`), which holds what they add;
+    /// `git commit <paths>` on a temporary one (`next-index-*.lock`): HEAD plus those paths.
+    /// `None` for the index itself, or an index that cannot be read.
+    pub fn commit_in_progress_paths(&self, index_file: &Path) -> Option<CommitPaths> {
+        let path = if index_file.is_absolute() { index_file.to_path_buf() } else { self.root().join(index_file) };
+        let name = path.file_name()?.to_str()?;
+        let given = git2::Index::open(&path).ok()?;
+        let changed = |diff: git2::Diff<'_>| -> Vec<String> {
+            let mut paths: Vec<String> = diff
+                .deltas()
+                .filter_map(|delta| delta.new_file().path().or_else(|| delta.old_file().path()))
+                .map(|path| path.to_string_lossy().replace('\\', "/"))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            paths
+        };
+        if name == "index.lock" {
+            let index = git2::Index::open(&self.git_dir().join("index")).ok()?;
+            let diff = self.inner.diff_index_to_index(&index, &given, None).ok()?;
+            Some(CommitPaths::Include(changed(diff)))
+        } else if name.starts_with("next-index-") && name.ends_with(".lock") {
+            let head = self.inner.head().ok().and_then(|head| head.peel_to_tree().ok());
+            let diff = self.inner.diff_tree_to_index(head.as_ref(), Some(&given), None).ok()?;
+            Some(CommitPaths::Only(changed(diff)))
+        } else {
+            None
         }
     }
 

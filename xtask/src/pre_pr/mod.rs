@@ -553,7 +553,9 @@ fn run_verify(
     commands: &[Vec<String>],
     gate: Option<&str>,
     fresh: bool,
+    rerun: &str,
 ) -> anyhow::Result<Done<verify::Sequence>> {
+    verify::unchanged_since_start(ctx, gate, rerun)?;
     if commands.is_empty() {
         let key = if gate.is_some() { "integration_verify" } else { "verify" };
         return Ok(Done {

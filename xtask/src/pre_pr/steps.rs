@@ -170,8 +170,9 @@ pub(super) fn verify(pipeline: &mut Pipeline<'_>, args: &Options) -> Evidence {
     let (ctx, console) = (pipeline.ctx, pipeline.console);
     let tested_at = ctx.repo.head().ok().and_then(|head| head.commit());
     let (commands, scope) = scoped(ctx, console, args.scope);
+    let rerun = super::rerun_command(args);
     let verify = pipeline.step("verify", "verify", Kind::Job, || {
-        let mut done = run_verify(ctx, console, "verify", &commands, None, args.fresh)?;
+        let mut done = run_verify(ctx, console, "verify", &commands, None, args.fresh, &rerun)?;
         if let Some(packages) = &scope {
             done.detail.push_str(&format!(", scoped to {} (--scope)", packages.join(", ")));
         }
@@ -182,7 +183,7 @@ pub(super) fn verify(pipeline: &mut Pipeline<'_>, args: &Options) -> Evidence {
     let not_requested = format!("not requested (pass --integration or set {gate}=1)");
     let integration = if args.integration || gate_set {
         pipeline.step("integration", "integration", Kind::Job, || {
-            run_verify(ctx, console, "integration", &ctx.config.integration_verify, Some(gate), args.fresh)
+            run_verify(ctx, console, "integration", &ctx.config.integration_verify, Some(gate), args.fresh, &rerun)
         })
     } else {
         if pipeline.failure.is_some() {

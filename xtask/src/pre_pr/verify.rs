@@ -153,6 +153,24 @@ pub fn approve(ctx: &Ctx, integration: bool, may_ask: bool) -> anyhow::Result<()
     }
 }
 
+/// The list about to run must be the one the tree's `Cargo.toml` names now. The run read it
+/// before its sync step, which may bring a teammate's change to it from the main branch: the old
+/// list would verify the new tree with commands it no longer has (or reuse a verify of them), and
+/// the new one has not been shown to this clone. `rerun` is the command that runs pre-pr again.
+pub fn unchanged_since_start(ctx: &Ctx, gate: Option<&str>, rerun: &str) -> anyhow::Result<()> {
+    let list = if gate.is_some() { List::IntegrationVerify } else { List::Verify };
+    let now = crate::config::Config::load(ctx.root())?;
+    if list.commands(&now) == list.commands(&ctx.config) {
+        return Ok(());
+    }
+    Err(Refusal::failed(format!(
+        "`{}` in `Cargo.toml` changed during this run (the sync brought a change from the main branch); nothing was run",
+        list.key()
+    ))
+    .hint(format!("review the new commands and approve them for this clone, then run pre-pr again:\ncargo xtask trust\n{rerun}"))
+    .into())
+}
+
 /// Runs `commands` in order; `gate` is an environment variable to set (the integration gate).
 /// `name` prefixes the log files (`verify`, `integration`).
 pub fn run_sequence(

@@ -71,6 +71,47 @@ fn commit_msg_rejects_a_non_conventional_message_and_shows_a_good_one() {
     assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "fix: say what changed");
 }
 
+/// `git commit -a`, `-i <paths>` and `<paths>` stage their files only in the index git gives the
+/// hook, which is gone once the hook refuses: the hint's retry takes the same files again, so,
+/// pasted as printed, it commits exactly what the refused commit held (an edit, a deletion, a
+/// name with a space), and leaves what that commit left (an untouched file, a staged one).
+#[test]
+fn commit_msg_hints_retry_what_commit_a_and_commit_paths_would_have_committed() {
+    let sandbox = hooked_clone();
+    for file in ["kept.txt", "gone.txt", "with space.txt", "other.txt", "staged.txt"] {
+        sandbox.write(file, "one\n");
+    }
+    sandbox.commit_all("chore: files to change");
+    use_editor(&sandbox, "fix: say what changed");
+    let committed = |sandbox: &Sandbox| sandbox.git(&["show", "--name-status", "--format=", "HEAD"]);
+
+    // `-a`: every tracked change, the deletion included.
+    sandbox.write("kept.txt", "two\n");
+    sandbox.write("with space.txt", "two\n");
+    std::fs::remove_file(sandbox.path("gone.txt")).unwrap();
+    let head = sandbox.head();
+    let run = git(&sandbox, &["commit", "-q", "-a", "-m", "stuff"], &[]);
+    assert!(!run.ok, "`stuff` was accepted");
+    assert_eq!(sandbox.head(), head);
+    assert_contains(&run.stderr, "-i -- gone.txt kept.txt 'with space.txt'");
+    run_hint(&sandbox, &sandbox.root, &hint_command(&run.stderr));
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]).trim(), "fix: say what changed");
+    assert_eq!(committed(&sandbox), "D\tgone.txt\nM\tkept.txt\nM\twith space.txt\n");
+    assert_eq!(sandbox.git(&["status", "--porcelain"]), "", "the retry took everything `-a` would have");
+
+    // `<paths>`: only those, while another file stays staged and a third stays changed.
+    sandbox.write("other.txt", "two\n");
+    sandbox.write("staged.txt", "two\n");
+    sandbox.git(&["add", "staged.txt"]);
+    sandbox.write("kept.txt", "three\n");
+    let run = git(&sandbox, &["commit", "-q", "-m", "stuff", "--", "kept.txt"], &[]);
+    assert!(!run.ok, "`stuff` was accepted");
+    assert_contains(&run.stderr, "COMMIT_EDITMSG)\" -- kept.txt");
+    run_hint(&sandbox, &sandbox.root, &hint_command(&run.stderr));
+    assert_eq!(committed(&sandbox), "M\tkept.txt\n");
+    assert_eq!(sandbox.git(&["status", "--porcelain"]), " M other.txt\nM  staged.txt\n");
+}
+
 #[test]
 fn commit_msg_accepts_conventional_messages_comments_and_merges() {
     let sandbox = hooked_clone();
@@ -99,8 +140,9 @@ fn commit_msg_accepts_conventional_messages_comments_and_merges() {
 }
 
 /// Proves a push to main is refused in every form, and the hint, pasted line by line from the
-/// main branch, moves the commit to a branch named from its subject and pushes that branch
-/// (through the same hook, which now lets it through).
+/// main branch, moves the commit to a branch named from its subject, puts the local main back
+/// where the remote has it (else the next slice cut from it would carry the commit), and pushes
+/// that branch (through the same hook, which now lets it through).
 #[test]
 fn pre_push_refuses_every_push_to_main() {
     let sandbox = hooked_clone();
@@ -119,12 +161,14 @@ fn pre_push_refuses_every_push_to_main() {
     );
     assert_contains(
         &run.stderr,
-        "hint: move your commits to a branch and push that:\nhint: git switch -c chore/tidy-the-settings ",
+        "hint: move your commits to a branch, put the main branch back where the remote has it, and push that:\nhint: git switch -c chore/tidy-the-settings ",
     );
+    assert_contains(&run.stderr, &format!("hint: git branch -f main {}", &before[..7]));
     assert_contains(&run.stderr, "hint: git push -u origin chore/tidy-the-settings\n");
     assert_eq!(origin_ref(&sandbox, "main"), before, "origin's main must not move");
     crate::support::paste_every_hint(&sandbox, &sandbox.root, &run.stderr);
     assert_eq!(origin_ref(&sandbox, "chore/tidy-the-settings"), work, "the pasted push delivered the commit");
+    assert_eq!(sandbox.git(&["rev-parse", "main"]).trim(), before, "the local main no longer holds the commit");
 
     // From another branch too: the remote ref is what matters.
     sandbox.git(&["switch", "-q", "-c", "feat/sneaky"]);

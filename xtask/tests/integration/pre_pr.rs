@@ -172,6 +172,31 @@ fn a_diverged_branch_is_rebased_onto_the_new_main() {
     }
 }
 
+/// A teammate changes the verify commands on main: the sync brings the change, and pre-pr does
+/// not verify the new tree with the old commands (nor call it ready). It stops with exit 1, and
+/// its hint, pasted as printed, approves the new commands and runs pre-pr again, which now runs
+/// them (the new `false` fails the verify, as it must).
+#[test]
+fn verify_commands_a_sync_brings_are_approved_before_they_count() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    let manifest = "[workspace.metadata.sop]\nverify = [[\"true\"], [\"false\"]]\n".to_string();
+    teammate_pushes(&sandbox, &origin, "mate", "Cargo.toml", &manifest);
+
+    // Not `refused`: the sync before the refusal changed the branch, as it should.
+    let out = sandbox.xtask().args(["pre-pr"]).run();
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stdout, "sync         passed");
+    assert_contains(&out.stderr, "`verify` in `Cargo.toml` changed during this run");
+    assert!(!out.stdout.contains("ready for review"), "{}", out.stdout);
+    assert_eq!(sandbox.read("Cargo.toml"), manifest, "the sync brought the teammate's commands");
+
+    let pasted = crate::support::paste_hints(&sandbox, &sandbox.root, &out.stderr, &[("cargo xtask pre-pr", 1)]);
+    let rerun = pasted.last().unwrap();
+    assert_contains(&rerun.stdout, "verify       failed");
+    assert_contains(&format!("{}{}", rerun.stdout, rerun.stderr), "`false`");
+}
+
 #[test]
 fn a_conflicting_push_stops_names_the_file_and_changes_nothing() {
     let (sandbox, origin) = project(FAST);

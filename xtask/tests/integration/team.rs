@@ -58,6 +58,47 @@ fn a_stale_local_main_is_never_reverted() {
     assert!(sandbox.exists("src/core/alpha.rs"), "the teammate's slice is still there");
 }
 
+/// A local main holding a commit of its own (never pushed) while a teammate's slice lands on the
+/// remote: the branch rules judge a branch against the main branch it will merge into, the
+/// remote's, so only the branch's own slice counts (as `git diff origin/main...HEAD` shows), and
+/// a new slice cut afterwards carries neither the stray commit nor reverts the teammate's.
+#[test]
+fn a_local_main_with_a_commit_of_its_own_does_not_skew_the_branch_rules() {
+    let (sandbox, _origin, clones) = team(&["teammate"]);
+    let teammate = &clones[0];
+    sandbox.write("docs/notes.md", "A note committed on main by mistake.\n");
+    sandbox.commit_all("docs: a note on main");
+
+    sandbox.xtask().args(["new-addon", "mailer", "--yes", "--summary", "Mails"]).success();
+    sandbox.commit_all("feat: add mailer skeleton");
+    sandbox.xtask().current_dir(teammate).args(["new-addon", "pager", "--yes", "--summary", "Pages"]).success();
+    commit_all_in(&sandbox, teammate, "feat: add pager skeleton");
+    land(&sandbox, teammate, "feat/pager");
+    sandbox.git(&["fetch", "-q", "origin"]);
+    let behind_only =
+        sandbox.git_command(&sandbox.root).args(["merge-base", "--is-ancestor", "main", "origin/main"]).status();
+    assert!(!behind_only.unwrap().success(), "the local main must hold a commit origin/main lacks");
+    // The branch brought up to date with the teammate's work, as pre-pr does before a PR.
+    sandbox.xtask().args(["sync"]).success();
+
+    let report = sandbox.xtask().args(["check", "--json"]).run().json();
+    let rules: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| format!("{} {}", f["rule"], f["location"]))
+        .collect();
+    assert!(rules.iter().all(|r| !r.contains("one-slice") && !r.contains("Pager")), "{rules:?}");
+    assert_eq!(report["ok"], true, "{rules:?}");
+
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.xtask().args(["new-addon", "cron", "--yes", "--summary", "Runs"]).success();
+    sandbox.commit_all("feat: add cron skeleton");
+    let carried = sandbox.git(&["log", "--format=%s", "origin/main..feat/cron"]);
+    assert_eq!(carried.trim(), "feat: add cron skeleton", "the new slice carries only its own commit");
+}
+
 /// Started from a feature branch, the new slice is cut from main and carries 0 lines of it.
 #[test]
 fn from_a_feature_branch_the_slice_carries_none_of_it() {
