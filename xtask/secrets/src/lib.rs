@@ -697,7 +697,15 @@ pub fn is_placeholder_password(user: &str, password: &str) -> bool {
         || words.contains(&word)
         || is_placeholder(password)
         || password.contains("**")
-        || password.contains('$')
+        || is_variable_reference(password)
+}
+
+/// Whether a password is filled in from a variable (`$PASS`, `${PASS}`, `prefix-${PASS}`,
+/// `$(pass show db)`) rather than written down. A `$` inside the value (`Pa$$w0rd`,
+/// `q7VtkP2$zR9w`) is a character of a real password: `.netrc`, `.pgpass` and URLs expand
+/// nothing.
+fn is_variable_reference(password: &str) -> bool {
+    password.starts_with('$') || password.contains("${") || password.contains("$(")
 }
 
 /// Decodes standard or URL-safe base64, padding optional; `None` on anything else.

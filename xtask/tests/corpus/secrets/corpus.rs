@@ -145,6 +145,8 @@ pub fn secret(kind: &str, random: &mut Random) -> String {
         "linear-api-key" => p(&["lin", "_api_"]) + &random.from(&alnum(), 40),
         "azure-storage-key" => random.from(&base64(), 86) + "==",
         "password" => random.from(&alnum(), 10) + &random.from("!*-_.~", 2) + &random.from(DIGITS, 4),
+        // A `$` inside is a character of the password (`.netrc`, `.pgpass` and URLs expand nothing).
+        "dollar-password" => random.from(&alnum(), 7) + "$" + &random.from(&alnum(), 5) + &random.from(DIGITS, 3),
         "hex-secret" => random.from(HEX, 32),
         "base64-secret" => random.from(&base64(), 40),
         "uuid" => {
@@ -228,6 +230,9 @@ const CASES: &[Case] = &[
     case("npmrc", "web/.npmrc", "uuid", "//npm.internal/:_authToken={S}\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
     by_path("pypirc", "tools/.pypirc", "password", "[distutils]\nindex-servers = internal\n\n[internal]\nrepository = https://pypi.internal/\nusername = deploy\npassword = {S}\n"),
     by_path("pgpass", "ops/.pgpass", "password", "# host:port:db:user:password\ndb.internal:5432:app:app:{S}\n*:*:*:replica:{S}\n"),
+    case("url-credentials", "scripts/dollar.sh", "dollar-password", "DATABASE_URL=postgres://app:{S}@db.internal:5432/prod\ncurl -u admin:{S} https://api.internal/x\nDATABASE_URL=postgres://app:${DB_PASSWORD}@db.internal:5432/prod\n"),
+    by_path("netrc", "home/.netrc", "dollar-password", "machine api.internal login deploy password {S}\n"),
+    by_path("pgpass", "home/.pgpass", "dollar-password", "db.internal:5432:prod:app:{S}\n"),
     case("git-credentials", "ops/.git-credentials", "github-token", "https://bot:{S}@github.com\n"),
     by_path("kubeconfig", "ops/kubeconfig", "base64-secret", "apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: {S}\n"),
     case("kubeconfig", "ops/cluster.kubeconfig", "private-key-body", "users:\n- name: admin\n  user:\n    client-key-data: {S}\n"),
