@@ -194,6 +194,21 @@ impl Config {
                 return Err(format!("key `branch_kinds`: `{kind}` must be lowercase ASCII letters"));
             }
         }
+        // A type is the header's first word (`feat` in `feat(api)!: …`): the hook and `check` read
+        // it up to `(`, `!`, `:` or a blank, and its hints write headers from these.
+        if self.commit_types.is_empty() {
+            return Err("key `commit_types`: needs at least one type, e.g. [\"feat\", \"fix\"]".into());
+        }
+        for kind in &self.commit_types {
+            let ok = kind.starts_with(|c: char| c.is_ascii_alphabetic())
+                && kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err(format!(
+                    "key `commit_types`: `{}` must be an ASCII word (letters, digits, `-` or `_`, starting with a letter), such as `feat`",
+                    kind.escape_debug()
+                ));
+            }
+        }
         for (key, commands) in [("verify", &self.verify), ("integration_verify", &self.integration_verify)] {
             if commands.iter().any(|command| command.is_empty() || command[0].is_empty()) {
                 return Err(format!("key `{key}`: every command needs a program, e.g. [\"cargo\", \"test\"]"));
@@ -302,6 +317,20 @@ mod tests {
             "$(id)",
         ] {
             assert!(branch_name_problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    /// A commit type is the first word of a header the hook's hints write (`x(y)` gave the hint
+    /// `(y): add z`, which the hook refused): only words that read back as a type are accepted.
+    #[test]
+    fn commit_types_are_words_a_header_reads_back() {
+        for good in [r#"["feat", "fix"]"#, r#"["hot-fix", "i18n", "wip_x"]"#] {
+            assert!(Config::parse(&format!("[workspace.metadata.sop]\ncommit_types = {good}\n")).is_ok(), "{good}");
+        }
+        for bad in [r#"[]"#, r#"["feat", ""]"#, r#"["x(y)"]"#, r#"["fix!"]"#, r#"["a b"]"#, r#"["1x"]"#, r#"["feat:"]"#]
+        {
+            let error = Config::parse(&format!("[workspace.metadata.sop]\ncommit_types = {bad}\n")).unwrap_err();
+            assert!(error.contains("key `commit_types`"), "{bad}: {error}");
         }
     }
 

@@ -290,6 +290,15 @@ fn taken_keys(ctx: &Ctx, args: &Args) -> anyhow::Result<std::collections::HashSe
             taken.insert(names::collision_key(name.strip_suffix(".rs").unwrap_or(&name)));
         }
     }
+    // The slice's branch must be free too: a suggested name whose branch exists is refused.
+    if !args.no_branch {
+        let prefix = names::branch_name(&args.kind, "");
+        for (branch, _, _) in ctx.repo.local_branches()? {
+            if let Some(slug) = branch.strip_prefix(&prefix) {
+                taken.insert(names::collision_key(slug));
+            }
+        }
+    }
     Ok(taken)
 }
 

@@ -243,6 +243,25 @@ fn every_names_hint_works_when_pasted() {
     assert!(!out.stdout.contains("Usage:"), "`-health` is a name, not `-h`: {}", out.stdout);
 }
 
+/// Proves the free name a taken name's refusal suggests is free as a branch too: with the branch
+/// of the first suggestion already made (a teammate's, fetched and checked out once), the hint
+/// names another one, and pasted as printed it creates the slice on its own branch.
+#[test]
+fn a_suggested_name_is_never_one_whose_branch_exists() {
+    let sandbox = Sandbox::with_kit();
+    let first = sandbox.xtask().args(["new-addon", "health-monitor", "--dry-run"]).refused(2);
+    let suggested = crate::support::hint_command(&first.stderr);
+    let slug = suggested.split_whitespace().nth(3).unwrap().to_string();
+    sandbox.git(&["branch", &format!("feat/{slug}")]);
+
+    let out = sandbox.xtask().args(["new-addon", "health-monitor"]).refused(2);
+    let command = crate::support::hint_command(&out.stderr);
+    assert_ne!(command.split_whitespace().nth(3).unwrap(), slug, "{command}");
+    sandbox.sh(&sandbox.root, &command);
+    assert_ne!(sandbox.current_branch(), format!("feat/{slug}"));
+    assert!(sandbox.current_branch().starts_with("feat/health-monitor"), "{}", sandbox.current_branch());
+}
+
 /// Proves a second add-on whose name differs from an existing one only in case or separators is
 /// refused with the repository byte-identical: an add-on scaffolded by an older rule as
 /// `OAuth2Client` (its four documents and `o_auth2_client.rs` on main) and `new-addon "OAuth2
