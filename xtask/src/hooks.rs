@@ -200,6 +200,10 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
         crate::check::check_commit_message(message, config)
     };
     let mode = settings.cleanup.as_deref().map(str::to_ascii_lowercase);
+    // git cuts at the scissors line for `-v` and for the `scissors` mode with the editor only.
+    let cut = settings.editor == Editor::Used
+        && (mode.as_deref() == Some("scissors") || crate::check::has_verbose_diff(raw, &comment));
+    let cleanup = |raw: &str, mode: Cleanup| crate::check::cleanup_with(raw, mode, &comment, cut);
     let mode = match mode.as_deref() {
         Some("strip") => Some(Cleanup::Strip),
         Some("whitespace" | "scissors") => Some(Cleanup::Whitespace),
@@ -209,7 +213,7 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
         _ => None,
     };
     if let Some(mode) = mode {
-        return judged(&crate::check::cleanup(raw, mode, &comment)).map_err(edit);
+        return judged(&cleanup(raw, mode)).map_err(edit);
     }
     // Without the editor and without `commit.cleanup`, git cleans whitespace unless the command
     // line says `--cleanup=verbatim`, which no hook can see: a leading blank line would then be
@@ -220,8 +224,8 @@ fn judge(raw: &str, settings: &MessageSettings, config: &crate::config::Config) 
             "the message starts with a blank line: git keeps it under `--cleanup=verbatim`, which this hook cannot see, and the subject would be empty; start the message with its subject".into(),
         ));
     }
-    let kept = crate::check::cleanup(raw, Cleanup::Whitespace, &comment);
-    let dropped = crate::check::cleanup(raw, Cleanup::Strip, &comment);
+    let kept = cleanup(raw, Cleanup::Whitespace);
+    let dropped = cleanup(raw, Cleanup::Strip);
     if kept == dropped {
         return judged(&kept).map_err(edit);
     }

@@ -61,14 +61,22 @@ pub enum Cleanup {
     Strip,
 }
 
-/// The message git stores for `raw` under `mode`, with `comment` as its comment prefix (git's
-/// `cleanup_message`): everything from the scissors line `<comment> ------------------------ >8
-/// ------------------------` on is cut (git writes that line only when it cuts there), then —
-/// unless verbatim — trailing blanks are trimmed from every line, runs of blank lines collapse into
-/// one, leading and trailing blank lines go, and with `Strip` every line starting with `comment`
-/// goes. The one place the tool drops comment lines.
+/// [`cleanup_with`] for a commit git cuts at the scissors line (`-v`, or the `scissors` mode with
+/// the editor).
 pub fn cleanup(raw: &str, mode: Cleanup, comment: &str) -> String {
-    let raw = cut_at_scissors(raw, comment);
+    cleanup_with(raw, mode, comment, true)
+}
+
+/// The message git stores for `raw` under `mode`, with `comment` as its comment prefix (git's
+/// `cleanup_message`): with `cut`, everything from the scissors line `<comment>
+/// ------------------------ >8 ------------------------` on is cut (git does so for `-v`, and for
+/// the `scissors` mode with the editor; a scissors line written into a `-F` file stays, or goes
+/// as a comment line under `Strip`), then — unless verbatim — trailing blanks are trimmed from
+/// every line, runs of blank lines collapse into one, leading and trailing blank lines go, and
+/// with `Strip` every line starting with `comment` goes. The one place the tool drops comment
+/// lines.
+pub fn cleanup_with(raw: &str, mode: Cleanup, comment: &str, cut: bool) -> String {
+    let raw = if cut { cut_at_scissors(raw, comment) } else { raw };
     if mode == Cleanup::Verbatim {
         return raw.to_string();
     }
@@ -92,6 +100,13 @@ pub fn cleanup(raw: &str, mode: Cleanup, comment: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Whether `raw` holds what `git commit -v` writes below its scissors line: the diff, cut off
+/// whatever the cleanup mode (git's own lines around it are translated; `diff --git` is not).
+pub fn has_verbose_diff(raw: &str, comment: &str) -> bool {
+    let cut = cut_at_scissors(raw, comment);
+    cut.len() < raw.len() && raw[cut.len()..].split('\n').any(|line| line.starts_with("diff --git "))
 }
 
 fn cut_at_scissors<'a>(raw: &'a str, comment: &str) -> &'a str {

@@ -21,8 +21,8 @@ mod verdict;
 use git2::Oid;
 
 pub use commits::{
-    autosquash_prefix, check_commit_message, cleanup, range_findings as commit_findings, shown as shown_subject,
-    Cleanup,
+    autosquash_prefix, check_commit_message, cleanup, cleanup_with, has_verbose_diff,
+    range_findings as commit_findings, shown as shown_subject, Cleanup,
 };
 
 use crate::addons::Inventory;

@@ -112,6 +112,30 @@ fn commit_msg_hints_retry_what_commit_a_and_commit_paths_would_have_committed() 
     assert_eq!(sandbox.git(&["status", "--porcelain"]), " M other.txt\nM  staged.txt\n");
 }
 
+/// A scissors line written into a `-F` file is no cut: git keeps what follows (or drops the line
+/// as a comment under `strip`), so the hook judges what git stores, as `check` will. Proven with
+/// real commits: a message git would store with a body glued to the subject is refused, and one
+/// git stores as `feat: y` is accepted (and stored so).
+#[test]
+fn commit_msg_cuts_at_a_scissors_line_only_where_git_does() {
+    let sandbox = hooked_clone();
+    let scissors = "# ------------------------ >8 ------------------------";
+    sandbox.write("glued.txt", &format!("feat: x\n{scissors}\nbody\n"));
+    sandbox.write("a.txt", "a\n");
+    sandbox.git(&["add", "a.txt"]);
+    let run = git(&sandbox, &["commit", "-q", "-F", "glued.txt"], &[]);
+    assert!(!run.ok, "git stores three lines, the body glued to the subject");
+    assert_contains(&run.stderr, "separated from the subject by a blank line");
+
+    sandbox.write("stripped.txt", &format!("{scissors}\nfeat: y\n"));
+    let run = git(&sandbox, &["-c", "commit.cleanup=strip", "commit", "-q", "-F", "stripped.txt"], &[]);
+    assert!(run.ok, "git stores `feat: y`: {}", run.stderr);
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%B"]), "feat: y\n\n");
+    for file in ["glued.txt", "stripped.txt"] {
+        std::fs::remove_file(sandbox.path(file)).unwrap();
+    }
+}
+
 #[test]
 fn commit_msg_accepts_conventional_messages_comments_and_merges() {
     let sandbox = hooked_clone();
