@@ -1,6 +1,7 @@
 //! Every branch of the clone at once, local and remote-tracking, for the war room across
 //! branches (`status --all`): one pass over the refs, and per branch what git computes without
-//! touching the working tree — ahead/behind main and which files of a folder differ from main's.
+//! touching the working tree — ahead/behind main and which files of a folder it changed since it
+//! forked from main.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -38,7 +38,8 @@ pub struct BranchRow {
     pub branch: String,
     pub local: bool,
     pub remote: bool,
-    /// The slices this branch adds or changes: add-on and its Status on the branch.
+    /// The slices this branch adds or changes since it forked from main (`git diff main...branch`):
+    /// add-on and its Status on the branch.
     pub slices: Vec<Slice>,
     pub ahead: usize,
     pub behind: usize,
@@ -95,8 +96,11 @@ fn branch_row(ctx: &Ctx, tip: &BranchTip, main: git2::Oid, prs: &HashMap<String,
     // run, cost one lookup instead of a tree diff and a walk of both histories.
     type Found = (Vec<(String, String)>, (usize, usize));
     let (found, (ahead, behind)): Found = ctx.cache.memo("branch-slices", &format!("{head} {main}"), || {
+        // What the branch itself changed since it forked (`git diff main...branch`): a spec
+        // that only main changed since (a teammate's merged slice) is not this branch's slice.
+        let base = ctx.repo.merge_base(head, main)?.unwrap_or(main);
         let mut found = Vec::new();
-        for file in ctx.repo.changed_in_dir(head, main, specs)? {
+        for file in ctx.repo.changed_in_dir(head, base, specs)? {
             let Some(written) = crate::names::feature_of_spec_file(&file) else { continue };
             // The add-on's name as every other command shows it (derived, as the inventory does).
             let feature = crate::names::Names::derive(written, "feat", &ctx.config)

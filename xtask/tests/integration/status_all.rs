@@ -90,3 +90,36 @@ fn status_all_shows_every_branch_its_slices_its_pr_and_the_env_flags() {
     assert_contains(&human.stdout, "Alpha (Draft)");
     assert!(!human.stderr.contains("gh pr list"), "{}", human.stderr);
 }
+
+/// A teammate starts (freezes) a spec on main after this clone's branch forked: the branch's
+/// slices are what it changed since its merge base with main (`git diff origin/main...branch`),
+/// so the spec only main changed is not listed as the branch's, while a spec the branch itself
+/// changes is, with its Status as the branch has it. Fails if the two tips are diffed instead.
+#[test]
+fn status_all_lists_only_what_the_branch_changed_since_it_forked() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    sandbox.xtask().args(["branch", "fix", "typo"]).success();
+    sandbox.write("README.md", &format!("{}typo\n", sandbox.read("README.md")));
+    sandbox.commit_all("fix: typo");
+    sandbox.xtask().args(["new-addon", "alpha", "--yes"]).success();
+    sandbox.commit_all("feat: add alpha skeleton");
+    sandbox.xtask().current_dir(&teammate).args(["spec", "start", "health-monitor"]).success();
+    commit_all_in(&sandbox, &teammate, "spec: start health-monitor");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    assert_eq!(sandbox.git(&["diff", "--name-only", "origin/main...fix/typo"]).trim(), "README.md");
+
+    let report = sandbox.xtask().args(["status", "--all", "--json"]).success().json();
+    let slices = |name: &str| {
+        let rows = report["branches"].as_array().unwrap();
+        let row = rows.iter().find(|b| b["branch"] == name).unwrap_or_else(|| panic!("no {name}: {report:#}"));
+        row["slices"].clone()
+    };
+    assert_eq!(slices("fix/typo"), serde_json::json!([]), "main's spec listed as the branch's: {report:#}");
+    assert_eq!(slices("feat/alpha"), serde_json::json!([{"addon": "Alpha", "status": "Draft"}]), "{report:#}");
+    let human = sandbox.xtask().args(["status", "--all"]).success();
+    let typo = human.stdout.lines().find(|line| line.starts_with("fix/typo")).unwrap_or_default().to_string();
+    assert!(!typo.contains("HealthMonitor"), "{}", human.stdout);
+}
