@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     create(ctx, &created, args.dry_run.dry_run, args.json.json)?;
     if !args.json.json && !args.dry_run.dry_run {
         outln!();
-        outln!("commit your work on it (git add -A && git commit -m \"{}: …\"), then:", args.kind);
+        outln!("commit your work on it (git add <your files> && git commit -m \"{}: …\"), then:", args.kind);
         outln!("next: cargo xtask pre-pr");
     }
     Ok(())

@@ -1000,7 +1000,8 @@ fn finish(ctx: &Ctx, plan: &Plan, summary: &[String], dry_run: bool, json: bool,
         }
     }
     outln!("\nreview it, then commit it:");
-    outln!("next: git add -A && git commit -m {}", crate::git::hint::message(&ctx.config, "docs", done));
+    let message = crate::git::hint::message(&ctx.config, "docs", done);
+    outln!("next: {}", crate::git::hint::commit_written(&ctx.repo, plan.changes.iter().map(Change::path), &message)?);
     Ok(())
 }
 

@@ -110,10 +110,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         output::applied(&plan.changes);
         outln!();
         outln!("next: cargo xtask check");
-        outln!(
-            "next: git add -A && git commit -m {}",
-            crate::git::hint::message(&ctx.config, "chore", "move to the conflict-free layout")
-        );
+        let message = crate::git::hint::message(&ctx.config, "chore", "move to the conflict-free layout");
+        let paths = plan.changes.iter().map(|change| change.path());
+        outln!("next: {}", crate::git::hint::commit_written(&ctx.repo, paths, &message)?);
     }
     Ok(())
 }

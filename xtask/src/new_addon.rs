@@ -176,7 +176,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         })
         .map_err(|error| disk_full(error, &names, &args))?;
     record(ctx, &names, &plan)?;
-    print_done(&names, &plan, &base, args.json.json)
+    print_done(ctx, &names, &plan, &base, args.json.json)
 }
 
 /// The receipt of a new add-on: its branch, flag and files.
@@ -739,7 +739,7 @@ fn print_names(names: &Names) {
     out!("{}", output::table(&rows));
 }
 
-fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Result<()> {
+fn print_done(ctx: &Ctx, names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Result<()> {
     if json {
         return output::json(&NewAddonReport::new(names, plan, false));
     }
@@ -752,7 +752,9 @@ fn print_done(names: &Names, plan: &Plan, base: &Base, json: bool) -> anyhow::Re
     // Only what works right now is a `next:` line (the tests paste them); approving needs the
     // contracts written first, so it is said, not offered.
     outln!("next steps: commit the skeleton and see it boot with its flag on:");
-    outln!("next: git add -A && git commit -m \"feat: add {} skeleton\"", names.slug);
+    // Exactly the files it wrote: `git add -A` would sweep the engineer's untracked files in.
+    let message = crate::git::hint::message(&ctx.config, "feat", &format!("add {} skeleton", names.slug));
+    outln!("next: {}", crate::git::hint::commit_written(&ctx.repo, plan.changes.iter().map(|c| c.path()), &message)?);
     // `run --once` boots the add-ons and prints the war room it persists; `status` would show
     // what an earlier run persisted, without this add-on.
     outln!("next: {}=true cargo run -- run --once", names.flag);

@@ -1,8 +1,10 @@
 //! Commands for `hint:` and `next:` lines, built from the repository's real state so that each
 //! works when pasted as printed: the base the tool really used (not a stale local `main`), paths
-//! valid from any directory of the clone (`:/path` pathspecs), `git add -A` only when there are
-//! untracked files, `--force-with-lease` only when the upstream is not an ancestor of HEAD, and
-//! commit messages of a type the commit-msg hook accepts. One command per returned string.
+//! valid from any directory of the clone (`:/path` pathspecs), exactly the files a command wrote
+//! staged for its commit, `git add -A` for the engineer's own work only when there are untracked
+//! files (named in the refusal), `--force-with-lease` only when the upstream is not an ancestor
+//! of HEAD, and commit messages of a type the commit-msg hook accepts. One command per returned
+//! string.
 
 use git2::{Oid, StatusOptions};
 
@@ -74,6 +76,56 @@ pub fn commit_all(repo: &Repo, config: &Config, preferred_type: &str, descriptio
     } else {
         format!("git commit -am {message}")
     }
+}
+
+/// The untracked (not ignored) files and folders of the working tree, as `git status` lists
+/// them: what `git add -A` would sweep into a commit besides the tracked changes.
+pub fn untracked(repo: &Repo) -> Vec<String> {
+    let mut options = StatusOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(false).include_ignored(false).exclude_submodules(true);
+    let Ok(statuses) = repo.raw().statuses(Some(&mut options)) else { return Vec::new() };
+    statuses
+        .iter()
+        .filter(|entry| entry.status().contains(git2::Status::WT_NEW))
+        .map(|entry| String::from_utf8_lossy(entry.path_bytes()).into_owned())
+        .collect()
+}
+
+/// What `git add -A` of [`commit_all`] also commits, for the refusal's `why` line: empty without
+/// untracked files, else ` (it also commits the untracked `a.txt`, `notes/`…; to leave them out:
+/// `git commit -am …`)`, the first five named.
+pub fn untracked_note(repo: &Repo, config: &Config, preferred_type: &str, description: &str) -> String {
+    let untracked = untracked(repo);
+    if untracked.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = untracked.iter().take(5).map(|path| format!("`{path}`")).collect();
+    let more = if untracked.len() > 5 { format!(" and {} more", untracked.len() - 5) } else { String::new() };
+    format!(
+        " (it also commits the untracked {}{more}; to leave them out: `git commit -am {}`)",
+        shown.join(", "),
+        message(config, preferred_type, description)
+    )
+}
+
+/// Stages exactly the files a command wrote (`paths`, root-relative: created, edited or removed)
+/// and commits them with `message` (one shell word). Never `git add -A`, which would sweep the
+/// engineer's unrelated untracked files into the commit. An untracked file that is removed or
+/// ignored is left out: git refuses a pathspec that matches nothing, or only ignored files.
+pub fn commit_written<'a>(
+    repo: &Repo,
+    paths: impl IntoIterator<Item = &'a str>,
+    message: &str,
+) -> anyhow::Result<String> {
+    let mut specs: Vec<String> = Vec::new();
+    for path in paths {
+        let spec = pathspec(path);
+        let tracked = repo.index_file(path)?.is_some();
+        if !specs.contains(&spec) && (tracked || (repo.root().join(path).exists() && !repo.is_ignored(path)?)) {
+            specs.push(spec);
+        }
+    }
+    Ok(format!("git add {} && git commit -m {message}", specs.join(" ")))
 }
 
 /// Pushes `branch` to `remote`, as the refs are now. A plain push when `<remote>/<branch>` is

@@ -76,10 +76,14 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
     if !changed.is_empty() && !autostash {
         let shown: Vec<String> = changed.iter().take(5).map(|path| format!("`{path}`")).collect();
         let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
+        // `git add -A` sweeps in every untracked file, which the engineer may not mean to commit
+        // (scratch notes): the hint names them and how to leave them out.
+        let description = format!("save work in progress on {}", words.slug());
         return Err(Refusal::failed(format!("the working tree has uncommitted changes: {}{more}", shown.join(", ")))
             .hint(format!(
-                "commit them (or let pre-pr stash and restore them: `cargo xtask pre-pr --autostash`):\n{}",
-                hint::commit_all(repo, &ctx.config, &kind, &format!("save work in progress on {}", words.slug()))
+                "commit them{} (or let pre-pr stash and restore them: `cargo xtask pre-pr --autostash`):\n{}",
+                hint::untracked_note(repo, &ctx.config, &kind, &description),
+                hint::commit_all(repo, &ctx.config, &kind, &description)
             ))
             .into());
     }

@@ -110,6 +110,23 @@ fn a_release_folds_the_fragments_into_the_changelog() {
     assert_contains(&out.stderr, "already has a `## [0.2.0]` release");
 }
 
+/// `release`'s `next:` commit, pasted exactly as printed, stages exactly what the release wrote
+/// (the CHANGELOG and the removed fragments), never an untracked file of the engineer's.
+#[test]
+fn the_release_commit_takes_only_what_the_release_wrote() {
+    let sandbox = with_fragments();
+    sandbox.write("scratch.txt", "mine\n");
+    let out = sandbox.xtask().args(["changelog", "release", "0.2.0", "--date", "2026-03-01"]).success();
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
+    let committed = sandbox.git(&["show", "--name-status", "--format=", "HEAD"]);
+    assert_eq!(
+        committed, "M\tCHANGELOG.md\nD\tdocs/changelog.d/audit-log.md\nD\tdocs/changelog.d/scheduler.md\n",
+        "{}",
+        out.stdout
+    );
+    assert_eq!(sandbox.git(&["status", "--porcelain"]), "?? scratch.txt\n");
+}
+
 /// A fragment that does not parse is a `check` error at its file and line (on main too: every
 /// branch's fragments must parse), `changelog --check` fails with exit 1, and `release` refuses
 /// and changes nothing.

@@ -35,8 +35,8 @@ fn subject(sandbox: &Sandbox) -> String {
 }
 
 /// The dirty-tree refusal of `pre-pr` names a commit the commit-msg hook accepts (not `wip:`),
-/// with `git add -A` because a file is untracked; pasted, it commits everything and the refusal
-/// is gone.
+/// with `git add -A` because a file is untracked, and names the untracked files it sweeps in;
+/// pasted, it commits everything and the refusal is gone.
 #[test]
 fn pre_pr_dirty_tree_hint_commits_through_the_hook_with_untracked_files() {
     let (sandbox, _origin) = hooked_project();
@@ -44,11 +44,33 @@ fn pre_pr_dirty_tree_hint_commits_through_the_hook_with_untracked_files() {
     sandbox.write("notes/new.txt", "a new file\n");
     let out = sandbox.xtask().args(["pre-pr"]).refused(1);
     assert_contains(&out.stderr, "uncommitted changes");
+    assert_contains(&out.stderr, "it also commits the untracked `notes/`");
     let commands = hint_commands(&out.all());
     assert_eq!(commands, ["git add -A && git commit -m 'feat: save work in progress on work'"]);
     paste_every_hint(&sandbox, &sandbox.root, &out.all());
     assert_eq!(status(&sandbox), "");
     assert_eq!(subject(&sandbox), "feat: save work in progress on work");
+    let again = sandbox.xtask().args(["pre-pr", "--no-sync"]).run();
+    assert!(!again.stderr.contains("uncommitted changes"), "{}", again.stderr);
+}
+
+/// The same refusal says how to leave the untracked files out (scratch notes the engineer never
+/// means to commit): that command, pasted as quoted, commits the tracked change only, the notes
+/// stay untracked, and pre-pr no longer refuses.
+#[test]
+fn pre_pr_dirty_tree_refusal_says_how_to_leave_untracked_files_out() {
+    let (sandbox, _origin) = hooked_project();
+    sandbox.write("README.md", "one\ntwo\nthree\nfour\n");
+    sandbox.write("scratch-notes.txt", "password ideas\n");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    let quoted = "to leave them out: `";
+    let start = out.stderr.find(quoted).unwrap_or_else(|| panic!("{}", out.stderr)) + quoted.len();
+    let command = &out.stderr[start..start + out.stderr[start..].find('`').unwrap()];
+    assert_eq!(command, "git commit -am 'feat: save work in progress on work'");
+    let pasted = sandbox.paste(&sandbox.root, command);
+    assert_eq!(pasted.code, 0, "{pasted:?}");
+    assert_eq!(status(&sandbox), "?? scratch-notes.txt\n");
+    assert_eq!(sandbox.git(&["show", "--name-only", "--format=", "HEAD"]), "README.md\n");
     let again = sandbox.xtask().args(["pre-pr", "--no-sync"]).run();
     assert!(!again.stderr.contains("uncommitted changes"), "{}", again.stderr);
 }
