@@ -585,11 +585,35 @@ fn finish(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
             outln!("`{}` is up to date; nothing to do.", state.branch);
         }
         if head != state.before && state.branch != ctx.config.main_branch {
-            let oid = crate::git::Repo::parse_oid(&head)?;
-            outln!("next: {}", crate::git::hint::push(&ctx.repo, &ctx.config.remote, &state.branch, oid));
+            print_next(ctx, &state, crate::git::Repo::parse_oid(&head)?)?;
         }
     }
     restored
+}
+
+/// After a sync that moved the branch: push it, unless it has nothing main lacks. A branch whose
+/// commits the sync found already in main (its PR was rebase- or squash-merged on the forge, the
+/// remote branch maybe deleted) is done: pushing would re-create it with nothing to propose, so
+/// the next step is `prune`, which deletes it once it is no longer checked out. A branch that had
+/// no commits of its own before either (fast-forwarded to a newer main) has nothing to push yet.
+fn print_next(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<()> {
+    let (_, target) = main_target(ctx, state)?;
+    let before = crate::git::Repo::parse_oid(&state.before)?;
+    let in_main = ctx.repo.ahead_behind(head, target).0 == 0 || ctx.repo.merged_into(head, target)?.is_some();
+    if !in_main {
+        outln!("next: {}", crate::git::hint::push(&ctx.repo, &ctx.config.remote, &state.branch, head));
+    } else if ctx.repo.ahead_behind(before, target).0 > 0 {
+        outln!(
+            "`{}` has no commits of its own beyond `{}`: its work is already there, so there is nothing to push; delete the branch:",
+            state.branch,
+            state.main_upstream
+        );
+        outln!("next: git switch {}", crate::output::shell_word(&ctx.config.main_branch));
+        outln!("next: cargo xtask prune --yes");
+    } else {
+        outln!("`{}` has no commits of its own yet: nothing to push", state.branch);
+    }
+    Ok(())
 }
 
 /// Puts the stashed uncommitted work back; when it cannot, says exactly where it is.

@@ -407,3 +407,112 @@ fn after_a_squash_merge_and_a_teammates_follow_up_the_push_is_a_lease() {
     }
     assert!(!remote.contains("fix: thing A2"), "the squashed commits are still on the branch:\n{remote}");
 }
+
+/// This clone's `fix/typo`, pushed, with the commits `commits` writes (`(file, content, subject)`);
+/// a teammate then lands `main_first` on main and the forge rebase-merges the branch's work as
+/// `merged` (files and contents on top of main) and deletes the remote branch. `strategy` is this
+/// clone's `sync_strategy`.
+fn rebase_merged_on_the_forge(
+    strategy: &str,
+    commits: &[(&str, &str, &str)],
+    main_first: (&str, &str),
+    merged: &[(&str, &str)],
+) -> Sandbox {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox
+        .read("Cargo.toml")
+        .replace("[workspace.metadata.sop]\n", &format!("[workspace.metadata.sop]\nsync_strategy = \"{strategy}\"\n"));
+    sandbox.write("Cargo.toml", &manifest);
+    sandbox.write("typo.txt", "base\n");
+    sandbox.commit_all("chore: a file with a typo");
+    let origin = sandbox.with_origin();
+    let forge = sandbox.clone_of(&origin, "forge");
+    sandbox.git(&["switch", "-q", "-c", "fix/typo"]);
+    for (file, content, subject) in commits {
+        sandbox.commit_file_in(&sandbox.root, file, content, subject);
+    }
+    sandbox.git(&["push", "-q", "-u", "origin", "fix/typo"]);
+    sandbox.commit_file_in(&forge, main_first.0, main_first.1, "docs: a teammate's change on main");
+    for (file, content) in merged {
+        std::fs::write(forge.join(file), content).unwrap();
+    }
+    sandbox.git_in(&forge, &["add", "-A"]);
+    sandbox.git_in(&forge, &["commit", "-q", "--no-verify", "-m", "fix: the typo (rebase-merged)"]);
+    sandbox.git_in(&forge, &["push", "-q", "origin", "main"]);
+    sandbox.git_in(&forge, &["push", "-q", "origin", "--delete", "fix/typo"]);
+    sandbox
+}
+
+/// After sync, a branch whose work is already in main: it says so, prints no push (which would
+/// re-create the deleted remote branch), and its `next:` lines, pasted as printed, switch to main
+/// and delete the branch, which then exists nowhere.
+fn assert_done_and_pruned(sandbox: &Sandbox, out: &crate::support::Outcome, strategy: &str) {
+    assert_contains(
+        &out.stdout,
+        "`fix/typo` has no commits of its own beyond `origin/main`: its work is already there",
+    );
+    assert_eq!(next_lines(&out.stdout), ["git switch main", "cargo xtask prune --yes"], "{strategy}: {}", out.stdout);
+    let pasted = paste_every_hint(sandbox, &sandbox.root, &out.stdout);
+    assert_contains(&pasted[1].stdout, "Deleted fix/typo");
+    assert_eq!(sandbox.current_branch(), "main");
+    assert_eq!(sandbox.git(&["branch", "--list", "fix/typo"]), "", "{strategy}: the branch is still here");
+    let remote = sandbox.git(&["ls-remote", "--heads", "origin"]);
+    assert!(!remote.contains("fix/typo"), "{strategy}: the remote branch was re-created: {remote}");
+    assert_contains(&sandbox.git(&["log", "--format=%s", "main"]), "fix: the typo (rebase-merged)");
+}
+
+/// The branch's PR was rebase-merged on the forge (its commit copied onto main, the remote branch
+/// deleted): `sync` drops or merges the duplicate, and, for both strategies, points to `prune`
+/// instead of a push.
+#[test]
+fn after_a_rebase_merge_sync_points_to_prune_not_to_a_push() {
+    for strategy in ["rebase", "merge"] {
+        let sandbox = rebase_merged_on_the_forge(
+            strategy,
+            &[("typo.txt", "fixed\n", "fix: the typo")],
+            ("news.txt", "news\n"),
+            &[("typo.txt", "fixed\n")],
+        );
+        let out = sandbox.xtask().args(["sync"]).success();
+        assert!(!out.stdout.contains("git push"), "{strategy}: {}", out.stdout);
+        assert_done_and_pruned(&sandbox, &out, strategy);
+    }
+}
+
+/// The same, where the forge's copy differs from the branch's commits (main changed the same
+/// line first): `sync` stops at the conflict, the engineer keeps main's version, and
+/// `sync --continue` ends with nothing of the branch's own left: it points to `prune`.
+#[test]
+fn a_sync_continued_to_nothing_of_its_own_points_to_prune() {
+    let sandbox = rebase_merged_on_the_forge(
+        "rebase",
+        &[("typo.txt", "a\n", "fix: the typo, a"), ("typo.txt", "b\n", "fix: the typo, b")],
+        ("typo.txt", "main's\n"),
+        &[("typo.txt", "b\n")],
+    );
+    let stopped = sandbox.xtask().args(["sync"]).failure(1);
+    assert_contains(&stopped.stdout, "Conflicts with `origin/main` in:\n    typo.txt");
+    sandbox.write("typo.txt", "b\n");
+    sandbox.git(&["add", "typo.txt"]);
+    let out = sandbox.xtask().args(["sync", "--continue"]).success();
+    assert!(!out.stdout.contains("git push"), "{}", out.stdout);
+    assert_eq!(sandbox.git(&["rev-list", "--count", "origin/main..HEAD"]).trim(), "0");
+    assert_done_and_pruned(&sandbox, &out, "rebase");
+}
+
+/// A branch created but not worked on yet, fast-forwarded by `sync` to a teammate's newer main,
+/// has nothing to push and nothing to prune: no `next:` line, and the branch stays.
+#[test]
+fn a_branch_with_no_commits_yet_has_nothing_to_push_after_sync() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let mate = sandbox.clone_of(&origin, "mate");
+    sandbox.xtask().args(["branch", "fix", "later"]).success();
+    sandbox.commit_file_in(&mate, "news.txt", "news\n", "docs: a teammate's change on main");
+    sandbox.git_in(&mate, &["push", "-q", "origin", "main"]);
+    let out = sandbox.xtask().args(["sync"]).success();
+    assert_contains(&out.stdout, "`fix/later` has no commits of its own yet: nothing to push");
+    assert_eq!(next_lines(&out.stdout), Vec::<String>::new(), "{}", out.stdout);
+    assert!(sandbox.exists("news.txt"));
+    assert_eq!(sandbox.current_branch(), "fix/later");
+}
