@@ -150,14 +150,27 @@ impl Plan {
     pub fn apply(&self, repo: &Repo) -> anyhow::Result<()> {
         let root = repo.root().to_path_buf();
         // Refuse before touching anything: every path confined, creations must not exist,
-        // edits must be unchanged.
+        // edits must be unchanged, and no file written under two names (a link to another file
+        // of the plan: the second write would replace the first, the engineer's edits with it).
+        let mut written: std::collections::HashMap<PathBuf, &str> = std::collections::HashMap::new();
         for change in &self.changes {
             match change {
                 Change::Create { path, .. } => {
-                    confine::resolve(&root, path, Purpose::Create)?;
+                    let full = confine::resolve(&root, path, Purpose::Create)?;
+                    written.insert(full, path);
                 }
                 Change::Edit { path, before, .. } | Change::Delete { path, before } => {
                     let full = confine::resolve(&root, path, Purpose::Replace)?;
+                    if let Some(other) = written.insert(full.clone(), path) {
+                        let (link, file) =
+                            if root.join(path).is_symlink() { (path.as_str(), other) } else { (other, path.as_str()) };
+                        let word = crate::output::shell_word(link);
+                        return Err(Refusal::failed(format!(
+                            "`{link}` is a symbolic link to `{file}`, which this run also writes: cargo xtask never writes one file under two names, so nothing was changed"
+                        ))
+                        .hint(format!("remove the link (the file it points to is kept), then run the command again: rm {word}"))
+                        .into());
+                    }
                     let now = std::fs::read_to_string(&full).unwrap_or_default();
                     if &now != before {
                         return Err(Refusal::failed(format!("`{path}` changed while the plan was made"))

@@ -65,6 +65,35 @@ fn committed_links_at_temporary_paths_are_never_followed() {
     assert_eq!(listing(&outside), before, "a write escaped the repository");
 }
 
+/// Proves: a link to another file the same run writes is never written through — `spec start`
+/// writes the spec and its freeze record, and the record linked to the spec would have replaced
+/// the spec (an uncommitted edit with it) by the record. The run refuses with the repository
+/// byte-identical; the hint, pasted, removes the link only, and the run then freezes the spec
+/// with the edit kept.
+#[test]
+fn a_link_to_another_file_of_the_same_run_is_refused() {
+    let sandbox = Sandbox::with_kit();
+    let record = "docs/specs/frozen/Lancelot_vNext2_Spec_HealthMonitor.lock";
+    symlink(Path::new("../Lancelot_vNext2_Spec_HealthMonitor.md"), &sandbox.path(record));
+    let edited = format!("{}\nAn edit not committed yet.\n", sandbox.read(REFERENCE_SPEC));
+    sandbox.write(REFERENCE_SPEC, &edited);
+
+    let out = sandbox.xtask().args(["spec", "start", "health-monitor"]).refused(1);
+    assert_contains(
+        &out.stderr,
+        &format!("`{record}` is a symbolic link to `{REFERENCE_SPEC}`, which this run also writes"),
+    );
+    assert_eq!(sandbox.read(REFERENCE_SPEC), edited);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert!(sandbox.path(REFERENCE_SPEC).is_file(), "the spec is kept");
+
+    sandbox.xtask().args(["spec", "start", "health-monitor"]).success();
+    assert_contains(&sandbox.read(REFERENCE_SPEC), "An edit not committed yet.");
+    assert_contains(&sandbox.read(REFERENCE_SPEC), "In Progress");
+    assert!(!sandbox.path(record).is_symlink(), "the record is a file of its own");
+    assert_contains(&sandbox.read(record), "hash = ");
+}
+
 /// Proves: a committed link as a folder the tool writes into makes the command refuse (exit 1)
 /// with a clear message and a hint, nothing is written outside, and the repository is
 /// byte-identical — `docs/specs` and `src/core` for `new-addon`, `target/pre-pr` for `pre-pr`.
