@@ -54,9 +54,16 @@ pub struct Verified {
     pub title: String,
 }
 
-/// Called by `pre-pr` when every step passed: what it verified (best effort: a failure to record
-/// only means `propose` verifies again).
-pub fn record_verified(ctx: &Ctx, branch: &str, head: git2::Oid, scope: Option<Vec<String>>, body: &str, title: &str) {
+/// Called by `pre-pr` when every step passed: what it verified. `propose` pushes only a recorded
+/// verify, so a record that cannot be written is an error of the run, not a detail.
+pub fn record_verified(
+    ctx: &Ctx,
+    branch: &str,
+    head: git2::Oid,
+    scope: Option<Vec<String>>,
+    body: &str,
+    title: &str,
+) -> anyhow::Result<()> {
     let verified = Verified {
         version: VERIFIED_VERSION,
         branch: branch.to_string(),
@@ -66,9 +73,8 @@ pub fn record_verified(ctx: &Ctx, branch: &str, head: git2::Oid, scope: Option<V
         body: body.to_string(),
         title: title.to_string(),
     };
-    if let Ok(text) = serde_json::to_string_pretty(&verified) {
-        let _ = crate::plan::write_regenerable(&ctx.repo.sop_dir().join(VERIFIED_FILE), text.as_bytes());
-    }
+    let text = serde_json::to_string_pretty(&verified)?;
+    crate::plan::write_regenerable(&ctx.repo.sop_dir().join(VERIFIED_FILE), text.as_bytes())
 }
 
 /// The last verify, if it is of exactly this HEAD with today's verify commands. Uncommitted

@@ -361,8 +361,21 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     steps::open(&mut pipeline, &args, written.as_ref(), &body_path);
     steps::restore(&mut pipeline, stashed);
     let steps::Evidence { verify, integration, scope, .. } = evidence;
-    let Pipeline { steps, failure, .. } = pipeline;
+    let Pipeline { steps, mut failure, .. } = pipeline;
     console.text(&summary_table(&steps));
+    if let (None, Some(branch), Some((body, tested))) = (&failure, &branch, &written) {
+        // Every step passed: `cargo xtask propose` pushes this commit without verifying again,
+        // and only if the verify is recorded.
+        if let Err(error) =
+            crate::propose::record_verified(ctx, &branch.name, *tested, scope.clone(), &body_relative, &body.title)
+        {
+            let refusal = Refusal::failed(format!(
+                "every step passed, but the verify could not be recorded for `cargo xtask propose`, which pushes only a recorded one: {error:#}"
+            ))
+            .hint(format!("fix what is said above, then run pre-pr again:\n{}", rerun_command(&args)));
+            failure = Some(("recording the verify failed".to_string(), refusal.into()));
+        }
+    }
     if args.json {
         let tests = verify.as_ref().and_then(|v| v.tests()).map(|mut total| {
             if let Some(counts) = integration.as_ref().and_then(|i| i.tests()) {
@@ -390,12 +403,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if let Some((_, error)) = failure {
         return Err(error);
     }
-    let scoped = scope.clone();
-    if let (Some(branch), Some((body, tested))) = (&branch, &written) {
-        // Every step passed: `cargo xtask propose` pushes this commit without verifying again.
-        crate::propose::record_verified(ctx, &branch.name, *tested, scope, &body_relative, &body.title);
-    }
-    match (args.json, &branch, &written, scoped) {
+    match (args.json, &branch, &written, scope) {
         (false, Some(_), Some(_), Some(packages)) => print_scoped(&console, &packages, &rerun_command(&args)),
         (false, Some(branch), Some((body, tested)), None) => {
             print_ready(ctx, &console, &branch.name, body, *tested, &body_relative)

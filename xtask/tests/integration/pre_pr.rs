@@ -172,6 +172,28 @@ fn a_diverged_branch_is_rebased_onto_the_new_main() {
     }
 }
 
+/// `propose` pushes only a verify pre-pr recorded: when the record cannot be written (here its
+/// path is a folder; a full disk or a read-only `.git/sop` fail the same way), pre-pr does not
+/// call the branch ready (it sent `propose` into a loop of "not verified" hints) but fails with
+/// the cause; once that is fixed, the hint's command records it and `propose` pushes.
+#[test]
+fn a_verify_that_cannot_be_recorded_is_no_ready_branch() {
+    let (sandbox, _origin) = project(FAST);
+    commit_feature(&sandbox, "feature.txt", "mine\n", "feat: add the feature file");
+    std::fs::create_dir_all(sandbox.path(".git/sop/verified.json/held")).unwrap();
+
+    let out = sandbox.xtask().args(["pre-pr"]).run();
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stderr, "the verify could not be recorded for `cargo xtask propose`");
+    assert!(!out.stdout.contains("ready for review"), "{}", out.stdout);
+    let json = sandbox.xtask().args(["pre-pr", "--json"]).run();
+    assert_eq!((json.code, json.json()["ok"].as_bool()), (1, Some(false)), "{}", json.stdout);
+
+    std::fs::remove_dir_all(sandbox.path(".git/sop/verified.json")).unwrap();
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    sandbox.xtask().args(["propose", "--no-open"]).success();
+}
+
 /// A teammate changes the verify commands on main: the sync brings the change, and pre-pr does
 /// not verify the new tree with the old commands (nor call it ready). It stops with exit 1, and
 /// its hint, pasted as printed, approves the new commands and runs pre-pr again, which now runs
