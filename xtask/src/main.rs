@@ -66,6 +66,7 @@ use clap::Parser as _;
 
 /// The whole of `cargo xtask`.
 pub fn main() -> ExitCode {
+    signals::report_oversized_writes();
     let cli = cli::Cli::parse();
     finish(run(cli))
 }

@@ -22,6 +22,19 @@ static IN_PROMPT: AtomicBool = AtomicBool::new(false);
 static ACTION: Mutex<Option<fn()>> = Mutex::new(None);
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
 
+/// A write past the file size limit (`ulimit -f`) fails with `EFBIG` instead of ending the
+/// process with SIGXFSZ (whose default action kills it without a word, exit 153): the write's
+/// error is then reported like any other, exit 1, and the atomic writer leaves nothing
+/// half-written. Rust's runtime does the same for SIGPIPE. Called first thing in `main`.
+pub fn report_oversized_writes() {
+    #[cfg(unix)]
+    // SAFETY: `SIG_IGN` installs no handler code, only a disposition; this runs once, first in
+    // `main`, before any thread exists, and `signal` with valid constants cannot fail unsafely.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Installs the handler, once; the error says why the platform refused.
 fn install() -> Result<(), String> {
     INSTALLED.get_or_init(|| ctrlc::set_handler(handle).map_err(|error| error.to_string())).clone()

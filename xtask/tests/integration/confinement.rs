@@ -271,6 +271,20 @@ fn a_full_disk_is_named_for_what_it_is() {
     assert_eq!(sandbox.snapshot(), before, "the full disk left the repository half-changed:\n{}", out.stderr);
 }
 
+/// Proves: a write past the file size limit (`ulimit -f`, what a quota or a tiny limit does) is
+/// an error the tool reports (exit 1, the cause named), not SIGXFSZ ending it without a word
+/// (exit 153), and the run leaves the repository as it found it.
+#[test]
+fn a_file_size_limit_is_reported_not_a_silent_death() {
+    let sandbox = Sandbox::with_kit();
+    let before = sandbox.snapshot();
+    let run = sandbox.paste(&sandbox.root, "ulimit -f 0; exec cargo xtask new-addon scheduler --yes");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_contains(&run.stderr, "File too large");
+    assert_eq!(sandbox.snapshot(), before, "the refused run changed the repository:\n{}", run.stderr);
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+}
+
 /// The working tree moved onto a small tmpfs for one test, unmounted when dropped.
 struct Tmpfs {
     root: PathBuf,
