@@ -164,6 +164,10 @@ impl Config {
         simple("project", &self.project)?;
         simple("doc_version", &self.doc_version)?;
         simple("remote", &self.remote)?;
+        if self.remote.starts_with(['-', '.']) {
+            // git reads `-x` as an option wherever the name is an argument.
+            return Err(format!("key `remote`: `{}` must not start with `-` or `.`, such as `origin`", self.remote));
+        }
         if let Some(why) = branch_name_problem(&self.main_branch) {
             return Err(format!(
                 "key `main_branch`: `{}` is not a valid branch name ({why}), such as `main` or `trunk`",
@@ -318,6 +322,17 @@ mod tests {
         ] {
             assert!(branch_name_problem(bad).is_some(), "{bad:?}");
         }
+    }
+
+    /// The remote's name is an argument of git commands and of pasted hints: `-x` would be read
+    /// as an option (`git remote add -x <url>` exited 129).
+    #[test]
+    fn a_remote_name_is_never_an_option() {
+        for bad in ["-x", "--upload-pack=touch", ".hidden"] {
+            let error = Config::parse(&format!("[workspace.metadata.sop]\nremote = \"{bad}\"\n")).unwrap_err();
+            assert!(error.contains("key `remote`"), "{bad}: {error}");
+        }
+        assert!(Config::parse("[workspace.metadata.sop]\nremote = \"up-stream.2\"\n").is_ok());
     }
 
     /// A commit type is the first word of a header the hook's hints write (`x(y)` gave the hint

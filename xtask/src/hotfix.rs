@@ -50,9 +50,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         match ctx.repo.remote_tracking_commit(remote, main) {
             Some(commit) => commit,
             None if ctx.repo.remote_url(remote).is_none() => {
-                return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
-                    .hint(format!("add it: git remote add {remote} <url>"))
-                    .into())
+                return Err(crate::git::hint::no_remote(&ctx.repo, remote, "").into())
             }
             None => {
                 return Err(Refusal::failed(format!("`{remote}/{main}` has never been fetched here"))

@@ -132,9 +132,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             .into());
     }
     if ctx.repo.remote_url(remote).is_none() {
-        return Err(Refusal::failed(format!("no remote `{remote}` is configured: there is nowhere to push"))
-            .hint(format!("add the team repository: `git remote add {remote} <url>`, then propose again"))
-            .into());
+        return Err(crate::git::hint::no_remote(&ctx.repo, remote, ": there is nowhere to push").into());
     }
     let Some(verified) = reusable(ctx, &branch, commit) else {
         return Err(Refusal::failed(format!(

@@ -204,6 +204,11 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
     let has_remote = ctx.repo.remote_url(remote).is_some();
+    // A clone without any remote syncs with its local main; one whose remotes go by other names
+    // is misconfigured, and "up to date" with a main nobody fetched would be a lie.
+    if !has_remote && !ctx.repo.remote_names().is_empty() {
+        return Err(crate::git::hint::no_remote(&ctx.repo, remote, "").into());
+    }
     if has_remote && !dry_run {
         gitsync::fetch_all(&ctx.sh, &ctx.repo, remote, "work offline: commit, and sync when the remote is back")?;
     }

@@ -12,6 +12,24 @@ use super::Repo;
 use crate::config::Config;
 use crate::output::shell_word;
 
+/// The refusal of a command that needs the configured remote `remote` this clone lacks, with
+/// the way to add it: from the URL of a remote the clone has (a team that calls it `upstream`
+/// where this clone says `origin`), pasteable; else in words, since only the engineer knows the
+/// team repository's URL.
+pub fn no_remote(repo: &Repo, remote: &str, purpose: &str) -> crate::error::Refusal {
+    let refusal = crate::error::Refusal::failed(format!("no remote `{remote}` is configured in this clone{purpose}"));
+    match repo.remote_names().first() {
+        Some(other) => refusal.hint(format!(
+            "the clone has `{other}`; if that is the team repository, add it under the configured name too:\ngit remote add {} \"$(git remote get-url {})\"",
+            shell_word(remote),
+            shell_word(other)
+        )),
+        None => refusal.hint(format!(
+            "add the team repository under that name, with its URL (`git remote add {remote} <its URL>`), then run the command again"
+        )),
+    }
+}
+
 /// `path` (relative to the root) as a git pathspec that means the same file from any directory
 /// of the clone: `:/docs/specs/X.md`, one shell word.
 pub fn pathspec(path: &str) -> String {

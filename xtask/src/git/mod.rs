@@ -673,6 +673,17 @@ impl Repo {
     pub fn remote_url(&self, remote: &str) -> Option<String> {
         self.inner.find_remote(remote).ok()?.url().ok().map(str::to_string)
     }
+
+    /// The names of the clone's remotes, sorted.
+    pub fn remote_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .inner
+            .remotes()
+            .map(|names| names.iter().filter_map(|name| name.ok().flatten().map(str::to_string)).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
 }
 
 /// The last value of `key` in git's `GIT_CONFIG_PARAMETERS` (`'key'='value' 'key2'='value'`,

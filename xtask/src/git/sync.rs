@@ -408,9 +408,7 @@ fn last_git_line(output: &std::process::Output) -> String {
 /// `interactive` allows git to ask for credentials on the terminal.
 pub fn fetch(sh: &Shell, repo: &Repo, remote: &str, branch: &str, interactive: bool) -> anyhow::Result<Oid> {
     let Some(url) = repo.remote_url(remote) else {
-        return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
-            .hint(format!("add it with the team repository's URL: `git remote add {remote} <url>`"))
-            .into());
+        return Err(super::hint::no_remote(repo, remote, "").into());
     };
     // An explicit refspec updates the remote-tracking branch whatever the clone's fetch config.
     let refspec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
@@ -668,9 +666,7 @@ pub fn fast_forward(sh: &Shell, repo: &Repo, upstream: &str) -> anyhow::Result<R
 /// there: one round trip for main, the branch's own upstream and everything `prune` judges.
 pub fn fetch_all(sh: &Shell, repo: &Repo, remote: &str, offline_hint: &str) -> anyhow::Result<()> {
     let Some(url) = repo.remote_url(remote) else {
-        return Err(Refusal::failed(format!("no remote `{remote}` is configured in this clone"))
-            .hint(format!("add it with the team repository's URL: `git remote add {remote} <url>`"))
-            .into());
+        return Err(super::hint::no_remote(repo, remote, "").into());
     };
     let refspec = format!("+refs/heads/*:refs/remotes/{remote}/*");
     let output = cmd!(sh, "git fetch --quiet --no-tags --prune {remote} {refspec}")

@@ -516,3 +516,30 @@ fn a_branch_with_no_commits_yet_has_nothing_to_push_after_sync() {
     assert!(sandbox.exists("news.txt"));
     assert_eq!(sandbox.current_branch(), "fix/later");
 }
+
+/// The team's settings name a remote this clone calls otherwise (`remote = "upstream"`, the
+/// clone's `origin`): `sync` used to say "up to date" against a main nobody fetched. It refuses
+/// with the repository byte-identical, and its hint, pasted, adds the configured name for the
+/// same repository, after which `sync` brings in the teammate's commit.
+#[test]
+fn a_remote_the_clone_calls_otherwise_is_refused_with_a_pasteable_fix() {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox
+        .read("Cargo.toml")
+        .replace("[workspace.metadata.sop]\n", "[workspace.metadata.sop]\nremote = \"upstream\"\n");
+    sandbox.write("Cargo.toml", &manifest);
+    sandbox.commit_all("chore: the team's remote is upstream");
+    let origin = sandbox.with_origin();
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
+    sandbox.commit_file_in(&sandbox.root, "mine.txt", "mine\n", "feat: my change");
+    sandbox.commit_file_in(&teammate, "theirs.txt", "theirs\n", "fix: a teammate's change");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+
+    let out = sandbox.xtask().args(["sync"]).refused(1);
+    assert_contains(&out.stderr, "no remote `upstream` is configured in this clone");
+    assert!(!out.stdout.contains("up to date"), "{}", out.stdout);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    sandbox.xtask().args(["sync"]).success();
+    assert!(sandbox.exists("theirs.txt"), "the teammate's commit was not brought in");
+}
