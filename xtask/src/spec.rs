@@ -241,7 +241,10 @@ fn ensure_unedited(
             "the freeze record of spec `{}` cannot be read ({location}): {}",
             addon.feature, bad.problem.message
         ))
-        .hint(restore_record_command(ctx, &bad.path)?)
+        .hint(match crate::check::frozen::set_aside(ctx.root(), &bad.path) {
+            Some(aside) => aside,
+            None => restore_record_command(ctx, &bad.path)?,
+        })
         .into());
     }
     if let Some(recorded) = records.get(file_name) {

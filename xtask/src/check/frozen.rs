@@ -183,9 +183,20 @@ impl FreezeRecords {
         for entry in listing.into_iter().flatten() {
             let entry = entry.with_context(|| format!("failed to read `{}`", full_dir.display()))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let is_file = entry.file_type().map(|kind| kind.is_file()).unwrap_or(false);
-            if is_file && name.ends_with(&format!(".{RECORD_EXTENSION}")) {
+            let kind = entry.file_type().ok();
+            if !name.ends_with(&format!(".{RECORD_EXTENSION}")) {
+                continue;
+            }
+            if kind.is_some_and(|kind| kind.is_file()) {
                 names.push(name);
+            } else if kind.is_some_and(|kind| kind.is_dir()) {
+                // Not "no record": the spec would be judged as frozen by hand, and the tool's own
+                // write of the record would fail on the folder.
+                records.bad.push(BadRecord {
+                    path: format!("{dir}/{name}"),
+                    spec_file: FreezeRecord::spec_file_of(&name),
+                    problem: RecordProblem { line: None, message: "it is a folder, not a file".into() },
+                });
             }
         }
         names.sort();
@@ -394,6 +405,16 @@ fn restore_command(facts: &Facts<'_>, path: &str) -> anyhow::Result<Option<Strin
     Ok(crate::git::hint::restore(&facts.ctx.repo, &facts.ctx.config, path, &sources))
 }
 
+/// For a record path that is a folder: the command that sets it aside, kept in the repository
+/// (`mv <path> <path>.orig`), before anything writes a record there.
+pub fn set_aside(root: &Path, path: &str) -> Option<String> {
+    root.join(path).is_dir().then(|| {
+        let from = crate::git::hint::root_path(path);
+        let to = crate::git::hint::root_path(&format!("{path}.orig"));
+        format!("set the folder aside (it is kept): mv {from} {to}")
+    })
+}
+
 /// A spec whose status was moved past Approved by hand: bring back a committed Approved version
 /// when HEAD or the base has one, then freeze it with the tool; one command a line.
 fn status_by_hand_hint(facts: &Facts<'_>, addon: &Addon) -> anyhow::Result<String> {
@@ -443,9 +464,11 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         ));
     }
     for bad in &records.bad {
-        let hint = match restore_command(facts, &bad.path)? {
-            Some(restore) => restore,
-            None => format!("rm {}", crate::git::hint::root_path(&bad.path)),
+        let hint = match (set_aside(facts.ctx.root(), &bad.path), restore_command(facts, &bad.path)?) {
+            (Some(aside), Some(restore)) => format!("{aside}\n{restore}"),
+            (Some(aside), None) => aside,
+            (None, Some(restore)) => restore,
+            (None, None) => format!("rm {}", crate::git::hint::root_path(&bad.path)),
         };
         findings.push(Finding::error(
             "sop-2.1/freeze-record",

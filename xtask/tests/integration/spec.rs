@@ -258,6 +258,30 @@ fn a_malformed_record_stops_the_next_transition() {
     sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
 }
 
+/// A record replaced by a folder is named for what it is — not "no record, the status was set by
+/// hand", whose hint then failed on the folder — by `check` and by the next transition; the
+/// hints, pasted as printed, set the folder aside (kept) and bring the committed record back,
+/// after which `check` passes and the spec moves on.
+#[test]
+fn a_record_replaced_by_a_folder_is_named_and_its_hints_restore_it() {
+    let sandbox = draft_scheduler();
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.commit_all("spec: start scheduler");
+    std::fs::remove_file(sandbox.path(RECORD)).unwrap();
+    sandbox.write(&format!("{RECORD}/notes.txt"), "mine\n");
+
+    let refused = sandbox.xtask().args(["spec", "complete", "scheduler"]).refused(1);
+    assert_contains(&refused.stderr, "it is a folder, not a file");
+    let out = sandbox.xtask().args(["check"]).failure(1);
+    assert_contains(&out.stdout, "the freeze record cannot be read: it is a folder, not a file");
+    assert!(!out.stdout.contains("by hand"), "{}", out.stdout);
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
+    assert_eq!(sandbox.read(&format!("{RECORD}.orig/notes.txt")), "mine\n", "the folder is kept");
+    sandbox.xtask().args(["check"]).success();
+    sandbox.xtask().args(["spec", "complete", "scheduler"]).success();
+}
+
 /// In one clone: scaffolds `name` with `new-addon` from main, fills in its spec, approves and
 /// starts it, commits and pushes the branch. Returns the branch.
 fn start_a_slice_in(sandbox: &Sandbox, clone: &Path, name: &str, feature: &str) -> String {
