@@ -72,6 +72,9 @@ impl RunLock {
             }
             let mut lock = RunLock { file, path };
             lock.record(command)?;
+            // A run killed while it wrote a state file (its journal among them) leaves that
+            // file's temporary; the lock holder sweeps the dead runs' ones.
+            crate::plan::confine::remove_stale_temporaries(&dir, None);
             crate::test_hooks::trace_lock("enter");
             return Ok(lock);
         }

@@ -122,6 +122,23 @@ fn a_lock_left_by_a_dead_process_is_taken_over() {
     assert!(!sandbox.path(".git/sop/run.lock").exists());
 }
 
+/// A run killed while it wrote its journal leaves only the journal's torn temporary, which no
+/// recovery sees (there is no journal): the next writer sweeps the temporaries of dead runs in
+/// `.git/sop`, and keeps a live run's.
+#[test]
+fn a_torn_journal_temporary_is_swept_by_the_next_writer() {
+    let sandbox = Sandbox::with_kit();
+    std::fs::create_dir_all(sandbox.path(".git/sop")).unwrap();
+    // Pids far above any real one on Linux (pid_max is at most 2^22); this process is alive.
+    let dead = ".git/sop/.journal.99999999-1a.json.99999999-1a-0.xtask-tmp";
+    let live = format!(".git/sop/.journal.{0}-1a.json.{0}-1a-0.xtask-tmp", std::process::id());
+    sandbox.write(dead, "{\"version\": 1, \"run\": \"torn");
+    sandbox.write(&live, "{");
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).success();
+    assert!(!sandbox.exists(dead), "the dead run's temporary is left");
+    assert!(sandbox.exists(&live), "a live run's temporary was removed");
+}
+
 /// Proves an edit the engineer makes to a file an interrupted run wrote (killed right after
 /// writing the spec) survives the next command's recovery.
 #[test]
