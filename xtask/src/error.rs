@@ -60,6 +60,34 @@ macro_rules! refuse {
 pub const DISK_FULL: &str =
     "the disk that holds the repository is full: free some space (this shows it), then run the command again:\ndf -h .";
 
+/// The hint of a damaged index (`.git/index`, what is staged), whichever command met it.
+pub const DAMAGED_INDEX: &str = "the index (`.git/index`, what is staged) is damaged: rebuild it from HEAD; the working tree's files are kept, what was staged must be staged again:\nrm -f \"$(git rev-parse --git-path index)\" && git reset -q";
+
+/// The hint an error ends with: a damaged index wherever it struck (git and libgit2 name it
+/// their own ways, and the step's own hint, such as a fetch's "check the network", would
+/// mislead), else the refusal's own, else a full disk's.
+pub fn hint_of(error: &anyhow::Error) -> Option<String> {
+    let damaged_index = error.chain().any(|cause| {
+        let text = cause.to_string();
+        [
+            "invalid data in index",
+            "index file smaller than expected",
+            "index file corrupt",
+            "bad index file sha1 signature",
+            "bad signature 0x",
+        ]
+        .iter()
+        .any(|sign| text.contains(sign))
+    });
+    if damaged_index {
+        return Some(DAMAGED_INDEX.to_string());
+    }
+    let hint = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.clone());
+    // A full disk wherever it struck (a lock, a receipt, a state file) and whatever said so:
+    // the way out is the same, and an error without one would leave the engineer guessing.
+    hint.or_else(|| crate::plan::confine::chain_is_disk_full(error).then(|| DISK_FULL.to_string()))
+}
+
 /// The exit code an error means: a [`Refusal`]'s own, otherwise a failed step.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).map_or(EXIT_FAILED, |r| r.code)
@@ -74,11 +102,7 @@ pub fn report(error: &anyhow::Error) {
     for cause in error.chain().skip(1) {
         errln!("  {} {}", paint.bold("caused by:"), redact(&cause.to_string()));
     }
-    let hint = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.clone());
-    // A full disk wherever it struck (a lock, a receipt, a state file) and whatever said so:
-    // the way out is the same, and an error without one would leave the engineer guessing.
-    let hint = hint.or_else(|| crate::plan::confine::chain_is_disk_full(error).then(|| DISK_FULL.to_string()));
-    if let Some(hint) = hint {
+    if let Some(hint) = hint_of(error) {
         // A hint of several lines (a why, then one command a line) prints `hint:` on each.
         for line in hint.lines() {
             errln!("{} {}", paint.cyan_bold("hint:"), redact(line));

@@ -242,13 +242,12 @@ pub fn json_error(error: &anyhow::Error) {
     if REPORTED.load(Ordering::Relaxed) {
         return;
     }
-    let refusal = error.chain().find_map(|cause| cause.downcast_ref::<crate::error::Refusal>());
     let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
     let report = ErrorReport {
         ok: false,
         error: error.to_string(),
         causes,
-        hint: refusal.and_then(|refusal| refusal.hint.clone()),
+        hint: crate::error::hint_of(error),
         exit_code: crate::error::exit_code(error),
     };
     // Printing it is the last thing a failed run does: a failure to print has no one to tell.

@@ -543,3 +543,32 @@ fn a_remote_the_clone_calls_otherwise_is_refused_with_a_pasteable_fix() {
     sandbox.xtask().args(["sync"]).success();
     assert!(sandbox.exists("theirs.txt"), "the teammate's commit was not brought in");
 }
+
+/// A damaged index (`.git/index` cut short, as a crash mid-write leaves it) is named for what it
+/// is by every command that meets it — `sync` blamed the network — and the one hint, pasted as
+/// printed, rebuilds it from HEAD with the working tree's files kept; then `sync` and `check` run.
+#[test]
+fn a_damaged_index_is_named_and_its_hint_rebuilds_it() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
+    sandbox.commit_file_in(&sandbox.root, "mine.txt", "mine\n", "feat: my change");
+    sandbox.write("mine.txt", "mine, edited\n");
+    let index = std::fs::read(sandbox.path(".git/index")).unwrap();
+    std::fs::write(sandbox.path(".git/index"), &index[..30]).unwrap();
+
+    for args in [&["sync"][..], &["check"], &["new-addon", "pager", "--yes"]] {
+        let out = sandbox.xtask().args(args).run();
+        assert_eq!(out.code, 1, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert_contains(&out.stderr, "hint: the index (`.git/index`, what is staged) is damaged");
+        assert!(!out.stderr.contains("network"), "{args:?}: {}", out.stderr);
+    }
+    let out = sandbox.xtask().args(["sync", "--json"]).run();
+    assert_contains(out.json()["hint"].as_str().unwrap(), "git reset -q");
+    paste_every_hint(&sandbox, &sandbox.root, &sandbox.xtask().args(["sync"]).run().stderr);
+    assert_eq!(sandbox.read("mine.txt"), "mine, edited\n", "the working tree's file is kept");
+    sandbox.xtask().args(["sync"]).success();
+    let check = sandbox.xtask().args(["check"]).run();
+    assert!(!check.stderr.contains("damaged"), "{}", check.stderr);
+    assert_eq!(sandbox.git(&["status", "--porcelain"]), " M mine.txt\n");
+}
