@@ -161,7 +161,9 @@ pub fn preconditions(ctx: &Ctx, branch: &str, command: &str) -> anyhow::Result<(
     // The lock first: it also blocks the commands that finish or abort an operation.
     repo.ensure_index_unlocked()?;
     repo.ensure_no_operation_in_progress()?;
-    repo.ensure_clean(command)?;
+    // The hint runs this very command again, its name and flags included.
+    let again = crate::lock::this_command();
+    repo.ensure_clean(again.strip_prefix("cargo xtask ").unwrap_or(command))?;
     if let Some(existing) = repo.conflicting_ref(branch)? {
         let word = crate::output::shell_word(&existing);
         let hint = if existing == branch {

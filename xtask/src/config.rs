@@ -135,10 +135,15 @@ impl Config {
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
         };
         let config = Config::parse(&text).map_err(|message| {
-            anyhow::Error::new(
-                Refusal::usage(format!("invalid `[workspace.metadata.sop]` in `{}`: {message}", path.display()))
+            // A manifest that is no TOML at all is cargo's problem as much as ours: not a key
+            // of the SOP settings to fix.
+            let refusal = match text.parse::<toml::Table>() {
+                Err(_) => Refusal::usage(format!("`{}` is not valid TOML: {message}", path.display()))
+                    .hint("fix the line shown above (cargo cannot read the manifest either); what changed in it since the last commit:\ngit diff -- :/Cargo.toml"),
+                Ok(_) => Refusal::usage(format!("invalid `[workspace.metadata.sop]` in `{}`: {message}", path.display()))
                     .hint("fix the key in `Cargo.toml`, or remove it and its default applies"),
-            )
+            };
+            anyhow::Error::new(refusal)
         })?;
         Ok(config)
     }

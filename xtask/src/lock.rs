@@ -177,7 +177,7 @@ fn remove_leftovers(dir: &Path) {
 }
 
 /// This run's command line, as the engineer can paste it again (`cargo xtask new-addon jobs`).
-fn this_command() -> String {
+pub fn this_command() -> String {
     let mut words = vec!["cargo".to_string(), "xtask".to_string()];
     words.extend(std::env::args_os().skip(1).map(|word| quote(&word.to_string_lossy())));
     words.join(" ")

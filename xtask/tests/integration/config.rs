@@ -42,3 +42,28 @@ fn the_printed_settings_are_toml_that_round_trips() {
     again.as_object_mut().unwrap().remove("version");
     assert_eq!(again, json, "pasted back, the printed settings are the same settings:\n{text}");
 }
+
+/// A manifest that is no TOML at all (a stray line outside the SOP settings) is named for what
+/// it is, exit 2 and nothing changed — it was reported as a bad `[workspace.metadata.sop]` key —
+/// and the hint's command, pasted as printed, shows the line that broke it.
+#[test]
+fn a_manifest_that_is_not_toml_is_not_blamed_on_the_settings() {
+    let sandbox = Sandbox::with_kit();
+    let manifest = sandbox.read("Cargo.toml");
+    sandbox.write("Cargo.toml", &format!("{manifest}stray words\n"));
+    let out = sandbox.xtask().args(["check"]).refused(2);
+    assert!(out.stderr.contains("Cargo.toml` is not valid TOML"), "{}", out.stderr);
+    assert!(!out.stderr.contains("[workspace.metadata.sop]"), "{}", out.stderr);
+    let pasted = crate::support::paste_every_hint(&sandbox, &sandbox.path("src"), &out.stderr);
+    assert!(pasted[0].stdout.contains("+stray words"), "{}", pasted[0].stdout);
+}
+
+/// The dirty-tree refusal of `hotfix` (and `branch`) names the command to run again in full,
+/// its name included: "run `cargo xtask hotfix` again" refused a missing name.
+#[test]
+fn the_dirty_tree_hint_runs_the_same_command_again() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("README.md", "changed\n");
+    let out = sandbox.xtask().args(["hotfix", "login-crash", "--dry-run"]).refused(1);
+    assert!(out.stderr.contains("then run `cargo xtask hotfix login-crash --dry-run` again"), "{}", out.stderr);
+}
