@@ -876,7 +876,47 @@ pub fn scan_line(line: &str) -> Vec<Hit> {
     if mask == 0 {
         return Vec::new();
     }
-    scan_with(line, mask)
+    let mut hits = scan_with(line, mask);
+    // Code kept in a JSON string (a notebook's cells, settings held in JSON) escapes its quotes:
+    // `"DB_PASSWORD=\"…\"\n",`. The line is judged again with them unescaped, each new hit put
+    // back where it stands in the line.
+    if line.contains("\\\"") || line.contains("\\'") {
+        let (unescaped, origin) = unescape_quotes(line);
+        let before = hits.len();
+        for mut hit in scan_with(&unescaped, mask) {
+            hit.span = origin[hit.span.start]..origin[hit.span.end];
+            if !hits.iter().any(|kept| kept.span.start < hit.span.end && hit.span.start < kept.span.end) {
+                hits.push(hit);
+            }
+        }
+        if hits.len() > before {
+            hits.sort_by_key(|hit| hit.span.start);
+        }
+    }
+    hits
+}
+
+/// `line` with `\"` and `\'` as bare quotes, and for every byte of it (and its end) the offset
+/// of the byte it came from.
+fn unescape_quotes(line: &str) -> (String, Vec<usize>) {
+    let bytes = line.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut origin = Vec::with_capacity(bytes.len() + 1);
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'\\' && matches!(bytes.get(index + 1), Some(b'"' | b'\'')) {
+            index += 1;
+        }
+        out.push(bytes[index]);
+        origin.push(index);
+        index += 1;
+    }
+    origin.push(bytes.len());
+    // Only ASCII backslashes went, so the bytes are still UTF-8; were they not, the line as is.
+    match String::from_utf8(out) {
+        Ok(unescaped) => (unescaped, origin),
+        Err(_) => (line.to_string(), (0..=bytes.len()).collect()),
+    }
 }
 
 /// Runs the rules of `mask` (a bit per rule of [`RULES`]) over the line.

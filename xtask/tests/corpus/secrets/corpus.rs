@@ -230,6 +230,21 @@ const CASES: &[Case] = &[
     case("npmrc", "web/.npmrc", "uuid", "//npm.internal/:_authToken={S}\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
     by_path("pypirc", "tools/.pypirc", "password", "[distutils]\nindex-servers = internal\n\n[internal]\nrepository = https://pypi.internal/\nusername = deploy\npassword = {S}\n"),
     by_path("pgpass", "ops/.pgpass", "password", "# host:port:db:user:password\ndb.internal:5432:app:app:{S}\n*:*:*:replica:{S}\n"),
+    // Code kept in JSON strings, its quotes escaped: a notebook's cells, settings held in JSON.
+    case("generic-assignment", "nb/explore.ipynb", "password", r#"{
+ "cells": [
+  {
+   "cell_type": "code",
+   "source": [
+    "DB_PASSWORD=\"{S}\"\n",
+    "api_key = \"{S}\"\n",
+    "print(\"connected\")\n"
+   ]
+  }
+ ]
+}
+"#),
+    case("generic-assignment", "config/env.json", "password", "{\"config\": \"DB_PASSWORD=\\\"{S}\\\"\"}\n"),
     case("url-credentials", "scripts/dollar.sh", "dollar-password", "DATABASE_URL=postgres://app:{S}@db.internal:5432/prod\ncurl -u admin:{S} https://api.internal/x\nDATABASE_URL=postgres://app:${DB_PASSWORD}@db.internal:5432/prod\n"),
     by_path("netrc", "home/.netrc", "dollar-password", "machine api.internal login deploy password {S}\n"),
     by_path("pgpass", "home/.pgpass", "dollar-password", "db.internal:5432:prod:app:{S}\n"),
