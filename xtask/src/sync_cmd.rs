@@ -518,6 +518,7 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
         return Err(interrupted(&state));
     }
     let _lock = RunLock::acquire(&ctx.repo, COMMAND)?;
+    ctx.repo.ensure_index_unlocked_then(Some("cargo xtask sync --continue"))?;
     if ctx.repo.in_progress().is_some() {
         let unresolved = ctx.repo.conflicted_paths()?;
         if !unresolved.is_empty() {
@@ -644,6 +645,9 @@ fn restore_stash(ctx: &Ctx, state: &mut State) -> anyhow::Result<()> {
 /// `sync --abort`: exactly the state before the sync.
 fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     let _lock = RunLock::acquire(&ctx.repo, COMMAND)?;
+    // A stale lock (a git killed mid-abort, an interrupted `sync --abort`) makes git's own abort
+    // fail half-way: named first, with the `rm` that clears it, before anything moves.
+    ctx.repo.ensure_index_unlocked_then(Some("cargo xtask sync --abort"))?;
     let result = go_back(ctx, &mut state)?;
     clear(ctx)?;
     let receipt =
@@ -668,8 +672,13 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
         return Err(dropping_refusal(ctx, state, &kept));
     }
     if let Err(message) = gitsync::abort_operation(&ctx.sh, &ctx.repo)? {
+        let in_the_way = ctx.repo.untracked_in_the_way_of_abort()?;
+        if !in_the_way.is_empty() {
+            return Err(in_the_way_of_abort(ctx, &in_the_way));
+        }
+        let by_hand = ctx.repo.in_progress().map_or("git rebase --abort", |op| op.abort_command);
         return Err(Refusal::failed(format!("the stopped rebase or merge could not be aborted: {message}"))
-            .hint("abort it by hand, then go back:\ngit rebase --abort\ncargo xtask sync --abort")
+            .hint(format!("abort it by hand, then go back:\n{by_hand}\ncargo xtask sync --abort"))
             .into());
     }
     let before = crate::git::Repo::parse_oid(&state.before)?;
@@ -700,6 +709,40 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
         ));
     }
     Ok(format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)))
+}
+
+/// Git will not abort the rebase over untracked files the branch tracks (an interrupted rebase
+/// wrote them, its index not yet): refused (exit 1, nothing changed), with the command that
+/// moves each into `.git/sop/aside/` (out of the working tree, never committed by mistake,
+/// never overwritten) and goes back.
+fn in_the_way_of_abort(ctx: &Ctx, paths: &[String]) -> anyhow::Error {
+    let aside = ctx.repo.sop_dir().join("aside");
+    let mut moves = vec![format!("mkdir -p {}", crate::output::shell_word(&aside.to_string_lossy()))];
+    for path in paths {
+        let flat = path.replace('/', "%2F");
+        let free = std::iter::once(flat.clone())
+            .chain((2..100).map(|n| format!("{flat}.{n}")))
+            .map(|name| aside.join(name))
+            .find(|target| std::fs::symlink_metadata(target).is_err())
+            .unwrap_or_else(|| aside.join(format!("{flat}.{}", receipts::now_unix_ms())));
+        moves.push(format!(
+            "mv {} {}",
+            crate::git::hint::root_path(path),
+            crate::output::shell_word(&free.to_string_lossy())
+        ));
+    }
+    Refusal::failed(format!(
+        "the interrupted rebase cannot be aborted: it left {} untracked file{} the branch tracks, which git will not overwrite: {}; nothing was changed",
+        paths.len(),
+        if paths.len() == 1 { "" } else { "s" },
+        paths.iter().map(|path| format!("`{path}`")).collect::<Vec<_>>().join(", ")
+    ))
+    .hint(format!(
+        "move them aside into `{}` (the branch's own copies come back; compare, then delete these), then go back:\n{}\ncargo xtask sync --abort",
+        aside.display(),
+        moves.join(" && ")
+    ))
+    .into()
 }
 
 /// The commits of the branch made by hand since the sync (its rebase or merge ended by hand:

@@ -200,22 +200,36 @@ impl Repo {
 
     /// Refuses when git's index lock is held: another git process is running, or one crashed.
     pub fn ensure_index_unlocked(&self) -> anyhow::Result<()> {
+        self.ensure_index_unlocked_then(None)
+    }
+
+    /// [`Repo::ensure_index_unlocked`], with `then`, the command to run again once the stale
+    /// lock is gone, as the hint's next line: for the commands that finish or abort an operation
+    /// git itself cannot end while the lock is there (`sync --abort` after a killed abort).
+    pub fn ensure_index_unlocked_then(&self, then: Option<&str>) -> anyhow::Result<()> {
         // The index's lock, and HEAD's: a git killed while moving HEAD (a rebase's checkout)
         // leaves `HEAD.lock`, which blocks `git rebase --abort` itself.
         for name in ["index.lock", "HEAD.lock"] {
-            self.ensure_unlocked(name)?;
+            self.ensure_unlocked(name, then)?;
         }
         Ok(())
     }
 
-    fn ensure_unlocked(&self, name: &str) -> anyhow::Result<()> {
+    fn ensure_unlocked(&self, name: &str, then: Option<&str>) -> anyhow::Result<()> {
         let lock = self.git_dir().join(name);
         if lock.exists() {
+            let hint = match then {
+                None => format!("if no git command is running, remove the stale lock: rm '{}'", lock.display()),
+                Some(then) => format!(
+                    "if no git command is running, remove the stale lock, then run it again:\nrm {}\n{then}",
+                    crate::output::shell_word(&lock.display().to_string())
+                ),
+            };
             return Err(Refusal::failed(format!(
                 "`{}` exists: another git process is running, or one crashed",
                 lock.display()
             ))
-            .hint(format!("if no git command is running, remove the stale lock: rm '{}'", lock.display()))
+            .hint(hint)
             .into());
         }
         Ok(())

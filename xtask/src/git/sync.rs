@@ -375,6 +375,33 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// The untracked (not ignored) files that git's abort of the operation in progress would
+    /// overwrite, so it refuses ("untracked working tree files would be overwritten by reset"):
+    /// those the commit it goes back to tracks (a rebase's `orig-head`, else HEAD). A rebase
+    /// interrupted while it wrote a commit's files leaves them so. Read-only.
+    pub fn untracked_in_the_way_of_abort(&self) -> anyhow::Result<Vec<String>> {
+        let orig_head = ["rebase-merge/orig-head", "rebase-apply/orig-head"]
+            .iter()
+            .find_map(|name| std::fs::read_to_string(self.git_dir().join(name)).ok())
+            .and_then(|text| Oid::from_str(text.trim()).ok());
+        let Some(target) = orig_head.or(self.head()?.commit()) else { return Ok(Vec::new()) };
+        let fresh = Repository::open(self.git_dir()).context("failed to re-open the repository")?;
+        let tree = fresh.find_commit(target).and_then(|c| c.tree()).context("failed to read the abort's tree")?;
+        let mut options = StatusOptions::new();
+        options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+        let statuses = fresh.statuses(Some(&mut options)).context("failed to read `git status`")?;
+        let mut found: Vec<String> = statuses
+            .iter()
+            .filter(|entry| entry.status() == git2::Status::WT_NEW)
+            .filter_map(|entry| entry.path().ok().map(str::to_string))
+            .filter(|path| tree.get_path(std::path::Path::new(path)).is_ok())
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+}
+
 fn conflicted_paths(index: &git2::Index) -> anyhow::Result<Vec<String>> {
     let mut paths = Vec::new();
     for conflict in index.conflicts().context("failed to list the conflicts")? {

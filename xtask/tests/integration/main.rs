@@ -35,6 +35,7 @@ mod status;
 mod status_all;
 mod support;
 mod sync_cmd;
+mod sync_faults;
 mod sync_safety;
 mod team;
 mod templates;

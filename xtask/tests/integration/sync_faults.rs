@@ -1,0 +1,208 @@
+//! `cargo xtask sync` and `propose` with a team (a bare origin, this clone, a teammate's) when
+//! something outside the tool fails: a `sync --abort` killed while git held the index lock, a
+//! rebase interrupted while it wrote a commit's files, a stash git cannot write, a push that
+//! cannot reach the remote. What these tests prove: the next run names the cause before anything
+//! moves; every printed `hint:`/`next:` line, pasted as printed, does what it says; the staged,
+//! unstaged and untracked work always comes back.
+//!
+//! The faults come from a test double of `git` first on `PATH` (a shell script that runs the real
+//! git, as in `sync_safety.rs`) that stops at the exact step named in `<home>/fault` and waits
+//! for the test there (a file handshake, no timer); the test then kills the run as `kill -9` or a
+//! terminal's Ctrl-C does. Unix only: the double is a shell script, the signals POSIX ones.
+
+#![cfg(unix)]
+
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::pre_pr::{commit_feature, project, teammate_pushes};
+use crate::support::{assert_contains, hint_commands, paste_every_hint, Sandbox};
+
+const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
+
+/// The uncommitted work every scenario keeps: a staged new file, an unstaged change to a file the
+/// branch committed, an untracked file.
+fn leave_uncommitted_work(sandbox: &Sandbox) {
+    sandbox.write("staged.txt", "staged work\n");
+    sandbox.git(&["add", "staged.txt"]);
+    sandbox.write("FEATURE.md", "mine\nunstaged work\n");
+    sandbox.write("scratch.txt", "untracked work\n");
+}
+
+/// Asserts the work of [`leave_uncommitted_work`] is back, the staged part staged, the stash
+/// empty, no operation or lock left.
+#[track_caller]
+fn assert_work_is_back(sandbox: &Sandbox) {
+    assert_eq!(sandbox.read("staged.txt"), "staged work\n");
+    assert_eq!(sandbox.read("FEATURE.md"), "mine\nunstaged work\n");
+    assert_eq!(sandbox.read("scratch.txt"), "untracked work\n");
+    assert_eq!(sandbox.git(&["diff", "--cached", "--name-only"]), "staged.txt\n", "the staged work is not staged");
+    assert_eq!(sandbox.git(&["stash", "list"]), "", "the stash was not restored and dropped");
+    for leftover in [".git/rebase-merge", ".git/rebase-apply", ".git/index.lock", ".git/sop/sync.json"] {
+        assert!(!sandbox.path(leftover).exists(), "`{leftover}` was left behind");
+    }
+}
+
+/// `feat/work` with a commit adding `FEATURE.md` (and its changelog fragment), and one setting
+/// `README.md` to `readme` when given; a teammate's commit on `origin/main` setting `file` to
+/// `content` (fetched); the uncommitted work. Returns the branch's tip.
+fn team(readme: Option<&str>, file: &str, content: &str) -> (Sandbox, PathBuf, String) {
+    let (sandbox, origin) = project(FAST);
+    let mut mine = commit_feature(&sandbox, "FEATURE.md", "mine\n", "feat: add the feature file");
+    if let Some(readme) = readme {
+        mine = commit_feature(&sandbox, "README.md", readme, "feat: change the readme");
+    }
+    teammate_pushes(&sandbox, &origin, "mate", file, content);
+    sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+    leave_uncommitted_work(&sandbox);
+    (sandbox, origin, mine)
+}
+
+fn real_git() -> String {
+    let output = std::process::Command::new("sh").args(["-c", "command -v git"]).output().unwrap();
+    let path = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    assert!(output.status.success() && !path.is_empty(), "git is not on PATH");
+    path
+}
+
+/// Installs the test double of `git` in `<home>/fault-bin`; returns a `PATH` that finds it first.
+/// It runs the real git, except for the fault `<home>/fault` names:
+/// - `hold-abort`: `git rebase --abort` takes git's index lock (as the real one does first), says
+///   so (`<home>/started`) and waits for `<home>/release`: killed there, it leaves the lock as
+///   a git killed mid-abort does.
+/// - `torn`: `git rebase` picks the first commit for real, then leaves its files in the working
+///   tree but not in the index (HEAD back on the new base), says so and waits: a rebase stopped
+///   while it was writing the commit's files.
+/// - `stash-full`: `git stash` fails as git does on a full disk, changing nothing.
+fn install_git_double(sandbox: &Sandbox) -> String {
+    let bin = sandbox.home.join("fault-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+# Test double of git: see install_git_double in xtask/tests/integration/sync_faults.rs.
+real='{real}'
+mode=$(cat "$HOME/fault" 2>/dev/null)
+held() {{
+    touch "$HOME/started"
+    while [ ! -e "$HOME/release" ]; do sleep 0.01; done
+}}
+case "$mode: $* " in
+"hold-abort:"*" rebase --abort "*)
+    : > "$("$real" rev-parse --git-dir)/index.lock"
+    held ;;
+"torn:"*" rebase "*)
+    "$real" "$@" --exec false >/dev/null 2>&1
+    "$real" reset -q HEAD~1
+    held ;;
+"stash-full:"*" stash "*)
+    echo "error: unable to write new index file: No space left on device" >&2
+    exit 128 ;;
+esac
+exec "$real" "$@"
+"#,
+        real = real_git()
+    );
+    let path = bin.join("git");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+fn set_fault(sandbox: &Sandbox, mode: &str) {
+    std::fs::write(sandbox.home.join("fault"), mode).unwrap();
+}
+
+/// Starts `cargo xtask <args>` with the double, in a process group of its own (as a terminal's
+/// job is), and waits until the double is held at its fault.
+fn spawn_held(sandbox: &Sandbox, path: &str, args: &[&str]) -> Child {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = sandbox.xtask().args(args).env("PATH", path).command();
+    command.process_group(0).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let started = Instant::now();
+    while !sandbox.home.join("started").exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("`{args:?}` ended ({status}) before git reached the fault");
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "git never reached the fault");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
+}
+
+/// Sends `signal` to the whole process group of `child` (the xtask and the git it runs) and
+/// proves the signal is what ended the run.
+fn kill_group(child: &mut Child, signal: &str) {
+    use std::os::unix::process::ExitStatusExt as _;
+    let status = std::process::Command::new("kill").args([signal, "--", &format!("-{}", child.id())]).status();
+    assert!(status.unwrap().success(), "kill {signal} failed");
+    let status = child.wait().unwrap();
+    assert!(status.signal().is_some(), "the run ended on its own ({status}): it was not interrupted");
+}
+
+/// repro-11: `sync --abort` (after a stop at a conflict) killed with `kill -9` while git held the
+/// index lock. The next `sync --abort` used to fail half-way ("could not move back") and hint
+/// `git rebase --abort`, which fails on the lock too. Proves it now refuses before anything moves,
+/// naming the stale lock, and that its hints pasted in order (`rm` the lock, `sync --abort`)
+/// give back the branch and every kind of uncommitted work.
+#[test]
+fn a_sync_abort_killed_while_git_held_the_index_lock_is_named_and_its_hints_recover() {
+    let (sandbox, _origin, mine) = team(Some("one\nmine\nthree\n"), "README.md", "one\ntheirs\nthree\n");
+    let stopped = sandbox.xtask().args(["sync"]).failure(1);
+    assert_contains(&stopped.stdout, "Conflicts with `origin/main` in:\n    README.md");
+    let path = install_git_double(&sandbox);
+    set_fault(&sandbox, "hold-abort");
+    let mut child = spawn_held(&sandbox, &path, &["sync", "--abort"]);
+    kill_group(&mut child, "-KILL");
+    std::fs::remove_file(sandbox.home.join("fault")).unwrap();
+    assert!(sandbox.path(".git/index.lock").exists(), "the kill left no stale lock");
+    let before = sandbox.snapshot();
+    let refused = sandbox.xtask().args(["sync", "--abort"]).failure(1);
+    assert_contains(&refused.stderr, "index.lock` exists: another git process is running, or one crashed");
+    assert!(!refused.stderr.contains("could not move back"), "{}", refused.stderr);
+    assert_eq!(sandbox.snapshot(), before, "the refused --abort changed the repository");
+    let lock = sandbox.path(".git/index.lock");
+    assert_eq!(
+        hint_commands(&refused.stderr),
+        [format!("rm {}", lock.display()), "cargo xtask sync --abort".to_string()],
+        "{}",
+        refused.stderr
+    );
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert_eq!(sandbox.head(), mine, "the branch is not back where it was");
+    assert_work_is_back(&sandbox);
+}
+
+/// repro-3: Ctrl-C (SIGINT to the process group) while `sync` rebased, git stopped after it wrote
+/// the commit's files but before its index: they are untracked, and git refuses to abort over
+/// them ("untracked working tree files would be overwritten by reset"), as `sync --abort` and
+/// its hint `git rebase --abort` did. Proves `sync --abort` now refuses before anything moves,
+/// naming the files, and that its hints pasted in order move them aside (kept, out of the
+/// working tree) and go back: the branch, the stash's work back, nothing lost.
+#[test]
+fn an_interrupted_rebase_that_left_untracked_files_can_be_aborted_with_its_hints() {
+    let (sandbox, _origin, mine) = team(None, "NOTES.md", "from the teammate\n");
+    let path = install_git_double(&sandbox);
+    set_fault(&sandbox, "torn");
+    let mut child = spawn_held(&sandbox, &path, &["sync"]);
+    kill_group(&mut child, "-INT");
+    std::fs::remove_file(sandbox.home.join("fault")).unwrap();
+    assert!(sandbox.path(".git/rebase-merge").exists(), "the rebase was not interrupted");
+    assert_eq!(sandbox.git(&["stash", "list"]).lines().count(), 1, "the work is not in the stash");
+    let before = sandbox.snapshot();
+    let refused = sandbox.xtask().args(["sync", "--abort"]).failure(1);
+    assert_contains(&refused.stderr, "untracked files the branch tracks");
+    assert_contains(&refused.stderr, "`FEATURE.md`, `docs/changelog.d/work.md`");
+    assert_eq!(sandbox.snapshot(), before, "the refused --abort changed the repository");
+    assert_eq!(sandbox.git(&["stash", "list"]).lines().count(), 1, "the stash was touched");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert_eq!(pasted.len(), 2, "{}", refused.stderr);
+    assert_eq!(sandbox.head(), mine, "the branch is not back where it was");
+    assert_work_is_back(&sandbox);
+    // The files moved aside are kept, out of the working tree: here the rebase's own copies.
+    let aside = sandbox.path(".git/sop/aside");
+    assert_eq!(std::fs::read_to_string(aside.join("FEATURE.md")).unwrap(), "mine\n");
+    assert!(aside.join("docs%2Fchangelog.d%2Fwork.md").exists());
+}
