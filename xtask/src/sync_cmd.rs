@@ -259,11 +259,50 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     }
     if !ctx.repo.changed_paths()?.is_empty() {
         let message = stash_message(&branch, &state.run);
-        state.stash = gitsync::stash_push(&ctx.sh, &ctx.repo, &message)?.map(|id| id.to_string());
+        match gitsync::stash_push(&ctx.sh, &ctx.repo, &message) {
+            Ok(stash) => state.stash = stash.map(|id| id.to_string()),
+            Err(error) => return Err(stash_failed(ctx, &state, &message, error)),
+        }
     }
     save(ctx, &state)?;
     crate::test_hooks::point("sync:stashed");
     steps(ctx, args, state)
+}
+
+/// `git stash push` failed (a full disk, a hook that refuses the stash): when git made no stash,
+/// main is put back and the state removed, so the sync is as if it never ran and the hint's
+/// `cargo xtask sync` works; a stash git made before failing keeps the state, and the hint is
+/// the abort that restores it.
+fn stash_failed(ctx: &Ctx, state: &State, message: &str, error: anyhow::Error) -> anyhow::Error {
+    let stashed = ctx.repo.stash_entries().iter().any(|entry| entry.message.contains(message));
+    let undone = !stashed && undo_before_stash(ctx, state).is_ok();
+    let mut refusal = match error.downcast::<Refusal>() {
+        Ok(refusal) => refusal,
+        Err(error) => Refusal::failed(format!("{error:#}")),
+    };
+    refusal.hint = Some(match (undone, refusal.hint.as_deref()) {
+        (false, _) => "put back the work and everything the sync did, then sync again:\ncargo xtask sync --abort\ncargo xtask sync".into(),
+        (true, Some(crate::error::DISK_FULL)) => format!("{}\ncargo xtask sync", crate::error::DISK_FULL),
+        (true, _) => format!(
+            "commit the changes instead, then sync:\n{}\ncargo xtask sync",
+            crate::git::hint::commit_all(
+                &ctx.repo,
+                &ctx.config,
+                state.branch.split('/').next().unwrap_or_default(),
+                "save work in progress"
+            )
+        ),
+    });
+    refusal.into()
+}
+
+/// Puts back what a sync did before its stash (main fast-forwarded) and removes its state.
+fn undo_before_stash(ctx: &Ctx, state: &State) -> anyhow::Result<()> {
+    if let Some(main_before) = &state.main_before {
+        let main = &ctx.config.main_branch;
+        ctx.repo.set_branch(main, crate::git::Repo::parse_oid(main_before)?, "cargo xtask sync: stash failed")?;
+    }
+    clear(ctx)
 }
 
 /// The message of a sync's autostash: how `--abort` finds one a killed run did not record.

@@ -206,3 +206,66 @@ fn an_interrupted_rebase_that_left_untracked_files_can_be_aborted_with_its_hints
     assert_eq!(std::fs::read_to_string(aside.join("FEATURE.md")).unwrap(), "mine\n");
     assert!(aside.join("docs%2Fchangelog.d%2Fwork.md").exists());
 }
+
+/// Installs `<home>/refusing-hooks/reference-transaction`, a hook that refuses any update of
+/// `refs/stash` (as a team's policy hook might), as this clone's only hooks.
+fn refuse_stashes(sandbox: &Sandbox) {
+    let hooks = sandbox.home.join("refusing-hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("reference-transaction");
+    let script = "#!/bin/sh\n[ \"$1\" = prepared ] || exit 0\nif grep -q ' refs/stash$'; then echo 'stashes are not allowed here' >&2; exit 1; fi\n";
+    std::fs::write(&hook, script).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sandbox.git(&["config", "core.hooksPath", hooks.to_str().unwrap()]);
+}
+
+/// repro-4: `git stash push` fails inside `sync` (a full disk; a hook that refuses the stash)
+/// after the sync saved its state and fast-forwarded the local main. It used to leave
+/// `.git/sop/sync.json`, so the hint's "run the command again" was refused as an interrupted
+/// sync. Proves that now nothing is left changed (main put back, no state: the repository is as
+/// before) and that the hints, pasted in order, work: once the disk has room, `df -h .` and
+/// `cargo xtask sync`; with the hook still there, commit the work and `cargo xtask sync`. The
+/// work is never lost.
+#[test]
+fn a_failed_stash_leaves_no_sync_state_and_its_hints_sync() {
+    for fault in ["stash-full", "hook"] {
+        let (sandbox, _origin, _mine) = team(None, "NOTES.md", "from the teammate\n");
+        assert_ne!(
+            sandbox.git(&["rev-parse", "main"]),
+            sandbox.git(&["rev-parse", "origin/main"]),
+            "main is not stale"
+        );
+        let path = install_git_double(&sandbox);
+        if fault == "hook" {
+            refuse_stashes(&sandbox);
+        } else {
+            set_fault(&sandbox, fault);
+        }
+        let before = sandbox.snapshot();
+        let failed = sandbox.xtask().args(["sync"]).env("PATH", &path).failure(1);
+        assert_contains(&failed.stderr, "`git stash push` failed");
+        assert!(!sandbox.path(".git/sop/sync.json").exists(), "{fault}: the failed stash left the sync's state");
+        assert_eq!(sandbox.snapshot(), before, "{fault}: the failed sync left the repository changed");
+        let commands = hint_commands(&failed.stderr);
+        assert_eq!(commands.last().map(String::as_str), Some("cargo xtask sync"), "{fault}: {}", failed.stderr);
+        if fault == "hook" {
+            // The hook stays: the hint's way round it is a commit, not a stash.
+            assert!(commands[0].starts_with("git add -A && git commit -m "), "{}", failed.stderr);
+            paste_every_hint(&sandbox, &sandbox.root, &failed.stderr);
+            assert_eq!(sandbox.read("scratch.txt"), "untracked work\n");
+            assert_eq!(sandbox.read("FEATURE.md"), "mine\nunstaged work\n");
+            assert_contains(&sandbox.git(&["show", "--stat", "HEAD"]), "staged.txt");
+        } else {
+            // `df` is no command the paste helper knows: pasted here, as printed.
+            assert_contains(&failed.stderr, "hint: df -h .\nhint: cargo xtask sync");
+            sandbox.sh(&sandbox.root, "df -h .");
+            std::fs::remove_file(sandbox.home.join("fault")).unwrap();
+            paste_every_hint(&sandbox, &sandbox.root, &failed.stderr);
+            assert_work_is_back(&sandbox);
+        }
+        assert!(sandbox.exists("NOTES.md"), "{fault}: the pasted sync did not bring in main");
+        assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]));
+        assert!(!sandbox.path(".git/sop/sync.json").exists());
+    }
+}
