@@ -7,7 +7,9 @@
 //! full verify; the hint runs it, reusing the verify cache where it can). The push is `--force-with-lease`, leased on the commit the
 //! remote-tracking branch had when last fetched — never a plain force — and only when every commit
 //! the remote has and the branch lacks is one of the branch's own, rewritten by a sync; a
-//! teammate's commits there are brought in first (`cargo xtask sync`), never overwritten. The PR
+//! teammate's commits there are brought in first (`cargo xtask sync`), never overwritten. A push
+//! that fails for another reason (the remote unreachable, credentials, signing) is told apart
+//! from one git rejected, and its hint shows where it pushes, not a sync. The PR
 //! is opened with `gh pr create --body-file` when `gh` is installed; otherwise the forge's compare
 //! URL, derived from the remote, is printed.
 
@@ -16,6 +18,7 @@ use xshell::cmd;
 
 use crate::ctx::Ctx;
 use crate::error::Refusal;
+use crate::git::sync::PushFailed;
 use crate::lock::RunLock;
 use crate::output::{DryRunArg, JsonArg, Report};
 use crate::receipts::{self, Kind, Receipt};
@@ -157,10 +160,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return report(ctx, &args, &branch, commit, &lease, pr.as_ref().map(PrTarget::describe), true);
     }
     let _lock = RunLock::acquire(&ctx.repo, COMMAND)?;
-    if let Err(message) = crate::git::sync::push_leased(&ctx.sh, remote, &branch, lease.expected)? {
-        return Err(Refusal::failed(format!("the push of `{branch}` was refused: {message}"))
-            .hint("bring in what is on the remote, verify, and propose again:\ncargo xtask sync\ncargo xtask pre-pr\ncargo xtask propose")
-            .into());
+    if let Err(failed) = crate::git::sync::push_leased(&ctx.sh, remote, &branch, lease.expected)? {
+        return Err(push_failed(remote, &branch, lease.expected, failed));
     }
     let opened = match &pr {
         Some(PrTarget::Gh) => Some(open_with_gh(ctx, &verified, main, &branch)?),
@@ -171,6 +172,34 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .detail(serde_json::json!({ "commit": commit.to_string(), "pr": opened, "lease": lease.describe }));
     receipts::append(&ctx.repo, receipt)?;
     report(ctx, &args, &branch, commit, &lease, opened, false)
+}
+
+/// A push that did not go through. Rejected (the remote has commits the lease does not allow):
+/// bring them in, verify, propose again. Failed for any other reason (network, URL, credentials,
+/// signing, a hook on the remote): syncing would not help, so the hint shows where it pushes
+/// and tries the same push without sending anything.
+fn push_failed(remote: &str, branch: &str, expected: Option<git2::Oid>, failed: PushFailed) -> anyhow::Error {
+    let message = match failed {
+        PushFailed::Rejected(status) => {
+            return Refusal::failed(format!("the push of `{branch}` was refused: {status}"))
+                .hint("bring in what is on the remote, verify, and propose again:\ncargo xtask sync\ncargo xtask pre-pr\ncargo xtask propose")
+                .into()
+        }
+        PushFailed::Failed(message) => message,
+    };
+    let (lease, refspec) = crate::git::sync::push_leased_args(branch, expected);
+    let word = crate::output::shell_word;
+    Refusal::failed(format!(
+        "the push of `{branch}` to `{remote}` failed: {message}; it was not refused as out of date, so syncing would not help"
+    ))
+    .hint(format!(
+        "check where it pushes and that you may push there (network, URL, credentials, commit signing): these show it; fix that, then propose again:\ngit remote get-url --push {}\ngit push --dry-run {} {} {}\ncargo xtask propose",
+        word(remote),
+        word(&lease),
+        word(remote),
+        word(&refspec)
+    ))
+    .into()
 }
 
 /// The push's lease: the remote branch's commit as last fetched (or "must not exist").

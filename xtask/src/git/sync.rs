@@ -75,6 +75,17 @@ pub struct InTheWay {
     pub stashed: bool,
 }
 
+/// Why a push did not go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushFailed {
+    /// The remote has commits the push would drop (not a fast-forward, a stale lease): git's
+    /// status of the ref, `[rejected] (stale info)`.
+    Rejected(String),
+    /// Anything else: the remote could not be reached or declined (network, URL, credentials,
+    /// signing, a hook on the remote): git's message.
+    Failed(String),
+}
+
 /// What putting back a stash did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unstashed {
@@ -672,14 +683,45 @@ pub fn push_leased(
     remote: &str,
     branch: &str,
     expected: Option<Oid>,
-) -> anyhow::Result<Result<(), String>> {
-    let expected = expected.map(|oid| oid.to_string()).unwrap_or_default();
-    let lease = format!("--force-with-lease=refs/heads/{branch}:{expected}");
-    let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
-    let output = cmd!(sh, "git push --quiet -u {lease} {remote} {refspec}")
+) -> anyhow::Result<Result<(), PushFailed>> {
+    let (lease, refspec) = push_leased_args(branch, expected);
+    let output = cmd!(sh, "git push --porcelain --quiet -u {lease} {remote} {refspec}")
         .env("GIT_TERMINAL_PROMPT", "0")
         .run_quiet("failed to run `git push` (is git installed?)")?;
-    Ok(if output.status.success() { Ok(()) } else { Err(git_message(&output)) })
+    if output.status.success() {
+        return Ok(Ok(()));
+    }
+    // `--porcelain`'s stable `!<TAB><ref><TAB>[rejected] (<why>)` line: the remote has commits the
+    // lease or a fast-forward does not allow. A `[remote rejected]` one (a hook, a protected
+    // branch) and no line at all (no connection, a wrong URL, credentials, signing) are other
+    // failures.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let statuses: Vec<&str> =
+        stdout.lines().filter_map(|line| line.strip_prefix('!')).filter_map(|line| line.split('\t').nth(2)).collect();
+    if let Some(status) = statuses.iter().find(|status| status.starts_with("[rejected]")) {
+        return Ok(Err(PushFailed::Rejected(crate::redact::owned(status))));
+    }
+    // Every line that says why (git's last one alone is often "the remote end hung up"), and the
+    // remote's status of the ref; not git's "failed to push some refs", which says nothing more.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut reasons: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("fatal:") || line.starts_with("error:"))
+        .filter(|line| !line.starts_with("error: failed to push some refs"))
+        .map(|line| line.trim_end_matches('.'))
+        .collect();
+    reasons.extend(statuses);
+    Ok(Err(PushFailed::Failed(match reasons.is_empty() {
+        true => git_message(&output),
+        false => crate::redact::owned(&reasons.join("; ")),
+    })))
+}
+
+/// The lease and the refspec [`push_leased`] pushes with, for a hint that tries the same push.
+pub fn push_leased_args(branch: &str, expected: Option<Oid>) -> (String, String) {
+    let expected = expected.map(|oid| oid.to_string()).unwrap_or_default();
+    (format!("--force-with-lease=refs/heads/{branch}:{expected}"), format!("refs/heads/{branch}:refs/heads/{branch}"))
 }
 
 /// Fast-forwards the branch checked out here to `upstream` (`git merge --ff-only`).

@@ -17,7 +17,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::pre_pr::{commit_feature, project, teammate_pushes};
-use crate::support::{assert_contains, hint_commands, paste_every_hint, Sandbox};
+use crate::support::{assert_contains, hint_commands, paste_every_hint, paste_hints, Sandbox};
 
 const FAST: &str = "verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n";
 
@@ -268,4 +268,80 @@ fn a_failed_stash_leaves_no_sync_state_and_its_hints_sync() {
         assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]));
         assert!(!sandbox.path(".git/sop/sync.json").exists());
     }
+}
+
+/// repro-10: `propose` whose push cannot go through for a reason no sync fixes (here a
+/// `remote.origin.pushurl` that points nowhere; then `push.gpgSign` against a remote that takes
+/// no signed push). It used to say "refused" and hint sync → pre-pr → propose, which ends in the
+/// same error forever. Proves it now says the push failed (not refused as out of date), with the
+/// hints that show where it pushes and try the same push: pasted, `get-url` prints the wrong URL
+/// and the dry run fails as the push did; once the cause is fixed, the pasted `propose` pushes
+/// the verified commit. A push the remote rejects as out of date keeps the sync hints (in
+/// `propose.rs`).
+#[test]
+fn a_push_that_cannot_reach_the_remote_is_not_called_refused_and_its_hints_check_it() {
+    for fault in ["pushurl", "gpgsign"] {
+        let (sandbox, origin) = project(FAST);
+        commit_feature(&sandbox, "FEATURE.md", "mine\n", "feat: add the feature file");
+        sandbox.xtask().args(["pre-pr"]).success();
+        let nowhere = sandbox.root.parent().unwrap().join("nowhere.git");
+        let nowhere = nowhere.to_str().unwrap();
+        let (key, value) =
+            if fault == "pushurl" { ("remote.origin.pushurl", nowhere) } else { ("push.gpgSign", "true") };
+        sandbox.git(&["config", key, value]);
+        let failed = sandbox.xtask().args(["propose", "--no-open"]).failure(1);
+        assert!(!failed.stderr.contains("was refused"), "{fault}: {}", failed.stderr);
+        assert!(!failed.stderr.contains("cargo xtask sync"), "{fault}: the loop is hinted again: {}", failed.stderr);
+        assert_contains(&failed.stderr, "the push of `feat/work` to `origin` failed: ");
+        assert_contains(
+            &failed.stderr,
+            if fault == "pushurl" { "does not appear to be a git repository" } else { "signed push" },
+        );
+        let pasted = paste_hints(
+            &sandbox,
+            &sandbox.root,
+            &failed.stderr,
+            &[("git push --dry-run", 128), ("cargo xtask propose", 1)],
+        );
+        let shown = if fault == "pushurl" { nowhere.to_string() } else { origin.display().to_string() };
+        assert_eq!(pasted[0].stdout.trim(), shown, "{fault}: get-url does not show where it pushes");
+        let reason = if fault == "pushurl" { "does not appear to be a git repository" } else { "signed push" };
+        assert_contains(&pasted[1].stderr, reason);
+        assert_contains(&pasted[2].stderr, "the push of `feat/work` to `origin` failed: ");
+        // The cause fixed, the last hint proposes.
+        sandbox.git(&["config", "--unset", key]);
+        let last = hint_commands(&failed.stderr).pop().unwrap();
+        assert_eq!(last, "cargo xtask propose");
+        paste_every_hint(&sandbox, &sandbox.root, &format!("hint: {last}"));
+        assert_eq!(sandbox.git_in(&origin, &["rev-parse", "feat/work"]), sandbox.git(&["rev-parse", "HEAD"]));
+    }
+}
+
+/// The other side of repro-10: a push git rejects because a teammate pushed to the branch since
+/// it was last fetched (the lease is stale) is still called refused, and its hints, pasted in
+/// order, bring the teammate's commit in, verify and propose: the remote branch then holds both.
+#[test]
+fn a_push_rejected_by_a_stale_lease_keeps_the_sync_hints_and_they_propose() {
+    let (sandbox, origin) = project(FAST);
+    commit_feature(&sandbox, "FEATURE.md", "mine\n", "feat: add the feature file");
+    sandbox.xtask().args(["pre-pr"]).success();
+    sandbox.xtask().args(["propose", "--no-open"]).success();
+    commit_feature(&sandbox, "MORE.md", "more of mine\n", "feat: add more");
+    sandbox.xtask().args(["pre-pr"]).success();
+    // Between the verify and the push, the teammate pushes to the branch.
+    let mate = sandbox.clone_of(&origin, "mate-on-branch");
+    sandbox.git_in(&mate, &["switch", "-q", "feat/work"]);
+    sandbox.commit_file_in(&mate, "MATE.md", "a teammate's work\n", "feat: a teammate's commit on feat/work");
+    sandbox.git_in(&mate, &["push", "-q", "origin", "feat/work"]);
+    let refused = sandbox.xtask().args(["propose", "--no-open"]).failure(1);
+    assert_contains(&refused.stderr, "the push of `feat/work` was refused: [rejected]");
+    assert_eq!(
+        hint_commands(&refused.stderr),
+        ["cargo xtask sync", "cargo xtask pre-pr", "cargo xtask propose"],
+        "{}",
+        refused.stderr
+    );
+    paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    assert_eq!(sandbox.git_in(&origin, &["show", "feat/work:MORE.md"]), "more of mine\n");
+    assert_eq!(sandbox.git_in(&origin, &["show", "feat/work:MATE.md"]), "a teammate's work\n");
 }
