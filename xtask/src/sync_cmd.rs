@@ -257,16 +257,22 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     if fast_forward_main(ctx, &mut state)?.is_none() {
         state.main_before = None;
     }
+    stash_work(ctx, &mut state)?;
+    steps(ctx, args, state)
+}
+
+/// Stashes the uncommitted work, if any, and records the stash in the state.
+fn stash_work(ctx: &Ctx, state: &mut State) -> anyhow::Result<()> {
     if !ctx.repo.changed_paths()?.is_empty() {
-        let message = stash_message(&branch, &state.run);
+        let message = stash_message(&state.branch, &state.run);
         match gitsync::stash_push(&ctx.sh, &ctx.repo, &message) {
             Ok(stash) => state.stash = stash.map(|id| id.to_string()),
-            Err(error) => return Err(stash_failed(ctx, &state, &message, error)),
+            Err(error) => return Err(stash_failed(ctx, state, &message, error)),
         }
     }
-    save(ctx, &state)?;
+    save(ctx, state)?;
     crate::test_hooks::point("sync:stashed");
-    steps(ctx, args, state)
+    Ok(())
 }
 
 /// `git stash push` failed (a full disk, a hook that refuses the stash): when git made no stash,
