@@ -132,6 +132,13 @@ pub(super) fn own_commits(
             None => crate::git::hint::commit_all(&ctx.repo, &ctx.config, &branch.kind, "describe the change"),
         };
         format!("commit your work, then run pre-pr again:\n{commit}\ncargo xtask pre-pr")
+    } else if synced.is_some() && ctx.repo.ahead_behind(branch.head, base).0 > 0 {
+        // It had commits of its own before the sync, which found them in main: its pull request
+        // was merged (rebased or squashed on the forge). Done; `prune` deletes it off the branch.
+        format!(
+            "its work is already in `{main_name}` (its pull request was merged): delete the branch:\ngit switch {}\ncargo xtask prune --yes",
+            crate::output::shell_word(main)
+        )
     } else {
         "commit your change on it first, or switch to the branch that holds it:\ncargo xtask status --all".to_string()
     };

@@ -572,3 +572,23 @@ fn a_damaged_index_is_named_and_its_hint_rebuilds_it() {
     assert!(!check.stderr.contains("damaged"), "{}", check.stderr);
     assert_eq!(sandbox.git(&["status", "--porcelain"]), " M mine.txt\n");
 }
+
+/// `pre-pr` on a branch whose pull request was rebase-merged on the forge: its sync finds the
+/// commit in main, and the stop says the work is already there and, pasted as printed, switches
+/// to main and prunes the branch (it pointed to `status --all`).
+#[test]
+fn pre_pr_on_a_merged_branch_points_to_prune() {
+    let sandbox = rebase_merged_on_the_forge(
+        "rebase",
+        &[("typo.txt", "fixed\n", "fix: the typo")],
+        ("news.txt", "news\n"),
+        &[("typo.txt", "fixed\n")],
+    );
+    let out = sandbox.xtask().args(["pre-pr"]).run();
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stderr, "its work is already in `origin/main`");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_contains(&pasted[1].stdout, "Deleted fix/typo");
+    assert_eq!(sandbox.current_branch(), "main");
+    assert_eq!(sandbox.git(&["branch", "--list", "fix/typo"]), "");
+}
