@@ -143,6 +143,13 @@ impl Repo {
             }
         };
         add(self.raw());
+        // From a linked worktree, the main one is not among the linked ones: it is the clone the
+        // common git directory belongs to.
+        if self.raw().is_worktree() {
+            if let Ok(main) = Repository::open(self.raw().commondir()) {
+                add(&main);
+            }
+        }
         if let Ok(worktrees) = self.raw().worktrees() {
             for name in (0..worktrees.len()).filter_map(|index| worktrees.get(index).ok().flatten()) {
                 if let Ok(worktree) = self.raw().find_worktree(name) {

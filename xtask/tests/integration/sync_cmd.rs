@@ -592,3 +592,32 @@ fn pre_pr_on_a_merged_branch_points_to_prune() {
     assert_eq!(sandbox.current_branch(), "main");
     assert_eq!(sandbox.git(&["branch", "--list", "fix/typo"]), "");
 }
+
+/// `sync` run in a linked worktree, while main is checked out in the main clone: it must leave
+/// main where it is (moving it staged the reverse of a teammate's commit in the main clone, which
+/// its next commit then made), and `prune` there must not offer to delete the branch the main
+/// clone has checked out. The linked worktree's own branch is synced as always.
+#[test]
+fn a_linked_worktree_never_moves_the_branch_the_main_clone_has_checked_out() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    let linked = sandbox.root.parent().unwrap().join("linked");
+    sandbox.git(&["worktree", "add", "-q", "-b", "fix/y", linked.to_str().unwrap(), "main"]);
+    sandbox.commit_file_in(&linked, "y.txt", "y\n", "fix: y");
+    let teammate = sandbox.clone_of(&origin, "teammate");
+    sandbox.commit_file_in(&teammate, "t.txt", "t\n", "docs: a teammate's file");
+    sandbox.git_in(&teammate, &["push", "-q", "origin", "main"]);
+    let main_before = sandbox.git(&["rev-parse", "main"]);
+
+    sandbox.xtask().current_dir(&linked).args(["sync"]).success();
+    assert_eq!(sandbox.git(&["rev-parse", "main"]), main_before, "main moved under the main clone");
+    assert_eq!(sandbox.git(&["status", "--porcelain"]), "", "the main clone's index was changed");
+    assert!(linked.join("t.txt").exists(), "the linked worktree's branch did not get the teammate's commit");
+
+    // A merged branch checked out in the main clone is kept, and said so, from the linked one.
+    sandbox.git(&["switch", "-q", "-c", "fix/m"]);
+    let preview = sandbox.xtask().current_dir(&linked).args(["prune", "--dry-run"]).run();
+    assert!(!preview.stdout.contains("Would delete fix/m"), "{}", preview.stdout);
+    sandbox.xtask().current_dir(&linked).args(["prune", "--yes"]).run();
+    assert_eq!(sandbox.current_branch(), "fix/m", "prune deleted the main clone's branch");
+}
