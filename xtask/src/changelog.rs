@@ -896,6 +896,8 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
             .into());
     }
     let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    // A release is a commit of its own: not into the middle of a rebase or merge.
+    ctx.repo.ensure_no_operation_in_progress()?;
     let root = ctx.root();
     let (fragments, problems) = load(root)?;
     if !problems.is_empty() {

@@ -114,6 +114,8 @@ impl Report for ProposeReport<'_> {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let dry_run = args.dry_run.dry_run;
     let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
+    // HEAD mid-rebase or mid-merge is not the commit pre-pr verified, nor one to push.
+    ctx.repo.ensure_no_operation_in_progress()?;
     let head = ctx.repo.head()?;
     let (Some(branch), Some(commit)) = (head.branch_name().map(str::to_string), head.commit()) else {
         return Err(Refusal::usage("HEAD is not on a branch: there is nothing to propose")

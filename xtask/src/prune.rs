@@ -89,6 +89,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             .into());
     }
     let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
+    // A rebase or merge in progress holds a branch git would still move: it ends first.
+    ctx.repo.ensure_no_operation_in_progress()?;
     let remote = &ctx.config.remote;
     let has_remote = ctx.repo.remote_url(remote).is_some();
     if has_remote && !args.no_fetch && !dry_run {

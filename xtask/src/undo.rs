@@ -91,6 +91,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .hint(format!("go back to where the sync started:\n{abort}"))
         .into());
     }
+    // Nor in the middle of a rebase or merge someone else started: it ends first.
+    ctx.repo.ensure_no_operation_in_progress()?;
     let path = journal::last_run_path(&ctx.repo);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,

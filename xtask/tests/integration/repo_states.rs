@@ -108,6 +108,34 @@ fn a_rebase_in_progress_is_explained_with_the_recovery_command() {
     assert_contains(&out.stderr, "git rebase --abort");
 }
 
+/// Every command that writes or pushes refuses in the middle of a rebase someone started by
+/// hand, with the repository byte-identical: `changelog release` rewrote the CHANGELOG into the
+/// rebase, `undo` took back an earlier run, `prune` deleted the branch being rebased, `propose`
+/// pushed a half-rebased HEAD. The hint's abort, pasted as printed, ends the rebase.
+#[test]
+fn writers_and_pushers_refuse_in_the_middle_of_a_rebase() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.with_origin();
+    sandbox.write("docs/changelog.d/side.md", "<!-- section: Added -->\n- A side change.\n");
+    sandbox.commit_all("docs: a fragment");
+    start_conflicting_rebase(&sandbox);
+    let mut last = String::new();
+    for args in [
+        &["changelog", "release", "9.9.9"][..],
+        &["changelog", "release", "9.9.9", "--dry-run"],
+        &["undo"],
+        &["prune", "--yes"],
+        &["prune", "--dry-run"],
+        &["propose", "--no-open"],
+    ] {
+        let out = sandbox.xtask().args(args).refused(1);
+        assert_contains(&out.stderr, "a rebase is in progress");
+        last = out.stderr;
+    }
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &last);
+    assert!(!sandbox.path(".git/rebase-merge").exists(), "the pasted abort did not end the rebase");
+}
+
 #[test]
 fn a_shallow_clone_works() {
     let sandbox = Sandbox::with_kit();
