@@ -483,10 +483,12 @@ pub fn env_syntax_errors(text: &str) -> Vec<(usize, String)> {
     layout::dotenv::definitions(text).filter_map(|(line, entry)| entry.err().map(|reason| (line, reason))).collect()
 }
 
+/// A kit file's text for a marker search (ASCII): bytes that are not UTF-8 are another rule's
+/// finding, not a reason to stop.
 fn read_optional(root: &Path, relative: &str) -> anyhow::Result<Option<String>> {
     let path = root.join(relative);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(text)),
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error).with_context(|| format!("failed to read `{}`", path.display())),
     }
@@ -607,7 +609,29 @@ fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     }
 
     // `.env.example` documents no flag by obligation; any flag it shows must be owned and off.
-    let env_text = read_optional(root, env_path)?;
+    // It must be UTF-8 (the runtime and its tests read it as text): a line that is not is a
+    // finding, and the rest of the file is still judged.
+    let env_text = match std::fs::read(root.join(env_path)) {
+        Ok(bytes) => Some(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                let bytes = error.as_bytes();
+                let line = bytes[..error.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+                findings.push(Finding::error(
+                    "sop-3.3/env-example-syntax",
+                    at(env_path, Some(line)),
+                    format!("line {line} of `{env_path}` is not UTF-8 text; the runtime and its build read the file as UTF-8"),
+                    format!(
+                        "save {env_path} as UTF-8; the line's bytes are shown by:\nsed -n '{line}p' {} | od -c",
+                        crate::git::hint::root_path(env_path)
+                    ),
+                ));
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+        }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error).with_context(|| format!("failed to read `{env_path}`")),
+    };
     let known: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.flag.as_str()).collect();
     for (line, reason) in env_text.as_deref().map(env_syntax_errors).unwrap_or_default() {
         findings.push(Finding::error(

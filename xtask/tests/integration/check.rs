@@ -865,3 +865,24 @@ fn a_second_status_line_is_an_error() {
     });
     assert!(found, "{json}");
 }
+
+/// One byte that is not UTF-8 in the committed `.env.example` stopped `check` (and so the
+/// pre-push hook and `onboard`) with "stream did not contain valid UTF-8" and no hint: it is a
+/// finding at its line now, with a hint whose command shows the bytes, the rest of the file
+/// still judged (its flag default too), and `onboard --dry-run` goes on.
+#[test]
+fn a_non_utf8_line_in_the_env_example_is_a_finding_not_a_stop() {
+    let sandbox = Sandbox::with_kit();
+    let mut bytes = std::fs::read(sandbox.path(".env.example")).unwrap();
+    bytes.extend_from_slice(b"GREETING=caf\xe9\nFEATURE_HEALTH_MONITOR=true\n");
+    std::fs::write(sandbox.path(".env.example"), &bytes).unwrap();
+    let line = bytes.iter().filter(|&&b| b == b'\n').count() - 1;
+    let out = check_fails(&sandbox);
+    let errors = errors(&out);
+    assert!(errors.contains(&("sop-3.3/env-example-syntax".to_string(), format!(".env.example:{line}"))), "{errors:?}");
+    assert!(errors.iter().any(|(rule, _)| rule == "sop-3.3/flag-env-example"), "the rest was not judged: {errors:?}");
+    let text = sandbox.xtask().args(["check"]).failure(1);
+    let pasted = crate::support::paste_every_hint(&sandbox, &sandbox.path("docs"), &text.stdout);
+    assert!(pasted.iter().any(|p| p.stdout.contains("351")), "od -c shows the byte: {pasted:?}");
+    sandbox.xtask().args(["onboard", "--dry-run"]).run();
+}
