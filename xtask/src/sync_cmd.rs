@@ -120,9 +120,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     match (args.resume, args.abort, state) {
         (true, _, Some(state)) => resume(ctx, &args, state),
         (_, true, Some(state)) => abort(ctx, &args, state),
-        (true, _, None) | (_, true, None) => Err(Refusal::usage("there is no stopped sync to continue or abort")
-            .hint("sync the branch:\ncargo xtask sync")
-            .into()),
+        (true, _, None) | (_, true, None) => Err(no_stopped_sync(ctx, &args)),
         (false, false, Some(state)) if !state.stopped => Err(interrupted(&state)),
         (false, false, Some(state)) => Err(Refusal::usage(format!(
             "a sync of `{}` stopped at a conflict and is not finished (`.git/sop/{STATE_FILE}`)",
@@ -132,6 +130,28 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .into()),
         (false, false, None) => start(ctx, &args),
     }
+}
+
+/// `--continue`/`--abort` with no sync stopped: an operation git has in progress was started by
+/// hand, and `cargo xtask sync` would refuse it, so the hint is git's own command for it.
+fn no_stopped_sync(ctx: &Ctx, args: &Args) -> anyhow::Error {
+    let verb = if args.resume { "continue" } else { "abort" };
+    let Some(op) = ctx.repo.in_progress() else {
+        return Refusal::usage(format!("there is no stopped sync to {verb}")).hint("sync the branch:\ncargo xtask sync").into();
+    };
+    let refusal = Refusal::usage(format!(
+        "there is no stopped sync to {verb}; the {} in progress was started with git, not by sync",
+        op.operation
+    ));
+    // `git bisect good|bad` is a choice, not a command: it is named, and the way out is the line.
+    let hint = match (args.resume, op.continue_command.contains('|')) {
+        (true, false) => {
+            format!("finish it with git's own command, once the conflicts are resolved and staged:\n{}", op.continue_command)
+        }
+        (true, true) => format!("finish it with `{}`, or end it:\n{}", op.continue_command, op.abort_command),
+        (false, _) => format!("abort it with git's own command:\n{}", op.abort_command),
+    };
+    refusal.hint(hint).into()
 }
 
 /// The command that undoes an unfinished sync (stopped at a conflict, or interrupted), run from

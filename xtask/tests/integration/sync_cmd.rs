@@ -621,3 +621,45 @@ fn a_linked_worktree_never_moves_the_branch_the_main_clone_has_checked_out() {
     sandbox.xtask().current_dir(&linked).args(["prune", "--yes"]).run();
     assert_eq!(sandbox.current_branch(), "fix/m", "prune deleted the main clone's branch");
 }
+
+/// `fix/b` rebased by hand onto `fix/a`, stopped at their conflict in `shared.txt`: an operation
+/// git has in progress that no sync started.
+fn rebase_started_by_hand() -> Sandbox {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "fix/a"]);
+    sandbox.commit_file_in(&sandbox.root, "shared.txt", "a\n", "fix: a");
+    sandbox.git(&["switch", "-q", "-c", "fix/b", "main"]);
+    sandbox.commit_file_in(&sandbox.root, "shared.txt", "b\n", "fix: b");
+    let status = sandbox.git_command(&sandbox.root).args(["rebase", "fix/a"]).output().unwrap().status;
+    assert!(!status.success(), "the rebase should stop on the conflict");
+    sandbox
+}
+
+/// A rebase started by hand: `sync --abort` and `sync --continue` have no stopped sync to act on,
+/// and hint git's own abort and continue, never `cargo xtask sync` (which refuses while the rebase
+/// is in progress). Pasted as printed, the abort puts `fix/b` back where it was; the continue,
+/// once the conflict is resolved and staged, finishes the rebase onto `fix/a`.
+#[test]
+fn continue_or_abort_with_a_rebase_started_by_hand_hint_gits_own_commands() {
+    let sandbox = rebase_started_by_hand();
+    let before = sandbox.git(&["rev-parse", "fix/b"]);
+    let abort = sandbox.xtask().args(["sync", "--abort"]).refused(2);
+    assert_contains(&abort.stderr, "there is no stopped sync to abort; the rebase in progress was started with git");
+    assert_eq!(crate::support::hint_commands(&abort.stderr), ["git rebase --abort"]);
+    paste_every_hint(&sandbox, &sandbox.root, &abort.stderr);
+    assert_eq!(sandbox.current_branch(), "fix/b", "the pasted abort did not go back to the branch");
+    assert_eq!(sandbox.git(&["rev-parse", "fix/b"]), before, "the pasted abort moved the branch");
+    assert_eq!(sandbox.read("shared.txt"), "b\n");
+
+    let sandbox = rebase_started_by_hand();
+    let resume = sandbox.xtask().args(["sync", "--continue"]).refused(2);
+    assert_contains(&resume.stderr, "there is no stopped sync to continue; the rebase in progress");
+    assert_eq!(crate::support::hint_commands(&resume.stderr), ["git rebase --continue"]);
+    sandbox.write("shared.txt", "a and b\n");
+    sandbox.git(&["add", "shared.txt"]);
+    // The engineer's editor, accepting the commit message as it is (the sandbox has no terminal).
+    sandbox.git(&["config", "core.editor", "true"]);
+    paste_every_hint(&sandbox, &sandbox.root, &resume.stderr);
+    assert_eq!(sandbox.current_branch(), "fix/b", "the pasted continue did not finish the rebase");
+    assert_eq!(sandbox.git(&["rev-parse", "fix/b~1"]), sandbox.git(&["rev-parse", "fix/a"]));
+}
