@@ -160,7 +160,7 @@ pub fn preconditions(ctx: &Ctx, branch: &str, command: &str) -> anyhow::Result<(
     let repo = &ctx.repo;
     // The lock first: it also blocks the commands that finish or abort an operation.
     repo.ensure_index_unlocked()?;
-    repo.ensure_no_operation_in_progress()?;
+    crate::sync_cmd::ensure_no_operation_in_progress(ctx)?;
     // The hint runs this very command again, its name and flags included.
     let again = crate::lock::this_command();
     repo.ensure_clean(again.strip_prefix("cargo xtask ").unwrap_or(command))?;

@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let (dry_run, json) = (args.dry_run.dry_run, args.json.json);
     let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     ctx.repo.ensure_index_unlocked()?;
-    ctx.repo.ensure_no_operation_in_progress()?;
+    crate::sync_cmd::ensure_no_operation_in_progress(ctx)?;
     if !dry_run {
         ctx.repo.ensure_clean(COMMAND)?;
     }

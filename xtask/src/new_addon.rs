@@ -418,7 +418,7 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head,
     let root = ctx.root();
     // The lock first: it also blocks the commands that finish or abort an operation.
     repo.ensure_index_unlocked()?;
-    repo.ensure_no_operation_in_progress()?;
+    crate::sync_cmd::ensure_no_operation_in_progress(ctx)?;
     let head = repo.head()?;
     if !args.dry_run.dry_run {
         repo.ensure_clean(&format!("new-addon {}", names.slug))?;

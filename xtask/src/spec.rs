@@ -162,7 +162,7 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     if !dry_run {
         // A spec edited in the middle of a merge, rebase or bisect would be swept into git's
         // resolution (or lost by its abort): finish the operation first.
-        ctx.repo.ensure_no_operation_in_progress()?;
+        crate::sync_cmd::ensure_no_operation_in_progress(ctx)?;
     }
     let inventory = Inventory::load(ctx.root(), &ctx.config)?;
     let addon = inventory.resolve(&args.name)?;

@@ -154,6 +154,37 @@ fn no_stopped_sync(ctx: &Ctx, args: &Args) -> anyhow::Error {
     refusal.hint(hint).into()
 }
 
+/// Refuses when an operation is in progress, as [`crate::git::Repo::ensure_no_operation_in_progress`]
+/// does, except that the operation of a sync stopped (or interrupted) here is ended by the sync's
+/// own `--continue`/`--abort`: git's `--abort` would leave the stashed work and the state behind.
+pub(crate) fn ensure_no_operation_in_progress(ctx: &Ctx) -> anyhow::Result<()> {
+    match ctx.repo.in_progress().and_then(|_| stopped_here(ctx, "then run this again")) {
+        Some(refusal) => Err(refusal.into()),
+        None => ctx.repo.ensure_no_operation_in_progress(),
+    }
+}
+
+/// The refusal for an unfinished sync of this worktree, whose hint ends it with the sync's own
+/// commands and then says `then`; `None` when no sync is unfinished here (its state unreadable
+/// included: `sync` itself says how to handle that).
+pub(crate) fn stopped_here(ctx: &Ctx, then: &str) -> Option<Refusal> {
+    let state = load(ctx).ok().flatten()?;
+    if !state.root.is_empty() && std::path::Path::new(&state.root) != ctx.root() {
+        return None;
+    }
+    let refusal = Refusal::failed(format!(
+        "a sync of `{}` {} and is not finished (`.git/sop/{STATE_FILE}`)",
+        state.branch,
+        if state.stopped { "stopped at a conflict" } else { "was interrupted" }
+    ));
+    // git's own `--abort` would leave the stashed work in the stash and the state behind.
+    let why = format!("end it with the sync's own commands (they bring back your stashed work), {then}");
+    Some(refusal.hint(match state.stopped {
+        true => format!("{why}; once the conflicts are resolved and staged:\ncargo xtask sync --continue\nor go back to where it started:\ncargo xtask sync --abort"),
+        false => format!("{why}; go back to where it started:\ncargo xtask sync --abort"),
+    }))
+}
+
 /// The command that undoes an unfinished sync (stopped at a conflict, or interrupted), run from
 /// here: what `undo` points to instead of undoing another command under it. `None` when no sync
 /// is unfinished (or its state cannot be read: `sync` itself says how to handle that).

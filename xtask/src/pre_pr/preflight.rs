@@ -28,6 +28,10 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
     // A stale index lock first: it also blocks the commands that finish or abort an operation.
     repo.ensure_index_unlocked()?;
     if let Some(operation) = repo.in_progress() {
+        // The operation of a stopped sync is ended by the sync: git's `--abort` strands its stash.
+        if let Some(refusal) = crate::sync_cmd::stopped_here(ctx, "then run cargo xtask pre-pr again") {
+            return Err(refusal.into());
+        }
         return Err(Refusal::failed(format!(
             "a {} is in progress in `{}` (an interrupted sync, or one you started)",
             operation.operation,

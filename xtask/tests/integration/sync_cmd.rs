@@ -125,8 +125,8 @@ fn sync_abort_puts_back_exactly_what_was_there() {
     assert_contains(&receipts, "sync of `feat/x` aborted");
 }
 
-/// The rebase a sync stopped at was ended by hand (`git rebase --abort`, as `pre-pr`'s own hint
-/// says) and the engineer committed more: `sync --abort` must not drop that commit. It refuses
+/// The rebase a sync stopped at was ended by hand (`git rebase --abort`, as `pre-pr` once hinted
+/// it) and the engineer committed more: `sync --abort` must not drop that commit. It refuses
 /// with exit 1, changes nothing, and its pasted hint (`sync --continue`) syncs the branch with the
 /// new commit kept and the stashed work back.
 #[test]
@@ -662,4 +662,32 @@ fn continue_or_abort_with_a_rebase_started_by_hand_hint_gits_own_commands() {
     paste_every_hint(&sandbox, &sandbox.root, &resume.stderr);
     assert_eq!(sandbox.current_branch(), "fix/b", "the pasted continue did not finish the rebase");
     assert_eq!(sandbox.git(&["rev-parse", "fix/b~1"]), sandbox.git(&["rev-parse", "fix/a"]));
+}
+
+/// A sync stopped at a conflict, with the uncommitted work in its stash: `pre-pr`, `branch`,
+/// `new-addon` and `hotfix` refuse while its rebase is in progress, and hint the sync's own
+/// `--continue` and `--abort`, never git's `rebase --abort` (which leaves the work in the stash and
+/// the state behind). Pasted as printed from `pre-pr`'s refusal: the continue refuses the conflict
+/// still unresolved (exit 1, nothing changed), and the abort brings the work back and ends the sync.
+#[test]
+fn commands_refused_during_a_stopped_sync_hint_the_syncs_own_commands() {
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    sandbox.xtask().args(["sync"]).failure(1);
+    let own = ["cargo xtask sync --continue", "cargo xtask sync --abort"];
+    for args in [
+        &["branch", "fix", "other", "--dry-run"][..],
+        &["new-addon", "probe", "--dry-run"],
+        &["hotfix", "urgent", "--dry-run"],
+    ] {
+        let out = sandbox.xtask().args(args.iter().copied()).refused(1);
+        assert_contains(&out.stderr, "a sync of `feat/x` stopped at a conflict and is not finished");
+        assert_eq!(crate::support::hint_commands(&out.stderr), own, "{args:?}");
+    }
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "a sync of `feat/x` stopped at a conflict and is not finished");
+    assert_eq!(crate::support::hint_commands(&out.stderr), own);
+    paste_hints(&sandbox, &sandbox.root, &out.stderr, &[("cargo xtask sync --continue", 1)]);
+    assert!(!state_exists(&sandbox), "the pasted abort left the state");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the pasted abort did not bring the work back");
+    assert_eq!(sandbox.git(&["stash", "list"]), "", "the work was left in the stash");
 }
