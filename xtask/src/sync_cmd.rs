@@ -20,6 +20,7 @@ use crate::config::SyncStrategy;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::git::sync::{self as gitsync, Applied};
+use crate::git::Head;
 use crate::lock::RunLock;
 use crate::output::{DryRunArg, JsonArg, Report};
 use crate::receipts::{self, Kind, Receipt};
@@ -243,14 +244,9 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     let dry_run = args.dry_run.dry_run;
     ctx.repo.ensure_no_operation_in_progress()?;
     ctx.repo.ensure_index_unlocked()?;
-    let head = ctx.repo.head()?;
-    let (Some(branch), Some(before)) = (head.branch_name().map(str::to_string), head.commit()) else {
-        return Err(Refusal::usage("HEAD is not on a branch with commits; there is nothing to sync")
-            .hint(format!(
-                "switch to your branch first:\ngit switch {}",
-                crate::output::shell_word(&ctx.config.main_branch)
-            ))
-            .into());
+    let (branch, before) = match ctx.repo.head()? {
+        Head::Branch { name, commit } => (name, commit),
+        head => return Err(not_on_a_branch(ctx, head)),
     };
     let _lock = if dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
     let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
@@ -310,6 +306,29 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     }
     stash_work(ctx, &mut state)?;
     steps(ctx, args, state)
+}
+
+/// The refusal of a sync with no branch to sync: a detached HEAD with commits on no branch puts
+/// them on one, named from them (`git switch` would leave them behind); one with none goes back
+/// to the main branch.
+fn not_on_a_branch(ctx: &Ctx, head: Head) -> anyhow::Error {
+    let refusal = match head {
+        Head::Detached { commit } if !ctx.repo.on_a_branch(commit) => Refusal::usage(format!(
+            "HEAD is detached at {}, with commits on no branch; sync works on a branch",
+            crate::branch::short(&commit)
+        ))
+        .hint(format!(
+            "put the commits on a branch, then sync it:\ngit switch -c {}\ncargo xtask sync",
+            crate::git::hint::branch_for(&ctx.repo, &ctx.config, commit)
+        )),
+        Head::Unborn { .. } | Head::Detached { .. } | Head::Branch { .. } => {
+            Refusal::usage("HEAD is not on a branch; there is nothing to sync").hint(format!(
+                "switch to your branch first:\ngit switch {}",
+                crate::output::shell_word(&ctx.config.main_branch)
+            ))
+        }
+    };
+    refusal.into()
 }
 
 /// Stashes the uncommitted work, if any, and records the stash in the state.

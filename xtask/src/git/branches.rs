@@ -55,6 +55,16 @@ impl Repo {
         Ok(tips.into_values().collect())
     }
 
+    /// Whether `commit` is on a branch, local or remote-tracking (its tip or an ancestor of it):
+    /// a detached HEAD that is not has commits of its own, which `git switch` would leave behind.
+    pub fn on_a_branch(&self, commit: Oid) -> bool {
+        let Ok(branches) = self.raw().branches(None) else { return false };
+        branches
+            .filter_map(Result::ok)
+            .filter_map(|(branch, _)| branch.get().target())
+            .any(|tip| self.is_merged(commit, tip))
+    }
+
     /// The tree of `commit`.
     pub fn tree_id_of(&self, commit: Oid) -> anyhow::Result<Oid> {
         Ok(self.raw().find_commit(commit).context("failed to read a commit")?.tree_id())

@@ -691,3 +691,33 @@ fn commands_refused_during_a_stopped_sync_hint_the_syncs_own_commands() {
     assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the pasted abort did not bring the work back");
     assert_eq!(sandbox.git(&["stash", "list"]), "", "the work was left in the stash");
 }
+
+/// A detached HEAD with a commit of its own (on no branch): `sync` hints a branch named from the
+/// commit, as `pre-pr` does, never `git switch main` (which would leave the commit behind); pasted,
+/// the commit is on `fix/work-done-detached` and that branch syncs. Detached at a commit a branch
+/// holds, there is nothing to keep, and the hint goes back to main.
+#[test]
+fn sync_on_a_detached_head_keeps_its_commits_on_a_branch() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "--detach", "origin/main"]);
+    let none_of_its_own = sandbox.xtask().args(["sync"]).refused(2);
+    assert_eq!(crate::support::hint_commands(&none_of_its_own.stderr), ["git switch main"]);
+
+    sandbox.write("w.txt", "work\n");
+    let work = sandbox.commit_all("fix: work done detached");
+    let out = sandbox.xtask().args(["sync"]).refused(2);
+    assert_contains(&out.stderr, "with commits on no branch");
+    assert_eq!(
+        crate::support::hint_commands(&out.stderr),
+        ["git switch -c fix/work-done-detached", "cargo xtask sync"]
+    );
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.current_branch(), "fix/work-done-detached");
+    assert_eq!(sandbox.head(), work, "the commit is not on the new branch");
+
+    sandbox.git(&["switch", "-q", "--detach", "main"]);
+    let back = sandbox.xtask().args(["sync"]).refused(2);
+    paste_every_hint(&sandbox, &sandbox.root, &back.stderr);
+    assert_eq!(sandbox.current_branch(), "main");
+}
