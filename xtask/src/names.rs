@@ -661,6 +661,25 @@ pub fn suggest(input: &str) -> Option<String> {
     None
 }
 
+/// A name in the policy for the branch `name`, which is not, for a `git branch -m` hint: its own
+/// kind when it is configured (`Feature/…` counts as `feat/…`), else the first configured one;
+/// the slug of the rest of its words, else `my-work` (a non-ASCII name has none). Never a
+/// placeholder: the hint is pasted as printed.
+pub fn suggest_branch(name: &str, config: &Config) -> String {
+    let (kind, rest) = name.split_once('/').unwrap_or(("", name));
+    let kind = kind.to_lowercase();
+    let kinds = &config.branch_kinds;
+    let kind = kinds
+        .iter()
+        .find(|k| **k == kind)
+        .or_else(|| kinds.iter().find(|k| !kind.is_empty() && (kind.starts_with(k.as_str()) || k.starts_with(&kind))))
+        .or(kinds.first())
+        .map_or("feat", String::as_str);
+    let cleaned: String = rest.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let slug = Words::parse(cleaned.trim_matches('-')).map(|words| words.slug()).ok().or_else(|| suggest(rest));
+    format!("{kind}/{}", slug.unwrap_or_else(|| "my-work".into()))
+}
+
 /// Validates a branch kind against the configuration.
 pub fn check_kind(kind: &str, config: &Config) -> Result<(), NameError> {
     if config.branch_kinds.iter().any(|allowed| allowed == kind) {
@@ -1167,5 +1186,23 @@ mod tests {
         assert_eq!(parse_branch("wip/x", &config).unwrap_err().rule, "branch-kind");
         assert_eq!(parse_branch("feature", &config).unwrap_err().rule, "branch-name");
         assert_eq!(parse_branch("feat/Health_Monitor", &config).unwrap_err().rule, "branch-name");
+    }
+
+    /// The rename a hint proposes is in the policy, keeps a configured kind, and is never a
+    /// placeholder.
+    #[test]
+    fn a_suggested_branch_name_follows_the_policy() {
+        let config = Config::default();
+        for (name, want) in [
+            ("fix/ÉCOLE", "fix/cole"),
+            ("Feature/Login_Timeout", "feat/login-timeout"),
+            ("fix/-dash-led", "fix/dash-led"),
+            ("my-branch", "feat/my-branch"),
+            ("wip/---", "feat/my-work"),
+        ] {
+            let suggested = suggest_branch(name, &config);
+            assert_eq!(suggested, want, "{name}");
+            assert!(parse_branch(&suggested, &config).is_ok(), "{name}: {suggested}");
+        }
     }
 }

@@ -23,17 +23,14 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         Some(name) if *name == config.main_branch => {}
         Some(name) => {
             if let Err(error) = names::parse_branch(name, config) {
-                let slug = names::Words::parse(name.rsplit('/').next().unwrap_or(name))
-                    .map(|words| words.slug())
-                    .unwrap_or_else(|_| "<slug>".into());
                 findings.push(Finding::error(
                     "sop-4.1/branch-name",
                     None,
                     format!("branch `{name}` does not follow the policy ({}): {}", error.rule, error.detail),
                     format!(
-                        "rename it: git branch -m {}/{slug} (kinds: {})",
-                        config.branch_kinds[0],
-                        config.branch_kinds.join(", ")
+                        "rename it (kinds: {}): git branch -m {}",
+                        config.branch_kinds.join(", "),
+                        crate::output::shell_word(&names::suggest_branch(name, config))
                     ),
                 ));
             }
@@ -101,9 +98,10 @@ fn branch_slug(facts: &Facts<'_>) -> String {
     let Some(name) = &facts.branch.name else { return "<slug>".into() };
     match names::parse_branch(name, &facts.ctx.config) {
         Ok((_, words)) => words.slug(),
-        Err(_) => names::Words::parse(name.rsplit('/').next().unwrap_or(name))
-            .map(|words| words.slug())
-            .unwrap_or_else(|_| "<slug>".into()),
+        Err(_) => {
+            let suggested = names::suggest_branch(name, &facts.ctx.config);
+            suggested.split_once('/').map_or(suggested.clone(), |(_, slug)| slug.to_string())
+        }
     }
 }
 

@@ -73,8 +73,10 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         .into());
     }
     let (kind, words) = names::parse_branch(&name, &ctx.config).map_err(|error| {
-        Refusal::failed(format!("branch `{name}` does not follow the naming policy: {error}"))
-            .hint(format!("rename it:\ngit branch -m {}", output::shell_word(&suggest_name(&name, ctx))))
+        Refusal::failed(format!("branch `{name}` does not follow the naming policy: {error}")).hint(format!(
+            "rename it:\ngit branch -m {}",
+            output::shell_word(&names::suggest_branch(&name, &ctx.config))
+        ))
     })?;
     let changed = repo.changed_paths_with_cli(&ctx.sh)?;
     if !changed.is_empty() && !autostash {
@@ -92,16 +94,6 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
             .into());
     }
     Ok(Branch { name, kind, words, head, changed })
-}
-
-/// A policy name close to `name`: its kind if that is a configured one (else `feat`), and the
-/// slug of the rest (`Feature/Login_Timeout` → `feat/login-timeout`).
-fn suggest_name(name: &str, ctx: &Ctx) -> String {
-    let (kind, rest) = name.split_once('/').unwrap_or(("feat", name));
-    let kind = if ctx.config.branch_kinds.iter().any(|k| k == kind) { kind } else { "feat" };
-    let rest: String = rest.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    let slug = Words::parse(rest.trim_matches('-')).map(|words| words.slug()).unwrap_or_else(|_| "<slug>".into());
-    format!("{kind}/{slug}")
 }
 
 /// `git switch -c <branch>` for commits made on the main branch, and, when `<remote>/<main>` is

@@ -737,6 +737,24 @@ fn a_branch_name_off_the_policy_fails_and_the_branch_rules_can_be_chosen() {
     assert_eq!(out.json()["branch_rules"], true);
 }
 
+/// A `fix/` branch whose name has no ASCII word git accepts as is (`fix/ÉCOLE`): check's
+/// rename hint is a real name, never a `<slug>` placeholder (a shell syntax error when pasted),
+/// and keeps the branch's own kind, `fix`, instead of the first configured one. Pasted as
+/// printed, it renames the branch, and check then passes.
+#[test]
+fn the_branch_name_hint_keeps_the_kind_and_pastes() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "fix/ÉCOLE"]);
+    sandbox.write("docs/changelog.d/cole.md", "<!-- section: Fixed -->\n- a thing\n");
+    sandbox.commit_all("fix: a thing");
+    let out = sandbox.xtask().args(["check"]).refused(1);
+    assert_eq!(crate::support::hint_commands(&out.all()), ["git branch -m fix/cole", "cargo xtask check"]);
+    assert_contains(&out.all(), "hint: rename it (kinds: feat, fix, ");
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.current_branch(), "fix/cole");
+    check_passes(&sandbox);
+}
+
 #[test]
 fn two_slices_on_one_branch_fail() {
     let sandbox = Sandbox::with_kit();
