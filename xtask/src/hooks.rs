@@ -529,7 +529,12 @@ pub fn inspect(ctx: &Ctx) -> anyhow::Result<HooksState> {
             let config = &ctx.config;
             return Ok(HooksState::Broken {
                 problem: format!("`{relative}` is missing from the working tree"),
-                fix: format!("git checkout {}/{} -- {HOOKS_DIR}", config.remote, config.main_branch),
+                // A root pathspec: the fix works from any folder of the clone.
+                fix: format!(
+                    "git checkout {} -- {}",
+                    crate::output::shell_word(&format!("{}/{}", config.remote, config.main_branch)),
+                    crate::git::hint::pathspec(HOOKS_DIR)
+                ),
             });
         }
         if !is_executable(&script) {

@@ -244,8 +244,25 @@ fn a_broken_hooks_folder_is_a_failed_item_with_the_fix() {
     std::fs::remove_file(sandbox.path(".githooks/pre-push")).unwrap();
     let out = sandbox.xtask().args(["onboard", "--yes"]).failure(1);
     assert_contains(&out.stdout, "✘ git hooks       `.githooks/pre-push` is missing from the working tree");
-    assert_contains(&out.stdout, "fix: git checkout origin/main -- .githooks");
+    assert_contains(&out.stdout, "fix: git checkout origin/main -- :/.githooks");
     assert_eq!(local_config(&sandbox, "core.hooksPath"), "", "nothing to install, so nothing is installed");
+}
+
+/// The committed hooks folder deleted from the working tree, and onboard run from a
+/// subdirectory: its fix restores the folder with a root pathspec (`:/.githooks`), so pasted as
+/// printed from that same subdirectory it works, and onboard's own next line then passes.
+#[test]
+fn the_missing_hooks_fix_works_from_a_subdirectory() {
+    let sandbox = fresh_clone();
+    std::fs::remove_dir_all(sandbox.path(".githooks")).unwrap();
+    let docs = sandbox.path("docs");
+    let out = sandbox.xtask().current_dir(&docs).args(["onboard", "--dry-run"]).failure(1);
+    assert_eq!(
+        crate::support::hint_commands(&out.stderr),
+        ["git checkout origin/main -- :/.githooks", "cargo xtask onboard --dry-run"]
+    );
+    crate::support::paste_every_hint(&sandbox, &docs, &out.stderr);
+    assert!(sandbox.path(".githooks/pre-push").is_file(), "the pasted fix did not restore the hooks");
 }
 
 #[test]
