@@ -132,10 +132,28 @@ fn judge_against(ctx: &Ctx) -> anyhow::Result<(String, Oid)> {
     }
     match ctx.repo.branch_commit(main)? {
         Some(commit) => Ok((main.to_string(), commit)),
-        None => Err(Refusal::failed(format!("there is no `{main}` branch here, nor `{remote}/{main}`"))
-            .hint(format!("fetch it, then prune:\ngit fetch {remote} {main}\ncargo xtask prune"))
-            .into()),
+        // No commit anywhere yet, and no remote to fetch a main from: nothing to prune.
+        None if ctx.repo.remote_url(remote).is_none() && ctx.repo.local_branches()?.is_empty() => match ctx
+            .repo
+            .head()?
+        {
+            crate::git::Head::Unborn { name } => {
+                Err(Refusal::failed(format!("branch `{name}` has no commits yet; there is nothing to prune"))
+                    .hint(format!("commit your work first:\n{}", crate::git::hint::first_commit(&ctx.config, &name)))
+                    .into())
+            }
+            _ => Err(no_main(ctx)),
+        },
+        None => Err(no_main(ctx)),
     }
+}
+
+/// The refusal of a clone with neither the main branch nor the remote's.
+fn no_main(ctx: &Ctx) -> anyhow::Error {
+    let (remote, main) = (&ctx.config.remote, &ctx.config.main_branch);
+    Refusal::failed(format!("there is no `{main}` branch here, nor `{remote}/{main}`"))
+        .hint(format!("fetch it, then prune:\ngit fetch {remote} {main}\ncargo xtask prune"))
+        .into()
 }
 
 /// The verdict on every local branch but main, sorted by name.

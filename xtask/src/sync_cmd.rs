@@ -138,7 +138,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 fn no_stopped_sync(ctx: &Ctx, args: &Args) -> anyhow::Error {
     let verb = if args.resume { "continue" } else { "abort" };
     let Some(op) = ctx.repo.in_progress() else {
-        return Refusal::usage(format!("there is no stopped sync to {verb}")).hint("sync the branch:\ncargo xtask sync").into();
+        return Refusal::usage(format!("there is no stopped sync to {verb}"))
+            .hint("sync the branch:\ncargo xtask sync")
+            .into();
     };
     let refusal = Refusal::usage(format!(
         "there is no stopped sync to {verb}; the {} in progress was started with git, not by sync",
@@ -147,7 +149,10 @@ fn no_stopped_sync(ctx: &Ctx, args: &Args) -> anyhow::Error {
     // `git bisect good|bad` is a choice, not a command: it is named, and the way out is the line.
     let hint = match (args.resume, op.continue_command.contains('|')) {
         (true, false) => {
-            format!("finish it with git's own command, once the conflicts are resolved and staged:\n{}", op.continue_command)
+            format!(
+                "finish it with git's own command, once the conflicts are resolved and staged:\n{}",
+                op.continue_command
+            )
         }
         (true, true) => format!("finish it with `{}`, or end it:\n{}", op.continue_command, op.abort_command),
         (false, _) => format!("abort it with git's own command:\n{}", op.abort_command),
@@ -308,11 +313,15 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     steps(ctx, args, state)
 }
 
-/// The refusal of a sync with no branch to sync: a detached HEAD with commits on no branch puts
-/// them on one, named from them (`git switch` would leave them behind); one with none goes back
-/// to the main branch.
+/// The refusal of a sync with no branch to sync: an unborn branch has nothing yet (its first
+/// commit is the way on); a detached HEAD with commits on no branch puts them on one, named from
+/// them (`git switch` would leave them behind); one with none goes back to the main branch.
 fn not_on_a_branch(ctx: &Ctx, head: Head) -> anyhow::Error {
     let refusal = match head {
+        Head::Unborn { name } => {
+            Refusal::failed(format!("branch `{name}` has no commits yet; there is nothing to sync"))
+                .hint(format!("commit your work first:\n{}", crate::git::hint::first_commit(&ctx.config, &name)))
+        }
         Head::Detached { commit } if !ctx.repo.on_a_branch(commit) => Refusal::usage(format!(
             "HEAD is detached at {}, with commits on no branch; sync works on a branch",
             crate::branch::short(&commit)
@@ -321,7 +330,7 @@ fn not_on_a_branch(ctx: &Ctx, head: Head) -> anyhow::Error {
             "put the commits on a branch, then sync it:\ngit switch -c {}\ncargo xtask sync",
             crate::git::hint::branch_for(&ctx.repo, &ctx.config, commit)
         )),
-        Head::Unborn { .. } | Head::Detached { .. } | Head::Branch { .. } => {
+        Head::Detached { .. } | Head::Branch { .. } => {
             Refusal::usage("HEAD is not on a branch; there is nothing to sync").hint(format!(
                 "switch to your branch first:\ngit switch {}",
                 crate::output::shell_word(&ctx.config.main_branch)

@@ -75,6 +75,15 @@ pub fn message(config: &Config, preferred: &str, description: &str) -> String {
     shell_word(&format!("{}: {description}", commit_type(config, preferred)))
 }
 
+/// The first commit of the unborn branch `branch`, of the work in the working tree: what a
+/// command with nothing to work on before it hints.
+pub fn first_commit(config: &Config, branch: &str) -> String {
+    format!(
+        "git add -A && git commit -m {}",
+        message(config, branch.split('/').next().unwrap_or_default(), "first commit")
+    )
+}
+
 /// Whether the working tree has untracked (not ignored) files, which `git commit -a` leaves out.
 pub fn has_untracked(repo: &Repo) -> bool {
     let mut options = StatusOptions::new();

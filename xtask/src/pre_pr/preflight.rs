@@ -47,10 +47,7 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         Head::Branch { name, commit } => (name, commit),
         Head::Unborn { name } => {
             return Err(Refusal::failed(format!("branch `{name}` has no commits yet; there is nothing to review"))
-                .hint(format!(
-                    "commit your work first:\ngit add -A && git commit -m {}",
-                    hint::message(&ctx.config, name.split('/').next().unwrap_or_default(), "first commit")
-                ))
+                .hint(format!("commit your work first:\n{}", hint::first_commit(&ctx.config, &name)))
                 .into())
         }
         Head::Detached { commit } => {

@@ -3,7 +3,7 @@
 //! spaces and non-ASCII characters. Each either works or refuses clearly; a refusal and every
 //! read-only command leave the repository byte-identical; nothing panics.
 
-use crate::support::{assert_contains, Sandbox};
+use crate::support::{assert_contains, hint_commands, paste_every_hint, Sandbox};
 
 /// The read-only commands: they may pass or report findings, never change a byte or panic.
 const READ_ONLY: &[&[&str]] = &[
@@ -86,6 +86,24 @@ fn an_unborn_repository_is_explained() {
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(1);
     assert_contains(&out.stderr, "has no commits");
     assert_contains(&out.stderr, "hint: ");
+}
+
+/// An unborn repository (no commit, no remote): `sync --dry-run` and `prune --dry-run` say there
+/// is nothing to sync or prune yet and hint the first commit, never `git switch main` or
+/// `git fetch origin main` (both fail here). Pasted as printed, the hint makes the first commit,
+/// and both commands then run.
+#[test]
+fn sync_and_prune_in_an_unborn_repository_hint_the_first_commit() {
+    for (command, nothing) in [("sync", "there is nothing to sync"), ("prune", "there is nothing to prune")] {
+        let sandbox = Sandbox::empty();
+        sandbox.copy_kit();
+        let out = sandbox.xtask().args([command, "--dry-run"]).refused(1);
+        assert_contains(&out.stderr, &format!("branch `main` has no commits yet; {nothing}"));
+        assert_eq!(hint_commands(&out.stderr), ["git add -A && git commit -m 'chore: first commit'"], "{command}");
+        paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        assert_eq!(sandbox.git(&["log", "--format=%s"]), "chore: first commit\n", "{command}");
+        sandbox.xtask().args([command, "--dry-run"]).success();
+    }
 }
 
 #[test]
