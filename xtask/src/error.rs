@@ -75,6 +75,8 @@ pub fn hint_of(error: &anyhow::Error) -> Option<String> {
             "index file corrupt",
             "bad index file sha1 signature",
             "bad signature 0x",
+            "unknown index entry format",
+            "/index' no longer exists",
         ]
         .iter()
         .any(|sign| text.contains(sign))

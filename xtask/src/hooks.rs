@@ -103,9 +103,15 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
             .reason(rejection.reason.clone())
             .detail(serde_json::to_value(CommitDetail { hook: "commit-msg", subject: &subject })?);
         receipts::append(&ctx.repo, receipt)?;
-        // The retry commits what this commit would have: `-a` and paths staged only in git's
+        // The retry commits what this commit would have: `-v` when git put the diff below a
+        // scissors line (so it is cut again), and `-a` and paths staged only in git's
         // temporary index, which is gone once the hook refused.
-        let file_arg = format!("{}{}", message_file_argument(ctx, &path), paths_argument(ctx));
+        let verbose = if crate::check::has_verbose_diff(&raw, &comment_prefix(settings.comment.as_deref(), &raw)) {
+            " -v"
+        } else {
+            ""
+        };
+        let file_arg = format!("{}{verbose}{}", message_file_argument(ctx, &path), paths_argument(ctx));
         let hint = match rejection.fix {
             Fix::Edit => format!("edit the message you wrote and commit again: git commit -e -F {file_arg}"),
             Fix::DropComments => {
@@ -133,7 +139,11 @@ fn paths_argument(ctx: &Ctx) -> String {
     if paths.is_empty() {
         return String::new();
     }
-    let words: Vec<String> = paths.iter().map(|path| output::shell_word(path)).collect();
+    // A name git would read as pathspec magic (`:memo.txt`, `:(top)x`) is given literally.
+    let words: Vec<String> = paths
+        .iter()
+        .map(|path| output::shell_word(&if path.starts_with(':') { format!(":(literal){path}") } else { path.clone() }))
+        .collect();
     format!("{flag} -- {}", words.join(" "))
 }
 

@@ -136,6 +136,40 @@ fn commit_msg_cuts_at_a_scissors_line_only_where_git_does() {
     }
 }
 
+/// `git commit -v` puts the diff below a scissors line in the message file; refused, the retry
+/// must cut there too (it stored the diff in the message). And a file whose name git would read
+/// as pathspec magic (`:memo.txt`) is retaken literally. Both pasted as printed.
+#[test]
+fn commit_msg_retries_keep_verbose_cuts_and_literal_names() {
+    let sandbox = hooked_clone();
+    // An editor that writes `$MESSAGE` as the first line, keeping the rest (git's comments, the
+    // scissors line and the diff below it), as an engineer typing does.
+    let editor = sandbox.home.join("first-line.sh");
+    write_script(&editor, "sed -i \"1s/.*/$MESSAGE/\" \"$1\"");
+    sandbox.git(&["config", "core.editor", editor.to_str().unwrap()]);
+    sandbox.write("a.txt", "a\n");
+    sandbox.git(&["add", "a.txt"]);
+    let run = git(&sandbox, &["commit", "-q", "-v"], &[("MESSAGE", "bad")]);
+    assert!(!run.ok, "`bad` was accepted");
+    assert_contains(&run.stderr, "COMMIT_EDITMSG)\" -v");
+    sandbox.sh(
+        &sandbox.root,
+        &format!("MESSAGE='fix: add a' LANCELOT_XTASK='{}' {}", env!("CARGO_BIN_EXE_xtask"), hint_command(&run.stderr)),
+    );
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%B"]), "fix: add a\n\n", "the diff went into the message");
+
+    sandbox.write(":memo.txt", "one\n");
+    sandbox.git(&["add", "--", ":(literal):memo.txt"]);
+    sandbox.git(&["commit", "-q", "--no-verify", "-m", "chore: a memo"]);
+    sandbox.write(":memo.txt", "two\n");
+    let run = git(&sandbox, &["commit", "-q", "-a", "-m", "bad"], &[]);
+    assert!(!run.ok, "`bad` was accepted");
+    use_editor(&sandbox, "docs: the memo");
+    run_hint(&sandbox, &sandbox.root, &hint_command(&run.stderr));
+    assert_eq!(sandbox.git(&["show", "--name-only", "--format=", "HEAD"]), ":memo.txt\n");
+    assert_eq!(sandbox.git(&["status", "--porcelain"]), "");
+}
+
 #[test]
 fn commit_msg_accepts_conventional_messages_comments_and_merges() {
     let sandbox = hooked_clone();
