@@ -550,7 +550,11 @@ pub fn inspect(ctx: &Ctx) -> anyhow::Result<HooksState> {
         if !is_executable(&script) {
             return Ok(HooksState::Broken {
                 problem: format!("`{relative}` is not executable, so git would ignore it"),
-                fix: format!("chmod +x {HOOKS_DIR}/* && git update-index --chmod=+x {HOOKS_DIR}/*"),
+                // From any folder: the globs are the shell's, so they start at the root.
+                fix: format!(
+                    "chmod +x {root}/{HOOKS_DIR}/* && git update-index --chmod=+x {root}/{HOOKS_DIR}/*",
+                    root = "\"$(git rev-parse --show-toplevel)\""
+                ),
             });
         }
     }

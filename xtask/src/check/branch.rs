@@ -39,7 +39,14 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             "sop-4.1/branch-name",
             None,
             "HEAD is detached, so the branch name was not checked".into(),
-            "check out the branch: git switch <kind>/<slug>".into(),
+            match facts.branch.head {
+                // A branch at HEAD keeps its commits, whichever they are; the name is a real one.
+                Some(head) => format!(
+                    "put the work on a branch: git switch -c {}",
+                    crate::git::hint::branch_for(&facts.ctx.repo, config, head)
+                ),
+                None => "check out your branch (this lists them): git branch --list".into(),
+            },
         )),
     }
     if facts.branch.changes.is_empty() {

@@ -470,8 +470,9 @@ fn first_fix(report: &Report, args: &Args) -> String {
     }
     let again = again.as_str();
     let fix = report.items.iter().filter(|item| item.blocks_ready()).find_map(|item| item.fix.clone());
-    let is_command =
-        |fix: &str| ["cargo ", "git ", "rustup ", "cp ", "echo "].iter().any(|program| fix.starts_with(program));
+    let is_command = |fix: &str| {
+        ["cargo ", "git ", "rustup ", "cp ", "echo ", "chmod "].iter().any(|program| fix.starts_with(program))
+    };
     match fix {
         Some(fix) if fix == "cargo xtask onboard" || fix.starts_with("cargo xtask onboard ") => fix,
         Some(fix) if is_command(&fix) => format!("fix it, then run onboard again:\n{fix}\n{again}"),

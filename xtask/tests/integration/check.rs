@@ -904,3 +904,20 @@ fn a_non_utf8_line_in_the_env_example_is_a_finding_not_a_stop() {
     assert!(pasted.iter().any(|p| p.stdout.contains("351")), "od -c shows the byte: {pasted:?}");
     sandbox.xtask().args(["onboard", "--dry-run"]).run();
 }
+
+/// On a detached HEAD, the branch-name warning's hint was the placeholder `git switch
+/// <kind>/<slug>` (a shell syntax error when pasted); it names a real branch that keeps HEAD's
+/// commits, and pasted as printed it puts them on that branch.
+#[test]
+fn the_detached_head_hint_puts_the_work_on_a_real_branch() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "--detach"]);
+    sandbox.write("notes.txt", "work\n");
+    sandbox.commit_all("docs: detached work");
+    let head = sandbox.head();
+    let out = sandbox.xtask().args(["check", "--branch-rules"]).run();
+    assert_contains(&out.stdout, "HEAD is detached");
+    crate::support::paste_every_hint(&sandbox, &sandbox.path("docs"), &out.stdout);
+    assert_eq!(sandbox.head(), head);
+    assert_ne!(sandbox.current_branch(), "HEAD", "still detached");
+}

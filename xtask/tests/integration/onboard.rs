@@ -265,6 +265,24 @@ fn the_missing_hooks_fix_works_from_a_subdirectory() {
     assert!(sandbox.path(".githooks/pre-push").is_file(), "the pasted fix did not restore the hooks");
 }
 
+/// A hook script that lost its executable bit: the fix, pasted as printed from a subfolder, sets
+/// it again in the working tree and in the index (its globs started in that subfolder).
+#[cfg(unix)]
+#[test]
+fn the_not_executable_hooks_fix_works_from_a_subdirectory() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sandbox = fresh_clone();
+    let script = sandbox.path(".githooks/commit-msg");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sandbox.git(&["update-index", "--chmod=-x", ".githooks/commit-msg"]);
+    let docs = sandbox.path("docs");
+    let out = sandbox.xtask().current_dir(&docs).args(["onboard", "--dry-run"]).failure(1);
+    assert_contains(&out.stderr, "is not executable");
+    crate::support::paste_every_hint(&sandbox, &docs, &out.stderr);
+    assert_eq!(std::fs::metadata(&script).unwrap().permissions().mode() & 0o111, 0o111);
+    assert_contains(&sandbox.git(&["ls-files", "--stage", ".githooks/commit-msg"]), "100755");
+}
+
 #[test]
 fn completions_print_a_script_for_each_shell_anywhere() {
     let sandbox = Sandbox::empty();

@@ -669,7 +669,7 @@ pub fn hint_command(output: &str) -> String {
 
 /// The programs a printed command may start with (after `NAME=value` assignments).
 const PROGRAMS: &[&str] =
-    &["cargo", "git", "gh", "rm", "mv", "mkdir", "cp", "echo", "printf", "rustup", "unset", "sed"];
+    &["cargo", "git", "gh", "rm", "mv", "mkdir", "cp", "echo", "printf", "rustup", "unset", "sed", "chmod"];
 
 /// Whether `text` starts with a command: optional `NAME=value ` assignments, then a program.
 fn starts_with_command(text: &str) -> bool {
