@@ -66,7 +66,13 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         return Err(Refusal::failed(format!(
             "you are on the main branch `{main}`; it is never rebased and never gets direct commits (SOP 2.4, 4.2)"
         ))
-        .hint(format!("move your commits to a branch (they come along) and run pre-pr there:\n{}", off_main(ctx, head)))
+        .hint(match ctx.repo.remote_tracking_commit(&ctx.config.remote, main) {
+            // Nothing of its own on main: there is no commit to move, only a branch to go to.
+            Some(upstream) if ctx.repo.is_merged(head, upstream) => {
+                "pre-pr verifies a branch; find the one of your slice (this lists them), then switch to it:\ncargo xtask status --all".to_string()
+            }
+            _ => format!("move your commits to a branch (they come along) and run pre-pr there:\n{}", off_main(ctx, head)),
+        })
         .into());
     }
     let (kind, words) = names::parse_branch(&name, &ctx.config).map_err(|error| {

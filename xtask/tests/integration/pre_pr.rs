@@ -374,9 +374,17 @@ fn work_an_interrupted_autostash_left_in_the_stash_is_pointed_out() {
 fn the_main_branch_is_refused() {
     let (sandbox, _origin) = project(FAST);
     sandbox.git(&["switch", "-q", "main"]);
+    // Nothing of its own on main: no commit to move, a branch to find (the hint lists them).
     let out = sandbox.xtask().args(["pre-pr"]).refused(1);
     assert_contains(&out.stderr, "error: you are on the main branch `main`; it is never rebased");
-    assert_contains(&out.stderr, "hint: git switch -c chore/initial-commit\n");
+    assert_contains(&out.stderr, "hint: cargo xtask status --all\n");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_contains(&pasted[0].stdout, "feat/work");
+    // A commit made on main: it is moved to a branch named from it.
+    sandbox.commit_file_in(&sandbox.root, "notes.txt", "mine\n", "chore: a note");
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_contains(&out.stderr, "hint: git switch -c chore/");
+    assert_contains(&out.stderr, " && git branch -f main origin/main\n");
 }
 
 #[test]
