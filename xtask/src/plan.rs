@@ -164,11 +164,12 @@ impl Plan {
                     if let Some(other) = written.insert(full.clone(), path) {
                         let (link, file) =
                             if root.join(path).is_symlink() { (path.as_str(), other) } else { (other, path.as_str()) };
-                        let word = crate::output::shell_word(link);
+                        // From any folder of the clone.
+                        let word = crate::git::hint::root_path(link);
                         return Err(Refusal::failed(format!(
                             "`{link}` is a symbolic link to `{file}`, which this run also writes: cargo xtask never writes one file under two names, so nothing was changed"
                         ))
-                        .hint(format!("remove the link (the file it points to is kept), then run the command again: rm {word}"))
+                        .hint(format!("remove the link (the file it points to is kept), then run the command again:\nrm {word}"))
                         .into());
                     }
                     let now = std::fs::read_to_string(&full).unwrap_or_default();

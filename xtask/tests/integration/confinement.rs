@@ -84,7 +84,7 @@ fn a_link_to_another_file_of_the_same_run_is_refused() {
         &format!("`{record}` is a symbolic link to `{REFERENCE_SPEC}`, which this run also writes"),
     );
     assert_eq!(sandbox.read(REFERENCE_SPEC), edited);
-    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    paste_every_hint(&sandbox, &sandbox.path("docs"), &out.stderr);
     assert!(sandbox.path(REFERENCE_SPEC).is_file(), "the spec is kept");
 
     sandbox.xtask().args(["spec", "start", "health-monitor"]).success();
