@@ -438,22 +438,16 @@ impl Repo {
     /// local `main` has (never pushed: the pre-push hook refuses them) are not in the main branch
     /// a pull request merges into, so they must not hide from a branch's rules what it carries.
     pub fn main_commit(&self, main: &str, remote: &str) -> anyhow::Result<Oid> {
-        let local = match self.inner.find_branch(main, BranchType::Local) {
-            Ok(branch) => {
-                Some(branch.get().peel_to_commit().with_context(|| format!("failed to read branch `{main}`"))?.id())
-            }
-            Err(_) => None,
-        };
-        let tracking = match self.inner.find_branch(&format!("{remote}/{main}"), BranchType::Remote) {
-            Ok(branch) => {
-                Some(branch.get().peel_to_commit().with_context(|| format!("failed to read `{remote}/{main}`"))?.id())
-            }
-            Err(_) => None,
-        };
-        match (local, tracking) {
-            (_, Some(tracking)) => Ok(tracking),
-            (Some(local), None) => Ok(local),
-            (None, None) => Err(Refusal::failed(format!(
+        if let Ok(branch) = self.inner.find_branch(&format!("{remote}/{main}"), BranchType::Remote) {
+            return Ok(branch
+                .get()
+                .peel_to_commit()
+                .with_context(|| format!("failed to read `{remote}/{main}`"))?
+                .id());
+        }
+        match self.branch_commit(main)? {
+            Some(local) => Ok(local),
+            None => Err(Refusal::failed(format!(
                 "the main branch `{main}` has no commits here (neither `{main}` nor `{remote}/{main}` exists)"
             ))
             .hint(format!(
