@@ -77,6 +77,13 @@ pub fn fixture_target_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixture-target")
 }
 
+/// The global git configuration of every sandbox: an identity, `main`, no signing, and no
+/// automatic maintenance. git starts `git maintenance run --auto` after every commit, fetch,
+/// merge and rebase to decide whether to repack; in repositories of a few hundred objects it never
+/// does, and those processes were a fifth of the suite's git processes (counted with `strace`).
+/// What git and the tool do is the same either way.
+const SANDBOX_GITCONFIG: &str = "[user]\n\tname = Test Engineer\n\temail = test@example.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n[maintenance]\n\tauto = false\n";
+
 #[must_use]
 pub struct Sandbox {
     _temp: tempfile::TempDir,
@@ -106,7 +113,7 @@ impl Sandbox {
         std::fs::create_dir_all(&home).unwrap();
         std::fs::write(
             home.join(".gitconfig"),
-            "[user]\n\tname = Test Engineer\n\temail = test@example.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n",
+            SANDBOX_GITCONFIG,
         )
         .unwrap();
         let root = temp.path().join(relative);
@@ -315,16 +322,22 @@ impl Sandbox {
         Run::new(self, self.root.clone())
     }
 
-    /// Everything a command could change: HEAD, refs, status, the index, every file's bytes.
+    /// Everything a command could change: HEAD, the refs, the repository's configuration, the
+    /// index's entries and every file's bytes. `git status` is not asked: it is a function of
+    /// these (HEAD's tree, the index, the files, the ignore rules in the files and in `.git/info`),
+    /// and the refs are read as the files git keeps them in, so a snapshot costs one git process.
     pub fn snapshot(&self) -> Snapshot {
-        let refs = self.git(&["for-each-ref", "--format=%(refname) %(objectname)"]);
-        let head = std::fs::read_to_string(self.root.join(".git/HEAD")).unwrap_or_default();
-        let status = self.git(&["status", "--porcelain=v1", "--untracked-files=all", "--ignored"]);
+        let git_dir = self.root.join(".git");
+        let head = std::fs::read_to_string(git_dir.join("HEAD")).unwrap_or_default();
+        let mut refs = BTreeMap::new();
+        for part in ["refs", "packed-refs", "config", "info"] {
+            hash_tree(&git_dir, &git_dir.join(part), &mut refs);
+        }
         let index =
-            if self.root.join(".git/index").exists() { self.git(&["ls-files", "--stage"]) } else { String::new() };
+            if git_dir.join("index").exists() { self.git(&["ls-files", "--stage"]) } else { String::new() };
         let mut files = BTreeMap::new();
         hash_tree(&self.root, &self.root, &mut files);
-        Snapshot { head, refs, status, index, files }
+        Snapshot { head, refs, index, files }
     }
 
     fn isolate(&self, command: &mut Command) {
@@ -357,29 +370,30 @@ impl Sandbox {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Snapshot {
     pub head: String,
-    pub refs: String,
-    pub status: String,
+    /// The bytes of every file under `.git/refs`, `.git/info`, `packed-refs` and `config`.
+    pub refs: BTreeMap<String, u64>,
     /// `git ls-files --stage`: the index's entries (not its bytes, which hold timestamps).
     pub index: String,
     pub files: BTreeMap<String, u64>,
 }
 
-fn hash_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, u64>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-        if relative == ".git" || relative == "target" {
-            continue;
+/// The hash of every file at or under `path` (a folder or one file; nothing if it is missing),
+/// keyed by its path relative to `root`, `.git` and `target` left out.
+fn hash_tree(root: &Path, path: &Path, out: &mut BTreeMap<String, u64>) {
+    let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+    if relative == ".git" || relative == "target" {
+        return;
+    }
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            hash_tree(root, &entry.path(), out);
         }
-        if path.is_dir() {
-            hash_tree(root, &path, out);
-        } else {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
-            out.insert(relative, hasher.finish());
-        }
+    } else if path.symlink_metadata().is_ok() {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        // A link to nothing is there, with no bytes.
+        std::fs::read(path).unwrap_or_default().hash(&mut hasher);
+        out.insert(relative, hasher.finish());
     }
 }
 
