@@ -4,9 +4,13 @@
 //! squash-merges it upstream and deletes the remote branch → `prune`. What it proves: nothing is
 //! lost on the way (the teammate's commit on the branch, the uncommitted note, the resolution),
 //! and every `next:`/`hint:` line a step prints for the engineer to run is run, exactly as
-//! printed, and does what it says.
+//! printed, and does what it says. Then the team's journey: three engineers, two slices made in
+//! parallel and an extension of the frozen one, each landed with real cargo.
 
-use crate::support::{assert_contains, next_lines, paste_every_hint, Sandbox};
+use std::path::Path;
+
+use crate::support::{assert_contains, hint_command, next_lines, paste_every_hint, Sandbox};
+use crate::team::{define, follow, kit_verifying_with, land};
 
 #[test]
 fn a_slice_from_new_addon_to_prune_with_a_teammate() {
@@ -83,4 +87,85 @@ fn a_slice_from_new_addon_to_prune_with_a_teammate() {
     sandbox.xtask().args(["sync"]).success();
     assert_eq!(sandbox.git(&["rev-parse", "main"]), sandbox.git(&["rev-parse", "origin/main"]));
     assert_eq!(sandbox.read("pairing.txt"), "a teammate's part\n", "main lacks the teammate's part");
+}
+
+/// The journey of the issue, end to end, with real git, real cargo and the real binary:
+/// engineer A makes slice 1, fills it, approves, starts and lands it; engineer B made slice 2 in
+/// parallel from the same main and lands it with `pre-pr` and no manual step; then C extends
+/// the frozen slice 1 through the hint the tool gives. Every `next:` and `hint:` command printed
+/// on the way is run exactly as printed. At the end, on main, `cargo test --workspace` and
+/// `check` pass, and each add-on runs when its flag is on.
+#[test]
+fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
+    let _cargo = crate::support::cargo_guard();
+    let sandbox =
+        kit_verifying_with(r#"[["cargo", "fmt", "--all", "--check"], ["cargo", "test", "--workspace", "--quiet"]]"#);
+    let origin = sandbox.with_origin();
+    let (a, b, c) = (sandbox.root.clone(), sandbox.clone_of(&origin, "b"), sandbox.clone_of(&origin, "c"));
+    for dir in [&a, &b, &c] {
+        std::fs::copy(crate::support::project_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    }
+    let xtask = |dir: &Path, args: &[&str]| sandbox.xtask().current_dir(dir).args(args).success();
+
+    // A and B start their slices from the same main, in parallel.
+    let out_a = xtask(&a, &["new-addon", "ledger", "--yes", "--summary", "Keeps the ledger"]);
+    let out_b = xtask(&b, &["new-addon", "ledgers", "--yes", "--summary", "Many ledgers"]);
+
+    // A: define, then every `next:` in order (commit, approve, try it, pre-pr) — then start.
+    define(&a, "Ledger");
+    let steps = follow(&sandbox, &a, &out_a.stdout, &["spec approve", "pre-pr", "cargo run"]);
+    assert_eq!(steps.len(), 1, "the commit");
+    let approved = sandbox.sh(&a, "cargo xtask spec approve ledger");
+    let next = next_lines(&approved);
+    assert_eq!(next[1], "cargo xtask spec start ledger");
+    sandbox.sh(&a, &next[0]);
+    let started = sandbox.sh(&a, &next[1]);
+    follow(&sandbox, &a, &started, &["new-addon"]);
+    assert_eq!(sandbox.git_in(&a, &["status", "--porcelain"]), "", "the printed commits left nothing behind");
+    // The team's `verify` list is committed configuration: pre-pr asks this clone to approve it
+    // first, and the refusal's hint is the command that does.
+    let refused = sandbox.xtask().current_dir(&a).args(["pre-pr"]).failure(1);
+    assert_eq!(hint_command(&refused.stderr), "cargo xtask trust");
+    sandbox.sh(&a, &hint_command(&refused.stderr));
+    let ready = sandbox.sh(&a, "cargo xtask pre-pr");
+    assert_contains(&ready, "Ok `cargo test --workspace --quiet`");
+    follow(&sandbox, &a, &ready, &[]);
+    land(&sandbox, &a, "feat/ledger");
+
+    // B: its main is now behind; pre-pr syncs onto A's landed slice with no conflict.
+    define(&b, "Ledgers");
+    follow(&sandbox, &b, &out_b.stdout, &["spec approve", "pre-pr", "cargo run"]);
+    sandbox.sh(&b, "cargo xtask trust");
+    let ready = sandbox.sh(&b, "cargo xtask pre-pr");
+    assert_contains(&ready, "rebased");
+    follow(&sandbox, &b, &ready, &[]);
+    land(&sandbox, &b, "feat/ledgers");
+
+    // C extends the frozen slice 1: the refusal's hint is the command that does it.
+    sandbox.git_in(&c, &["pull", "-q", "--ff-only"]);
+    let refused = sandbox.xtask().current_dir(&c).args(["new-addon", "ledger", "--yes"]).failure(2);
+    let command = hint_command(&refused.stderr);
+    assert_eq!(command, "cargo xtask new-addon ledger2 --depends-on ledger");
+    let out_c = sandbox.sh(&c, &command);
+    define(&c, "Ledger2");
+    follow(&sandbox, &c, &out_c, &["spec approve", "pre-pr", "cargo run"]);
+    sandbox.sh(&c, "cargo xtask trust");
+    let ready = sandbox.sh(&c, "cargo xtask pre-pr");
+    assert_contains(&ready, "Ok `cargo test --workspace --quiet`");
+    let tested = sandbox.git_in(&c, &["rev-parse", "HEAD^{tree}"]);
+    follow(&sandbox, &c, &ready, &[]);
+    land(&sandbox, &c, "feat/ledger2");
+
+    // Main, as the team finds it: it builds, tests and checks, and every add-on runs when on.
+    // Its tree is exactly the one C's pre-pr built and tested (`cargo test --workspace`, just
+    // asserted), so testing it again would prove nothing more.
+    sandbox.git_in(&a, &["pull", "-q", "--ff-only"]);
+    assert_eq!(sandbox.git_in(&a, &["rev-parse", "HEAD^{tree}"]), tested, "main is not what C's pre-pr tested");
+    for flag in ["FEATURE_LEDGER", "FEATURE_LEDGERS", "FEATURE_LEDGER2"] {
+        // In C's clone, on the same main, where cargo built it last.
+        let status = sandbox.sh(&c, &format!("{flag}=true cargo run --quiet -- status"));
+        let row = status.lines().find(|line| line.contains(flag)).unwrap_or_else(|| panic!("{flag}:\n{status}"));
+        assert!(row.contains("running"), "{flag} is on but its add-on is not running:\n{status}");
+    }
+    sandbox.sh(&a, "cargo xtask check");
 }

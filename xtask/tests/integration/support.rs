@@ -111,11 +111,7 @@ impl Sandbox {
         let temp = tempfile::Builder::new().prefix("xtask-test-").tempdir_in(sandbox_temp_dir()).expect("temp dir");
         let home = temp.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
-        std::fs::write(
-            home.join(".gitconfig"),
-            SANDBOX_GITCONFIG,
-        )
-        .unwrap();
+        std::fs::write(home.join(".gitconfig"), SANDBOX_GITCONFIG).unwrap();
         let root = temp.path().join(relative);
         std::fs::create_dir_all(&root).unwrap();
         Sandbox { _temp: temp, root, home }
@@ -333,8 +329,7 @@ impl Sandbox {
         for part in ["refs", "packed-refs", "config", "info"] {
             hash_tree(&git_dir, &git_dir.join(part), &mut refs);
         }
-        let index =
-            if git_dir.join("index").exists() { self.git(&["ls-files", "--stage"]) } else { String::new() };
+        let index = if git_dir.join("index").exists() { self.git(&["ls-files", "--stage"]) } else { String::new() };
         let mut files = BTreeMap::new();
         hash_tree(&self.root, &self.root, &mut files);
         Snapshot { head, refs, index, files }

@@ -16,7 +16,7 @@ fn team(names: &[&str]) -> (Sandbox, PathBuf, Vec<PathBuf>) {
 }
 
 /// What the forge does when a PR is merged: a merge commit on main, pushed.
-fn land(sandbox: &Sandbox, clone: &Path, branch: &str) {
+pub(crate) fn land(sandbox: &Sandbox, clone: &Path, branch: &str) {
     sandbox.git_in(clone, &["fetch", "-q", "origin"]);
     sandbox.git_in(clone, &["switch", "-q", "main"]);
     sandbox.git_in(clone, &["merge", "-q", "--ff-only", "origin/main"]);
@@ -217,7 +217,7 @@ fn four_parallel_slices_never_conflict_and_each_lands_after_pre_pr() {
 }
 
 /// A kit repository whose `pre-pr` verifies with `verify` (real cargo), committed on main.
-fn kit_verifying_with(verify: &str) -> Sandbox {
+pub(crate) fn kit_verifying_with(verify: &str) -> Sandbox {
     let sandbox = Sandbox::with_kit();
     let manifest = sandbox
         .read("Cargo.toml")
@@ -228,14 +228,14 @@ fn kit_verifying_with(verify: &str) -> Sandbox {
 }
 
 /// Fills in every placeholder of a slice's spec, as an engineer does before approving it.
-fn define(dir: &Path, feature: &str) {
+pub(crate) fn define(dir: &Path, feature: &str) {
     let path = dir.join(format!("docs/specs/Lancelot_vNext2_Spec_{feature}.md"));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("TODO(sop)", "Defined by the team")).unwrap();
 }
 
 /// Runs every `next:` line of `output` in `dir`, exactly as printed, except those `skip` names.
-fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str]) -> Vec<String> {
+pub(crate) fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str]) -> Vec<String> {
     let mut outputs = Vec::new();
     for line in next_lines(output) {
         if skip.iter().any(|s| line.contains(s)) {
@@ -244,87 +244,6 @@ fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str]) -> Vec<Str
         outputs.push(sandbox.sh(dir, &line));
     }
     outputs
-}
-
-/// The journey of the issue, end to end, with real git, real cargo and the real binary:
-/// engineer A makes slice 1, fills it, approves, starts and lands it; engineer B made slice 2 in
-/// parallel from the same main and lands it with `pre-pr` and no manual step; then C extends
-/// the frozen slice 1 through the hint the tool gives. Every `next:` and `hint:` command printed
-/// on the way is run exactly as printed. At the end, on main, `cargo test --workspace` and
-/// `check` pass, and each add-on runs when its flag is on.
-#[test]
-fn the_team_journey_lands_parallel_slices_with_no_manual_step() {
-    let _cargo = crate::support::cargo_guard();
-    let sandbox =
-        kit_verifying_with(r#"[["cargo", "fmt", "--all", "--check"], ["cargo", "test", "--workspace", "--quiet"]]"#);
-    let origin = sandbox.with_origin();
-    let (a, b, c) = (sandbox.root.clone(), sandbox.clone_of(&origin, "b"), sandbox.clone_of(&origin, "c"));
-    for dir in [&a, &b, &c] {
-        std::fs::copy(crate::support::project_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    }
-    let xtask = |dir: &Path, args: &[&str]| sandbox.xtask().current_dir(dir).args(args).success();
-
-    // A and B start their slices from the same main, in parallel.
-    let out_a = xtask(&a, &["new-addon", "ledger", "--yes", "--summary", "Keeps the ledger"]);
-    let out_b = xtask(&b, &["new-addon", "ledgers", "--yes", "--summary", "Many ledgers"]);
-
-    // A: define, then every `next:` in order (commit, approve, try it, pre-pr) — then start.
-    define(&a, "Ledger");
-    let steps = follow(&sandbox, &a, &out_a.stdout, &["spec approve", "pre-pr", "cargo run"]);
-    assert_eq!(steps.len(), 1, "the commit");
-    let approved = sandbox.sh(&a, "cargo xtask spec approve ledger");
-    let next = next_lines(&approved);
-    assert_eq!(next[1], "cargo xtask spec start ledger");
-    sandbox.sh(&a, &next[0]);
-    let started = sandbox.sh(&a, &next[1]);
-    follow(&sandbox, &a, &started, &["new-addon"]);
-    assert_eq!(sandbox.git_in(&a, &["status", "--porcelain"]), "", "the printed commits left nothing behind");
-    // The team's `verify` list is committed configuration: pre-pr asks this clone to approve it
-    // first, and the refusal's hint is the command that does.
-    let refused = sandbox.xtask().current_dir(&a).args(["pre-pr"]).failure(1);
-    assert_eq!(hint_command(&refused.stderr), "cargo xtask trust");
-    sandbox.sh(&a, &hint_command(&refused.stderr));
-    let ready = sandbox.sh(&a, "cargo xtask pre-pr");
-    assert_contains(&ready, "Ok `cargo test --workspace --quiet`");
-    follow(&sandbox, &a, &ready, &[]);
-    land(&sandbox, &a, "feat/ledger");
-
-    // B: its main is now behind; pre-pr syncs onto A's landed slice with no conflict.
-    define(&b, "Ledgers");
-    follow(&sandbox, &b, &out_b.stdout, &["spec approve", "pre-pr", "cargo run"]);
-    sandbox.sh(&b, "cargo xtask trust");
-    let ready = sandbox.sh(&b, "cargo xtask pre-pr");
-    assert_contains(&ready, "rebased");
-    follow(&sandbox, &b, &ready, &[]);
-    land(&sandbox, &b, "feat/ledgers");
-
-    // C extends the frozen slice 1: the refusal's hint is the command that does it.
-    sandbox.git_in(&c, &["pull", "-q", "--ff-only"]);
-    let refused = sandbox.xtask().current_dir(&c).args(["new-addon", "ledger", "--yes"]).failure(2);
-    let command = hint_command(&refused.stderr);
-    assert_eq!(command, "cargo xtask new-addon ledger2 --depends-on ledger");
-    let out_c = sandbox.sh(&c, &command);
-    define(&c, "Ledger2");
-    follow(&sandbox, &c, &out_c, &["spec approve", "pre-pr", "cargo run"]);
-    sandbox.sh(&c, "cargo xtask trust");
-    let ready = sandbox.sh(&c, "cargo xtask pre-pr");
-    assert_contains(&ready, "Ok `cargo test --workspace --quiet`");
-    let tested = sandbox.git_in(&c, &["rev-parse", "HEAD^{tree}"]);
-    follow(&sandbox, &c, &ready, &[]);
-    land(&sandbox, &c, "feat/ledger2");
-
-    // Main, as the team finds it: it builds, tests and checks, and every add-on runs when on.
-    // Its tree is exactly the one C's pre-pr built and tested (`cargo test --workspace`, just
-    // asserted), so testing it again would prove nothing more.
-    sandbox.git_in(&a, &["pull", "-q", "--ff-only"]);
-    assert_eq!(sandbox.git_in(&a, &["rev-parse", "HEAD^{tree}"]), tested, "main is not what C's pre-pr tested");
-    for flag in ["FEATURE_LEDGER", "FEATURE_LEDGERS", "FEATURE_LEDGER2"] {
-        // In C's clone, on the same main, where cargo built it last.
-        let status = sandbox.sh(&c, &format!("{flag}=true cargo run --quiet -- status"));
-        let row = status.lines().find(|line| line.contains(flag)).unwrap_or_else(|| panic!("{flag}:\n{status}"));
-        assert!(row.contains("running"), "{flag} is on but its add-on is not running:\n{status}");
-    }
-    sandbox.sh(&a, "cargo xtask check");
 }
 
 /// A teammate's clone holds untracked files of the engineer's own (scratch notes, a folder with
