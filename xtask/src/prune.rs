@@ -240,9 +240,12 @@ fn remote_side(
         return Ok(Ok(None));
     };
     if ctx.repo.merged_into(remote_tip, main_commit)?.is_none() {
+        // The listing leaves out the local branch's own commits too: squash- or rebase-merged,
+        // they are in main by their changes, not by their ids, and are not what was pushed since.
         return Ok(Err(format!(
-            "`{remote}/{name}` has commits main lacks (pushed since?); bring them in or ask who pushed them:\ngit log {} --not {}",
+            "`{remote}/{name}` has commits main lacks (pushed since?); bring them in or ask who pushed them:\ngit log {} --not {} {}",
             crate::output::shell_word(&format!("{remote}/{name}")),
+            ctx.repo.short_id(branch.tip),
             ctx.repo.short_id(main_commit)
         )));
     }

@@ -110,6 +110,13 @@ fn prune_deletes_exactly_the_branches_whose_work_is_in_main() {
 
     let pasted = paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
     let deleted = &pasted.last().unwrap().stdout;
+    // The pushed-to branch's `git log` hint lists what the teammate pushed since, and not the
+    // slice's own commit, which is in main by a squash.
+    let command = hint_commands(deleted).into_iter().find(|c| c.starts_with("git log origin/feat/pushed-to"));
+    let log = sandbox.paste(&sandbox.root, &command.expect("a git log hint for feat/pushed-to"));
+    assert_eq!(log.code, 0, "{}", log.stderr);
+    assert_contains(&log.stdout, "feat: more on pushed-to");
+    assert_eq!(log.stdout.lines().filter(|line| line.starts_with("commit ")).count(), 1, "{}", log.stdout);
     assert_contains(deleted, "Deleted feat/rebased (rebase-merged");
     let mut here = local_branches(&sandbox);
     here.sort();
