@@ -111,20 +111,60 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
         } else {
             ""
         };
+        // An amended commit is amended again, not followed by a new one.
+        let commit = if amending() { "commit --amend" } else { "commit" };
         let file_arg = format!("{}{verbose}{}", message_file_argument(ctx, &path), paths_argument(ctx));
         let hint = match rejection.fix {
-            Fix::Edit => format!("edit the message you wrote and commit again: git commit -e -F {file_arg}"),
+            Fix::Edit => format!("edit the message you wrote and commit again: git {commit} -e -F {file_arg}"),
             Fix::DropComments => {
-                format!("commit it without the comment lines: git -c commit.cleanup=strip commit -F {file_arg}")
+                format!("commit it without the comment lines: git -c commit.cleanup=strip {commit} -F {file_arg}")
             }
             Fix::RewriteSubject(comment) => format!(
-                "write the subject without the leading `{comment}`, starting with its type ({}): git commit -e -F {file_arg}",
+                "write the subject without the leading `{comment}`, starting with its type ({}): git {commit} -e -F {file_arg}",
                 ctx.config.commit_types.join(", ")
             ),
         };
         return Err(Refusal::failed(format!("commit message rejected: {}", rejection.reason)).hint(hint).into());
     }
     run_previous_hook(ctx, "commit-msg", &[file.display().to_string()], &[])
+}
+
+/// Whether the commit being judged is a `git commit --amend`. git tells a commit-msg hook nothing
+/// of it, so the hook reads the command line of the `git` process it runs under (its parent, or
+/// the parent of the `cargo` that started it), through `/proc` on Linux. Elsewhere, or when that
+/// cannot be read, `false`: the retry hint then makes a new commit.
+fn amending() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut pid = std::os::unix::process::parent_id();
+        for _ in 0..4 {
+            let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+            let args: Vec<&[u8]> = cmdline.split(|byte| *byte == 0).collect();
+            if let Some(amends) = git_commit_amends(&args) {
+                return amends;
+            }
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+            // `pid (comm) state ppid …`: the name may hold spaces and parentheses.
+            let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok());
+            match parent {
+                Some(parent) if parent > 1 => pid = parent,
+                _ => return false,
+            }
+        }
+    }
+    false
+}
+
+/// For a `git [options] commit …` command line, whether it amends (`--amend`, or an abbreviation
+/// git accepts: `--am`, `--ame`, `--amen`); `None` for any other command line.
+fn git_commit_amends(args: &[&[u8]]) -> Option<bool> {
+    let program = args.first()?.rsplit(|byte| *byte == b'/').next()?;
+    if program != b"git" {
+        return None;
+    }
+    let commit = args.iter().position(|arg| *arg == b"commit")?;
+    let mut options = args[commit + 1..].iter().take_while(|arg| **arg != b"--");
+    Some(options.any(|arg| arg.len() >= 4 && b"--amend".starts_with(arg)))
 }
 
 /// What `git commit` took beyond the index (`-a`, `-i <paths>`, `<paths>`), as the arguments that
@@ -671,6 +711,28 @@ fn parse_push_lines(input: &str) -> Vec<PushUpdate> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_amend_is_read_from_gits_command_line_in_every_spelling_git_accepts() {
+        let amends = |line: &str| {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            super::git_commit_amends(&args)
+        };
+        for line in [
+            "git commit --amend -m x",
+            "/usr/bin/git -c core.editor=vi commit -q --amen",
+            "git commit --am",
+            "git commit -a --ame --no-edit",
+        ] {
+            assert_eq!(amends(line), Some(true), "{line}");
+        }
+        for line in ["git commit -m --amend-later", "git commit -- --amend", "git commit -a", "git commit --a"] {
+            assert_eq!(amends(line), Some(false), "{line}");
+        }
+        assert_eq!(amends("git rebase --continue"), None);
+        assert_eq!(amends("cargo xtask hook commit-msg"), None);
+        assert_eq!(amends("gitk commit --amend"), None);
+    }
+
     use super::*;
 
     const ZERO: &str = "0000000000000000000000000000000000000000";

@@ -170,6 +170,29 @@ fn commit_msg_retries_keep_verbose_cuts_and_literal_names() {
     assert_eq!(sandbox.git(&["status", "--porcelain"]), "");
 }
 
+/// `git commit --amend` with a message the hook refuses: the retry hint amends too. Pasted as
+/// printed (after the engineer fixed the message in the editor), the commit is amended: the
+/// branch has as many commits as before, the new message is on the amended commit, whose parent
+/// is the one the amended commit had, and the file the amend added is in it.
+#[test]
+fn an_amend_refused_by_commit_msg_is_retried_as_an_amend() {
+    let sandbox = hooked_clone();
+    assert!(commit(&sandbox, "feat: add notes", &[]).ok);
+    let (parent, count) = (sandbox.git(&["rev-parse", "HEAD~1"]), sandbox.git(&["rev-list", "--count", "HEAD"]));
+    sandbox.write("more.txt", "more\n");
+    sandbox.git(&["add", "more.txt"]);
+    let run = git(&sandbox, &["commit", "-q", "--amend", "-m", "notes and more"], &[]);
+    assert!(!run.ok, "`notes and more` was accepted");
+    let hint = hint_command(&run.stderr);
+    assert!(hint.starts_with("git commit --amend -e -F "), "{hint}");
+    use_editor(&sandbox, "feat: add notes and more");
+    run_hint(&sandbox, &sandbox.root, &hint);
+    assert_eq!(sandbox.git(&["rev-list", "--count", "HEAD"]), count, "the retry made a new commit");
+    assert_eq!(sandbox.git(&["rev-parse", "HEAD~1"]), parent);
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]), "feat: add notes and more\n");
+    assert_contains(&sandbox.git(&["show", "--name-only", "--format=", "HEAD"]), "more.txt");
+}
+
 #[test]
 fn commit_msg_accepts_conventional_messages_comments_and_merges() {
     let sandbox = hooked_clone();
