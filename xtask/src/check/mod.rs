@@ -387,7 +387,16 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
         ctx.repo.changes_between(base, tip)?
     } else if base.is_some() || head.commit().is_none() {
         let extra = format!("{base:?} {:?}", attributes_stats(ctx));
-        ctx.cache.derive("branch-diff", ctx.repo.git_dir(), "index", &extra, |_| ctx.repo.changes_since(base))?
+        let (changes, nested) = ctx.cache.derive("branch-diff", ctx.repo.git_dir(), "index", &extra, |_| {
+            let changes = ctx.repo.changes_since(base)?;
+            let nested = nested_attributes_stats(ctx, &changes);
+            Ok((changes, nested))
+        })?;
+        if nested == nested_attributes_stats(ctx, &changes) {
+            changes
+        } else {
+            ctx.repo.changes_since(base)?
+        }
     } else {
         Vec::new()
     };
@@ -410,6 +419,27 @@ fn attributes_stats(ctx: &Ctx) -> Vec<Option<[u64; 7]>> {
     files.extend(home.map(|home| home.join(".config/git/attributes")));
     files.push("/etc/gitattributes".into());
     files.iter().map(|file| std::fs::metadata(file).ok().map(|metadata| xtask_store::tree::stat(&metadata))).collect()
+}
+
+/// The stat data of the `.gitattributes` in every folder below the top one that holds a changed
+/// file: git reads them from the working tree, tracked or not, to judge the files below them
+/// binary, so a diff taken from the cache (keyed by the index) holds only while they are as they
+/// were when it was taken.
+fn nested_attributes_stats(ctx: &Ctx, changes: &[FileChange]) -> String {
+    let mut folders = std::collections::BTreeSet::new();
+    for change in changes {
+        let mut path = std::path::Path::new(&change.path);
+        while let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            if !folders.insert(parent) {
+                break;
+            }
+            path = parent;
+        }
+    }
+    let stat = |folder: &&std::path::Path| {
+        std::fs::metadata(ctx.root().join(folder).join(".gitattributes")).ok().map(|m| xtask_store::tree::stat(&m))
+    };
+    format!("{:?}", folders.iter().map(stat).collect::<Vec<_>>())
 }
 
 /// The commits a push would send that the remote's main branch does not have, oldest first.

@@ -530,3 +530,23 @@ fn a_staged_secret_is_seen_through_the_cached_index() {
     sandbox.git(&["reset", "-q", "--", "notes.txt"]);
     assert_eq!(judged(&sandbox).0, clean);
 }
+
+/// What git diffs as binary decides how a staged file is scanned, and a `.gitattributes` in the
+/// file's own folder decides that, tracked or not, staged or not: the branch's diff, read from the
+/// cache while the index is unchanged, is taken again when such a file appears, changes or goes.
+#[test]
+fn an_attributes_file_beside_a_staged_file_is_part_of_its_diffs_key() {
+    let sandbox = many_addons(FEW);
+    let key = crate::support::fake_aws_key_id();
+    sandbox.write("docs/notes/keys.txt", &format!("id = {key}\n"));
+    sandbox.git(&["add", "docs/notes/keys.txt"]);
+    settle();
+    let (text, _) = judged(&sandbox);
+    sandbox.write("docs/notes/.gitattributes", "*.txt -diff\n");
+    settle();
+    let (binary, _) = judged(&sandbox);
+    assert_ne!(binary, text, "the attributes file changed nothing: the test proves nothing");
+    std::fs::remove_file(sandbox.path("docs/notes/.gitattributes")).unwrap();
+    settle();
+    assert_eq!(judged(&sandbox).0, text);
+}
