@@ -30,7 +30,10 @@ fn failed(error: dialoguer::Error, what: &str) -> anyhow::Error {
     show_cursor();
     match error {
         // The signal it raised stays let through while the process goes out with exit 130.
-        dialoguer::Error::IO(error) if error.kind() == std::io::ErrorKind::Interrupted => cancelled(what),
+        dialoguer::Error::IO(error) if error.kind() == std::io::ErrorKind::Interrupted => {
+            crate::signals::prompt_interrupted();
+            cancelled(what)
+        }
         error => {
             crate::signals::prompt_answered();
             anyhow::anyhow!("prompt failed: {error}")
@@ -41,6 +44,7 @@ fn failed(error: dialoguer::Error, what: &str) -> anyhow::Error {
 /// Runs one prompt with Ctrl-C as its key (see the module's documentation).
 fn asking<T>(ask: impl FnOnce() -> dialoguer::Result<T>, what: &str) -> anyhow::Result<T> {
     crate::signals::prompt_begins();
+    crate::test_hooks::point("prompt:begins");
     let answer = ask().map_err(|e| failed(e, what))?;
     crate::signals::prompt_answered();
     Ok(answer)

@@ -21,6 +21,8 @@
 //!   and `pre-pr:signal` in the signal handler, once it knows of the signal.
 //! - `sync` (`sync_cmd.rs`): `sync:saved` (the state on disk), `sync:stashed`, `sync:upstream`
 //!   and `sync:main` before each rebase or merge, `sync:restore` and `sync:cleared`.
+//! - a prompt (`prompt.rs`): `prompt:begins`, once Ctrl-C is its key and before the terminal is
+//!   in raw mode; and `signal:prompt` in the signal handler, for a signal during a prompt.
 //!
 //! The knobs:
 //! - `XTASK_TEST_KILL_AT=<point>`: the process SIGKILLs itself there, as `kill -9` would.

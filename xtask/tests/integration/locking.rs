@@ -154,16 +154,38 @@ fn concurrent_writers_never_get_in_together() {
 
 /// Ctrl-C at a prompt, in a real pseudo-terminal (`script` makes one: the command sees a terminal
 /// and asks): the terminal library raises SIGINT for the key, which used to kill the process
-/// with the run lock held and the cursor hidden. Proves the run is cancelled instead (the prompt
+/// with the run lock held and the cursor hidden. Proves one press cancels the run (the prompt
 /// was really reached, `cancelled:` and exit 130, the cursor shown again), nothing is written,
 /// and the lock is released: the next run takes over no stale lock.
 #[cfg(unix)]
 #[test]
 fn ctrl_c_at_a_prompt_cancels_the_run_and_releases_the_lock() {
+    ctrl_c_at_the_prompt(false);
+}
+
+/// The same Ctrl-C pressed before the terminal is in raw mode (the run held at `prompt:begins`,
+/// the prompt's first point, until the handler has seen the signal): it is the kernel's SIGINT,
+/// which the prompt never reads as a key, and one press used to leave the prompt waiting for a
+/// key forever. Proves the handler saw it during the prompt and the one press cancels the run.
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_before_the_prompt_reads_keys_cancels_the_run_too() {
+    ctrl_c_at_the_prompt(true);
+}
+
+#[cfg(unix)]
+fn ctrl_c_at_the_prompt(before_raw_mode: bool) {
     use std::io::{Read as _, Write as _};
     let sandbox = Sandbox::with_kit();
     let before = sandbox.snapshot();
-    let xtask = sandbox.xtask().args(["new-addon", "scheduler"]).command();
+    let hold = sandbox.home.join("hold");
+    std::fs::create_dir_all(&hold).unwrap();
+    let points = sandbox.home.join("points.txt");
+    let mut run = sandbox.xtask().args(["new-addon", "scheduler"]).env("XTASK_TEST_POINTS", points.to_str().unwrap());
+    if before_raw_mode {
+        run = run.env("XTASK_TEST_HOLD_AT", "prompt:begins").env("XTASK_TEST_HOLD_DIR", hold.to_str().unwrap());
+    }
+    let xtask = run.command();
     let line = format!("'{}' new-addon scheduler", env!("CARGO_BIN_EXE_xtask"));
     let mut command = std::process::Command::new("script");
     command.args(["-qfec", &line, "/dev/null"]).env_clear().current_dir(xtask.get_current_dir().unwrap());
@@ -189,35 +211,37 @@ fn ctrl_c_at_a_prompt_cancels_the_run_and_releases_the_lock() {
         })
     };
     let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let traced = || std::fs::read_to_string(&points).unwrap_or_default();
     let started = Instant::now();
-    while !text().contains("One-line summary") {
-        assert!(started.elapsed() < Duration::from_secs(30), "the prompt never came:\n{}", text());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The prompt's text is out before the terminal library puts the terminal in raw mode: a
-    // Ctrl-C in between is the kernel's SIGINT, which the handler leaves to the prompt, and the
-    // prompt never sees (left in the note). Like an engineer, press it again until it cancels.
-    let status = loop {
-        child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
-        let pressed = Instant::now();
-        let ended = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if pressed.elapsed() > Duration::from_millis(500) {
-                break None;
-            }
+    // A bound for a hung run, not a speed target.
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        while !done() {
+            assert!(started.elapsed() < Duration::from_secs(30), "{what} never came:\n{}\n{}", text(), traced());
             std::thread::sleep(Duration::from_millis(20));
-        };
-        if let Some(status) = ended {
+        }
+    };
+    if before_raw_mode {
+        wait_for("the held prompt", &|| hold.join("reached").exists());
+        child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
+        wait_for("the handler's sight of the signal", &|| traced().contains("signal:prompt"));
+        assert!(!text().contains("One-line summary"), "the prompt asked before it was let go:\n{}", text());
+        std::fs::write(hold.join("release"), "").unwrap();
+    } else {
+        wait_for("the prompt", &|| text().contains("One-line summary"));
+        child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
+    }
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "it did not end after Ctrl-C:\n{}", text());
+        assert!(started.elapsed() < Duration::from_secs(30), "one Ctrl-C did not end it:\n{}", text());
+        std::thread::sleep(Duration::from_millis(20));
     };
     reader.join().unwrap();
     let output = text();
     assert_eq!(status.code(), Some(130), "{output}");
     assert!(output.contains("cancelled: "), "not cancelled, killed:\n{output}");
+    assert!(traced().contains("prompt:begins"), "the prompt was never reached:\n{}", traced());
     assert!(output.rfind("\x1b[?25h") > output.rfind("\x1b[?25l"), "the cursor stays hidden:\n{output:?}");
     assert_eq!(sandbox.snapshot(), before, "a cancelled new-addon wrote something");
     let next = sandbox.xtask().args(["new-addon", "scheduler", "--dry-run"]).success();
