@@ -32,13 +32,21 @@ pub fn check(ctx: &Ctx, autostash: bool) -> anyhow::Result<Branch> {
         if let Some(refusal) = crate::sync_cmd::stopped_here(ctx, "then run cargo xtask pre-pr again") {
             return Err(refusal.into());
         }
+        // A sync only ever rebases or merges; a bisect has no conflicts to resolve.
+        let (whose, finish) = match operation.operation {
+            "rebase" | "merge" => {
+                (" (an interrupted sync, or one you started)", "resolve the conflicts, `git add` them, ")
+            }
+            "bisect" => ("", "mark each commit git checks out: "),
+            _ => ("", "resolve the conflicts, `git add` them, "),
+        };
         return Err(Refusal::failed(format!(
-            "a {} is in progress in `{}` (an interrupted sync, or one you started)",
+            "a {} is in progress in `{}`{whose}",
             operation.operation,
             ctx.root().display()
         ))
         .hint(format!(
-            "finish it (resolve the conflicts, `git add` them, `{}`), or go back to where you were, then run cargo xtask pre-pr again:\n{}",
+            "finish it ({finish}`{}`), or go back to where you were, then run cargo xtask pre-pr again:\n{}",
             operation.continue_command, operation.abort_command
         ))
         .into());

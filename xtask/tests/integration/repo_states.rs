@@ -126,6 +126,29 @@ fn a_rebase_in_progress_is_explained_with_the_recovery_command() {
     assert_contains(&out.stderr, "git rebase --abort");
 }
 
+/// `pre-pr` in the middle of a bisect: it is not called an interrupted sync (a sync never
+/// bisects) nor given conflicts to resolve; the repository is unchanged, and the hint's command,
+/// pasted as printed, ends the bisect on the branch it started from.
+#[test]
+fn pre_pr_during_a_bisect_names_it_as_a_bisect_and_its_hint_ends_it() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["switch", "-q", "-c", "feat/probe"]);
+    for n in 1..=3 {
+        sandbox.write("probe.txt", &format!("{n}\n"));
+        sandbox.commit_all(&format!("feat: probe {n}"));
+    }
+    sandbox.git(&["bisect", "start", "HEAD", "HEAD~2"]);
+    let before = sandbox.snapshot();
+    let out = sandbox.xtask().args(["pre-pr"]).refused(1);
+    assert_eq!(sandbox.snapshot(), before, "pre-pr changed the repository during a bisect");
+    assert_contains(&out.stderr, "a bisect is in progress");
+    assert!(!out.stderr.contains("sync") && !out.stderr.contains("conflicts"), "{}", out.stderr);
+    assert_contains(&out.stderr, "`git bisect good|bad`");
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert!(!sandbox.path(".git/BISECT_LOG").exists(), "the pasted hint did not end the bisect");
+    assert_eq!(sandbox.current_branch(), "feat/probe");
+}
+
 /// Every command that writes or pushes refuses in the middle of a rebase someone started by
 /// hand, with the repository byte-identical: `changelog release` rewrote the CHANGELOG into the
 /// rebase, `undo` took back an earlier run, `prune` deleted the branch being rebased, `propose`
