@@ -193,6 +193,40 @@ fn an_amend_refused_by_commit_msg_is_retried_as_an_amend() {
     assert_contains(&sandbox.git(&["show", "--name-only", "--format=", "HEAD"]), "more.txt");
 }
 
+/// A push of another branch than HEAD's (`git push origin feat/x` from `feat/y`): the pre-push
+/// hook judges the secret by what that branch holds, not by HEAD's tree, where it never was. The
+/// finding names `feat/x` and does not call the secret "removed later"; its purge hint, pasted
+/// from `feat/y`, rebases `feat/x` (not HEAD's branch), after which the push sends no secret.
+#[test]
+fn a_push_of_another_branch_is_judged_and_purged_on_that_branch() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
+    sandbox.write("notes/keys.txt", &format!("id = {}\n", crate::support::fake_aws_key_id()));
+    sandbox.commit_all("feat: keys");
+    sandbox.write("notes/more.txt", "more\n");
+    sandbox.commit_all("feat: more notes");
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["switch", "-q", "-c", "feat/y"]);
+    let y = commit(&sandbox, "feat: y", &[]);
+    assert!(y.ok, "{}", y.stderr);
+    let y_tip = sandbox.head();
+
+    let run = git(&sandbox, &["push", "-q", "origin", "feat/x"], &[]);
+    assert!(!run.ok, "the push of a secret passed");
+    assert_contains(&run.stderr, "aws-access-key-id");
+    assert_contains(&run.stderr, "on `feat/x`");
+    assert!(!run.stderr.contains("removed later"), "feat/x still holds it:\n{}", run.stderr);
+    let purge = crate::support::hint_commands(&run.stderr).into_iter().find(|c| c.starts_with("git rebase -i"));
+    let purge = purge.unwrap_or_else(|| panic!("no purge hint:\n{}", run.stderr));
+    assert!(purge.ends_with(" feat/x"), "{purge}");
+    sandbox.git(&["config", "sequence.editor", "sed -i -e '1s/^pick/drop/'"]);
+    run_hint(&sandbox, &sandbox.root, &purge);
+    assert_eq!(sandbox.git(&["log", "--format=%s", "main..feat/x"]), "feat: more notes\n");
+    assert_eq!(sandbox.git(&["rev-parse", "feat/y"]).trim(), y_tip, "HEAD's branch was rebased");
+    let again = git(&sandbox, &["push", "-q", "origin", "feat/x"], &[]);
+    assert!(!again.stderr.contains("secret"), "{}", again.stderr);
+}
+
 #[test]
 fn commit_msg_accepts_conventional_messages_comments_and_merges() {
     let sandbox = hooked_clone();

@@ -449,7 +449,8 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             for hit in hits_on(suppression, message_file, line) {
                 let fingerprint = fingerprint(hit.id, MESSAGE_PATH, &line[hit.span.clone()])?;
                 if !suppression.accepted(&fingerprint) {
-                    message_findings.push(message_finding(repo, origin, &hit, fingerprint));
+                    let branch = on_branch(repo, origin.0).map(|(name, _)| name);
+                    message_findings.push(message_finding(repo, origin, &hit, fingerprint, branch.as_deref()));
                 }
             }
         }
@@ -472,16 +473,22 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             rule,
             at(path, None),
             format!("`{path}` was added in commit {short} and deleted later; the push still sends it in that commit"),
-            format!("{}\nthen rotate every secret it held", purge_hint(repo, *origin)),
+            format!("{}\nthen rotate every secret it held", purge_hint(repo, *origin, on_branch(repo, origin.0))),
         ));
         history_files.insert(path.clone());
     }
 
-    for secret in found {
+    for mut secret in found {
         if !secret.in_final && history_files.contains(&secret.path) {
             continue;
         }
-        findings.push(secret_finding(repo, &secret));
+        // A commit of another branch than HEAD's (`git push origin feat/x` from `feat/y`): what
+        // that branch leaves decides whether its tip still holds the secret, not HEAD's index.
+        let branch = secret.commit.and_then(|(commit, _)| on_branch(repo, commit));
+        if let Some((_, tip)) = &branch {
+            secret.in_final = still_holds(repo, suppression, *tip, &secret)?;
+        }
+        findings.push(secret_finding(repo, &secret, branch.map(|(name, _)| name)));
     }
     findings.extend(message_findings);
     extra_scanner(facts, findings);
@@ -657,16 +664,52 @@ fn hits_on(suppression: &Suppression, file: Option<CredentialFile>, line: &str) 
     hits
 }
 
-/// How to take a commit out of the history a push sends: an interactive rebase from its parent.
-fn purge_hint(repo: &Repo, (commit, parent): (Oid, Option<Oid>)) -> String {
+/// How to take a commit out of the history a push sends: an interactive rebase from its parent,
+/// of the branch holding it when that is not HEAD's (`git rebase -i <from> <branch>` switches to
+/// it first).
+fn purge_hint(repo: &Repo, (commit, parent): (Oid, Option<Oid>), branch: Option<(String, Oid)>) -> String {
     let short = repo.short_id(commit);
-    let from = match parent {
-        Some(_) => format!("{short}~1"),
-        None => "--root".to_string(),
-    };
+    let from = rebase_from(&short, parent, branch.map(|(name, _)| name).as_deref());
     format!(
         "purge it from the history you push (in the list git opens, mark {short} `edit` and take it out, or `drop` it with the commit that removed it, or move that commit right below it and mark it `fixup`), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}"
     )
+}
+
+/// The arguments of `git rebase -i` that replay a commit (`<short>~1`, or `--root` for a first
+/// commit), on `branch` when it is not HEAD's.
+fn rebase_from(short: &str, parent: Option<Oid>, branch: Option<&str>) -> String {
+    let from = if parent.is_some() { format!("{short}~1") } else { "--root".to_string() };
+    match branch {
+        Some(branch) => format!("{from} {}", crate::output::shell_word(branch)),
+        None => from,
+    }
+}
+
+/// The local branch holding `commit` when HEAD's history does not (a push of another branch),
+/// with its tip: the first by name. `None` when HEAD holds it, or no local branch does.
+fn on_branch(repo: &Repo, commit: Oid) -> Option<(String, Oid)> {
+    let head = repo.head().ok()?.commit();
+    if head.is_some_and(|head| repo.is_merged(commit, head)) {
+        return None;
+    }
+    let mut branches = repo.local_branches().ok()?;
+    branches.sort();
+    branches.into_iter().find(|(_, tip, _)| repo.is_merged(commit, *tip)).map(|(name, tip, _)| (name, tip))
+}
+
+/// Whether `tip`'s version of the secret's file still holds it (a hit with its fingerprint).
+fn still_holds(repo: &Repo, suppression: &Suppression, tip: Oid, secret: &Found) -> anyhow::Result<bool> {
+    let Some(bytes) = repo.file_at(tip, &secret.path)? else { return Ok(false) };
+    let text = String::from_utf8_lossy(&bytes);
+    let file = credential_file(&secret.path);
+    for line in text.lines() {
+        for hit in hits_on(suppression, file, line) {
+            if fingerprint(hit.id, &secret.path, &line[hit.span.clone()])? == secret.fingerprint {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 fn not_a_secret_hint(marker: bool) -> String {
@@ -678,8 +721,12 @@ fn not_a_secret_hint(marker: bool) -> String {
     format!("if it is not a secret, {marker}accept it in the baseline (reviewed like code, in effect once on the main branch): {UPDATE_BASELINE}")
 }
 
-fn secret_finding(repo: &Repo, secret: &Found) -> Finding {
+/// The finding of a secret; `branch` names the branch holding its commit when HEAD's does not.
+fn secret_finding(repo: &Repo, secret: &Found, branch: Option<String>) -> Finding {
     let location = at(&secret.path, Some(secret.line as usize));
+    let on = branch.as_ref().map(|name| format!(" on `{name}`")).unwrap_or_default();
+    let there = if branch.is_some() { " there" } else { "" };
+    let origin_branch = |origin: (Oid, Option<Oid>)| branch.clone().map(|name| (name, origin.0));
     let rotate = if secret.rotate {
         "rotate it"
     } else {
@@ -691,22 +738,22 @@ fn secret_finding(repo: &Repo, secret: &Found) -> Finding {
             format!("remove it and {rotate}; it is only staged, so no commit holds it yet"),
         ),
         (true, Some(origin)) => (
-            format!("possible {} added: {}", secret.rule, secret.redacted),
+            format!("possible {} added{on}: {}", secret.rule, secret.redacted),
             format!(
                 "commit {} holds it, so the push sends it even once this line is gone\n{}\nthen {rotate}",
                 repo.short_id(origin.0),
-                purge_hint(repo, origin)
+                purge_hint(repo, origin, origin_branch(origin))
             ),
         ),
         (false, origin) => {
             let short = origin.map(|origin| repo.short_id(origin.0)).unwrap_or_default();
             (
                 format!(
-                    "possible {} added in commit {short} and removed later: {}; the push still sends it in that commit",
+                    "possible {} added in commit {short}{on} and removed later{there}: {}; the push still sends it in that commit",
                     secret.rule, secret.redacted
                 ),
                 match origin {
-                    Some(origin) => format!("{}\nthen {rotate}", purge_hint(repo, origin)),
+                    Some(origin) => format!("{}\nthen {rotate}", purge_hint(repo, origin, origin_branch(origin))),
                     None => rotate.to_string(),
                 },
             )
@@ -719,13 +766,21 @@ fn secret_finding(repo: &Repo, secret: &Found) -> Finding {
     finding
 }
 
-fn message_finding(repo: &Repo, (commit, parent): (Oid, Option<Oid>), hit: &Hit, fingerprint: String) -> Finding {
+/// The finding of a secret in a commit's message; `branch` names the branch holding the commit
+/// when HEAD's does not.
+fn message_finding(
+    repo: &Repo,
+    (commit, parent): (Oid, Option<Oid>),
+    hit: &Hit,
+    fingerprint: String,
+    branch: Option<&str>,
+) -> Finding {
     let short = repo.short_id(commit);
     let head = repo.head().ok().and_then(|head| head.commit());
     let reword = if head == Some(commit) {
         "reword it (take the secret out of the message that opens): git commit --amend --only".to_string()
     } else {
-        let from = if parent.is_some() { format!("{short}~1") } else { "--root".into() };
+        let from = rebase_from(&short, parent, branch);
         format!("reword it (in the list git opens, mark {short} `reword` and take the secret out), and push a branch that was already pushed with `--force-with-lease`: git rebase -i {from}")
     };
     let mut finding = Finding::error(
