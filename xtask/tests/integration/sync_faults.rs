@@ -75,6 +75,13 @@ fn real_git() -> String {
 ///   tree but not in the index (HEAD back on the new base), says so and waits: a rebase stopped
 ///   while it was writing the commit's files.
 /// - `stash-full`: `git stash` fails as git does on a full disk, changing nothing.
+/// - `stash-<state>`: `git stash push` leaves the state a git killed inside it leaves, then says
+///   so and waits (its commit in `<home>/stash-commit`): `index-lock`, the index lock taken,
+///   nothing stashed; `made`, the stash commit written but `refs/stash` not updated (its lock
+///   `refs/stash.lock` left), the working tree untouched; `stored`, `refs/stash` updated, the
+///   working tree untouched; `cleaned`, the untracked files removed, the tracked changes not yet
+///   reset; `reset`, everything done; `log-locked`, everything done, and the reflog's lock
+///   (`logs/refs/stash.lock`, which `git stash drop` takes) left.
 fn install_git_double(sandbox: &Sandbox) -> String {
     let bin = sandbox.home.join("fault-bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -98,6 +105,20 @@ case "$mode: $* " in
 "stash-full:"*" stash "*)
     echo "error: unable to write new index file: No space left on device" >&2
     exit 128 ;;
+"stash-"*": stash push "*)
+    gitdir=$("$real" rev-parse --git-dir)
+    case "$mode" in stash-index-lock) : > "$gitdir/index.lock"; held ;; esac
+    "$real" "$@" || exit
+    "$real" rev-parse refs/stash > "$HOME/stash-commit"
+    case "$mode" in
+    stash-made|stash-stored|stash-cleaned) "$real" stash apply --index -q "stash@{{0}}" ;;
+    esac
+    case "$mode" in
+    stash-made) "$real" stash drop -q && : > "$gitdir/refs/stash.lock" ;;
+    stash-cleaned) "$real" clean -f -d -q ;;
+    stash-log-locked) mkdir -p "$gitdir/logs/refs" && : > "$gitdir/logs/refs/stash.lock" ;;
+    esac
+    held ;;
 esac
 exec "$real" "$@"
 "#,
@@ -344,4 +365,92 @@ fn a_push_rejected_by_a_stale_lease_keeps_the_sync_hints_and_they_propose() {
     paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
     assert_eq!(sandbox.git_in(&origin, &["show", "feat/work:MORE.md"]), "more of mine\n");
     assert_eq!(sandbox.git_in(&origin, &["show", "feat/work:MATE.md"]), "a teammate's work\n");
+}
+
+/// The local main's commit.
+fn main_commit(sandbox: &Sandbox) -> String {
+    sandbox.git(&["rev-parse", "main"]).trim().to_string()
+}
+
+/// Every state `kill -9` of `sync` can leave while git's `stash push` writes `refs/stash` (see
+/// [`install_git_double`]). `sync --abort` used to loop: with the stash stored and the working
+/// tree not yet reset (or partly), it refused to put back a stash over the very changes it holds,
+/// kept the sync's state, and every command, `--abort` included, refused again; a stale
+/// `refs/stash.lock` or `logs/refs/stash.lock` made the stash un-droppable the same way. Proves,
+/// for each state, that the run was really killed there, that `--abort` either finishes or
+/// refuses before anything moves naming the stale lock, with hints that pasted in order finish
+/// it; that the branch, main and every kind of uncommitted work are back, no lock or stash left;
+/// and that the next `sync` runs.
+#[test]
+fn a_sync_killed_while_git_wrote_the_stash_is_aborted_and_the_work_comes_back() {
+    let states = ["stash-stored", "stash-index-lock", "stash-made", "stash-cleaned", "stash-reset", "stash-log-locked"];
+    for fault in states {
+        let (sandbox, _origin, mine) = team(None, "NOTES.md", "from the teammate\n");
+        let main_before = main_commit(&sandbox);
+        let path = install_git_double(&sandbox);
+        set_fault(&sandbox, fault);
+        let mut child = spawn_held(&sandbox, &path, &["sync"]);
+        kill_group(&mut child, "-KILL");
+        std::fs::remove_file(sandbox.home.join("fault")).unwrap();
+        assert_killed_in_the_stash(&sandbox, fault);
+        let refused = sandbox.xtask().args(["sync"]).failure(1);
+        assert_contains(&refused.stderr, "was interrupted");
+        let before = sandbox.snapshot();
+        let abort = sandbox.xtask().args(["sync", "--abort"]).run();
+        let lock = match fault {
+            "stash-index-lock" => Some(".git/index.lock"),
+            "stash-made" => Some(".git/refs/stash.lock"),
+            "stash-log-locked" => Some(".git/logs/refs/stash.lock"),
+            _ => None,
+        };
+        match lock {
+            Some(lock) => {
+                assert_eq!(abort.code, 1, "{fault}: {}", abort.stderr);
+                assert_eq!(sandbox.snapshot(), before, "{fault}: the refused --abort changed the repository");
+                let lock = sandbox.path(lock);
+                assert_contains(&abort.stderr, &format!("`{}` exists", lock.display()));
+                assert_eq!(
+                    hint_commands(&abort.stderr),
+                    [format!("rm {}", lock.display()), "cargo xtask sync --abort".to_string()],
+                    "{fault}: {}",
+                    abort.stderr
+                );
+                paste_every_hint(&sandbox, &sandbox.root, &abort.stderr);
+            }
+            None => assert_eq!(abort.code, 0, "{fault}: --abort failed:\n{}\n{}", abort.stdout, abort.stderr),
+        }
+        assert_eq!(sandbox.head(), mine, "{fault}: the branch is not back where it was");
+        assert_eq!(main_commit(&sandbox), main_before, "{fault}: main is not back where it was");
+        assert_work_is_back(&sandbox);
+        for lock in [".git/refs/stash.lock", ".git/logs/refs/stash.lock"] {
+            assert!(!sandbox.path(lock).exists(), "{fault}: `{lock}` was left behind");
+        }
+        // Out of the loop: the next sync runs, and the work comes back after it too.
+        let synced = sandbox.xtask().args(["sync"]).success();
+        paste_hints(&sandbox, &sandbox.root, &synced.stdout, &[]);
+        assert!(sandbox.exists("NOTES.md"), "{fault}: the sync after the abort did not bring in main");
+        assert_work_is_back(&sandbox);
+    }
+}
+
+/// Proves the killed `sync` stopped inside git's `stash push`, in the state `fault` names.
+#[track_caller]
+fn assert_killed_in_the_stash(sandbox: &Sandbox, fault: &str) {
+    assert!(sandbox.path(".git/sop/sync.json").exists(), "{fault}: the kill left no sync state");
+    let stashes = sandbox.git(&["stash", "list"]).lines().count();
+    let in_tree = sandbox.exists("scratch.txt") && sandbox.read("FEATURE.md") == "mine\nunstaged work\n";
+    let expected = match fault {
+        "stash-index-lock" | "stash-made" => (0, true),
+        "stash-stored" => (1, true),
+        "stash-cleaned" => (1, false),
+        _ => (1, false),
+    };
+    assert_eq!((stashes, in_tree), expected, "{fault}: not the state the fault leaves");
+    if fault == "stash-made" {
+        let commit = std::fs::read_to_string(sandbox.home.join("stash-commit")).unwrap();
+        assert_eq!(sandbox.git(&["cat-file", "-t", commit.trim()]), "commit\n", "no dangling stash commit");
+    }
+    if fault == "stash-cleaned" {
+        assert!(!sandbox.exists("scratch.txt") && sandbox.read("FEATURE.md") == "mine\nunstaged work\n");
+    }
 }
