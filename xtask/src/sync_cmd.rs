@@ -772,6 +772,9 @@ fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     // A stale lock (a git killed mid-abort, an interrupted `sync --abort`) makes git's own abort
     // fail half-way: named first, with the `rm` that clears it, before anything moves.
     ctx.repo.ensure_index_unlocked_then(Some("cargo xtask sync --abort"))?;
+    // The stash's, too: a `git stash push` killed while it stored the stash leaves one, and the
+    // stash, once applied, could not be dropped (the work then both here and in the stash).
+    ctx.repo.ensure_stash_unlocked_then(Some("cargo xtask sync --abort"))?;
     let result = go_back(ctx, &mut state)?;
     clear(ctx)?;
     let receipt =
@@ -822,6 +825,7 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
         let found = ctx.repo.stash_entries().into_iter().find(|entry| entry.message.contains(&message));
         state.stash = found.map(|entry| entry.commit.to_string());
     }
+    set_aside_work_the_stash_holds(ctx, state)?;
     restore_stash(ctx, state)?;
     if !kept.is_empty() {
         return Ok(format!(
@@ -833,6 +837,24 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
         ));
     }
     Ok(format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)))
+}
+
+/// A `git stash push` killed after it stored the stash, before it reset the working tree (or
+/// half-way), leaves the work both here and in the stash, and a stash is never put back over
+/// changes: `--abort` refused, and kept the state, forever. When every change here (staged,
+/// unstaged, untracked) is also in the stash, the tree is set back to HEAD, which loses nothing,
+/// and the stash then goes back whole, staged changes staged. Anything else is left as it is.
+fn set_aside_work_the_stash_holds(ctx: &Ctx, state: &State) -> anyhow::Result<()> {
+    let Some(stash) = state.stash.as_deref() else { return Ok(()) };
+    if ctx.repo.in_progress().is_some() {
+        return Ok(());
+    }
+    let Some(held) = ctx.repo.work_held_by_stash(crate::git::Repo::parse_oid(stash)?)? else { return Ok(()) };
+    if held.tracked {
+        let head = ctx.repo.head()?.commit().ok_or_else(|| anyhow::anyhow!("HEAD has no commit"))?;
+        gitsync::reset_hard(&ctx.sh, &ctx.repo, head)?;
+    }
+    gitsync::remove_untracked(&ctx.sh, &ctx.repo, &held.untracked)
 }
 
 /// Git will not abort the rebase over untracked files the branch tracks (an interrupted rebase

@@ -210,13 +210,24 @@ impl Repo {
         // The index's lock, and HEAD's: a git killed while moving HEAD (a rebase's checkout)
         // leaves `HEAD.lock`, which blocks `git rebase --abort` itself.
         for name in ["index.lock", "HEAD.lock"] {
-            self.ensure_unlocked(name, then)?;
+            self.ensure_unlocked(&self.git_dir().join(name), then)?;
         }
         Ok(())
     }
 
-    fn ensure_unlocked(&self, name: &str, then: Option<&str>) -> anyhow::Result<()> {
-        let lock = self.git_dir().join(name);
+    /// [`Repo::ensure_index_unlocked_then`] for the stash's locks, in the common git directory:
+    /// `refs/stash.lock` (a `git stash push` killed while it stored the stash) and
+    /// `logs/refs/stash.lock` (a `git stash drop` or `pop` killed while it rewrote the reflog).
+    /// Either makes putting a stash back fail half-way: it is applied, but never dropped.
+    pub fn ensure_stash_unlocked_then(&self, then: Option<&str>) -> anyhow::Result<()> {
+        let common = self.inner.commondir();
+        for name in ["refs/stash.lock", "logs/refs/stash.lock"] {
+            self.ensure_unlocked(&common.join(name), then)?;
+        }
+        Ok(())
+    }
+
+    fn ensure_unlocked(&self, lock: &Path, then: Option<&str>) -> anyhow::Result<()> {
         if lock.exists() {
             let hint = match then {
                 None => format!("if no git command is running, remove the stale lock: rm '{}'", lock.display()),

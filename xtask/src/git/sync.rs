@@ -99,6 +99,15 @@ pub enum Unstashed {
     Kept { reason: String, entry: StashEntry },
 }
 
+/// The uncommitted work a stash already holds ([`Repo::work_held_by_stash`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldByStash {
+    /// Tracked files differ from HEAD (staged or not).
+    pub tracked: bool,
+    /// The untracked files, each identical to the stash's copy.
+    pub untracked: Vec<String>,
+}
+
 /// One stash entry: `stash@{index}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StashEntry {
@@ -330,6 +339,54 @@ impl Repo {
                 message: String::from_utf8_lossy(entry.message_bytes().unwrap_or_default()).into_owned(),
             })
             .collect()
+    }
+
+    /// Whether every uncommitted change here (staged, unstaged, untracked) is also in `stash`, a
+    /// `git stash push --include-untracked` of HEAD: as a `git stash push` killed after it stored
+    /// the stash, before it reset the working tree (or half-way), leaves it. Then setting the tree
+    /// back to HEAD loses nothing. `None` when anything here differs from both HEAD and the stash
+    /// (or cannot be compared: a conflict, a file git would filter); read-only.
+    pub fn work_held_by_stash(&self, stash: Oid) -> anyhow::Result<Option<HeldByStash>> {
+        let fresh = Repository::open(self.git_dir()).context("failed to re-open the repository")?;
+        let commit = fresh.find_commit(stash).with_context(|| format!("failed to read the stash {stash}"))?;
+        let head = fresh.head().and_then(|head| head.peel_to_commit()).context("failed to read HEAD")?;
+        if commit.parent_id(0).ok() != Some(head.id()) {
+            return Ok(None);
+        }
+        let worktree = commit.tree().context("failed to read the stash's tree")?;
+        let staged = commit.parent(1).and_then(|c| c.tree()).context("failed to read the stash's index")?;
+        let untracked = commit.parent(2).ok().and_then(|c| c.tree().ok());
+        let index = fresh.index().context("failed to read the index")?;
+        let mut options = StatusOptions::new();
+        options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+        let statuses = fresh.statuses(Some(&mut options)).context("failed to read `git status`")?;
+        let mut held = HeldByStash { tracked: false, untracked: Vec::new() };
+        for entry in statuses.iter() {
+            let (Ok(path), status) = (entry.path(), entry.status()) else { return Ok(None) };
+            let at = std::path::Path::new(path);
+            let in_stash = |tree: Option<&git2::Tree<'_>>| tree.and_then(|tree| tree.get_path(at).ok()).map(|e| e.id());
+            if status.is_conflicted() {
+                return Ok(None);
+            }
+            if status.intersects(git2::Status::INDEX_NEW | git2::Status::INDEX_MODIFIED | git2::Status::INDEX_TYPECHANGE)
+                && index.get_path(at, 0).map(|entry| entry.id) != in_stash(Some(&staged))
+            {
+                return Ok(None);
+            }
+            let new = status.contains(git2::Status::WT_NEW);
+            if new || status.intersects(git2::Status::WT_MODIFIED | git2::Status::WT_TYPECHANGE) {
+                let copy = if new { in_stash(untracked.as_ref()) } else { in_stash(Some(&worktree)) };
+                if copy.is_none() || worktree_blob_id(&self.root().join(at)) != copy {
+                    return Ok(None);
+                }
+            }
+            // A deletion, staged or not, loses nothing when the file comes back.
+            match new {
+                true => held.untracked.push(path.to_string()),
+                false => held.tracked = true,
+            }
+        }
+        Ok(Some(held))
     }
 
     /// Stashes left behind by an earlier `pre-pr --autostash` (interrupted before it restored them).
@@ -674,6 +731,33 @@ pub fn reset_keep(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<()> {
     Err(Refusal::failed(format!("`git reset --keep` refused: {}; nothing was changed", git_message(&output)))
         .hint("commit or stash your uncommitted changes, then undo again:\ngit stash push\ncargo xtask undo\ngit stash pop --index")
         .into())
+}
+
+/// Removes the untracked files `paths` (relative to the root; each one exactly, no pattern):
+/// `git clean`, for files a stash holds copies of, before it is put back.
+pub fn remove_untracked(sh: &Shell, repo: &Repo, paths: &[String]) -> anyhow::Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let specs: Vec<String> = paths.iter().map(|path| format!(":(top,literal){path}")).collect();
+    let output = cmd!(sh, "git clean -f -q -- {specs...}").run_quiet("failed to run `git clean`")?;
+    repo.reload_index()?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("`git clean` failed: {}", git_message(&output)))
+    }
+}
+
+/// The id git gives the file at `path` as a blob (a symbolic link's is its target's), with no
+/// filter applied; `None` when it cannot be read.
+fn worktree_blob_id(path: &std::path::Path) -> Option<Oid> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path).ok()?;
+        return Oid::hash_object(git2::ObjectType::Blob, target.to_string_lossy().as_bytes()).ok();
+    }
+    Oid::hash_file(git2::ObjectType::Blob, path).ok()
 }
 
 /// Pushes `branch` to `remote` with upstream tracking, leased: the remote branch must still be at

@@ -383,7 +383,7 @@ fn main_commit(sandbox: &Sandbox) -> String {
 /// and that the next `sync` runs.
 #[test]
 fn a_sync_killed_while_git_wrote_the_stash_is_aborted_and_the_work_comes_back() {
-    let states = ["stash-stored", "stash-index-lock", "stash-made", "stash-cleaned", "stash-reset", "stash-log-locked"];
+    let states = ["stash-index-lock", "stash-made", "stash-stored", "stash-cleaned", "stash-reset", "stash-log-locked"];
     for fault in states {
         let (sandbox, _origin, mine) = team(None, "NOTES.md", "from the teammate\n");
         let main_before = main_commit(&sandbox);
