@@ -365,6 +365,13 @@ fn stash_failed(ctx: &Ctx, state: &State, message: &str, error: anyhow::Error) -
         Ok(refusal) => refusal,
         Err(error) => Refusal::failed(format!("{error:#}")),
     };
+    // A git killed inside the stash leaves its lock, which the hint's commit or stash would
+    // trip over: named, with the `rm` and the sync to run again.
+    if let (true, Some(stale)) = (undone, stale_lock(ctx, "cargo xtask sync")) {
+        refusal.message = format!("{}; {}", refusal.message, stale.message);
+        refusal.hint = stale.hint;
+        return refusal.into();
+    }
     refusal.hint = Some(match (undone, refusal.hint.as_deref()) {
         (false, _) => "put back the work and everything the sync did, then sync again:\ncargo xtask sync --abort\ncargo xtask sync".into(),
         (true, Some(crate::error::DISK_FULL)) => format!("{}\ncargo xtask sync", crate::error::DISK_FULL),
@@ -379,6 +386,14 @@ fn stash_failed(ctx: &Ctx, state: &State, message: &str, error: anyhow::Error) -
         ),
     });
     refusal.into()
+}
+
+/// The refusal naming a stale lock of the index, HEAD or the stash, whose hint removes it and
+/// runs `then`; `None` when there is none.
+fn stale_lock(ctx: &Ctx, then: &str) -> Option<Refusal> {
+    let found =
+        ctx.repo.ensure_index_unlocked_then(Some(then)).and_then(|()| ctx.repo.ensure_stash_unlocked_then(Some(then)));
+    found.err().and_then(|error| error.downcast::<Refusal>().ok())
 }
 
 /// Puts back what a sync did before its stash (main fast-forwarded) and removes its state.

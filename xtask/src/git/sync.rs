@@ -368,7 +368,8 @@ impl Repo {
             if status.is_conflicted() {
                 return Ok(None);
             }
-            if status.intersects(git2::Status::INDEX_NEW | git2::Status::INDEX_MODIFIED | git2::Status::INDEX_TYPECHANGE)
+            if status
+                .intersects(git2::Status::INDEX_NEW | git2::Status::INDEX_MODIFIED | git2::Status::INDEX_TYPECHANGE)
                 && index.get_path(at, 0).map(|entry| entry.id) != in_stash(Some(&staged))
             {
                 return Ok(None);

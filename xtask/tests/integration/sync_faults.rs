@@ -82,6 +82,8 @@ fn real_git() -> String {
 ///   working tree untouched; `cleaned`, the untracked files removed, the tracked changes not yet
 ///   reset; `reset`, everything done; `log-locked`, everything done, and the reflog's lock
 ///   (`logs/refs/stash.lock`, which `git stash drop` takes) left.
+/// - `die-stash-<state>`: the same `index-lock`, `made` or `stored` state, then git alone is
+///   killed (`kill -9`), and the sync sees it fail.
 fn install_git_double(sandbox: &Sandbox) -> String {
     let bin = sandbox.home.join("fault-bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -119,6 +121,14 @@ case "$mode: $* " in
     stash-log-locked) mkdir -p "$gitdir/logs/refs" && : > "$gitdir/logs/refs/stash.lock" ;;
     esac
     held ;;
+"die-stash-"*": stash push "*)
+    gitdir=$("$real" rev-parse --git-dir)
+    case "$mode" in
+    die-stash-index-lock) : > "$gitdir/index.lock" ;;
+    die-stash-made) "$real" "$@" && "$real" stash apply --index -q "stash@{{0}}" && "$real" stash drop -q && : > "$gitdir/refs/stash.lock" ;;
+    die-stash-stored) "$real" "$@" && "$real" stash apply --index -q "stash@{{0}}" ;;
+    esac
+    kill -KILL $$ ;;
 esac
 exec "$real" "$@"
 "#,
@@ -452,5 +462,40 @@ fn assert_killed_in_the_stash(sandbox: &Sandbox, fault: &str) {
     }
     if fault == "stash-cleaned" {
         assert!(!sandbox.exists("scratch.txt") && sandbox.read("FEATURE.md") == "mine\nunstaged work\n");
+    }
+}
+
+/// The same states when git alone is killed inside its `stash push` (`kill -9` of the git, not of
+/// the sync, which sees it fail): a stash already stored keeps the sync's state, and its hints
+/// (`sync --abort`, `sync`) used to loop as the killed sync's did; with none stored the sync is
+/// undone, but its hint committed the work past a stale lock `git add` trips over (the index's)
+/// or that the next stash trips over (the stash's). Proves the run failed, and that its hints,
+/// pasted in order, bring main in and every kind of work back, nothing left behind.
+#[test]
+fn a_git_killed_inside_the_syncs_stash_leaves_hints_that_sync() {
+    for fault in ["die-stash-index-lock", "die-stash-made", "die-stash-stored"] {
+        let (sandbox, _origin, _mine) = team(None, "NOTES.md", "from the teammate\n");
+        let path = install_git_double(&sandbox);
+        set_fault(&sandbox, fault);
+        let failed = sandbox.xtask().args(["sync"]).env("PATH", &path).failure(1);
+        std::fs::remove_file(sandbox.home.join("fault")).unwrap();
+        assert_contains(&failed.stderr, "`git stash push` failed");
+        let commands = hint_commands(&failed.stderr);
+        let expected = match fault {
+            "die-stash-stored" => vec!["cargo xtask sync --abort".to_string(), "cargo xtask sync".to_string()],
+            lock => {
+                let name = if lock == "die-stash-made" { ".git/refs/stash.lock" } else { ".git/index.lock" };
+                assert!(sandbox.path(name).exists(), "{fault}: no stale lock was left");
+                vec![format!("rm {}", sandbox.path(name).display()), "cargo xtask sync".to_string()]
+            }
+        };
+        assert_eq!(commands, expected, "{fault}: {}", failed.stderr);
+        let pasted = paste_every_hint(&sandbox, &sandbox.root, &failed.stderr);
+        paste_every_hint(&sandbox, &sandbox.root, &pasted.last().unwrap().stdout);
+        assert!(sandbox.exists("NOTES.md"), "{fault}: the pasted sync did not bring in main");
+        assert_work_is_back(&sandbox);
+        for lock in [".git/refs/stash.lock", ".git/logs/refs/stash.lock"] {
+            assert!(!sandbox.path(lock).exists(), "{fault}: `{lock}` was left behind");
+        }
     }
 }
