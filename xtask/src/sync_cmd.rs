@@ -591,7 +591,10 @@ fn outcome(ctx: &Ctx, state: &mut State, applied: Applied, done: &str) -> anyhow
         }
         Applied::Stopped { paths } | Applied::Conflicts { paths } => Ok(Some(paths)),
         Applied::Failed { message, unfinished } => {
-            let undone = go_back(ctx, state).and_then(|undone| clear(ctx).map(|()| undone));
+            let undone = go_back(ctx, state).and_then(|(undone, kept)| match kept {
+                Some(kept) => Err(kept),
+                None => clear(ctx).map(|()| undone),
+            });
             let recover = unfinished.map(|u| format!("\n{}", u.recover)).unwrap_or_default();
             Err(Refusal::failed(format!("the sync failed: {message}; {}", undone.unwrap_or_else(|e| format!("{e:#}"))))
                 .hint(format!("fix the cause above, then sync again:{recover}\ncargo xtask sync"))
@@ -790,11 +793,17 @@ fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     // The stash's, too: a `git stash push` killed while it stored the stash leaves one, and the
     // stash, once applied, could not be dropped (the work then both here and in the stash).
     ctx.repo.ensure_stash_unlocked_then(Some("cargo xtask sync --abort"))?;
-    let result = go_back(ctx, &mut state)?;
+    let (result, kept) = go_back(ctx, &mut state)?;
+    // Everything else is undone: the state goes, or every command (this one too) would refuse
+    // again over the same kept stash, which the refusal below names.
     clear(ctx)?;
     let receipt =
         Receipt::new(COMMAND, Kind::StateChange, format!("sync of `{}` aborted", state.branch)).reason(result.clone());
     receipts::append(&ctx.repo, receipt)?;
+    if let Some(kept) = kept {
+        errln!("{result}");
+        return Err(kept);
+    }
     if args.json.json {
         state.done = vec![result];
         report(ctx, &state, "aborted", &[])
@@ -804,8 +813,9 @@ fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     }
 }
 
-/// Puts back the branch, main and the uncommitted work as they were when the sync started.
-fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
+/// Puts back the branch, main and the uncommitted work as they were when the sync started; with
+/// the why, when everything but the uncommitted work is back (it is then kept in the stash).
+fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<(String, Option<anyhow::Error>)> {
     // The rebase or merge was ended by hand and commits were made since: never dropped. A sync
     // that stopped at a conflict can be continued with them; an interrupted one keeps them, and
     // everything else it did (main, the stash) is put back.
@@ -841,17 +851,43 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<String> {
         state.stash = found.map(|entry| entry.commit.to_string());
     }
     set_aside_work_the_stash_holds(ctx, state)?;
-    restore_stash(ctx, state)?;
-    if !kept.is_empty() {
-        return Ok(format!(
+    let not_restored = match work_kept_in_stash(ctx, state)? {
+        Some(refusal) => Some(refusal),
+        None => restore_stash(ctx, state).err(),
+    };
+    let undone = match kept.is_empty() {
+        true => format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)),
+        false => format!(
             "The interrupted sync is undone; `{}` keeps the {} commit{} made since (newest {})",
             state.branch,
             kept.len(),
             if kept.len() == 1 { "" } else { "s" },
             ctx.repo.short_id(kept[kept.len() - 1])
-        ));
-    }
-    Ok(format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)))
+        ),
+    };
+    Ok((undone, not_restored))
+}
+
+/// The stash cannot go back over changes it does not hold (made since the sync was killed): it is
+/// kept, the working tree left as it is, and the refusal says where the work is and how to look
+/// at it. `None` when the stash can go back, or is not in the stash list (then
+/// [`restore_stash`] says where it is).
+fn work_kept_in_stash(ctx: &Ctx, state: &State) -> anyhow::Result<Option<anyhow::Error>> {
+    let Some(stash) = state.stash.as_deref() else { return Ok(None) };
+    let Some(reason) = gitsync::restore_blocker(&ctx.repo)? else { return Ok(None) };
+    let Some(entry) = ctx.repo.stash_entries().into_iter().find(|entry| entry.commit.to_string() == stash) else {
+        return Ok(None);
+    };
+    let reference = entry.reference();
+    Ok(Some(
+        Refusal::failed(format!(
+            "the uncommitted work from before the sync was not put back ({reason}); it is kept in `{reference}` ({stash}), and nothing else of the sync is left"
+        ))
+        .hint(format!(
+            "look at it, then put it back (`git stash pop --index {reference}`) once the changes made since are committed or set aside:\ngit stash show -p --include-untracked {stash}"
+        ))
+        .into(),
+    ))
 }
 
 /// A `git stash push` killed after it stored the stash, before it reset the working tree (or

@@ -437,7 +437,7 @@ fn a_sync_killed_while_git_wrote_the_stash_is_aborted_and_the_work_comes_back() 
         }
         // Out of the loop: the next sync runs, and the work comes back after it too.
         let synced = sandbox.xtask().args(["sync"]).success();
-        paste_hints(&sandbox, &sandbox.root, &synced.stdout, &[]);
+        paste_every_hint(&sandbox, &sandbox.root, &synced.stdout);
         assert!(sandbox.exists("NOTES.md"), "{fault}: the sync after the abort did not bring in main");
         assert_work_is_back(&sandbox);
     }
@@ -498,4 +498,41 @@ fn a_git_killed_inside_the_syncs_stash_leaves_hints_that_sync() {
             assert!(!sandbox.path(lock).exists(), "{fault}: `{lock}` was left behind");
         }
     }
+}
+
+/// A sync killed once git stored the stash, before it reset the working tree, and then more work
+/// done before the `--abort`: the stash cannot go back over it (nor can the tree be set back
+/// without losing it), and `--abort` used to refuse, keep the sync's state and loop. Proves it
+/// now undoes the rest (branch, main), keeps both copies of the work (the tree as it is, the
+/// stash), ends the sync (the next one runs) and hints a command that works pasted.
+#[test]
+fn a_sync_killed_in_its_stash_then_worked_on_is_aborted_keeping_both_copies() {
+    let (sandbox, _origin, mine) = team(None, "NOTES.md", "from the teammate\n");
+    let main_before = main_commit(&sandbox);
+    let path = install_git_double(&sandbox);
+    set_fault(&sandbox, "stash-stored");
+    let mut child = spawn_held(&sandbox, &path, &["sync"]);
+    kill_group(&mut child, "-KILL");
+    std::fs::remove_file(sandbox.home.join("fault")).unwrap();
+    assert_killed_in_the_stash(&sandbox, "stash-stored");
+    let stash = std::fs::read_to_string(sandbox.home.join("stash-commit")).unwrap().trim().to_string();
+    sandbox.write("FEATURE.md", "mine\nunstaged work\nmore since the kill\n");
+    let aborted = sandbox.xtask().args(["sync", "--abort"]).failure(1);
+    assert_contains(&aborted.stderr, "Back to where the sync started");
+    assert_contains(&aborted.stderr, &format!("it is kept in `stash@{{0}}` ({stash})"));
+    assert!(!sandbox.path(".git/sop/sync.json").exists(), "the sync's state was kept: every command refuses");
+    assert_eq!(sandbox.head(), mine, "the branch is not back where it was");
+    assert_eq!(main_commit(&sandbox), main_before, "main is not back where it was");
+    assert_eq!(sandbox.read("FEATURE.md"), "mine\nunstaged work\nmore since the kill\n");
+    assert_eq!(sandbox.read("scratch.txt"), "untracked work\n");
+    assert_eq!(sandbox.git(&["rev-parse", "stash@{0}"]).trim(), stash, "the stash is not kept");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &aborted.stderr);
+    assert_eq!(pasted.len(), 1, "{}", aborted.stderr);
+    assert_contains(&pasted[0].stdout, "+unstaged work");
+    // Out of the loop: the next sync runs, the work since comes back, the old stash stays.
+    let synced = sandbox.xtask().args(["sync"]).success();
+    paste_every_hint(&sandbox, &sandbox.root, &synced.stdout);
+    assert!(sandbox.exists("NOTES.md"), "the sync after the abort did not bring in main");
+    assert_eq!(sandbox.read("FEATURE.md"), "mine\nunstaged work\nmore since the kill\n");
+    assert_eq!(sandbox.git(&["stash", "list"]).lines().count(), 1);
 }
