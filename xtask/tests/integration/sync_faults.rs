@@ -80,7 +80,8 @@ fn real_git() -> String {
 ///   nothing stashed; `made`, the stash commit written but `refs/stash` not updated (its lock
 ///   `refs/stash.lock` left), the working tree untouched; `stored`, `refs/stash` updated, the
 ///   working tree untouched; `cleaned`, the untracked files removed, the tracked changes not yet
-///   reset; `reset`, everything done; `log-locked`, everything done, and the reflog's lock
+///   reset; `half-reset`, one tracked file reset, the index lock left (a `git reset --hard`
+///   killed half-way); `reset`, everything done; `log-locked`, everything done, and the reflog's lock
 ///   (`logs/refs/stash.lock`, which `git stash drop` takes) left.
 /// - `die-stash-<state>`: the same `index-lock`, `made` or `stored` state, then git alone is
 ///   killed (`kill -9`), and the sync sees it fail.
@@ -113,11 +114,12 @@ case "$mode: $* " in
     "$real" "$@" || exit
     "$real" rev-parse refs/stash > "$HOME/stash-commit"
     case "$mode" in
-    stash-made|stash-stored|stash-cleaned) "$real" stash apply --index -q "stash@{{0}}" ;;
+    stash-made|stash-stored|stash-cleaned|stash-half-reset) "$real" stash apply --index -q "stash@{{0}}" ;;
     esac
     case "$mode" in
     stash-made) "$real" stash drop -q && : > "$gitdir/refs/stash.lock" ;;
     stash-cleaned) "$real" clean -f -d -q ;;
+    stash-half-reset) "$real" checkout -q HEAD -- FEATURE.md && : > "$gitdir/index.lock" ;;
     stash-log-locked) mkdir -p "$gitdir/logs/refs" && : > "$gitdir/logs/refs/stash.lock" ;;
     esac
     held ;;
@@ -393,7 +395,15 @@ fn main_commit(sandbox: &Sandbox) -> String {
 /// and that the next `sync` runs.
 #[test]
 fn a_sync_killed_while_git_wrote_the_stash_is_aborted_and_the_work_comes_back() {
-    let states = ["stash-index-lock", "stash-made", "stash-stored", "stash-cleaned", "stash-reset", "stash-log-locked"];
+    let states = [
+        "stash-index-lock",
+        "stash-made",
+        "stash-stored",
+        "stash-cleaned",
+        "stash-half-reset",
+        "stash-reset",
+        "stash-log-locked",
+    ];
     for fault in states {
         let (sandbox, _origin, mine) = team(None, "NOTES.md", "from the teammate\n");
         let main_before = main_commit(&sandbox);
@@ -408,7 +418,7 @@ fn a_sync_killed_while_git_wrote_the_stash_is_aborted_and_the_work_comes_back() 
         let before = sandbox.snapshot();
         let abort = sandbox.xtask().args(["sync", "--abort"]).run();
         let lock = match fault {
-            "stash-index-lock" => Some(".git/index.lock"),
+            "stash-index-lock" | "stash-half-reset" => Some(".git/index.lock"),
             "stash-made" => Some(".git/refs/stash.lock"),
             "stash-log-locked" => Some(".git/logs/refs/stash.lock"),
             _ => None,
