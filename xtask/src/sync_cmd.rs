@@ -900,7 +900,9 @@ fn set_aside_work_the_stash_holds(ctx: &Ctx, state: &State) -> anyhow::Result<()
     if ctx.repo.in_progress().is_some() {
         return Ok(());
     }
-    let Some(held) = ctx.repo.work_held_by_stash(crate::git::Repo::parse_oid(stash)?)? else { return Ok(()) };
+    // A stash that cannot be read (or compared) is no reason to stop: `restore_stash` says where it is.
+    let held = crate::git::Repo::parse_oid(stash).and_then(|stash| ctx.repo.work_held_by_stash(stash));
+    let Ok(Some(held)) = held else { return Ok(()) };
     if held.tracked {
         let head = ctx.repo.head()?.commit().ok_or_else(|| anyhow::anyhow!("HEAD has no commit"))?;
         gitsync::reset_hard(&ctx.sh, &ctx.repo, head)?;
