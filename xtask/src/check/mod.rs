@@ -231,6 +231,8 @@ pub(crate) struct BranchFacts {
     /// The commit whose tree the rules judge instead of the index: the pre-push hook's, when
     /// HEAD is pushed (a push sends commits, never what is only staged).
     pub judged: Option<Oid>,
+    /// The tips the pre-push hook was given (none for `check`): the branches a push sends.
+    pub tips: Vec<Oid>,
 }
 
 /// Everything the rules read, gathered once.
@@ -405,7 +407,8 @@ fn branch_facts(ctx: &Ctx, tips: &[Oid], findings: &mut Vec<Finding>) -> anyhow:
         Head::Detached { .. } => None,
     };
     let (pushed, pushed_range) = pushed_commits(ctx, &head, main, tips)?;
-    Ok(BranchFacts { name, head: head.commit(), main, base, changes, pushed, pushed_range, judged })
+    let tips = tips.to_vec();
+    Ok(BranchFacts { name, head: head.commit(), main, base, changes, pushed, pushed_range, judged, tips })
 }
 
 /// The stat data of the attributes files that decide what git diffs as binary: the worktree's

@@ -203,6 +203,8 @@ fn a_push_of_another_branch_is_judged_and_purged_on_that_branch() {
     sandbox.git(&["switch", "-q", "-c", "feat/x"]);
     sandbox.write("notes/keys.txt", &format!("id = {}\n", crate::support::fake_aws_key_id()));
     sandbox.commit_all("feat: keys");
+    // Another branch, first by name, holds the secret's commit too: the pushed one is named.
+    sandbox.git(&["branch", "aaa/keys"]);
     sandbox.write("notes/more.txt", "more\n");
     sandbox.commit_all("feat: more notes");
     sandbox.git(&["switch", "-q", "main"]);

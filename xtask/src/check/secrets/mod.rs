@@ -449,7 +449,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             for hit in hits_on(suppression, message_file, line) {
                 let fingerprint = fingerprint(hit.id, MESSAGE_PATH, &line[hit.span.clone()])?;
                 if !suppression.accepted(&fingerprint) {
-                    let branch = on_branch(repo, origin.0).map(|(name, _)| name);
+                    let branch = on_branch(repo, &facts.branch.tips, origin.0).map(|(name, _)| name);
                     message_findings.push(message_finding(repo, origin, &hit, fingerprint, branch.as_deref()));
                 }
             }
@@ -473,7 +473,10 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
             rule,
             at(path, None),
             format!("`{path}` was added in commit {short} and deleted later; the push still sends it in that commit"),
-            format!("{}\nthen rotate every secret it held", purge_hint(repo, *origin, on_branch(repo, origin.0))),
+            format!(
+                "{}\nthen rotate every secret it held",
+                purge_hint(repo, *origin, on_branch(repo, &facts.branch.tips, origin.0))
+            ),
         ));
         history_files.insert(path.clone());
     }
@@ -484,7 +487,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         }
         // A commit of another branch than HEAD's (`git push origin feat/x` from `feat/y`): what
         // that branch leaves decides whether its tip still holds the secret, not HEAD's index.
-        let branch = secret.commit.and_then(|(commit, _)| on_branch(repo, commit));
+        let branch = secret.commit.and_then(|(commit, _)| on_branch(repo, &facts.branch.tips, commit));
         if let Some((_, tip)) = &branch {
             secret.in_final = still_holds(repo, suppression, *tip, &secret)?;
         }
@@ -686,14 +689,15 @@ fn rebase_from(short: &str, parent: Option<Oid>, branch: Option<&str>) -> String
 }
 
 /// The local branch holding `commit` when HEAD's history does not (a push of another branch),
-/// with its tip: the first by name. `None` when HEAD holds it, or no local branch does.
-fn on_branch(repo: &Repo, commit: Oid) -> Option<(String, Oid)> {
+/// with its tip: one of the branches pushed (`tips`) first, then the first by name. `None` when
+/// HEAD holds it, or no local branch does.
+fn on_branch(repo: &Repo, tips: &[Oid], commit: Oid) -> Option<(String, Oid)> {
     let head = repo.head().ok()?.commit();
     if head.is_some_and(|head| repo.is_merged(commit, head)) {
         return None;
     }
     let mut branches = repo.local_branches().ok()?;
-    branches.sort();
+    branches.sort_by_key(|(name, tip, _)| (!tips.contains(tip), name.clone()));
     branches.into_iter().find(|(_, tip, _)| repo.is_merged(commit, *tip)).map(|(name, tip, _)| (name, tip))
 }
 
