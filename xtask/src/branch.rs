@@ -167,7 +167,7 @@ pub fn preconditions(ctx: &Ctx, branch: &str, command: &str) -> anyhow::Result<(
     if let Some(existing) = repo.conflicting_ref(branch)? {
         let word = crate::output::shell_word(&existing);
         let hint = if existing == branch {
-            format!("switch to it (or delete it: `git branch -D {word}`):\ngit switch {word}")
+            crate::git::hint::existing_branch(repo, &existing)
         } else {
             format!(
                 "move the branch `{existing}` out of the way (or pick another name):\ngit branch -m {word} {}",

@@ -525,7 +525,7 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head,
         if let Some(existing) = repo.conflicting_ref(&names.branch)? {
             let word = crate::output::shell_word(&existing);
             let hint = if existing == names.branch {
-                format!("switch to it (or delete it: `git branch -D {word}`):\ngit switch {word}")
+                crate::git::hint::existing_branch(repo, &existing)
             } else {
                 format!(
                     "move the branch `{existing}` out of the way (or pick another name):\ngit branch -m {word} {}",

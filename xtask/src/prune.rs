@@ -185,13 +185,10 @@ fn judge(ctx: &Ctx, args: &Args, main_commit: Oid) -> anyhow::Result<Vec<Verdict
             Some(InMain::Merged) if branch.untouched && branch.upstream.is_none() => {
                 keep("no commits of its own yet (it never moved since it was created)".into(), None)
             }
-            Some(how) if checked_out.get(&branch.name).is_some_and(|folder| folder.as_path() == ctx.root()) => keep(
-                format!(
-                    "it is checked out; switch away, then prune again:\ngit switch {}\ncargo xtask prune --yes",
-                    crate::output::shell_word(&ctx.config.main_branch)
-                ),
-                Some(how),
-            ),
+            Some(how) if checked_out.get(&branch.name).is_some_and(|folder| folder.as_path() == ctx.root()) => {
+                let (switch, note) = crate::git::hint::switch_to_main(&ctx.repo, &ctx.config);
+                keep(format!("it is checked out; switch away{note}, then prune again:\n{switch}\ncargo xtask prune --yes"), Some(how))
+            }
             // Checked out in another worktree of this clone, where the main branch may be taken
             // too: that worktree lets go of it (detached at the same commit), then prune again.
             Some(how) if checked_out.contains_key(&branch.name) => keep(

@@ -331,10 +331,17 @@ fn not_on_a_branch(ctx: &Ctx, head: Head) -> anyhow::Error {
             crate::git::hint::branch_for(&ctx.repo, &ctx.config, commit)
         )),
         Head::Detached { .. } | Head::Branch { .. } => {
-            Refusal::usage("HEAD is not on a branch; there is nothing to sync").hint(format!(
-                "switch to your branch first:\ngit switch {}",
-                crate::output::shell_word(&ctx.config.main_branch)
-            ))
+            let main = &ctx.config.main_branch;
+            let hint = match crate::git::hint::checked_out_elsewhere(&ctx.repo, main) {
+                None => format!("switch to your branch first:\ngit switch {}", crate::output::shell_word(main)),
+                // A linked worktree: `main` is the other worktree's, where it is synced.
+                Some(folder) => format!(
+                    "switch to your branch first (`git switch <branch>`); `{main}` is checked out in the worktree `{}`, sync it there:\ncargo xtask -C {} sync",
+                    folder.display(),
+                    crate::output::shell_word(&folder.display().to_string())
+                ),
+            };
+            Refusal::usage("HEAD is not on a branch; there is nothing to sync").hint(hint)
         }
     };
     refusal.into()
@@ -751,12 +758,13 @@ fn print_next(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<()> {
     if !in_main {
         outln!("next: {}", crate::git::hint::push(&ctx.repo, &ctx.config.remote, &state.branch, head));
     } else if ctx.repo.ahead_behind(before, target).0 > 0 {
+        let (switch, note) = crate::git::hint::switch_to_main(&ctx.repo, &ctx.config);
         outln!(
-            "`{}` has no commits of its own beyond `{}`: its work is already there, so there is nothing to push; delete the branch:",
+            "`{}` has no commits of its own beyond `{}`: its work is already there, so there is nothing to push; delete the branch{note}:",
             state.branch,
             state.main_upstream
         );
-        outln!("next: git switch {}", crate::output::shell_word(&ctx.config.main_branch));
+        outln!("next: {switch}");
         outln!("next: cargo xtask prune --yes");
     } else {
         outln!("`{}` has no commits of its own yet: nothing to push", state.branch);

@@ -232,6 +232,61 @@ pub fn restore(repo: &Repo, config: &Config, path: &str, sources: &[Oid]) -> Opt
     })
 }
 
+/// The folder of the other worktree of this clone that has `branch` checked out, if one has:
+/// git refuses to check out a branch a second time (`'main' is already used by worktree at …`),
+/// so a hint never says `git switch <branch>` then.
+pub fn checked_out_elsewhere(repo: &Repo, branch: &str) -> Option<std::path::PathBuf> {
+    let here = repo.root().canonicalize().unwrap_or_else(|_| repo.root().to_path_buf());
+    repo.checked_out_worktrees().remove(branch).filter(|folder| *folder != here)
+}
+
+/// Takes this worktree off its branch to `to` (a branch, or a commit id): `git switch <to>`; or,
+/// when another worktree has `to` checked out, or `to` is no branch, `git switch --detach <to>`:
+/// the same files, on no branch. What a step needs that deletes the branch it leaves.
+pub fn switch_away(repo: &Repo, to: &str) -> String {
+    let is_branch = repo.raw().refname_to_id(&format!("refs/heads/{to}")).is_ok();
+    if is_branch && checked_out_elsewhere(repo, to).is_none() {
+        format!("git switch {}", shell_word(to))
+    } else {
+        format!("git switch --detach {}", shell_word(to))
+    }
+}
+
+/// The hint of a command refused because the branch `branch` it would create exists: switch to
+/// it; or, when another worktree of this clone has it checked out (where git refuses to check it
+/// out again), work on it there, its state shown by a command that works from here.
+pub fn existing_branch(repo: &Repo, branch: &str) -> String {
+    let word = shell_word(branch);
+    match checked_out_elsewhere(repo, branch) {
+        None => format!("switch to it (or delete it: `git branch -D {word}`):\ngit switch {word}"),
+        Some(folder) => {
+            let shown = folder.display().to_string();
+            format!(
+                "it is checked out in the worktree `{shown}`: work on it there (or pick another name); its state:\ngit -C {} status --short --branch",
+                shell_word(&shown)
+            )
+        }
+    }
+}
+
+/// [`switch_away`] to the main branch: `git switch main`; when another worktree has it checked
+/// out (this one is a linked worktree), `git switch --detach` to the newest of `main` and
+/// `<remote>/<main>`, with `note`, the words that say why: empty, or ` (`main` is checked out in
+/// the worktree `…`, so this one goes to its commit, on no branch)`.
+pub fn switch_to_main(repo: &Repo, config: &Config) -> (String, String) {
+    let main = &config.main_branch;
+    match checked_out_elsewhere(repo, main) {
+        None => (format!("git switch {}", shell_word(main)), String::new()),
+        Some(folder) => (
+            format!("git switch --detach {}", base_name(repo, config)),
+            format!(
+                " (`{main}` is checked out in the worktree `{}`, so this one goes to its commit, on no branch)",
+                folder.display()
+            ),
+        ),
+    }
+}
+
 /// A branch name for commits that are on no branch yet (a detached HEAD, the main branch), from
 /// the engineer's own words: `feat: add login` at `commit` gives `feat/add-login`; a name that is
 /// taken gets a number. The kind is the commit's type when it is a configured branch kind.

@@ -522,7 +522,7 @@ fn manual_undo(repo: &Repo, record: &Record) -> Vec<String> {
                 if !untouched.is_empty() {
                     hints.push(format!("rm -- {}", untouched.join(" ")));
                 }
-                hints.push(format!("git switch {} && git branch -D {}", crate::output::shell_word(&back), branch.name));
+                hints.push(format!("{} && git branch -D {}", crate::git::hint::switch_away(repo, &back), branch.name));
                 return hints;
             }
             hints.push(format!("git branch -D {}", branch.name));

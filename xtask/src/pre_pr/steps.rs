@@ -135,9 +135,9 @@ pub(super) fn own_commits(
     } else if synced.is_some() && ctx.repo.ahead_behind(branch.head, base).0 > 0 {
         // It had commits of its own before the sync, which found them in main: its pull request
         // was merged (rebased or squashed on the forge). Done; `prune` deletes it off the branch.
+        let (switch, note) = crate::git::hint::switch_to_main(&ctx.repo, &ctx.config);
         format!(
-            "its work is already in `{main_name}` (its pull request was merged): delete the branch:\ngit switch {}\ncargo xtask prune --yes",
-            crate::output::shell_word(main)
+            "its work is already in `{main_name}` (its pull request was merged): delete the branch{note}:\n{switch}\ncargo xtask prune --yes"
         )
     } else {
         "commit your change on it first, or switch to the branch that holds it:\ncargo xtask status --all".to_string()

@@ -43,3 +43,4 @@ mod trust;
 mod undo;
 mod verify_cache;
 mod verify_scope;
+mod worktrees;

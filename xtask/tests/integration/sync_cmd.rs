@@ -412,7 +412,7 @@ fn after_a_squash_merge_and_a_teammates_follow_up_the_push_is_a_lease() {
 /// a teammate then lands `main_first` on main and the forge rebase-merges the branch's work as
 /// `merged` (files and contents on top of main) and deletes the remote branch. `strategy` is this
 /// clone's `sync_strategy`.
-fn rebase_merged_on_the_forge(
+pub(crate) fn rebase_merged_on_the_forge(
     strategy: &str,
     commits: &[(&str, &str, &str)],
     main_first: (&str, &str),

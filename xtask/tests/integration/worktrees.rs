@@ -1,0 +1,111 @@
+//! Linked worktrees (`git worktree add`) and sparse checkouts: the repository states in which a
+//! branch is checked out in another folder of the clone, or files are left out of the working
+//! tree on purpose. What these tests prove: every `hint:` and `next:` line that would switch to a
+//! branch another worktree has checked out (git refuses: "already used by worktree") prints a
+//! command that works pasted as printed where it was printed; and `check` counts the files a
+//! sparse checkout leaves out (skip-worktree in the index) as present, while a file really
+//! deleted is still reported.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{assert_contains, hint_commands, next_lines, paste_every_hint, Sandbox};
+
+/// `fix/typo`, whose pull request was rebase-merged on the forge, checked out in a linked
+/// worktree (a folder with a space in its name); the main clone is on `main`.
+fn merged_branch_in_a_linked_worktree() -> (Sandbox, PathBuf) {
+    let sandbox = crate::sync_cmd::rebase_merged_on_the_forge(
+        "rebase",
+        &[("typo.txt", "fixed\n", "fix: the typo")],
+        ("news.txt", "news\n"),
+        &[("typo.txt", "fixed\n")],
+    );
+    sandbox.git(&["switch", "-q", "main"]);
+    let linked = sandbox.root.parent().unwrap().join("linked wt");
+    sandbox.git(&["worktree", "add", "-q", linked.to_str().unwrap(), "fix/typo"]);
+    (sandbox, linked)
+}
+
+/// The branch is gone, the linked worktree sits on no branch, and the main clone is untouched.
+fn assert_deleted_from(sandbox: &Sandbox, linked: &Path) {
+    assert_eq!(sandbox.git(&["branch", "--list", "fix/typo"]), "", "the branch is still here");
+    assert_eq!(sandbox.git_in(linked, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "HEAD");
+    assert_eq!(sandbox.current_branch(), "main", "the main clone left main");
+}
+
+/// Proves: after `sync` in a linked worktree finds the branch's work already in main, its `next:`
+/// lines no longer say `git switch main` (main is the main clone's): pasted in the linked
+/// worktree, they detach it at `origin/main` and prune the branch.
+#[test]
+fn sync_in_a_linked_worktree_points_to_a_switch_that_works_there() {
+    let (sandbox, linked) = merged_branch_in_a_linked_worktree();
+    let out = sandbox.xtask().current_dir(&linked).args(["sync"]).success();
+    assert_contains(&out.stdout, "is checked out in the worktree");
+    assert_eq!(next_lines(&out.stdout), ["git switch --detach origin/main", "cargo xtask prune --yes"]);
+    let pasted = paste_every_hint(&sandbox, &linked, &out.stdout);
+    assert_contains(&pasted[1].stdout, "Deleted fix/typo");
+    assert_deleted_from(&sandbox, &linked);
+}
+
+/// Proves: `prune` run in a linked worktree on a merged branch keeps it (it is checked out
+/// there) with a hint that, pasted there, takes the worktree off it and prunes it; and `pre-pr`'s
+/// stop on the same branch hints the same working commands.
+#[test]
+fn prune_and_pre_pr_in_a_linked_worktree_hint_a_switch_that_works_there() {
+    let (sandbox, linked) = merged_branch_in_a_linked_worktree();
+    sandbox.git_in(&linked, &["fetch", "-q", "origin"]);
+    let out = sandbox.xtask().current_dir(&linked).args(["prune", "--yes"]).run();
+    assert!(sandbox.git(&["branch", "--list", "fix/typo"]).contains("fix/typo"), "prune deleted a checked-out branch");
+    assert!(hint_commands(&out.all()).iter().any(|c| c == "git switch --detach origin/main"), "{}", out.all());
+    paste_every_hint(&sandbox, &linked, &out.all());
+    assert_deleted_from(&sandbox, &linked);
+
+    let (sandbox, linked) = merged_branch_in_a_linked_worktree();
+    let out = sandbox.xtask().current_dir(&linked).args(["pre-pr"]).run();
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stderr, "its work is already in `origin/main`");
+    assert_eq!(hint_commands(&out.stderr), ["git switch --detach origin/main", "cargo xtask prune --yes"]);
+    let pasted = paste_every_hint(&sandbox, &linked, &out.stderr);
+    assert_contains(&pasted[1].stdout, "Deleted fix/typo");
+    assert_deleted_from(&sandbox, &linked);
+}
+
+/// Proves: `sync` on a detached HEAD in a linked worktree, while main is checked out in the main
+/// clone, no longer hints `git switch main` there; the hint, pasted in the linked worktree, syncs
+/// main where it is checked out.
+#[test]
+fn sync_on_a_detached_linked_worktree_hints_a_sync_where_main_is() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.with_origin();
+    let linked = sandbox.root.parent().unwrap().join("linked wt");
+    sandbox.git(&["worktree", "add", "-q", "--detach", linked.to_str().unwrap(), "main"]);
+    let out = sandbox.xtask().current_dir(&linked).args(["sync"]).refused(2);
+    let main_clone = sandbox.root.canonicalize().unwrap();
+    let commands = hint_commands(&out.stderr);
+    assert_eq!(commands.len(), 1, "{}", out.stderr);
+    assert!(commands[0].starts_with("cargo xtask -C ") && commands[0].ends_with(" sync"), "{commands:?}");
+    assert_contains(&commands[0], &main_clone.display().to_string());
+    paste_every_hint(&sandbox, &linked, &out.stderr);
+    assert_eq!(sandbox.current_branch(), "main");
+}
+
+/// Proves: `branch` and `new-addon` refused because the branch exists, while another worktree
+/// has it checked out, no longer hint `git switch <branch>` (git refuses it here): the hint names
+/// that worktree and, pasted where it was printed, shows the branch's state there.
+#[test]
+fn an_existing_branch_checked_out_elsewhere_is_pointed_at_not_switched_to() {
+    let sandbox = Sandbox::with_kit();
+    let linked = sandbox.root.parent().unwrap().join("linked wt");
+    for (branch, args) in
+        [("feat/pager", &["branch", "feat", "pager"][..]), ("feat/scheduler", &["new-addon", "scheduler", "--yes"])]
+    {
+        sandbox.git(&["worktree", "add", "-q", "-b", branch, linked.to_str().unwrap(), "main"]);
+        let out = sandbox.xtask().args(args).refused(2);
+        assert_contains(&out.stderr, "is checked out in the worktree");
+        let commands = hint_commands(&out.stderr);
+        assert!(commands.iter().all(|c| !c.starts_with("git switch")), "{args:?}: {commands:?}");
+        let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        assert_contains(&pasted[0].stdout, branch);
+        assert_eq!(sandbox.current_branch(), "main");
+        sandbox.git(&["worktree", "remove", "--force", linked.to_str().unwrap()]);
+    }
+}
