@@ -17,6 +17,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::docs::{Header, Status};
 use crate::error::Refusal;
+use crate::git::sparse;
 use crate::names::{self, Names, Words};
 
 /// One add-on, as its documents describe it.
@@ -66,7 +67,8 @@ impl Addon {
 
     /// The owning module's path as it exists (the folder form when there is no file).
     pub fn module_path(&self, root: &Path) -> &str {
-        if !root.join(&self.names.module).is_file() && root.join(&self.names.module_dir).is_dir() {
+        let (file, dir) = (root.join(&self.names.module), root.join(&self.names.module_dir));
+        if !sparse::is_file(&file) && sparse::is_dir(&dir) {
             &self.names.module_dir
         } else {
             &self.names.module
@@ -125,18 +127,26 @@ impl Inventory {
     /// [`Inventory::load`], with each spec's header from `cache` while the spec is unchanged.
     pub fn load_cached(root: &Path, config: &Config, cache: &Cache) -> anyhow::Result<Inventory> {
         let dir = root.join(&config.docs.specs);
+        // The specs a sparse checkout leaves out are add-ons too (their folder maybe absent).
+        let absent = sparse::absent_in(&dir);
         let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
+            Ok(entries) => Some(entries),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && !absent.is_empty() => None,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Inventory { config: config.clone(), ..Inventory::default() })
             }
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", dir.display())),
         };
         let mut files_found = Vec::new();
-        for entry in entries {
+        for entry in entries.into_iter().flatten() {
             let entry = entry.with_context(|| format!("failed to read `{}`", dir.display()))?;
             let Ok(file_name) = entry.file_name().into_string() else { continue };
             if names::feature_of_spec_file(&file_name).is_some() && is_file(&entry) {
+                files_found.push(file_name);
+            }
+        }
+        for (file_name, file, _) in absent {
+            if file && names::feature_of_spec_file(&file_name).is_some() {
                 files_found.push(file_name);
             }
         }
@@ -345,22 +355,32 @@ impl Listings {
 
 /// A folder's entries (none when it cannot be read).
 fn list(dir: &Path) -> Entries {
-    let Ok(listing) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut entries: Entries = listing
+    // With the entries a sparse checkout leaves out, which the disk lacks.
+    let mut entries: Entries = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
         .flatten()
         .filter_map(|entry| {
             let (file, dir) = kind_of(&entry)?;
             Some((entry.file_name().into_string().ok()?, file, dir))
         })
         .collect();
+    entries.extend(sparse::absent_in(dir));
     entries.sort_unstable_by(|one, other| one.0.cmp(&other.0));
     entries
 }
 
 /// A document's text up to (not including) its first `## ` heading: all [`Header::parse`] reads.
 pub fn read_header(path: &Path) -> anyhow::Result<String> {
-    let file = std::fs::File::open(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let mut reader = std::io::BufReader::new(file);
+    let reader: Box<dyn std::io::Read> = match std::fs::File::open(path) {
+        Ok(file) => Box::new(file),
+        // A document a sparse checkout leaves out: its blob in the index.
+        Err(error) => match sparse::read(path) {
+            Ok(bytes) => Box::new(std::io::Cursor::new(bytes)),
+            Err(_) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
+        },
+    };
+    let mut reader = std::io::BufReader::new(reader);
     let mut text = String::new();
     let mut line = Vec::new();
     loop {

@@ -60,20 +60,47 @@ pub fn declared_addons(root: &Path) -> anyhow::Result<(Vec<Declared>, Vec<Refuse
 /// stores it.
 type Declarations = ((Option<(String, usize)>, Option<(String, usize)>), (bool, Option<(Vec<String>, usize)>));
 
+/// The add-on modules a sparse checkout leaves out of the working tree (which the discovery, a
+/// walk of the disk, cannot see), by the discovery's rule: `<module>.rs` or `<module>/mod.rs` in
+/// the add-ons folder.
+fn absent_addons(root: &Path) -> Vec<discover::Found> {
+    use crate::git::sparse;
+    let dir = root.join(discover::ADDONS_DIR);
+    let mut found = Vec::new();
+    for (name, file, folder) in sparse::absent_in(&dir) {
+        let (module, path) = match name.strip_suffix(".rs") {
+            Some(stem) if file && stem != "mod" => (stem.to_string(), dir.join(&name)),
+            None if folder && sparse::is_file(&dir.join(&name).join("mod.rs")) => {
+                (name.clone(), dir.join(&name).join("mod.rs"))
+            }
+            _ => continue,
+        };
+        if !discover::is_module_name(&module) {
+            continue;
+        }
+        let test = root.join(discover::TESTS_DIR).join(format!("{module}.rs"));
+        let test = (sparse::is_file(&test) && !discover::KIT_TEST_MODULES.contains(&module.as_str())).then_some(test);
+        found.push(discover::Found { module, file: path, test });
+    }
+    found
+}
+
 /// [`declared_addons`], each module's declarations from `cache` while its file is unchanged.
 pub fn declared_addons_cached(
     root: &Path,
     cache: &crate::cache::Cache,
 ) -> anyhow::Result<(Vec<Declared>, Vec<Refused>)> {
-    let (found, bad) = discover::addons(root);
+    let (mut found, bad) = discover::addons(root);
+    found.extend(absent_addons(root));
+    found.sort_by(|a, b| a.module.cmp(&b.module));
     let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
     let mut out = Vec::with_capacity(found.len());
     for addon in found {
         let file = relative(&addon.file);
         let ((flag, name), (has_constructor, depends_on)): Declarations =
             cache.derive("module", root, &file, "", |full| {
-                let text =
-                    std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+                let text = crate::git::sparse::read_to_string(full)
+                    .with_context(|| format!("failed to read `{}`", full.display()))?;
                 Ok((
                     (declared_str(&text, "FLAG"), declared_str(&text, "NAME")),
                     (

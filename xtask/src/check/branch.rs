@@ -129,12 +129,15 @@ fn changelog_rule(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Res
     let path = layout::CHANGELOG;
     let main = &facts.ctx.config.main_branch;
     let fragment = changelog::fragment_path(&branch_slug(facts));
-    // Root-relative paths: the hint works from any folder of the clone.
+    // Root-relative paths: the hint works from any folder of the clone. A folder a sparse
+    // checkout leaves out is staged with `--sparse` (git refuses the path otherwise).
+    let outside = crate::git::sparse::leaves_files_out() && !facts.ctx.root().join(changelog::FRAGMENTS_DIR).is_dir();
     let write_hint = format!(
-        "mkdir -p {} && printf '<!-- section: {} -->\\n- Describe the change\\n' > {} && git add {}",
+        "mkdir -p {} && printf '<!-- section: {} -->\\n- Describe the change\\n' > {} && git add {}{}",
         crate::git::hint::root_path(changelog::FRAGMENTS_DIR),
         likely_section(facts),
         crate::git::hint::root_path(&fragment),
+        if outside { "--sparse " } else { "" },
         crate::git::hint::pathspec(&fragment)
     );
     let changed = facts.branch.changes.iter().find(|change| change.path == path && change.kind != ChangeKind::Deleted);

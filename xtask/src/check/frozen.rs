@@ -179,7 +179,12 @@ impl FreezeRecords {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", full_dir.display())),
         };
-        let mut names = Vec::new();
+        // The records a sparse checkout leaves out are records too (their folder maybe absent).
+        let mut names: Vec<String> = crate::git::sparse::absent_in(&full_dir)
+            .into_iter()
+            .filter(|(name, file, _)| *file && name.ends_with(&format!(".{RECORD_EXTENSION}")))
+            .map(|(name, _, _)| name)
+            .collect();
         for entry in listing.into_iter().flatten() {
             let entry = entry.with_context(|| format!("failed to read `{}`", full_dir.display()))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -206,7 +211,8 @@ impl FreezeRecords {
             // Cached as `(hash, line)` or `(problem line, problem)`.
             type Read = (Option<(String, usize)>, (Option<usize>, String));
             let read: Read = cache.derive("freeze-record", root, &path, "", |full| {
-                let bytes = std::fs::read(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+                let bytes =
+                    crate::git::sparse::read(full).with_context(|| format!("failed to read `{}`", full.display()))?;
                 let parsed = match (&spec_file, String::from_utf8(bytes)) {
                     (None, _) => Err(RecordProblem {
                         line: None,
@@ -281,7 +287,7 @@ impl SpecLock {
     /// Reads the lock; a missing file is an empty lock. Returns the lock and the file's text.
     pub fn load(root: &Path, config: &Config) -> anyhow::Result<(SpecLock, Option<String>)> {
         let path = root.join(SpecLock::path(config));
-        match std::fs::read(&path) {
+        match crate::git::sparse::read(&path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 Ok((SpecLock::parse(&text), Some(text)))
@@ -636,7 +642,8 @@ fn check_addon(
         ));
         return Ok(());
     };
-    let read = |full: &Path| std::fs::read(full).with_context(|| format!("failed to read `{}`", full.display()));
+    let read =
+        |full: &Path| crate::git::sparse::read(full).with_context(|| format!("failed to read `{}`", full.display()));
     let hash = ctx.cache.derive("spec-hash", ctx.root(), &addon.spec, "", |full| spec_hash(&read(full)?))?;
     if hash == recorded.hash {
         return Ok(());
@@ -696,7 +703,7 @@ fn restore_frozen(
     matches: &dyn Fn(&String) -> bool,
 ) -> anyhow::Result<String> {
     let head = facts.branch.head;
-    let record_now = std::fs::read(facts.ctx.root().join(&recorded.path)).unwrap_or_default();
+    let record_now = crate::git::sparse::read(&facts.ctx.root().join(&recorded.path)).unwrap_or_default();
     let spec_at_head = facts.version_at(head, &addon.spec)?;
     let record_at_head = facts.version_at(head, &recorded.path)?;
     if spec_at_head.as_deref().map(str::as_bytes) == Some(spec_now)

@@ -15,6 +15,7 @@ use anyhow::Context as _;
 
 use crate::addons::Addon;
 use crate::docs::{self, Header, Status, PLACEHOLDER};
+use crate::git::sparse;
 use crate::layout;
 use crate::render::Templates;
 
@@ -180,7 +181,7 @@ fn documents(
         let extra = format!("{kind} {:?}", addon.status);
         let found = ctx.cache.derive("document", root, path, &extra, |full| {
             let Some(templates) = templates.get() else { return Err(NoTemplates.into()) };
-            let text = std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+            let text = sparse::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
             Ok(check_document(templates, kind, path, &text, addon.status))
         });
         match found {
@@ -487,7 +488,7 @@ pub fn env_syntax_errors(text: &str) -> Vec<(usize, String)> {
 /// finding, not a reason to stop.
 fn read_optional(root: &Path, relative: &str) -> anyhow::Result<Option<String>> {
     let path = root.join(relative);
-    match std::fs::read(&path) {
+    match sparse::read(&path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error).with_context(|| format!("failed to read `{}`", path.display())),
@@ -611,7 +612,7 @@ fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
     // `.env.example` documents no flag by obligation; any flag it shows must be owned and off.
     // It must be UTF-8 (the runtime and its tests read it as text): a line that is not is a
     // finding, and the rest of the file is still judged.
-    let env_text = match std::fs::read(root.join(env_path)) {
+    let env_text = match sparse::read(&root.join(env_path)) {
         Ok(bytes) => Some(match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
@@ -735,8 +736,19 @@ fn code_depends_on(facts: &Facts<'_>, addon: &Addon, module: &layout::Declared, 
     ));
 }
 
-/// Every `.rs` file under `dir`, relative to `root`, `/`-separated, sorted.
+/// Every `.rs` file under `dir`, relative to `root`, `/`-separated, sorted; those a sparse
+/// checkout leaves out included.
 fn rust_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
+    for (name, file, folder) in sparse::absent_in(dir) {
+        let path = dir.join(&name);
+        if folder {
+            rust_files(root, &path, out)?;
+        } else if file && name.ends_with(".rs") {
+            if let Ok(relative) = path.strip_prefix(root) {
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -895,7 +907,7 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
     files.sort();
     for file in files {
         let mentions: Vec<(usize, String)> = facts.ctx.cache.derive("flag-mentions", root, &file, "", |full| {
-            let text = std::fs::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
+            let text = sparse::read_to_string(full).with_context(|| format!("failed to read `{}`", full.display()))?;
             Ok(flag_mentions_in(&text))
         })?;
         for (line_number, mention) in mentions {

@@ -12,6 +12,7 @@ pub mod history;
 pub mod merged;
 pub mod scratch;
 pub mod setup;
+pub mod sparse;
 pub mod sync;
 
 use std::path::{Path, PathBuf};

@@ -109,3 +109,62 @@ fn an_existing_branch_checked_out_elsewhere_is_pointed_at_not_switched_to() {
         sandbox.git(&["worktree", "remove", "--force", linked.to_str().unwrap()]);
     }
 }
+
+/// The reference add-on's documents, which the kit's sparse checkouts below leave out or keep.
+const BLUEPRINT: &str = "docs/blueprints/Lancelot_vNext2_Blueprint_HealthMonitor.md";
+const RUNBOOK: &str = "docs/runbooks/Lancelot_vNext2_Runbook_HealthMonitor.md";
+
+/// The rule ids of `check --json`'s findings.
+fn rules_of(sandbox: &Sandbox) -> Vec<String> {
+    let out = sandbox.xtask().args(["check", "--json"]).run();
+    let report = out.json();
+    report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap().to_string()).collect()
+}
+
+/// Proves: in a sparse checkout (cone mode), the files left out of the working tree on purpose
+/// (skip-worktree in the index) count as present: with the documents (a frozen spec and its
+/// freeze record among them) and the sources out, the documents out, or the specs kept and the
+/// other documents out, `check` passes as in the full checkout (it reported an orphan flag, then
+/// the blueprint, runbook and architecture note as missing). A document really deleted inside the
+/// cone is still reported, and its pasted hint restores it.
+#[test]
+fn check_counts_the_files_a_sparse_checkout_leaves_out_as_present() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["spec", "start", "health-monitor"]).success();
+    sandbox.commit_all("docs: start the health monitor");
+    let cones =
+        [&["tests", "templates"][..], &["src", "tests", "templates"], &["src", "tests", "templates", "docs/specs"]];
+    for cone in cones {
+        let mut args = vec!["sparse-checkout", "set"];
+        args.extend(cone);
+        sandbox.git(&args);
+        assert!(!sandbox.exists(BLUEPRINT), "{cone:?}: the sparse checkout kept the blueprint");
+        assert_eq!(rules_of(&sandbox), Vec::<String>::new(), "{cone:?}");
+        sandbox.xtask().args(["check"]).success();
+    }
+
+    sandbox.git(&["sparse-checkout", "set", "src", "tests", "templates", "docs/specs", "docs/runbooks"]);
+    std::fs::remove_file(sandbox.path(RUNBOOK)).unwrap();
+    let out = sandbox.xtask().args(["check"]).failure(1);
+    assert_contains(&out.stdout, "has no runbook");
+    assert!(!out.stdout.contains("has no blueprint"), "{}", out.stdout);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert!(sandbox.exists(RUNBOOK), "the pasted hint did not restore the runbook");
+}
+
+/// Proves: on a branch of a sparse checkout that leaves `docs/` out, the missing CHANGELOG
+/// fragment is the one finding, and its hint, pasted as printed, writes and stages the fragment
+/// (git refuses a plain `git add` of a path outside the sparse checkout), after which `check`
+/// passes.
+#[test]
+fn a_changelog_fragment_hint_works_in_a_sparse_checkout() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.git(&["sparse-checkout", "set", "src", "tests", "templates"]);
+    sandbox.git(&["switch", "-q", "-c", "fix/sparse"]);
+    sandbox.write("tests/sparse.txt", "x\n");
+    sandbox.commit_all("fix: a change inside the cone");
+    assert_eq!(rules_of(&sandbox), ["sop-4.4/changelog"]);
+    let out = sandbox.xtask().args(["check"]).failure(1);
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert!(sandbox.exists("docs/changelog.d/sparse.md"), "the pasted hint wrote no fragment");
+}
