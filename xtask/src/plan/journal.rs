@@ -326,6 +326,15 @@ fn assess(repo: &Repo, record: &Record) -> anyhow::Result<Vec<String>> {
     } else if branch.is_some() && !on_new_branch && head_ref(&head) != record.head {
         why.push(format!("HEAD is now {}", describe(&head)));
     }
+    // Going back to a branch another worktree has checked out since would put two worktrees on
+    // one branch (git refuses it; libgit2 would not): the run is left for the engineer.
+    if let (Some(_), Some(name)) =
+        (branch, record.start_head().ok().and_then(|start| start.branch_name().map(str::to_string)))
+    {
+        if let Some(folder) = crate::git::hint::checked_out_elsewhere(repo, &name) {
+            why.push(format!("`{name}` is checked out in the worktree `{}` now", folder.display()));
+        }
+    }
     if let Some(branch) = branch {
         if let Some(at) = repo.branch_commit(&branch.name)? {
             if at.to_string() != branch.commit {

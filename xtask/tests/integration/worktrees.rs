@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{assert_contains, hint_commands, next_lines, paste_every_hint, Sandbox};
+use crate::support::{assert_contains, hint_commands, killed_at, next_lines, paste_every_hint, Sandbox};
 
 /// `fix/typo`, whose pull request was rebase-merged on the forge, checked out in a linked
 /// worktree (a folder with a space in its name); the main clone is on `main`.
@@ -167,4 +167,48 @@ fn a_changelog_fragment_hint_works_in_a_sparse_checkout() {
     let out = sandbox.xtask().args(["check"]).failure(1);
     paste_every_hint(&sandbox, &sandbox.root, &out.all());
     assert!(sandbox.exists("docs/changelog.d/sparse.md"), "the pasted hint wrote no fragment");
+}
+
+/// Proves: `undo` of a `branch` run in a linked worktree, once the main clone has checked out the
+/// branch the run started from, refuses and touches nothing: going back would put two worktrees
+/// on one branch, which git refuses (libgit2 did it). Its pasted hint works there.
+#[test]
+fn undo_never_puts_two_worktrees_on_one_branch() {
+    let sandbox = Sandbox::with_kit();
+    let linked = sandbox.root.parent().unwrap().join("linked wt");
+    sandbox.git(&["worktree", "add", "-q", "-b", "chore/side", linked.to_str().unwrap(), "main"]);
+    sandbox.xtask().current_dir(&linked).args(["branch", "feat", "pager"]).success();
+    sandbox.git(&["switch", "-q", "chore/side"]);
+    let out = sandbox.xtask().current_dir(&linked).args(["undo"]).run();
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stderr, "`chore/side` is checked out in the worktree");
+    assert_eq!(sandbox.git_in(&linked, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "feat/pager");
+    assert_eq!(sandbox.current_branch(), "chore/side");
+    paste_every_hint(&sandbox, &linked, &out.stderr);
+}
+
+/// Proves: a `new-addon` killed in a linked worktree, once the main clone has checked out the
+/// branch the run started from, is not rolled back (that would put two worktrees on one branch),
+/// and the manual steps printed instead, pasted in the linked worktree, work: they no longer say
+/// `git switch <that branch>`, which git refuses there.
+#[test]
+fn a_killed_run_in_a_linked_worktree_prints_steps_that_work_there() {
+    let sandbox = Sandbox::with_kit();
+    let linked = sandbox.root.parent().unwrap().join("linked wt");
+    sandbox.git(&["worktree", "add", "-q", "-b", "chore/side", linked.to_str().unwrap(), "main"]);
+    let run = sandbox.xtask().current_dir(&linked).args(["new-addon", "scheduler", "--yes"]);
+    assert!(killed_at(run, "plan:docs/changelog.d/scheduler.md"), "new-addon was not interrupted");
+    sandbox.git(&["switch", "-q", "chore/side"]);
+    let out = sandbox.xtask().current_dir(&linked).args(["receipts"]).success();
+    assert_contains(&out.stderr, "was not rolled back");
+    assert_contains(&out.stderr, "`chore/side` is checked out in the worktree");
+    assert!(
+        hint_commands(&out.stderr).iter().any(|c| c.starts_with("git switch --detach chore/side")),
+        "{}",
+        out.stderr
+    );
+    paste_every_hint(&sandbox, &linked, &out.stderr);
+    assert_eq!(sandbox.git(&["branch", "--list", "feat/scheduler"]), "", "the run's branch is still here");
+    assert!(!linked.join("src/core/scheduler.rs").exists(), "the run's own module is still there");
+    assert_eq!(sandbox.current_branch(), "chore/side");
 }
