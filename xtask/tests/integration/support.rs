@@ -582,7 +582,7 @@ impl<'a> Run<'a> {
         // `onboard` builds the fixture with cargo: it takes its turn on the shared target dir.
         let builds = !self.no_build
             && self.args.first().is_some_and(|a| a == "onboard")
-            && !self.args.iter().any(|a| a == "--dry-run");
+            && !self.args.iter().any(|a| a == "--dry-run" || a == "--help" || a == "-h");
         let _cargo = builds.then(cargo_guard);
         if builds {
             touch_sources(&self.dir);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::support::{assert_contains, hint_command, next_lines, Sandbox};
 
 /// A kit repository pushed to a bare origin, plus `names.len()` clones of it.
-fn team(names: &[&str]) -> (Sandbox, PathBuf, Vec<PathBuf>) {
+pub(crate) fn team(names: &[&str]) -> (Sandbox, PathBuf, Vec<PathBuf>) {
     let sandbox = Sandbox::with_kit();
     let origin = sandbox.with_origin();
     let clones = names.iter().map(|name| sandbox.clone_of(&origin, name)).collect();
@@ -244,43 +244,4 @@ pub(crate) fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str])
         outputs.push(sandbox.sh(dir, &line));
     }
     outputs
-}
-
-/// A teammate's clone holds untracked files of the engineer's own (scratch notes, a folder with
-/// an awkward name): `new-addon` accepts that, and its `next:` lines, pasted exactly as printed,
-/// commit exactly the files it wrote (never the scratch files, as `git add -A` did) and boot the
-/// add-on with its flag on; the pushed slice carries none of them.
-#[test]
-fn new_addon_commits_only_its_own_files_never_the_engineers_untracked_ones() {
-    let _cargo = crate::support::cargo_guard();
-    let (sandbox, _origin, clones) = team(&["alice", "bob"]);
-    let (alice, bob) = (&clones[0], &clones[1]);
-    std::fs::copy(crate::support::project_root().join("Cargo.lock"), alice.join("Cargo.lock")).unwrap();
-    std::fs::write(alice.join("scratch-notes.txt"), "my scratch notes, password ideas\n").unwrap();
-    std::fs::create_dir_all(alice.join("it's mine")).unwrap();
-    std::fs::write(alice.join("it's mine/draft.md"), "a draft\n").unwrap();
-
-    let out = sandbox.xtask().current_dir(alice).args(["new-addon", "mailer", "--yes", "--summary", "Mails"]).success();
-    let created: Vec<String> =
-        out.stdout.lines().filter_map(|line| line.trim().strip_prefix("Created ")).map(str::to_string).collect();
-    assert_eq!(created.len(), 7, "{}", out.stdout);
-    let pasted = crate::support::paste_every_hint(&sandbox, alice, &out.all());
-    assert_eq!(pasted.len(), 2, "the commit and the boot: {pasted:?}");
-    assert_eq!(sandbox.git_in(alice, &["log", "-1", "--format=%s"]).trim(), "feat: add mailer skeleton");
-    let mut committed: Vec<String> =
-        sandbox.git_in(alice, &["show", "--name-only", "--format=", "HEAD"]).lines().map(str::to_string).collect();
-    let mut expected = created.clone();
-    committed.sort();
-    expected.sort();
-    assert_eq!(committed, expected, "the commit is exactly what new-addon wrote");
-    let left = sandbox.git_in(alice, &["status", "--porcelain"]);
-    assert_eq!(left, "?? \"it's mine/\"\n?? scratch-notes.txt\n", "the engineer's files stay untracked");
-    let row = pasted[1].stdout.lines().find(|line| line.trim_start().starts_with("mailer"));
-    assert!(row.is_some_and(|row| row.contains("running")), "{}", pasted[1].stdout);
-
-    sandbox.git_in(alice, &["push", "-q", "origin", "feat/mailer"]);
-    sandbox.git_in(bob, &["fetch", "-q", "origin"]);
-    let pushed = sandbox.git_in(bob, &["ls-tree", "-r", "--name-only", "origin/feat/mailer"]);
-    assert!(pushed.lines().any(|path| path == "src/core/mailer.rs"), "{pushed}");
-    assert!(!pushed.contains("scratch") && !pushed.contains("mine"), "{pushed}");
 }
