@@ -521,38 +521,53 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         if change.kind == ChangeKind::Added {
             continue;
         }
-        let Some(on_main) = facts.version_at(facts.branch.main, &change.path)? else { continue };
-        let state = match Header::parse(&on_main).status() {
-            Ok(status) if status.is_frozen() => format!("is {status} on `{main_name}` and frozen"),
-            _ => match recorded_on_main(name)? {
-                Some(record) => format!("is frozen on `{main_name}` (`{record}` records it)"),
-                None => continue,
-            },
-        };
-        let base = facts.version_at(facts.branch.base, &change.path)?.unwrap_or(on_main);
         let new = facts.new_version(&change.path)?;
-        if let Some(new) = &new {
-            if is_lifecycle_transition(&base, new) {
+        let first_changed = change.first_changed_line.map(|line| line as usize);
+        if let Some(finding) =
+            frozen_change(facts, &recorded_on_main, &change.path, feature, new.as_deref(), first_changed)?
+        {
+            findings.push(finding);
+            reported.insert(change.path.clone());
+        }
+    }
+
+    // The same for an edit not staged yet: `check` judges the working tree's spec too, whose
+    // freeze record may have been edited to match (an unstaged forged record).
+    if facts.branch.judged.is_none() {
+        for addon in &facts.inventory.addons {
+            if reported.contains(&addon.spec) {
                 continue;
             }
-        }
-        let slice = match facts.inventory.find(feature) {
-            Some(addon) => facts.inventory.new_slice_command(addon),
-            None => format!("cargo xtask new-addon <name> --depends-on {feature}"),
-        };
-        let (what, line) = match &new {
-            Some(new) => {
-                ("changes it", change.first_changed_line.map(|l| l as usize).or(Some(first_difference(&base, new))))
+            // As staged (judged above) unless its blob id differs from the index's: one hash of
+            // the file, from the cache while the file is unchanged, and no blob read.
+            let read = |full: &Path| crate::git::sparse::read(full).context("failed to read a spec");
+            let Ok(id) = ctx
+                .cache
+                .derive("blob-id", ctx.root(), &addon.spec, "", |full| crate::git::Repo::hash_blob(&read(full)?))
+            else {
+                continue;
+            };
+            if facts.staged_blob(&addon.spec)?.is_some_and(|staged| staged.to_string() == id) {
+                continue;
             }
-            None => ("deletes it", None),
-        };
-        findings.push(Finding::error(
-            "sop-2.1/frozen-spec",
-            at(&change.path, line),
-            format!("spec `{feature}` {state}; this branch {what}"),
-            format!("revert it, and start a new slice instead (`{slice}`):\n{}", from_base(facts, &change.path)),
-        ));
-        reported.insert(change.path.clone());
+            // With main's record as it is, the edit no longer matches it: `check_addon` says so.
+            // Only a record edited too (to match, or by a transition) is judged here.
+            let record = FreezeRecord::path(config, file_name(&addon.spec));
+            let on_main = facts.version_at(facts.branch.main, &record)?;
+            let here = crate::git::sparse::read_to_string(&ctx.root().join(&record)).ok();
+            if on_main.is_none() || here == on_main {
+                continue;
+            }
+            let Ok(text) = crate::git::sparse::read_to_string(&ctx.root().join(&addon.spec)) else { continue };
+            if let Some(mut finding) =
+                frozen_change(facts, &recorded_on_main, &addon.spec, &addon.feature, Some(&text), None)?
+            {
+                // The record goes back with the spec, or the spec would no longer match it.
+                finding.hint = format!("{}\n{}", finding.hint, from_base(facts, &record));
+                findings.push(finding);
+                reported.insert(addon.spec.clone());
+            }
+        }
     }
 
     // Every frozen spec matches its recorded hash.
@@ -611,6 +626,46 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         }
     }
     Ok(())
+}
+
+/// The finding for `path`, a spec frozen on the main branch (by its Status there, or a record
+/// there), whose new version (`None`: deleted) is more than a lifecycle transition from the
+/// base's; `None` when it is not frozen on main, is new there, or the change is a transition.
+fn frozen_change(
+    facts: &Facts<'_>,
+    recorded_on_main: &dyn Fn(&str) -> anyhow::Result<Option<String>>,
+    path: &str,
+    feature: &str,
+    new: Option<&str>,
+    first_changed_line: Option<usize>,
+) -> anyhow::Result<Option<Finding>> {
+    let main_name = &facts.ctx.config.main_branch;
+    let Some(on_main) = facts.version_at(facts.branch.main, path)? else { return Ok(None) };
+    let state = match Header::parse(&on_main).status() {
+        Ok(status) if status.is_frozen() => format!("is {status} on `{main_name}` and frozen"),
+        _ => match recorded_on_main(file_name(path))? {
+            Some(record) => format!("is frozen on `{main_name}` (`{record}` records it)"),
+            None => return Ok(None),
+        },
+    };
+    let base = facts.version_at(facts.branch.base, path)?.unwrap_or(on_main);
+    if new.is_some_and(|new| new == base || is_lifecycle_transition(&base, new)) {
+        return Ok(None);
+    }
+    let slice = match facts.inventory.find(feature) {
+        Some(addon) => facts.inventory.new_slice_command(addon),
+        None => format!("cargo xtask new-addon <name> --depends-on {feature}"),
+    };
+    let (what, line) = match new {
+        Some(new) => ("changes it", first_changed_line.or(Some(first_difference(&base, new)))),
+        None => ("deletes it", None),
+    };
+    Ok(Some(Finding::error(
+        "sop-2.1/frozen-spec",
+        at(path, line),
+        format!("spec `{feature}` {state}; this branch {what}"),
+        format!("revert it, and start a new slice instead (`{slice}`):\n{}", from_base(facts, path)),
+    )))
 }
 
 fn check_addon(

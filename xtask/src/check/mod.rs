@@ -269,16 +269,19 @@ impl Facts<'_> {
         Ok(self.tracked()?.iter().filter(move |entry| entry.path.starts_with(prefix)))
     }
 
+    /// The blob id of a file in [`Facts::tracked`] (stage 0), without reading the blob.
+    pub fn staged_blob(&self, path: &str) -> anyhow::Result<Option<Oid>> {
+        let tracked = self.tracked()?;
+        let at = tracked.partition_point(|entry| (entry.path.as_str(), entry.stage) < (path, 0));
+        Ok(tracked.get(at).filter(|entry| entry.path == path && entry.stage == 0).map(|entry| entry.blob))
+    }
+
     /// The version of a file the branch would push: the index (HEAD plus staged changes), or the
     /// judged commit's.
     pub fn new_version(&self, path: &str) -> anyhow::Result<Option<String>> {
-        let tracked = self.tracked()?;
         // The index is sorted by path, then stage: the merged version is stage 0.
-        let at = tracked.partition_point(|entry| (entry.path.as_str(), entry.stage) < (path, 0));
-        let Some(entry) = tracked.get(at).filter(|entry| entry.path == path && entry.stage == 0) else {
-            return Ok(None);
-        };
-        let bytes = self.ctx.repo.blob_bytes(entry.blob)?;
+        let Some(blob) = self.staged_blob(path)? else { return Ok(None) };
+        let bytes = self.ctx.repo.blob_bytes(blob)?;
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 

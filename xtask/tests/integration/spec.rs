@@ -242,6 +242,45 @@ fn editing_a_frozen_spec_fails_check_and_the_printed_revert_works() {
     sandbox.xtask().args(["check", "--no-branch-rules"]).success();
 }
 
+/// A spec frozen on main, edited on a branch together with its freeze record (the record's hash
+/// rewritten to match the edit), neither staged: `check` judges the working tree's spec against
+/// main's, as it does a staged edit, so the forged record does not hide the edit. The revert
+/// hints it prints, pasted as printed, put back both, and `check` finds the spec frozen again.
+#[test]
+fn an_unstaged_edit_of_a_frozen_spec_with_a_forged_record_fails_check() {
+    let sandbox = draft_scheduler();
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.commit_all("spec: start scheduler");
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--no-ff", "--no-edit", "feat/scheduler"]);
+    sandbox.git(&["switch", "-q", "-c", "fix/other"]);
+    let frozen_text = sandbox.read(SPEC);
+    let edited = format!("{frozen_text}\nA late idea.\n");
+    sandbox.write(SPEC, &edited);
+    let record = sandbox.read(RECORD);
+    let old_hash = record.lines().find_map(|line| line.strip_prefix("hash = ")).expect("a hash line").to_string();
+    sandbox.write(RECORD, &record.replace(&old_hash, &sandbox.blob_id(&edited)));
+    assert_ne!(sandbox.read(RECORD), record, "the record was not forged: the test proves nothing");
+
+    let frozen = |out: &crate::support::Outcome| -> Vec<String> {
+        out.stdout.lines().filter(|line| line.starts_with("error[sop-2.1/")).map(str::to_string).collect()
+    };
+    let out = sandbox.xtask().args(["check", "--no-branch-rules"]).refused(1);
+    let found = frozen(&out);
+    assert!(
+        found.iter().any(|line| line.starts_with(&format!("error[sop-2.1/frozen-spec] {SPEC}"))
+            && line.contains("this branch changes it")),
+        "{}",
+        out.stdout
+    );
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
+    let out = sandbox.xtask().args(["check", "--no-branch-rules"]).run();
+    assert_eq!(frozen(&out), Vec::<String>::new(), "{}", out.stdout);
+    assert_eq!(sandbox.read(SPEC), frozen_text, "the pasted hints did not put the frozen spec back");
+    assert_eq!(sandbox.read(RECORD), record, "the pasted hints did not put the record back");
+}
+
 /// A hand-broken record stops the next transition (exit 1) with its location, and changes nothing.
 #[test]
 fn a_malformed_record_stops_the_next_transition() {
