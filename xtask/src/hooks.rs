@@ -112,7 +112,11 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
             ""
         };
         // An amended commit is amended again, not followed by a new one.
-        let commit = if amending() { "commit --amend" } else { "commit" };
+        let commit = if amending(&|alias| ctx.repo.config_string(&format!("alias.{alias}"))) {
+            "commit --amend"
+        } else {
+            "commit"
+        };
         let file_arg = format!("{}{verbose}{}", message_file_argument(ctx, &path), paths_argument(ctx));
         let hint = match rejection.fix {
             Fix::Edit => format!("edit the message you wrote and commit again: git {commit} -e -F {file_arg}"),
@@ -131,16 +135,18 @@ fn commit_msg(ctx: &Ctx, file: &Path) -> anyhow::Result<()> {
 
 /// Whether the commit being judged is a `git commit --amend`. git tells a commit-msg hook nothing
 /// of it, so the hook reads the command line of the `git` process it runs under (its parent, or
-/// the parent of the `cargo` that started it), through `/proc` on Linux. Elsewhere, or when that
-/// cannot be read, `false`: the retry hint then makes a new commit.
-fn amending() -> bool {
+/// the parent of the `cargo` that started it), through `/proc` on Linux; an alias of `commit`
+/// (`git ci --amend`) is read through `alias` (`git config alias.<name>`). Elsewhere, or when
+/// that cannot be read, `false`: the retry hint then makes a new commit.
+fn amending(alias: &dyn Fn(&str) -> Option<String>) -> bool {
     #[cfg(target_os = "linux")]
     {
         let mut pid = std::os::unix::process::parent_id();
         for _ in 0..4 {
             let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
-            let args: Vec<&[u8]> = cmdline.split(|byte| *byte == 0).collect();
-            if let Some(amends) = git_commit_amends(&args) {
+            let args: Vec<String> =
+                cmdline.split(|byte| *byte == 0).map(|arg| String::from_utf8_lossy(arg).into_owned()).collect();
+            if let Some(amends) = git_commit_amends(&args, alias) {
                 return amends;
             }
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
@@ -152,19 +158,42 @@ fn amending() -> bool {
             }
         }
     }
+    let _ = alias;
     false
 }
 
-/// For a `git [options] commit …` command line, whether it amends (`--amend`, or an abbreviation
-/// git accepts: `--am`, `--ame`, `--amen`); `None` for any other command line.
-fn git_commit_amends(args: &[&[u8]]) -> Option<bool> {
-    let program = args.first()?.rsplit(|byte| *byte == b'/').next()?;
-    if program != b"git" {
+/// For a `git [options] <command> …` command line, whether it is a commit that amends
+/// (`--amend`, or an abbreviation git accepts: `--am`, `--ame`, `--amen`), the command `commit`
+/// or an alias of it; `None` for any other program than git.
+fn git_commit_amends(args: &[String], alias: &dyn Fn(&str) -> Option<String>) -> Option<bool> {
+    let program = args.first()?.rsplit('/').next()?;
+    if program != "git" {
         return None;
     }
-    let commit = args.iter().position(|arg| *arg == b"commit")?;
-    let mut options = args[commit + 1..].iter().take_while(|arg| **arg != b"--");
-    Some(options.any(|arg| arg.len() >= 4 && b"--amend".starts_with(arg)))
+    // git's own options before the command; those that take a value take the next word.
+    let mut rest = args[1..].iter();
+    let command = loop {
+        let word = rest.next()?;
+        match word.as_str() {
+            "-c" | "-C" | "--git-dir" | "--work-tree" | "--namespace" | "--exec-path" => {
+                rest.next();
+            }
+            option if option.starts_with('-') => {}
+            command => break command.to_string(),
+        }
+    };
+    let mut words: Vec<String> = rest.cloned().collect();
+    if command != "commit" {
+        // Another command (a rebase's reword runs the hook too): not an amend.
+        let Some(expansion) = alias(&command) else { return Some(false) };
+        let mut expanded = expansion.split_whitespace().map(str::to_string);
+        if expanded.next().as_deref() != Some("commit") {
+            return Some(false);
+        }
+        words.splice(0..0, expanded);
+    }
+    let options = words.iter().take_while(|arg| *arg != "--");
+    Some(options.into_iter().any(|arg| arg.len() >= 4 && "--amend".starts_with(arg.as_str())))
 }
 
 /// What `git commit` took beyond the index (`-a`, `-i <paths>`, `<paths>`), as the arguments that
@@ -713,22 +742,34 @@ fn parse_push_lines(input: &str) -> Vec<PushUpdate> {
 mod tests {
     #[test]
     fn an_amend_is_read_from_gits_command_line_in_every_spelling_git_accepts() {
+        let alias = |name: &str| match name {
+            "ci" => Some("commit -v".to_string()),
+            "fix" => Some("commit --amend --no-edit".to_string()),
+            "st" => Some("status".to_string()),
+            _ => None,
+        };
         let amends = |line: &str| {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            super::git_commit_amends(&args)
+            let args: Vec<String> = line.split(' ').map(str::to_string).collect();
+            super::git_commit_amends(&args, &alias)
         };
         for line in [
             "git commit --amend -m x",
             "/usr/bin/git -c core.editor=vi commit -q --amen",
             "git commit --am",
             "git commit -a --ame --no-edit",
+            "git -C /some/where ci --amend",
+            "git fix",
         ] {
             assert_eq!(amends(line), Some(true), "{line}");
         }
-        for line in ["git commit -m --amend-later", "git commit -- --amend", "git commit -a", "git commit --a"] {
+        for line in
+            ["git commit -m --amend-later", "git commit -- --amend", "git commit -a", "git commit --a", "git ci -m x"]
+        {
             assert_eq!(amends(line), Some(false), "{line}");
         }
-        assert_eq!(amends("git rebase --continue"), None);
+        assert_eq!(amends("git rebase --continue"), Some(false));
+        assert_eq!(amends("git st --amend"), Some(false));
+        assert_eq!(amends("git unknown --amend"), Some(false));
         assert_eq!(amends("cargo xtask hook commit-msg"), None);
         assert_eq!(amends("gitk commit --amend"), None);
     }

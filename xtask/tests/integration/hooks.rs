@@ -191,6 +191,17 @@ fn an_amend_refused_by_commit_msg_is_retried_as_an_amend() {
     assert_eq!(sandbox.git(&["rev-parse", "HEAD~1"]), parent);
     assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]), "feat: add notes and more\n");
     assert_contains(&sandbox.git(&["show", "--name-only", "--format=", "HEAD"]), "more.txt");
+
+    // Through an alias of `commit`, git's command line says `ci`: the alias is read too.
+    sandbox.git(&["config", "alias.ci", "commit -q"]);
+    let run = git(&sandbox, &["ci", "--amend", "-m", "still not conventional"], &[]);
+    assert!(!run.ok, "the message was accepted");
+    let hint = hint_command(&run.stderr);
+    assert!(hint.starts_with("git commit --amend -e -F "), "{hint}");
+    use_editor(&sandbox, "feat: add notes, more and an alias");
+    run_hint(&sandbox, &sandbox.root, &hint);
+    assert_eq!(sandbox.git(&["rev-list", "--count", "HEAD"]), count, "the retry made a new commit");
+    assert_eq!(sandbox.git(&["log", "-1", "--format=%s"]), "feat: add notes, more and an alias\n");
 }
 
 /// A push of another branch than HEAD's (`git push origin feat/x` from `feat/y`): the pre-push
