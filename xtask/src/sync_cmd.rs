@@ -712,6 +712,7 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
 fn finish(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     crate::test_hooks::point("sync:restore");
     let restored = restore_stash(ctx, &mut state);
+    crate::test_hooks::point("sync:restored");
     clear(ctx)?;
     crate::test_hooks::point("sync:cleared");
     let head = ctx.repo.head()?.commit().map(|c| c.to_string()).unwrap_or_default();
@@ -845,8 +846,20 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<(String, Option<anyho
     if kept.is_empty() && ctx.repo.head()?.branch_name() != Some(state.branch.as_str()) {
         ctx.repo.checkout(&format!("refs/heads/{}", state.branch), before)?;
     }
+    let mut left_in_place = false;
     if kept.is_empty() && ctx.repo.head()?.commit() != Some(before) {
-        gitsync::reset_hard(&ctx.sh, &ctx.repo, before)?;
+        if work_put_back_already(ctx, state)? {
+            left_in_place = true;
+            // Killed after it put the work back: the changes here are the engineer's (with any
+            // made since), never the sync's. The branch goes back around them, or not at all.
+            if gitsync::reset_keep(&ctx.sh, &ctx.repo, before).is_err() {
+                let ended = format!("The sync of `{}` is ended where it got to, synced", state.branch);
+                return Ok((ended, Some(put_back_refusal(ctx, before))));
+            }
+            state.stash = None;
+        } else {
+            gitsync::reset_hard(&ctx.sh, &ctx.repo, before)?;
+        }
     }
     if let Some(main_before) = state.main_before.take() {
         let main = &ctx.config.main_branch;
@@ -864,6 +877,11 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<(String, Option<anyho
         None => restore_stash(ctx, state).err(),
     };
     let undone = match kept.is_empty() {
+        true if left_in_place => format!(
+            "Back to where the sync started: `{}` at {}; your uncommitted work, which the sync had put back, stays in the working tree (unstaged)",
+            state.branch,
+            ctx.repo.short_id(before)
+        ),
         true => format!("Back to where the sync started: `{}` at {}", state.branch, ctx.repo.short_id(before)),
         false => format!(
             "The interrupted sync is undone; `{}` keeps the {} commit{} made since (newest {})",
@@ -874,6 +892,28 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<(String, Option<anyho
         ),
     };
     Ok((undone, not_restored))
+}
+
+/// Whether the sync had put the uncommitted work back before it was interrupted: its stash is
+/// gone from the stash list (popped) and the working tree has changes, which are then the
+/// engineer's, not a half-done rebase's.
+fn work_put_back_already(ctx: &Ctx, state: &State) -> anyhow::Result<bool> {
+    let Some(stash) = state.stash.as_deref() else { return Ok(false) };
+    if ctx.repo.in_progress().is_some() || ctx.repo.stash_entries().iter().any(|e| e.commit.to_string() == stash) {
+        return Ok(false);
+    }
+    Ok(!ctx.repo.changed_paths()?.is_empty())
+}
+
+/// `--abort` cannot move the branch back around the engineer's changes (a file the sync brought
+/// in is changed here too since): the branch stays synced, the work where it is, and the sync
+/// ends; nothing is lost. The hint shows what the sync brought in.
+fn put_back_refusal(ctx: &Ctx, before: Oid) -> anyhow::Error {
+    Refusal::failed(
+        "the sync had put your uncommitted work back before it was interrupted, and a file it brought in has changed in the working tree since: going back would overwrite it, so the branch stays synced and the sync is ended (nothing was lost)",
+    )
+    .hint(format!("see what the sync brought in:\ngit log --oneline {}..HEAD", ctx.repo.short_id(before)))
+    .into()
 }
 
 /// The stash cannot go back over changes it does not hold (made since the sync was killed): it is

@@ -20,7 +20,8 @@
 //!   `pre-pr:fetch`, `pre-pr:predict`, `pre-pr:rebase` (or `pre-pr:merge`) and `pre-pr:synced`;
 //!   and `pre-pr:signal` in the signal handler, once it knows of the signal.
 //! - `sync` (`sync_cmd.rs`): `sync:saved` (the state on disk), `sync:stashed`, `sync:upstream`
-//!   and `sync:main` before each rebase or merge, `sync:restore` and `sync:cleared`.
+//!   and `sync:main` before each rebase or merge, `sync:restore`, `sync:restored` (the work put
+//!   back, the state not yet gone) and `sync:cleared`.
 //! - a prompt (`prompt.rs`): `prompt:begins`, once Ctrl-C is its key and before the terminal is
 //!   in raw mode; and `signal:prompt` in the signal handler, for a signal during a prompt.
 //!

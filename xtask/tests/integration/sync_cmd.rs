@@ -374,6 +374,44 @@ fn sync_killed_at_any_point_loses_nothing() {
     }
 }
 
+/// A sync killed after it put the uncommitted work back (its stash popped), before it forgot its
+/// state; the engineer then goes on working. `sync --abort` puts the branch back around the
+/// working tree's changes and keeps every one, those made after the kill included (it used to
+/// reset the tree to the old commit, and they were gone for good). When a change made since is
+/// in a file the sync brought in, the branch cannot go back around it: the abort ends the sync
+/// where it got to (synced), says so (exit 1), and its hint shows what the sync brought in.
+#[test]
+fn a_sync_killed_after_putting_the_work_back_never_loses_work_made_since() {
+    use crate::support::killed_at;
+    for overlapping in [false, true] {
+        let (sandbox, _origin, teammate) = diverged("rebase");
+        sandbox.git_in(&teammate, &["switch", "-q", "main"]);
+        sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
+        sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
+        sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
+        sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+        let before = sandbox.head();
+        assert!(killed_at(sandbox.xtask().args(["sync"]), "sync:restored"), "the run was not interrupted");
+        assert!(state_exists(&sandbox), "the kill came after the state was gone: the test proves nothing");
+        assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the sync had not put the work back");
+        sandbox.write("wip.txt", "uncommitted work\nand more since\n");
+        if overlapping {
+            sandbox.write("news.txt", "news, edited since\n");
+            let out = sandbox.xtask().args(["sync", "--abort"]).failure(1);
+            assert_contains(&out.stderr, "the branch stays synced");
+            let shown = crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+            assert_contains(&shown[0].stdout, "feat: news on main");
+            assert_eq!(sandbox.read("news.txt"), "news, edited since\n");
+        } else {
+            let out = sandbox.xtask().args(["sync", "--abort"]).success();
+            assert_contains(&out.stdout, "stays in the working tree");
+            assert_eq!(sandbox.head(), before, "the branch is not back where the sync started");
+        }
+        assert!(!state_exists(&sandbox), "the sync's state is left");
+        assert_eq!(sandbox.read("wip.txt"), "uncommitted work\nand more since\n", "work made since was lost");
+    }
+}
+
 /// The branch was pushed and squash-merged into main; a teammate then pushed a follow-up to the
 /// branch, and this clone made one more commit. `sync` brings in the follow-up and rebases onto
 /// main (the squashed commits drop out), so the branch holds all the remote's work: its push is
