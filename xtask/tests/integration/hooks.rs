@@ -240,6 +240,33 @@ fn a_push_of_another_branch_is_judged_and_purged_on_that_branch() {
     assert!(!again.stderr.contains("secret"), "{}", again.stderr);
 }
 
+/// A push of a branch whose commit HEAD's history holds too (`feat/w` was cut from `feat/x` and
+/// took the secret out): the push sends `feat/x`, which still holds it, so the finding names
+/// `feat/x` and not "removed later", and its hints are for `feat/x`: the baseline's update,
+/// pasted as printed, switches to it and accepts the finding there.
+#[test]
+fn a_push_of_a_branch_behind_heads_history_is_judged_on_that_branch() {
+    let sandbox = hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "feat/x"]);
+    sandbox.write("notes/keys.txt", &format!("id = {}\n", crate::support::fake_aws_key_id()));
+    sandbox.commit_all("feat: keys");
+    sandbox.git(&["switch", "-q", "-c", "feat/w"]);
+    sandbox.git(&["rm", "-q", "notes/keys.txt"]);
+    sandbox.commit_all("fix: no keys");
+
+    let run = git(&sandbox, &["push", "-q", "origin", "feat/x"], &[]);
+    assert!(!run.ok, "the push of a secret passed");
+    assert_contains(&run.stderr, "on `feat/x`");
+    assert!(!run.stderr.contains("removed later"), "feat/x still holds it:\n{}", run.stderr);
+    let commands = crate::support::hint_commands(&run.stderr);
+    assert!(commands.iter().any(|c| c.starts_with("git rebase -i") && c.ends_with(" feat/x")), "{commands:?}");
+    let accept = commands.iter().find(|c| c.contains("--update-baseline")).expect("a baseline hint");
+    assert_eq!(accept, "git switch feat/x && cargo xtask check --update-baseline");
+    run_hint(&sandbox, &sandbox.root, accept);
+    assert_eq!(sandbox.current_branch(), "feat/x");
+    assert_contains(&sandbox.read(".secrets.baseline.json"), "notes/keys.txt");
+}
+
 #[test]
 fn commit_msg_accepts_conventional_messages_comments_and_merges() {
     let sandbox = hooked_clone();

@@ -688,12 +688,15 @@ fn rebase_from(short: &str, parent: Option<Oid>, branch: Option<&str>) -> String
     }
 }
 
-/// The local branch holding `commit` when HEAD's history does not (a push of another branch),
-/// with its tip: one of the branches pushed (`tips`) first, then the first by name. `None` when
-/// HEAD holds it, or no local branch does.
+/// The local branch holding `commit` when HEAD is not what is judged (a push of another branch)
+/// or its history lacks the commit, with its tip: one of the branches pushed (`tips`) first, then
+/// the first by name. `None` when HEAD is judged and holds it, or no local branch does.
 fn on_branch(repo: &Repo, tips: &[Oid], commit: Oid) -> Option<(String, Oid)> {
     let head = repo.head().ok()?.commit();
-    if head.is_some_and(|head| repo.is_merged(commit, head)) {
+    // HEAD decides when it is what is judged: `check`, or a push that sends it. A push of other
+    // branches is judged by them, even when HEAD's history holds the commit too.
+    let head_judged = tips.is_empty() || head.is_some_and(|head| tips.contains(&head));
+    if head_judged && head.is_some_and(|head| repo.is_merged(commit, head)) {
         return None;
     }
     let mut branches = repo.local_branches().ok()?;
@@ -716,13 +719,19 @@ fn still_holds(repo: &Repo, suppression: &Suppression, tip: Oid, secret: &Found)
     Ok(false)
 }
 
-fn not_a_secret_hint(marker: bool) -> String {
+/// The way to silence a finding that is no secret; on `branch` (the branch holding it, when HEAD
+/// is not what is judged), whose range the baseline's update reads, switched to first.
+fn not_a_secret_hint(marker: bool, branch: Option<&str>) -> String {
     let marker = if marker {
         format!("end its line with a `{ALLOW_MARKER}` comment (`# {ALLOW_MARKER}`, `// {ALLOW_MARKER}`, `<!-- {ALLOW_MARKER} -->`) or ")
     } else {
         String::new()
     };
-    format!("if it is not a secret, {marker}accept it in the baseline (reviewed like code, in effect once on the main branch): {UPDATE_BASELINE}")
+    let update = match branch {
+        Some(branch) => format!("git switch {} && {UPDATE_BASELINE}", crate::output::shell_word(branch)),
+        None => UPDATE_BASELINE.to_string(),
+    };
+    format!("if it is not a secret, {marker}accept it in the baseline (reviewed like code, in effect once on the main branch): {update}")
 }
 
 /// The finding of a secret; `branch` names the branch holding its commit when HEAD's does not.
@@ -763,8 +772,12 @@ fn secret_finding(repo: &Repo, secret: &Found, branch: Option<String>) -> Findin
             )
         }
     };
-    let mut finding =
-        Finding::error(secret.id, location, message, format!("{first}\n{}", not_a_secret_hint(secret.in_final)));
+    let mut finding = Finding::error(
+        secret.id,
+        location,
+        message,
+        format!("{first}\n{}", not_a_secret_hint(secret.in_final, branch.as_deref())),
+    );
     finding.fingerprint = Some(secret.fingerprint.clone());
     finding.accept_as = Some((secret.rule.to_string(), secret.path.clone()));
     finding
@@ -791,7 +804,7 @@ fn message_finding(
         hit.id,
         Some(format!("commit {short}")),
         format!("possible {} in the message of commit {short}: {}", hit.rule, hit.redacted),
-        format!("{reword}\nthen rotate it\n{}", not_a_secret_hint(false)),
+        format!("{reword}\nthen rotate it\n{}", not_a_secret_hint(false, branch)),
     );
     finding.fingerprint = Some(fingerprint);
     finding.accept_as = Some((hit.rule.to_string(), MESSAGE_PATH.to_string()));
