@@ -650,6 +650,30 @@ fn elsewhere(state: &State, args: &Args) -> anyhow::Error {
     .into()
 }
 
+/// Refuses, changing nothing, while files other than the conflicts were edited by hand during a
+/// stop and not staged: `git rebase --continue` fails over them (and the failure undid the sync,
+/// their edits with it), and `--abort` would overwrite them.
+fn ensure_no_edits_since_the_stop(ctx: &Ctx, verb: &str) -> anyhow::Result<()> {
+    if ctx.repo.in_progress().is_none() {
+        return Ok(());
+    }
+    let edited = ctx.repo.unstaged_edits()?;
+    if edited.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = edited.iter().map(|path| crate::git::hint::pathspec(path)).collect();
+    Err(Refusal::failed(format!(
+        "these files were edited during the stopped sync and are not staged: {}; `sync {verb}` would {}, so nothing was done",
+        edited.join(", "),
+        if verb == "--abort" { "overwrite them" } else { "fail over them" }
+    ))
+    .hint(format!(
+        "stage them if they are part of the resolution (`git add`), or copy them elsewhere and put them back with `git checkout -- <file>`, then run `cargo xtask sync {verb}` again; what they hold:\ngit diff -- {}",
+        listed.join(" ")
+    ))
+    .into())
+}
+
 /// A sync that was interrupted rather than stopped at a conflict: it cannot be continued (its
 /// rebase may be mid-pick), only undone, which puts back exactly what was there.
 fn interrupted(state: &State) -> anyhow::Error {
@@ -681,6 +705,7 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
                 .hint("remove the `<<<<<<<`, `=======`, `>>>>>>>` lines, `git add` the files, then continue; or go back:\ncargo xtask sync --abort")
                 .into());
         }
+        ensure_no_edits_since_the_stop(ctx, "--continue")?;
         // From here on the sync is running again: interrupted, it must be undone, not continued.
         state.stopped = false;
         save(ctx, &state)?;
@@ -802,6 +827,11 @@ fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     // The stash's, too: a `git stash push` killed while it stored the stash leaves one, and the
     // stash, once applied, could not be dropped (the work then both here and in the stash).
     ctx.repo.ensure_stash_unlocked_then(Some("cargo xtask sync --abort"))?;
+    // Stopped at a conflict, git left every other file as the index has it: an unstaged edit is
+    // the engineer's, made since, which git's abort would overwrite.
+    if state.stopped {
+        ensure_no_edits_since_the_stop(ctx, "--abort")?;
+    }
     let (result, kept) = go_back(ctx, &mut state)?;
     // Everything else is undone: the state goes, or every command (this one too) would refuse
     // again over the same kept stash, which the refusal below names.

@@ -321,6 +321,24 @@ impl Repo {
         conflicted_paths(&index)
     }
 
+    /// Tracked files whose working-tree copy differs from the index, conflicts left out: during a
+    /// rebase or merge stopped at a conflict, git leaves every other file as the index has it, so
+    /// these are edits made by hand since (a resolution is either conflicted or staged).
+    pub fn unstaged_edits(&self) -> anyhow::Result<Vec<String>> {
+        let fresh = Repository::open(self.git_dir()).context("failed to re-open the repository")?;
+        let mut options = StatusOptions::new();
+        options.include_untracked(false).include_ignored(false).exclude_submodules(true);
+        let statuses = fresh.statuses(Some(&mut options)).context("failed to read `git status`")?;
+        let unstaged = git2::Status::WT_MODIFIED | git2::Status::WT_DELETED | git2::Status::WT_TYPECHANGE;
+        let skipped = self.skip_worktree_paths()?;
+        Ok(statuses
+            .iter()
+            .filter(|entry| entry.status().intersects(unstaged) && !entry.status().is_conflicted())
+            .filter_map(|entry| entry.path().ok().map(str::to_string))
+            .filter(|path| !skipped.contains(path))
+            .collect())
+    }
+
     /// The stash list, newest first (`stash@{0}` first).
     pub fn stash_entries(&self) -> Vec<StashEntry> {
         let Ok(fresh) = Repository::open(self.git_dir()) else { return Vec::new() };

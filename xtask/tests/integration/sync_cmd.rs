@@ -374,6 +374,33 @@ fn sync_killed_at_any_point_loses_nothing() {
     }
 }
 
+/// A sync stopped at a conflict, and the engineer edits another file meanwhile, unstaged: both
+/// `--abort` (git's abort overwrote it) and `--continue` (git refused over it, and the failure
+/// undid the sync, the resolution and the edit with it) refuse instead, changing nothing; the
+/// hint's `git diff`, pasted, shows the edit. Once it is put aside, each goes through.
+#[test]
+fn edits_made_during_a_stopped_sync_are_never_overwritten() {
+    for verb in ["--abort", "--continue"] {
+        let (sandbox, _origin, _teammate) = diverged("rebase");
+        sandbox.xtask().args(["sync"]).failure(1);
+        if verb == "--continue" {
+            sandbox.write("shared.txt", "resolved\n");
+            sandbox.git(&["add", "shared.txt"]);
+        }
+        sandbox.write("README.md", &format!("{}an edit made during the stop\n", sandbox.read("README.md")));
+        let before = sandbox.snapshot();
+        let out = sandbox.xtask().args(["sync", verb]).failure(1);
+        assert_contains(&out.stderr, "README.md");
+        assert_eq!(sandbox.snapshot(), before, "{verb} changed something");
+        let shown = crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        assert_contains(&shown[0].stdout, "+an edit made during the stop");
+        sandbox.git(&["checkout", "--", "README.md"]);
+        sandbox.xtask().args(["sync", verb]).success();
+        assert!(!state_exists(&sandbox), "{verb}: the sync did not end");
+        assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "{verb}: the uncommitted work is not back");
+    }
+}
+
 /// A sync killed after it put the uncommitted work back (its stash popped), before it forgot its
 /// state; the engineer then goes on working. `sync --abort` puts the branch back around the
 /// working tree's changes and keeps every one, those made after the kill included (it used to
