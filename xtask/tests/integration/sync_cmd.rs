@@ -41,6 +41,18 @@ fn diverged(strategy: &str) -> (Sandbox, PathBuf, PathBuf) {
     (sandbox, origin, teammate)
 }
 
+/// [`diverged`] with main's conflicting commit replaced by one adding `news.txt`: a sync goes
+/// through every step without stopping.
+fn no_conflict_with_main() -> Sandbox {
+    let (sandbox, _origin, teammate) = diverged("rebase");
+    sandbox.git_in(&teammate, &["switch", "-q", "main"]);
+    sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
+    sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
+    sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
+    sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+    sandbox
+}
+
 fn state_exists(sandbox: &Sandbox) -> bool {
     sandbox.path(".git/sop/sync.json").exists()
 }
@@ -340,15 +352,7 @@ fn sync_killed_at_any_point_loses_nothing() {
     // No conflict with main here, so a whole run passes every point. Built once, then each kill
     // starts from a byte-for-byte copy (`Sandbox::cached`: clones, origin and uncommitted work).
     let scenario = || {
-        let sandbox = Sandbox::cached("sync kill scenario", || {
-            let (sandbox, _origin, teammate) = diverged("rebase");
-            sandbox.git_in(&teammate, &["switch", "-q", "main"]);
-            sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
-            sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
-            sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
-            sandbox.git(&["fetch", "-q", "--prune", "origin"]);
-            sandbox
-        });
+        let sandbox = Sandbox::cached("sync kill scenario", no_conflict_with_main);
         let origin = sandbox.root.parent().unwrap().join("origin.git");
         (sandbox, origin)
     };
@@ -411,12 +415,7 @@ fn edits_made_during_a_stopped_sync_are_never_overwritten() {
 fn a_sync_killed_after_putting_the_work_back_never_loses_work_made_since() {
     use crate::support::killed_at;
     for overlapping in [false, true] {
-        let (sandbox, _origin, teammate) = diverged("rebase");
-        sandbox.git_in(&teammate, &["switch", "-q", "main"]);
-        sandbox.git_in(&teammate, &["reset", "-q", "--hard", "HEAD~1"]);
-        sandbox.commit_file_in(&teammate, "news.txt", "news\n", "feat: news on main");
-        sandbox.git_in(&teammate, &["push", "-q", "--force", "origin", "main"]);
-        sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+        let sandbox = no_conflict_with_main();
         let before = sandbox.head();
         assert!(killed_at(sandbox.xtask().args(["sync"]), "sync:restored"), "the run was not interrupted");
         assert!(state_exists(&sandbox), "the kill came after the state was gone: the test proves nothing");
