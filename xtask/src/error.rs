@@ -105,9 +105,6 @@ pub fn report(error: &anyhow::Error) {
         errln!("  {} {}", paint.bold("caused by:"), redact(&cause.to_string()));
     }
     if let Some(hint) = hint_of(error) {
-        // A hint of several lines (a why, then one command a line) prints `hint:` on each.
-        for line in hint.lines() {
-            errln!("{} {}", paint.cyan_bold("hint:"), redact(line));
-        }
+        crate::output::hint(&hint);
     }
 }

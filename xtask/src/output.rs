@@ -144,6 +144,14 @@ pub fn warning(message: impl std::fmt::Display) {
     errln!("{} {}", paint.yellow_bold("warning:"), crate::redact::text(&message.to_string()));
 }
 
+/// Prints a hint, `hint:` on each line (a why, then one command a line), to stderr.
+pub fn hint(text: &str) {
+    let paint = Paint::stderr();
+    for line in text.lines() {
+        errln!("{} {}", paint.cyan_bold("hint:"), crate::redact::text(line));
+    }
+}
+
 /// Renders rows as an aligned plain-text table (first row is the header).
 pub fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);

@@ -862,6 +862,9 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<(String, Option<anyho
     if !kept.is_empty() && state.stopped {
         return Err(dropping_refusal(ctx, state, &kept));
     }
+    if !state.stopped && kept.is_empty() {
+        keep_what_going_back_overwrites(ctx, state)?;
+    }
     if let Err(message) = gitsync::abort_operation(&ctx.sh, &ctx.repo)? {
         let in_the_way = ctx.repo.untracked_in_the_way_of_abort()?;
         if !in_the_way.is_empty() {
@@ -922,6 +925,43 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<(String, Option<anyho
         ),
     };
     Ok((undone, not_restored))
+}
+
+/// An interrupted sync never stopped for the engineer, who may have worked on since (or the kill
+/// left a step half-done): before going back (git's abort, or the reset to where it started)
+/// overwrites tracked changes it would not put back, they are kept in a stash entry of their
+/// own, and said so. Nothing is kept when going back writes nothing, or puts back exactly them.
+fn keep_what_going_back_overwrites(ctx: &Ctx, state: &State) -> anyhow::Result<()> {
+    let before = crate::git::Repo::parse_oid(&state.before)?;
+    if ctx.repo.in_progress().is_some() {
+        // Refused further on, nothing changed: git will not abort over them.
+        if !ctx.repo.untracked_in_the_way_of_abort()?.is_empty() {
+            return Ok(());
+        }
+        // Git stopped at a conflict just before the kill: no stash can be made over the
+        // conflicts, and git's abort drops a resolution, as after a stop; edits elsewhere refuse.
+        if !ctx.repo.conflicted_paths()?.is_empty() {
+            return ensure_no_edits_since_the_stop(ctx, "--abort");
+        }
+    } else if ctx.repo.head()?.commit() == Some(before) || work_put_back_already(ctx, state)? {
+        return Ok(());
+    }
+    let stashes = ctx.repo.stash_entries();
+    let stash = state.stash.as_deref().and_then(|stash| stashes.iter().find(|entry| entry.commit.to_string() == stash));
+    let lost = ctx.repo.changes_going_back_loses(stash.map_or(before, |entry| entry.commit))?;
+    if lost.is_empty() {
+        return Ok(());
+    }
+    let message = format!("sop: changes found by sync --abort of {} (run {})", state.branch, state.run);
+    let Some(copy) = gitsync::stash_keep_copy(&ctx.sh, &message)? else { return Ok(()) };
+    crate::output::warning(format!(
+        "the working tree had changes going back would overwrite (made since the sync was interrupted, or left half-done by it): {}; they are kept in the stash entry {copy}",
+        lost.join(", ")
+    ));
+    crate::output::hint(&format!(
+        "look at them, then take what you want back (`git stash apply {copy}`):\ngit stash show -p {copy}"
+    ));
+    Ok(())
 }
 
 /// Whether the sync had put the uncommitted work back before it was interrupted: its stash is

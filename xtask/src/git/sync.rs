@@ -408,6 +408,39 @@ impl Repo {
         Ok(Some(held))
     }
 
+    /// The tracked files whose content here, in the working tree or the index, going back to
+    /// `target` would not leave: changed since HEAD, and different from `target`'s copy (a
+    /// commit; a stash's commit holds the tree putting it back writes). Conflicted files count.
+    pub fn changes_going_back_loses(&self, target: Oid) -> anyhow::Result<Vec<String>> {
+        let fresh = Repository::open(self.git_dir()).context("failed to re-open the repository")?;
+        let tree =
+            fresh.find_commit(target).and_then(|c| c.tree()).with_context(|| format!("failed to read {target}"))?;
+        let index = fresh.index().context("failed to read the index")?;
+        let mut options = StatusOptions::new();
+        options.include_untracked(false).include_ignored(false).exclude_submodules(true);
+        let statuses = fresh.statuses(Some(&mut options)).context("failed to read `git status`")?;
+        let staged = git2::Status::INDEX_NEW
+            | git2::Status::INDEX_MODIFIED
+            | git2::Status::INDEX_DELETED
+            | git2::Status::INDEX_RENAMED
+            | git2::Status::INDEX_TYPECHANGE;
+        let unstaged = git2::Status::WT_MODIFIED | git2::Status::WT_DELETED | git2::Status::WT_TYPECHANGE;
+        let mut lost = Vec::new();
+        for entry in statuses.iter() {
+            let path = String::from_utf8_lossy(entry.path_bytes()).into_owned();
+            let at = std::path::Path::new(&path);
+            let theirs = tree.get_path(at).ok().map(|entry| entry.id());
+            let status = entry.status();
+            let differs = status.is_conflicted()
+                || (status.intersects(staged) && index.get_path(at, 0).map(|entry| entry.id) != theirs)
+                || (status.intersects(unstaged) && worktree_blob_id(&self.root().join(at)) != theirs);
+            if differs {
+                lost.push(path);
+            }
+        }
+        Ok(lost)
+    }
+
     /// Stashes left behind by an earlier `pre-pr --autostash` (interrupted before it restored them).
     pub fn forgotten_autostashes(&self) -> Vec<StashEntry> {
         self.stash_entries().into_iter().filter(|entry| entry.message.contains(AUTOSTASH_MESSAGE)).collect()
@@ -903,6 +936,30 @@ pub fn stash_push(sh: &Shell, repo: &Repo, message: &str) -> anyhow::Result<Opti
     repo.reload_index()?;
     let after = repo.stash_entries().first().map(|entry| entry.commit);
     Ok(if after != before { after } else { None })
+}
+
+/// Keeps the tracked changes here (staged and not) in a new stash entry with `message`,
+/// leaving the working tree and the index as they are (`git stash create`, then `git stash
+/// store`); returns its commit, or `None` when there was nothing to keep.
+pub fn stash_keep_copy(sh: &Shell, message: &str) -> anyhow::Result<Option<Oid>> {
+    let created = cmd!(sh, "git stash create {message}").run_quiet("failed to run `git stash create`")?;
+    let failed = |output: &std::process::Output| {
+        let why = git_message(output);
+        let hint = if is_no_space(&why) { crate::error::DISK_FULL } else { "see what is in the way:\ngit status" };
+        Refusal::failed(format!("the changes here could not be kept in a stash: {why}; nothing was changed")).hint(hint)
+    };
+    if !created.status.success() {
+        return Err(failed(&created).into());
+    }
+    let commit = String::from_utf8_lossy(&created.stdout).trim().to_string();
+    if commit.is_empty() {
+        return Ok(None);
+    }
+    let stored = cmd!(sh, "git stash store -m {message} {commit}").run_quiet("failed to run `git stash store`")?;
+    if !stored.status.success() {
+        return Err(failed(&stored).into());
+    }
+    Ok(Some(Repo::parse_oid(&commit)?))
 }
 
 /// Puts back the stash `commit` (wherever it is in the stash list), staged changes staged.

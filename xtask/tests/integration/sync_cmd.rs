@@ -381,12 +381,21 @@ fn sync_killed_at_any_point_loses_nothing() {
 /// A sync stopped at a conflict, and the engineer edits another file meanwhile, unstaged: both
 /// `--abort` (git's abort overwrote it) and `--continue` (git refused over it, and the failure
 /// undid the sync, the resolution and the edit with it) refuse instead, changing nothing; the
-/// hint's `git diff`, pasted, shows the edit. Once it is put aside, each goes through.
+/// hint's `git diff`, pasted, shows the edit. Once it is put aside, each goes through. The same
+/// for `--abort` of a sync killed after git stopped at the conflict, before the sync recorded
+/// the stop (its state says interrupted): no stash can be made over the conflict to keep the
+/// edit in, so it refuses the same way.
 #[test]
 fn edits_made_during_a_stopped_sync_are_never_overwritten() {
-    for verb in ["--abort", "--continue"] {
+    for (verb, recorded) in [("--abort", true), ("--continue", true), ("--abort", false)] {
         let (sandbox, _origin, _teammate) = diverged("rebase");
         sandbox.xtask().args(["sync"]).failure(1);
+        if !recorded {
+            let state = sandbox.read(".git/sop/sync.json");
+            let interrupted = state.replace("\"stopped\": true", "\"stopped\": false");
+            assert_ne!(state, interrupted, "the state does not record the stop:\n{state}");
+            sandbox.write(".git/sop/sync.json", &interrupted);
+        }
         if verb == "--continue" {
             sandbox.write("shared.txt", "resolved\n");
             sandbox.git(&["add", "shared.txt"]);
@@ -435,6 +444,34 @@ fn a_sync_killed_after_putting_the_work_back_never_loses_work_made_since() {
         }
         assert!(!state_exists(&sandbox), "the sync's state is left");
         assert_eq!(sandbox.read("wip.txt"), "uncommitted work\nand more since\n", "work made since was lost");
+    }
+}
+
+/// `sync` killed after it rebased, its stash of the work not yet put back; the engineer then
+/// edits tracked files (one the sync brought in, one the branch had, the stashed one), and
+/// `--abort` goes back. It used to reset over those edits, losing them. Proves the branch and
+/// the stashed work come back, the edits are kept in a stash entry of their own, and the
+/// warning's hint, pasted as printed, shows them.
+#[test]
+fn an_abort_after_a_killed_sync_keeps_the_edits_made_since() {
+    use crate::support::killed_at;
+    let sandbox = no_conflict_with_main();
+    let before = sandbox.head();
+    assert!(killed_at(sandbox.xtask().args(["sync"]), "sync:restore"), "the run was not interrupted");
+    assert!(state_exists(&sandbox), "the kill came after the state was gone: the test proves nothing");
+    assert_eq!(sandbox.read("wip.txt"), "committed\n", "the stashed work was already back");
+    sandbox.write("news.txt", "news, edited since\n");
+    sandbox.write("shared.txt", "mine, edited since\n");
+    sandbox.write("wip.txt", "committed, edited since\n");
+    let out = sandbox.xtask().args(["sync", "--abort"]).success();
+    assert_contains(&out.stderr, "news.txt, shared.txt, wip.txt; they are kept in the stash entry");
+    assert_eq!(sandbox.head(), before, "the branch is not back where the sync started");
+    assert!(!state_exists(&sandbox), "the sync's state is left");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the stashed work is not back");
+    let shown = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(shown.len(), 1, "{}", out.stderr);
+    for edit in ["+news, edited since", "+mine, edited since", "+committed, edited since"] {
+        assert_contains(&shown[0].stdout, edit);
     }
 }
 

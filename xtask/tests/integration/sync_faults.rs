@@ -208,6 +208,20 @@ fn a_sync_abort_killed_while_git_held_the_index_lock_is_named_and_its_hints_reco
     assert_work_is_back(&sandbox);
 }
 
+/// [`team`] with a teammate's `NOTES.md` on main, and `sync` interrupted by Ctrl-C while its
+/// rebase wrote the branch's commit (the `torn` fault): the rebase in progress, HEAD on main,
+/// the commit's files untracked. Returns the branch's tip before the sync.
+fn torn_rebase() -> (Sandbox, String) {
+    let (sandbox, _origin, mine) = team(None, "NOTES.md", "from the teammate\n");
+    let path = install_git_double(&sandbox);
+    set_fault(&sandbox, "torn");
+    let mut child = spawn_held(&sandbox, &path, &["sync"]);
+    kill_group(&mut child, "-INT");
+    std::fs::remove_file(sandbox.home.join("fault")).unwrap();
+    assert!(sandbox.path(".git/rebase-merge").exists(), "the rebase was not interrupted");
+    (sandbox, mine)
+}
+
 /// repro-3: Ctrl-C (SIGINT to the process group) while `sync` rebased, git stopped after it wrote
 /// the commit's files but before its index: they are untracked, and git refuses to abort over
 /// them ("untracked working tree files would be overwritten by reset"), as `sync --abort` and
@@ -216,13 +230,7 @@ fn a_sync_abort_killed_while_git_held_the_index_lock_is_named_and_its_hints_reco
 /// working tree) and go back: the branch, the stash's work back, nothing lost.
 #[test]
 fn an_interrupted_rebase_that_left_untracked_files_can_be_aborted_with_its_hints() {
-    let (sandbox, _origin, mine) = team(None, "NOTES.md", "from the teammate\n");
-    let path = install_git_double(&sandbox);
-    set_fault(&sandbox, "torn");
-    let mut child = spawn_held(&sandbox, &path, &["sync"]);
-    kill_group(&mut child, "-INT");
-    std::fs::remove_file(sandbox.home.join("fault")).unwrap();
-    assert!(sandbox.path(".git/rebase-merge").exists(), "the rebase was not interrupted");
+    let (sandbox, mine) = torn_rebase();
     assert_eq!(sandbox.git(&["stash", "list"]).lines().count(), 1, "the work is not in the stash");
     let before = sandbox.snapshot();
     let refused = sandbox.xtask().args(["sync", "--abort"]).failure(1);
@@ -238,6 +246,29 @@ fn an_interrupted_rebase_that_left_untracked_files_can_be_aborted_with_its_hints
     let aside = sandbox.path(".git/sop/aside");
     assert_eq!(std::fs::read_to_string(aside.join("FEATURE.md")).unwrap(), "mine\n");
     assert!(aside.join("docs%2Fchangelog.d%2Fwork.md").exists());
+}
+
+/// The rebase of [`an_interrupted_rebase_that_left_untracked_files_can_be_aborted_with_its_hints`]
+/// interrupted the same way, and the engineer then edits a tracked file (the teammate's, which
+/// the branch does not have yet): git's abort, which is hard, used to overwrite it. Proves that
+/// `sync --abort`, once the hints moved the rebase's files aside, keeps the edit in a stash entry
+/// of its own before it aborts, says so, and that its hint pasted shows the edit; the branch and
+/// the stashed work come back.
+#[test]
+fn an_abort_of_an_interrupted_rebase_keeps_the_edits_made_since() {
+    let (sandbox, mine) = torn_rebase();
+    sandbox.write("NOTES.md", "from the teammate\nand an edit made since\n");
+    let refused = sandbox.xtask().args(["sync", "--abort"]).failure(1);
+    assert_contains(&refused.stderr, "untracked files the branch tracks");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+    let aborted = &pasted[pasted.len() - 1].stderr;
+    assert_contains(aborted, "NOTES.md; they are kept in the stash entry");
+    assert_eq!(sandbox.head(), mine, "the branch is not back where it was");
+    assert_eq!(sandbox.read("FEATURE.md"), "mine\nunstaged work\n", "the stashed work is not back");
+    assert_eq!(sandbox.read("scratch.txt"), "untracked work\n", "the stashed work is not back");
+    assert!(!sandbox.path(".git/rebase-merge").exists(), "the rebase was not aborted");
+    let shown = paste_every_hint(&sandbox, &sandbox.root, aborted);
+    assert_contains(&shown[0].stdout, "+and an edit made since");
 }
 
 /// Installs `<home>/refusing-hooks/reference-transaction`, a hook that refuses any update of
