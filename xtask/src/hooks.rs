@@ -626,6 +626,21 @@ pub fn inspect(ctx: &Ctx) -> anyhow::Result<HooksState> {
                 ),
             });
         }
+        // `core.autocrlf` (or a `* text eol=crlf` attribute) checks the scripts out with CRLF:
+        // `sh` then reads `#!/bin/sh\r` and every command with a `\r`, and git's hook fails.
+        if std::fs::read(&script).is_ok_and(|bytes| bytes.contains(&b'\r')) {
+            return Ok(HooksState::Broken {
+                problem: format!(
+                    "`{relative}` has Windows line endings (CRLF, as `core.autocrlf` checks files out), so `sh` cannot run it"
+                ),
+                // Git keeps a file it thinks unchanged: removed first, then checked out as
+                // committed (LF), from any folder.
+                fix: format!(
+                    "rm -f \"$(git rev-parse --show-toplevel)\"/{HOOKS_DIR}/* && git -c core.autocrlf=false -c core.eol=lf checkout -- {}",
+                    crate::git::hint::pathspec(HOOKS_DIR)
+                ),
+            });
+        }
     }
 
     let local = ctx.repo.local_config_string("core.hooksPath")?;

@@ -283,6 +283,30 @@ fn the_not_executable_hooks_fix_works_from_a_subdirectory() {
     assert_contains(&sandbox.git(&["ls-files", "--stage", ".githooks/commit-msg"]), "100755");
 }
 
+/// A clone with `core.autocrlf=true` checked the hook scripts out with CRLF, which `sh` cannot
+/// run (`#!/bin/sh\r`): onboard names it instead of installing hooks that fail on every commit,
+/// and its fix, pasted as printed from a subfolder, puts the committed LF scripts back, still
+/// executable, the working tree clean; onboard's own next line then passes.
+#[cfg(unix)]
+#[test]
+fn hook_scripts_checked_out_with_crlf_are_named_and_the_fix_works() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sandbox = fresh_clone();
+    sandbox.git(&["config", "core.autocrlf", "true"]);
+    let script = sandbox.path(".githooks/commit-msg");
+    std::fs::remove_file(&script).unwrap();
+    sandbox.git(&["checkout", "--", ".githooks/commit-msg"]);
+    assert!(sandbox.read(".githooks/commit-msg").contains("\r\n"), "git did not check the script out with CRLF");
+    let docs = sandbox.path("docs");
+    let out = sandbox.xtask().current_dir(&docs).args(["onboard", "--dry-run"]).failure(1);
+    assert_contains(&out.stdout, "`.githooks/commit-msg` has Windows line endings");
+    let pasted = crate::support::paste_every_hint(&sandbox, &docs, &out.stderr);
+    assert_eq!(pasted.len(), 2, "{}", out.stderr);
+    assert!(!sandbox.read(".githooks/commit-msg").contains('\r'), "the fix left CRLF");
+    assert_eq!(std::fs::metadata(&script).unwrap().permissions().mode() & 0o111, 0o111, "no longer executable");
+    assert_eq!(sandbox.git(&["status", "--porcelain"]), "", "the fix changed what is committed");
+}
+
 #[test]
 fn completions_print_a_script_for_each_shell_anywhere() {
     let sandbox = Sandbox::empty();
