@@ -25,6 +25,7 @@ impl Ctx {
     /// Finds the repository from `dir` (like git), reads its configuration.
     pub fn new(dir: &Path, assume_yes: bool) -> anyhow::Result<Ctx> {
         let repo = Repo::discover(dir)?;
+        crate::git::sparse::ensure_readable_index(&repo)?;
         // The files a sparse checkout leaves out are present to every reader of the tree.
         crate::git::sparse::register(repo.root(), repo.git_dir());
         crate::plan::check_state_folder(&repo.sop_dir())?;

@@ -87,6 +87,32 @@ fn read_entries(git_dir: &Path) -> Option<BTreeMap<String, Oid>> {
     )
 }
 
+/// Refuses (exit 1, nothing read or changed) a clone whose index is a sparse index (`git
+/// sparse-checkout set --sparse-index`: whole folders outside the cone as one entry, git's
+/// `sdir` extension), which libgit2 cannot read: every reader of the index would fail, or find
+/// the files outside the cone missing. Checked only when `index.sparse` is on, so a clone
+/// without it never reads its index here.
+pub fn ensure_readable_index(repo: &super::Repo) -> anyhow::Result<()> {
+    let on = repo.config_string("index.sparse").is_some_and(|value| {
+        ["true", "yes", "on", "1", ""].iter().any(|truthy| value.trim().eq_ignore_ascii_case(truthy))
+    });
+    if !on {
+        return Ok(());
+    }
+    let unreadable = match Repository::open(repo.git_dir()).and_then(|fresh| fresh.index()) {
+        Err(error) => error.message().contains("'sdir'"),
+        Ok(_) => false,
+    };
+    if !unreadable {
+        return Ok(());
+    }
+    Err(crate::error::Refusal::failed(
+        "this clone's index is a sparse index (`index.sparse`), which the tool's git library (libgit2) cannot read; nothing was done",
+    )
+    .hint("make it a full index (the same files stay checked out, the checkout stays sparse), then run the command again:\ngit sparse-checkout reapply --no-sparse-index")
+    .into())
+}
+
 /// Whether the working tree leaves files out on purpose (a sparse checkout): git then refuses to
 /// stage a path outside it without `git add --sparse`.
 pub fn leaves_files_out() -> bool {

@@ -152,6 +152,33 @@ fn check_counts_the_files_a_sparse_checkout_leaves_out_as_present() {
     assert!(sandbox.exists(RUNBOOK), "the pasted hint did not restore the runbook");
 }
 
+/// Proves: a sparse checkout with a sparse index (`--sparse-index`: a folder outside the cone is
+/// one index entry, which libgit2 cannot read) is refused before anything runs, for `check` (it
+/// failed on "unsupported mandatory extension 'sdir'") and `status` (it called the add-on's
+/// module missing) alike, the repository unchanged; the hint, pasted as printed, makes the index
+/// full with the same files checked out, and both then answer as in the full checkout.
+#[test]
+fn a_sparse_index_is_named_and_its_hint_makes_the_tool_work() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "pager", "--yes"]).success();
+    sandbox.commit_all("feat: the pager add-on");
+    sandbox.git(&["sparse-checkout", "set", "--sparse-index", "tests", "templates"]);
+    let sparse = sandbox.git(&["ls-files", "--sparse"]);
+    assert!(sparse.lines().any(|line| line == "src/"), "the index is not sparse:\n{sparse}");
+    let before = sandbox.snapshot();
+    for command in ["check", "status"] {
+        let out = sandbox.xtask().args([command]).failure(1);
+        assert_contains(&out.stderr, "this clone's index is a sparse index");
+        assert_eq!(sandbox.snapshot(), before, "`{command}` changed the repository");
+    }
+    let out = sandbox.xtask().args(["check"]).failure(1);
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert!(!sandbox.exists("src"), "the hint checked out the folders outside the cone");
+    sandbox.xtask().args(["check"]).success();
+    let status = sandbox.xtask().args(["status"]).success();
+    assert!(!status.stdout.contains("module missing"), "{}", status.stdout);
+}
+
 /// Proves: on a branch of a sparse checkout that leaves `docs/` out, the missing CHANGELOG
 /// fragment is the one finding, and its hint, pasted as printed, writes and stages the fragment
 /// (git refuses a plain `git add` of a path outside the sparse checkout), after which `check`
