@@ -403,19 +403,23 @@ pub struct Loaded {
 }
 
 /// Every fragment of the working tree, sorted by path, and the problems of the files that are not
-/// valid fragments. A missing directory has no fragments.
+/// valid fragments. A missing directory has no fragments; the fragments a sparse checkout leaves
+/// out are read from the index, as every reader of the tree does.
 pub fn load(root: &Path) -> anyhow::Result<(Vec<Loaded>, Vec<Problem>)> {
+    use crate::git::sparse;
     let dir = root.join(FRAGMENTS_DIR);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
-        Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", dir.display())),
-    };
     let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("failed to read `{}`", dir.display()))?;
-        names.push((entry.file_name().to_string_lossy().into_owned(), entry.path()));
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.with_context(|| format!("failed to read `{}`", dir.display()))?;
+                names.push((entry.file_name().to_string_lossy().into_owned(), entry.path()));
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", dir.display())),
     }
+    names.extend(sparse::absent_in(&dir).into_iter().map(|(name, _, _)| (name.clone(), dir.join(name))));
     names.sort();
     let mut fragments = Vec::new();
     let mut problems = Vec::new();
@@ -424,7 +428,7 @@ pub fn load(root: &Path) -> anyhow::Result<(Vec<Loaded>, Vec<Problem>)> {
         if is_ignored_name(&name) {
             continue;
         }
-        if full.is_dir() {
+        if sparse::is_dir(&full) {
             problems.push(Problem {
                 path: path.clone(),
                 line: None,
@@ -449,7 +453,7 @@ pub fn load(root: &Path) -> anyhow::Result<(Vec<Loaded>, Vec<Problem>)> {
             });
             continue;
         }
-        let text = match std::fs::read(&full) {
+        let text = match sparse::read(&full) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(_) => {
@@ -903,6 +907,21 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
     if !problems.is_empty() {
         print_problems(&problems);
         return Err(problems_refusal(&problems, true));
+    }
+    // A release deletes its fragments: never one a sparse checkout left out of the working tree.
+    let absent: Vec<&str> = fragments
+        .iter()
+        .filter(|loaded| std::fs::symlink_metadata(root.join(&loaded.path)).is_err())
+        .map(|loaded| loaded.path.as_str())
+        .collect();
+    if !absent.is_empty() {
+        return Err(Refusal::failed(format!(
+            "the sparse checkout leaves {} of {FRAGMENTS_DIR}/ out of the working tree ({}): a release deletes every fragment, so nothing was done",
+            counted(absent.len(), "fragment", "fragments"),
+            absent.join(", ")
+        ))
+        .hint(format!("check the folder out, then run the release again:\ngit -C \"$(git rev-parse --show-toplevel)\" sparse-checkout add {FRAGMENTS_DIR}"))
+        .into());
     }
     if fragments.is_empty() {
         return Err(Refusal::failed(format!("there is nothing to release: {FRAGMENTS_DIR}/ holds no fragments"))

@@ -303,3 +303,30 @@ fn two_teammates_fragments_never_conflict() {
     let out = sandbox.xtask().args(["changelog"]).success();
     assert_contains(&out.stdout, "### Added\n\n- audit-log.\n- scheduler.\n");
 }
+
+/// A sparse checkout that leaves `docs/` out: `changelog` and `--check` read the fragments from
+/// the index, as every reader of the tree does (they saw none, and `--check` passed on 0
+/// fragments whatever they held). `release`, which deletes every fragment, refuses instead of
+/// releasing none of them, changing nothing; its hint, pasted as printed from a subfolder,
+/// checks the folder out, and the release then folds both fragments in.
+#[test]
+fn fragments_left_out_by_a_sparse_checkout_are_read_and_never_released_half() {
+    let sandbox = with_fragments();
+    sandbox.git(&["sparse-checkout", "set", "src", "tests", "templates"]);
+    assert!(!sandbox.exists("docs/changelog.d/scheduler.md"), "the sparse checkout kept the fragments");
+    let checked = sandbox.xtask().args(["changelog", "--check"]).success();
+    assert_contains(&checked.stdout, "2 fragments in docs/changelog.d/ (3 entries): no findings");
+    assert_contains(&sandbox.xtask().args(["changelog"]).success().stdout, "- Scheduler: no double runs.");
+    let before = sandbox.snapshot();
+    let tests = sandbox.path("tests");
+    let out =
+        sandbox.xtask().current_dir(&tests).args(["changelog", "release", "0.2.0", "--date", "2026-03-01"]).failure(1);
+    assert_contains(&out.stderr, "leaves 2 fragments of docs/changelog.d/ out of the working tree");
+    assert_eq!(sandbox.snapshot(), before, "the refused release changed something");
+    crate::support::paste_every_hint(&sandbox, &tests, &out.stderr);
+    assert!(sandbox.exists("docs/changelog.d/scheduler.md"), "the pasted hint did not check the fragments out");
+    sandbox.xtask().args(["changelog", "release", "0.2.0", "--date", "2026-03-01"]).success();
+    let changelog = sandbox.read("CHANGELOG.md");
+    assert_contains(&changelog, "- Audit log.");
+    assert_contains(&changelog, "- Scheduler: no double runs.");
+}
