@@ -158,6 +158,19 @@ fn other_worktree(ctx: &Ctx, root: &str) -> anyhow::Result<()> {
 fn undo_plan(ctx: &Ctx, record: &Record, dry_run: bool) -> anyhow::Result<Vec<String>> {
     other_worktree(ctx, &record.root)?;
     let why = journal::changed_since(&ctx.repo, record)?;
+    // The one change since: the branch the run started from is taken by another worktree. That
+    // worktree lets go of it (detached at the same commit), and the undo goes through.
+    if let (Some((name, folder)), [only]) = (journal::start_branch_elsewhere(&ctx.repo, record), why.as_slice()) {
+        return Err(Refusal::failed(format!(
+            "cannot undo `{}`: {only}, and going back to it would put two worktrees on one branch; nothing was touched",
+            record.plan.command
+        ))
+        .hint(format!(
+            "let go of `{name}` there (that worktree stays at its commit, on no branch), then undo again:\ngit -C {} switch --detach\ncargo xtask undo",
+            shell_path(&folder)
+        ))
+        .into());
+    }
     refuse_if_changed(&record.plan.command, &why)?;
     if let Some(branch) = &record.plan.branch {
         let remote = &ctx.config.remote;

@@ -309,6 +309,16 @@ fn checkout_of(repo: &Repo, record: &Record) -> anyhow::Result<Option<Checkout>>
     Ok(Some(Checkout { from, paths }))
 }
 
+/// The branch a run that made a branch started from, when another worktree of this clone has
+/// it checked out now (going back to it would put two worktrees on one branch): its name and
+/// that worktree's folder.
+pub fn start_branch_elsewhere(repo: &Repo, record: &Record) -> Option<(String, std::path::PathBuf)> {
+    record.plan.branch.as_ref()?;
+    let name = record.start_head().ok()?.branch_name()?.to_string();
+    let folder = crate::git::hint::checked_out_elsewhere(repo, &name)?;
+    Some((name, folder))
+}
+
 /// Why the repository is not in a state the run could have left; empty when it is.
 fn assess(repo: &Repo, record: &Record) -> anyhow::Result<Vec<String>> {
     let root = repo.root();
@@ -328,12 +338,8 @@ fn assess(repo: &Repo, record: &Record) -> anyhow::Result<Vec<String>> {
     }
     // Going back to a branch another worktree has checked out since would put two worktrees on
     // one branch (git refuses it; libgit2 would not): the run is left for the engineer.
-    if let (Some(_), Some(name)) =
-        (branch, record.start_head().ok().and_then(|start| start.branch_name().map(str::to_string)))
-    {
-        if let Some(folder) = crate::git::hint::checked_out_elsewhere(repo, &name) {
-            why.push(format!("`{name}` is checked out in the worktree `{}` now", folder.display()));
-        }
+    if let Some((name, folder)) = start_branch_elsewhere(repo, record) {
+        why.push(format!("`{name}` is checked out in the worktree `{}` now", folder.display()));
     }
     if let Some(branch) = branch {
         if let Some(at) = repo.branch_commit(&branch.name)? {

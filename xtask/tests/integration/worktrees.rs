@@ -198,7 +198,9 @@ fn a_changelog_fragment_hint_works_in_a_sparse_checkout() {
 
 /// Proves: `undo` of a `branch` run in a linked worktree, once the main clone has checked out the
 /// branch the run started from, refuses and touches nothing: going back would put two worktrees
-/// on one branch, which git refuses (libgit2 did it). Its pasted hint works there.
+/// on one branch, which git refuses (libgit2 did it). Its hints, pasted there as printed, let go
+/// of the branch in the main clone (detached at the same commit) and undo the run (its hint was
+/// a bare `git status`, which showed nothing of the cause).
 #[test]
 fn undo_never_puts_two_worktrees_on_one_branch() {
     let sandbox = Sandbox::with_kit();
@@ -211,7 +213,15 @@ fn undo_never_puts_two_worktrees_on_one_branch() {
     assert_contains(&out.stderr, "`chore/side` is checked out in the worktree");
     assert_eq!(sandbox.git_in(&linked, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "feat/pager");
     assert_eq!(sandbox.current_branch(), "chore/side");
-    paste_every_hint(&sandbox, &linked, &out.stderr);
+    let pasted = paste_every_hint(&sandbox, &linked, &out.stderr);
+    assert_eq!(pasted.len(), 2, "{}", out.stderr);
+    assert_eq!(sandbox.git_in(&linked, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "chore/side");
+    assert_eq!(sandbox.git(&["branch", "--list", "feat/pager"]), "", "the undo left the run's branch");
+    assert_eq!(
+        sandbox.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "HEAD",
+        "the main clone still has the branch"
+    );
 }
 
 /// Proves: a `new-addon` killed in a linked worktree, once the main clone has checked out the
