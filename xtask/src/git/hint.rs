@@ -160,7 +160,9 @@ pub fn commit_written<'a>(
 /// of every commit only the upstream has ([`holds_work`]: the branch was rebased since it was
 /// pushed, its teammates' commits brought in), which a plain push would have refused; otherwise
 /// someone else pushed to the branch, and their commits are brought in first
-/// (`git pull --rebase`), never overwritten.
+/// (`git pull --rebase`), never overwritten. The lease names the upstream commit judged here: a
+/// bare `--force-with-lease` leases on whatever was fetched last, so a teammate's commit pushed
+/// after this judgement, then fetched (any `git fetch`, `prune`'s), would be overwritten.
 pub fn push(repo: &Repo, remote: &str, branch: &str, head: Oid) -> String {
     let upstream = repo.raw().refname_to_id(&format!("refs/remotes/{remote}/{branch}")).ok();
     let (remote, shown) = (shell_word(remote), shell_word(branch));
@@ -170,7 +172,8 @@ pub fn push(repo: &Repo, remote: &str, branch: &str, head: Oid) -> String {
         return format!("git push -u {remote} {shown}");
     };
     if holds_work(repo, upstream, head) {
-        format!("git push --force-with-lease -u {remote} {shown}")
+        let lease = format!("--force-with-lease={}", shell_word(&format!("refs/heads/{branch}:{upstream}")));
+        format!("git push {lease} -u {remote} {shown}")
     } else {
         format!("git pull --rebase {remote} {shown} && git push -u {remote} {shown}")
     }

@@ -100,7 +100,9 @@ fn pre_pr_next_push_after_a_rebase_of_a_pushed_branch_uses_a_lease() {
     teammate_pushes(&sandbox, &origin, "mate", "NOTES.md", "from the teammate\n");
     let out = sandbox.xtask().args(["pre-pr"]).success();
     assert_contains(&out.stdout, "rebased 1 commit");
-    assert_eq!(hint_commands(&out.all()), ["git push --force-with-lease -u origin feat/work"]);
+    let lease = sandbox.git(&["rev-parse", "origin/feat/work"]);
+    let push = format!("git push --force-with-lease=refs/heads/feat/work:{} -u origin feat/work", lease.trim());
+    assert_eq!(hint_commands(&out.all()), [push]);
     paste_every_hint(&sandbox, &sandbox.root, &out.all());
     assert_eq!(sandbox.git(&["rev-parse", "origin/feat/work"]).trim(), sandbox.head());
 }

@@ -500,13 +500,50 @@ fn after_a_squash_merge_and_a_teammates_follow_up_the_push_is_a_lease() {
 
     let out = sandbox.xtask().args(["sync"]).success();
     let next = next_lines(&out.stdout);
-    assert_eq!(next, ["git push --force-with-lease -u origin fix/thing"], "{}", out.stdout);
+    let lease = sandbox.git(&["rev-parse", "origin/fix/thing"]);
+    let push = format!("git push --force-with-lease=refs/heads/fix/thing:{} -u origin fix/thing", lease.trim());
+    assert_eq!(next, [push], "{}", out.stdout);
     paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
     let remote = sandbox.git_in(&origin, &["log", "--format=%s", "fix/thing"]);
     for subject in ["fix: local C", "fix: a teammate's follow-up", "fix: thing (#1)"] {
         assert_contains(&remote, subject);
     }
     assert!(!remote.contains("fix: thing A2"), "the squashed commits are still on the branch:\n{remote}");
+}
+
+/// The same sync; then, before its `next:` push is pasted, the teammate pushes one more commit to
+/// the branch and this clone fetches (as `prune` or any `git fetch` does). The bare
+/// `--force-with-lease` it printed leased on whatever was fetched last and overwrote that commit.
+/// Proves the printed lease names the commit the sync brought in: pasted as printed, git refuses
+/// the push (exit 1), and the teammate's late commit stays on the remote.
+#[test]
+fn a_sync_push_pasted_after_a_teammates_later_push_and_a_fetch_never_drops_it() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "-c", "feat/t"]);
+    sandbox.commit_file_in(&sandbox.root, "t.txt", "t\n", "feat: t");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/t"]);
+    let mate = sandbox.clone_of(&origin, "mate");
+    let team = |args: &[&str]| sandbox.git_in(&mate, args);
+    team(&["switch", "-q", "feat/t"]);
+    sandbox.commit_file_in(&mate, "mate.txt", "mate\n", "feat: the teammate's commit");
+    team(&["push", "-q", "origin", "feat/t"]);
+    team(&["switch", "-q", "main"]);
+    sandbox.commit_file_in(&mate, "news.txt", "news\n", "feat: news on main");
+    team(&["push", "-q", "origin", "main"]);
+    sandbox.commit_file_in(&sandbox.root, "mine.txt", "mine\n", "feat: mine");
+
+    let out = sandbox.xtask().args(["sync"]).success();
+    let next = next_lines(&out.stdout);
+    assert_eq!(next.len(), 1, "{}", out.stdout);
+    assert_contains(&next[0], "--force-with-lease=");
+    team(&["switch", "-q", "feat/t"]);
+    sandbox.commit_file_in(&mate, "late.txt", "late\n", "feat: the teammate's late commit");
+    team(&["push", "-q", "origin", "feat/t"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    paste_hints(&sandbox, &sandbox.root, &out.stdout, &[("git push", 1)]);
+    let remote = sandbox.git_in(&origin, &["log", "--format=%s", "feat/t"]);
+    assert_contains(&remote, "feat: the teammate's late commit");
 }
 
 /// This clone's `fix/typo`, pushed, with the commits `commits` writes (`(file, content, subject)`);

@@ -564,7 +564,11 @@ fn the_push_after_a_rebase_uses_force_with_lease_and_works_as_printed() {
     teammate_pushes(&sandbox, &origin, "mate-2", "MORE.md", "more from the teammate\n");
     let out = sandbox.xtask().args(["pre-pr"]).success();
     let next = next_lines(&out.stdout);
-    assert_eq!(next, ["git push --force-with-lease -u origin feat/work"]);
+    let lease = sandbox.git(&["rev-parse", "origin/feat/work"]);
+    assert_eq!(
+        next,
+        [format!("git push --force-with-lease=refs/heads/feat/work:{} -u origin feat/work", lease.trim())]
+    );
     sandbox.sh(&sandbox.root, &next[0]);
     let pushed = sandbox.git(&["ls-remote", "origin", "refs/heads/feat/work"]);
     assert_contains(&pushed, &sandbox.head());
