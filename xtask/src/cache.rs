@@ -272,12 +272,14 @@ pub(crate) fn context_key(root: &Path) -> u64 {
         // Without knowing the binary, nothing stored can be trusted to be this tool's.
         Err(_) => SystemTime::now().hash(&mut hasher),
     }
-    std::fs::read(root.join("Cargo.toml")).ok().hash(&mut hasher);
+    crate::git::sparse::read_regular(&root.join("Cargo.toml")).ok().hash(&mut hasher);
     let mut templates: Vec<(String, Option<Vec<u8>>)> = std::fs::read_dir(root.join("templates"))
         .into_iter()
         .flatten()
         .flatten()
-        .map(|entry| (entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).ok()))
+        .map(|entry| {
+            (entry.file_name().to_string_lossy().into_owned(), crate::git::sparse::read_regular(&entry.path()).ok())
+        })
         .collect();
     templates.sort();
     templates.hash(&mut hasher);

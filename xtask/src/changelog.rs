@@ -679,7 +679,7 @@ pub fn migrate(root: &Path, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
     let mut done = Vec::new();
     let path = layout::CHANGELOG;
     let full = root.join(path);
-    let changelog = match std::fs::read_to_string(&full) {
+    let changelog = match crate::git::sparse::read_regular_to_string(&full) {
         Ok(text) => Some(text),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
         Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", full.display())),
@@ -950,7 +950,7 @@ fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
         }
     };
     // Check the fold before planning, so its refusal carries the right hint.
-    let current = std::fs::read_to_string(root.join(layout::CHANGELOG)).ok();
+    let current = crate::git::sparse::read_regular_to_string(&root.join(layout::CHANGELOG)).ok();
     if let Some(current) = &current {
         fold(current, version, &date, &entries).map_err(changelog_error)?;
     }

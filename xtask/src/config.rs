@@ -129,7 +129,7 @@ impl Config {
     /// Reads `<root>/Cargo.toml`; a repository without one uses the defaults.
     pub fn load(root: &Path) -> anyhow::Result<Config> {
         let path = root.join("Cargo.toml");
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::git::sparse::read_regular_to_string(&path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", path.display())),
@@ -286,7 +286,8 @@ fn check_folder(key: &str, value: &str) -> Result<(), String> {
 /// kit's manifest into its synthetic repository and generates a git2-only crate from the
 /// xtask's: the one other reading of a manifest, kept here so `Cargo.toml` has one reader.
 pub fn manifest_table(path: &Path) -> anyhow::Result<toml::Table> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = crate::git::sparse::read_regular_to_string(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
     toml::from_str(&text)
         .map_err(|error| anyhow::anyhow!("failed to parse `{}`: {}", path.display(), one_line(&error.to_string())))
 }

@@ -84,6 +84,14 @@ pub fn hint_of(error: &anyhow::Error) -> Option<String> {
     if damaged_index {
         return Some(DAMAGED_INDEX.to_string());
     }
+    // A file of the tree the readers refuse to read (a link to `/dev/zero`, a huge file).
+    let unreadable = error.chain().find_map(|cause| {
+        let io = cause.downcast_ref::<std::io::Error>()?;
+        io.get_ref()?.downcast_ref::<crate::git::sparse::Unreadable>()
+    });
+    if let Some(unreadable) = unreadable {
+        return Some(unreadable.hint());
+    }
     let hint = error.chain().find_map(|cause| cause.downcast_ref::<Refusal>()).and_then(|r| r.hint.clone());
     // A full disk wherever it struck (a lock, a receipt, a state file) and whatever said so:
     // the way out is the same, and an error without one would leave the engineer guessing.

@@ -628,7 +628,7 @@ pub fn inspect(ctx: &Ctx) -> anyhow::Result<HooksState> {
         }
         // `core.autocrlf` (or a `* text eol=crlf` attribute) checks the scripts out with CRLF:
         // `sh` then reads `#!/bin/sh\r` and every command with a `\r`, and git's hook fails.
-        if std::fs::read(&script).is_ok_and(|bytes| bytes.contains(&b'\r')) {
+        if crate::git::sparse::read_regular(&script).is_ok_and(|bytes| bytes.contains(&b'\r')) {
             return Ok(HooksState::Broken {
                 problem: format!(
                     "`{relative}` has Windows line endings (CRLF, as `core.autocrlf` checks files out), so `sh` cannot run it"

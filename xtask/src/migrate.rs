@@ -122,7 +122,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 fn discovery(root: &Path, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
     let mut steps = Vec::new();
     let read = |path: &str| -> anyhow::Result<Option<String>> {
-        match std::fs::read_to_string(root.join(path)) {
+        match crate::git::sparse::read_regular_to_string(&root.join(path)) {
             Ok(text) => Ok(Some(text)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(error).with_context(|| format!("failed to read `{path}`")),

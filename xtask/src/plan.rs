@@ -93,7 +93,7 @@ impl Plan {
         edit: impl FnOnce(&str) -> anyhow::Result<String>,
     ) -> anyhow::Result<()> {
         let full = confine::resolve(root, path, Purpose::Replace)?;
-        let before = match std::fs::read_to_string(&full) {
+        let before = match crate::git::sparse::read_regular_to_string(&full) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Refusal::failed(format!("`{path}` does not exist; this command edits it"))
@@ -110,7 +110,8 @@ impl Plan {
     /// Plans the removal of an existing file, which must still hold what it holds now.
     pub fn delete(&mut self, root: &Path, path: &str) -> anyhow::Result<()> {
         let full = confine::resolve(root, path, Purpose::Replace)?;
-        let before = std::fs::read_to_string(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
+        let before = crate::git::sparse::read_regular_to_string(&full)
+            .with_context(|| format!("failed to read `{}`", full.display()))?;
         self.changes.push(Change::Delete { path: path.to_string(), before });
         Ok(())
     }
@@ -172,7 +173,7 @@ impl Plan {
                         .hint(format!("remove the link (the file it points to is kept), then run the command again:\nrm {word}"))
                         .into());
                     }
-                    let now = std::fs::read_to_string(&full).unwrap_or_default();
+                    let now = crate::git::sparse::read_regular_to_string(&full).unwrap_or_default();
                     if &now != before {
                         return Err(Refusal::failed(format!("`{path}` changed while the plan was made"))
                             .hint("run the command again")

@@ -94,7 +94,7 @@ impl Templates {
         let mut loaded = Vec::with_capacity(KNOWN.len());
         for known in KNOWN.iter().filter(|known| wanted(known)) {
             let path = root.join("templates").join(known.file);
-            let (origin, source) = match std::fs::read_to_string(&path) {
+            let (origin, source) = match crate::git::sparse::read_regular_to_string(&path) {
                 Ok(text) => (format!("templates/{}", known.file), text),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                     ("<built-in>".to_string(), known.embedded.to_string())

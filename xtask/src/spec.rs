@@ -168,7 +168,7 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     let addon = inventory.resolve(&args.name)?;
     let from = transition_from(addon, to)?;
     let full = ctx.root().join(&addon.spec);
-    let text = std::fs::read_to_string(&full)
+    let text = crate::git::sparse::read_regular_to_string(&full)
         .map_err(|error| anyhow::anyhow!("failed to read `{}`: {error}", full.display()))?;
     let records = FreezeRecords::load(ctx.root(), &ctx.config)?;
     // A frozen spec changes only through here: refuse to carry hand edits into the new status.

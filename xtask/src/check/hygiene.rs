@@ -102,7 +102,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
     }
 
     let root = ctx.root();
-    match std::fs::read_to_string(root.join(".gitignore")) {
+    match crate::git::sparse::read_regular_to_string(&root.join(".gitignore")) {
         Ok(text) if gitignore_covers_env(&text) => {}
         Ok(_) | Err(_) => findings.push(Finding::error(
             "sop-4.9/gitignore",
@@ -112,7 +112,7 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
         )),
     }
 
-    if let Ok(text) = std::fs::read_to_string(root.join(layout::ENV_EXAMPLE)) {
+    if let Ok(text) = crate::git::sparse::read_to_string(&root.join(layout::ENV_EXAMPLE)) {
         // Lines the push sends: a secret on one of them is the secret scanner's finding.
         let pushed: std::collections::HashSet<&str> = facts
             .branch

@@ -126,10 +126,69 @@ fn lookup(full: &Path) -> Option<(&'static Overlay, String)> {
     Some((overlay, relative))
 }
 
-/// The bytes of the file at `full`: from the disk, else, for a file the sparse checkout leaves
-/// out, the index's blob. The disk's error for any other file.
+/// The most a file of the tree is read: a document, a module or a manifest is kilobytes; a
+/// larger one is refused, never read into memory whole.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// A file of the tree that is not read: a link to something other than a regular file, or a
+/// file larger than [`MAX_FILE_BYTES`]. Carried inside the `io::Error` the readers return, so
+/// whichever command met it ends with [`Unreadable::hint`].
+#[derive(Debug)]
+pub struct Unreadable {
+    pub path: PathBuf,
+    what: String,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` is {}", self.path.display(), self.what)
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
+impl Unreadable {
+    /// The hint: see what the file is (a link shows its target, a file its size).
+    pub fn hint(&self) -> String {
+        format!(
+            "replace it with the file it stands for (and commit that), or remove it; what it is:\nls -l {}",
+            crate::output::shell_word(&self.path.to_string_lossy())
+        )
+    }
+}
+
+/// The bytes of the regular file at `full`, a link followed, at most [`MAX_FILE_BYTES`]. A link
+/// to anything else (`/dev/zero`, a FIFO, a socket: a branch can commit such a link) is an
+/// `InvalidData` error holding an [`Unreadable`], never opened: reading it would never end, or
+/// block.
+pub fn read_regular(full: &Path) -> std::io::Result<Vec<u8>> {
+    let unreadable = |what: String| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, Unreadable { path: full.to_path_buf(), what })
+    };
+    let metadata = std::fs::metadata(full)?;
+    if metadata.is_dir() {
+        return Err(unreadable("a folder".into()));
+    }
+    if !metadata.is_file() {
+        return Err(unreadable("not a regular file (a link to a device, a FIFO or a socket?)".into()));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len().min(MAX_FILE_BYTES) as usize);
+    std::fs::File::open(full)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(unreadable(format!("larger than {} MiB", MAX_FILE_BYTES >> 20)));
+    }
+    Ok(bytes)
+}
+
+/// [`read_regular`], as UTF-8 text.
+pub fn read_regular_to_string(full: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_regular(full)?).map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+}
+
+/// The bytes of the file at `full`: from the disk ([`read_regular`]), else, for a file the sparse
+/// checkout leaves out, the index's blob. The disk's error for any other file.
 pub fn read(full: &Path) -> std::io::Result<Vec<u8>> {
-    match std::fs::read(full) {
+    match read_regular(full) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             lookup(full).and_then(|(overlay, relative)| overlay.blob(&relative)).ok_or(error)
         }

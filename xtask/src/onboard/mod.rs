@@ -350,7 +350,7 @@ fn inspect_env(ctx: &Ctx) -> anyhow::Result<EnvFile> {
     let example = ctx.root().join(crate::layout::ENV_EXAMPLE);
     // Copied as UTF-8 text (a byte that is not becomes U+FFFD): such a line is `check`'s
     // finding, not a reason to stop here.
-    match std::fs::read(&example) {
+    match crate::git::sparse::read_regular(&example) {
         Ok(bytes) => Ok(EnvFile::Create { content: String::from_utf8_lossy(&bytes).into_owned() }),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(EnvFile::NoExample),
         Err(error) => Err(error).with_context(|| format!("failed to read `{}`", example.display())),

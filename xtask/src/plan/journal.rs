@@ -280,7 +280,7 @@ fn current_bytes(root: &Path, relative: &str) -> Option<Vec<u8>> {
 /// repository), or `None` when absent or not confined.
 fn planned_bytes(root: &Path, relative: &str) -> Option<Vec<u8>> {
     let path = confine::resolve(root, relative, Purpose::Replace).ok()?;
-    std::fs::read(path).ok()
+    crate::git::sparse::read_regular(&path).ok()
 }
 
 /// The paths the branch checkout touches (they differ between the two commits), with their

@@ -510,7 +510,7 @@ fn recovery(addon: &Addon, row: &Row) -> String {
 /// `FEATURE_X=…` lines of the clone's `.env` (never committed): flag → value, read by the
 /// tool's one dotenv line reader.
 fn read_env_values(path: &std::path::Path) -> HashMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = crate::git::sparse::read_regular_to_string(path).unwrap_or_default();
     crate::check::repository::env_lines(&text)
         .into_iter()
         .filter(|(_, key, _)| key.starts_with("FEATURE_"))

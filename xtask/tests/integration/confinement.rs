@@ -373,3 +373,42 @@ fn links_in_the_state_folder_are_never_written_through() {
     assert!(!sop.is_symlink(), "the pasted hint did not remove the linked folder");
     sandbox.xtask().args(["status"]).success();
 }
+
+/// A branch commits links to what is no file (`/dev/zero`, a FIFO) where the tool reads the
+/// tree: an add-on module, `.env.example`, a template. `check` and `status` read `/dev/zero`
+/// until memory ran out (10 GiB in 10 s), and a FIFO blocked them for good. Proves each such
+/// path now fails at once (exit 1) with the path named, the repository byte-identical, and the
+/// hint, pasted as printed, shows what the link is.
+#[cfg(unix)]
+#[test]
+fn links_to_devices_and_fifos_in_the_tree_are_named_never_read() {
+    let fifo = |sandbox: &Sandbox| {
+        let path = sandbox.root.parent().unwrap().join("a fifo");
+        let made = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success(), "mkfifo failed");
+        path
+    };
+    let runs: [(&str, &[&[&str]]); 3] = [
+        ("src/core/zz.rs", &[&["check"], &["status"]]),
+        (".env.example", &[&["check"]]),
+        ("templates/spec.md.tera", &[&["templates", "--check"]]),
+    ];
+    for (file, commands) in runs {
+        for target in ["/dev/zero", "fifo"] {
+            let sandbox = Sandbox::with_kit();
+            let target = if target == "fifo" { fifo(&sandbox) } else { PathBuf::from(target) };
+            let link = sandbox.path(file);
+            let _ = std::fs::remove_file(&link);
+            symlink(&target, &link);
+            sandbox.commit_all("chore: a link where a file was");
+            let before = sandbox.snapshot();
+            for run in commands {
+                let out = sandbox.xtask().args(run.iter()).failure(1);
+                assert_contains(&out.stderr, &format!("{file}` is not a regular file"));
+                assert_eq!(sandbox.snapshot(), before, "{run:?} changed the repository");
+                let shown = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+                assert_contains(&shown[0].stdout, &target.display().to_string());
+            }
+        }
+    }
+}

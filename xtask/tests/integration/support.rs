@@ -386,8 +386,13 @@ fn hash_tree(root: &Path, path: &Path, out: &mut BTreeMap<String, u64>) {
     } else if path.symlink_metadata().is_ok() {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        // A link to nothing is there, with no bytes.
-        std::fs::read(path).unwrap_or_default().hash(&mut hasher);
+        if path.is_file() {
+            std::fs::read(path).unwrap_or_default().hash(&mut hasher);
+        } else {
+            // A link to nothing, or to what is no file (`/dev/zero`, a FIFO: never read), is
+            // there with its target.
+            std::fs::read_link(path).ok().hash(&mut hasher);
+        }
         out.insert(relative, hasher.finish());
     }
 }
@@ -678,7 +683,7 @@ pub fn hint_command(output: &str) -> String {
 
 /// The programs a printed command may start with (after `NAME=value` assignments).
 const PROGRAMS: &[&str] =
-    &["cargo", "git", "gh", "rm", "mv", "mkdir", "cp", "echo", "printf", "rustup", "unset", "sed", "chmod"];
+    &["cargo", "git", "gh", "rm", "mv", "mkdir", "cp", "echo", "printf", "rustup", "unset", "sed", "chmod", "ls"];
 
 /// Whether `text` starts with a command: optional `NAME=value ` assignments, then a program.
 fn starts_with_command(text: &str) -> bool {

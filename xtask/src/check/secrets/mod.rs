@@ -273,7 +273,7 @@ fn invalid_baseline(what: &str, error: &str) -> Finding {
 
 /// The working tree's baseline: `None` when there is none.
 fn read_working_baseline(ctx: &Ctx) -> Result<Option<Baseline>, String> {
-    match std::fs::read(ctx.root().join(BASELINE_FILE)) {
+    match crate::git::sparse::read_regular(&ctx.root().join(BASELINE_FILE)) {
         Ok(bytes) => Baseline::parse(&bytes).map(Some),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error.to_string()),
