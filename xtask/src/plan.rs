@@ -116,8 +116,13 @@ impl Plan {
         Ok(())
     }
 
-    /// The plan as people read it: each file with its full content, each edit as a diff.
+    /// The plan as people read it: each file with its full content, each edit as a diff; through
+    /// the redaction layer, as everything printed is (a `--summary` may hold a token).
     pub fn render(&self) -> String {
+        crate::redact::text(&self.render_raw()).into_owned()
+    }
+
+    fn render_raw(&self) -> String {
         let mut out = String::new();
         if let Some(branch) = &self.branch {
             out.push_str(&format!("branch  create and check out `{}` from {}\n", branch.name, short(&branch.commit)));

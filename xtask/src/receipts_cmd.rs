@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     if shown.is_empty() && !older {
         match &args.command {
             // The log may hold receipts of other commands: say what was looked for.
-            Some(command) => outln!("no receipt of `{command}` in {}", path.display()),
+            Some(command) => outln!("no receipt of `{}` in {}", crate::redact::text(command), path.display()),
             None => outln!("no receipts yet in {}", path.display()),
         }
         return Ok(());

@@ -269,3 +269,20 @@ fn old_receipts_are_shown_redacted() {
         }
     }
 }
+
+/// A token typed into `new-addon --summary` and `receipts --command`: the plain `--dry-run`
+/// plan printed it three times in clear (the `--json` plan and the real run masked it), and
+/// `receipts`' "no receipt of …" line quoted it whole. Proves both now show its safe prefix
+/// only, while the spec the real run writes holds the summary as typed (the engineer's file).
+#[test]
+fn a_token_in_a_summary_is_masked_in_the_dry_run_plan_and_the_receipts_lookup() {
+    let sandbox = Sandbox::with_kit();
+    let token = github_token();
+    let summary = format!("syncs with {token} as its key");
+    let plan = sandbox.xtask().args(["new-addon", "leaky", "--yes", "--dry-run", "--summary", &summary]).success();
+    assert_contains(&plan.stdout, "ghp_****");
+    let lookup = sandbox.xtask().args(["receipts", "--command", &token]).success();
+    assert_nowhere(&sandbox, &[&plan.stdout, &plan.stderr, &lookup.stdout, &lookup.stderr], &token);
+    sandbox.xtask().args(["new-addon", "leaky", "--yes", "--summary", &summary]).success();
+    assert_contains(&sandbox.read("docs/specs/Lancelot_vNext2_Spec_Leaky.md"), &token);
+}
