@@ -420,9 +420,9 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head,
     repo.ensure_index_unlocked()?;
     crate::sync_cmd::ensure_no_operation_in_progress(ctx)?;
     let head = repo.head()?;
-    if !args.dry_run.dry_run {
-        repo.ensure_clean(&format!("new-addon {}", names.slug))?;
-    }
+    // A preview gives the real run's verdict: on a dirty tree, the same refusal (as
+    // `branch --dry-run` and `cargo publish --dry-run`), whose hint runs the same command again.
+    repo.ensure_clean(again(args).trim_start_matches("cargo xtask "))?;
     let base = Base::find(ctx, &head, args.no_branch)?;
 
     if let Some(bytes) = base.file(ctx, &names.spec)? {

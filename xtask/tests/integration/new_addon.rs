@@ -382,3 +382,23 @@ fn new_addon_commits_only_its_own_files_never_the_engineers_untracked_ones() {
     assert!(pushed.lines().any(|path| path == "src/core/mailer.rs"), "{pushed}");
     assert!(!pushed.contains("scratch") && !pushed.contains("mine"), "{pushed}");
 }
+
+/// On a tree with uncommitted changes, `new-addon --dry-run` said "run it without --dry-run to
+/// apply" (exit 0), and the real run then refused. Proves the preview now gives the real run's
+/// verdict (exit 1, nothing changed), its hint pasted as printed sets the changes aside, the
+/// preview then passes, and the refusal's "run … again" keeps the flags that were given.
+#[test]
+fn a_dry_run_on_a_dirty_tree_gives_the_real_runs_verdict() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("README.md", &format!("{}work in progress\n", sandbox.read("README.md")));
+    let before = sandbox.snapshot();
+    let preview = sandbox.xtask().args(["new-addon", "payments", "--yes", "--dry-run"]).failure(1);
+    assert_contains(&preview.stderr, "uncommitted changes: `README.md`");
+    assert_contains(&preview.stderr, "then run `cargo xtask new-addon payments --dry-run` again");
+    assert_eq!(sandbox.snapshot(), before, "the refused preview changed something");
+    let real = sandbox.xtask().args(["new-addon", "payments", "--no-branch", "--yes"]).failure(1);
+    assert_contains(&real.stderr, "then run `cargo xtask new-addon payments --no-branch` again");
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &preview.stderr);
+    let preview = sandbox.xtask().args(["new-addon", "payments", "--yes", "--dry-run"]).success();
+    assert_contains(&preview.stdout, "run it without --dry-run to apply");
+}
