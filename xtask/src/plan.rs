@@ -331,8 +331,21 @@ pub fn create_confined_file(root: &Path, path: &Path) -> anyhow::Result<std::fs:
 pub fn check_state_folder(sop_dir: &Path) -> anyhow::Result<()> {
     match sop_dir.symlink_metadata() {
         Ok(metadata) if metadata.file_type().is_symlink() => Err(linked_state(sop_dir, "; the folder is made afresh")),
+        // Every read and write of the state would fail on it ("Not a directory"), unexplained.
+        Ok(metadata) if !metadata.is_dir() => {
+            Err(set_aside(sop_dir, "a file; cargo xtask keeps a folder of its own there"))
+        }
         _ => Ok(()),
     }
+}
+
+/// The refusal of something else where the state keeps a file or a folder of its own, with the
+/// command that sets it aside (it is made afresh; what it held stays readable beside it).
+fn set_aside(path: &Path, what: &str) -> anyhow::Error {
+    let word = crate::output::shell_word(&path.display().to_string());
+    Refusal::failed(format!("`{}` is {what}", path.display()))
+        .hint(format!("set it aside (it is made afresh): mv {word} {word}.bad"))
+        .into()
 }
 
 /// The refusal of a link in the state folder, with the command that removes the link only.
@@ -352,17 +365,15 @@ pub fn open_state_file(path: &Path, options: &mut std::fs::OpenOptions) -> anyho
         use std::os::unix::fs::OpenOptionsExt as _;
         options.custom_flags(libc::O_NOFOLLOW);
     }
+    let folder = "a folder; cargo xtask keeps a file of its own there";
     match options.open(path) {
+        // A folder opens for reading (the read then fails, "Is a directory"): the same refusal.
+        Ok(file) if file.metadata().is_ok_and(|metadata| metadata.is_dir()) => Err(set_aside(path, folder)),
         Ok(file) => Ok(file),
         Err(_) if path.symlink_metadata().is_ok_and(|metadata| metadata.file_type().is_symlink()) => {
             Err(linked_state(path, ""))
         }
-        Err(_) if path.is_dir() => {
-            let word = crate::output::shell_word(&path.display().to_string());
-            Err(Refusal::failed(format!("`{}` is a folder; cargo xtask keeps a file of its own there", path.display()))
-                .hint(format!("set it aside (it is made afresh): mv {word} {word}.bad"))
-                .into())
-        }
+        Err(_) if path.is_dir() => Err(set_aside(path, folder)),
         Err(error) => Err(confine::io_error(error, format!("failed to open `{}`", path.display()))),
     }
 }

@@ -276,13 +276,13 @@ pub(crate) fn addon_of_line(line: &str) -> Result<Option<&str>, ()> {
 /// start of the log is reached, or `budget` bytes were read. A missing log is empty; lines that
 /// are not receipts are skipped and reported, never fatal.
 pub fn read_backwards(path: &Path, budget: u64, mut visitor: impl Visitor) -> anyhow::Result<ReadReport> {
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(ReadReport::default()),
-        Err(error) => {
-            return Err(error).with_context(|| format!("failed to open the receipts log `{}`", path.display()))
-        }
-    };
+    if path.symlink_metadata().is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(ReadReport::default());
+    }
+    // The state's one opener: a folder or a link there is refused with the command that sets it
+    // aside, as when the log is appended to.
+    let file = crate::plan::open_state_file(path, std::fs::OpenOptions::new().read(true))
+        .with_context(|| format!("failed to open the receipts log `{}`", path.display()))?;
     let failed = || format!("failed to read the receipts log `{}`", path.display());
     let mut lines = tail::Backwards::new(file, budget).with_context(failed)?;
     // Unreadable lines, newest first: the newest few, and the oldest seen.

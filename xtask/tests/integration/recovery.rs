@@ -259,6 +259,9 @@ fn damaged_state_files_are_refused_with_a_hint_that_sets_them_aside() {
         ("last-run.json", false, &["undo"]),
         ("trust.json", true, &["trust"]),
         ("receipts.jsonl", true, &["check"]),
+        // Read, not appended to: `status` and `receipts` said "Is a directory", with no hint.
+        ("receipts.jsonl", true, &["status"]),
+        ("receipts.jsonl", true, &["receipts"]),
         ("run.lock", true, &["new-addon", "scheduler", "--yes"]),
     ];
     for (file, folder, args) in cases {
@@ -279,5 +282,18 @@ fn damaged_state_files_are_refused_with_a_hint_that_sets_them_aside() {
         assert!(!again.stderr.contains(&format!("{file}`")), "{file}: still refused:\n{}", again.stderr);
         let _ = std::fs::remove_dir_all(sandbox.path(&format!(".git/sop/{file}.bad")));
         let _ = std::fs::remove_file(sandbox.path(&format!(".git/sop/{file}.bad")));
+    }
+    // The state folder itself a file: every command said "Not a directory" or "File exists".
+    for args in [&["check"][..], &["status"], &["receipts"]] {
+        let folder = sandbox.path(".git/sop");
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::write(&folder, "not a folder\n").unwrap();
+        let before = sandbox.snapshot();
+        let refused = sandbox.xtask().args(args).failure(1);
+        assert_contains(&refused.stderr, "sop` is a file; cargo xtask keeps a folder of its own there");
+        assert_eq!(sandbox.snapshot(), before, "{args:?}: the refusal changed the repository");
+        paste_every_hint(&sandbox, &sandbox.root, &refused.stderr);
+        sandbox.xtask().args(args).success();
+        std::fs::remove_file(sandbox.path(".git/sop.bad")).unwrap();
     }
 }
