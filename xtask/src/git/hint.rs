@@ -272,13 +272,29 @@ pub fn existing_branch(repo: &Repo, branch: &str) -> String {
     }
 }
 
-/// [`switch_away`] to the main branch: `git switch main`; when another worktree has it checked
+/// [`switch_away`] to the main branch: `git switch main` (`git switch -C main <remote>/main` when
+/// the local main is only behind the remote's, which brings it up to date); when another worktree has it checked
 /// out (this one is a linked worktree), `git switch --detach` to the newest of `main` and
 /// `<remote>/<main>`, with `note`, the words that say why: empty, or ` (`main` is checked out in
 /// the worktree `…`, so this one goes to its commit, on no branch)`.
 pub fn switch_to_main(repo: &Repo, config: &Config) -> (String, String) {
     let main = &config.main_branch;
+    let local = repo.raw().refname_to_id(&format!("refs/heads/{main}")).ok();
+    let remote = repo.raw().refname_to_id(&format!("refs/remotes/{}/{main}", config.remote)).ok();
+    // A local main only behind the remote's (stale): switching to it would take the working tree
+    // back past the merged work, and git refuses when an uncommitted change is in a file that
+    // work added. It is moved up to the remote's on the way (it holds nothing of its own).
+    let behind = match (local, remote) {
+        (Some(local), Some(remote)) => {
+            local != remote && repo.raw().graph_descendant_of(remote, local).unwrap_or(false)
+        }
+        _ => false,
+    };
     match checked_out_elsewhere(repo, main) {
+        None if behind => (
+            format!("git switch -C {} {}", shell_word(main), shell_word(&format!("{}/{main}", config.remote))),
+            String::new(),
+        ),
         None => (format!("git switch {}", shell_word(main)), String::new()),
         Some(folder) => (
             format!("git switch --detach {}", base_name(repo, config)),

@@ -129,7 +129,8 @@ fn prune_deletes_exactly_the_branches_whose_work_is_in_main() {
     // The checked-out branch's hints: switch to main, prune again; then the bring-back hints.
     let rebased_tip = sandbox.git_in(&teammate, &["rev-parse", "origin/feat/rebased"]);
     let commands = hint_commands(deleted);
-    assert!(commands.iter().any(|c| c == "git switch main"), "{commands:?}");
+    // The local main is stale here (only behind origin/main): the switch brings it up to date.
+    assert!(commands.iter().any(|c| c == "git switch -C main origin/main"), "{commands:?}");
     paste_every_hint(&sandbox, &sandbox.root, deleted);
     let here = local_branches(&sandbox);
     assert!(!here.contains(&"feat/merged".to_string()), "the switch-then-prune hints left feat/merged: {here:?}");
@@ -218,4 +219,35 @@ fn a_branch_checked_out_in_another_worktree_gets_a_hint_for_that_worktree() {
     assert!(local_branches(&sandbox).contains(&"feat/b".to_string()));
     paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
     assert!(!local_branches(&sandbox).contains(&"feat/b".to_string()), "the pasted prune kept it");
+}
+
+/// The engineer is on a branch a teammate squash-merged, with an uncommitted change to a file
+/// the branch added, and a stale local main (it lacks the merge). `prune` keeps the branch (it
+/// is checked out) and hinted `git switch main`, which git refuses: the switch would remove the
+/// changed file. Proves the hint, pasted as printed, now switches (main brought up to the
+/// remote's, which has the file), the change comes along, and `prune`'s next hint deletes the
+/// branch.
+#[test]
+fn the_switch_away_hint_works_with_a_stale_main_and_a_change_to_the_merged_work() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "-c", "feat/sq"]);
+    sandbox.commit_file_in(&sandbox.root, "sq1.txt", "a\n", "feat: sq1");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/sq"]);
+    let mate = sandbox.clone_of(&origin, "mate");
+    sandbox.git_in(&mate, &["merge", "-q", "--squash", "origin/feat/sq"]);
+    sandbox.git_in(&mate, &["commit", "-q", "-m", "feat: sq (#1)"]);
+    sandbox.git_in(&mate, &["push", "-q", "origin", "main"]);
+    sandbox.write("sq1.txt", "a\nmore work\n");
+    let out = sandbox.xtask().args(["prune", "--yes"]).success();
+    assert_eq!(
+        hint_commands(&out.all()),
+        ["git switch -C main origin/main", "cargo xtask prune --yes"],
+        "{}",
+        out.all()
+    );
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.current_branch(), "main");
+    assert_eq!(sandbox.read("sq1.txt"), "a\nmore work\n", "the uncommitted change did not come along");
+    assert!(!local_branches(&sandbox).contains(&"feat/sq".to_string()), "the branch was not pruned");
 }
