@@ -113,6 +113,15 @@ pub fn ensure_readable_index(repo: &super::Repo) -> anyhow::Result<()> {
     .into())
 }
 
+/// Whether the index of the repository at `root` holds `relative` as a link (committed or
+/// staged): such a link comes back with every checkout of the commits that hold it.
+pub fn indexed_link(root: &Path, relative: &str) -> bool {
+    const LINK: u32 = 0o120000;
+    let Ok(repo) = Repository::open(root) else { return false };
+    let Ok(index) = repo.index() else { return false };
+    index.get_path(Path::new(relative), 0).is_some_and(|entry| entry.mode & 0o170000 == LINK)
+}
+
 /// Whether the working tree leaves files out on purpose (a sparse checkout): git then refuses to
 /// stage a path outside it without `git add --sparse`.
 pub fn leaves_files_out() -> bool {

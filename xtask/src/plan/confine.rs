@@ -104,7 +104,7 @@ pub fn resolve(root: &Path, relative: &str, purpose: Purpose) -> anyhow::Result<
         match current.symlink_metadata() {
             Ok(metadata) if metadata.file_type().is_symlink() => {
                 let folder = parts[..=index].join("/");
-                return Err(linked_folder(&current, &folder).into());
+                return Err(linked_folder(root, &current, &folder).into());
             }
             Ok(_) => {}
             // The rest is created by the write, as real folders.
@@ -150,13 +150,25 @@ fn inside_git_dir(root: &Path, real: &Path) -> bool {
         .is_some_and(|first| first.as_os_str().eq_ignore_ascii_case(".git"))
 }
 
-fn linked_folder(path: &Path, folder: &str) -> Refusal {
+fn linked_folder(root: &Path, path: &Path, folder: &str) -> Refusal {
     let points_to = std::fs::read_link(path).map(|p| p.display().to_string()).unwrap_or_default();
     let word = crate::output::shell_word(folder);
-    Refusal::failed(format!(
+    let refusal = Refusal::failed(format!(
         "`{folder}` is a symbolic link (to `{points_to}`); cargo xtask writes nothing through a linked folder, so nothing can land outside the repository"
+    ));
+    if !crate::git::sparse::indexed_link(root, folder) {
+        return refusal.hint(format!(
+            "replace the link with a real folder (what it points to is kept): rm {word} && mkdir {word}"
+        ));
+    }
+    // Committed: replacing it in the working tree only is an uncommitted change (refused as
+    // such), and every new slice checks the link out again from main. It is replaced in a slice
+    // of its own, which lands first.
+    let slug = crate::names::suggest(&format!("{folder} folder")).unwrap_or_else(|| "linked-folder".into());
+    let message = crate::output::shell_word(&format!("fix: {folder} is a folder, not a link"));
+    refusal.hint(format!(
+        "the link is committed, so every new branch checks it out again: replace it with a folder in a slice of its own and land that first (what it points to is kept):\ncargo xtask branch fix {slug} && git rm -q {word} && mkdir {word} && git commit -m {message}"
     ))
-    .hint(format!("replace the link with a real folder (what it points to is kept): rm {word} && mkdir {word}"))
 }
 
 /// Writes `bytes` to `path` (already resolved) through a new temporary sibling, then renames it

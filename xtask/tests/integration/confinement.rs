@@ -112,14 +112,18 @@ fn committed_folder_links_make_commands_refuse() {
         let before = listing(&outside);
         let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(1);
         assert_contains(&out.stderr, &format!("`{folder}` is a symbolic link"));
-        assert_contains(
-            &out.stderr,
-            &format!(
-                "hint: replace the link with a real folder (what it points to is kept): rm {folder} && mkdir {folder}"
-            ),
-        );
         assert_eq!(listing(&outside), before, "{folder}: a write escaped the repository");
         assert_eq!(sandbox.current_branch(), "main");
+        // The link is committed: replacing it in the working tree only was an uncommitted change
+        // the next run refused, and every new branch checked the link out again. The hint,
+        // pasted as printed, replaces it in a slice of its own.
+        assert_contains(&out.stderr, "the link is committed");
+        paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        let slug = folder.replace('/', "-");
+        assert_eq!(sandbox.current_branch(), format!("fix/{slug}-folder"));
+        assert!(real.is_dir() && !real.symlink_metadata().unwrap().file_type().is_symlink(), "{folder}: still a link");
+        assert_eq!(sandbox.git(&["ls-files", "-s", folder]), "", "{folder}: the link is still committed");
+        assert_eq!(listing(&outside), before, "{folder}: the pasted hint touched what the link points to");
     }
 
     let (sandbox, _origin) = crate::pre_pr::project("verify = [[\"true\"]]\nintegration_verify = [[\"true\"]]\n");
