@@ -850,28 +850,129 @@ fn preview(ctx: &Ctx, check: bool, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `1.2.0`, `1.2.0-rc.1`, `1.2.0+build.5`.
-fn valid_version(version: &str) -> bool {
-    let (core, _) = version.split_once(['-', '+']).unwrap_or((version, ""));
-    let extra = &version[core.len()..];
+/// Why `version` is not a SemVer 2.0.0 version (`1.2.0`, `1.2.0-rc.1`, `1.2.0+build.5`), or
+/// `None` when it is: three numbers without leading zeros (§2), then optional pre-release
+/// identifiers (§9: non-empty, `[0-9A-Za-z-]`, a numeric one without leading zeros), then
+/// optional build identifiers (§10: non-empty, `[0-9A-Za-z-]`, leading zeros allowed).
+fn version_problem(version: &str) -> Option<String> {
+    let (rest, build) = match version.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (version, None),
+    };
+    let (core, pre) = match rest.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (rest, None),
+    };
     let numbers: Vec<&str> = core.split('.').collect();
-    numbers.len() == 3
-        && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && (extra.is_empty()
-            || (extra.len() > 1 && extra[1..].bytes().all(|b| b.is_ascii_alphanumeric() || b"-.+".contains(&b))))
+    if numbers.len() != 3 || numbers.iter().any(|n| n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit())) {
+        return Some("it needs three numbers, MAJOR.MINOR.PATCH".into());
+    }
+    if let Some(number) = numbers.iter().find(|n| n.len() > 1 && n.starts_with('0')) {
+        return Some(format!("`{number}` has a leading zero"));
+    }
+    let identifiers = |part: &str, what: &str, numeric_zeros: bool| -> Option<String> {
+        for identifier in part.split('.') {
+            if identifier.is_empty() {
+                return Some(format!("its {what} has an empty identifier"));
+            }
+            if !identifier.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Some(format!(
+                    "its {what} identifier `{identifier}` holds more than `0-9`, `A-Z`, `a-z` and `-`"
+                ));
+            }
+            let numeric = identifier.bytes().all(|b| b.is_ascii_digit());
+            if !numeric_zeros && numeric && identifier.len() > 1 && identifier.starts_with('0') {
+                return Some(format!("its {what} identifier `{identifier}` is a number with a leading zero"));
+            }
+        }
+        None
+    };
+    pre.and_then(|pre| identifiers(pre, "pre-release", false))
+        .or_else(|| build.and_then(|build| identifiers(build, "build metadata", true)))
 }
 
-/// `YYYY-MM-DD` with a month 01–12 and a day 01–31.
-fn valid_date(date: &str) -> bool {
-    let parts: Vec<&str> = date.split('-').collect();
+/// The valid version nearest to a refused one, for the hint: without a leading `v`, leading
+/// zeros or empty identifiers (`v01.2.3-rc..01` → `1.2.3-rc.1`); `1.0.0` when there is none.
+fn nearest_version(version: &str) -> String {
+    let trimmed = version.trim_start_matches(['v', 'V']);
+    let (rest, build) = trimmed.split_once('+').map_or((trimmed, None), |(rest, build)| (rest, Some(build)));
+    let (core, pre) = rest.split_once('-').map_or((rest, None), |(core, pre)| (core, Some(pre)));
+    let unpadded = |identifier: &str| {
+        if identifier.len() > 1 && identifier.bytes().all(|b| b.is_ascii_digit()) {
+            let digits = identifier.trim_start_matches('0');
+            if digits.is_empty() {
+                "0".to_string()
+            } else {
+                digits.to_string()
+            }
+        } else {
+            identifier.to_string()
+        }
+    };
+    let joined = |part: &str, unpad: bool| -> String {
+        let kept: Vec<String> = part
+            .split('.')
+            .filter(|identifier| !identifier.is_empty())
+            .map(|identifier| if unpad { unpadded(identifier) } else { identifier.to_string() })
+            .collect();
+        kept.join(".")
+    };
+    let mut nearest = joined(core, true);
+    if let Some(pre) = pre.map(|pre| joined(pre, true)).filter(|pre| !pre.is_empty()) {
+        nearest = format!("{nearest}-{pre}");
+    }
+    if let Some(build) = build.map(|build| joined(build, false)).filter(|build| !build.is_empty()) {
+        nearest = format!("{nearest}+{build}");
+    }
+    if version_problem(&nearest).is_none() {
+        nearest
+    } else {
+        "1.0.0".to_string()
+    }
+}
+
+/// The days of `month` (1–12) of `year` in the Gregorian calendar: a leap year is divisible by
+/// 4, and not by 100 unless by 400.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Why `date` is not a calendar day written `YYYY-MM-DD`, or `None` when it is.
+fn date_problem(date: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
     let number = |text: &str, len: usize| {
         (text.len() == len && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse::<u32>().ok()).flatten()
     };
-    matches!(
-        (parts.as_slice(), parts.first().and_then(|y| number(y, 4))),
-        ([_, month, day], Some(_))
-            if number(month, 2).is_some_and(|m| (1..=12).contains(&m)) && number(day, 2).is_some_and(|d| (1..=31).contains(&d))
-    )
+    let parts: Vec<&str> = date.split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        return Some("it is not written YYYY-MM-DD".into());
+    };
+    let (Some(year), Some(month), Some(day)) = (number(year, 4), number(month, 2), number(day, 2)) else {
+        return Some("it is not written YYYY-MM-DD".into());
+    };
+    let Some(name) = month.checked_sub(1).and_then(|index| MONTHS.get(index as usize)) else {
+        return Some(format!("there is no month {month:02}"));
+    };
+    let days = days_in_month(year, month);
+    (!(1..=days).contains(&day)).then(|| format!("{name} {year:04} has {days} days"))
 }
 
 /// `1.4.0` → `1.4.1`: the version after one that is taken.
@@ -886,17 +987,23 @@ fn next_patch(version: &str) -> String {
 
 fn run_release(ctx: &Ctx, args: Release) -> anyhow::Result<()> {
     let version = args.release.trim();
-    if !valid_version(version) {
-        let suggestion = version.trim_start_matches(['v', 'V']);
-        let suggestion = if valid_version(suggestion) { suggestion } else { "1.0.0" };
-        return Err(Refusal::usage(format!("`{version}` is not a version like `1.4.0` (semantic versioning)"))
-            .hint(format!("cargo xtask changelog release {suggestion} --dry-run"))
-            .into());
+    if let Some(problem) = version_problem(version) {
+        return Err(Refusal::usage(format!(
+            "`{version}` is not a version like `1.4.0` (semantic versioning, SemVer 2.0.0): {problem}"
+        ))
+        .hint(format!(
+            "the nearest valid version; check it is the one you mean:\ncargo xtask changelog release {} --dry-run",
+            nearest_version(version)
+        ))
+        .into());
     }
     let date = args.date.clone().unwrap_or_else(receipts::today);
-    if !valid_date(&date) {
-        return Err(Refusal::usage(format!("`{date}` is not a date like `2026-01-31` (YYYY-MM-DD)"))
-            .hint(format!("cargo xtask changelog release {version} --date {} --dry-run", receipts::today()))
+    if let Some(problem) = date_problem(&date) {
+        return Err(Refusal::usage(format!("`{date}` is not a date like `2026-01-31` (YYYY-MM-DD): {problem}"))
+            .hint(format!(
+                "a release date is a day of the calendar; today's (UTC):\ncargo xtask changelog release {version} --date {} --dry-run",
+                receipts::today()
+            ))
             .into());
     }
     let _lock = if args.dry_run.dry_run { None } else { Some(RunLock::acquire(&ctx.repo, COMMAND)?) };
@@ -1222,17 +1329,121 @@ mod tests {
         assert_eq!(crate::error::exit_code(&error), 2);
     }
 
+    /// SemVer 2.0.0 as a table: every valid form (§2, §9, §10) is accepted, and every invalid
+    /// one is refused for its own reason, whichever part it is in; the hint's version is valid.
     #[test]
-    fn versions_and_dates_are_validated() {
-        for good in ["1.0.0", "0.12.3", "1.0.0-rc.1", "1.0.0+build.5"] {
-            assert!(valid_version(good), "{good}");
+    fn versions_are_semver() {
+        for good in [
+            "0.0.0",
+            "1.0.0",
+            "0.12.3",
+            "10.20.30",
+            "18446744073709551616.0.0",
+            "1.0.0-0",
+            "1.0.0-rc.1",
+            "1.0.0-alpha.beta.10",
+            "1.0.0-0a.01a.a01",
+            "1.0.0-x-y-z.--",
+            "1.0.0--",
+            "1.0.0+build.5",
+            "1.0.0+001.0099",
+            "1.0.0-rc.1+exp.sha.5114f85",
+            "1.0.0+x-y.Z",
+        ] {
+            assert_eq!(version_problem(good), None, "{good}");
+            assert_eq!(nearest_version(good), good);
         }
-        for bad in ["v1.0.0", "1.0", "1.0.0.0", "", "1.x.0", "1.0.0-", "1.0.0 x"] {
-            assert!(!valid_version(bad), "{bad}");
+        for (bad, why) in [
+            ("", "three numbers"),
+            ("1.0", "three numbers"),
+            ("1.0.0.0", "three numbers"),
+            ("v1.0.0", "three numbers"),
+            ("1.x.0", "three numbers"),
+            ("1..0", "three numbers"),
+            ("1.0.0 x", "three numbers"),
+            ("-1.0.0", "three numbers"),
+            ("01.2.3", "`01` has a leading zero"),
+            ("1.02.3", "`02` has a leading zero"),
+            ("1.2.03", "`03` has a leading zero"),
+            ("00.0.0", "`00` has a leading zero"),
+            ("1.2.3-01", "pre-release identifier `01` is a number with a leading zero"),
+            ("1.2.3-rc.00", "pre-release identifier `00` is a number with a leading zero"),
+            ("1.2.3-", "pre-release has an empty identifier"),
+            ("1.2.3-a..b", "pre-release has an empty identifier"),
+            ("1.2.3-a.", "pre-release has an empty identifier"),
+            ("1.2.3-.a", "pre-release has an empty identifier"),
+            ("1.2.3-rc_1", "pre-release identifier `rc_1` holds more"),
+            ("1.2.3-ré", "pre-release identifier `ré` holds more"),
+            ("1.2.3+", "build metadata has an empty identifier"),
+            ("1.2.3+a..b", "build metadata has an empty identifier"),
+            ("1.2.3+a+b", "build metadata identifier `a+b` holds more"),
+            ("1.2.3-01+", "pre-release identifier `01`"),
+        ] {
+            let problem = version_problem(bad).unwrap_or_else(|| panic!("`{bad}` was accepted"));
+            assert!(problem.contains(why), "{bad}: {problem}");
+            let nearest = nearest_version(bad);
+            assert_eq!(version_problem(&nearest), None, "{bad} → {nearest}");
         }
-        assert!(valid_date("2026-02-28"));
-        for bad in ["2026-13-01", "2026-1-01", "26-01-01", "2026-01-32", "2026/01/01", "today"] {
-            assert!(!valid_date(bad), "{bad}");
+        for (bad, nearest) in [
+            ("v0.2.0", "0.2.0"),
+            ("01.02.03", "1.2.3"),
+            ("1.2.3-01", "1.2.3-1"),
+            ("1.2.3-rc..01", "1.2.3-rc.1"),
+            ("1.2.3-", "1.2.3"),
+            ("1.2.3+", "1.2.3"),
+            ("1.2.3+007", "1.2.3+007"),
+            ("1.0", "1.0.0"),
+        ] {
+            assert_eq!(nearest_version(bad), nearest, "{bad}");
         }
+    }
+
+    /// Dates as a table: every day of the Gregorian calendar is accepted, with the leap-year
+    /// rule at its three edges (every 4th year, not every 100th, every 400th), and every day
+    /// past its month's end, month past 12 or form other than `YYYY-MM-DD` is refused.
+    #[test]
+    fn dates_are_calendar_days() {
+        for good in ["2026-01-01", "2026-01-31", "2026-02-28", "2024-02-29", "2000-02-29", "2026-04-30", "2026-12-31"] {
+            assert_eq!(date_problem(good), None, "{good}");
+        }
+        for (bad, why) in [
+            ("2026-02-29", "February 2026 has 28 days"),
+            ("2026-02-30", "February 2026 has 28 days"),
+            ("2025-02-29", "February 2025 has 28 days"),
+            ("1900-02-29", "February 1900 has 28 days"),
+            ("2100-02-29", "February 2100 has 28 days"),
+            ("2024-02-30", "February 2024 has 29 days"),
+            ("2026-04-31", "April 2026 has 30 days"),
+            ("2026-06-31", "June 2026 has 30 days"),
+            ("2026-09-31", "September 2026 has 30 days"),
+            ("2026-11-31", "November 2026 has 30 days"),
+            ("2026-01-32", "January 2026 has 31 days"),
+            ("2026-01-00", "January 2026 has 31 days"),
+            ("2026-13-01", "no month 13"),
+            ("2026-00-10", "no month 00"),
+            ("2026-1-01", "YYYY-MM-DD"),
+            ("26-01-01", "YYYY-MM-DD"),
+            ("2026/01/01", "YYYY-MM-DD"),
+            ("2026-01-01-01", "YYYY-MM-DD"),
+            ("2026-01-+1", "YYYY-MM-DD"),
+            ("today", "YYYY-MM-DD"),
+            ("", "YYYY-MM-DD"),
+        ] {
+            let problem = date_problem(bad).unwrap_or_else(|| panic!("`{bad}` was accepted"));
+            assert!(problem.contains(why), "{bad}: {problem}");
+        }
+        // Every day of a leap cycle's four years, against the days each month has.
+        for year in [2000, 2023, 2024, 2100] {
+            for month in 1..=12u32 {
+                let days = days_in_month(year, month);
+                for day in 1..=31u32 {
+                    let date = format!("{year:04}-{month:02}-{day:02}");
+                    assert_eq!(date_problem(&date).is_none(), day <= days, "{date}");
+                }
+            }
+        }
+        assert_eq!((1..=12).map(|month| days_in_month(2024, month)).sum::<u32>(), 366);
+        assert_eq!((1..=12).map(|month| days_in_month(2100, month)).sum::<u32>(), 365);
+        assert_eq!(date_problem(&receipts::today()), None);
     }
 }

@@ -204,6 +204,36 @@ fn bad_usage_exits_2() {
     sandbox.xtask().args(["changelog", "publish"]).refused(2);
 }
 
+/// A `--date` that is no day of the calendar (a day past its month's end, February 29th of a
+/// year that is not a leap year) and a version SemVer 2.0.0 forbids (a leading zero in a number
+/// or a numeric pre-release identifier, an empty identifier) are refused with exit 2 before
+/// anything is written, even without `--dry-run`; each hint, pasted as printed, works.
+#[test]
+fn a_release_of_an_impossible_date_or_version_changes_nothing() {
+    let sandbox = with_fragments();
+    let before = sandbox.snapshot();
+    for args in [
+        ["0.2.0", "--date", "2026-02-30"],
+        ["0.2.0", "--date", "2026-04-31"],
+        ["0.2.0", "--date", "2025-02-29"],
+        ["01.2.0", "--date", "2026-03-01"],
+        ["0.02.0", "--date", "2026-03-01"],
+        ["0.2.0-01", "--date", "2026-03-01"],
+        ["0.2.0-rc..1", "--date", "2026-03-01"],
+        ["0.2.0+", "--date", "2026-03-01"],
+    ] {
+        let out = sandbox.xtask().args(["changelog", "release"]).args(args).refused(2);
+        assert_contains(&out.stderr, &format!("`{}` is not a ", if args[0] == "0.2.0" { args[2] } else { args[0] }));
+        assert_eq!(sandbox.snapshot(), before, "`release {}` changed the repository", args.join(" "));
+        let pasted = crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        assert_contains(&pasted[0].stdout, "nothing is written");
+        assert_eq!(sandbox.snapshot(), before);
+    }
+    // The leap day of a leap year is a day.
+    sandbox.xtask().args(["changelog", "release", "0.2.0", "--date", "2028-02-29"]).success();
+    assert_contains(&sandbox.read("CHANGELOG.md"), "## [0.2.0] - 2028-02-29");
+}
+
 /// `migrate` moves the old Unreleased entries into one fragment and is a no-op the second time;
 /// `release` on an unmigrated CHANGELOG refuses, and its hint, run as printed, migrates it.
 #[test]
