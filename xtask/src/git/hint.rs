@@ -30,10 +30,19 @@ pub fn no_remote(repo: &Repo, remote: &str, purpose: &str) -> crate::error::Refu
     }
 }
 
-/// `path` (relative to the root) as a git pathspec that means the same file from any directory
-/// of the clone: `:/docs/specs/X.md`, one shell word.
+/// `path` (relative to the root) as a git pathspec that means the same file, and only it, from
+/// any directory of the clone: `:/docs/specs/X.md`, one shell word. After `:/` git reads a
+/// leading punctuation mark as more magic (`!` and `^` exclude the path, `#`, `~`, `-`, `_`,
+/// `@`… are refused as unimplemented), and `*`, `?`, `[`, `\` anywhere as a glob that can name
+/// other files too: such a path (`#.env#`) gets the long form that reads it literally,
+/// `:(top,literal)#.env#`.
 pub fn pathspec(path: &str) -> String {
-    shell_word(&format!(":/{path}"))
+    let magic = path.starts_with(|c: char| c.is_ascii_punctuation() && c != '.');
+    if magic || path.contains(['*', '?', '[', '\\']) {
+        shell_word(&format!(":(top,literal){path}"))
+    } else {
+        shell_word(&format!(":/{path}"))
+    }
 }
 
 /// `path` (relative to the root) for a program that is not git, from any directory of the clone.
@@ -364,6 +373,50 @@ mod tests {
         assert_eq!(pathspec("docs/My Thing.md"), "':/docs/My Thing.md'");
         assert_eq!(root_path(".env"), "\"$(git rev-parse --show-toplevel)\"/.env");
         assert_eq!(root_path("a b"), "\"$(git rev-parse --show-toplevel)\"/'a b'");
+        assert_eq!(pathspec(".env~"), "':/.env~'");
+        assert_eq!(pathspec("#.env#"), "':(top,literal)#.env#'");
+        assert_eq!(pathspec("config/[x].env"), "':(top,literal)config/[x].env'");
+    }
+
+    /// A file whose name starts and ends with any ASCII punctuation mark, or any other
+    /// character, is exactly the file its pathspec names for git itself, from a subdirectory:
+    /// never refused as unknown magic, never an exclusion or a glob that names other files.
+    #[test]
+    fn a_pathspec_names_only_its_file_whatever_its_punctuation() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let output = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path().join("sub"))
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", dir.path())
+                .output()
+                .unwrap();
+            (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), output.stderr)
+        };
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let names: Vec<String> = (b'!'..=b'~')
+            .map(char::from)
+            .filter(|c| !c.is_ascii_alphanumeric() && *c != '/')
+            .chain(['a', 'Z', '0', 'é'])
+            .map(|c| format!("{c}x.env{c}"))
+            .collect();
+        for name in &names {
+            std::fs::write(dir.path().join(name), "x\n").unwrap();
+        }
+        assert!(git(&["init", "-q", ".."]).0);
+        assert!(git(&["add", "-A", ":/"]).0);
+        for name in &names {
+            // The shell word, unquoted as a shell would, is what git receives.
+            let word = pathspec(name);
+            let spec = word
+                .strip_prefix('\'')
+                .and_then(|w| w.strip_suffix('\''))
+                .map_or(word.clone(), |w| w.replace("'\\''", "'"));
+            let (ok, listed, stderr) = git(&["ls-files", "-z", "--full-name", "--", &spec]);
+            assert!(ok, "{word}: {}", String::from_utf8_lossy(&stderr));
+            assert_eq!(listed, format!("{name}\0"), "{word}");
+        }
     }
 
     #[test]
