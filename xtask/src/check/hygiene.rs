@@ -24,10 +24,29 @@ const SECRET_KEY_WORDS: &[&str] =
 /// hold placeholders, and a real secret in one is the secret scanner's finding.
 const ENV_TEMPLATES: &[&str] = &[".env.sample", ".env.template", ".env.dist"];
 
+/// The one rule for a file name that holds local configuration (`.env`, `.env.local`,
+/// `prod.env`), for `check`, the pre-push hook and the history scan alike. Case does not
+/// matter: macOS and Windows open `.ENV` as `.env`, and the key-file rule ignores case too. An
+/// editor's copy holds what the file holds, so it is judged as the file: a backup (`.env~`,
+/// Emacs' numbered `.env.~1~`) or an auto-save (`#.env#`); swap and `.bak` copies
+/// (`.env.swp`, `.env.bak`) already are `.env.*`. Only a template's exact name is allowed
+/// (`.env.example`, `.env.sample`, `.env.template`, `.env.dist`, in any case), never a copy of
+/// one (`.env.example~`, like `.env.example.bak`): which copy holds real values is not known.
 pub(super) fn is_env_file(name: &str) -> bool {
-    name != layout::ENV_EXAMPLE
-        && !ENV_TEMPLATES.contains(&name)
-        && (name == ".env" || name.starts_with(".env.") || name.ends_with(".env"))
+    // Without lower-casing a copy: this runs for every tracked path.
+    let template =
+        name.eq_ignore_ascii_case(layout::ENV_EXAMPLE) || ENV_TEMPLATES.iter().any(|t| name.eq_ignore_ascii_case(t));
+    let original = name.trim_end_matches('~');
+    let original = original.strip_prefix('#').and_then(|rest| rest.strip_suffix('#')).unwrap_or(original);
+    let starts = |prefix: &str| original.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix));
+    let ends = |suffix: &str| {
+        original
+            .len()
+            .checked_sub(suffix.len())
+            .and_then(|start| original.get(start..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+    };
+    !template && (original.eq_ignore_ascii_case(".env") || starts(".env.") || ends(".env"))
 }
 
 pub(super) fn is_key_file(name: &str) -> bool {
@@ -187,15 +206,70 @@ fn untrack_hint(facts: &Facts<'_>, head: Option<git2::Oid>, path: &str) -> anyho
 mod tests {
     use super::*;
 
+    /// The env-file rule over a corpus of names: every local configuration file in any case,
+    /// and every editor copy of one, is flagged; the templates' exact names in any case, and
+    /// names that only look alike, are not.
     #[test]
-    fn env_and_key_files_are_recognised() {
-        for name in [".env", ".env.local", ".env.production", "prod.env"] {
-            assert!(is_env_file(name), "{name}");
+    fn env_files_are_recognised_in_any_case_and_as_editor_copies() {
+        for name in [
+            ".env",
+            ".ENV",
+            ".Env",
+            ".env.local",
+            ".Env.local",
+            ".ENV.LOCAL",
+            ".env.production",
+            ".env.bak",
+            ".env.swp",
+            ".env.orig",
+            "prod.env",
+            "PROD.ENV",
+            "prod.Env",
+            ".env~",
+            ".ENV~",
+            ".env~~",
+            ".env.local~",
+            ".env.~1~",
+            "prod.env~",
+            "#.env#",
+            "#.Env.local#",
+            "#prod.env#",
+            "#.env",
+            ".env.example~",
+            ".env.example.bak",
+            "#.env.example#",
+            ".env.example.local",
+            ".env.sample.swp",
+            ".env.é",
+        ] {
+            assert!(is_env_file(name), "`{name}` must be flagged");
         }
-        assert!(!is_env_file(".env.example"));
-        assert!(!is_env_file(".env.sample") && !is_env_file(".env.template") && !is_env_file(".env.dist"));
-        assert!(is_env_file(".env.local") && is_env_file(".env.production"));
-        assert!(!is_env_file("env.rs"));
+        for name in [
+            ".env.example",
+            ".ENV.EXAMPLE",
+            ".Env.Example",
+            ".env.sample",
+            ".ENV.SAMPLE",
+            ".env.template",
+            ".Env.Template",
+            ".env.dist",
+            ".ENV.DIST",
+            "env.rs",
+            "env",
+            "ENV",
+            ".envrc",
+            ".environment",
+            "dotenv.rs",
+            "environment.md",
+            "~",
+            "#",
+            "##",
+            ".env#",
+            "é.en",
+            "",
+        ] {
+            assert!(!is_env_file(name), "`{name}` must be allowed");
+        }
         for name in ["server.pem", "tls.key", "store.p12", "id_rsa", "id_ED25519", "ca.crt", "app.keystore"] {
             assert!(is_key_file(name), "{name}");
         }

@@ -554,6 +554,79 @@ fn committing_a_dotenv_fails() {
     assert_contains(only(&out, "sop-4.9/env-file")["hint"].as_str().unwrap(), "git rm --cached :/.env");
 }
 
+/// The env-file rule over a corpus of tracked names: `check` and the pre-push hook flag exactly
+/// the local configuration files in any case (`.ENV`: macOS and Windows open it as `.env`) and
+/// their editor copies (`.env~`, `#.env#`), never a template's exact name in any case nor a name
+/// that only looks alike. Each finding's untrack hint, pasted as printed, untracks its file, and
+/// the history the push still sends is then judged by the same rule.
+#[test]
+fn tracked_env_files_are_found_in_any_case_and_as_editor_copies() {
+    const FLAGGED: [&str; 8] =
+        [".ENV", ".Env.local", ".env~", ".env.local~", "#.env#", "config/PROD.ENV", "config/.env.~1~", "config/.Env"];
+    const ALLOWED: [&str; 6] =
+        [".Env.Sample", ".ENV.TEMPLATE", "config/.env.dist", "config/.ENV.EXAMPLE", ".envrc", "config/env.md"];
+    let sandbox = crate::support::hooked_clone();
+    sandbox.git(&["switch", "-q", "-c", "fix/config"]);
+    for name in FLAGGED.iter().chain(&ALLOWED) {
+        sandbox.write(name, "DB_HOST=localhost\n");
+        sandbox.git(&["add", "-f", name]);
+    }
+    changelog_entry(&sandbox, "Fixed: config");
+    sandbox.commit_all("fix: config");
+    let mut expected: Vec<(String, String)> =
+        FLAGGED.iter().map(|name| ("sop-4.9/env-file".to_string(), name.to_string())).collect();
+    expected.sort();
+    let sorted = |mut found: Vec<(String, String)>| {
+        found.sort();
+        found
+    };
+
+    let out = check_fails(&sandbox);
+    assert_eq!(sorted(errors(&out)), expected, "{}", out.stdout);
+
+    // The pre-push hook runs the same rule on what the push sends.
+    let push = sandbox
+        .git_command(&sandbox.root)
+        .args(["push", "-q", "origin", "fix/config"])
+        .env("LANCELOT_XTASK", env!("CARGO_BIN_EXE_xtask"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&push.stderr);
+    assert!(!push.status.success(), "the push of tracked .env files passed:\n{stderr}");
+    let mut pushed: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("error[sop-4.9/env-file] "))
+        .map(|rest| rest.split(':').next().unwrap_or(rest))
+        .collect();
+    pushed.sort_unstable();
+    let mut flagged = FLAGGED.to_vec();
+    flagged.sort_unstable();
+    assert_eq!(pushed, flagged, "{stderr}");
+
+    // Each hint's `git rm --cached`, pasted as printed, untracks exactly its file.
+    let json = out.json();
+    for finding in json["findings"].as_array().unwrap() {
+        let hint = finding["hint"].as_str().unwrap();
+        let untrack = hint.lines().filter_map(crate::support::command_of).find(|c| c.starts_with("git rm --cached "));
+        let untrack = untrack.unwrap_or_else(|| panic!("no untrack command in:\n{hint}"));
+        let pasted = sandbox.paste(&sandbox.root, &untrack);
+        assert_eq!(pasted.code, 0, "{untrack}: {}", pasted.stderr);
+    }
+    let mut tracked: Vec<String> = sandbox.git(&["ls-files"]).lines().map(str::to_string).collect();
+    tracked.retain(|path| FLAGGED.iter().chain(&ALLOWED).any(|name| path == name));
+    tracked.sort();
+    let mut allowed: Vec<String> = ALLOWED.iter().map(|name| name.to_string()).collect();
+    allowed.sort();
+    assert_eq!(tracked, allowed);
+    sandbox.git(&["commit", "-q", "--no-verify", "-m", "fix: untrack the local configuration"]);
+
+    // Untracked, they are still in the commit the push sends: the history scan flags each.
+    let out = check_fails(&sandbox);
+    assert_eq!(sorted(errors(&out)), expected, "{}", out.stdout);
+    assert_contains(&out.stdout, "deleted later");
+}
+
 #[test]
 fn committing_a_private_key_fails_without_printing_it() {
     let sandbox = Sandbox::with_kit();
