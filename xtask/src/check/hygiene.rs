@@ -36,8 +36,7 @@ pub(super) fn is_env_file(name: &str) -> bool {
     // Without lower-casing a copy: this runs for every tracked path.
     let template =
         name.eq_ignore_ascii_case(layout::ENV_EXAMPLE) || ENV_TEMPLATES.iter().any(|t| name.eq_ignore_ascii_case(t));
-    let original = name.trim_end_matches('~');
-    let original = original.strip_prefix('#').and_then(|rest| rest.strip_suffix('#')).unwrap_or(original);
+    let original = original_of(name);
     let starts = |prefix: &str| original.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix));
     let ends = |suffix: &str| {
         original
@@ -49,7 +48,17 @@ pub(super) fn is_env_file(name: &str) -> bool {
     !template && (original.eq_ignore_ascii_case(".env") || starts(".env.") || ends(".env"))
 }
 
+/// The file an editor's copy copies: `.env~` and `#.env#` hold what `.env` holds, `id_rsa~`
+/// what `id_rsa` holds; any other name is itself.
+fn original_of(name: &str) -> &str {
+    let original = name.trim_end_matches('~');
+    original.strip_prefix('#').and_then(|rest| rest.strip_suffix('#')).unwrap_or(original)
+}
+
+/// The one rule for a private key or key store by its name (case ignored), an editor's copy of
+/// one included (`id_rsa~`, `#server.pem#`).
 pub(super) fn is_key_file(name: &str) -> bool {
+    let name = original_of(name);
     // Without lower-casing a copy: this runs for every tracked path.
     KEY_FILE_NAMES.iter().any(|key| name.eq_ignore_ascii_case(key))
         || name.rsplit_once('.').is_some_and(|(stem, extension)| {
@@ -270,10 +279,22 @@ mod tests {
         ] {
             assert!(!is_env_file(name), "`{name}` must be allowed");
         }
-        for name in ["server.pem", "tls.key", "store.p12", "id_rsa", "id_ED25519", "ca.crt", "app.keystore"] {
+        for name in [
+            "server.pem",
+            "tls.key",
+            "store.p12",
+            "id_rsa",
+            "id_ED25519",
+            "ca.crt",
+            "app.keystore",
+            "id_rsa~",
+            "ID_RSA~~",
+            "#server.pem#",
+            "tls.key~",
+        ] {
             assert!(is_key_file(name), "{name}");
         }
-        for name in ["id_rsa.pub", "keys.rs", "key", ".key", "monkey.md"] {
+        for name in ["id_rsa.pub", "id_rsa.pub~", "keys.rs", "key", ".key", "monkey.md", "#notes#", "~"] {
             assert!(!is_key_file(name), "{name}");
         }
     }
