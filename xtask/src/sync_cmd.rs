@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SyncStrategy;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
+use crate::git::merged::InMain;
 use crate::git::sync::{self as gitsync, Applied};
 use crate::git::Head;
 use crate::lock::RunLock;
@@ -91,6 +92,10 @@ struct State {
     /// one holds the sync's rebase, branch and stash. Empty in a state an older version wrote.
     #[serde(default)]
     root: String,
+    /// How the branch's work was found in main before anything was synced: the sync then only
+    /// fast-forwards main, and points to `prune`. Never saved: such a sync never stops.
+    #[serde(skip)]
+    in_main: Option<InMain>,
 }
 
 /// `sync --json`.
@@ -281,11 +286,22 @@ fn start(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         run: format!("{}-{}", std::process::id(), receipts::now_unix_ms()),
         stopped: false,
         root: ctx.root().display().to_string(),
+        in_main: None,
     };
     if branch == *main {
         refuse_a_diverged_main(ctx, before)?;
+    } else {
+        state.in_main = work_already_in_main(ctx, &state, before)?;
     }
-    refuse_files_in_the_way(ctx, &state, before, dry_run)?;
+    if state.in_main.is_some() && !dry_run {
+        // Nothing of the branch moves: only main is brought up to date, the main `prune` and
+        // `git switch` then see.
+        state.main_before = fast_forward_main(ctx, &mut state)?;
+        return finish(ctx, args, state);
+    }
+    if state.in_main.is_none() {
+        refuse_files_in_the_way(ctx, &state, before, dry_run)?;
+    }
     if dry_run {
         return plan(ctx, args, &state, before);
     }
@@ -762,7 +778,9 @@ fn finish(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
         for line in &state.done {
             outln!("{} {line}", crate::output::Paint::stdout().green_bold("Synced"));
         }
-        if state.done.is_empty() {
+        if let Some(how) = state.in_main {
+            print_already_in_main(ctx, &state, how)?;
+        } else if state.done.is_empty() {
             outln!("`{}` is up to date; nothing to do.", state.branch);
         }
         if head != state.before && state.branch != ctx.config.main_branch {
@@ -795,6 +813,55 @@ fn print_next(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<()> {
     } else {
         outln!("`{}` has no commits of its own yet: nothing to push", state.branch);
     }
+    Ok(())
+}
+
+/// How the branch's work is already in the main it syncs onto (its pull request squash- or
+/// rebase-merged on the forge), judged by `prune`'s own rules ([`crate::git::Repo::merged_into`]):
+/// only for a branch with commits of its own beyond that main, and only when its own upstream
+/// holds nothing main lacks (a teammate's follow-up pushed to the branch is work main lacks, and
+/// is synced as always). Rebasing or merging such a branch replays work main already has, and
+/// stops at a conflict wherever main changed the same lines since. `None` otherwise.
+fn work_already_in_main(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<Option<InMain>> {
+    // No main to judge against: the steps say so, as they always have.
+    let Ok((_, target)) = main_target(ctx, state) else { return Ok(None) };
+    if ctx.repo.ahead_behind(head, target).0 == 0 {
+        return Ok(None);
+    }
+    let Some(how) = ctx.repo.merged_into(head, target)? else { return Ok(None) };
+    if let Some(theirs) = own_upstream_commit(ctx, state) {
+        if ctx.repo.merged_into(theirs, target)?.is_none() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(how))
+}
+
+/// The branch's work was found in main before anything was synced ([`work_already_in_main`]):
+/// the branch is left as it is, and the next step is the one the "already there" end of a sync
+/// points to: `prune`, off the branch. Uncommitted changes to tracked files go to the stash
+/// first: they sit on the branch's old tree, and `git switch` refuses to carry one over a file
+/// main changed since.
+fn print_already_in_main(ctx: &Ctx, state: &State, how: InMain) -> anyhow::Result<()> {
+    let (switch, note) = crate::git::hint::switch_to_main(&ctx.repo, &ctx.config);
+    let uncommitted = !ctx.repo.changed_paths()?.is_empty();
+    outln!(
+        "`{}` has no work of its own beyond `{}`: its work is already there ({}), so the branch was left as it is and there is nothing to push; delete the branch{note}{}:",
+        state.branch,
+        state.main_upstream,
+        how.describe(),
+        if uncommitted {
+            ", your uncommitted work set aside in the stash first (take it back where you want it with `git stash pop`)"
+        } else {
+            ""
+        }
+    );
+    if uncommitted {
+        let message = format!("uncommitted work from {}", state.branch);
+        outln!("next: git stash push --include-untracked -m {}", crate::output::shell_word(&message));
+    }
+    outln!("next: {switch}");
+    outln!("next: cargo xtask prune --yes");
     Ok(())
 }
 
@@ -1103,18 +1170,24 @@ fn dropping_refusal(ctx: &Ctx, state: &State, new: &[Oid]) -> anyhow::Error {
 /// `--dry-run`: what each step would do, predicted in memory from the refs as last fetched.
 fn plan(ctx: &Ctx, args: &Args, state: &State, head: Oid) -> anyhow::Result<()> {
     let mut lines = Vec::new();
-    if let Some(upstream) = &state.own_upstream {
+    if let Some(upstream) = state.own_upstream.as_ref().filter(|_| state.in_main.is_none()) {
         lines.push(format!("bring in `{upstream}` if a teammate pushed to it"));
     }
     let (_, target) = main_target(ctx, state)?;
-    let prediction = ctx.repo.predict_sync(head, target, state.strategy)?;
-    lines.push(match prediction {
-        gitsync::Prediction::UpToDate => format!("nothing to do for `{}`: up to date", state.main_upstream),
-        gitsync::Prediction::FastForward => format!("fast-forward to `{}`", state.main_upstream),
-        gitsync::Prediction::Clean { .. } => format!("sync onto `{}` without conflicts", state.main_upstream),
-        gitsync::Prediction::Conflicts { paths, .. } => {
-            format!("sync onto `{}`: it would stop at conflicts in {}", state.main_upstream, paths.join(", "))
-        }
+    lines.push(match state.in_main {
+        Some(how) => format!(
+            "nothing to rebase or merge: its work is already in `{}` ({}); then delete the branch with `cargo xtask prune --yes`",
+            state.main_upstream,
+            how.describe()
+        ),
+        None => match ctx.repo.predict_sync(head, target, state.strategy)? {
+            gitsync::Prediction::UpToDate => format!("nothing to do for `{}`: up to date", state.main_upstream),
+            gitsync::Prediction::FastForward => format!("fast-forward to `{}`", state.main_upstream),
+            gitsync::Prediction::Clean { .. } => format!("sync onto `{}` without conflicts", state.main_upstream),
+            gitsync::Prediction::Conflicts { paths, .. } => {
+                format!("sync onto `{}`: it would stop at conflicts in {}", state.main_upstream, paths.join(", "))
+            }
+        },
     });
     if args.json.json {
         let mut planned = state.clone();

@@ -511,6 +511,103 @@ fn after_a_squash_merge_and_a_teammates_follow_up_the_push_is_a_lease() {
     assert!(!remote.contains("fix: thing A2"), "the squashed commits are still on the branch:\n{remote}");
 }
 
+/// This clone's `feat/sq` (two commits, one to `notes.md`), pushed and squash-merged into main by
+/// a teammate, who then changed the same lines of `notes.md` on main again and either deleted the
+/// branch on the origin or, with `follow_up`, pushed a follow-up commit to it. Fetched, with main
+/// brought up to date: what the sync's own fetch and fast-forward would move is already there.
+fn squash_merged_then_main_changed(follow_up: bool) -> Sandbox {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write("notes.md", "base\n");
+    sandbox.commit_all("chore: notes");
+    let origin = sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "-c", "feat/sq"]);
+    sandbox.commit_file_in(&sandbox.root, "a.txt", "a\n", "feat: a");
+    sandbox.commit_file_in(&sandbox.root, "notes.md", "base\nb\n", "feat: b");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/sq"]);
+    let mate = sandbox.clone_of(&origin, "mate");
+    let team = |args: &[&str]| sandbox.git_in(&mate, args);
+    team(&["merge", "-q", "--squash", "origin/feat/sq"]);
+    team(&["commit", "-q", "--no-verify", "-m", "feat: sq (#1)"]);
+    sandbox.commit_file_in(&mate, "notes.md", "base\nb\nmore\n", "docs: more notes");
+    team(&["push", "-q", "origin", "main"]);
+    if follow_up {
+        team(&["switch", "-q", "-c", "feat/sq", "--track", "origin/feat/sq"]);
+        sandbox.commit_file_in(&mate, "follow.txt", "follow-up\n", "feat: a teammate's follow-up");
+        team(&["push", "-q", "origin", "feat/sq"]);
+    } else {
+        team(&["push", "-q", "origin", "--delete", "feat/sq"]);
+    }
+    sandbox.git(&["fetch", "-q", "--prune", "origin"]);
+    sandbox.git(&["branch", "-f", "main", "origin/main"]);
+    sandbox
+}
+
+/// [`squash_merged_then_main_changed`], with an untracked file here. `sync` used to rebase the
+/// squashed commits onto main and stop at a conflict, asking to resolve work main already had
+/// (while `prune` called the branch squash-merged). Proves the sync judges the branch by
+/// `prune`'s own rules before it rebases: it (and its `--dry-run`) says the work is already
+/// there, leaves the repository byte-identical (no conflict, no stash, no state), and its
+/// `next:` lines, pasted as printed, switch to main and delete the branch. With a teammate's
+/// follow-up pushed to the branch instead, the branch holds work main lacks, and the sync goes on
+/// as always: it brings the follow-up in and stops at the conflict.
+#[test]
+fn a_squash_merged_branch_main_changed_since_is_pointed_to_prune_without_a_conflict() {
+    for follow_up in [false, true] {
+        let sandbox = squash_merged_then_main_changed(follow_up);
+        sandbox.write("scratch.txt", "untracked\n");
+        if follow_up {
+            let stopped = sandbox.xtask().args(["sync"]).failure(1);
+            assert_contains(&stopped.stdout, "Conflicts with `origin/main` in:\n    notes.md");
+            assert!(!stopped.stdout.contains("prune"), "{}", stopped.stdout);
+            let log = sandbox.git(&["log", "--format=%s", "refs/heads/feat/sq"]);
+            assert_contains(&log, "feat: a teammate's follow-up");
+            sandbox.xtask().args(["sync", "--abort"]).success();
+            continue;
+        }
+        let pruned = sandbox.xtask().args(["prune", "--dry-run"]).success();
+        assert_contains(&pruned.stdout, "feat/sq (squash-merged)");
+        let before = sandbox.snapshot();
+        let planned = sandbox.xtask().args(["sync", "--dry-run"]).success();
+        assert_contains(&planned.stdout, "its work is already in `origin/main` (squash-merged)");
+        let out = sandbox.xtask().args(["sync"]).success();
+        assert_contains(
+            &out.stdout,
+            "`feat/sq` has no work of its own beyond `origin/main`: its work is already there (squash-merged)",
+        );
+        assert_eq!(next_lines(&out.stdout), ["git switch main", "cargo xtask prune --yes"], "{}", out.stdout);
+        assert_eq!(sandbox.snapshot(), before, "the sync changed something");
+        assert!(!state_exists(&sandbox), "a sync state was left");
+        let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
+        assert_contains(&pasted[1].stdout, "Deleted feat/sq");
+        assert_eq!(sandbox.current_branch(), "main");
+        assert_eq!(sandbox.git(&["branch", "--list", "feat/sq"]), "");
+        assert_eq!(sandbox.read("scratch.txt"), "untracked\n");
+    }
+}
+
+/// The same, with an uncommitted edit to `notes.md`, the file main changed since: left on the
+/// branch's old tree, `git switch main` refuses to carry it. Proves the sync still changes
+/// nothing, and that its `next:` lines set the work aside in a stash of its own first, so that,
+/// pasted as printed, each succeeds: the branch is deleted and the edit is kept in that stash.
+#[test]
+fn a_squash_merged_branch_with_uncommitted_work_is_pointed_to_prune_through_a_stash() {
+    let sandbox = squash_merged_then_main_changed(false);
+    sandbox.write("notes.md", "base\nb\nmine, uncommitted\n");
+    let before = sandbox.snapshot();
+    let out = sandbox.xtask().args(["sync"]).success();
+    assert_contains(&out.stdout, "your uncommitted work set aside in the stash first");
+    let next = next_lines(&out.stdout);
+    assert_eq!(next.len(), 3, "{}", out.stdout);
+    assert_contains(&next[0], "git stash push --include-untracked -m");
+    assert_eq!(next[1..], ["git switch main", "cargo xtask prune --yes"], "{}", out.stdout);
+    assert_eq!(sandbox.snapshot(), before, "the sync changed something");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stdout);
+    assert_contains(&pasted[2].stdout, "Deleted feat/sq");
+    assert_eq!(sandbox.current_branch(), "main");
+    assert_contains(&sandbox.git(&["stash", "list"]), "uncommitted work from feat/sq");
+    assert_contains(&sandbox.git(&["stash", "show", "-p"]), "+mine, uncommitted");
+}
+
 /// The same sync; then, before its `next:` push is pasted, the teammate pushes one more commit to
 /// the branch and this clone fetches (as `prune` or any `git fetch` does). The bare
 /// `--force-with-lease` it printed leased on whatever was fetched last and overwrote that commit.
@@ -585,10 +682,8 @@ pub(crate) fn rebase_merged_on_the_forge(
 /// re-create the deleted remote branch), and its `next:` lines, pasted as printed, switch to main
 /// and delete the branch, which then exists nowhere.
 fn assert_done_and_pruned(sandbox: &Sandbox, out: &crate::support::Outcome, strategy: &str) {
-    assert_contains(
-        &out.stdout,
-        "`fix/typo` has no commits of its own beyond `origin/main`: its work is already there",
-    );
+    // Found before the sync moved the branch ("no work of its own"), or after ("no commits").
+    assert_contains(&out.stdout, "of its own beyond `origin/main`: its work is already there");
     assert_eq!(next_lines(&out.stdout), ["git switch main", "cargo xtask prune --yes"], "{strategy}: {}", out.stdout);
     let pasted = paste_every_hint(sandbox, &sandbox.root, &out.stdout);
     assert_contains(&pasted[1].stdout, "Deleted fix/typo");
@@ -600,8 +695,8 @@ fn assert_done_and_pruned(sandbox: &Sandbox, out: &crate::support::Outcome, stra
 }
 
 /// The branch's PR was rebase-merged on the forge (its commit copied onto main, the remote branch
-/// deleted): `sync` drops or merges the duplicate, and, for both strategies, points to `prune`
-/// instead of a push.
+/// deleted): `sync` finds its work in main before it rebases or merges, fast-forwards main, and,
+/// for both strategies, points to `prune` instead of a push.
 #[test]
 fn after_a_rebase_merge_sync_points_to_prune_not_to_a_push() {
     for strategy in ["rebase", "merge"] {
@@ -618,19 +713,25 @@ fn after_a_rebase_merge_sync_points_to_prune_not_to_a_push() {
 }
 
 /// The same, where the forge's copy differs from the branch's commits (main changed the same
-/// line first): `sync` stops at the conflict, the engineer keeps main's version, and
-/// `sync --continue` ends with nothing of the branch's own left: it points to `prune`.
+/// line first, and the merge reworded it), so no rule can prove the work is in main: `sync`
+/// stops at the conflicts, the engineer keeps main's version, and `sync --continue` ends with
+/// nothing of the branch's own left: it points to `prune`.
 #[test]
 fn a_sync_continued_to_nothing_of_its_own_points_to_prune() {
     let sandbox = rebase_merged_on_the_forge(
         "rebase",
         &[("typo.txt", "a\n", "fix: the typo, a"), ("typo.txt", "b\n", "fix: the typo, b")],
         ("typo.txt", "main's\n"),
-        &[("typo.txt", "b\n")],
+        &[("typo.txt", "b, as merged\n")],
     );
     let stopped = sandbox.xtask().args(["sync"]).failure(1);
     assert_contains(&stopped.stdout, "Conflicts with `origin/main` in:\n    typo.txt");
-    sandbox.write("typo.txt", "b\n");
+    // Each of the branch's two commits stops at the same line: main's version is kept each time.
+    sandbox.write("typo.txt", "b, as merged\n");
+    sandbox.git(&["add", "typo.txt"]);
+    let again = sandbox.xtask().args(["sync", "--continue"]).failure(1);
+    assert_contains(&again.stdout, "Conflicts with `origin/main` in:\n    typo.txt");
+    sandbox.write("typo.txt", "b, as merged\n");
     sandbox.git(&["add", "typo.txt"]);
     let out = sandbox.xtask().args(["sync", "--continue"]).success();
     assert!(!out.stdout.contains("git push"), "{}", out.stdout);
