@@ -690,6 +690,38 @@ fn ensure_no_edits_since_the_stop(ctx: &Ctx, verb: &str) -> anyhow::Result<()> {
     .into())
 }
 
+/// Refuses, changing nothing, while an untracked file the stash of the uncommitted work holds
+/// exists again in the working tree (made during the stop): `git stash pop` never writes over it,
+/// and fails after putting back everything else, the stash kept and the work half restored. The
+/// hint moves each aside into `.git/sop/aside/` (the stash's copy then comes back in its place)
+/// and runs the same command again.
+fn ensure_stash_can_go_back(ctx: &Ctx, state: &State, verb: &str) -> anyhow::Result<()> {
+    // A stash that cannot be read is no reason to stop: the restore says where it is.
+    let Some(stash) = state.stash.as_deref().and_then(|stash| crate::git::Repo::parse_oid(stash).ok()) else {
+        return Ok(());
+    };
+    let in_the_way = ctx.repo.stash_untracked_in_the_way(stash)?;
+    if in_the_way.is_empty() {
+        return Ok(());
+    }
+    let (aside, moves) = crate::git::hint::move_aside(&ctx.repo, &in_the_way);
+    let one = in_the_way.len() == 1;
+    Err(Refusal::failed(format!(
+        "the stash of your uncommitted work holds {} that {} in the working tree again (made since the sync stopped?): {}; `sync {verb}` could not put {} back (git's stash never writes over a file), so nothing was done",
+        if one { "an untracked file" } else { "untracked files" },
+        if one { "is" } else { "are" },
+        in_the_way.iter().map(|path| format!("`{path}`")).collect::<Vec<_>>().join(", "),
+        if one { "it" } else { "them" },
+    ))
+    .hint(format!(
+        "move yours aside into `{}` (the stash's {} back in {} place; compare, then keep what you want), then run it again:\n{moves}\ncargo xtask sync {verb}",
+        aside.display(),
+        if one { "copy comes" } else { "copies come" },
+        if one { "its" } else { "their" },
+    ))
+    .into())
+}
+
 /// A sync that was interrupted rather than stopped at a conflict: it cannot be continued (its
 /// rebase may be mid-pick), only undone, which puts back exactly what was there.
 fn interrupted(state: &State) -> anyhow::Error {
@@ -722,6 +754,7 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
                 .into());
         }
         ensure_no_edits_since_the_stop(ctx, "--continue")?;
+        ensure_stash_can_go_back(ctx, &state, "--continue")?;
         // From here on the sync is running again: interrupted, it must be undone, not continued.
         state.stopped = false;
         save(ctx, &state)?;
@@ -739,10 +772,13 @@ fn resume(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
         }
         state.step = Step::Main;
         save(ctx, &state)?;
-    } else if state.step == Step::Upstream {
-        // Finished by hand (`git rebase --continue`): on to the next step. A step onto main
-        // finished by hand is checked again below, and is then up to date.
-        state.step = Step::Main;
+    } else {
+        ensure_stash_can_go_back(ctx, &state, "--continue")?;
+        if state.step == Step::Upstream {
+            // Finished by hand (`git rebase --continue`): on to the next step. A step onto main
+            // finished by hand is checked again below, and is then up to date.
+            state.step = Step::Main;
+        }
     }
     state.stopped = false;
     save(ctx, &state)?;
@@ -898,6 +934,7 @@ fn abort(ctx: &Ctx, args: &Args, mut state: State) -> anyhow::Result<()> {
     // the engineer's, made since, which git's abort would overwrite.
     if state.stopped {
         ensure_no_edits_since_the_stop(ctx, "--abort")?;
+        ensure_stash_can_go_back(ctx, &state, "--abort")?;
     }
     let (result, kept) = go_back(ctx, &mut state)?;
     // Everything else is undone: the state goes, or every command (this one too) would refuse
@@ -1100,21 +1137,7 @@ fn set_aside_work_the_stash_holds(ctx: &Ctx, state: &State) -> anyhow::Result<()
 /// moves each into `.git/sop/aside/` (out of the working tree, never committed by mistake,
 /// never overwritten) and goes back.
 fn in_the_way_of_abort(ctx: &Ctx, paths: &[String]) -> anyhow::Error {
-    let aside = ctx.repo.sop_dir().join("aside");
-    let mut moves = vec![format!("mkdir -p {}", crate::output::shell_word(&aside.to_string_lossy()))];
-    for path in paths {
-        let flat = path.replace('/', "%2F");
-        let free = std::iter::once(flat.clone())
-            .chain((2..100).map(|n| format!("{flat}.{n}")))
-            .map(|name| aside.join(name))
-            .find(|target| std::fs::symlink_metadata(target).is_err())
-            .unwrap_or_else(|| aside.join(format!("{flat}.{}", receipts::now_unix_ms())));
-        moves.push(format!(
-            "mv {} {}",
-            crate::git::hint::root_path(path),
-            crate::output::shell_word(&free.to_string_lossy())
-        ));
-    }
+    let (aside, moves) = crate::git::hint::move_aside(&ctx.repo, paths);
     Refusal::failed(format!(
         "the interrupted rebase cannot be aborted: it left {} untracked file{} the branch tracks, which git will not overwrite: {}; nothing was changed",
         paths.len(),
@@ -1124,7 +1147,7 @@ fn in_the_way_of_abort(ctx: &Ctx, paths: &[String]) -> anyhow::Error {
     .hint(format!(
         "move them aside into `{}` (the branch's own copies come back; compare, then delete these), then go back:\n{}\ncargo xtask sync --abort",
         aside.display(),
-        moves.join(" && ")
+        moves
     ))
     .into()
 }

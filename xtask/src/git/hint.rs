@@ -50,6 +50,27 @@ pub fn root_path(path: &str) -> String {
     format!("\"$(git rev-parse --show-toplevel)\"/{}", shell_word(path))
 }
 
+/// The one line that moves each of `paths` (relative to the root) into `.git/sop/aside/`, from
+/// any directory of the clone: out of the working tree, never committed by mistake, never
+/// overwritten (a `/` of the path is written `%2F`; a name taken there, on disk or by another of
+/// `paths`, gets `.2`, `.3`…). Returns the folder and the line.
+pub fn move_aside(repo: &Repo, paths: &[String]) -> (std::path::PathBuf, String) {
+    let aside = repo.sop_dir().join("aside");
+    let mut moves = vec![format!("mkdir -p {}", shell_word(&aside.to_string_lossy()))];
+    let mut chosen: Vec<std::path::PathBuf> = Vec::new();
+    for path in paths {
+        let flat = path.replace('/', "%2F");
+        let free = std::iter::once(flat.clone())
+            .chain((2..100).map(|n| format!("{flat}.{n}")))
+            .map(|name| aside.join(name))
+            .find(|target| std::fs::symlink_metadata(target).is_err() && !chosen.contains(target))
+            .unwrap_or_else(|| aside.join(format!("{flat}.{}", crate::receipts::now_unix_ms())));
+        moves.push(format!("mv {} {}", root_path(path), shell_word(&free.to_string_lossy())));
+        chosen.push(free);
+    }
+    (aside, moves.join(" && "))
+}
+
 /// How a command names `commit`: the main branch when it points there, else `<remote>/<main>`
 /// when that does, else its short id (a stale local `main` is never named for a newer base).
 pub fn commit_name(repo: &Repo, config: &Config, commit: Oid) -> String {

@@ -97,6 +97,10 @@ pub enum Unstashed {
     Conflicts { paths: Vec<String>, reference: String },
     /// It was not restored (`reason`): the stash is kept, untouched, as `entry`.
     Kept { reason: String, entry: StashEntry },
+    /// Restored in part (`reason`): the changes to tracked files are back, and the untracked files
+    /// but `missing`, which git would not write over files of the same names in the working tree
+    /// (empty when git did not say which). The stash is kept as `entry`.
+    Partial { reason: String, entry: StashEntry, missing: Vec<String> },
 }
 
 /// The uncommitted work a stash already holds ([`Repo::work_held_by_stash`]).
@@ -406,6 +410,53 @@ impl Repo {
             }
         }
         Ok(Some(held))
+    }
+
+    /// What in the working tree now stands in the way of the untracked files `stash` holds (its
+    /// third parent: `git stash push --include-untracked`), each named once: a file (or folder,
+    /// or link) of the same name as one of them, tracked or not, or a file where one of their
+    /// folders goes. `git stash pop` never writes over them ("already exists, no checkout"): it
+    /// fails after putting back the rest. Empty when the stash holds no untracked files, or
+    /// cannot be read.
+    pub fn stash_untracked_in_the_way(&self, stash: Oid) -> anyhow::Result<Vec<String>> {
+        let fresh = Repository::open(self.git_dir()).context("failed to re-open the repository")?;
+        let Some(tree) = fresh.find_commit(stash).ok().and_then(|c| c.parent(2).ok()).and_then(|c| c.tree().ok())
+        else {
+            return Ok(Vec::new());
+        };
+        let mut held = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                if let Ok(name) = entry.name() {
+                    held.push(format!("{folder}{name}"));
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .context("failed to read the stash's untracked files")?;
+        let root = self.root();
+        let mut found: Vec<String> = Vec::new();
+        for path in held {
+            let at = root.join(&path);
+            // The file itself, else the outermost of its folders that is not one.
+            let blocking = match std::fs::symlink_metadata(&at) {
+                Ok(_) => Some(at.clone()),
+                Err(_) => at
+                    .ancestors()
+                    .skip(1)
+                    .take_while(|folder| *folder != root)
+                    .filter(|folder| std::fs::symlink_metadata(folder).is_ok_and(|meta| !meta.is_dir()))
+                    .last()
+                    .map(std::path::Path::to_path_buf),
+            };
+            let relative = blocking.as_deref().and_then(|blocking| blocking.strip_prefix(root).ok());
+            if let Some(relative) = relative.map(|relative| relative.to_string_lossy().into_owned()) {
+                if !found.contains(&relative) {
+                    found.push(relative);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The tracked files whose content here, in the working tree or the index, going back to
@@ -1009,8 +1060,14 @@ pub fn stash_pop(sh: &Shell, repo: &Repo, commit: Oid) -> anyhow::Result<Unstash
             // Conflict markers only where the index has unmerged entries; any other failure (a
             // full disk, a file in the way) is no conflict, and the stash is the work's copy.
             let paths = repo.conflicted_paths()?;
-            if paths.is_empty() {
-                Ok(Unstashed::Kept { reason: format!("`git stash pop` failed: {}", git_message(&last)), entry })
+            let reason = format!("`git stash pop` failed: {}", git_message(&last));
+            // The tree had no tracked changes before (`restore_blocker`): any now are the stash's,
+            // put back before git stopped at an untracked file in the way.
+            if paths.is_empty() && !repo.changed_paths()?.is_empty() {
+                let missing = repo.stash_untracked_in_the_way(commit)?;
+                Ok(Unstashed::Partial { reason, entry, missing })
+            } else if paths.is_empty() {
+                Ok(Unstashed::Kept { reason, entry })
             } else {
                 Ok(Unstashed::Conflicts { paths, reference: entry.reference() })
             }

@@ -426,6 +426,58 @@ pub fn restore_report(sh: &Shell, repo: &Repo, commit: Oid, recover: Option<&str
             ),
         },
         Unstashed::Kept { reason, entry } => kept(repo, commit, &reason, Some(entry), recover),
+        Unstashed::Partial { reason, entry, missing } => partial(repo, commit, &reason, &entry, &missing),
+    }
+}
+
+/// The stash went back in part: everything but the untracked files `missing`, which git would
+/// not write over files of the same names (or, when git did not say which, the tracked changes
+/// only). Never "not restored", and never a `git stash apply` of the whole, which fails over the
+/// changes already back: the hint moves the files in the way aside and takes the stash's copies.
+fn partial(repo: &Repo, commit: Oid, reason: &str, entry: &StashEntry, missing: &[String]) -> RestoreReport {
+    let reference = entry.reference();
+    let location = format!("the stash is kept:\n    {}\n    commit {commit}", entry.list_line());
+    if missing.is_empty() {
+        return RestoreReport {
+            restored: None,
+            warning: None,
+            text: Some(format!("your uncommitted work was put back only in part ({reason}); {location}")),
+            error: Some(
+                Refusal::failed(format!(
+                    "your uncommitted work was put back only in part: the changes to tracked files are back, the rest is not ({reason}); it is kept in `{reference}` ({commit})"
+                ))
+                .hint(format!(
+                    "compare what is back with the stash, then take what is missing from it and drop it (`git stash drop {reference}`):\ngit stash show -p --include-untracked {commit}"
+                )),
+            ),
+        };
+    }
+    let (aside, moves) = crate::git::hint::move_aside(repo, missing);
+    let specs: Vec<String> = missing.iter().map(|path| crate::git::hint::pathspec(path)).collect();
+    let one = missing.len() == 1;
+    RestoreReport {
+        restored: None,
+        warning: None,
+        text: Some(format!(
+            "your uncommitted work was put back, all but the untracked {} {} (a file of the same name is in the working tree, and git's stash never writes over one); {location}",
+            if one { "file" } else { "files" },
+            list(missing)
+        )),
+        error: Some(
+            Refusal::failed(format!(
+                "your uncommitted work was put back only in part: all but the untracked {} {} ({} in the working tree); the stash is kept in `{reference}` ({commit})",
+                if one { "file" } else { "files" },
+                list(missing),
+                if one { "a file of the same name is" } else { "files of the same names are" }
+            ))
+            .hint(format!(
+                "move yours aside into `{}` and take the stash's {} (compare, keep what you want, then drop the stash: `git stash drop {reference}`):\n{moves}\ngit restore --source={} -- {}",
+                aside.display(),
+                if one { "copy" } else { "copies" },
+                crate::output::shell_word(&format!("{commit}^3")),
+                specs.join(" ")
+            )),
+        ),
     }
 }
 

@@ -414,6 +414,69 @@ fn edits_made_during_a_stopped_sync_are_never_overwritten() {
     }
 }
 
+/// A sync stopped at a conflict with uncommitted work stashed (a tracked change, an untracked
+/// `scratch.txt`), and the engineer makes `scratch.txt` again while resolving. `--continue` and
+/// `--abort` used to put the tracked change back, fail over the untracked file, and say the work
+/// "was not restored", with a `git stash apply` that failed when pasted. Proves each refuses
+/// first, naming the file and changing nothing, and that its hint, pasted as printed, moves the
+/// new copy aside into `.git/sop/aside/` and runs the same command again, which then ends the
+/// sync with all the stashed work back and no stash left.
+#[test]
+fn an_untracked_file_made_again_during_a_stopped_sync_is_refused_before_the_stash_goes_back() {
+    for verb in ["--continue", "--abort"] {
+        let (sandbox, _origin, _teammate) = diverged("rebase");
+        sandbox.xtask().args(["sync"]).failure(1);
+        assert!(!sandbox.exists("scratch.txt"), "{verb}: the untracked file was not stashed");
+        if verb == "--continue" {
+            sandbox.write("shared.txt", "resolved\n");
+            sandbox.git(&["add", "shared.txt"]);
+        }
+        sandbox.write("scratch.txt", "made during the stop\n");
+        let before = sandbox.snapshot();
+        let out = sandbox.xtask().args(["sync", verb]).failure(1);
+        assert_contains(&out.stderr, "untracked file that is in the working tree again");
+        assert_contains(&out.stderr, "`scratch.txt`");
+        assert_eq!(sandbox.snapshot(), before, "{verb} changed something");
+        assert!(state_exists(&sandbox), "{verb}: the sync ended");
+        let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        assert_eq!(pasted.len(), 2, "{verb}: {}", out.stderr);
+        assert!(!state_exists(&sandbox), "{verb}: the sync did not end");
+        assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "{verb}: the tracked change is not back");
+        assert_eq!(sandbox.read("scratch.txt"), "untracked\n", "{verb}: the stash's untracked file is not back");
+        assert_eq!(
+            sandbox.read(".git/sop/aside/scratch.txt"),
+            "made during the stop\n",
+            "{verb}: the new copy is lost"
+        );
+        assert_eq!(sandbox.git(&["stash", "list"]), "", "{verb}: a stash was left");
+    }
+}
+
+/// A sync killed after it stashed the uncommitted work (a tracked change, an untracked
+/// `scratch.txt`); the engineer then makes `scratch.txt` again, and `--abort` goes back. Git puts
+/// the tracked change back and stops at the untracked file. Proves the failure says what it is —
+/// put back in part, all but `scratch.txt` — not "was not restored", and that its hint, pasted as
+/// printed, moves the new copy aside and takes the stash's (the old `git stash apply` hint failed
+/// over the changes already back).
+#[test]
+fn an_abort_that_puts_the_work_back_in_part_says_so_and_its_hint_finishes_it() {
+    use crate::support::killed_at;
+    let sandbox = no_conflict_with_main();
+    assert!(killed_at(sandbox.xtask().args(["sync"]), "sync:stashed"), "the run was not interrupted");
+    assert!(state_exists(&sandbox), "the kill came after the state was gone: the test proves nothing");
+    assert!(!sandbox.exists("scratch.txt"), "the untracked file was not stashed");
+    sandbox.write("scratch.txt", "made since\n");
+    let out = sandbox.xtask().args(["sync", "--abort"]).failure(1);
+    assert_contains(&out.stderr, "put back only in part: all but the untracked file `scratch.txt`");
+    assert!(!out.stderr.contains("was not restored"), "{}", out.stderr);
+    assert!(!state_exists(&sandbox), "the sync's state is left");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the tracked change is not back");
+    paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_eq!(sandbox.read("scratch.txt"), "untracked\n", "the stash's untracked file is not back");
+    assert_eq!(sandbox.read(".git/sop/aside/scratch.txt"), "made since\n", "the new copy is lost");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n");
+}
+
 /// A sync killed after it put the uncommitted work back (its stash popped), before it forgot its
 /// state; the engineer then goes on working. `sync --abort` puts the branch back around the
 /// working tree's changes and keeps every one, those made after the kill included (it used to
