@@ -372,8 +372,12 @@ fn list(dir: &Path) -> Entries {
 
 /// A document's text up to (not including) its first `## ` heading: all [`Header::parse`] reads.
 pub fn read_header(path: &Path) -> anyhow::Result<String> {
-    let reader: Box<dyn std::io::Read> = match std::fs::File::open(path) {
+    let reader: Box<dyn std::io::Read> = match sparse::open_regular(path) {
         Ok(file) => Box::new(file),
+        // A link to no regular file: never read (a FIFO blocks, `/dev/zero` never ends).
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(anyhow::Error::new(error).context(format!("failed to read `{}`", path.display())));
+        }
         // A document a sparse checkout leaves out: its blob in the index.
         Err(error) => match sparse::read(path) {
             Ok(bytes) => Box::new(std::io::Cursor::new(bytes)),

@@ -169,7 +169,7 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     let from = transition_from(addon, to)?;
     let full = ctx.root().join(&addon.spec);
     let text = crate::git::sparse::read_regular_to_string(&full)
-        .map_err(|error| anyhow::anyhow!("failed to read `{}`: {error}", full.display()))?;
+        .map_err(|error| anyhow::Error::new(error).context(format!("failed to read `{}`", full.display())))?;
     let records = FreezeRecords::load(ctx.root(), &ctx.config)?;
     // A frozen spec changes only through here: refuse to carry hand edits into the new status.
     if from.is_frozen() {

@@ -146,6 +146,8 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 pub struct Unreadable {
     pub path: PathBuf,
     what: String,
+    /// Text that is not UTF-8 (found at this line), rather than no regular file.
+    not_utf8_at: Option<usize>,
 }
 
 impl std::fmt::Display for Unreadable {
@@ -157,13 +159,27 @@ impl std::fmt::Display for Unreadable {
 impl std::error::Error for Unreadable {}
 
 impl Unreadable {
-    /// The hint: see what the file is (a link shows its target, a file its size).
+    /// The hint: see what the file is (a link shows its target, a file its size), or which of
+    /// its lines are not UTF-8 (`grep` in a UTF-8 locale matches no invalid byte with `.`).
     pub fn hint(&self) -> String {
-        format!(
-            "replace it with the file it stands for (and commit that), or remove it; what it is:\nls -l {}",
-            crate::output::shell_word(&self.path.to_string_lossy())
-        )
+        let path = crate::output::shell_word(&self.path.to_string_lossy());
+        match self.not_utf8_at {
+            Some(_) => format!("save it as UTF-8 (the tool reads every document as UTF-8); the lines that are not:\nLC_ALL=C.UTF-8 grep -naxv '.*' {path}"),
+            None => format!("replace it with the file it stands for (and commit that), or remove it; what it is:\nls -l {path}"),
+        }
     }
+}
+
+/// `bytes` of the file at `full` as UTF-8 text; else an `InvalidData` error holding an
+/// [`Unreadable`] that names the first line that is not.
+fn utf8(full: &Path, bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let line = error.as_bytes()[..valid].iter().filter(|byte| **byte == b'\n').count() + 1;
+        let what = format!("not UTF-8 text (line {line})");
+        let unreadable = Unreadable { path: full.to_path_buf(), what, not_utf8_at: Some(line) };
+        std::io::Error::new(std::io::ErrorKind::InvalidData, unreadable)
+    })
 }
 
 /// The bytes of the regular file at `full`, a link followed, at most [`MAX_FILE_BYTES`]. A link
@@ -171,8 +187,26 @@ impl Unreadable {
 /// `InvalidData` error holding an [`Unreadable`], never opened: reading it would never end, or
 /// block.
 pub fn read_regular(full: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_regular(full)?.read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let what = format!("larger than {} MiB", MAX_FILE_BYTES >> 20);
+        let unreadable = Unreadable { path: full.to_path_buf(), what, not_utf8_at: None };
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, unreadable));
+    }
+    Ok(bytes)
+}
+
+/// The regular file at `full` (a link followed), opened for reading at most
+/// [`MAX_FILE_BYTES`] and one byte more (so that a larger file can be told); anything else is
+/// refused as [`read_regular`] refuses it, never opened. For readers that stop early (a
+/// document's header).
+pub fn open_regular(full: &Path) -> std::io::Result<std::io::Take<std::fs::File>> {
     let unreadable = |what: String| {
-        std::io::Error::new(std::io::ErrorKind::InvalidData, Unreadable { path: full.to_path_buf(), what })
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            Unreadable { path: full.to_path_buf(), what, not_utf8_at: None },
+        )
     };
     let metadata = std::fs::metadata(full)?;
     if metadata.is_dir() {
@@ -181,17 +215,12 @@ pub fn read_regular(full: &Path) -> std::io::Result<Vec<u8>> {
     if !metadata.is_file() {
         return Err(unreadable("not a regular file (a link to a device, a FIFO or a socket?)".into()));
     }
-    let mut bytes = Vec::with_capacity(metadata.len().min(MAX_FILE_BYTES) as usize);
-    std::fs::File::open(full)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(unreadable(format!("larger than {} MiB", MAX_FILE_BYTES >> 20)));
-    }
-    Ok(bytes)
+    Ok(std::fs::File::open(full)?.take(MAX_FILE_BYTES + 1))
 }
 
 /// [`read_regular`], as UTF-8 text.
 pub fn read_regular_to_string(full: &Path) -> std::io::Result<String> {
-    String::from_utf8(read_regular(full)?).map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+    utf8(full, read_regular(full)?)
 }
 
 /// The bytes of the file at `full`: from the disk ([`read_regular`]), else, for a file the sparse
@@ -207,7 +236,7 @@ pub fn read(full: &Path) -> std::io::Result<Vec<u8>> {
 
 /// [`read`], as UTF-8 text.
 pub fn read_to_string(full: &Path) -> std::io::Result<String> {
-    String::from_utf8(read(full)?).map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+    utf8(full, read(full)?)
 }
 
 /// (is a file, is a folder) for `full`, a link followed: the disk's answer, else a file the

@@ -416,3 +416,27 @@ fn links_to_devices_and_fifos_in_the_tree_are_named_never_read() {
         }
     }
 }
+
+/// A spec with a byte that is not UTF-8 (a file saved in Latin-1): `check` and `spec start` (the
+/// war room's next action) failed with "invalid utf-8 sequence … from index 3245" and no hint.
+/// Proves both now name the file and its line, the repository unchanged, and the hint, pasted as
+/// printed, lists exactly that line.
+#[test]
+fn a_document_that_is_not_utf8_is_named_with_its_line() {
+    let sandbox = Sandbox::with_kit();
+    let spec = sandbox.path(REFERENCE_SPEC);
+    let mut bytes = std::fs::read(&spec).unwrap();
+    let line = bytes.iter().filter(|byte| **byte == b'\n').count() + 1;
+    bytes.extend_from_slice(b"caf\xe9\n");
+    std::fs::write(&spec, bytes).unwrap();
+    sandbox.commit_all("docs: a line saved as Latin-1");
+    let before = sandbox.snapshot();
+    for args in [&["check"][..], &["spec", "start", "health-monitor"]] {
+        let out = sandbox.xtask().args(args).failure(1);
+        assert_contains(&out.stderr, &format!("is not UTF-8 text (line {line})"));
+        assert_eq!(sandbox.snapshot(), before, "{args:?} changed the repository");
+        let shown = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+        assert_eq!(shown[0].stdout.lines().count(), 1, "{}", shown[0].stdout);
+        assert!(shown[0].stdout.starts_with(&format!("{line}:caf")), "{}", shown[0].stdout);
+    }
+}
