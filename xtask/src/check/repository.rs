@@ -592,21 +592,13 @@ fn flags(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()> {
             ));
         }
     }
-    let owned: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.snake.as_str()).collect();
-    for module in &declared {
-        if !owned.contains(module.module.as_str()) {
-            findings.push(Finding::error(
-                "sop-3.3/orphan-flag",
-                at(&module.file, None),
-                format!(
-                    "`{}` is compiled in as an add-on{}, but no spec owns it",
-                    module.file,
-                    module.flag.as_ref().map(|(flag, _)| format!(" gated by `{flag}`")).unwrap_or_default()
-                ),
-                "restore the add-on's spec, or remove the module: a flag belongs to exactly one specified add-on"
-                    .into(),
-            ));
-        }
+    for module in orphan_modules(&declared, addons) {
+        findings.push(Finding::error(
+            "sop-3.3/orphan-flag",
+            at(&module.file, None),
+            orphan_message(module),
+            "restore the add-on's spec, or remove the module: a flag belongs to exactly one specified add-on".into(),
+        ));
     }
 
     // `.env.example` documents no flag by obligation; any flag it shows must be owned and off.
@@ -935,6 +927,25 @@ fn modules(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// The modules compiled in as add-ons that no spec owns (SOP 3.3): `check`'s orphan-flag
+/// finding and the war room's problem line alike.
+pub fn orphan_modules<'a>(
+    declared: &'a [layout::Declared],
+    addons: &[crate::addons::Addon],
+) -> Vec<&'a layout::Declared> {
+    let owned: std::collections::HashSet<&str> = addons.iter().map(|addon| addon.names.snake.as_str()).collect();
+    declared.iter().filter(|module| !owned.contains(module.module.as_str())).collect()
+}
+
+/// What an orphan module is, in one sentence.
+pub fn orphan_message(module: &layout::Declared) -> String {
+    format!(
+        "`{}` is compiled in as an add-on{}, but no spec owns it",
+        module.file,
+        module.flag.as_ref().map(|(flag, _)| format!(" gated by `{flag}`")).unwrap_or_default()
+    )
 }
 
 #[cfg(test)]

@@ -350,6 +350,13 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let (declared, _) = layout::declared_addons_cached(root, &ctx.cache)?;
     let registered: Vec<&str> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| flag.as_str())).collect();
+    // A module no spec owns has no row, but runs all the same: said, as `check` fails on it.
+    for module in crate::check::repository::orphan_modules(&declared, &inventory.addons) {
+        problems.push(format!(
+            "{} (`cargo xtask check`: sop-3.3/orphan-flag)",
+            crate::check::repository::orphan_message(module)
+        ));
+    }
 
     let (last, report) = last_receipts(ctx, &inventory)?;
     problems.extend(report.problems);

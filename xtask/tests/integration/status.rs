@@ -119,3 +119,23 @@ fn an_unreadable_status_is_a_problem_too() {
     let out = sandbox.xtask().args(["status"]).success();
     assert_contains(&out.stderr, spec);
 }
+
+/// A branch deletes an add-on's spec (and its docs) but keeps its module, which still compiles in
+/// with its flag: `check` fails on the orphan flag, while the war room dropped the add-on and
+/// reported nothing. Proves `status` now names the module as a problem, plain (a warning) and
+/// `--json` (`problems`), from the same rule `check` fails on.
+#[test]
+fn a_module_no_spec_owns_is_a_problem_in_the_war_room_too() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--no-branch"]).success();
+    sandbox.commit_all("feat: add scheduler skeleton");
+    for document in ["specs/Lancelot_vNext2_Spec", "blueprints/Lancelot_vNext2_Blueprint"] {
+        std::fs::remove_file(sandbox.path(&format!("docs/{document}_Scheduler.md"))).unwrap();
+    }
+    let check = sandbox.xtask().args(["check", "--json"]).failure(1).json();
+    assert!(check["findings"].to_string().contains("sop-3.3/orphan-flag"), "{check}");
+    let out = sandbox.xtask().args(["status"]).success();
+    assert_contains(&out.stderr, "`src/core/scheduler.rs` is compiled in as an add-on gated by `FEATURE_SCHEDULER`");
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    assert_contains(&json["problems"].to_string(), "sop-3.3/orphan-flag");
+}
