@@ -52,7 +52,9 @@ pub trait Addon {
     /// Its recurring jobs. The runtime runs each at its interval through [`Addon::run_job`], only
     /// while the add-on is started (reports neither `disabled` nor `failed`), the system is
     /// READY and every dependency reports `running`; otherwise it records why they were skipped.
-    fn jobs(&self) -> &'static [Job] {
+    /// An add-on's recurring work belongs here, never in [`Addon::tick`], which read-only
+    /// commands (`status`, `onboard`) run too.
+    fn jobs(&self) -> &[Job] {
         &[]
     }
 
@@ -108,9 +110,10 @@ pub trait Addon {
     /// shows the add-on as failed.
     fn boot(&mut self, host: &mut Host) -> Result<(), Error>;
 
-    /// Does one cycle of the add-on's own upkeep (a no-op when it is not running): what decides
-    /// its health, such as the health monitor's checks. Work others depend on is a job. Every
-    /// job it runs records a `job` receipt, every failure a `failure` receipt.
+    /// Does one cycle of the add-on's own upkeep (a no-op when it is not running). Read-only
+    /// commands (`status`, `onboard`) tick too, so it runs no job and records no `job` receipt:
+    /// recurring work, the health monitor's checks among it, is a job ([`Addon::jobs`]), run only
+    /// behind the runtime's gates. Every failure records a `failure` receipt.
     fn tick(&mut self, host: &mut Host) -> Result<(), Error>;
 
     /// The add-on's war-room row.
@@ -681,7 +684,7 @@ impl Runtime {
         if slot.failure.is_some() || matches!(slot.status(), AddonStatus::Disabled | AddonStatus::Failed) {
             return Ok(());
         }
-        let jobs = slot.addon.jobs();
+        let jobs: Vec<Job> = slot.addon.jobs().to_vec();
         if !jobs.iter().zip(&slot.last_runs).any(|(job, last)| job.is_due(*last, now_ms)) {
             return Ok(());
         }

@@ -1,9 +1,16 @@
-//! The health-monitor add-on (`FEATURE_HEALTH_MONITOR`): runs registered [`HealthCheck`]s every
-//! interval on the injected clock, records a `job` receipt per check run and a `failure` receipt
-//! per failing check, and reports `running` (all healthy) or `degraded` (a check failing, with its
-//! error and recovery actions) to the war room. It is the dependency other add-ons gate on:
-//! an add-on that names `health_monitor` in its `DEPENDS_ON` gets its jobs run only while this
-//! one reports `running` (the runtime decides, from this report).
+//! The health-monitor add-on (`FEATURE_HEALTH_MONITOR`): runs registered [`HealthCheck`]s as its
+//! one recurring job, [`CHECKS_JOB`], every interval on the injected clock, records a `job`
+//! receipt per check run and a `failure` receipt per failing check, and reports `running` (all
+//! healthy) or `degraded` (a check failing, with its error and recovery actions) to the war room.
+//! It is the dependency other add-ons gate on: an add-on that names `health_monitor` in its
+//! `DEPENDS_ON` gets its jobs run only while this one reports `running` (the runtime decides, from
+//! this report).
+//!
+//! The checks are a job, not upkeep: the runtime runs them only while the system is READY (SOP
+//! 8.2) and records a `skipped` receipt saying why otherwise, and a read-only command (`status`,
+//! `onboard`), which only boots and ticks, never runs them. Until its first run the monitor
+//! reports `running` from its boot (nothing found wrong yet), so the monitor must not be made
+//! mandatory: READY would then wait on checks that wait on READY.
 //!
 //! This is the only module that reads `FEATURE_HEALTH_MONITOR`. It must not read other add-ons'
 //! flags, sleep, or spawn threads: the runtime's ticks drive it.
@@ -12,6 +19,7 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::host::{Addon, Host};
+use crate::jobs::Job;
 use crate::receipts::ReceiptKind;
 use crate::war_room::{AddonStatus, WarRoomEntry};
 
@@ -26,6 +34,9 @@ pub fn addon() -> Box<dyn Addon> {
 
 /// How often [`HealthMonitor::new`] runs its checks.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The name of the job that runs every check once: `"job":"checks"` in `skipped` receipts.
+pub const CHECKS_JOB: &str = "checks";
 
 /// The result of one health check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,10 +115,10 @@ pub struct CheckResult {
 /// The health-monitor add-on.
 pub struct HealthMonitor {
     checks: Vec<Box<dyn HealthCheck>>,
-    interval: Duration,
+    /// [`CHECKS_JOB`] every interval: the runtime decides when it is due and whether it may run.
+    jobs: [Job; 1],
     started: bool,
     entry: WarRoomEntry,
-    last_run_ms: Option<u64>,
     results: Vec<CheckResult>,
 }
 
@@ -125,10 +136,9 @@ impl HealthMonitor {
     pub fn with_checks(checks: Vec<Box<dyn HealthCheck>>, interval: Duration) -> HealthMonitor {
         HealthMonitor {
             checks,
-            interval,
+            jobs: [Job::every(CHECKS_JOB, interval)],
             started: false,
             entry: WarRoomEntry::new(NAME, FLAG),
-            last_run_ms: None,
             results: Vec::new(),
         }
     }
@@ -136,11 +146,6 @@ impl HealthMonitor {
     /// The outcome of each check's latest run, in registration order.
     pub fn results(&self) -> &[CheckResult] {
         &self.results
-    }
-
-    fn is_due(&self, now_ms: u64) -> bool {
-        let interval_ms = u64::try_from(self.interval.as_millis()).unwrap_or(u64::MAX);
-        self.last_run_ms.is_none_or(|last| now_ms.saturating_sub(last) >= interval_ms)
     }
 
     fn run_checks(&mut self, host: &mut Host) -> Result<(), Error> {
@@ -173,7 +178,6 @@ impl HealthMonitor {
             results.push(CheckResult { check: name, at_ms: receipt.timestamp_ms, outcome });
         }
         let now_ms = host.now_ms();
-        self.last_run_ms = Some(now_ms);
         self.entry.last_activity_ms = Some(now_ms);
         self.results = results;
         self.update_status(host)
@@ -248,9 +252,9 @@ impl Addon for HealthMonitor {
                 "started: {} {} every {}s",
                 self.checks.len(),
                 if self.checks.len() == 1 { "check" } else { "checks" },
-                self.interval.as_secs_f64()
+                self.jobs[0].every.as_secs_f64()
             ),
-            serde_json::json!({ "checks": names, "interval_ms": self.interval.as_millis() }),
+            serde_json::json!({ "checks": names, "interval_ms": self.jobs[0].every.as_millis() }),
         )?;
         self.started = true;
         self.entry.status = AddonStatus::Running;
@@ -259,11 +263,21 @@ impl Addon for HealthMonitor {
         Ok(())
     }
 
-    fn tick(&mut self, host: &mut Host) -> Result<(), Error> {
-        if !self.started || !self.is_due(host.now_ms()) {
+    fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    fn run_job(&mut self, job: &str, host: &mut Host) -> Result<(), Error> {
+        if !self.started || job != CHECKS_JOB {
             return Ok(());
         }
         self.run_checks(host)
+    }
+
+    /// No upkeep of its own: its checks are [`CHECKS_JOB`], which only the runtime's gated job
+    /// runner starts, so looking at the war room never runs them.
+    fn tick(&mut self, _host: &mut Host) -> Result<(), Error> {
+        Ok(())
     }
 
     fn report(&self) -> WarRoomEntry {
@@ -281,6 +295,8 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::flags::Flags;
+    use crate::host::Runtime;
+    use crate::ready::Readiness;
     use crate::receipts::{MemorySink, Receipt};
 
     /// A check that returns scripted outcomes (healthy once the script runs out) and counts runs.
@@ -329,6 +345,7 @@ mod tests {
         for _ in 0..3 {
             clock.advance(Duration::from_secs(60));
             monitor.tick(&mut host).unwrap();
+            monitor.run_job(CHECKS_JOB, &mut host).unwrap();
         }
         assert_eq!(
             kinds(&sink.receipts()),
@@ -349,20 +366,22 @@ mod tests {
         assert_eq!(monitor.report().status, AddonStatus::Disabled);
     }
 
+    /// The runtime runs the checks job at its first tick, then once its interval has passed.
     #[test]
     fn on_it_starts_and_runs_checks_every_interval() {
         let (sink, clock) = (MemorySink::new(), ManualClock::new(1_000));
         let (check, runs) = scripted(vec![]);
-        let mut monitor = HealthMonitor::with_checks(vec![check], Duration::from_secs(10));
-        let mut host = host(ON, &sink, &clock);
-        monitor.boot(&mut host).unwrap();
-        assert_eq!(monitor.report().status, AddonStatus::Running);
-        monitor.tick(&mut host).unwrap();
+        let monitor = HealthMonitor::with_checks(vec![check], Duration::from_secs(10));
+        let mut runtime = Runtime::new(host(ON, &sink, &clock), vec![Box::new(monitor)])
+            .with_readiness(Readiness::ready(0, Vec::new()));
+        runtime.boot().unwrap();
+        assert_eq!(runtime.war_room().entries[0].status, AddonStatus::Running);
+        runtime.tick().unwrap();
         clock.advance(Duration::from_millis(9_999));
-        monitor.tick(&mut host).unwrap();
+        runtime.tick().unwrap();
         assert_eq!(*runs.borrow(), 1, "not due yet");
         clock.advance(Duration::from_millis(1));
-        monitor.tick(&mut host).unwrap();
+        runtime.tick().unwrap();
         assert_eq!(*runs.borrow(), 2);
         let receipts = sink.receipts();
         assert_eq!(
@@ -375,11 +394,48 @@ mod tests {
         );
         assert_eq!(receipts[0].detail, Some(serde_json::json!({ "checks": ["scripted"], "interval_ms": 10_000 })));
         assert_eq!(receipts.iter().map(|r| r.timestamp_ms).collect::<Vec<_>>(), [1_000, 1_000, 11_000]);
-        let entry = monitor.report();
+        let entry = runtime.war_room().entries[0].clone();
         assert_eq!(
             (entry.status, entry.last_activity_ms, entry.last_error),
             (AddonStatus::Running, Some(11_000), None)
         );
+    }
+
+    /// Defect (qa3 repro-7): the checks ran in the monitor's upkeep, so `status` (which boots and
+    /// ticks) and a host that was never onboarded recorded `job` receipts. They are a job now: a
+    /// tick never runs them, and a host that is not READY records one `skipped` receipt naming
+    /// the job and why, however many ticks pass.
+    #[test]
+    fn the_checks_are_a_job_a_tick_never_runs_and_a_host_not_ready_skips_once() {
+        let (sink, clock) = (MemorySink::new(), ManualClock::new(1_000));
+        let (check, runs) = scripted(vec![]);
+        let mut monitor = HealthMonitor::with_checks(vec![check], Duration::from_secs(10));
+        let mut alone = host(ON, &sink, &clock);
+        monitor.boot(&mut alone).unwrap();
+        monitor.tick(&mut alone).unwrap();
+        assert_eq!(*runs.borrow(), 0, "a tick (what `status` and `onboard` run) ran the checks");
+
+        let (check, runs) = scripted(vec![]);
+        let monitor = HealthMonitor::with_checks(vec![check], Duration::from_secs(10));
+        let sink = MemorySink::new();
+        let mut runtime = Runtime::new(host(ON, &sink, &clock), vec![Box::new(monitor)]);
+        runtime.boot().unwrap();
+        for _ in 0..3 {
+            runtime.tick().unwrap();
+            clock.advance(Duration::from_secs(10));
+        }
+        assert_eq!(*runs.borrow(), 0, "the checks ran while the system was not READY");
+        let receipts = sink.receipts();
+        assert_eq!(
+            kinds(&receipts),
+            [
+                (ReceiptKind::StateChange, "started: 1 check every 10s"),
+                (ReceiptKind::Skipped, "jobs skipped: the system is not READY (never onboarded)"),
+            ]
+        );
+        let detail = receipts[1].detail.clone().unwrap_or_default();
+        assert_eq!(detail["jobs"], serde_json::json!([CHECKS_JOB]), "{detail}");
+        assert_eq!(detail["reasons"][0]["kind"], "not_ready", "{detail}");
     }
 
     #[test]
@@ -390,7 +446,7 @@ mod tests {
         let mut host = host(ON, &sink, &clock);
         monitor.boot(&mut host).unwrap();
         for _ in 0..3 {
-            monitor.tick(&mut host).unwrap();
+            monitor.run_job(CHECKS_JOB, &mut host).unwrap();
             if monitor.report().status == AddonStatus::Degraded {
                 let entry = monitor.report();
                 assert_eq!(entry.last_error.as_deref(), Some("check `scripted` failed: disk full"));
@@ -431,7 +487,7 @@ mod tests {
         let mut monitor = HealthMonitor::new();
         let mut host = host(&[(FLAG, "true"), ("FEATURE_TYPO", "true")], &sink, &clock);
         monitor.boot(&mut host).unwrap();
-        monitor.tick(&mut host).unwrap();
+        monitor.run_job(CHECKS_JOB, &mut host).unwrap();
         let entry = monitor.report();
         assert_eq!(entry.status, AddonStatus::Degraded);
         let error = entry.last_error.unwrap_or_default();
@@ -467,6 +523,6 @@ mod tests {
         let mut host = host(ON, &sink, &clock);
         monitor.boot(&mut host).unwrap();
         sink.fail_writes(Some("disk full"));
-        assert!(matches!(monitor.tick(&mut host), Err(Error::SinkRejected { .. })));
+        assert!(matches!(monitor.run_job(CHECKS_JOB, &mut host), Err(Error::SinkRejected { .. })));
     }
 }

@@ -11,6 +11,7 @@ use lancelot::clock::ManualClock;
 use lancelot::core::health_monitor::{HealthMonitor, DEFAULT_INTERVAL, FLAG, NAME};
 use lancelot::flags::Flags;
 use lancelot::host::{Host, Runtime};
+use lancelot::ready::Readiness;
 use lancelot::receipts::{read_log, JsonLinesLog, ReceiptKind};
 use lancelot::war_room::AddonStatus;
 
@@ -18,7 +19,9 @@ fn runtime(log_path: &std::path::Path, clock: &ManualClock) -> Runtime {
     let flags = Flags::resolve([(FLAG.to_string(), "true".to_string())], None).expect("valid flags");
     let (log, torn) = JsonLinesLog::open(log_path).expect("open the receipts log");
     assert_eq!(torn, None);
+    // READY: the checks are a job, and jobs run only on a READY system (SOP 8.2).
     Runtime::new(Host::new(flags, Arc::new(clock.clone()), Box::new(log)), vec![Box::new(HealthMonitor::new())])
+        .with_readiness(Readiness::ready(0, Vec::new()))
 }
 
 #[test]

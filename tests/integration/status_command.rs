@@ -188,8 +188,8 @@ fn receipts_accumulate_across_runs_in_the_chosen_state_dir() {
     assert!(!sandbox.path().join(".lancelot").exists());
     let receipts = receipts(&sandbox, "var/state/receipts.jsonl");
     let monitor = kinds_of(&receipts, "health_monitor");
-    assert_eq!(monitor[..2], [ReceiptKind::Skipped, ReceiptKind::StateChange], "{monitor:?}");
-    assert!(monitor[2..].iter().all(|kind| *kind == ReceiptKind::Job) && monitor.len() > 2, "{monitor:?}");
+    // `status` boots (a state change) but runs no job: the checks run only in a READY host.
+    assert_eq!(monitor, [ReceiptKind::Skipped, ReceiptKind::StateChange], "{monitor:?}");
     assert!(receipts.windows(2).all(|pair| pair[0].timestamp_ms <= pair[1].timestamp_ms));
 }
 
