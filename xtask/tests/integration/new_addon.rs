@@ -274,7 +274,10 @@ fn the_scheduler_skips_its_job_until_ready_and_its_dependency_is_healthy() {
     assert_contains(&status, "it stopped cleanly at");
     assert_contains(&status, "\nskipped jobs:\n  scheduler: since ");
     assert_contains(&status, "dependency `health_monitor` is disabled");
-    assert_contains(&status, "scheduler: enable `health_monitor`: FEATURE_HEALTH_MONITOR=true cargo run -- run");
+    assert_contains(
+        &status,
+        "scheduler: run the host with `health_monitor` enabled: FEATURE_HEALTH_MONITOR=true FEATURE_SCHEDULER=true cargo run -- run",
+    );
 
     // The monitor on and healthy: the job runs, and nothing is skipped any more.
     sandbox
