@@ -44,15 +44,18 @@ impl DotEnv {
     /// Parses `text`; `path` is only used in error messages.
     pub fn parse(path: impl Into<PathBuf>, text: &str) -> Result<DotEnv, Error> {
         let path = path.into();
-        let mut entries: Vec<DotEnvEntry> = Vec::new();
-        for (line, definition) in syntax::definitions(text) {
-            let (key, value) = definition.map_err(|reason| Error::DotEnvSyntax { path: path.clone(), line, reason })?;
-            if let Some(first) = entries.iter().find(|entry| entry.key == key) {
-                return Err(Error::DotEnvDuplicate { path, name: key, first_line: first.line, second_line: line });
+        // The one rule for what is refused (`syntax::read`), which the xtask applies too.
+        let (kept, refused) = syntax::read(text);
+        match refused.into_iter().next() {
+            Some(syntax::Refused::Malformed { line, reason }) => Err(Error::DotEnvSyntax { path, line, reason }),
+            Some(syntax::Refused::Duplicate { key, first_line, second_line }) => {
+                Err(Error::DotEnvDuplicate { path, name: key, first_line, second_line })
             }
-            entries.push(DotEnvEntry { key, value, line });
+            None => {
+                let entries = kept.into_iter().map(|(line, key, value)| DotEnvEntry { key, value, line }).collect();
+                Ok(DotEnv { path, entries })
+            }
         }
-        Ok(DotEnv { path, entries })
     }
 
     /// The file this was read from.

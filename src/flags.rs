@@ -157,14 +157,13 @@ impl Flags {
     }
 }
 
+/// The one rule for a flag's value (`dotenv::syntax::flag_value`, which the xtask applies too).
 fn parse_value(name: &str, value: &str, origin: &FlagOrigin) -> Result<bool, Error> {
-    if value.eq_ignore_ascii_case("true") {
-        Ok(true)
-    } else if value.eq_ignore_ascii_case("false") {
-        Ok(false)
-    } else {
-        Err(Error::InvalidFlagValue { name: name.to_string(), value: value.to_string(), origin: origin.clone() })
-    }
+    crate::dotenv::syntax::flag_value(value).ok_or_else(|| Error::InvalidFlagValue {
+        name: name.to_string(),
+        value: value.to_string(),
+        origin: origin.clone(),
+    })
 }
 
 fn unknown_flag(registry: &[FlagSpec], name: &str, origin: &FlagOrigin) -> Warning {

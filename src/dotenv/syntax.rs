@@ -2,6 +2,62 @@
 //! compiles this file in with `#[path]`: blank lines, `#` comments, `export KEY=VALUE`, single-
 //! and double-quoted values, trailing ` # comments` on unquoted values. Standard library only,
 //! and no error type of either crate: a malformed line is a reason in words.
+//!
+//! It also holds the runtime's two whole-file rules, so the xtask cannot judge a `.env` the host
+//! refuses as fine: a variable defined twice is refused ([`read`]), and a flag's value is `true`
+//! or `false` in any case, nothing else ([`flag_value`]).
+
+/// Why the runtime refuses a `.env` file (`cargo run -- …` exits 2), one line's worth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The line is no definition, a blank line or a comment.
+    Malformed {
+        /// The 1-based line number.
+        line: usize,
+        /// Why, in words.
+        reason: String,
+    },
+    /// `key` is defined again on `second_line`.
+    Duplicate {
+        /// The variable.
+        key: String,
+        /// Where it was first defined.
+        first_line: usize,
+        /// Where it is defined again.
+        second_line: usize,
+    },
+}
+
+/// A whole `.env` as the runtime reads it: the definitions it keeps (`(line, key, value)`, each
+/// key once, its first definition) and every line it refuses, both in file order. The runtime
+/// refuses the file at the first refusal; `status` and `check` show them all.
+pub fn read(text: &str) -> (Vec<(usize, String, String)>, Vec<Refused>) {
+    let (mut kept, mut refused): (Vec<(usize, String, String)>, Vec<Refused>) = (Vec::new(), Vec::new());
+    for (line, definition) in definitions(text) {
+        match definition {
+            Err(reason) => refused.push(Refused::Malformed { line, reason }),
+            Ok((key, value)) => match kept.iter().find(|(_, kept_key, _)| *kept_key == key) {
+                Some((first_line, _, _)) => {
+                    refused.push(Refused::Duplicate { key, first_line: *first_line, second_line: line })
+                }
+                None => kept.push((line, key, value)),
+            },
+        }
+    }
+    (kept, refused)
+}
+
+/// A flag's value as the runtime takes it: `true` or `false`, in any case; anything else
+/// (`1`, `yes`, `on`, empty) is `None`, which the runtime refuses.
+pub fn flag_value(value: &str) -> Option<bool> {
+    if value.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
 
 /// Every definition of `text` with its 1-based line number, in file order: `Ok((key, value))`
 /// (quotes removed, escapes resolved) or `Err(reason)` for a malformed line. Blank and comment

@@ -479,9 +479,72 @@ pub fn env_lines(text: &str) -> Vec<(usize, String, String)> {
         .collect()
 }
 
-/// The lines of a dotenv file the runtime would refuse, with the reason it gives.
+/// The lines of a dotenv file the runtime would refuse, with the reason it gives: malformed
+/// lines and second definitions, by the runtime's own rule ([`layout::dotenv::read`]).
 pub fn env_syntax_errors(text: &str) -> Vec<(usize, String)> {
-    layout::dotenv::definitions(text).filter_map(|(line, entry)| entry.err().map(|reason| (line, reason))).collect()
+    let (_, refused) = layout::dotenv::read(text);
+    refused
+        .into_iter()
+        .map(|refused| match refused {
+            layout::dotenv::Refused::Malformed { line, reason } => (line, reason),
+            layout::dotenv::Refused::Duplicate { key, first_line, second_line } => {
+                (second_line, format!("`{key}` is defined again (first on line {first_line})"))
+            }
+        })
+        .collect()
+}
+
+/// What the runtime makes of the clone's `.env` (`cargo run -- …`), as `status` shows it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EnvVerdict {
+    /// Each `FEATURE_*` flag `.env` sets, with its value, when the runtime accepts its line.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Each `FEATURE_*` flag whose line(s) the runtime refuses, with why in a few words (for a
+    /// table cell): it is not on, and the runtime does not start until the line is fixed.
+    pub refused: std::collections::BTreeMap<String, String>,
+    /// Every line the runtime refuses, in file order: what is wrong and the fix, one line each.
+    pub problems: Vec<String>,
+}
+
+/// Judges a `.env` (`text`, shown as `shown`) by the runtime's rules, all of them compiled in
+/// from `src/dotenv/syntax.rs`: a malformed line, a variable defined twice, and a registered
+/// flag's value other than `true`/`false` each stop the runtime (exit 2). `registered` says
+/// which flags the build registers; an unknown `FEATURE_*` name is only a warning there, whatever
+/// its value, so it is judged by the callers that warn about it.
+pub fn env_verdict(text: &str, shown: &str, registered: &dyn Fn(&str) -> bool) -> EnvVerdict {
+    use layout::dotenv::{flag_value, read, Refused};
+    let refuses = "the runtime refuses to start with it (exit 2)";
+    let (kept, refused) = read(text);
+    let mut verdict = EnvVerdict::default();
+    for refusal in refused {
+        match refusal {
+            Refused::Malformed { line, reason } => verdict.problems.push(format!(
+                "`{shown}` line {line} is malformed: {reason}; {refuses}: write line {line} of {shown} as `KEY=VALUE` (or make it a comment with `#`)"
+            )),
+            Refused::Duplicate { key, first_line, second_line } => {
+                verdict.problems.push(format!(
+                    "`{key}` is defined twice in `{shown}`: line {first_line} and line {second_line}; {refuses}: keep one definition, delete line {first_line} or line {second_line} of {shown}"
+                ));
+                if key.starts_with("FEATURE_") {
+                    verdict.refused.insert(key, "defined twice".into());
+                }
+            }
+        }
+    }
+    for (line, key, value) in kept {
+        if !key.starts_with("FEATURE_") || verdict.refused.contains_key(&key) {
+            continue;
+        }
+        if registered(&key) && flag_value(&value).is_none() {
+            verdict.problems.push(format!(
+                "`{key}={value}` on line {line} of `{shown}` is not a valid flag value; {refuses}: write line {line} of {shown} as `{key}=true` (or `{key}=false`)"
+            ));
+            verdict.refused.insert(key, format!("`{value}` is not true/false"));
+            continue;
+        }
+        verdict.values.insert(key, value);
+    }
+    verdict
 }
 
 /// A kit file's text for a marker search (ASCII): bytes that are not UTF-8 are another rule's
@@ -1008,6 +1071,33 @@ mod tests {
         assert!(!same_heading("## Scope", "## Scope extra"));
     }
 
+    /// Defect (qa3 repro-5): `status` took the last of two definitions of a flag and showed a
+    /// `yes` as the flag's value, while the runtime refuses both `.env` files (exit 2). The
+    /// verdict is the runtime's: the line is refused, the flag is not on, and the fix is named.
+    #[test]
+    fn env_verdict_refuses_what_the_runtime_refuses() {
+        let registered = |flag: &str| flag == "FEATURE_A" || flag == "FEATURE_B";
+        let verdict = env_verdict("FEATURE_A=false\nFEATURE_A=true\nFEATURE_B=TRUE\n", ".env", &registered);
+        assert_eq!(verdict.values.get("FEATURE_A"), None, "a flag defined twice is not on: {verdict:?}");
+        assert_eq!(verdict.refused.get("FEATURE_A").map(String::as_str), Some("defined twice"));
+        assert_eq!(verdict.values.get("FEATURE_B").map(String::as_str), Some("TRUE"), "any case, as the runtime");
+        assert_eq!(
+            verdict.problems,
+            ["`FEATURE_A` is defined twice in `.env`: line 1 and line 2; the runtime refuses to start with it (exit 2): keep one definition, delete line 1 or line 2 of .env"]
+        );
+        for value in ["yes", "1", "on", ""] {
+            let verdict = env_verdict(&format!("FEATURE_B={value}\nFEATURE_X=yes\n"), ".env", &registered);
+            assert_eq!(verdict.values.get("FEATURE_B"), None, "{value:?}: {verdict:?}");
+            assert!(verdict.refused.contains_key("FEATURE_B"), "{value:?}");
+            assert_eq!(verdict.problems.len(), 1, "an unregistered flag is only the unknown-flag warning: {verdict:?}");
+            assert!(verdict.problems[0].ends_with("write line 1 of .env as `FEATURE_B=true` (or `FEATURE_B=false`)"));
+            assert_eq!(verdict.values.get("FEATURE_X").map(String::as_str), Some("yes"));
+        }
+        let verdict = env_verdict("OTHER=1\nOTHER=2\nnot a line\n", ".env", &registered);
+        assert_eq!(verdict.problems.len(), 2, "{verdict:?}");
+        assert!(verdict.refused.is_empty());
+    }
+
     #[test]
     fn env_lines_read_keys_and_values() {
         // The runtime's reading: a trailing comment is no part of the value, quotes are removed.
@@ -1017,6 +1107,9 @@ mod tests {
         let errors = env_syntax_errors(text);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].0, 5);
+        // A `.env` copied from a `.env.example` that defines a variable twice stops the runtime too.
+        let errors = env_syntax_errors("FEATURE_C=false\nFEATURE_C=false\n");
+        assert_eq!(errors, [(2, "`FEATURE_C` is defined again (first on line 1)".to_string())]);
     }
 
     fn spec(contracts: &str, status: &str) -> String {

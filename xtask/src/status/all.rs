@@ -57,8 +57,11 @@ pub struct Slice {
 #[derive(Debug, Serialize)]
 pub struct FlagRow {
     pub flag: String,
-    /// The value `.env` gives it; `None`: unset, so off.
+    /// The value `.env` gives it; `None`: unset (or refused), so off.
     pub local: Option<String>,
+    /// Why the runtime refuses its `.env` line(s) (defined twice, not `true`/`false`); `None`
+    /// when it accepts them.
+    pub refused: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, json: bool) -> anyhow::Result<()> {
@@ -163,19 +166,23 @@ fn pull_requests(ctx: &Ctx, warnings: &mut Vec<String>) -> HashMap<String, Strin
 /// Every registered flag with its `.env` value, and the warnings about `.env`.
 fn flags(ctx: &Ctx) -> anyhow::Result<(Vec<FlagRow>, Vec<String>)> {
     let (declared, _) = crate::layout::declared_addons_cached(ctx.root(), &ctx.cache)?;
-    let local = super::read_env_values(&ctx.root().join(".env"));
     let registered: BTreeMap<String, ()> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| (flag.clone(), ()))).collect();
-    let mut warnings = Vec::new();
+    let names: Vec<&str> = registered.keys().map(String::as_str).collect();
+    let env = super::read_env(ctx.root(), &names);
+    // The lines the runtime refuses first: it does not start until they are fixed.
+    let mut warnings = env.problems.clone();
     let mut rows = Vec::new();
     for flag in registered.keys() {
-        let value = local.get(flag).cloned();
-        if value.is_none() {
+        let value = env.values.get(flag).cloned();
+        let refused = env.refused.get(flag).cloned();
+        if value.is_none() && refused.is_none() {
             warnings.push(format!("`{flag}` is registered but `.env` does not set it: it is off in this clone"));
         }
-        rows.push(FlagRow { flag: flag.clone(), local: value });
+        rows.push(FlagRow { flag: flag.clone(), local: value, refused });
     }
-    let mut unknown: Vec<&String> = local.keys().filter(|flag| !registered.contains_key(*flag)).collect();
+    let local: BTreeMap<&String, ()> = env.values.keys().chain(env.refused.keys()).map(|flag| (flag, ())).collect();
+    let mut unknown: Vec<&String> = local.keys().copied().filter(|flag| !registered.contains_key(*flag)).collect();
     unknown.sort();
     for flag in unknown {
         warnings.push(format!("`.env` sets `{flag}`, which no add-on registers (a typo, or a removed add-on?)"));
@@ -209,7 +216,11 @@ fn print(rows: &[BranchRow], flags: &[FlagRow], warnings: &[String], main: &str)
     if !flags.is_empty() {
         let mut table = vec![["FLAG", ".ENV"].map(String::from).to_vec()];
         for flag in flags {
-            table.push(vec![flag.flag.clone(), flag.local.clone().unwrap_or_else(|| "- (off)".into())]);
+            let value = match (&flag.refused, &flag.local) {
+                (Some(why), _) => format!("refused: {why} (off)"),
+                (None, local) => local.clone().unwrap_or_else(|| "- (off)".into()),
+            };
+            table.push(vec![flag.flag.clone(), value]);
         }
         outln!();
         out!("{}", output::table(&table));

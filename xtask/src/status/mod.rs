@@ -59,8 +59,12 @@ pub struct Row {
     pub addon: String,
     pub status: String,
     pub flag: String,
-    /// The value this clone's `.env` gives the flag, or `None` when it does not set it (off).
+    /// The value this clone's `.env` gives the flag, or `None` when it does not set it (off) or
+    /// the runtime refuses its line.
     pub flag_local: Option<String>,
+    /// Why the runtime refuses the `.env` line(s) of this flag (defined twice, not
+    /// `true`/`false`): the flag is not on, and the runtime does not start until it is fixed.
+    pub flag_refused: Option<String>,
     /// The owning module declares the flag, so the build registers it.
     pub flag_registered: bool,
     pub docs: Docs,
@@ -141,7 +145,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             row.addon.clone(),
             row.status.clone(),
             row.flag.clone(),
-            row.flag_local.clone().unwrap_or_else(|| "-".into()),
+            match (&row.flag_refused, &row.flag_local) {
+                (Some(why), _) => format!("refused: {why}"),
+                (None, local) => local.clone().unwrap_or_else(|| "-".into()),
+            },
             row.docs.letters(),
             if row.module { "yes".into() } else { "missing".into() },
             match &row.branch {
@@ -301,7 +308,7 @@ impl crate::cache::Codec for Row {
         for text in [&self.addon, &self.status, &self.flag, &self.recovery] {
             text.encode(out);
         }
-        for text in [&self.flag_local, &self.branch, &self.last_activity, &self.last_error] {
+        for text in [&self.flag_local, &self.flag_refused, &self.branch, &self.last_activity, &self.last_error] {
             text.encode(out);
         }
         let docs = self.docs;
@@ -314,7 +321,8 @@ impl crate::cache::Codec for Row {
 
     fn decode(input: &mut crate::cache::Reader<'_>) -> Option<Self> {
         let [addon, status, flag, recovery] = [(); 4].map(|()| String::decode(input));
-        let [flag_local, branch, last_activity, last_error] = [(); 4].map(|()| Option::<String>::decode(input));
+        let [flag_local, flag_refused, branch, last_activity, last_error] =
+            [(); 5].map(|()| Option::<String>::decode(input));
         let [flag_registered, spec, blueprint, runbook, architecture, module] = [(); 6].map(|()| bool::decode(input));
         let branch_state = match input.str()? {
             "open" => "open",
@@ -327,6 +335,7 @@ impl crate::cache::Codec for Row {
             status: status?,
             flag: flag?,
             flag_local: flag_local?,
+            flag_refused: flag_refused?,
             flag_registered: flag_registered?,
             docs: Docs { spec: spec?, blueprint: blueprint?, runbook: runbook?, architecture: architecture? },
             module: module?,
@@ -346,7 +355,6 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let inventory = Inventory::load_cached(root, config, &ctx.cache)?;
     let mut problems: Vec<String> = inventory.problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
 
-    let local_env = read_env_values(&root.join(".env"));
     let (declared, _) = layout::declared_addons_cached(root, &ctx.cache)?;
     let registered: Vec<&str> =
         declared.iter().filter_map(|d| d.flag.as_ref().map(|(flag, _)| flag.as_str())).collect();
@@ -357,6 +365,8 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             crate::check::repository::orphan_message(module)
         ));
     }
+    let local_env = read_env(root, &registered);
+    problems.extend(local_env.problems.iter().cloned());
 
     let (last, report) = last_receipts(ctx, &inventory)?;
     problems.extend(report.problems);
@@ -396,7 +406,8 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             runbook: addon.has_runbook,
             architecture: addon.has_architecture,
         };
-        let flag_local = local_env.get(names.flag.as_str()).cloned();
+        let flag_local = local_env.values.get(names.flag.as_str()).cloned();
+        let flag_refused = local_env.refused.get(names.flag.as_str()).cloned();
         let flag_registered = registered.contains(&names.flag.as_str());
         let row_status = match addon.status() {
             Ok(status) => status.to_string(),
@@ -410,6 +421,7 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             status: row_status,
             flag: names.flag.clone(),
             flag_local,
+            flag_refused,
             flag_registered,
             docs,
             module: addon.has_module,
@@ -514,15 +526,13 @@ fn recovery(addon: &Addon, row: &Row) -> String {
     }
 }
 
-/// `FEATURE_X=…` lines of the clone's `.env` (never committed): flag → value, read by the
-/// tool's one dotenv line reader.
-fn read_env_values(path: &std::path::Path) -> HashMap<String, String> {
-    let text = crate::git::sparse::read_regular_to_string(path).unwrap_or_default();
-    crate::check::repository::env_lines(&text)
-        .into_iter()
-        .filter(|(_, key, _)| key.starts_with("FEATURE_"))
-        .map(|(_, key, value)| (key, value))
-        .collect()
+/// The clone's `.env` (never committed) as the runtime judges it, by its own rules
+/// ([`crate::check::repository::env_verdict`]): each flag's value, the flags whose lines it
+/// refuses, and a warning with the fix for every line it refuses. `registered`: the flags the
+/// build registers, whose values must be `true` or `false`.
+fn read_env(root: &std::path::Path, registered: &[&str]) -> crate::check::repository::EnvVerdict {
+    let text = crate::git::sparse::read_regular_to_string(&root.join(".env")).unwrap_or_default();
+    crate::check::repository::env_verdict(&text, ".env", &|flag| registered.contains(&flag))
 }
 
 fn truncate(text: &str, max: usize) -> String {

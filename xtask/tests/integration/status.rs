@@ -40,6 +40,52 @@ fn status_shows_every_addon_with_its_docs_flag_branch_and_next_action() {
     assert_contains(&out.stdout, "SB-A");
 }
 
+/// Defect (qa3 repro-5): with a `.env` the runtime refuses (`cargo run -- …` exits 2: a flag
+/// defined twice, a flag value `yes` or `1`), `status` and `status --all` showed the flag as set
+/// (the last duplicate's `true`, or `yes`) with no warning. They show the runtime's verdict: the
+/// flag is refused, not on, and a warning names the line and its fix.
+#[test]
+fn a_dotenv_the_runtime_refuses_is_a_warning_and_its_flag_is_not_on() {
+    let sandbox = Sandbox::with_kit();
+    sandbox.write(".env", "FEATURE_HEALTH_MONITOR=false\nFEATURE_HEALTH_MONITOR=true\n");
+    let out = sandbox.xtask().args(["status"]).success();
+    assert_contains(&out.stdout, "refused: defined twice");
+    assert_contains(
+        &out.stderr,
+        "warning: `FEATURE_HEALTH_MONITOR` is defined twice in `.env`: line 1 and line 2; the runtime refuses to start with it (exit 2): keep one definition, delete line 1 or line 2 of .env",
+    );
+    let json = sandbox.xtask().args(["status", "--json"]).success().json();
+    assert_eq!(json["addons"][0]["flag_local"], serde_json::Value::Null, "{json}");
+    assert_eq!(json["addons"][0]["flag_refused"], "defined twice", "{json}");
+    let out = sandbox.xtask().args(["status", "--all"]).success();
+    assert_contains(&out.stdout, "refused: defined twice (off)");
+    assert_contains(&out.stderr, "`FEATURE_HEALTH_MONITOR` is defined twice in `.env`: line 1 and line 2");
+
+    for value in ["yes", "1"] {
+        sandbox.write(".env", &format!("FEATURE_HEALTH_MONITOR={value}\n"));
+        let json = sandbox.xtask().args(["status", "--all", "--json"]).success().json();
+        let flag = json["flags"].as_array().unwrap().iter().find(|f| f["flag"] == "FEATURE_HEALTH_MONITOR").unwrap();
+        assert_eq!(flag["local"], serde_json::Value::Null, "{json}");
+        assert_eq!(flag["refused"], format!("`{value}` is not true/false"), "{json}");
+        let warnings: Vec<&str> = json["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+        assert_eq!(
+            warnings,
+            [format!(
+                "`FEATURE_HEALTH_MONITOR={value}` on line 1 of `.env` is not a valid flag value; the runtime refuses to start with it (exit 2): write line 1 of .env as `FEATURE_HEALTH_MONITOR=true` (or `FEATURE_HEALTH_MONITOR=false`)"
+            )],
+            "{json}"
+        );
+        let json = sandbox.xtask().args(["status", "--json"]).success().json();
+        assert_eq!(json["addons"][0]["flag_refused"], format!("`{value}` is not true/false"), "{json}");
+    }
+
+    // What the runtime accepts is shown as it is, with no warning.
+    sandbox.write(".env", "FEATURE_HEALTH_MONITOR=TRUE\n");
+    let json = sandbox.xtask().args(["status", "--all", "--json"]).success().json();
+    assert_eq!(json["flags"][0]["local"], "TRUE", "{json}");
+    assert_eq!(json["warnings"], serde_json::json!([]), "{json}");
+}
+
 /// A slice squash-merged on `main` (the usual PR merge: main gets one new commit, the branch's
 /// tip is no ancestor of it) is `merged` in status, as `prune` judges it, not `open`; in this
 /// clone and in a teammate's after a fetch, with the cache and without.
