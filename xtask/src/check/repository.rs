@@ -391,6 +391,21 @@ fn depends_on(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
                         Ok(names) => (names.spec.as_str(), format!("cargo xtask new-addon {}", names.slug)),
                         Err(_) => (entry.as_str(), "cargo xtask new-addon <name>".to_string()),
                     };
+                    // A teammate's slice of that name in flight (pushed, not merged): creating it
+                    // again would duplicate it (SOP 4.1); it lands first, then this spec builds on it.
+                    let in_flight = missing.as_ref().ok().and_then(|names| {
+                        let main = facts.ctx.repo.main_commit(&config.main_branch, &config.remote).ok()?;
+                        facts.ctx.repo.slice_on_remote(&config.remote, &config.branch_kinds, &names.slug, main)
+                    });
+                    let hint = match in_flight {
+                        Some(branch) => format!(
+                            "`{entry}` is a teammate's slice in flight on `{branch}`, not merged yet: do not create it again; once it lands this spec can build on it (or name another spec, or write `none`); see it: git log --oneline -1 {}",
+                            crate::output::shell_word(&branch)
+                        ),
+                        None => format!(
+                            "list the specs (cargo xtask spec list) and name one, write `none`, or create it: {create}"
+                        ),
+                    };
                     findings.push(Finding::error(
                         "sop-3.1/depends-on",
                         at(&addon.spec, line),
@@ -398,9 +413,7 @@ fn depends_on(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
                             "spec `{}` depends on `{entry}`, which is not a spec here (no `{spec}`)",
                             addon.feature
                         ),
-                        format!(
-                            "list the specs (cargo xtask spec list) and name one, write `none`, or create it: {create}"
-                        ),
+                        hint,
                     ));
                 }
                 Err(error) => {

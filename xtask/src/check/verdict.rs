@@ -11,8 +11,16 @@ use crate::tree_memo::{self, Fingerprint};
 const COMMAND: &str = "verdict";
 
 /// The fingerprint of a `check` run with these options (`None`: nothing can be reused).
+/// Beyond the working tree, `check` reads the remote's branches: a missing dependency that is a
+/// teammate's slice in flight is named as such.
 pub fn fingerprint(ctx: &Ctx, branch_rules: bool) -> Option<Fingerprint> {
-    tree_memo::fingerprint(ctx, COMMAND, &[u8::from(branch_rules)], true)
+    let limit = tree_memo::settle_limit()?;
+    let common = ctx.repo.common_dir();
+    let mut extra = vec![u8::from(branch_rules)];
+    let mut settled = tree_memo::put_file(&mut extra, &common.join("packed-refs"), limit);
+    settled &= tree_memo::put_folder(&mut extra, &common.join("refs/remotes").join(&ctx.config.remote), limit)?;
+    settled &= tree_memo::put_folder(&mut extra, &common.join("reftable"), limit)?;
+    tree_memo::fingerprint(ctx, COMMAND, &extra, settled)
 }
 
 /// The stored verdict of this fingerprint: the report, and how many derivations it stands for.

@@ -559,6 +559,32 @@ impl Repo {
         Ok(out)
     }
 
+    /// The names of `remote`'s remote-tracking branches, without the `<remote>/` prefix.
+    pub fn remote_branch_names(&self, remote: &str) -> anyhow::Result<Vec<String>> {
+        let prefix = format!("{remote}/");
+        let mut out = Vec::new();
+        for branch in self.inner.branches(Some(BranchType::Remote)).context("failed to list remote branches")? {
+            let (branch, _) = branch.context("failed to read a remote branch")?;
+            if let Ok(Some(name)) = branch.name() {
+                if let Some(name) = name.strip_prefix(&prefix) {
+                    out.push(name.to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A teammate's slice in flight: the remote-tracking branch `<remote>/<kind>/<slug>`, for one
+    /// of `kinds`, whose tip `main` does not hold yet (pushed, not merged). SOP 4.1: one branch is
+    /// one slice, so a second slice of that name would duplicate it.
+    pub fn slice_on_remote(&self, remote: &str, kinds: &[String], slug: &str, main: Oid) -> Option<String> {
+        kinds.iter().find_map(|kind| {
+            let name = format!("{remote}/{kind}/{slug}");
+            let tip = self.inner.refname_to_id(&format!("refs/remotes/{name}")).ok()?;
+            (!self.is_merged(tip, main)).then_some(name)
+        })
+    }
+
     /// Whether `branch` is merged into `into` (its tip is an ancestor of `into`'s).
     pub fn is_merged(&self, branch: Oid, into: Oid) -> bool {
         branch == into || self.inner.graph_descendant_of(into, branch).unwrap_or(false)

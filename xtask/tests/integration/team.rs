@@ -245,3 +245,39 @@ pub(crate) fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str])
     }
     outputs
 }
+
+/// A teammate's slice pushed and not merged (`origin/feat/scheduler`) is never created a second
+/// time (SOP 4.1: one branch is one slice): `check`'s hint for a spec that depends on it points at
+/// that branch instead of `new-addon scheduler`, and `new-addon scheduler` is refused, changing
+/// nothing, with a hint that, pasted as printed, checks out the teammate's branch (their work).
+#[test]
+fn a_teammates_slice_in_flight_is_pointed_at_never_created_twice() {
+    let (sandbox, _origin, clones) = team(&["alice"]);
+    let alice = &clones[0];
+    sandbox.xtask().current_dir(alice).args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    commit_all_in(&sandbox, alice, "feat: add scheduler skeleton");
+    sandbox.git_in(alice, &["push", "-q", "origin", "feat/scheduler"]);
+
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.xtask().args(["new-addon", "cron", "--yes", "--summary", "Cron"]).success();
+    let spec = "docs/specs/Lancelot_vNext2_Spec_Cron.md";
+    let text = sandbox.read(spec);
+    assert_contains(&text, "**Depends on:** none");
+    sandbox.write(spec, &text.replace("**Depends on:** none", "**Depends on:** Scheduler"));
+    sandbox.commit_all("feat: add cron skeleton");
+
+    let check = sandbox.xtask().args(["check"]).failure(1);
+    assert_contains(&check.stdout, "sop-3.1/depends-on");
+    assert_contains(&check.stdout, "in flight on `origin/feat/scheduler`");
+    assert!(!check.all().contains("new-addon scheduler"), "the hint creates the slice again:\n{}", check.all());
+
+    let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
+    assert_contains(&out.stderr, "`origin/feat/scheduler` is pushed and not merged");
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.current_branch(), "feat/scheduler");
+    assert_eq!(
+        sandbox.head(),
+        sandbox.git(&["rev-parse", "origin/feat/scheduler"]).trim(),
+        "the teammate's work, checked out"
+    );
+}
