@@ -167,7 +167,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 
 const MEMO: &str = "status";
 
-/// What `status` reads beyond the working tree: the branches (a ref is rewritten through a lock
+/// What `status` reads beyond the working tree: the branches, local and the remote's (a ref is rewritten through a lock
 /// file, a new file each time). The receipts log is judged apart ([`LogMark`]).
 fn fingerprint(ctx: &Ctx, json: bool) -> Option<crate::tree_memo::Fingerprint> {
     use crate::tree_memo::{put_folder, settle_limit};
@@ -176,6 +176,7 @@ fn fingerprint(ctx: &Ctx, json: bool) -> Option<crate::tree_memo::Fingerprint> {
     let mut extra = vec![u8::from(json)];
     let mut settled = crate::tree_memo::put_file(&mut extra, &common.join("packed-refs"), limit);
     settled &= put_folder(&mut extra, &common.join("refs/heads"), limit)?;
+    settled &= put_folder(&mut extra, &common.join("refs/remotes").join(&ctx.config.remote), limit)?;
     settled &= put_folder(&mut extra, &common.join("reftable"), limit)?;
     crate::tree_memo::fingerprint(ctx, MEMO, &extra, settled)
 }
@@ -384,6 +385,7 @@ pub fn rows(ctx: &Ctx) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             .map(|kind| crate::names::branch_name(kind, &names.slug))
             .find_map(|name| branches.get(&name).map(|(oid, time)| (name, *oid, *time)));
         let branch_state = match (&branch, main_commit) {
+            (None, Some(main)) if merged_without_branch(ctx, addon, main)? => "merged",
             (None, _) => "none",
             // A branch still at main's commit (just created) has nothing merged yet: open.
             (Some((_, oid, _)), Some(main)) if *oid != main && in_main(ctx, *oid, main)? => "merged",
@@ -541,6 +543,22 @@ fn truncate(text: &str, max: usize) -> String {
     } else {
         text.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
     }
+}
+
+/// Whether an In Progress slice whose branch is gone (deleted after its merge, SOP 4.6) has
+/// landed: main holds its spec In Progress (what `spec start` on its branch wrote), and no branch
+/// of its name on the remote carries work main lacks. Then what is left is `spec complete`.
+fn merged_without_branch(ctx: &Ctx, addon: &Addon, main: git2::Oid) -> anyhow::Result<bool> {
+    if addon.status != Some(Status::InProgress) {
+        return Ok(false);
+    }
+    let Some(bytes) = ctx.repo.file_at(main, &addon.spec)? else { return Ok(false) };
+    let on_main = crate::docs::Header::parse(&String::from_utf8_lossy(&bytes)).status().ok();
+    if on_main != Some(Status::InProgress) {
+        return Ok(false);
+    }
+    let config = &ctx.config;
+    Ok(ctx.repo.slice_on_remote(&config.remote, &config.branch_kinds, &addon.names.slug, main).is_none())
 }
 
 /// Whether a branch's work is in main: merged, or squash- or rebase-merged, as `prune` judges it

@@ -185,3 +185,52 @@ fn a_module_no_spec_owns_is_a_problem_in_the_war_room_too() {
     let json = sandbox.xtask().args(["status", "--json"]).success().json();
     assert_contains(&json["problems"].to_string(), "sop-3.3/orphan-flag");
 }
+
+/// An In Progress slice merged into main and its branch deleted after the merge (`prune`, SOP
+/// 4.6) is `merged` with `spec complete` as its next action, not "pre-pr on its branch" (there is
+/// no branch), and that action works pasted as printed. While a branch of its name on the remote
+/// carries work main lacks, it is not merged.
+#[test]
+fn an_in_progress_slice_merged_and_its_branch_deleted_is_merged() {
+    const SPEC: &str = "docs/specs/Lancelot_vNext2_Spec_Scheduler.md";
+    let sandbox = Sandbox::with_kit();
+    sandbox.with_origin();
+    sandbox.xtask().args(["new-addon", "scheduler", "--yes", "--summary", "Runs jobs"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace("TODO(sop)", "Defined"));
+    sandbox.commit_all("feat: add scheduler skeleton");
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.commit_all("spec: start scheduler");
+    // The PR merges on the forge (fast-forward); the branch is deleted after the merge.
+    sandbox.git(&["push", "-q", "origin", "feat/scheduler", "feat/scheduler:main"]);
+    sandbox.git(&["fetch", "-q", "origin"]);
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["merge", "-q", "--ff-only", "origin/main"]);
+    sandbox.xtask().args(["prune", "--yes"]).success();
+    assert!(sandbox.git(&["branch", "--list", "feat/scheduler"]).trim().is_empty(), "prune deleted the branch");
+
+    let row = |args: &[&str]| {
+        let json = sandbox.xtask().args(args).success().json();
+        json["addons"].as_array().unwrap().iter().find(|row| row["addon"] == "Scheduler").unwrap().clone()
+    };
+    for args in [&["status", "--json"][..], &["status", "--json", "--no-cache"]] {
+        let row = row(args);
+        assert_eq!(row["branch_state"], "merged", "{args:?}: {row}");
+        assert_eq!(row["recovery"], "merged → cargo xtask spec complete scheduler", "{args:?}");
+    }
+    let human = sandbox.xtask().args(["status"]).success().stdout;
+    let line = human.lines().find(|line| line.starts_with("Scheduler")).unwrap();
+    let (_, action) = line.split_once("merged → ").unwrap_or_else(|| panic!("no merged action: {line}"));
+    sandbox.sh(&sandbox.root, action.trim());
+    assert_contains(&sandbox.read(SPEC), "**Status:** Complete");
+
+    // A teammate's branch of that name on the remote with work main lacks: still in flight.
+    sandbox.git(&["checkout", "-q", "--", "."]);
+    sandbox.git(&["switch", "-q", "-c", "feat/scheduler"]);
+    sandbox.write("more.txt", "more\n");
+    sandbox.commit_all("feat: more scheduler");
+    sandbox.git(&["push", "-q", "origin", "feat/scheduler"]);
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.git(&["branch", "-q", "-D", "feat/scheduler"]);
+    assert_eq!(row(&["status", "--json"])["branch_state"], "none");
+}
