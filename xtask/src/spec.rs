@@ -178,6 +178,9 @@ fn change(ctx: &Ctx, args: Transition, to: Status, by: Option<String>) -> anyhow
     if to == Status::Approved {
         ensure_contracts_defined(ctx, addon, &text)?;
     }
+    if matches!(to, Status::Approved | Status::InProgress) {
+        ensure_dependencies_exist(ctx, &inventory, addon, to)?;
+    }
     let value = status_value(&inventory, addon, to, by.as_deref())?;
     let change = plan_change(ctx, addon, &text, from, to, value)?;
     if dry_run {
@@ -399,12 +402,7 @@ fn print_next(ctx: &Ctx, inventory: &Inventory, change: &Change<'_>) -> anyhow::
 /// A started spec is frozen: anything new goes into a new slice, which starts from the base and
 /// so can build on this spec only once it is there.
 fn print_new_slice(ctx: &Ctx, inventory: &Inventory, addon: &Addon) -> anyhow::Result<()> {
-    let base = ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote).ok();
-    let landed = match base {
-        Some(base) => ctx.repo.exists_at(base, &addon.spec)?,
-        None => false,
-    };
-    if landed {
+    if crate::check::frozen::on_main(ctx, addon)? {
         outln!("the spec is now frozen: anything new goes into a new slice, such as:");
         outln!("next: {}", inventory.new_slice_command(addon));
     } else {
@@ -480,6 +478,26 @@ fn ensure_contracts_defined(ctx: &Ctx, addon: &Addon, text: &str) -> anyhow::Res
         .hint(format!(
             "{} (at {location}), then approve it again:\ncargo xtask spec approve {}",
             first.hint, addon.names.slug
+        ))
+        .into())
+}
+
+/// SOP 2.1, 3.1: a spec is approved or started only while every `Depends on` entry names a spec
+/// here, by `check`'s own rule (`sop-3.1/depends-on`): once frozen, its `Depends on` line can no
+/// longer be fixed, and `check` would fail for good.
+fn ensure_dependencies_exist(ctx: &Ctx, inventory: &Inventory, addon: &Addon, to: Status) -> anyhow::Result<()> {
+    let (_, findings) = crate::check::repository::dependency_findings(ctx, inventory, addon);
+    let Some(first) = findings.first() else { return Ok(()) };
+    let mut message = format!("{}: it cannot be {to} while so (SOP 3.1)", first.message);
+    if findings.len() > 1 {
+        message.push_str(&format!(" (and {} more such entries: run cargo xtask check)", findings.len() - 1));
+    }
+    let location = first.location.as_deref().unwrap_or(&addon.spec);
+    Err(Refusal::failed(message)
+        .hint(format!(
+            "a frozen spec's `Depends on` never changes (docs/guide.md, \"No moving targets (SOP 2.1)\"): at {location}, name a spec that exists here or write `none`, then run `cargo xtask spec {} {}` again; the specs:\ncargo xtask spec list",
+            verb(to),
+            addon.names.slug
         ))
         .into())
 }

@@ -25,8 +25,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::addons::Addon;
+use crate::addons::{Addon, Inventory};
 use crate::config::Config;
+use crate::ctx::Ctx;
 use crate::docs::{Header, Status};
 use crate::error::Refusal;
 use crate::git::history::ChangeKind;
@@ -616,8 +617,8 @@ pub(super) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) -> anyhow::R
                         addon.feature, recorded.path
                     ),
                     format!(
-                        "a frozen spec never goes back: restore it, and start a new slice instead (`{}`):\n{}",
-                        facts.inventory.new_slice_command(addon),
+                        "a frozen spec never goes back: restore it, and {}:\n{}",
+                        new_slice_advice(facts.ctx, &facts.inventory, addon)?,
                         from_base(facts, &addon.spec)
                     ),
                 ))
@@ -732,12 +733,34 @@ fn check_addon(
             "spec `{}` is {status} and frozen, but it no longer matches the hash recorded in `{}`",
             addon.feature, recorded.path
         ),
-        format!(
-            "revert it, and start a new slice instead (`{}`):\n{restore}",
-            facts.inventory.new_slice_command(addon)
-        ),
+        format!("revert it, and {}:\n{restore}", new_slice_advice(facts.ctx, &facts.inventory, addon)?),
     ));
     Ok(())
+}
+
+/// What a frozen spec's hint offers instead of an edit: a new slice that builds on it
+/// (`start a new slice instead (`…`)`), or, while the spec is not on the main branch yet (only on
+/// this unmerged branch, where `new-addon` refuses to build on it), to land this branch first, as
+/// `spec start` says.
+pub(crate) fn new_slice_advice(ctx: &Ctx, inventory: &Inventory, addon: &Addon) -> anyhow::Result<String> {
+    let command = inventory.new_slice_command(addon);
+    Ok(if on_main(ctx, addon)? {
+        format!("start a new slice instead (`{command}`)")
+    } else {
+        format!(
+            "put anything new in a new slice once this branch has landed on `{}` (`{command}`)",
+            ctx.config.main_branch
+        )
+    })
+}
+
+/// Whether `addon`'s spec is on the main branch (`<remote>/<main>`, else `main`), where a new
+/// slice starts from and so can build on it.
+pub(crate) fn on_main(ctx: &Ctx, addon: &Addon) -> anyhow::Result<bool> {
+    match ctx.repo.main_commit(&ctx.config.main_branch, &ctx.config.remote) {
+        Ok(main) => ctx.repo.exists_at(main, &addon.spec),
+        Err(_) => Ok(false),
+    }
 }
 
 /// How far back the history is searched for the frozen text of a spec.

@@ -13,7 +13,8 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::addons::Addon;
+use crate::addons::{Addon, Inventory};
+use crate::ctx::Ctx;
 use crate::docs::{self, Header, Status, PLACEHOLDER};
 use crate::git::sparse;
 use crate::layout;
@@ -372,65 +373,72 @@ fn same_heading(one: &str, other: &str) -> bool {
     }
 }
 
-fn depends_on(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
-    let inventory = &facts.inventory;
-    let config = &facts.ctx.config;
-    let mut graph: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for addon in &inventory.addons {
-        let line = addon.header.field("Depends on").map(|field| field.line);
-        let mut resolved = Vec::new();
-        // Resolved once, by the inventory, through `names::resolve_dependency`: `graph`, `status`
-        // and `spec` read the same answer.
-        for dependency in &addon.dependencies {
-            let entry = &dependency.written;
-            match &dependency.feature {
-                Ok(feature) if inventory.find(feature).is_some() => resolved.push(feature.clone()),
-                Ok(feature) => {
-                    let missing = crate::names::Names::derive(feature, "feat", config);
-                    let (spec, create) = match &missing {
-                        Ok(names) => (names.spec.as_str(), format!("cargo xtask new-addon {}", names.slug)),
-                        Err(_) => (entry.as_str(), "cargo xtask new-addon <name>".to_string()),
-                    };
-                    // A teammate's slice of that name in flight (pushed, not merged): creating it
-                    // again would duplicate it (SOP 4.1); it lands first, then this spec builds on it.
-                    let in_flight = missing.as_ref().ok().and_then(|names| {
-                        let main = facts.ctx.repo.main_commit(&config.main_branch, &config.remote).ok()?;
-                        facts.ctx.repo.slice_on_remote(&config.remote, &config.branch_kinds, &names.slug, main)
-                    });
-                    let hint = match in_flight {
-                        Some(branch) => format!(
-                            "`{entry}` is a teammate's slice in flight on `{branch}`, not merged yet: do not create it again; once it lands this spec can build on it (or name another spec, or write `none`); see it: git log --oneline -1 {}",
-                            crate::output::shell_word(&branch)
-                        ),
-                        None => format!(
-                            "list the specs (cargo xtask spec list) and name one, write `none`, or create it: {create}"
-                        ),
-                    };
-                    findings.push(Finding::error(
-                        "sop-3.1/depends-on",
-                        at(&addon.spec, line),
-                        format!(
-                            "spec `{}` depends on `{entry}`, which is not a spec here (no `{spec}`)",
-                            addon.feature
-                        ),
-                        hint,
-                    ));
-                }
-                Err(error) => {
-                    let example = inventory
-                        .addons
-                        .iter()
-                        .find(|other| other.feature != addon.feature)
-                        .map_or_else(|| "none".to_string(), |other| crate::names::dependency_link(&other.names));
-                    findings.push(Finding::error(
-                        "sop-3.1/depends-on",
-                        at(&addon.spec, line),
-                        format!("spec `{}` depends on `{entry}`, which is not a spec name: {error}", addon.feature),
-                        format!("name an existing spec (cargo xtask spec list) as `{example}`, or write `none`"),
-                    ));
-                }
+/// SOP 3.1: every `Depends on` entry of `addon` names a spec of `inventory`. The entries it
+/// resolves, and an error finding for each that names no spec: `check`'s rule, which `spec approve`
+/// and `spec start` apply too (a frozen spec's `Depends on` can no longer be fixed).
+pub(crate) fn dependency_findings(ctx: &Ctx, inventory: &Inventory, addon: &Addon) -> (Vec<String>, Vec<Finding>) {
+    let config = &ctx.config;
+    let mut findings = Vec::new();
+    let line = addon.header.field("Depends on").map(|field| field.line);
+    let mut resolved = Vec::new();
+    // Resolved once, by the inventory, through `names::resolve_dependency`: `graph`, `status`
+    // and `spec` read the same answer.
+    for dependency in &addon.dependencies {
+        let entry = &dependency.written;
+        match &dependency.feature {
+            Ok(feature) if inventory.find(feature).is_some() => resolved.push(feature.clone()),
+            Ok(feature) => {
+                let missing = crate::names::Names::derive(feature, "feat", config);
+                let (spec, create) = match &missing {
+                    Ok(names) => (names.spec.as_str(), format!("cargo xtask new-addon {}", names.slug)),
+                    Err(_) => (entry.as_str(), "cargo xtask new-addon <name>".to_string()),
+                };
+                // A teammate's slice of that name in flight (pushed, not merged): creating it
+                // again would duplicate it (SOP 4.1); it lands first, then this spec builds on it.
+                let in_flight = missing.as_ref().ok().and_then(|names| {
+                    let main = ctx.repo.main_commit(&config.main_branch, &config.remote).ok()?;
+                    ctx.repo.slice_on_remote(&config.remote, &config.branch_kinds, &names.slug, main)
+                });
+                let hint = match in_flight {
+                    Some(branch) => format!(
+                        "`{entry}` is a teammate's slice in flight on `{branch}`, not merged yet: do not create it again; once it lands this spec can build on it (or name another spec, or write `none`); see it: git log --oneline -1 {}",
+                        crate::output::shell_word(&branch)
+                    ),
+                    None => format!(
+                        "list the specs (cargo xtask spec list) and name one, write `none`, or create it: {create}"
+                    ),
+                };
+                findings.push(Finding::error(
+                    "sop-3.1/depends-on",
+                    at(&addon.spec, line),
+                    format!("spec `{}` depends on `{entry}`, which is not a spec here (no `{spec}`)", addon.feature),
+                    hint,
+                ));
+            }
+            Err(error) => {
+                let example = inventory
+                    .addons
+                    .iter()
+                    .find(|other| other.feature != addon.feature)
+                    .map_or_else(|| "none".to_string(), |other| crate::names::dependency_link(&other.names));
+                findings.push(Finding::error(
+                    "sop-3.1/depends-on",
+                    at(&addon.spec, line),
+                    format!("spec `{}` depends on `{entry}`, which is not a spec name: {error}", addon.feature),
+                    format!("name an existing spec (cargo xtask spec list) as `{example}`, or write `none`"),
+                ));
             }
         }
+    }
+    (resolved, findings)
+}
+
+fn depends_on(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let inventory = &facts.inventory;
+    let mut graph: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for addon in &inventory.addons {
+        let (resolved, missing) = dependency_findings(facts.ctx, inventory, addon);
+        findings.extend(missing);
         graph.insert(&addon.feature, resolved);
     }
 

@@ -385,3 +385,42 @@ fn a_name_that_differs_only_in_separators_is_pointed_at_the_add_on() {
     assert!(!out.stderr.contains("new-addon"), "{}", out.stderr);
     crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
 }
+
+/// `spec approve` and `spec start` refuse (exit 1, nothing changed) while `Depends on` names no
+/// spec here, by `check`'s own `sop-3.1/depends-on` rule: frozen, the spec could no longer fix
+/// that line. The hint, pasted as printed, works, and the same command succeeds once the line
+/// names `none`. Frozen on an unmerged branch, an edited spec's `check` hint says to land the
+/// branch before the new slice (as `spec start` says), since `new-addon` refuses to build on it
+/// before.
+#[test]
+fn approve_and_start_refuse_a_depends_on_that_names_no_spec() {
+    let sandbox = draft_scheduler();
+    let draft = sandbox.read(SPEC);
+    let none = "**Depends on:** none";
+    assert_contains(&draft, none);
+    let ghost = "**Depends on:** [Ghost](Lancelot_vNext2_Spec_Ghost.md)";
+    sandbox.write(SPEC, &draft.replace(none, ghost));
+    sandbox.commit_all("spec: scheduler depends on ghost");
+
+    let out = sandbox.xtask().args(["spec", "approve", "scheduler"]).refused(1);
+    assert_contains(&out.stderr, "depends on `Ghost`, which is not a spec here");
+    assert_contains(&out.stderr, "cannot be Approved");
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_contains(&sandbox.read(SPEC), "**Status:** Draft");
+
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace(ghost, none));
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace(none, ghost));
+    sandbox.commit_all("spec: approve scheduler");
+    let out = sandbox.xtask().args(["spec", "start", "scheduler"]).refused(1);
+    assert_contains(&out.stderr, "cannot be In Progress");
+    assert_contains(&out.stderr, "cargo xtask spec start scheduler");
+
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace(ghost, none));
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    sandbox.commit_all("spec: start scheduler");
+    sandbox.write(SPEC, &sandbox.read(SPEC).replace(none, ghost));
+    let check = sandbox.xtask().args(["check"]).failure(1);
+    assert_contains(&check.stdout, "sop-2.1/frozen-spec");
+    assert_contains(&check.stdout, "once this branch has landed on `main` (`cargo xtask new-addon scheduler-2");
+}
