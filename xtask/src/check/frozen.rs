@@ -178,6 +178,18 @@ impl FreezeRecords {
         let listing = match std::fs::read_dir(&full_dir) {
             Ok(listing) => Some(listing),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            // Something else where the records' folder goes (an untracked note named `frozen`):
+            // named, with the command that sets it aside, never a bare "Not a directory".
+            Err(_) if full_dir.metadata().is_ok_and(|metadata| !metadata.is_dir()) => {
+                return Err(Refusal::failed(format!(
+                    "`{dir}` is a file, where the folder of the freeze records goes (SOP 2.1)"
+                ))
+                .hint(format!(
+                    "set it aside (what it holds stays readable beside it), then run the command again:\n{}",
+                    crate::git::hint::move_file(&dir, &format!("{dir}.orig"))
+                ))
+                .into())
+            }
             Err(error) => return Err(error).with_context(|| format!("failed to read `{}`", full_dir.display())),
         };
         // The records a sparse checkout leaves out are records too (their folder maybe absent).

@@ -424,3 +424,26 @@ fn approve_and_start_refuse_a_depends_on_that_names_no_spec() {
     assert_contains(&check.stdout, "sop-2.1/frozen-spec");
     assert_contains(&check.stdout, "once this branch has landed on `main` (`cargo xtask new-addon scheduler-2");
 }
+
+/// An untracked file at `docs/specs/frozen`, where the freeze records' folder goes, makes
+/// `check`, `spec list` and `spec start` refuse (exit 1, nothing changed) naming it, not fail
+/// with a bare "Not a directory"; the hint's `mv`, pasted as printed, sets it aside, after which
+/// `spec start` freezes the spec and `check` passes.
+#[test]
+fn a_file_where_the_freeze_records_folder_goes_is_named_with_the_mv_that_sets_it_aside() {
+    let sandbox = draft_scheduler();
+    sandbox.xtask().args(["spec", "approve", "scheduler"]).success();
+    sandbox.commit_all("spec: approve scheduler");
+    sandbox.write("docs/specs/frozen", "notes\n");
+    for args in [&["check", "--no-cache"][..], &["spec", "list"], &["spec", "start", "scheduler"]] {
+        let out = sandbox.xtask().args(args).refused(1);
+        assert_contains(&out.stderr, "`docs/specs/frozen` is a file, where the folder of the freeze records goes");
+        assert!(!out.stderr.contains("Not a directory"), "{args:?}: {}", out.stderr);
+    }
+    let out = sandbox.xtask().args(["spec", "start", "scheduler"]).refused(1);
+    crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.read("docs/specs/frozen.orig"), "notes\n", "set aside, still readable");
+    sandbox.xtask().args(["spec", "start", "scheduler"]).success();
+    assert!(sandbox.exists(RECORD));
+    sandbox.xtask().args(["check"]).success();
+}
