@@ -298,12 +298,12 @@ fn taken_keys(ctx: &Ctx, args: &Args) -> anyhow::Result<std::collections::HashSe
                 taken.insert(names::collision_key(slug));
             }
         }
-        // And a teammate's slice of that name on the remote (SOP 4.1: one branch, one slice).
-        for branch in ctx.repo.remote_branch_names(&config.remote)? {
-            let slug = config.branch_kinds.iter().find_map(|kind| branch.strip_prefix(&names::branch_name(kind, "")));
-            if let Some(slug) = slug {
-                taken.insert(names::collision_key(slug));
-            }
+    }
+    // And a teammate's slice of that name on the remote (SOP 4.1: one branch, one slice).
+    for branch in ctx.repo.remote_branch_names(&config.remote)? {
+        let slug = config.branch_kinds.iter().find_map(|kind| branch.strip_prefix(&names::branch_name(kind, "")));
+        if let Some(slug) = slug {
+            taken.insert(names::collision_key(slug));
         }
     }
     Ok(taken)
@@ -546,29 +546,29 @@ fn preconditions(ctx: &Ctx, names: &Names, args: &Args) -> anyhow::Result<(Head,
             .hint(hint)
             .into());
         }
-        // A teammate's slice of this name, pushed and not merged: a second one from main would
-        // duplicate it (SOP 4.1: one branch is one slice).
-        let config = &ctx.config;
-        let in_flight =
-            base.commit.and_then(|main| repo.slice_on_remote(&config.remote, &config.branch_kinds, &names.slug, main));
-        if let Some(remote_branch) = in_flight {
-            let local = remote_branch.strip_prefix(&format!("{}/", config.remote)).unwrap_or(&remote_branch);
-            let hint = if repo.branch_commit(local)?.is_some() {
-                crate::git::hint::existing_branch(repo, local)
-            } else {
-                format!(
-                    "work on that slice: check it out, a local branch that tracks it (or pick another name with `{}`):\ngit switch --track {}",
-                    another_name(ctx, args, names, None),
-                    crate::output::shell_word(&remote_branch)
-                )
-            };
-            return Err(Refusal::usage(format!(
-                "add-on `{}` is already a slice in flight: `{remote_branch}` is pushed and not merged into `{}` (SOP 4.1: one branch is one slice)",
-                names.feature, base.label
-            ))
-            .hint(hint)
-            .into());
-        }
+    }
+    // A teammate's slice of this name, pushed and not merged: a second one, on a branch of its
+    // own or on this one (`--no-branch`), would duplicate it (SOP 4.1: one branch is one slice).
+    let config = &ctx.config;
+    let in_flight =
+        base.commit.and_then(|main| repo.slice_on_remote(&config.remote, &config.branch_kinds, &names.slug, main));
+    if let Some(remote_branch) = in_flight {
+        let local = remote_branch.strip_prefix(&format!("{}/", config.remote)).unwrap_or(&remote_branch);
+        let hint = if repo.branch_commit(local)?.is_some() {
+            crate::git::hint::existing_branch(repo, local)
+        } else {
+            format!(
+                "work on that slice: check it out, a local branch that tracks it (or pick another name with `{}`):\ngit switch --track {}",
+                another_name(ctx, args, names, None),
+                crate::output::shell_word(&remote_branch)
+            )
+        };
+        return Err(Refusal::usage(format!(
+            "add-on `{}` is already a slice in flight: `{remote_branch}` is pushed and not merged into `{}` (SOP 4.1: one branch is one slice)",
+            names.feature, base.label
+        ))
+        .hint(hint)
+        .into());
     }
     Ok((head, base))
 }

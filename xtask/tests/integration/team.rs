@@ -248,8 +248,8 @@ pub(crate) fn follow(sandbox: &Sandbox, dir: &Path, output: &str, skip: &[&str])
 
 /// A teammate's slice pushed and not merged (`origin/feat/scheduler`) is never created a second
 /// time (SOP 4.1: one branch is one slice): `check`'s hint for a spec that depends on it points at
-/// that branch instead of `new-addon scheduler`, and `new-addon scheduler` is refused, changing
-/// nothing, with a hint that, pasted as printed, checks out the teammate's branch (their work).
+/// that branch instead of `new-addon scheduler`, and `new-addon scheduler` (with `--no-branch`
+/// too) is refused, changing nothing, with a hint that, pasted as printed, checks out the teammate's branch (their work).
 #[test]
 fn a_teammates_slice_in_flight_is_pointed_at_never_created_twice() {
     let (sandbox, _origin, clones) = team(&["alice"]);
@@ -271,6 +271,8 @@ fn a_teammates_slice_in_flight_is_pointed_at_never_created_twice() {
     assert_contains(&check.stdout, "in flight on `origin/feat/scheduler`");
     assert!(!check.all().contains("new-addon scheduler"), "the hint creates the slice again:\n{}", check.all());
 
+    let on_this_branch = sandbox.xtask().args(["new-addon", "scheduler", "--no-branch", "--yes"]).refused(2);
+    assert_contains(&on_this_branch.stderr, "`origin/feat/scheduler` is pushed and not merged");
     let out = sandbox.xtask().args(["new-addon", "scheduler", "--yes"]).refused(2);
     assert_contains(&out.stderr, "`origin/feat/scheduler` is pushed and not merged");
     crate::support::paste_every_hint(&sandbox, &sandbox.root, &out.all());
