@@ -72,6 +72,11 @@ pub fn run(
             return Ok(synced);
         }
         Prediction::Conflicts { paths, commit } => {
+            // A branch whose work main already holds (squash- or rebase-merged, main changed
+            // since) conflicts only by replaying that work: `prune`'s rule says so first.
+            if let Some(refusal) = already_in_main(ctx, branch, head, upstream_commit, &upstream)? {
+                return Err(refusal.into());
+            }
             print_resolution(console, strategy, &upstream, paths);
             return Err(predicted_conflict(strategy, &upstream, &short_upstream, paths, commit.as_ref()).into());
         }
@@ -88,6 +93,33 @@ pub fn run(
     let applied = apply(ctx, strategy, &upstream, branch)?;
     crate::test_hooks::point("pre-pr:synced");
     applied_outcome(console, applied, synced, &prediction, stash, rerun)
+}
+
+/// The refusal of a branch whose work `upstream_commit` already holds, by `prune`'s own rule
+/// ([`crate::git::Repo::merged_into`]), while its own remote branch holds nothing more (a
+/// teammate's follow-up is work main lacks): nothing to verify or propose, and the hint deletes
+/// the branch off it, as `sync` points to. `None` otherwise.
+fn already_in_main(
+    ctx: &Ctx,
+    branch: &str,
+    head: Oid,
+    upstream_commit: Oid,
+    upstream: &str,
+) -> anyhow::Result<Option<Refusal>> {
+    let Some(how) = ctx.repo.merged_into(head, upstream_commit)? else { return Ok(None) };
+    if let Some(theirs) = ctx.repo.remote_tracking_commit(&ctx.config.remote, branch) {
+        if ctx.repo.merged_into(theirs, upstream_commit)?.is_none() {
+            return Ok(None);
+        }
+    }
+    let (switch, note) = crate::git::hint::switch_to_main(&ctx.repo, &ctx.config);
+    Ok(Some(
+        Refusal::failed(format!(
+            "`{branch}` has no work `{upstream}` lacks: its work is already there ({}), so there is nothing to verify or propose; nothing was changed",
+            how.describe()
+        ))
+        .hint(format!("delete the branch{note}:\n{switch}\ncargo xtask prune --yes")),
+    ))
 }
 
 /// The upstream commit: fetched (`pre-pr:fetch`), or with `dry_run` as last fetched.

@@ -1023,3 +1023,22 @@ fn sync_on_a_detached_head_keeps_its_commits_on_a_branch() {
     paste_every_hint(&sandbox, &sandbox.root, &back.stderr);
     assert_eq!(sandbox.current_branch(), "main");
 }
+
+/// The squash-merged branch of [`a_squash_merged_branch_main_changed_since_is_pointed_to_prune_without_a_conflict`],
+/// given to `pre-pr`: it predicted a conflict (replaying work main already had) and hinted a
+/// sync. Proves `pre-pr` judges the branch by `prune`'s rule first: it refuses (exit 1), changes
+/// nothing, and its hints, pasted as printed, switch to main and delete the branch.
+#[test]
+fn pre_pr_on_a_squash_merged_branch_main_changed_since_points_to_prune() {
+    let sandbox = squash_merged_then_main_changed(false);
+    let before = sandbox.snapshot();
+    let out = sandbox.xtask().args(["pre-pr"]).failure(1);
+    assert_contains(
+        &out.stderr,
+        "`feat/sq` has no work `origin/main` lacks: its work is already there (squash-merged)",
+    );
+    assert_eq!(sandbox.snapshot(), before, "the refused pre-pr changed something");
+    let pasted = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_contains(&pasted[pasted.len() - 1].stdout, "Deleted feat/sq");
+    assert_eq!(sandbox.current_branch(), "main");
+}
