@@ -684,7 +684,13 @@ fn ensure_no_edits_since_the_stop(ctx: &Ctx, verb: &str) -> anyhow::Result<()> {
         if verb == "--abort" { "overwrite them" } else { "fail over them" }
     ))
     .hint(format!(
-        "stage them if they are part of the resolution (`git add`), or copy them elsewhere and put them back with `git checkout -- <file>`, then run `cargo xtask sync {verb}` again; what they hold:\ngit diff -- {}",
+        "{}, then run `cargo xtask sync {verb}` again; what they hold:\ngit diff -- {}",
+        if verb == "--abort" {
+            // Staged, they would be dropped by the abort all the same.
+            "copy them elsewhere and put them back with `git checkout -- <file>`"
+        } else {
+            "stage them if they are part of the resolution (`git add`), or copy them elsewhere and put them back with `git checkout -- <file>`"
+        },
         listed.join(" ")
     ))
     .into())
@@ -966,7 +972,9 @@ fn go_back(ctx: &Ctx, state: &mut State) -> anyhow::Result<(String, Option<anyho
     if !kept.is_empty() && state.stopped {
         return Err(dropping_refusal(ctx, state, &kept));
     }
-    if !state.stopped && kept.is_empty() {
+    // Stopped or interrupted: staged changes git's abort would drop (an edit staged during the
+    // stop, a resolution) are kept too, once no conflict is left to block a stash.
+    if kept.is_empty() {
         keep_what_going_back_overwrites(ctx, state)?;
     }
     if let Err(message) = gitsync::abort_operation(&ctx.sh, &ctx.repo)? {

@@ -1042,3 +1042,25 @@ fn pre_pr_on_a_squash_merged_branch_main_changed_since_points_to_prune() {
     assert_contains(&pasted[pasted.len() - 1].stdout, "Deleted feat/sq");
     assert_eq!(sandbox.current_branch(), "main");
 }
+
+/// A sync stopped at a conflict; the engineer resolves it, and edits and stages another file
+/// (as the refusal over unstaged edits used to advise). `sync --abort` went back through git's
+/// abort, which dropped the staged edit without a word. Proves the abort now keeps it in a stash
+/// entry of its own, says so, and the hint, pasted as printed, shows it; the branch and the
+/// uncommitted work from before the sync are back.
+#[test]
+fn an_abort_after_a_stop_keeps_an_edit_staged_since() {
+    let (sandbox, _origin, _teammate) = diverged("rebase");
+    let before = sandbox.head();
+    sandbox.xtask().args(["sync"]).failure(1);
+    sandbox.write("shared.txt", "resolved\n");
+    sandbox.write("README.md", &format!("{}an edit staged during the stop\n", sandbox.read("README.md")));
+    sandbox.git(&["add", "shared.txt", "README.md"]);
+    let out = sandbox.xtask().args(["sync", "--abort"]).success();
+    assert_contains(&out.stderr, "README.md");
+    assert_contains(&out.stderr, "they are kept in the stash entry");
+    assert_eq!(sandbox.head(), before, "the branch is not back where the sync started");
+    assert_eq!(sandbox.read("wip.txt"), "uncommitted work\n", "the uncommitted work is not back");
+    let shown = paste_every_hint(&sandbox, &sandbox.root, &out.stderr);
+    assert_contains(&shown[0].stdout, "+an edit staged during the stop");
+}
