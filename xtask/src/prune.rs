@@ -187,7 +187,24 @@ fn judge(ctx: &Ctx, args: &Args, main_commit: Oid) -> anyhow::Result<Vec<Verdict
             }
             Some(how) if checked_out.get(&branch.name).is_some_and(|folder| folder.as_path() == ctx.root()) => {
                 let (switch, note) = crate::git::hint::switch_to_main(&ctx.repo, &ctx.config);
-                keep(format!("it is checked out; switch away{note}, then prune again:\n{switch}\ncargo xtask prune --yes"), Some(how))
+                // Uncommitted changes git would not carry over to main: set aside first, as
+                // `sync` does, or the pasted switch is refused.
+                let refused = crate::git::hint::switch_to_main_target(&ctx.repo, &ctx.config)
+                    .map(|target| crate::git::hint::switch_refused_by_changes(&ctx.repo, target))
+                    .transpose()?
+                    .unwrap_or(false);
+                let stash = match refused {
+                    true => format!(
+                        "git stash push --include-untracked -m {}\n",
+                        crate::output::shell_word(&format!("uncommitted work from {}", branch.name))
+                    ),
+                    false => String::new(),
+                };
+                let aside = if refused { ", your uncommitted work set aside in the stash first (`git stash pop` takes it back)" } else { "" };
+                keep(
+                    format!("it is checked out; switch away{note}{aside}, then prune again:\n{stash}{switch}\ncargo xtask prune --yes"),
+                    Some(how),
+                )
             }
             // Checked out in another worktree of this clone, where the main branch may be taken
             // too: that worktree lets go of it (detached at the same commit), then prune again.

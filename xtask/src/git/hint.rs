@@ -336,6 +336,39 @@ pub fn switch_to_main(repo: &Repo, config: &Config) -> (String, String) {
     }
 }
 
+/// Whether `git switch` from HEAD to `target` would refuse over the uncommitted changes: a
+/// changed file that differs between the two commits (git carries a change over only where
+/// both commits hold the same file).
+pub fn switch_refused_by_changes(repo: &Repo, target: Oid) -> anyhow::Result<bool> {
+    let Some(head) = repo.head()?.commit() else { return Ok(false) };
+    for path in repo.changed_paths()? {
+        let id = |commit: Oid| -> Option<Oid> {
+            let tree = repo.raw().find_commit(commit).ok()?.tree().ok()?;
+            tree.get_path(std::path::Path::new(&path)).ok().map(|entry| entry.id())
+        };
+        if id(head) != id(target) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// [`switch_to_main`]'s command and note, and the commit it switches to.
+pub fn switch_to_main_target(repo: &Repo, config: &Config) -> Option<Oid> {
+    let main = &config.main_branch;
+    let remote = repo.raw().refname_to_id(&format!("refs/remotes/{}/{main}", config.remote)).ok();
+    let local = repo.raw().refname_to_id(&format!("refs/heads/{main}")).ok();
+    match (local, remote) {
+        (Some(local), Some(remote))
+            if local != remote && repo.raw().graph_descendant_of(remote, local).unwrap_or(false) =>
+        {
+            Some(remote)
+        }
+        (Some(local), _) => Some(local),
+        (None, remote) => remote,
+    }
+}
+
 /// A branch name for commits that are on no branch yet (a detached HEAD, the main branch), from
 /// the engineer's own words: `feat: add login` at `commit` gives `feat/add-login`; a name that is
 /// taken gets a number. The kind is the commit's type when it is a configured branch kind.

@@ -251,3 +251,39 @@ fn the_switch_away_hint_works_with_a_stale_main_and_a_change_to_the_merged_work(
     assert_eq!(sandbox.read("sq1.txt"), "a\nmore work\n", "the uncommitted change did not come along");
     assert!(!local_branches(&sandbox).contains(&"feat/sq".to_string()), "the branch was not pruned");
 }
+
+/// As above, but the local main has a commit of its own (so it is not moved up): `git switch
+/// main` would take the working tree past the merged work, and git refused over the change.
+/// Proves the hint then sets the uncommitted work aside first (as `sync` does), and its three
+/// lines, pasted as printed, switch, prune the branch, and keep the change in that stash.
+#[test]
+fn the_switch_away_hint_sets_the_work_aside_when_git_would_refuse_it() {
+    let sandbox = Sandbox::with_kit();
+    let origin = sandbox.with_origin();
+    sandbox.git(&["switch", "-q", "-c", "feat/mm"]);
+    sandbox.commit_file_in(&sandbox.root, "mm.txt", "a\n", "feat: mm");
+    sandbox.git(&["push", "-q", "-u", "origin", "feat/mm"]);
+    let mate = sandbox.clone_of(&origin, "mate");
+    sandbox.git_in(&mate, &["merge", "-q", "--squash", "origin/feat/mm"]);
+    sandbox.git_in(&mate, &["commit", "-q", "-m", "feat: mm (#1)"]);
+    sandbox.git_in(&mate, &["push", "-q", "origin", "main"]);
+    sandbox.git(&["switch", "-q", "main"]);
+    sandbox.commit_file_in(&sandbox.root, "local.txt", "local\n", "chore: a commit only this main has");
+    sandbox.git(&["switch", "-q", "feat/mm"]);
+    sandbox.write("mm.txt", "a\nmore work\n");
+    let out = sandbox.xtask().args(["prune", "--yes"]).success();
+    assert_eq!(
+        hint_commands(&out.all()),
+        [
+            "git stash push --include-untracked -m 'uncommitted work from feat/mm'",
+            "git switch main",
+            "cargo xtask prune --yes"
+        ],
+        "{}",
+        out.all()
+    );
+    paste_every_hint(&sandbox, &sandbox.root, &out.all());
+    assert_eq!(sandbox.current_branch(), "main");
+    assert!(!local_branches(&sandbox).contains(&"feat/mm".to_string()), "the branch was not pruned");
+    assert_contains(&sandbox.git(&["stash", "show", "-p", "stash@{0}"]), "+more work");
+}
