@@ -626,21 +626,55 @@ pub fn inspect(ctx: &Ctx) -> anyhow::Result<HooksState> {
                 ),
             });
         }
-        // `core.autocrlf` (or a `* text eol=crlf` attribute) checks the scripts out with CRLF:
-        // `sh` then reads `#!/bin/sh\r` and every command with a `\r`, and git's hook fails.
-        if crate::git::sparse::read_regular(&script).is_ok_and(|bytes| bytes.contains(&b'\r')) {
-            return Ok(HooksState::Broken {
-                problem: format!(
-                    "`{relative}` has Windows line endings (CRLF, as `core.autocrlf` checks files out), so `sh` cannot run it"
-                ),
-                // Git keeps a file it thinks unchanged: removed first, then checked out as
-                // committed (LF), from any folder.
-                fix: format!(
-                    "rm -f \"$(git rev-parse --show-toplevel)\"/{HOOKS_DIR}/* && git -c core.autocrlf=false -c core.eol=lf checkout -- {}",
-                    crate::git::hint::pathspec(HOOKS_DIR)
-                ),
-            });
+    }
+    // `core.autocrlf` (or a `* text eol=crlf` attribute) checks the scripts out with CRLF: `sh`
+    // then reads `#!/bin/sh\r` and every command with a `\r`, and git's hook fails. Only those
+    // scripts are fixed, never the folder (a hook of the engineer's own there is kept): one that
+    // is the committed script but for its line ends is checked out again as committed (LF, its
+    // mode, nothing left to commit); one with a change of its own keeps it, its line ends
+    // converted in place.
+    let mut checkout = Vec::new();
+    let mut convert = Vec::new();
+    for name in HOOK_NAMES {
+        let Ok(bytes) = crate::git::sparse::read_regular(&ours.join(name)) else { continue };
+        if !bytes.contains(&b'\r') {
+            continue;
         }
+        let relative = format!("{HOOKS_DIR}/{name}");
+        let committed = ctx.repo.index_file(&relative)?;
+        let stripped: Vec<u8> = String::from_utf8_lossy(&bytes).replace("\r\n", "\n").into_bytes();
+        match committed == Some(stripped) {
+            true => checkout.push(relative),
+            false => convert.push(relative),
+        }
+    }
+    if !checkout.is_empty() || !convert.is_empty() {
+        let at_root = |relative: &String| format!("\"$(git rev-parse --show-toplevel)\"/{relative}");
+        let mut fixes = Vec::new();
+        if !checkout.is_empty() {
+            let files: Vec<String> = checkout.iter().map(at_root).collect();
+            let specs: Vec<String> = checkout.iter().map(|relative| crate::git::hint::pathspec(relative)).collect();
+            fixes.push(format!(
+                "rm -f {} && git -c core.autocrlf=false -c core.eol=lf checkout -- {}",
+                files.join(" "),
+                specs.join(" ")
+            ));
+        }
+        if !convert.is_empty() {
+            let files: Vec<String> = convert.iter().map(at_root).collect();
+            fixes.push(format!("perl -pi -e 's/\\r$//' {}", files.join(" ")));
+        }
+        let named: Vec<String> = checkout.iter().chain(&convert).map(|relative| format!("`{relative}`")).collect();
+        let one = named.len() == 1;
+        return Ok(HooksState::Broken {
+            problem: format!(
+                "{} {} Windows line endings (CRLF, as `core.autocrlf` checks files out), so `sh` cannot run {}",
+                named.join(", "),
+                if one { "has" } else { "have" },
+                if one { "it" } else { "them" }
+            ),
+            fix: fixes.join(" && "),
+        });
     }
 
     let local = ctx.repo.local_config_string("core.hooksPath")?;

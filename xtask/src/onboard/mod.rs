@@ -471,7 +471,9 @@ fn first_fix(report: &Report, args: &Args) -> String {
     let again = again.as_str();
     let fix = report.items.iter().filter(|item| item.blocks_ready()).find_map(|item| item.fix.clone());
     let is_command = |fix: &str| {
-        ["cargo ", "git ", "rustup ", "cp ", "echo ", "chmod ", "rm "].iter().any(|program| fix.starts_with(program))
+        ["cargo ", "git ", "rustup ", "cp ", "echo ", "chmod ", "rm ", "perl "]
+            .iter()
+            .any(|program| fix.starts_with(program))
     };
     match fix {
         Some(fix) if fix == "cargo xtask onboard" || fix.starts_with("cargo xtask onboard ") => fix,

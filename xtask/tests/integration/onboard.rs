@@ -285,8 +285,10 @@ fn the_not_executable_hooks_fix_works_from_a_subdirectory() {
 
 /// A clone with `core.autocrlf=true` checked the hook scripts out with CRLF, which `sh` cannot
 /// run (`#!/bin/sh\r`): onboard names it instead of installing hooks that fail on every commit,
-/// and its fix, pasted as printed from a subfolder, puts the committed LF scripts back, still
-/// executable, the working tree clean; onboard's own next line then passes.
+/// and its fix, pasted as printed from a subfolder, converts the line ends in place, the scripts
+/// still executable, the working tree clean; onboard's own next line then passes. A hook of the
+/// engineer's own in the folder is kept (the first fix, a fresh checkout of the folder, deleted
+/// it, and would have dropped a local change to a script).
 #[cfg(unix)]
 #[test]
 fn hook_scripts_checked_out_with_crlf_are_named_and_the_fix_works() {
@@ -297,14 +299,28 @@ fn hook_scripts_checked_out_with_crlf_are_named_and_the_fix_works() {
     std::fs::remove_file(&script).unwrap();
     sandbox.git(&["checkout", "--", ".githooks/commit-msg"]);
     assert!(sandbox.read(".githooks/commit-msg").contains("\r\n"), "git did not check the script out with CRLF");
+    std::fs::write(sandbox.path(".githooks/post-checkout"), "#!/bin/sh\nexit 0\n").unwrap();
+    // A change of the engineer's own to another script, saved with CRLF: kept, converted.
+    let tweaked = format!("{}# my tweak\n", sandbox.read(".githooks/pre-push")).replace('\n', "\r\n");
+    sandbox.write(".githooks/pre-push", &tweaked);
     let docs = sandbox.path("docs");
     let out = sandbox.xtask().current_dir(&docs).args(["onboard", "--dry-run"]).failure(1);
-    assert_contains(&out.stdout, "`.githooks/commit-msg` has Windows line endings");
+    assert_contains(&out.stdout, "`.githooks/commit-msg`, `.githooks/pre-push` have Windows line endings");
     let pasted = crate::support::paste_every_hint(&sandbox, &docs, &out.stderr);
     assert_eq!(pasted.len(), 2, "{}", out.stderr);
     assert!(!sandbox.read(".githooks/commit-msg").contains('\r'), "the fix left CRLF");
     assert_eq!(std::fs::metadata(&script).unwrap().permissions().mode() & 0o111, 0o111, "no longer executable");
-    assert_eq!(sandbox.git(&["status", "--porcelain"]), "", "the fix changed what is committed");
+    assert_eq!(
+        sandbox.git(&["status", "--porcelain"]),
+        " M .githooks/pre-push\n?? .githooks/post-checkout\n",
+        "the fix changed what is committed"
+    );
+    let pre_push = sandbox.read(".githooks/pre-push");
+    assert!(
+        pre_push.ends_with("# my tweak\n") && !pre_push.contains('\r'),
+        "the tweak was not kept as LF:\n{pre_push}"
+    );
+    assert_eq!(sandbox.read(".githooks/post-checkout"), "#!/bin/sh\nexit 0\n", "the engineer's own hook is gone");
 }
 
 #[test]

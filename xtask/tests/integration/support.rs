@@ -684,6 +684,7 @@ pub fn hint_command(output: &str) -> String {
 /// The programs a printed command may start with (after `NAME=value` assignments).
 const PROGRAMS: &[&str] = &[
     "cargo", "git", "gh", "rm", "mv", "mkdir", "cp", "echo", "printf", "rustup", "unset", "sed", "chmod", "ls", "grep",
+    "perl",
 ];
 
 /// Whether `text` starts with a command: optional `NAME=value ` assignments, then a program.
