@@ -194,10 +194,7 @@ fn judge(ctx: &Ctx, args: &Args, main_commit: Oid) -> anyhow::Result<Vec<Verdict
                     .transpose()?
                     .unwrap_or(false);
                 let stash = match refused {
-                    true => format!(
-                        "git stash push --include-untracked -m {}\n",
-                        crate::output::shell_word(&format!("uncommitted work from {}", branch.name))
-                    ),
+                    true => format!("{}\n", crate::git::hint::stash_aside(&branch.name)),
                     false => String::new(),
                 };
                 let aside = if refused { ", your uncommitted work set aside in the stash first (`git stash pop` takes it back)" } else { "" };

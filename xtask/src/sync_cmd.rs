@@ -867,16 +867,7 @@ fn print_next(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<()> {
 fn work_already_in_main(ctx: &Ctx, state: &State, head: Oid) -> anyhow::Result<Option<InMain>> {
     // No main to judge against: the steps say so, as they always have.
     let Ok((_, target)) = main_target(ctx, state) else { return Ok(None) };
-    if ctx.repo.ahead_behind(head, target).0 == 0 {
-        return Ok(None);
-    }
-    let Some(how) = ctx.repo.merged_into(head, target)? else { return Ok(None) };
-    if let Some(theirs) = own_upstream_commit(ctx, state) {
-        if ctx.repo.merged_into(theirs, target)?.is_none() {
-            return Ok(None);
-        }
-    }
-    Ok(Some(how))
+    ctx.repo.work_already_in(head, own_upstream_commit(ctx, state), target)
 }
 
 /// The branch's work was found in main before anything was synced ([`work_already_in_main`]):
@@ -899,8 +890,7 @@ fn print_already_in_main(ctx: &Ctx, state: &State, how: InMain) -> anyhow::Resul
         }
     );
     if uncommitted {
-        let message = format!("uncommitted work from {}", state.branch);
-        outln!("next: git stash push --include-untracked -m {}", crate::output::shell_word(&message));
+        outln!("next: {}", crate::git::hint::stash_aside(&state.branch));
     }
     outln!("next: {switch}");
     outln!("next: cargo xtask prune --yes");

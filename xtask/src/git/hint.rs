@@ -309,17 +309,10 @@ pub fn existing_branch(repo: &Repo, branch: &str) -> String {
 /// the worktree `…`, so this one goes to its commit, on no branch)`.
 pub fn switch_to_main(repo: &Repo, config: &Config) -> (String, String) {
     let main = &config.main_branch;
-    let local = repo.raw().refname_to_id(&format!("refs/heads/{main}")).ok();
-    let remote = repo.raw().refname_to_id(&format!("refs/remotes/{}/{main}", config.remote)).ok();
     // A local main only behind the remote's (stale): switching to it would take the working tree
     // back past the merged work, and git refuses when an uncommitted change is in a file that
     // work added. It is moved up to the remote's on the way (it holds nothing of its own).
-    let behind = match (local, remote) {
-        (Some(local), Some(remote)) => {
-            local != remote && repo.raw().graph_descendant_of(remote, local).unwrap_or(false)
-        }
-        _ => false,
-    };
+    let behind = main_only_behind(repo, config).is_some();
     match checked_out_elsewhere(repo, main) {
         None if behind => (
             format!("git switch -C {} {}", shell_word(main), shell_word(&format!("{}/{main}", config.remote))),
@@ -353,20 +346,27 @@ pub fn switch_refused_by_changes(repo: &Repo, target: Oid) -> anyhow::Result<boo
     Ok(false)
 }
 
-/// [`switch_to_main`]'s command and note, and the commit it switches to.
+/// The commit [`switch_to_main`]'s command switches to: the remote's main when the local one is
+/// only behind it, else the local main (or the remote's, without one).
 pub fn switch_to_main_target(repo: &Repo, config: &Config) -> Option<Oid> {
     let main = &config.main_branch;
-    let remote = repo.raw().refname_to_id(&format!("refs/remotes/{}/{main}", config.remote)).ok();
-    let local = repo.raw().refname_to_id(&format!("refs/heads/{main}")).ok();
-    match (local, remote) {
-        (Some(local), Some(remote))
-            if local != remote && repo.raw().graph_descendant_of(remote, local).unwrap_or(false) =>
-        {
-            Some(remote)
-        }
-        (Some(local), _) => Some(local),
-        (None, remote) => remote,
-    }
+    main_only_behind(repo, config)
+        .or_else(|| repo.raw().refname_to_id(&format!("refs/heads/{main}")).ok())
+        .or_else(|| repo.raw().refname_to_id(&format!("refs/remotes/{}/{main}", config.remote)).ok())
+}
+
+/// `<remote>/<main>`'s commit when the local main is only behind it (stale, no commit of its own).
+fn main_only_behind(repo: &Repo, config: &Config) -> Option<Oid> {
+    let main = &config.main_branch;
+    let local = repo.raw().refname_to_id(&format!("refs/heads/{main}")).ok()?;
+    let remote = repo.raw().refname_to_id(&format!("refs/remotes/{}/{main}", config.remote)).ok()?;
+    (local != remote && repo.raw().graph_descendant_of(remote, local).unwrap_or(false)).then_some(remote)
+}
+
+/// The line that sets the uncommitted work (untracked files too) aside in a stash named for
+/// `branch`, before a switch git would refuse over it.
+pub fn stash_aside(branch: &str) -> String {
+    format!("git stash push --include-untracked -m {}", shell_word(&format!("uncommitted work from {branch}")))
 }
 
 /// A branch name for commits that are on no branch yet (a detached HEAD, the main branch), from

@@ -53,6 +53,23 @@ pub struct LocalBranch {
 }
 
 impl Repo {
+    /// How a branch's work is already in `main` before it is synced onto it (its pull request
+    /// squash- or rebase-merged on the forge), for `sync` and `pre-pr` alike: only for a `head`
+    /// with commits beyond `main`, and only while its own upstream `theirs` holds nothing `main`
+    /// lacks (a teammate's follow-up pushed to the branch is work to sync). `None` otherwise.
+    pub fn work_already_in(&self, head: Oid, theirs: Option<Oid>, main: Oid) -> anyhow::Result<Option<InMain>> {
+        if self.ahead_behind(head, main).0 == 0 {
+            return Ok(None);
+        }
+        let Some(how) = self.merged_into(head, main)? else { return Ok(None) };
+        if let Some(theirs) = theirs {
+            if self.merged_into(theirs, main)?.is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(how))
+    }
+
     /// How `tip`'s work is in `main`, or `None` when it holds work `main` lacks (or the two
     /// histories are unrelated).
     pub fn merged_into(&self, tip: Oid, main: Oid) -> anyhow::Result<Option<InMain>> {

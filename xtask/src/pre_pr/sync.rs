@@ -95,9 +95,8 @@ pub fn run(
     applied_outcome(console, applied, synced, &prediction, stash, rerun)
 }
 
-/// The refusal of a branch whose work `upstream_commit` already holds, by `prune`'s own rule
-/// ([`crate::git::Repo::merged_into`]), while its own remote branch holds nothing more (a
-/// teammate's follow-up is work main lacks): nothing to verify or propose, and the hint deletes
+/// The refusal of a branch whose work `upstream_commit` already holds, by the rule `sync` uses
+/// ([`crate::git::Repo::work_already_in`]): nothing to verify or propose, and the hint deletes
 /// the branch off it, as `sync` points to. `None` otherwise.
 fn already_in_main(
     ctx: &Ctx,
@@ -106,12 +105,8 @@ fn already_in_main(
     upstream_commit: Oid,
     upstream: &str,
 ) -> anyhow::Result<Option<Refusal>> {
-    let Some(how) = ctx.repo.merged_into(head, upstream_commit)? else { return Ok(None) };
-    if let Some(theirs) = ctx.repo.remote_tracking_commit(&ctx.config.remote, branch) {
-        if ctx.repo.merged_into(theirs, upstream_commit)?.is_none() {
-            return Ok(None);
-        }
-    }
+    let theirs = ctx.repo.remote_tracking_commit(&ctx.config.remote, branch);
+    let Some(how) = ctx.repo.work_already_in(head, theirs, upstream_commit)? else { return Ok(None) };
     let (switch, note) = crate::git::hint::switch_to_main(&ctx.repo, &ctx.config);
     Ok(Some(
         Refusal::failed(format!(
